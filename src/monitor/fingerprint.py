@@ -1,0 +1,64 @@
+"""Content hash and near-duplicate fingerprint of a post's text. Standard library only.
+
+The hash spots edits and exact reposts; the 64-bit SimHash over word shingles spots
+the same item re-posted with small changes (a different header, an added link),
+which is how one piece of propaganda spreads through several channels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MASK64 = (1 << 64) - 1
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower-case, whitespace folded: the form both fingerprints are taken of."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def content_hash(text: str) -> str:
+    """32 hex characters (128 bits of SHA-256) of the normalised text."""
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()[:32]
+
+
+def _h64(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def simhash64(text: str, shingle: int = 3) -> int:
+    """Unsigned 64-bit SimHash over word shingles; 0 for text with no words."""
+    words = _WORD.findall(normalise(text))
+    if not words:
+        return 0
+    if len(words) < shingle:
+        grams = [" ".join(words)]
+    else:
+        grams = [" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1)]
+    weights = [0] * 64
+    for gram in grams:
+        h = _h64(gram)
+        for bit in range(64):
+            weights[bit] += 1 if (h >> bit) & 1 else -1
+    value = 0
+    for bit in range(64):
+        if weights[bit] > 0:
+            value |= 1 << bit
+    return value
+
+
+def to_signed64(value: int) -> int:
+    """Unsigned 64-bit -> signed, for databases whose INTEGER is signed."""
+    value &= _MASK64
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def to_unsigned64(value: int) -> int:
+    return value & _MASK64
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & _MASK64).bit_count()

@@ -1,0 +1,206 @@
+"""Records that cross layers: frozen, keyword-only, standard library only.
+
+A post flows one way (source -> tagging -> store -> reports and alerts); each
+layer hands the next one of these records and never a library type, so a
+Telethon ``Message`` or an ``aiosqlite.Row`` never leaks past its adapter.
+All datetimes are UTC-aware: adapters convert at the boundary, models never guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, NamedTuple
+
+MatchKind = Literal["group", "person", "keyword"]
+
+
+class PostKey(NamedTuple):
+    channel_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelRef:
+    """A channel as the analyst wrote it in the config: @username, t.me link or numeric id.
+
+    ``key`` is the normalised form ("durov" or "id:1234") that the store keys
+    watch state by, so the same channel written two ways is one channel.
+    """
+
+    key: str
+    username: str | None = None
+    channel_id: int | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    poll_interval: float | None = None  # seconds; None = the global default
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channel:
+    """A resolved channel. ``id`` is Telegram's bare (positive) channel id, as in t.me/c/<id>/<msg>."""
+
+    id: int
+    username: str | None
+    title: str
+    access_hash: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForwardOrigin:
+    """Where a forwarded post came from. A hidden user or a user has no channel_id, only a name."""
+
+    channel_id: int | None = None
+    name: str | None = None
+    message_id: int | None = None
+    date: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Post:
+    """One channel post as a source saw it. ``text`` is '' for media-only posts, never None."""
+
+    channel_id: int
+    message_id: int
+    posted_at: datetime
+    text: str = ""
+    edited_at: datetime | None = None
+    edit_hidden: bool = False  # Telegram's edit_hide: the "edit" was a reaction, not new content
+    views: int | None = None
+    forwards: int | None = None
+    replies: int | None = None
+    reactions: int | None = None  # total over all reaction kinds
+    forward: ForwardOrigin | None = None
+    reply_to_id: int | None = None
+    grouped_id: int | None = None  # album id
+    media_kind: str | None = None  # "photo", "video", "document", "poll", ...; bytes are never kept
+    author: str | None = None  # post signature
+    links: tuple[str, ...] = ()  # outgoing URLs (not t.me)
+    mentions: tuple[str, ...] = ()  # @names and t.me links, normalised to lower-case usernames or t.me paths
+
+    @property
+    def key(self) -> PostKey:
+        return PostKey(self.channel_id, self.message_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Match:
+    """Why a post was tagged: the term as written, what it stands for, where, and by which rule.
+
+    ``canonical`` is a group id (kind "group"), a person id (kind "person", with
+    ``group`` the person's group) or an analyst keyword (kind "keyword", with
+    ``group`` set when the analyst tied the keyword to a group).
+    ``rule`` is one of "alias", "inflection", "transliteration",
+    "deobfuscation", "abbreviation", "keyword", "prefix", "pattern".
+    """
+
+    kind: MatchKind
+    canonical: str
+    term: str
+    start: int
+    end: int
+    rule: str
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tags:
+    lang: str = "und"  # ISO 639-1, "und" when too little text is left to tell
+    script: str | None = None  # ISO 15924: "Cyrl", "Latn", "Arab"
+    confidence: float = 0.0
+    groups: tuple[str, ...] = ()  # canonical group ids, sorted, unique
+    people: tuple[str, ...] = ()  # canonical person ids, sorted, unique
+    keywords: tuple[str, ...] = ()  # analysts' keywords that matched, sorted, unique
+    matches: tuple[Match, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaggedPost:
+    post: Post
+    tags: Tags
+    tagger_version: str  # e.g. "lang=vote@1;lex=3f2a...", so re-tagging can target stale rows
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricSample:
+    """Views/forwards of a post at one moment, for reach-growth series."""
+
+    channel_id: int
+    message_id: int
+    sampled_at: datetime
+    views: int | None
+    forwards: int | None
+    replies: int | None = None
+    reactions: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaveResult:
+    inserted: int = 0
+    updated: int = 0  # content edits or metadata changes of posts already stored
+    unchanged: int = 0
+    inserted_keys: tuple[PostKey, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchState:
+    """What the store knows of one configured channel: resolution, status and poll history."""
+
+    key: str
+    channel: Channel | None  # None until resolved
+    labels: Mapping[str, str]
+    poll_interval: float | None
+    watched: bool
+    status: str  # new | active | parked | private | not_found | banned | invalid | renamed | error
+    status_reason: str | None
+    retry_at: datetime | None
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    checkpoint: int  # newest message id stored (0 = never polled)
+    posts: int = 0
+    newest_posted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredPost:
+    """A post as the store holds it, for re-tagging, alerts and reports."""
+
+    channel_id: int
+    message_id: int
+    posted_at: datetime
+    text: str | None  # None when full text is not kept (store_text off, or past retention)
+    lang: str
+    script: str | None
+    groups: tuple[str, ...]
+    people: tuple[str, ...]
+    keywords: tuple[str, ...]
+    tagger_version: str
+    views: int | None = None
+    forwards: int | None = None
+    channel_username: str | None = None
+
+    @property
+    def key(self) -> PostKey:
+        return PostKey(self.channel_id, self.message_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """A fired alert: which rule, why, and the post it points to (https://t.me/<channel>/<id>).
+
+    ``details`` is JSON-able: matched terms with short context, counts against the
+    baseline, thresholds. Text in it is raw; every sink escapes for its medium.
+    """
+
+    rule: str
+    kind: str  # match | spike | new_term | rising_term | new_channel
+    fired_at: datetime
+    dedup_key: str  # same key = same alert; the store keeps the first
+    summary: str
+    details: Mapping[str, object] = field(default_factory=dict)
+    channel_id: int | None = None
+    message_id: int | None = None
+    channel_username: str | None = None
+    link: str | None = None
+    id: int | None = None  # set once stored

@@ -1,0 +1,745 @@
+"""SQLite adapter of the Store: one aiosqlite writer connection in WAL mode, a read-only reader.
+
+Why this shape (after datasette's database.py): SQLite allows one writer at a time,
+so every write goes through one connection, serialised by an asyncio lock and
+wrapped in ``BEGIN IMMEDIATE`` so it never fails half-way on a lock upgrade. Reports
+read through a separate ``mode=ro`` connection and never block collection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from monitor.errors import MigrationError, StoreClosedError, StoreError
+from monitor.fingerprint import content_hash, simhash64, to_signed64
+from monitor.models import (
+    Channel,
+    ChannelRef,
+    MetricSample,
+    PostKey,
+    SaveResult,
+    StoredPost,
+    Tags,
+    TaggedPost,
+    WatchState,
+)
+from monitor.store.migrations import CREATE_LEDGER, load_migrations
+
+_CHUNK = 400  # keys per IN (...) list; well under SQLite's variable limit
+
+
+def ts(value: datetime | None) -> int | None:
+    """Aware datetime -> integer epoch seconds (the schema's time unit)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def dt(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _jdump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _matches_json(tags: Tags) -> str:
+    return _jdump(
+        [
+            {
+                "kind": m.kind,
+                "canonical": m.canonical,
+                "term": m.term,
+                "start": m.start,
+                "end": m.end,
+                "rule": m.rule,
+                "group": m.group,
+            }
+            for m in tags.matches
+        ]
+    )
+
+
+def _tag_rows(channel_id: int, message_id: int, day: int, tags: Tags) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = [(channel_id, message_id, "group", g, day) for g in tags.groups]
+    rows += [(channel_id, message_id, "person", p, day) for p in tags.people]
+    rows += [(channel_id, message_id, "keyword", k, day) for k in tags.keywords]
+    return rows
+
+
+_POST_COLUMNS = (
+    "channel_id, message_id, posted_at, day, edited_at, views, forwards, replies, reactions,"
+    " fwd_channel_id, fwd_name, fwd_message_id, fwd_date, reply_to_id, grouped_id, media_kind, author,"
+    " links, mentions, text_length, content_hash, simhash, lang, script, lang_confidence,"
+    " groups, people, keywords, matches, tagger_version, text, source, first_seen_at, updated_at"
+)
+_INSERT_POST = f"INSERT INTO posts ({_POST_COLUMNS}) VALUES ({', '.join('?' * 34)})"
+
+
+def post_row(
+    tagged: TaggedPost, *, now: int, store_text: bool, source: str, chash: str | None = None
+) -> tuple[Any, ...]:
+    """The posts-table row of a tagged post (shared with the ingest benchmark)."""
+    post, tags = tagged.post, tagged.tags
+    posted = ts(post.posted_at)
+    assert posted is not None
+    fwd = post.forward
+    return (
+        post.channel_id,
+        post.message_id,
+        posted,
+        posted // 86400,
+        ts(post.edited_at),
+        post.views,
+        post.forwards,
+        post.replies,
+        post.reactions,
+        fwd.channel_id if fwd else None,
+        fwd.name if fwd else None,
+        fwd.message_id if fwd else None,
+        ts(fwd.date) if fwd else None,
+        post.reply_to_id,
+        post.grouped_id,
+        post.media_kind,
+        post.author,
+        _jdump(list(post.links)),
+        _jdump(list(post.mentions)),
+        len(post.text),
+        chash if chash is not None else content_hash(post.text),
+        to_signed64(simhash64(post.text)),
+        tags.lang,
+        tags.script,
+        tags.confidence,
+        _jdump(list(tags.groups)),
+        _jdump(list(tags.people)),
+        _jdump(list(tags.keywords)),
+        _matches_json(tags),
+        tagged.tagger_version,
+        post.text if store_text and post.text else None,
+        source,
+        now,
+        now,
+    )
+
+
+class SQLiteStore:
+    """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
+
+    def __init__(self, path: Path, *, create_dir: bool = False, busy_timeout_ms: int = 30_000) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self._create_dir = create_dir
+        self._busy_timeout_ms = busy_timeout_ms
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._writer is not None:
+            return
+        if self._closed:
+            raise StoreClosedError("store was closed")
+        parent = self.path.parent
+        if not parent.is_dir():
+            if self._create_dir:
+                parent.mkdir(parents=True, exist_ok=True)
+            else:
+                raise StoreError(f"database directory does not exist: {parent}")
+        try:
+            self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._writer.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            mode = await (await self._writer.execute("PRAGMA journal_mode = WAL")).fetchone()
+            await self._writer.execute("PRAGMA synchronous = NORMAL")
+            await self._writer.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            await self._drop_writer()
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        if mode is None or str(mode[0]).lower() != "wal":
+            await self._drop_writer()
+            raise StoreError(f"{self.path}: WAL mode is not available (on a network file system?)")
+        try:
+            await self._migrate()
+        except BaseException:
+            await self._drop_writer()
+            raise
+
+    async def _drop_writer(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    async def close(self) -> None:
+        self._closed = True
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                try:
+                    await conn.close()
+                except (sqlite3.Error, ValueError):
+                    pass
+        self._reader = None
+        self._writer = None
+
+    async def __aenter__(self) -> SQLiteStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise StoreClosedError("store is not open" if not self._closed else "store was closed")
+        return self._writer
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT on the writer, rolled back on any error."""
+        conn = self._conn()
+        async with self._lock:
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot start a write on {self.path}: {exc}") from exc
+            try:
+                yield conn
+            except BaseException:
+                try:
+                    await conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise
+            else:
+                try:
+                    await conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    raise StoreError(f"commit failed on {self.path}: {exc}") from exc
+
+    async def _migrate(self) -> None:
+        conn = self._conn()
+        await conn.execute(CREATE_LEDGER)
+        rows = await (await conn.execute("SELECT version FROM schema_migrations")).fetchall()
+        applied = {int(r[0]) for r in rows}
+        known = load_migrations()
+        newest = max((m.version for m in known), default=0)
+        if applied and max(applied) > newest:
+            raise MigrationError(
+                f"{self.path} has schema version {max(applied)}, newer than this monitor knows ({newest});"
+                " upgrade monitor instead of downgrading the database"
+            )
+        for migration in known:
+            if migration.version in applied:
+                continue
+            script = (
+                "BEGIN IMMEDIATE;\n"
+                + migration.sql
+                + f"\n;INSERT INTO schema_migrations (version, name, applied_at) VALUES"
+                f" ({migration.version}, '{migration.name}', CAST(strftime('%s','now') AS INTEGER));\nCOMMIT;"
+            )
+            try:
+                await conn.executescript(script)
+            except sqlite3.Error as exc:
+                try:
+                    await conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise MigrationError(
+                    f"migration {migration.version:04d}_{migration.name} failed on {self.path}: {exc}"
+                ) from exc
+
+    async def schema_version(self) -> int:
+        row = await (await self._conn().execute("SELECT max(version) FROM schema_migrations")).fetchone()
+        return int(row[0] or 0) if row else 0
+
+    # -- reading --------------------------------------------------------------------
+    async def _read_conn(self) -> aiosqlite.Connection:
+        self._conn()  # raises when closed
+        if self._reader is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self._reader = await aiosqlite.connect(uri, uri=True)
+            await self._reader.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            self._reader.row_factory = aiosqlite.Row
+        return self._reader
+
+    async def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        conn = await self._read_conn()
+        try:
+            cursor = await conn.execute(sql, params)
+            rows = await cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+        return [dict(row) for row in rows]
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        conn = self._conn()
+        async with self._lock:
+            cursor = await conn.execute(sql, params)
+            return list(await cursor.fetchall())
+
+    # -- watch list -----------------------------------------------------------------
+    async def sync_watchlist(self, refs: Sequence[ChannelRef], *, at: datetime) -> None:
+        now = ts(at)
+        keys = [r.key for r in refs]
+        async with self.transaction() as conn:
+            for ref in refs:
+                await conn.execute(
+                    "INSERT INTO watch (key, labels, poll_interval, watched, added_at) VALUES (?, ?, ?, 1, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET labels = excluded.labels,"
+                    " poll_interval = excluded.poll_interval, watched = 1",
+                    (ref.key, _jdump(dict(ref.labels)), ref.poll_interval, now),
+                )
+                if ref.channel_id is not None:
+                    await conn.execute(
+                        "UPDATE watch SET channel_id = coalesce(channel_id, ?) WHERE key = ?",
+                        (ref.channel_id, ref.key),
+                    )
+            placeholders = ",".join("?" * len(keys))
+            if keys:
+                await conn.execute(f"UPDATE watch SET watched = 0 WHERE key NOT IN ({placeholders})", keys)
+            else:
+                await conn.execute("UPDATE watch SET watched = 0")
+
+    async def add_watch(self, ref: ChannelRef, *, at: datetime) -> bool:
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO watch (key, channel_id, labels, poll_interval, watched, added_at)"
+                " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET watched = 1",
+                (ref.key, ref.channel_id, _jdump(dict(ref.labels)), ref.poll_interval, ts(at)),
+            )
+            return cursor.rowcount > 0
+
+    async def remove_watch(self, key: str) -> bool:
+        async with self.transaction() as conn:
+            cursor = await conn.execute("UPDATE watch SET watched = 0 WHERE key = ? AND watched = 1", (key,))
+            return cursor.rowcount > 0
+
+    async def watch_states(self, *, include_unwatched: bool = False) -> list[WatchState]:
+        where = "" if include_unwatched else "WHERE w.watched = 1"
+        rows = await self._fetch(
+            "SELECT w.key, w.channel_id, w.labels, w.poll_interval, w.watched, w.status, w.status_reason,"
+            " w.retry_at, w.last_poll_at, w.last_success_at, w.last_error,"
+            " c.username, c.title, c.access_hash, coalesce(c.checkpoint, 0),"
+            " (SELECT count(*) FROM posts p WHERE p.channel_id = w.channel_id),"
+            " (SELECT max(posted_at) FROM posts p WHERE p.channel_id = w.channel_id)"
+            f" FROM watch w LEFT JOIN channels c ON c.id = w.channel_id {where} ORDER BY w.key"
+        )
+        states = []
+        for r in rows:
+            channel = (
+                Channel(id=r[1], username=r[11], title=r[12] or "", access_hash=r[13])
+                if r[1] is not None and r[12] is not None
+                else None
+            )
+            states.append(
+                WatchState(
+                    key=r[0],
+                    channel=channel,
+                    labels=json.loads(r[2] or "{}"),
+                    poll_interval=r[3],
+                    watched=bool(r[4]),
+                    status=r[5],
+                    status_reason=r[6],
+                    retry_at=dt(r[7]),
+                    last_poll_at=dt(r[8]),
+                    last_success_at=dt(r[9]),
+                    last_error=r[10],
+                    checkpoint=int(r[14]),
+                    posts=int(r[15]),
+                    newest_posted_at=dt(r[16]),
+                )
+            )
+        return states
+
+    async def set_resolved(self, key: str, channel: Channel, *, at: datetime) -> None:
+        now = ts(at)
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO channels (id, username, title, access_hash, first_seen_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET username = excluded.username,"
+                " title = excluded.title, access_hash = coalesce(excluded.access_hash, channels.access_hash),"
+                " updated_at = excluded.updated_at",
+                (channel.id, channel.username, channel.title, channel.access_hash, now, now),
+            )
+            await conn.execute(
+                "UPDATE watch SET channel_id = ?, status = CASE WHEN status IN ('new', 'error') THEN 'active'"
+                " ELSE status END WHERE key = ?",
+                (channel.id, key),
+            )
+
+    async def set_watch_status(
+        self,
+        key: str,
+        status: str,
+        *,
+        reason: str | None = None,
+        retry_at: datetime | None = None,
+        at: datetime,
+        error: str | None = None,
+    ) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "UPDATE watch SET status = ?, status_reason = ?, retry_at = ?, last_poll_at = ?,"
+                " last_error = coalesce(?, last_error) WHERE key = ?",
+                (status, reason, ts(retry_at), ts(at), error, key),
+            )
+
+    async def record_poll(self, key: str, *, at: datetime, error: str | None = None) -> None:
+        now = ts(at)
+        async with self.transaction() as conn:
+            if error is None:
+                await conn.execute(
+                    "UPDATE watch SET last_poll_at = ?, last_success_at = ?, status = 'active',"
+                    " status_reason = NULL, retry_at = NULL WHERE key = ?",
+                    (now, now, key),
+                )
+            else:
+                await conn.execute(
+                    "UPDATE watch SET last_poll_at = ?, last_error = ? WHERE key = ?", (now, error, key)
+                )
+
+    async def park(self, scope: str, until: datetime, reason: str = "") -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO parks (scope, until, reason) VALUES (?, ?, ?) ON CONFLICT(scope) DO UPDATE"
+                " SET until = max(parks.until, excluded.until), reason = excluded.reason",
+                (scope, ts(until), reason),
+            )
+
+    async def parks(self, *, now: datetime) -> dict[str, datetime]:
+        rows = await self._fetch("SELECT scope, until FROM parks WHERE until > ?", (ts(now),))
+        result: dict[str, datetime] = {}
+        for scope, until in rows:
+            moment = dt(until)
+            assert moment is not None
+            result[scope] = moment
+        return result
+
+    # -- posts ----------------------------------------------------------------------
+    async def save_posts(
+        self,
+        channel_id: int,
+        posts: Sequence[TaggedPost],
+        *,
+        at: datetime,
+        checkpoint: int | None = None,
+        store_text: bool = False,
+        source: str = "telegram",
+    ) -> SaveResult:
+        now = ts(at)
+        assert now is not None
+        for tagged in posts:
+            if tagged.post.channel_id != channel_id:
+                raise StoreError(
+                    f"post {tagged.post.key} does not belong to channel {channel_id}; refusing the batch"
+                )
+        inserted: list[PostKey] = []
+        updated = unchanged = 0
+        async with self.transaction() as conn:
+            existing: dict[int, tuple[Any, ...]] = {}
+            ids = [t.post.message_id for t in posts]
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                cursor = await conn.execute(
+                    "SELECT message_id, content_hash, views, forwards, replies, reactions, edited_at,"
+                    " tagger_version, text IS NOT NULL, edit_count"
+                    f" FROM posts WHERE channel_id = ? AND message_id IN ({','.join('?' * len(chunk))})",
+                    [channel_id, *chunk],
+                )
+                for row in await cursor.fetchall():
+                    existing[int(row[0])] = tuple(row)
+            new_rows: list[tuple[Any, ...]] = []
+            tag_rows: list[tuple[Any, ...]] = []
+            samples: list[tuple[Any, ...]] = []
+            seen: set[int] = set()
+            for tagged in posts:
+                post = tagged.post
+                if post.message_id in seen:
+                    continue  # the same id twice in one batch: keep the first
+                seen.add(post.message_id)
+                chash = content_hash(post.text)
+                old = existing.get(post.message_id)
+                if old is None:
+                    row = post_row(tagged, now=now, store_text=store_text, source=source, chash=chash)
+                    new_rows.append(row)
+                    tag_rows += _tag_rows(channel_id, post.message_id, row[3], tagged.tags)
+                    if post.views is not None or post.forwards is not None:
+                        samples.append(
+                            (channel_id, post.message_id, now, post.views, post.forwards,
+                             post.replies, post.reactions)
+                        )
+                    inserted.append(post.key)
+                    continue
+                changed = await self._update_existing(
+                    conn, tagged, old, chash=chash, now=now, store_text=store_text
+                )
+                metrics_changed = (post.views, post.forwards) != (old[2], old[3])
+                if metrics_changed:
+                    samples.append(
+                        (channel_id, post.message_id, now, post.views, post.forwards,
+                         post.replies, post.reactions)
+                    )
+                if changed or metrics_changed:
+                    updated += 1
+                else:
+                    unchanged += 1
+            if new_rows:
+                await conn.executemany(_INSERT_POST, new_rows)
+            if tag_rows:
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO post_tags (channel_id, message_id, kind, value, day)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    tag_rows,
+                )
+            if samples:
+                await conn.executemany(
+                    "INSERT OR REPLACE INTO metric_samples"
+                    " (channel_id, message_id, sampled_at, views, forwards, replies, reactions)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    samples,
+                )
+            if checkpoint is not None:
+                await conn.execute(
+                    "UPDATE channels SET checkpoint = max(checkpoint, ?), updated_at = ? WHERE id = ?",
+                    (checkpoint, now, channel_id),
+                )
+        return SaveResult(
+            inserted=len(inserted), updated=updated, unchanged=unchanged, inserted_keys=tuple(inserted)
+        )
+
+    async def _update_existing(
+        self,
+        conn: aiosqlite.Connection,
+        tagged: TaggedPost,
+        old: tuple[Any, ...],
+        *,
+        chash: str,
+        now: int,
+        store_text: bool,
+    ) -> bool:
+        """Apply what changed to a stored post; True when content or tags changed."""
+        post, tags = tagged.post, tagged.tags
+        old_hash = old[1]
+        content_edit = chash != old_hash
+        params: dict[str, Any] = {
+            "cid": post.channel_id,
+            "mid": post.message_id,
+            "views": post.views,
+            "forwards": post.forwards,
+            "replies": post.replies,
+            "reactions": post.reactions,
+            "edited_at": ts(post.edited_at),
+            "now": now,
+        }
+        await conn.execute(
+            "UPDATE posts SET views = coalesce(:views, views), forwards = coalesce(:forwards, forwards),"
+            " replies = coalesce(:replies, replies), reactions = coalesce(:reactions, reactions),"
+            " edited_at = coalesce(:edited_at, edited_at), updated_at = :now"
+            " WHERE channel_id = :cid AND message_id = :mid",
+            params,
+        )
+        if not content_edit:
+            return False
+        posted = ts(post.posted_at)
+        assert posted is not None
+        day = posted // 86400
+        await conn.execute(
+            "INSERT INTO post_edits (channel_id, message_id, edited_at, seen_at, old_hash, new_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (post.channel_id, post.message_id, ts(post.edited_at), now, old_hash, chash),
+        )
+        await conn.execute(
+            "UPDATE posts SET prev_content_hash = content_hash, content_hash = ?, simhash = ?,"
+            " text_length = ?, edit_count = edit_count + 1, links = ?, mentions = ?,"
+            " text = CASE WHEN ? THEN ? ELSE NULL END,"
+            " lang = ?, script = ?, lang_confidence = ?, groups = ?, people = ?, keywords = ?, matches = ?,"
+            " tagger_version = ? WHERE channel_id = ? AND message_id = ?",
+            (
+                chash,
+                to_signed64(simhash64(post.text)),
+                len(post.text),
+                _jdump(list(post.links)),
+                _jdump(list(post.mentions)),
+                1 if store_text and post.text else 0,
+                post.text,
+                tags.lang,
+                tags.script,
+                tags.confidence,
+                _jdump(list(tags.groups)),
+                _jdump(list(tags.people)),
+                _jdump(list(tags.keywords)),
+                _matches_json(tags),
+                tagged.tagger_version,
+                post.channel_id,
+                post.message_id,
+            ),
+        )
+        await conn.execute(
+            "DELETE FROM post_tags WHERE channel_id = ? AND message_id = ?", (post.channel_id, post.message_id)
+        )
+        await conn.executemany(
+            "INSERT OR IGNORE INTO post_tags (channel_id, message_id, kind, value, day) VALUES (?, ?, ?, ?, ?)",
+            _tag_rows(post.channel_id, post.message_id, day, tags),
+        )
+        return True
+
+    async def record_samples(self, samples: Sequence[MetricSample]) -> None:
+        if not samples:
+            return
+        async with self.transaction() as conn:
+            await conn.executemany(
+                "INSERT OR REPLACE INTO metric_samples"
+                " (channel_id, message_id, sampled_at, views, forwards, replies, reactions)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (s.channel_id, s.message_id, ts(s.sampled_at), s.views, s.forwards, s.replies, s.reactions)
+                    for s in samples
+                ],
+            )
+
+    async def resample_candidates(self, channel_id: int, *, since: datetime) -> list[int]:
+        rows = await self._fetch(
+            "SELECT message_id FROM posts WHERE channel_id = ? AND posted_at >= ? ORDER BY message_id",
+            (channel_id, ts(since)),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def purge_text(self, *, before: datetime) -> int:
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE posts SET text = NULL WHERE text IS NOT NULL AND posted_at < ?", (ts(before),)
+            )
+            return cursor.rowcount
+
+    def _stored(self, r: sqlite3.Row | tuple[Any, ...]) -> StoredPost:
+        posted = dt(r[2])
+        assert posted is not None
+        return StoredPost(
+            channel_id=r[0],
+            message_id=r[1],
+            posted_at=posted,
+            text=r[3],
+            lang=r[4],
+            script=r[5],
+            groups=tuple(json.loads(r[6])),
+            people=tuple(json.loads(r[7])),
+            keywords=tuple(json.loads(r[8])),
+            tagger_version=r[9],
+            views=r[10],
+            forwards=r[11],
+            channel_username=r[12],
+        )
+
+    _STORED_SELECT = (
+        "SELECT p.channel_id, p.message_id, p.posted_at, p.text, p.lang, p.script, p.groups, p.people,"
+        " p.keywords, p.tagger_version, p.views, p.forwards, c.username"
+        " FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
+    )
+
+    async def posts_for_retag(
+        self, *, after: PostKey | None, limit: int, stale_only_version: str | None = None
+    ) -> list[StoredPost]:
+        where = ["(p.channel_id, p.message_id) > (?, ?)"]
+        params: list[Any] = [after.channel_id if after else -(2**62), after.message_id if after else -(2**62)]
+        if stale_only_version is not None:
+            where.append("p.tagger_version != ?")
+            params.append(stale_only_version)
+        rows = await self._fetch(
+            f"{self._STORED_SELECT} WHERE {' AND '.join(where)} ORDER BY p.channel_id, p.message_id LIMIT ?",
+            (*params, limit),
+        )
+        return [self._stored(r) for r in rows]
+
+    async def update_tags(self, items: Sequence[tuple[PostKey, Tags, str]]) -> None:
+        if not items:
+            return
+        async with self.transaction() as conn:
+            for key, tags, version in items:
+                cursor = await conn.execute(
+                    "UPDATE posts SET lang = ?, script = ?, lang_confidence = ?, groups = ?, people = ?,"
+                    " keywords = ?, matches = ?, tagger_version = ? WHERE channel_id = ? AND message_id = ?"
+                    " RETURNING day",
+                    (
+                        tags.lang,
+                        tags.script,
+                        tags.confidence,
+                        _jdump(list(tags.groups)),
+                        _jdump(list(tags.people)),
+                        _jdump(list(tags.keywords)),
+                        _matches_json(tags),
+                        version,
+                        key.channel_id,
+                        key.message_id,
+                    ),
+                )
+                row = await cursor.fetchone()
+                if row is None:
+                    continue
+                await conn.execute(
+                    "DELETE FROM post_tags WHERE channel_id = ? AND message_id = ?",
+                    (key.channel_id, key.message_id),
+                )
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO post_tags (channel_id, message_id, kind, value, day)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    _tag_rows(key.channel_id, key.message_id, int(row[0]), tags),
+                )
+
+    async def get_post(self, key: PostKey) -> StoredPost | None:
+        rows = await self._fetch(
+            f"{self._STORED_SELECT} WHERE p.channel_id = ? AND p.message_id = ?", (key.channel_id, key.message_id)
+        )
+        return self._stored(rows[0]) if rows else None
+
+    # -- daemon -----------------------------------------------------------------------
+    async def heartbeat(self, *, pid: int, started_at: datetime, at: datetime) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO heartbeat (id, pid, started_at, beat_at) VALUES (1, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at,"
+                " beat_at = excluded.beat_at",
+                (pid, ts(started_at), ts(at)),
+            )
+
+    async def last_heartbeat(self) -> tuple[int, datetime, datetime] | None:
+        rows = await self._fetch("SELECT pid, started_at, beat_at FROM heartbeat WHERE id = 1")
+        if not rows:
+            return None
+        started, beat = dt(rows[0][1]), dt(rows[0][2])
+        assert started is not None and beat is not None
+        return int(rows[0][0]), started, beat
+
+    async def counts(self) -> Mapping[str, int]:
+        rows = await self._fetch(
+            "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM channels),"
+            " (SELECT count(*) FROM watch WHERE watched = 1), (SELECT count(*) FROM metric_samples),"
+            " (SELECT count(*) FROM post_edits), (SELECT count(*) FROM posts WHERE text IS NOT NULL)"
+        )
+        r = rows[0]
+        return {
+            "posts": r[0],
+            "channels": r[1],
+            "watched": r[2],
+            "samples": r[3],
+            "edits": r[4],
+            "texts_kept": r[5],
+        }
+
+    async def all_post_keys(self) -> list[PostKey]:
+        """Every stored key; for tests and consistency checks."""
+        rows = await self._fetch("SELECT channel_id, message_id FROM posts ORDER BY channel_id, message_id")
+        return [PostKey(int(r[0]), int(r[1])) for r in rows]
+
+
+__all__ = ["SQLiteStore", "dt", "post_row", "ts"]

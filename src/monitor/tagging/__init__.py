@@ -1,0 +1,58 @@
+"""Tagging: text in, tags out. Pure, deterministic, no I/O after the models are loaded.
+
+A `Tagger` folds two stages over a post's text, in the manner of structlog's
+processor chain: the language identifier (`tagging.language`) and the group,
+person and keyword matcher (`tagging.groups`). Its ``version`` names both, so
+stored posts tagged by an older lexicon or model can be found and re-tagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from monitor.models import Post, Tags, TaggedPost
+
+if TYPE_CHECKING:
+    from monitor.tagging.groups import GroupTagger, KeywordSpec
+    from monitor.tagging.language import LanguageIdentifier
+
+
+class Tagger:
+    def __init__(self, *, language: LanguageIdentifier, groups: GroupTagger) -> None:
+        self._language = language
+        self._groups = groups
+        self.version = f"lang={language.name}@{language.version};lex={groups.version}"
+
+    def tag(self, text: str) -> Tags:
+        guess = self._language(text)
+        groups, people, keywords, matches = self._groups.tag(text)
+        return Tags(
+            lang=guess.lang,
+            script=guess.script,
+            confidence=round(float(guess.confidence), 4),
+            groups=groups,
+            people=people,
+            keywords=keywords,
+            matches=matches,
+        )
+
+    def tag_post(self, post: Post) -> TaggedPost:
+        return TaggedPost(post=post, tags=self.tag(post.text), tagger_version=self.version)
+
+
+def build_tagger(
+    *,
+    keywords: Sequence[KeywordSpec] = (),
+    lexicon_extra: Sequence[Path] = (),
+    engine: str | None = None,
+) -> Tagger:
+    """The tagger the daemon, the importer, the demo and `monitor tag` all use."""
+    from monitor.tagging.groups import GroupTagger, load_lexicon
+    from monitor.tagging.language import get_identifier
+
+    return Tagger(
+        language=get_identifier(engine),
+        groups=GroupTagger(load_lexicon(extra=lexicon_extra), keywords),
+    )
