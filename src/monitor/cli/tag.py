@@ -93,8 +93,8 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
             from monitor.settings import load
 
             settings = load(config_path)
-            keywords = tuple(settings.keywords)
-            extra = tuple(settings.lexicon_extra)
+            keywords = tuple(settings.keyword_specs())
+            extra = tuple(settings.resolve_path(p) for p in settings.lexicon.extra)
         tagger = build_tagger(keywords=keywords, lexicon_extra=extra, engine=engine)
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,358 @@
+"""Scenario files: a scripted Telegram for the fake client, the demo and the daemon tests.
+
+Pure: JSON in, frozen dataclasses out; no Telethon here, so the demo corpus and
+the daemon tests can read a scenario without the fake. The format
+(``"format": "monitor-scenario/1"``)::
+
+    {"format": "monitor-scenario/1",
+     "channels": [{
+        "id": 1001,                      # bare positive channel id
+        "username": "ozod_sado",         # null for a channel without a public name
+        "title": "Ozod Sado",
+        "access_hash": 111,              # optional, default derived from id
+        "status": "ok",                  # ok | private | banned | not_found | invalid
+        "messages": [{
+           "id": 1,
+           "date": "2024-01-03T08:15:00Z",           # ISO 8601 with offset (or Z); UTC assumed if none
+           "text": "...",                            # links/@names in it become real entities
+           "media": null,                            # null or one of MEDIA_KINDS (photo, video, poll...)
+           "views": [[0, 10], [24, 300], [168, 800]],  # [hours after date, value] or a plain int
+           "forwards": [[0, 0], [48, 12]],           # same shape as views
+           "replies": 2,
+           "reactions": {"👍": 5, "🔥": 2},
+           "fwd_from": {"channel_id": 1002, "message_id": 5, "date": "...", "name": "..."},
+                                                     # or {"name": "Hidden User"} for a hidden user
+           "reply_to": 3, "grouped_id": 77, "post_author": "...",
+           "service": false,                         # true: a service message (pinned, created...)
+           "edits": [{"at": "2024-01-03T09:00:00Z", "text": "...", "hide": false}],
+                                                     # text omitted = unchanged (a reaction "edit")
+           "deleted_at": null}]}],
+     "faults": [{"method": "iter_messages",          # iter_messages|get_messages|get_entity|get_input_entity
+                 "channel": "ozod_sado",             # username or id; omitted = any channel
+                 "nth": 3,                           # the nth request of that method (for that channel),
+                                                     # 1-based; each page of <= 100 messages is one request
+                 "error": "flood_wait",              # flood_wait|private|not_found|invalid|banned|disconnect
+                 "seconds": 40}]}
+
+Series are linearly interpolated at the clock time, clamped to the first and
+last points. Errors name the JSON path, e.g. ``channels[0].messages[3].date``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, Literal
+
+from monitor.clock import to_utc
+from monitor.errors import ImportFormatError
+
+FORMAT = "monitor-scenario/1"
+ChannelStatus = Literal["ok", "private", "banned", "not_found", "invalid"]
+FaultError = Literal["flood_wait", "private", "not_found", "invalid", "banned", "disconnect"]
+FaultMethod = Literal["iter_messages", "get_messages", "get_entity", "get_input_entity"]
+
+_STATUSES = ("ok", "private", "banned", "not_found", "invalid")
+_ERRORS = ("flood_wait", "private", "not_found", "invalid", "banned", "disconnect")
+_METHODS = ("iter_messages", "get_messages", "get_entity", "get_input_entity")
+MEDIA_KINDS = (
+    "photo",
+    "video",
+    "document",
+    "audio",
+    "voice",
+    "sticker",
+    "gif",
+    "video_note",
+    "poll",
+    "webpage",
+    "geo",
+    "contact",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """``(hours after the post date, value)`` points; linear in between, flat outside."""
+
+    points: tuple[tuple[float, int], ...]
+
+    def at(self, hours: float) -> int:
+        pts = self.points
+        if not pts:
+            return 0
+        if hours <= pts[0][0]:
+            return pts[0][1]
+        for (h0, v0), (h1, v1) in pairwise(pts):
+            if hours <= h1:
+                if h1 == h0:
+                    return v1
+                return round(v0 + (v1 - v0) * (hours - h0) / (h1 - h0))
+        return pts[-1][1]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenarioForward:
+    channel_id: int | None = None
+    message_id: int | None = None
+    date: datetime | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenarioEdit:
+    at: datetime
+    text: str | None = None  # None: the text did not change (a reaction "edit")
+    hide: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenarioMessage:
+    id: int
+    date: datetime
+    text: str = ""
+    media: str | None = None
+    views: Series | None = None
+    forwards: Series | None = None
+    replies: int | None = None
+    reactions: Mapping[str, int] = field(default_factory=dict)
+    fwd_from: ScenarioForward | None = None
+    reply_to: int | None = None
+    grouped_id: int | None = None
+    post_author: str | None = None
+    service: bool = False
+    edits: tuple[ScenarioEdit, ...] = ()
+    deleted_at: datetime | None = None
+
+    def visible_at(self, now: datetime) -> bool:
+        return self.date <= now and (self.deleted_at is None or now < self.deleted_at)
+
+    def state_at(self, now: datetime) -> tuple[str, ScenarioEdit | None]:
+        """The text and the latest edit shown at ``now``."""
+        text, last = self.text, None
+        for edit in self.edits:
+            if edit.at <= now:
+                last = edit
+                if edit.text is not None:
+                    text = edit.text
+        return text, last
+
+    def hours_since(self, now: datetime) -> float:
+        return (now - self.date) / timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenarioChannel:
+    id: int
+    username: str | None
+    title: str
+    access_hash: int
+    status: ChannelStatus = "ok"
+    messages: tuple[ScenarioMessage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenarioFault:
+    method: FaultMethod
+    error: FaultError
+    nth: int = 1
+    channel: str | None = None  # lower-case username or str(id)
+    seconds: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    channels: tuple[ScenarioChannel, ...]
+    faults: tuple[ScenarioFault, ...] = ()
+
+
+def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
+    """Parse a scenario from a path or an already-decoded dict; ImportFormatError names what is wrong."""
+    if isinstance(source, Mapping):
+        data: Any = source
+    else:
+        path = Path(source)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ImportFormatError(f"{path}: cannot read scenario: {exc}") from exc
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ImportFormatError(f"{path}: not a JSON scenario: {exc}") from exc
+    return _Parser().scenario(data)
+
+
+class _Parser:
+    def scenario(self, data: Any) -> Scenario:
+        obj = self._dict(data, "scenario")
+        if obj.get("format") != FORMAT:
+            raise ImportFormatError(f"format: expected {FORMAT!r}, got {obj.get('format')!r}")
+        chans = self._list(obj.get("channels"), "channels")
+        channels = tuple(self.channel(c, f"channels[{i}]") for i, c in enumerate(chans))
+        ids = [c.id for c in channels]
+        if len(set(ids)) != len(ids):
+            raise ImportFormatError("channels: duplicate channel id")
+        faults = tuple(
+            self.fault(f, f"faults[{i}]") for i, f in enumerate(self._list(obj.get("faults", []), "faults"))
+        )
+        return Scenario(channels=channels, faults=faults)
+
+    def channel(self, data: Any, where: str) -> ScenarioChannel:
+        obj = self._dict(data, where)
+        cid = self._int(obj.get("id"), f"{where}.id", positive=True)
+        status = obj.get("status", "ok")
+        if status not in _STATUSES:
+            raise ImportFormatError(f"{where}.status: {status!r} is not one of {', '.join(_STATUSES)}")
+        username = obj.get("username")
+        if username is not None and not isinstance(username, str):
+            raise ImportFormatError(f"{where}.username: expected a string or null")
+        msgs = tuple(
+            self.message(m, f"{where}.messages[{i}]")
+            for i, m in enumerate(self._list(obj.get("messages", []), f"{where}.messages"))
+        )
+        if len({m.id for m in msgs}) != len(msgs):
+            raise ImportFormatError(f"{where}.messages: duplicate message id")
+        access_hash = obj.get("access_hash")
+        username = username.removeprefix("@") if username else None
+        return ScenarioChannel(
+            id=cid,
+            username=username,
+            title=str(obj.get("title") or username or cid),
+            access_hash=(
+                self._int(access_hash, f"{where}.access_hash") if access_hash is not None else cid * 7919 + 13
+            ),
+            status=status,
+            messages=tuple(sorted(msgs, key=lambda m: m.id)),
+        )
+
+    def message(self, data: Any, where: str) -> ScenarioMessage:
+        obj = self._dict(data, where)
+        media = obj.get("media")
+        if media is not None and media not in MEDIA_KINDS:
+            raise ImportFormatError(f"{where}.media: {media!r} is not one of {', '.join(MEDIA_KINDS)}")
+        reactions = self._dict(obj.get("reactions") or {}, f"{where}.reactions")
+        fwd = obj.get("fwd_from")
+        edits = self._list(obj.get("edits") or [], f"{where}.edits")
+        return ScenarioMessage(
+            id=self._int(obj.get("id"), f"{where}.id", positive=True),
+            date=self._date(obj.get("date"), f"{where}.date"),
+            text=self._str(obj.get("text"), f"{where}.text"),
+            media=media,
+            views=self._series(obj.get("views"), f"{where}.views"),
+            forwards=self._series(obj.get("forwards"), f"{where}.forwards"),
+            replies=self._opt_int(obj.get("replies"), f"{where}.replies"),
+            reactions={str(k): self._int(v, f"{where}.reactions.{k}") for k, v in reactions.items()},
+            fwd_from=None if fwd is None else self.forward(fwd, f"{where}.fwd_from"),
+            reply_to=self._opt_int(obj.get("reply_to"), f"{where}.reply_to"),
+            grouped_id=self._opt_int(obj.get("grouped_id"), f"{where}.grouped_id"),
+            post_author=obj.get("post_author"),
+            service=bool(obj.get("service", False)),
+            edits=tuple(
+                sorted((self.edit(e, f"{where}.edits[{i}]") for i, e in enumerate(edits)), key=lambda e: e.at)
+            ),
+            deleted_at=(
+                None
+                if obj.get("deleted_at") is None
+                else self._date(obj["deleted_at"], f"{where}.deleted_at")
+            ),
+        )
+
+    def forward(self, data: Any, where: str) -> ScenarioForward:
+        obj = self._dict(data, where)
+        if obj.get("channel_id") is None and not obj.get("name"):
+            raise ImportFormatError(f"{where}: needs channel_id or name")
+        return ScenarioForward(
+            channel_id=self._opt_int(obj.get("channel_id"), f"{where}.channel_id"),
+            message_id=self._opt_int(obj.get("message_id"), f"{where}.message_id"),
+            date=None if obj.get("date") is None else self._date(obj["date"], f"{where}.date"),
+            name=obj.get("name"),
+        )
+
+    def edit(self, data: Any, where: str) -> ScenarioEdit:
+        obj = self._dict(data, where)
+        text = obj.get("text")
+        return ScenarioEdit(
+            at=self._date(obj.get("at"), f"{where}.at"),
+            text=None if text is None else self._str(text, f"{where}.text"),
+            hide=bool(obj.get("hide", False)),
+        )
+
+    def fault(self, data: Any, where: str) -> ScenarioFault:
+        obj = self._dict(data, where)
+        method, error = obj.get("method"), obj.get("error")
+        if method not in _METHODS:
+            raise ImportFormatError(f"{where}.method: {method!r} is not one of {', '.join(_METHODS)}")
+        if error not in _ERRORS:
+            raise ImportFormatError(f"{where}.error: {error!r} is not one of {', '.join(_ERRORS)}")
+        channel = obj.get("channel")
+        return ScenarioFault(
+            method=method,
+            error=error,
+            nth=self._int(obj.get("nth", 1), f"{where}.nth", positive=True),
+            channel=None if channel is None else str(channel).removeprefix("@").lower(),
+            seconds=self._int(obj.get("seconds", 0), f"{where}.seconds"),
+        )
+
+    # -- leaves -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _dict(value: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise ImportFormatError(f"{where}: expected an object, got {type(value).__name__}")
+        return value
+
+    @staticmethod
+    def _list(value: Any, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise ImportFormatError(f"{where}: expected an array, got {type(value).__name__}")
+        return value
+
+    @staticmethod
+    def _int(value: Any, where: str, *, positive: bool = False) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or (positive and value <= 0):
+            raise ImportFormatError(
+                f"{where}: expected a {'positive ' if positive else ''}integer, got {value!r}"
+            )
+        return value
+
+    def _opt_int(self, value: Any, where: str) -> int | None:
+        return None if value is None else self._int(value, where)
+
+    @staticmethod
+    def _str(value: Any, where: str) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ImportFormatError(f"{where}: expected a string, got {type(value).__name__}")
+        return value
+
+    @staticmethod
+    def _date(value: Any, where: str) -> datetime:
+        if not isinstance(value, str):
+            raise ImportFormatError(f"{where}: expected an ISO 8601 date string, got {value!r}")
+        try:
+            return to_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError as exc:
+            raise ImportFormatError(f"{where}: {value!r} is not an ISO 8601 date") from exc
+
+    def _series(self, value: Any, where: str) -> Series | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Series(((0.0, value),))
+        points: list[tuple[float, int]] = []
+        for i, pt in enumerate(self._list(value, where)):
+            if (
+                not isinstance(pt, list)
+                or len(pt) != 2
+                or not isinstance(pt[0], int | float)
+                or isinstance(pt[1], bool)
+                or not isinstance(pt[1], int)
+            ):
+                raise ImportFormatError(f"{where}[{i}]: expected [hours, count], got {pt!r}")
+            points.append((float(pt[0]), pt[1]))
+        points.sort()
+        return Series(tuple(points))

@@ -1,0 +1,561 @@
+"""FakeTelegramClient: an offline Telegram that serves real Telethon objects from a scenario.
+
+It implements the narrow slice of ``telethon.TelegramClient`` that
+`TelethonSource` uses (connect, disconnect, is_connected, is_user_authorized,
+get_entity, get_input_entity, iter_messages, get_messages) with Telegram's
+semantics, so the source under test runs the same code it runs in production:
+
+* history honours ``min_id``, ``max_id``, ``offset_id``, ``offset_date``,
+  ``limit``, ``reverse`` and ``ids=`` like Telethon over Telegram, and serves at
+  most 100 messages per request (GetHistory's hard cap);
+* it is clock-driven: a message exists once ``clock.now() >= date`` and until
+  ``deleted_at``; views and forwards are interpolated at ``clock.now()``; an edit
+  shows from its ``at`` (with ``edit_date`` and ``edit_hide``);
+* it raises Telethon's own errors: ``FloodWaitError(request=None, capture=N)``,
+  ``ChannelPrivateError``, ``ChannelBannedError``, ``UsernameNotOccupiedError``
+  (wrapped in ValueError by get_entity/get_input_entity, as Telethon does),
+  ``UsernameInvalidError``, ``ChannelInvalidError`` and ``ConnectionError``,
+  from the channel's status or on cue from the scenario's ``faults``; a
+  ``disconnect`` fault drops the connection until ``connect()`` is called again;
+* ``calls`` counts calls per method and ``requests`` records each request it
+  served, so tests can assert, e.g., that polls never re-resolve usernames.
+
+The scenario format is documented in `monitor.sources.scenario`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient, errors, utils
+from telethon.tl import patched, types
+
+from monitor.clock import Clock, to_utc
+from monitor.sources.scenario import Scenario, ScenarioChannel, ScenarioFault, ScenarioMessage, load_scenario
+
+MAX_CHUNK = 100  # Telegram returns at most 100 messages per GetHistory request
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+_URL = re.compile(r"(?i)\b(?:https?://|www\.|t\.me/|telegram\.me/)[^\s<>\"'«»]+")
+_MENTION = re.compile(r"(?<![\w@./])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
+_EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ServedRequest:
+    """One request the fake answered (or refused): what was asked and which message ids went back."""
+
+    method: str
+    channel_id: int | None
+    params: Mapping[str, Any]
+    message_ids: tuple[int, ...] = ()
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _FaultState:
+    fault: ScenarioFault
+    seen: int = 0
+    fired: bool = False
+
+
+@dataclass(slots=True)
+class FakeTelegramClient:
+    """A real implementation of the client calls the source makes; see the module docstring."""
+
+    scenario: Scenario
+    clock: Clock
+    connected: bool = False
+    calls: Counter[str] = field(default_factory=Counter)
+    requests: deque[ServedRequest] = field(default_factory=lambda: deque(maxlen=100_000))  # newest kept
+    _by_id: dict[int, ScenarioChannel] = field(default_factory=dict)
+    _by_name: dict[str, ScenarioChannel] = field(default_factory=dict)
+    _faults: list[_FaultState] = field(default_factory=list)
+    _host: TelegramClient | None = None
+
+    def __post_init__(self) -> None:
+        self._by_id = {c.id: c for c in self.scenario.channels}
+        self._by_name = {c.username.lower(): c for c in self.scenario.channels if c.username}
+        self._faults = [_FaultState(f) for f in self.scenario.faults]
+
+    @classmethod
+    def from_scenario(
+        cls, source: str | Path | Mapping[str, Any] | Scenario, clock: Clock
+    ) -> FakeTelegramClient:
+        scenario = source if isinstance(source, Scenario) else load_scenario(source)
+        return cls(scenario=scenario, clock=clock)
+
+    # -- connection -------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.calls["connect"] += 1
+        self.connected = True
+
+    async def disconnect(self) -> None:
+        self.calls["disconnect"] += 1
+        self.connected = False
+
+    def is_connected(self) -> bool:
+        return self.connected
+
+    async def is_user_authorized(self) -> bool:
+        self._require_connection("is_user_authorized", None)
+        return True
+
+    def drop_connection(self) -> None:
+        """What a network failure does: every request fails until connect() is called again."""
+        self.connected = False
+
+    def add_fault(self, fault: ScenarioFault) -> None:
+        """Arm a fault at run time; ``nth`` counts from now."""
+        self._faults.append(_FaultState(fault, seen=0))
+
+    # -- entities ---------------------------------------------------------------------------------
+
+    async def get_entity(self, entity: Any) -> types.Channel:
+        self.calls["get_entity"] += 1
+        chan = self._resolve("get_entity", entity)
+        self.requests.append(ServedRequest("get_entity", chan.id, {"entity": _describe(entity)}))
+        return self.channel_object(chan)
+
+    async def get_input_entity(self, entity: Any) -> types.InputPeerChannel:
+        if isinstance(entity, types.InputPeerChannel):
+            # Telethon answers this from the object itself, without a request.
+            return entity
+        self.calls["get_input_entity"] += 1
+        chan = self._resolve("get_input_entity", entity)
+        self.requests.append(ServedRequest("get_input_entity", chan.id, {"entity": _describe(entity)}))
+        return types.InputPeerChannel(chan.id, chan.access_hash)
+
+    def _resolve(self, method: str, entity: Any) -> ScenarioChannel:
+        try:
+            return self._lookup(method, entity)
+        except errors.UsernameNotOccupiedError as exc:
+            # Telethon's get_entity turns this RPC error into a ValueError (users.py)
+            raise ValueError(f'No user has "{entity}" as username') from exc
+
+    # -- history ----------------------------------------------------------------------------------
+
+    def iter_messages(
+        self,
+        entity: Any,
+        limit: float | None = None,
+        *,
+        offset_date: datetime | None = None,
+        offset_id: int = 0,
+        max_id: int = 0,
+        min_id: int = 0,
+        add_offset: int = 0,
+        reverse: bool = False,
+        wait_time: float | None = None,
+        ids: int | Sequence[int] | None = None,
+        **unsupported: Any,
+    ) -> AsyncIterator[Any]:
+        """Like Telethon's: an async iterator over messages, paging 100 at a time."""
+        if unsupported:
+            raise TypeError(f"FakeTelegramClient.iter_messages does not support {sorted(unsupported)}")
+        if add_offset:
+            raise TypeError("FakeTelegramClient.iter_messages does not support add_offset")
+        self.calls["iter_messages"] += 1
+        if ids is not None:
+            return self._iter_ids("iter_messages", entity, ids)
+        return self._iter_history(
+            entity,
+            limit=limit,
+            offset_date=offset_date,
+            offset_id=offset_id,
+            max_id=max_id,
+            min_id=min_id,
+            reverse=reverse,
+        )
+
+    async def get_messages(self, entity: Any, *args: Any, **kwargs: Any) -> Any:
+        """Like Telethon's: a list for ``ids=`` (None where a message does not exist), else history."""
+        ids = kwargs.pop("ids", None)
+        if ids is None:
+            self.calls["get_messages"] += 1
+            limit = args[0] if args else kwargs.pop("limit", 1)
+            return [m async for m in self._iter_history(entity, limit=limit, **kwargs)]
+        self.calls["get_messages"] += 1
+        single = isinstance(ids, int)
+        out = [m async for m in self._iter_ids("get_messages", entity, [ids] if single else ids)]
+        return out[0] if single else out
+
+    async def _iter_ids(self, method: str, entity: Any, ids: int | Sequence[int]) -> AsyncIterator[Any]:
+        id_list = [ids] if isinstance(ids, int) else list(ids)
+        chan = self._lookup(method, entity, fault_method=method)
+        now = self.clock.now()
+        for start in range(0, len(id_list), MAX_CHUNK):
+            chunk = id_list[start : start + MAX_CHUNK]
+            if start:
+                self._before_request(method, chan)
+            by_id = {m.id: m for m in chan.messages}
+            out = []
+            for mid in chunk:
+                sm = by_id.get(mid)
+                out.append(self.message_object(chan, sm, now) if sm and sm.visible_at(now) else None)
+            self.requests.append(
+                ServedRequest(
+                    method, chan.id, {"ids": tuple(chunk)}, tuple(m.id for m in out if m is not None)
+                )
+            )
+            for msg in out:
+                yield msg
+
+    async def _iter_history(
+        self,
+        entity: Any,
+        *,
+        limit: float | None,
+        offset_date: datetime | None = None,
+        offset_id: int = 0,
+        max_id: int = 0,
+        min_id: int = 0,
+        reverse: bool = False,
+    ) -> AsyncIterator[Any]:
+        chan = self._lookup("iter_messages", entity)
+        remaining = float("inf") if limit is None else max(0, int(limit))
+        # Telethon's convention: in reverse mode min_id acts as offset_id and offsets are "after".
+        # Not reverse: Telethon starts below max(offset_id, max_id) and checks only min_id locally.
+        lo = max(min_id, offset_id) if reverse else min_id
+        hi = max_id if reverse else max(offset_id, max_id)
+        first = True
+        while remaining > 0:
+            if not first:
+                self._before_request("iter_messages", chan)
+            first = False
+            now = self.clock.now()
+            page_size = int(min(MAX_CHUNK, remaining))
+            visible = [m for m in chan.messages if m.visible_at(now)]
+            if reverse:
+                # Telegram positions before offset_date and steps back: a post at exactly offset_date is in.
+                picked = [
+                    m
+                    for m in visible
+                    if m.id > lo
+                    and (not hi or m.id < hi)
+                    and (offset_date is None or m.date >= to_utc(offset_date))
+                ][:page_size]
+            else:
+                picked = [
+                    m
+                    for m in reversed(visible)
+                    if (not hi or m.id < hi)
+                    and m.id > lo
+                    and (offset_date is None or m.date < to_utc(offset_date))
+                ][:page_size]
+            self.requests.append(
+                ServedRequest(
+                    "iter_messages",
+                    chan.id,
+                    {
+                        "min_id": lo,
+                        "max_id": hi,
+                        "limit": page_size,
+                        "reverse": reverse,
+                        "offset_date": offset_date,
+                    },
+                    tuple(m.id for m in picked),
+                )
+            )
+            for sm in picked:
+                yield self.message_object(chan, sm, now)
+            remaining -= len(picked)
+            if len(picked) < page_size:
+                return
+            if reverse:
+                lo = picked[-1].id
+            else:
+                hi = picked[-1].id
+
+    # -- faults and lookups -----------------------------------------------------------------------
+
+    def _lookup(self, method: str, entity: Any, *, fault_method: str | None = None) -> ScenarioChannel:
+        """Resolve what the caller passed the way Telegram would, then apply status and faults."""
+        chan: ScenarioChannel | None = None
+        key: str
+        if isinstance(entity, types.InputPeerChannel):
+            key = str(entity.channel_id)
+            chan = self._by_id.get(entity.channel_id)
+            self._before_request(fault_method or method, chan, key)
+            if chan is None or chan.access_hash != entity.access_hash:
+                self._refuse(method, chan, errors.ChannelInvalidError(request=None))
+        elif isinstance(entity, types.PeerChannel | types.Channel):
+            cid = entity.channel_id if isinstance(entity, types.PeerChannel) else entity.id
+            key = str(cid)
+            chan = self._by_id.get(cid)
+            self._before_request(fault_method or method, chan, key)
+            if chan is None:
+                # Telethon cannot build an input peer for an id it has never seen.
+                self._refuse(
+                    method, None, ValueError(f"Could not find the input entity for PeerChannel({cid})")
+                )
+        elif isinstance(entity, int):
+            real_id, peer_type = utils.resolve_id(entity)
+            key = str(real_id)
+            chan = self._by_id.get(real_id) if peer_type is types.PeerChannel else None
+            self._before_request(fault_method or method, chan, key)
+            if chan is None:
+                self._refuse(method, None, ValueError(f"Could not find the input entity for {entity}"))
+        elif isinstance(entity, str):
+            name = _username_of(entity)
+            key = (name or entity).lower()
+            chan = self._by_name.get(key)
+            self._before_request(fault_method or method, chan, key)
+            if name is None:
+                self._refuse(method, None, errors.UsernameInvalidError(request=None))
+            if chan is None or chan.status == "not_found":
+                self._refuse(method, chan, errors.UsernameNotOccupiedError(request=None))
+        else:
+            raise TypeError(f"FakeTelegramClient cannot resolve {type(entity).__name__}")
+        assert chan is not None
+        status_error = {
+            "private": errors.ChannelPrivateError(request=None),
+            "banned": errors.ChannelBannedError(request=None),
+            "invalid": errors.ChannelInvalidError(request=None),
+            "not_found": errors.ChannelInvalidError(request=None),
+        }.get(chan.status)
+        if status_error is not None:
+            self._refuse(method, chan, status_error)
+        return chan
+
+    def _before_request(self, method: str, chan: ScenarioChannel | None, key: str | None = None) -> None:
+        """Every request goes through here: the connection check, then any fault due now."""
+        self._require_connection(method, chan)
+        names = {key} if key else set()
+        if chan is not None:
+            names |= {str(chan.id)} | ({chan.username.lower()} if chan.username else set())
+        for state in self._faults:
+            f = state.fault
+            if state.fired or f.method != method or (f.channel is not None and f.channel not in names):
+                continue
+            state.seen += 1
+            if state.seen == f.nth:
+                state.fired = True
+                self._refuse(method, chan, _fault_error(f), reason=f"fault:{f.error}")
+
+    def _require_connection(self, method: str, chan: ScenarioChannel | None) -> None:
+        if not self.connected:
+            self._refuse(method, chan, ConnectionError("Cannot send requests while disconnected"))
+
+    def _refuse(
+        self, method: str, chan: ScenarioChannel | None, exc: BaseException, reason: str = ""
+    ) -> None:
+        self.requests.append(
+            ServedRequest(method, chan.id if chan else None, {}, (), reason or type(exc).__name__)
+        )
+        if isinstance(exc, ConnectionError):
+            self.connected = False
+        raise exc
+
+    # -- TL objects -------------------------------------------------------------------------------
+
+    def channel_object(self, chan: ScenarioChannel) -> types.Channel:
+        """The Channel Telegram would send for this scenario channel."""
+        return types.Channel(
+            id=chan.id,
+            title=chan.title,
+            photo=types.ChatPhotoEmpty(),
+            date=_EPOCH,
+            broadcast=True,
+            access_hash=chan.access_hash,
+            username=chan.username,
+        )
+
+    def message_object(self, chan: ScenarioChannel, sm: ScenarioMessage, now: datetime) -> Any:
+        """The Message (or MessageService) Telegram would send for ``sm`` at ``now``."""
+        peer = types.PeerChannel(chan.id)
+        if sm.service:
+            msg: Any = patched.MessageService(
+                id=sm.id, peer_id=peer, date=sm.date, action=types.MessageActionPinMessage(), post=True
+            )
+            self._finish(msg, chan)
+            return msg
+        text, edit = sm.state_at(now)
+        hours = sm.hours_since(now)
+        fwd = None
+        if sm.fwd_from is not None:
+            f = sm.fwd_from
+            fwd = types.MessageFwdHeader(
+                date=f.date or sm.date,
+                from_id=types.PeerChannel(f.channel_id) if f.channel_id is not None else None,
+                from_name=f.name if f.channel_id is None else None,
+                channel_post=f.message_id,
+            )
+        msg = patched.Message(
+            id=sm.id,
+            peer_id=peer,
+            date=sm.date,
+            message=text,
+            post=True,
+            entities=_entities(text) or None,
+            media=_media(sm.media, sm.id, sm.date, text),
+            views=sm.views.at(hours) if sm.views is not None else None,
+            forwards=sm.forwards.at(hours) if sm.forwards is not None else None,
+            replies=types.MessageReplies(replies=sm.replies, replies_pts=sm.id)
+            if sm.replies is not None
+            else None,
+            edit_date=edit.at if edit is not None else None,
+            edit_hide=edit.hide if edit is not None else None,
+            post_author=sm.post_author,
+            grouped_id=sm.grouped_id,
+            fwd_from=fwd,
+            reply_to=types.MessageReplyHeader(reply_to_msg_id=sm.reply_to)
+            if sm.reply_to is not None
+            else None,
+            reactions=(
+                types.MessageReactions(
+                    results=[
+                        types.ReactionCount(reaction=types.ReactionEmoji(e), count=n)
+                        for e, n in sm.reactions.items()
+                    ]
+                )
+                if sm.reactions
+                else None
+            ),
+        )
+        self._finish(msg, chan)
+        return msg
+
+    def _finish(self, msg: Any, chan: ScenarioChannel) -> None:
+        """As Telethon does with a response's ``chats``: attach entities, so ``msg.forward.chat`` works."""
+        ents: dict[int, Any] = {utils.get_peer_id(types.PeerChannel(chan.id)): self.channel_object(chan)}
+        fwd = getattr(msg, "fwd_from", None)
+        if fwd is not None and isinstance(fwd.from_id, types.PeerChannel):
+            src = self._by_id.get(fwd.from_id.channel_id)
+            if src is not None and src.status == "ok":
+                ents[utils.get_peer_id(fwd.from_id)] = self.channel_object(src)
+        if self._host is None:
+            # A never-connected client with an in-memory session, as Telethon's own tests use.
+            self._host = TelegramClient(None, 1, "0", receive_updates=False)
+        with suppress(AttributeError, TypeError):  # private API; the source does not depend on it
+            msg._finish_init(self._host, ents, None)
+
+
+def _describe(entity: Any) -> str:
+    return entity if isinstance(entity, str) else type(entity).__name__
+
+
+def _username_of(entity: str) -> str | None:
+    raw = entity.strip()
+    for prefix in ("https://", "http://"):
+        raw = raw.removeprefix(prefix)
+    for host in ("t.me/", "telegram.me/", "telegram.dog/"):
+        if raw.lower().startswith(host):
+            raw = raw[len(host) :].split("/", 1)[0]
+            if raw == "s":
+                raw = entity.rstrip("/").rsplit("/", 1)[-1]
+    raw = raw.removeprefix("@")
+    return raw if _USERNAME.fullmatch(raw) else None
+
+
+def _fault_error(f: ScenarioFault) -> BaseException:
+    errors_by_name: dict[str, BaseException] = {
+        "flood_wait": errors.FloodWaitError(request=None, capture=f.seconds),
+        "private": errors.ChannelPrivateError(request=None),
+        "not_found": errors.UsernameNotOccupiedError(request=None),
+        "invalid": errors.UsernameInvalidError(request=None),
+        "banned": errors.ChannelBannedError(request=None),
+    }
+    return errors_by_name.get(f.error) or ConnectionError(
+        "Connection to Telegram failed (injected disconnect)"
+    )
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _entities(text: str) -> list[Any]:
+    """Real entities for links and @names in the text, with Telegram's UTF-16 offsets."""
+    found: list[Any] = []
+    for m in _URL.finditer(text):
+        url = m.group(0).rstrip(".,;:!?)]}'\"»…")
+        found.append(types.MessageEntityUrl(offset=_utf16_len(text[: m.start()]), length=_utf16_len(url)))
+    for m in _MENTION.finditer(text):
+        found.append(
+            types.MessageEntityMention(offset=_utf16_len(text[: m.start()]), length=_utf16_len(m.group(0)))
+        )
+    found.sort(key=lambda e: e.offset)
+    return found
+
+
+def _text_with_entities(text: str) -> Any:
+    if hasattr(types, "TextWithEntities"):
+        return types.TextWithEntities(text=text, entities=[])
+    return text  # older layers took a plain string
+
+
+def _document(mid: int, date: datetime, mime: str, attributes: Iterable[Any]) -> types.Document:
+    return types.Document(
+        id=mid * 1000 + 1,
+        access_hash=mid,
+        file_reference=b"",
+        date=date,
+        mime_type=mime,
+        size=1024,
+        dc_id=2,
+        attributes=list(attributes),
+    )
+
+
+def _media(kind: str | None, mid: int, date: datetime, text: str) -> Any:
+    if kind is None:
+        return None
+    if kind == "photo":
+        photo = types.Photo(
+            id=mid * 1000,
+            access_hash=mid,
+            file_reference=b"",
+            date=date,
+            sizes=[types.PhotoSize(type="x", w=800, h=600, size=50_000)],
+            dc_id=2,
+        )
+        return types.MessageMediaPhoto(photo=photo)
+    docs = {
+        "video": ("video/mp4", [types.DocumentAttributeVideo(duration=12, w=640, h=360)]),
+        "video_note": (
+            "video/mp4",
+            [types.DocumentAttributeVideo(duration=8, w=240, h=240, round_message=True)],
+        ),
+        "gif": (
+            "video/mp4",
+            [types.DocumentAttributeAnimated(), types.DocumentAttributeVideo(duration=2, w=320, h=240)],
+        ),
+        "document": ("application/pdf", [types.DocumentAttributeFilename(file_name=f"file{mid}.pdf")]),
+        "audio": ("audio/mpeg", [types.DocumentAttributeAudio(duration=180, title="track")]),
+        "voice": ("audio/ogg", [types.DocumentAttributeAudio(duration=7, voice=True)]),
+        "sticker": (
+            "image/webp",
+            [types.DocumentAttributeSticker(alt="🙂", stickerset=types.InputStickerSetEmpty())],
+        ),
+    }
+    if kind in docs:
+        mime, attrs = docs[kind]
+        return types.MessageMediaDocument(document=_document(mid, date, mime, attrs))
+    if kind == "poll":
+        answers = [
+            types.PollAnswer(text=_text_with_entities(t), option=bytes([i]))
+            for i, t in enumerate(("ha", "yo'q"))
+        ]
+        extra = (
+            {"hash": 0} if "hash" in inspect.signature(types.Poll.__init__).parameters else {}
+        )  # newer layers
+        poll = types.Poll(id=mid, question=_text_with_entities(text[:255] or "?"), answers=answers, **extra)
+        return types.MessageMediaPoll(poll=poll, results=types.PollResults())
+    if kind == "webpage":
+        return types.MessageMediaWebPage(webpage=types.WebPageEmpty(id=mid))
+    if kind == "geo":
+        return types.MessageMediaGeo(geo=types.GeoPoint(long=69.24, lat=41.3, access_hash=mid))
+    if kind == "contact":
+        return types.MessageMediaContact(
+            phone_number="", first_name="Contact", last_name="", vcard="", user_id=0
+        )
+    raise ValueError(f"unknown media kind {kind!r}")
