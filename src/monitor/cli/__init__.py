@@ -18,9 +18,15 @@ def main() -> None:
 
 
 def _register() -> None:
+    from monitor.cli.alerts import alerts
+    from monitor.cli.collect import register
+    from monitor.cli.lid import lid
+    from monitor.cli.report import report
     from monitor.cli.tag import tag
 
-    main.add_command(tag)
+    register(main)
+    for command in (tag, lid, report, alerts):
+        main.add_command(command)
 
 
 _register()

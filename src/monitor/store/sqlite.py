@@ -32,22 +32,13 @@ from monitor.models import (
     TaggedPost,
     WatchState,
 )
+from monitor.store.epoch import dt, ts
 from monitor.store.migrations import CREATE_LEDGER, load_migrations
+from monitor.store.sqlite_alerts import AlertQueries
+from monitor.store.sqlite_delivery import DeliveryQueries
+from monitor.store.sqlite_reports import ReportQueries
 
 _CHUNK = 400  # keys per IN (...) list; well under SQLite's variable limit
-
-
-def ts(value: datetime | None) -> int | None:
-    """Aware datetime -> integer epoch seconds (the schema's time unit)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
-
-
-def dt(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def _jdump(value: Any) -> str:
@@ -133,7 +124,7 @@ def post_row(
     )
 
 
-class SQLiteStore:
+class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
     def __init__(self, path: Path, *, create_dir: bool = False, busy_timeout_ms: int = 30_000) -> None:

@@ -1,0 +1,83 @@
+"""Telegram Bot API sink: sendMessage with parse_mode=HTML to the ONE configured alert chat.
+
+The chat comes from the config only; nothing in an alert can choose where it goes,
+so an alert about a watched channel can never be posted into that channel. The
+bot token is part of the URL, so error messages are built without the URL.
+A digest longer than Telegram's 4096 characters goes out as several messages,
+split between alerts; if a later one fails, the whole delivery is retried, so
+the earlier parts can appear twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from monitor.alerts.render import telegram_messages
+from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, RetryAfter
+from monitor.errors import DeliveryError
+from monitor.models import Alert
+
+
+class TelegramBotSink:
+    def __init__(
+        self,
+        name: str,
+        *,
+        token: str,
+        chat_id: int | str,
+        base_url: str = "https://api.telegram.org",
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.chat_id = chat_id
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._token = token
+        self._transport = transport
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "<token>") if self._token else text
+
+    async def send(self, alerts: Sequence[Alert], *, period: DigestPeriod | None = None) -> None:
+        url = f"{self.base_url}/bot{self._token}/sendMessage"
+        async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
+            for text in telegram_messages(alerts, period.as_tuple() if period else None):
+                payload = {
+                    "chat_id": self.chat_id,
+                    "text": text,
+                    "parse_mode": "HTML",
+                    "disable_web_page_preview": True,
+                }
+                try:
+                    response = await client.post(url, json=payload)
+                except httpx.HTTPError as exc:
+                    raise DeliveryError(
+                        f"telegram {self.name}: {type(exc).__name__}: {self._redact(str(exc))}"
+                    ) from None
+                self._check(response)
+
+    def _check(self, response: httpx.Response) -> None:
+        try:
+            data: Any = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code == 200 and isinstance(data, dict) and data.get("ok") is True:
+            return
+        code = (
+            data.get("error_code", response.status_code) if isinstance(data, dict) else response.status_code
+        )
+        description = self._redact(str(data.get("description", ""))[:200]) if isinstance(data, dict) else ""
+        message = f"telegram {self.name}: {code} {description}".rstrip()
+        params = data.get("parameters") if isinstance(data, dict) else None
+        if code == 429 and isinstance(params, dict) and isinstance(params.get("retry_after"), (int, float)):
+            raise RetryAfter(message, float(params["retry_after"]))
+        if code in (400, 401, 403, 404):  # bad request, bad token, bot kicked, wrong chat: permanent
+            raise PermanentDeliveryError(message)
+        raise DeliveryError(message)
+
+
+__all__ = ["TelegramBotSink"]

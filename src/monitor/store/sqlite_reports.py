@@ -1,0 +1,440 @@
+"""Report SQL for the SQLite store: a mixin over ``query()`` (the read-only connection).
+
+Why a mixin: the report queries need SQLite's aggregate tables (migration 0002) and its
+JSON functions, so they belong below ``store/``; the report modules above only see the
+methods named in ``monitor.reports.source.ReportSource`` and plain dicts back.
+
+Every value a user typed (dates, names, labels, tags) is a bound parameter; lists go in
+as one JSON array parameter read with ``json_each(?)``. The only things spliced into SQL
+text are fragments chosen from the dictionaries below by whitelisted names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+TAG_KINDS = ("group", "keyword", "person")
+SQL_DIMS = frozenset({"channel", "lang", "script", *TAG_KINDS})
+_EVERY = {
+    # bucket start as days since the epoch, computed from the `day` column
+    "day": "{d}",
+    "week": "({d} - (({d} + 3) % 7))",  # ISO week: 1970-01-05 (day 4) was a Monday
+    "month": "CAST(julianday(date({d} * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER)",
+    "all": "0",
+}
+_JSON_LIST = "(SELECT value FROM json_each(?))"
+
+
+def _j(values: Sequence[Any]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _bucket(every: str, column: str) -> str:
+    if every not in _EVERY:
+        raise ValueError(f"unknown period {every!r}")
+    return _EVERY[every].format(d=column)
+
+
+def _lang_clause(langs: Sequence[tuple[str, str | None]], lang_col: str, script_col: str) -> tuple[str, list[Any]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    for lang, script in langs:
+        if script is None:
+            parts.append(f"{lang_col} = ?")
+            params.append(lang)
+        else:
+            parts.append(f"({lang_col} = ? AND {script_col} = ?)")
+            params += [lang, script]
+    return "(" + " OR ".join(parts) + ")", params
+
+
+class ReportQueries:
+    """Async report queries; the class that mixes this in provides ``query(sql, params)``."""
+
+    if TYPE_CHECKING:  # provided by the store class this is mixed into (it comes later in the MRO)
+
+        async def query(
+            self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+        ) -> list[dict[str, Any]]: ...
+
+    # -- reference data ---------------------------------------------------------------
+    async def report_day_range(self) -> tuple[int, int] | None:
+        """First and last day holding posts, read off the aggregate's primary key."""
+        rows = await self.query(
+            "SELECT (SELECT min(day) FROM agg_lang_day_all WHERE posts > 0) AS lo,"
+            " (SELECT max(day) FROM agg_lang_day_all WHERE posts > 0) AS hi"
+        )
+        if not rows or rows[0]["lo"] is None:
+            return None
+        return int(rows[0]["lo"]), int(rows[0]["hi"])
+
+    async def report_channels(self) -> list[dict[str, Any]]:
+        """Every channel known from channels or the watch list: id, username, title, watched, labels, keys."""
+        rows = await self.query(
+            "SELECT c.id AS id, c.username AS username, c.title AS title, NULL AS key, 0 AS watched,"
+            " '{}' AS labels FROM channels c"
+            " UNION ALL SELECT w.channel_id, NULL, NULL, w.key, w.watched, w.labels FROM watch w"
+        )
+        merged: dict[Any, dict[str, Any]] = {}
+        for r in rows:
+            ident = r["id"] if r["id"] is not None else f"key:{r['key']}"
+            item = merged.setdefault(
+                ident,
+                {"id": r["id"], "username": None, "title": None, "watched": False, "labels": {}, "keys": []},
+            )
+            if r["username"]:
+                item["username"] = r["username"]
+            if r["title"]:
+                item["title"] = r["title"]
+            if r["key"] is not None:
+                item["keys"].append(r["key"])
+                if r["watched"]:
+                    item["watched"] = True
+                    try:
+                        labels = json.loads(r["labels"] or "{}")
+                    except ValueError:
+                        labels = {}
+                    if isinstance(labels, dict):
+                        item["labels"].update({str(k): str(v) for k, v in labels.items()})
+        return list(merged.values())
+
+    # -- volume -----------------------------------------------------------------------
+    async def report_volume(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        every: str,
+        dims: Sequence[str],
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Posts, views, forwards per bucket and dims. Returns (rows, the table that answered).
+
+        Row keys: ``bucket`` (first day of the period), then ``channel_id``, ``tag_<kind>``,
+        ``lang``/``script`` as asked, and ``posts``, ``views``, ``forwards``. A post with two
+        tags of a grouped kind counts once under each; filters on a tag kind keep posts with
+        any of the given values, counted once.
+        """
+        tags = {k: list(v) for k, v in (tags or {}).items() if v}
+        bad = set(dims) - SQL_DIMS
+        if bad or set(tags) - set(TAG_KINDS):
+            raise ValueError(f"unknown report dimension {sorted(bad | (set(tags) - set(TAG_KINDS)))}")
+        kinds = {d for d in dims if d in TAG_KINDS} | set(tags)
+        per_channel = "channel" in dims or channel_ids is not None
+        if not kinds:
+            return await self._volume_lang(since_day, until_day, every, dims, channel_ids, langs, scripts, per_channel)
+        (kind,) = kinds if len(kinds) == 1 else (None,)
+        if kind is not None and (kind in dims or len(tags.get(kind, [])) <= 1):
+            return await self._volume_tag(
+                kind, since_day, until_day, every, dims, channel_ids, tags.get(kind), langs, scripts, per_channel
+            )
+        return await self._volume_posts(since_day, until_day, every, dims, channel_ids, tags, langs, scripts)
+
+    def _select_dims(self, dims: Sequence[str], *, channel: str, lang: str, script: str) -> list[str]:
+        out: list[str] = []
+        if "channel" in dims:
+            out.append(f"{channel} AS channel_id")
+        if "lang" in dims:
+            out += [f"{lang} AS lang", f"{script} AS script"]
+        elif "script" in dims:
+            out.append(f"{script} AS script")
+        return out
+
+    async def _volume_lang(
+        self,
+        since_day: int,
+        until_day: int,
+        every: str,
+        dims: Sequence[str],
+        channel_ids: Sequence[int] | None,
+        langs: Sequence[tuple[str, str | None]],
+        scripts: Sequence[str],
+        per_channel: bool,
+    ) -> tuple[list[dict[str, Any]], str]:
+        table = "agg_lang_day" if per_channel else "agg_lang_day_all"
+        cols = [f"{_bucket(every, 'day')} AS bucket", *self._select_dims(dims, channel="channel_id", lang="lang",
+                                                                          script="script")]
+        where = ["day BETWEEN ? AND ?"]
+        params: list[Any] = [since_day, until_day]
+        if channel_ids is not None:
+            where.append(f"channel_id IN {_JSON_LIST}")
+            params.append(_j(channel_ids))
+        if langs:
+            clause, more = _lang_clause(langs, "lang", "script")
+            where.append(clause)
+            params += more
+        if scripts:
+            where.append(f"script IN {_JSON_LIST}")
+            params.append(_j(scripts))
+        keys = [c.rsplit(" AS ", 1)[1] for c in cols]
+        sql = (
+            f"SELECT {', '.join(cols)}, sum(posts) AS posts, sum(views) AS views, sum(forwards) AS forwards"
+            f" FROM {table} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)} HAVING sum(posts) > 0"
+        )
+        return await self.query(sql, params), table
+
+    async def _volume_tag(
+        self,
+        kind: str,
+        since_day: int,
+        until_day: int,
+        every: str,
+        dims: Sequence[str],
+        channel_ids: Sequence[int] | None,
+        values: Sequence[str] | None,
+        langs: Sequence[tuple[str, str | None]],
+        scripts: Sequence[str],
+        per_channel: bool,
+    ) -> tuple[list[dict[str, Any]], str]:
+        table = "agg_tag_day" if per_channel else "agg_tag_day_all"
+        cols = [f"{_bucket(every, 'day')} AS bucket", *self._select_dims(dims, channel="channel_id", lang="lang",
+                                                                          script="script")]
+        if kind in dims:
+            cols.append(f"value AS tag_{kind}")
+        where = ["kind = ?", "day BETWEEN ? AND ?"]
+        params: list[Any] = [kind, since_day, until_day]
+        if values:
+            where.append(f"value IN {_JSON_LIST}")
+            params.append(_j(values))
+        if channel_ids is not None:
+            where.append(f"channel_id IN {_JSON_LIST}")
+            params.append(_j(channel_ids))
+        if langs:
+            clause, more = _lang_clause(langs, "lang", "script")
+            where.append(clause)
+            params += more
+        if scripts:
+            where.append(f"script IN {_JSON_LIST}")
+            params.append(_j(scripts))
+        keys = [c.rsplit(" AS ", 1)[1] for c in cols]
+        sql = (
+            f"SELECT {', '.join(cols)}, sum(posts) AS posts, sum(views) AS views, sum(forwards) AS forwards"
+            f" FROM {table} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)} HAVING sum(posts) > 0"
+        )
+        return await self.query(sql, params), table
+
+    def _post_where(
+        self,
+        since_day: int,
+        until_day: int,
+        channel_ids: Sequence[int] | None,
+        tags: Mapping[str, Sequence[str]],
+        langs: Sequence[tuple[str, str | None]],
+        scripts: Sequence[str],
+    ) -> tuple[list[str], list[Any]]:
+        """WHERE clauses over ``posts p`` for the common filters."""
+        where = ["p.day BETWEEN ? AND ?"]
+        params: list[Any] = [since_day, until_day]
+        if channel_ids is not None:
+            where.append(f"p.channel_id IN {_JSON_LIST}")
+            params.append(_j(channel_ids))
+        if langs:
+            clause, more = _lang_clause(langs, "p.lang", "coalesce(p.script, '')")
+            where.append(clause)
+            params += more
+        if scripts:
+            where.append(f"coalesce(p.script, '') IN {_JSON_LIST}")
+            params.append(_j(scripts))
+        for kind, values in tags.items():
+            if kind not in TAG_KINDS:
+                raise ValueError(f"unknown tag kind {kind!r}")
+            if values:
+                where.append(
+                    "EXISTS (SELECT 1 FROM post_tags f WHERE f.channel_id = p.channel_id"
+                    f" AND f.message_id = p.message_id AND f.kind = ? AND f.value IN {_JSON_LIST})"
+                )
+                params += [kind, _j(values)]
+        return where, params
+
+    async def _volume_posts(
+        self,
+        since_day: int,
+        until_day: int,
+        every: str,
+        dims: Sequence[str],
+        channel_ids: Sequence[int] | None,
+        tags: Mapping[str, Sequence[str]],
+        langs: Sequence[tuple[str, str | None]],
+        scripts: Sequence[str],
+    ) -> tuple[list[dict[str, Any]], str]:
+        """The general path (several tag kinds at once): a GROUP BY over posts and post_tags."""
+        cols = [f"{_bucket(every, 'p.day')} AS bucket",
+                *self._select_dims(dims, channel="p.channel_id", lang="p.lang", script="coalesce(p.script, '')")]
+        joins: list[str] = []
+        join_params: list[Any] = []
+        for kind in TAG_KINDS:
+            if kind in dims:
+                alias = f"t_{kind}"
+                joins.append(
+                    f"JOIN post_tags {alias} ON {alias}.channel_id = p.channel_id"
+                    f" AND {alias}.message_id = p.message_id AND {alias}.kind = ?"
+                )
+                join_params.append(kind)
+                cols.append(f"{alias}.value AS tag_{kind}")
+                values = tags.get(kind)
+                if values:
+                    joins[-1] += f" AND {alias}.value IN {_JSON_LIST}"
+                    join_params.append(_j(values))
+        rest = {k: v for k, v in tags.items() if k not in dims}
+        where, params = self._post_where(since_day, until_day, channel_ids, rest, langs, scripts)
+        keys = [c.rsplit(" AS ", 1)[1] for c in cols]
+        sql = (
+            f"SELECT {', '.join(cols)}, count(*) AS posts, coalesce(sum(p.views), 0) AS views,"
+            f" coalesce(sum(p.forwards), 0) AS forwards FROM posts p {' '.join(joins)}"
+            f" WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)}"
+        )
+        return await self.query(sql, [*join_params, *params]), "posts"
+
+    # -- top --------------------------------------------------------------------------
+    async def report_top_posts(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        order: str,
+        limit: int,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        column = {"views": "p.views", "forwards": "p.forwards"}[order]
+        where, params = self._post_where(since_day, until_day, channel_ids, tags or {}, langs, scripts)
+        where.append(f"{column} IS NOT NULL")
+        sql = (
+            "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
+            " p.keywords, p.text, c.username, c.title FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
+            f" WHERE {' AND '.join(where)} ORDER BY {column} DESC, p.posted_at, p.channel_id, p.message_id LIMIT ?"
+        )
+        return await self.query(sql, [*params, int(limit)])
+
+    async def report_pairs(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        where = ["day BETWEEN ? AND ?"]
+        params: list[Any] = [since_day, until_day]
+        if channel_ids is not None:
+            where.append(f"channel_id IN {_JSON_LIST}")
+            params.append(_j(channel_ids))
+        sql = (
+            f"SELECT a, b, sum(posts) AS posts, count(DISTINCT channel_id) AS channels FROM agg_pair_day"
+            f" WHERE {' AND '.join(where)} GROUP BY a, b HAVING sum(posts) > 0"
+            " ORDER BY posts DESC, a, b LIMIT ?"
+        )
+        return await self.query(sql, [*params, int(limit)])
+
+    # -- reach ------------------------------------------------------------------------
+    async def report_samples(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        dims: Sequence[str] = (),
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """One row per metric sample of the selected posts (with their dims), oldest first."""
+        tags = {k: list(v) for k, v in (tags or {}).items() if v}
+        cols = ["p.channel_id AS channel_id", "p.message_id AS message_id", "p.posted_at AS posted_at",
+                "p.views AS latest_views", "s.sampled_at AS sampled_at", "s.views AS views"]
+        cols += self._select_dims(
+            [d for d in dims if d != "channel"], channel="p.channel_id", lang="p.lang",
+            script="coalesce(p.script, '')",
+        )
+        joins: list[str] = []
+        join_params: list[Any] = []
+        for kind in TAG_KINDS:
+            if kind in dims:
+                alias = f"t_{kind}"
+                joins.append(
+                    f"JOIN post_tags {alias} ON {alias}.channel_id = p.channel_id"
+                    f" AND {alias}.message_id = p.message_id AND {alias}.kind = ?"
+                )
+                join_params.append(kind)
+                cols.append(f"{alias}.value AS tag_{kind}")
+        where, params = self._post_where(since_day, until_day, channel_ids, tags, langs, scripts)
+        sql = (
+            f"SELECT {', '.join(cols)} FROM posts p {' '.join(joins)}"
+            " JOIN metric_samples s ON s.channel_id = p.channel_id AND s.message_id = p.message_id"
+            f" WHERE {' AND '.join(where)} AND s.views IS NOT NULL"
+            " ORDER BY p.channel_id, p.message_id, s.sampled_at"
+        )
+        return await self.query(sql, [*join_params, *params])
+
+    # -- spread -----------------------------------------------------------------------
+    async def report_fingerprints(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        min_length: int,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        where, params = self._post_where(since_day, until_day, channel_ids, tags or {}, langs, scripts)
+        where.append("p.text_length >= ?")
+        params.append(int(min_length))
+        sql = (
+            "SELECT p.channel_id, p.message_id, p.posted_at, p.content_hash, p.simhash, p.text_length,"
+            " p.fwd_channel_id, p.text FROM posts p"
+            f" WHERE {' AND '.join(where)} ORDER BY p.posted_at, p.channel_id, p.message_id"
+        )
+        return await self.query(sql, params)
+
+    async def report_forward_edges(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """(source channel -> forwarding channel, posts, first and last day) from agg_forward_day."""
+        where = ["day BETWEEN ? AND ?"]
+        params: list[Any] = [since_day, until_day]
+        if channel_ids is not None:
+            where.append(f"channel_id IN {_JSON_LIST}")
+            params.append(_j(channel_ids))
+        sql = (
+            "SELECT src_channel_id AS source, channel_id AS target, sum(posts) AS posts,"
+            " min(CASE WHEN posts > 0 THEN day END) AS first_day, max(CASE WHEN posts > 0 THEN day END) AS last_day"
+            f" FROM agg_forward_day WHERE {' AND '.join(where)}"
+            " GROUP BY src_channel_id, channel_id HAVING sum(posts) > 0 ORDER BY posts DESC, source, target"
+        )
+        return await self.query(sql, params)
+
+    async def report_forward_names(self, channel_ids: Sequence[int]) -> dict[int, str]:
+        """The newest forward-header name seen for each source channel id (titles of unwatched sources)."""
+        if not channel_ids:
+            return {}
+        rows = await self.query(
+            "SELECT fwd_channel_id AS id, fwd_name AS name FROM posts p"
+            f" WHERE fwd_channel_id IN {_JSON_LIST} AND fwd_name IS NOT NULL"
+            " AND posted_at = (SELECT max(q.posted_at) FROM posts q WHERE q.fwd_channel_id = p.fwd_channel_id"
+            " AND q.fwd_name IS NOT NULL)",
+            [_j(channel_ids)],
+        )
+        return {int(r["id"]): str(r["name"]) for r in rows}
+
+    async def report_mentions(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """(mentioning channel, target, posts) from agg_mention_day."""
+        where = ["day BETWEEN ? AND ?"]
+        params: list[Any] = [since_day, until_day]
+        if channel_ids is not None:
+            where.append(f"channel_id IN {_JSON_LIST}")
+            params.append(_j(channel_ids))
+        sql = (
+            "SELECT channel_id, target, sum(posts) AS posts, min(CASE WHEN posts > 0 THEN day END) AS first_day,"
+            " max(CASE WHEN posts > 0 THEN day END) AS last_day"
+            f" FROM agg_mention_day WHERE {' AND '.join(where)} GROUP BY channel_id, target HAVING sum(posts) > 0"
+        )
+        return await self.query(sql, params)
+
+
+__all__ = ["SQL_DIMS", "TAG_KINDS", "ReportQueries"]
