@@ -100,12 +100,13 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     out = sys.stdout
     for batch in _batched(_records(sys.stdin, jsonl), BATCH):
+        tagged = iter(tagger.tag_many([text for text, extra_fields in batch if "error" not in extra_fields]))
         lines = []
-        for text, extra_fields in batch:
+        for _text, extra_fields in batch:
             if "error" in extra_fields:
                 lines.append(json.dumps(extra_fields, ensure_ascii=False))
                 continue
-            record = {**extra_fields, **tags_to_json(tagger.tag(text))}
+            record = {**extra_fields, **tags_to_json(next(tagged))}
             lines.append(json.dumps(record, ensure_ascii=False))
         out.write("\n".join(lines) + "\n")
         out.flush()

@@ -1,0 +1,114 @@
+"""Throughput of the group tagger on realistic post lengths, one core.
+
+Usage:
+    PYTHONPATH=src python bench/bench_groups.py [--posts 20000] [--seed 1]
+
+Posts are built from the development set (data/eval/groups_dev.jsonl): each post
+joins 1-4 labelled sentences with neutral ones, so lengths spread like channel
+posts (about 80-900 characters) and about half of them name a group. Analyst
+keywords (1,000: 800 words, 150 prefixes, 50 RE2 patterns) are drawn from the
+same vocabulary so they really hit. Prints a Markdown table; the goal is
+>= 20,000 posts/s with the full lexicon plus 1,000 keywords. Rates are CPU time of
+this process (the host is shared). The sentence pool is pessimistic: it is dense in
+group names, hard negatives and split-letter obfuscation, all of which cost extra work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import re
+import statistics
+import time
+from pathlib import Path
+
+from monitor.tagging.groups import GroupTagger, KeywordSpec
+
+DEV = Path(__file__).resolve().parent.parent / "data" / "eval" / "groups_dev.jsonl"
+
+
+SHORT = (1, 1, 2, 2, 3, 4, 6)  # median ~120 characters: short channel posts and comments
+LONG = (2, 3, 4, 4, 5, 6, 8, 10)  # median ~300 characters: news-channel posts
+
+
+def make_posts(n: int, rng: random.Random, shape: tuple[int, ...] = SHORT) -> list[str]:
+    rows = [json.loads(x) for x in DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
+    pos = [r["text"] for r in rows if r["groups"] or r["people"]]
+    neg = [r["text"] for r in rows if not r["groups"] and not r["people"]]
+    posts = []
+    for _ in range(n):
+        k = rng.choice(shape)
+        parts = [rng.choice(neg) for _ in range(k)]
+        if rng.random() < 0.5:
+            parts[rng.randrange(k)] = rng.choice(pos)
+        posts.append("\n".join(parts) if rng.random() < 0.3 else " ".join(parts))
+    return posts
+
+
+def make_keywords(posts: list[str], rng: random.Random, dense: bool) -> list[KeywordSpec]:
+    """1,000 keywords. dense: all from the posts' own vocabulary (every post hits several);
+    sparse: 100 from it, 900 pseudo-words that never occur (an analyst's list mostly waits)."""
+    vocab = sorted({w.lower() for p in posts[:3000] for w in re.findall(r"[^\W\d_]{5,}", p)})
+    rng.shuffle(vocab)
+    if not dense:
+        letters = "абвгдежзиклмнопрстуфхцчшяabdefghijklmnoprstuvxyz"
+        fake = ["".join(rng.choice(letters) for _ in range(rng.randint(6, 10))) + "q" for _ in range(900)]
+        vocab = vocab[:100] + fake
+        rng.shuffle(vocab)
+    words, prefixes, pats = vocab[:800], vocab[800:950], vocab[950:1000]
+    specs = [KeywordSpec(term=w) for w in words]
+    specs += [KeywordSpec(term=w[:5], mode="prefix") for w in prefixes]
+    specs += [KeywordSpec(term=rf"\b{re.escape(w[:4])}\w*\s+\w+", mode="pattern") for w in pats]
+    return specs
+
+
+def run(tagger: GroupTagger, posts: list[str]) -> tuple[float, int, int]:
+    hits = matches = 0
+    t0 = time.process_time()  # CPU time of this process: the host is shared, wall time is noisy
+    for p in posts:
+        g, pe, kw, ms = tagger.tag(p)
+        hits += bool(g or pe or kw)
+        matches += len(ms)
+    return len(posts) / (time.process_time() - t0), hits, matches
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--posts", type=int, default=20000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    print(f"machine: {platform.machine()} python {platform.python_version()}, one core (shared host)\n")
+    print(f"| posts (chars: median / mean) | configuration | build s | literals | posts/s (best of {args.repeat}) "
+          "| posts tagged | matches/post |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for shape_name, shape in (("short", SHORT), ("news", LONG)):
+        posts = make_posts(args.posts, rng, shape)
+        lengths = [len(p) for p in posts]
+        label = f"{shape_name} ({statistics.median(lengths):.0f} / {statistics.mean(lengths):.0f})"
+        dense = make_keywords(posts, rng, dense=True)
+        sparse = make_keywords(posts, rng, dense=False)
+        configs = (("lexicon only", []), ("+ 1,000 keywords, sparse (10% occur)", sparse),
+                   ("+ 1,000 keywords, dense (all occur)", dense))
+        bench_configs(label, configs, posts, args.repeat)
+
+
+def bench_configs(label: str, configs: tuple[tuple[str, list[KeywordSpec]], ...], posts: list[str],
+                  repeat: int) -> None:
+    for name, kws in configs:
+        t0 = time.perf_counter()
+        tagger = GroupTagger(keywords=kws)
+        build = time.perf_counter() - t0
+        best, hits, matches = 0.0, 0, 0
+        for _ in range(repeat):
+            rate, hits, matches = run(tagger, posts)
+            best = max(best, rate)
+        print(f"| {label} | {name} | {build:.2f} | {tagger.literal_count:,} | {best:,.0f} | {hits / len(posts):.0%} "
+              f"| {matches / len(posts):.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Precision, recall and F1 of the group tagger on a labelled JSONL set.
+
+Usage:
+    PYTHONPATH=src python bench/eval_groups.py [data/eval/groups_dev.jsonl] [--no-translit] [--errors]
+
+Each line: {"text", "lang", "groups": [...], "people": [...], "note"}. Labels are
+counted per post (a group named twice in one post is one label). A "negative" is
+a post with no group and no person; the negative false-positive rate is the
+share of negatives that got any group or person tag.
+Prints Markdown tables (per group, per person kind, per language, overall).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from monitor.tagging.groups import GroupTagger
+
+DEFAULT = Path(__file__).resolve().parent.parent / "data" / "eval" / "groups_dev.jsonl"
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def evaluate(path: Path, tagger: GroupTagger) -> dict[str, object]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    per_label: dict[str, Counter[str]] = defaultdict(Counter)
+    per_lang: dict[str, Counter[str]] = defaultdict(Counter)
+    totals: Counter[str] = Counter()
+    neg = Counter[str]()
+    errors: list[str] = []
+    for row in rows:
+        groups, people, _, _ = tagger.tag(row["text"])
+        gold = {("g", x) for x in row.get("groups", [])} | {("p", x) for x in row.get("people", [])}
+        pred = {("g", x) for x in groups} | {("p", x) for x in people}
+        lang = row.get("lang", "und")
+        for kind, label in gold | pred:
+            key = label if kind == "g" else f"person:{label}"
+            if (kind, label) in gold and (kind, label) in pred:
+                outcome = "tp"
+            elif (kind, label) in pred:
+                outcome = "fp"
+            else:
+                outcome = "fn"
+            per_label[key][outcome] += 1
+            per_lang[lang][outcome] += 1
+            totals[f"{kind}_{outcome}"] += 1
+        if not gold:
+            neg["n"] += 1
+            neg[f"n_{lang}"] += 1
+            if pred:
+                neg["fp"] += 1
+                neg[f"fp_{lang}"] += 1
+        if gold != pred:
+            errors.append(f"[{lang}] gold={sorted(gold)} pred={sorted(pred)} :: {row['text']!r}")
+    return {"rows": rows, "per_label": per_label, "per_lang": per_lang, "totals": totals, "neg": neg,
+            "errors": errors}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("path", nargs="?", type=Path, default=DEFAULT)
+    ap.add_argument("--no-translit", action="store_true", help="switch off generated Uzbek Latin<->Cyrillic aliases")
+    ap.add_argument("--errors", action="store_true", help="print every post whose tags differ from its labels")
+    args = ap.parse_args(argv)
+    tagger = GroupTagger(translit=not args.no_translit)
+    res = evaluate(args.path, tagger)
+    per_label, per_lang = res["per_label"], res["per_lang"]
+    totals, neg = res["totals"], res["neg"]
+    assert isinstance(per_label, dict) and isinstance(per_lang, dict)
+    assert isinstance(totals, Counter) and isinstance(neg, Counter)
+    print(f"set: {args.path.name}  posts: {len(res['rows'])}  tagger {tagger.version}"  # type: ignore[arg-type]
+          f"  translit={'off' if args.no_translit else 'on'}\n")
+    print("| label | support | P | R | F1 |\n|---|---:|---:|---:|---:|")
+    for key in sorted(per_label, key=lambda k: (k.startswith("person:"), k)):
+        c = per_label[key]
+        p, r, f = prf(c["tp"], c["fp"], c["fn"])
+        print(f"| {key} | {c['tp'] + c['fn']} | {p:.3f} | {r:.3f} | {f:.3f} |")
+    print("\n| language | posts | negatives | P | R | F1 | negatives tagged |\n|---|---:|---:|---:|---:|---:|---:|")
+    langs = Counter(row.get("lang", "und") for row in res["rows"])  # type: ignore[union-attr]
+    for lang in sorted(per_lang):
+        c = per_lang[lang]
+        p, r, f = prf(c["tp"], c["fp"], c["fn"])
+        n = neg[f"n_{lang}"]
+        rate = neg[f"fp_{lang}"] / n if n else 0.0
+        print(f"| {lang} | {langs[lang]} | {n} | {p:.3f} | {r:.3f} | {f:.3f} | {rate:.1%} |")
+    gp, gr, gf = prf(totals["g_tp"], totals["g_fp"], totals["g_fn"])
+    pp, pr, pf = prf(totals["p_tp"], totals["p_fp"], totals["p_fn"])
+    ap_, ar, af = prf(totals["g_tp"] + totals["p_tp"], totals["g_fp"] + totals["p_fp"],
+                      totals["g_fn"] + totals["p_fn"])
+    rate = neg["fp"] / neg["n"] if neg["n"] else 0.0
+    print("\n| overall | P | R | F1 |\n|---|---:|---:|---:|")
+    print(f"| groups (micro) | {gp:.3f} | {gr:.3f} | {gf:.3f} |")
+    print(f"| people (micro) | {pp:.3f} | {pr:.3f} | {pf:.3f} |")
+    print(f"| all (micro) | {ap_:.3f} | {ar:.3f} | {af:.3f} |")
+    print(f"\nnegatives tagged: {neg['fp']}/{neg['n']} = {rate:.1%}")
+    if args.errors:
+        print("\nerrors:")
+        for line in res["errors"]:  # type: ignore[union-attr]
+            print(" ", line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

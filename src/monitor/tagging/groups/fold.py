@@ -1,0 +1,294 @@
+"""Fold text to one matching form while keeping a map back to the original.
+
+Why a fold and not many regexes: obfuscation (Latin look-alikes inside Cyrillic
+words, zero-width characters, odd apostrophes, full-width or mathematical
+letters) and ordinary variation (case, Tajik ҳ typed as х, Uzbek oʻ typed as o')
+all collapse to the same string here, so one Aho-Corasick pass over the folded
+text finds every alias however it was written.
+
+The fold has two steps:
+
+1. ``str.translate`` with a one-to-one table (C speed, length preserving):
+   NFKC, lower case, Cyrillic/Greek letters that look like Latin ones become the
+   Latin letter (a UTS #39-style skeleton), Tajik/Uzbek-only Cyrillic letters
+   become their Russian look-alikes, apostrophes become ``'``, dashes and all
+   spaces become `` ``, invisible characters become a deletion mark.
+2. Deletion marks are removed and space runs collapse to one space. Only this
+   step moves offsets; it records the kept segments so any folded position maps
+   back to the original text with one ``bisect``.
+
+Letters split apart (``И.Г.И.Л.``, ``T a l i b a n``, ``ta.li.ban``) are found
+separately by :func:`split_views`, which returns short collapsed views.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Any
+
+import re2
+
+MARK = "\x00"  # deleted by step 2
+
+# Characters that render as nothing (or are formatting only): deleted.
+_INVISIBLE = (
+    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF, 0xFFA0]
+    + list(range(0x200B, 0x2010))  # zero-width space/joiners, LRM/RLM
+    + list(range(0x202A, 0x202F))  # bidi embeddings
+    + list(range(0x2060, 0x2070))  # word joiner, invisible operators, bidi isolates
+    + list(range(0xFE00, 0xFE10))  # variation selectors
+    + [0x0640]  # Arabic tatweel (elongation)
+    + list(range(0x064B, 0x0660))  # Arabic harakat
+    + [0x0670]
+    + list(range(0x0300, 0x0370))  # combining diacritics (stress marks, decomposed accents)
+    + [0x0000]
+)
+_APOSTROPHES = "'`´ʹʻʼʽʾʿˈˊˋ‘’‚‛′‵＇"
+_DASHES = "-‐‑‒–—―−⁃﹘﹣－_"
+_SPACES = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    chr(c) for c in range(0x2000, 0x200B)
+)
+
+# Lower-case look-alikes folded to one representative (Latin where one exists).
+_CONFUSABLE = {
+    # Cyrillic -> Latin look-alike
+    "а": "a", "е": "e", "ё": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x",
+    "к": "k", "м": "m", "т": "t", "н": "h", "в": "b", "і": "i", "ї": "i", "ј": "j",
+    "ѕ": "s", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ɡ": "g", "ѵ": "v", "ҽ": "e",
+    # Tajik / Uzbek / Kazakh letters often typed with their Russian look-alike
+    "ҳ": "x", "ӣ": "и", "ӯ": "y", "ў": "y", "ҷ": "ч", "қ": "k", "ғ": "г", "ҫ": "c",
+    "ә": "a", "ө": "o", "ү": "y", "ұ": "y", "ң": "h", "ҡ": "k", "ӊ": "h", "ӈ": "h",
+    "й": "и",
+    # Greek -> Latin look-alike
+    "α": "a", "ο": "o", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "β": "b", "μ": "m", "η": "n", "γ": "y", "ϲ": "c", "ѡ": "w",
+    # Latin letters with diacritics used as look-alikes or in transliteration
+    "ı": "i",
+    # Arabic letter variants (hamza seats, alef maqsura, ta marbuta, Persian forms)
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ة": "ه", "ک": "ك", "ؤ": "و", "ئ": "ي",
+}
+
+_RANGES = (
+    (0x0041, 0x024F),  # Latin incl. extended A/B
+    (0x0370, 0x03FF),  # Greek
+    (0x0400, 0x052F),  # Cyrillic + supplement
+    (0x0600, 0x06FF),  # Arabic
+    (0x1D00, 0x1DBF),  # phonetic extensions (small caps)
+    (0x1E00, 0x1EFF),  # Latin extended additional
+    (0x2100, 0x214F),  # letterlike symbols
+    (0x2460, 0x24FF),  # enclosed alphanumerics
+    (0xFF00, 0xFFEF),  # full-width forms
+    (0x1D400, 0x1D7FF),  # mathematical alphanumerics
+    (0x1F130, 0x1F189),  # squared/negative circled letters
+)
+
+
+def _fold_char(ch: str) -> str | None:
+    """The one-character fold of ``ch``, or None when it cannot stay one character."""
+    n = unicodedata.normalize("NFKC", ch)
+    if len(n) != 1:
+        return None
+    low = n.lower()
+    if len(low) != 1:
+        low = n
+    low = _CONFUSABLE.get(low, low)
+    # drop diacritics (ā -> a, ё -> е, ӣ -> и) so transliterations with and without them agree
+    base = "".join(c for c in unicodedata.normalize("NFD", low) if not unicodedata.combining(c))
+    if len(base) == 1:
+        low = base
+    return _CONFUSABLE.get(low, low)
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for lo, hi in _RANGES:
+        for cp in range(lo, hi + 1):
+            ch = chr(cp)
+            folded = _fold_char(ch)
+            if folded is not None and folded != ch:
+                table[cp] = folded
+    for cp in _INVISIBLE:
+        table[cp] = MARK
+    for ch in _APOSTROPHES:
+        table[ord(ch)] = "'"
+    for ch in _DASHES:
+        table[ord(ch)] = " "
+    for ch in _SPACES:
+        table[ord(ch)] = " "
+    return table
+
+
+TABLE: dict[int, str] = _build_table()
+# The same map as a list indexed by code point: str.translate looks a list up about twice as fast
+# as a dict. Code points past its end (none of which we fold) raise LookupError and stay as they are.
+_FAST: list[int | None] = list(range(max(TABLE) + 1))
+for _cp, _v in TABLE.items():
+    _FAST[_cp] = ord(_v)
+
+# Clean view for analysts' patterns: the text as written, only invisible characters removed.
+CLEAN_TABLE: dict[int, str] = {cp: v for cp, v in TABLE.items() if v == MARK and not 0x300 <= cp < 0x370}
+
+_RUN = re.compile("[ \x00]{2,}|\x00")
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Folded text plus the kept segments: folded[seg_m[k]:...] came from original[seg_o[k]:...]."""
+
+    text: str
+    seg_m: tuple[int, ...]
+    seg_o: tuple[int, ...]
+    source: str = ""  # the original text
+
+    def orig(self, i: int) -> int:
+        """Original offset of folded position ``i`` (a start)."""
+        if not self.seg_m:
+            return i
+        k = bisect_right(self.seg_m, i) - 1
+        if k < 0:
+            return i
+        return self.seg_o[k] + (i - self.seg_m[k])
+
+    def orig_end(self, j: int) -> int:
+        """Original offset just after folded end position ``j`` (exclusive)."""
+        if j <= 0:
+            return 0
+        return self.orig(j - 1) + 1
+
+
+def _compact(t: str, source: str = "") -> Folded:
+    if MARK not in t and "  " not in t:
+        return Folded(t, (), (), source)
+    pieces: list[str] = []
+    seg_m: list[int] = []
+    seg_o: list[int] = []
+    pos_o = 0
+    pos_m = 0
+    for mo in _RUN.finditer(t):
+        s, e = mo.span()
+        if s > pos_o:
+            pieces.append(t[pos_o:s])
+            seg_m.append(pos_m)
+            seg_o.append(pos_o)
+            pos_m += s - pos_o
+        i = mo.group().find(" ")
+        if i >= 0:
+            pieces.append(" ")
+            seg_m.append(pos_m)
+            seg_o.append(s + i)
+            pos_m += 1
+        pos_o = e
+    if pos_o < len(t):
+        pieces.append(t[pos_o:])
+        seg_m.append(pos_m)
+        seg_o.append(pos_o)
+    return Folded("".join(pieces), tuple(seg_m), tuple(seg_o), source)
+
+
+def fold_text(text: str) -> Folded:
+    """Fold a post for matching; see the module docstring."""
+    return _compact(text.translate(_FAST), text)
+
+
+_NEEDS_CLEAN = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(CLEAN_TABLE)) + "]")
+
+
+def clean_text(text: str) -> Folded:
+    """The view analysts' patterns see: the text as written minus invisible characters."""
+    if _NEEDS_CLEAN.search(text) is None:
+        return Folded(text, (), (), text)
+    return _compact(text.translate(CLEAN_TABLE), text)
+
+
+def fold_term(term: str) -> str:
+    """Fold a lexicon alias or keyword the same way as text, trimmed."""
+    return fold_text(term).text.strip()
+
+
+# --- split letters -------------------------------------------------------------------------
+
+_L = r"[^\W\d_]"
+# single letters separated by 1-3 separator characters (spaces or punctuation), >= 3 letters,
+# or >= 2 letters each followed by a dot (И.Г., I.S.I.S.)
+_SPLIT = re.compile(
+    rf"(?<![^\W_]){_L}(?:[ .*·•|/,+~:;]{{1,3}}{_L}(?![^\W_])){{2,}}"
+    rf"|(?<![^\W_])(?:{_L}\.){{2,}}"
+    # >= 3 multi-letter pieces joined by in-word punctuation without spaces (ta.li.ban, al*qa*eda)
+    rf"|(?<![^\W_.*·•|])[^\W_]+(?:[.*·•|]+[^\W_]+){{2,}}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitView:
+    """Letters of a split-up run, joined: ``pos[i]`` is the folded position of view char ``i``."""
+
+    text: str
+    pos: tuple[int, ...]
+    starts: frozenset[int]  # view offsets where an original piece starts
+    ends: frozenset[int]  # view offsets (exclusive) where an original piece ends
+
+
+def _re2_hint() -> Any:  # re2 ships no type hints
+    opts = re2.Options()
+    opts.log_errors = False
+    return re2.compile(
+        r"[\pL\pN][.*·•|]+[\pL\pN]"
+        r"|(?:^|[^\pL\pN])[\pL\pN][^\pL\pN]{1,3}[\pL\pN][^\pL\pN]{1,3}[\pL\pN](?:$|[^\pL\pN])",
+        opts,
+    )
+
+
+# A cheap superset of _SPLIT (RE2 scans in one DFA pass): most posts are ruled out by it.
+_HINT = _re2_hint()
+
+
+def split_views(m: str) -> list[SplitView]:
+    """Views of every run of split-up letters in folded text ``m`` (usually none).
+
+    The fast RE2 hint finds candidate places; the exact pattern only runs near them.
+    """
+    views: list[SplitView] = []
+    n = len(m)
+    pos = 0
+    while pos < n:
+        hint = _HINT.search(m, pos)
+        if hint is None:
+            break
+        ws = hint.start()
+        while ws > pos and m[ws - 1].isalnum():  # the run may begin earlier in the same word (ta.li.ban)
+            ws -= 1
+        mo = _SPLIT.search(m, ws, min(n, hint.end() + 400))
+        if mo is None:
+            pos = hint.end()
+            continue
+        view = _view(mo.group(), mo.start())
+        if view is not None:
+            views.append(view)
+        pos = max(mo.end(), hint.start() + 1)
+    return views
+
+
+def _view(run: str, base: int) -> SplitView | None:
+    chars: list[str] = []
+    pos: list[int] = []
+    starts: set[int] = set()
+    ends: set[int] = set()
+    prev_letter = False
+    for i, ch in enumerate(run):
+        if ch.isalnum():
+            if not prev_letter:
+                starts.add(len(chars))
+            chars.append(ch)
+            pos.append(base + i)
+            prev_letter = True
+        else:
+            if prev_letter:
+                ends.add(len(chars))
+            prev_letter = False
+    ends.add(len(chars))
+    if len(chars) < 2:
+        return None
+    return SplitView("".join(chars), tuple(pos), frozenset(starts), frozenset(ends))

@@ -1,0 +1,81 @@
+"""The project's own model: per-script multinomial naive Bayes over hashed char 1-5-grams and words.
+
+Why naive Bayes: on a closed set of 17 classes with small training text it is
+as accurate as a linear model, trains in seconds from counts (so
+``monitor lid build`` is exact and reproducible), ships as one int8 table per
+script, and scores a batch with one gather and one segmented sum.
+The weights are log P(feature | class) centred per feature (argmax unchanged)
+and quantised to int8 with one scale per script.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from .features import Segment, buckets_of
+
+__all__ = ["DATA_PACKAGE", "MODEL_META", "NaiveBayesModel", "ScriptModel", "data_root", "load_model"]
+
+MODEL_META = "nb-model.json"
+DATA_PACKAGE = "monitor.tagging.language.data"
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptModel:
+    """One script's classes and its quantised weight table: log-prob = weights * scale."""
+
+    script: str
+    classes: tuple[str, ...]
+    bits: int
+    weights: npt.NDArray[np.int8]  # (2**bits, n_classes)
+    scale: float
+
+    def score(self, segments: list[Segment], n_docs: int) -> npt.NDArray[np.int64]:
+        """Summed centred log-likelihoods per document and class, (n_docs, C), in units of ``scale``."""
+        total = np.zeros((n_docs, len(self.classes)), dtype=np.int64)
+        for hashes, docs in segments:
+            if len(hashes) == 0:
+                continue
+            if n_docs == 1:  # one text: a plain sum, without the segment bookkeeping
+                total[0] += np.take(self.weights, buckets_of(hashes, self.bits), axis=0).sum(
+                    axis=0, dtype=np.int32
+                )
+                continue
+            first = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
+            rows = np.take(self.weights, buckets_of(hashes, self.bits), axis=0)  # int8: 4x less to move
+            total[docs[first]] += np.add.reduceat(rows, first, axis=0, dtype=np.int32)
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class NaiveBayesModel:
+    models: dict[str, ScriptModel]
+    version: str  # content hash of the shipped files: changes whenever the data changes
+
+
+def data_root(source: str | Path) -> Traversable:
+    """A package name (shipped data) or a directory (e.g. fresh output of ``monitor lid build``)."""
+    return source if isinstance(source, Path) else resources.files(source)
+
+
+def load_model(source: str | Path = DATA_PACKAGE) -> NaiveBayesModel:
+    """Read the tables (the only I/O of the default engine, done once)."""
+    root = data_root(source)
+    meta = json.loads(root.joinpath(MODEL_META).read_text(encoding="utf-8"))
+    models: dict[str, ScriptModel] = {}
+    for script, spec in meta["scripts"].items():
+        raw = gzip.decompress(root.joinpath(spec["file"]).read_bytes())
+        classes = tuple(spec["classes"])
+        weights = np.frombuffer(raw, dtype=np.int8).reshape(1 << spec["bits"], len(classes))
+        models[script] = ScriptModel(
+            script=script, classes=classes, bits=spec["bits"], weights=weights, scale=float(spec["scale"])
+        )
+    return NaiveBayesModel(models=models, version=meta["version"])

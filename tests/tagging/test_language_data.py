@@ -1,0 +1,62 @@
+"""Shipped model data: sizes, provenance, versions, and an exact rebuild from the training text."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from _language_shared import lid_dir_or_skip
+
+from monitor.tagging.language import get_identifier
+from monitor.tagging.language.langdetect_profiles import BUILT, build_profile
+from monitor.tagging.language.naive_bayes import MODEL_META, load_model
+from monitor.tagging.language.training import (
+    TrainConfig,
+    read_training_lines,
+    train_file_of,
+    train_script_models,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "src" / "monitor" / "tagging" / "language" / "data"
+
+
+def test_sizes_are_within_budget() -> None:
+    files = [p for p in DATA.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert all(p.stat().st_size < 2_000_000 for p in files), [(p.name, p.stat().st_size) for p in files]
+    assert sum(p.stat().st_size for p in files) < 6_000_000
+
+
+def test_provenance_matches_the_files() -> None:
+    prov = json.loads((DATA / "provenance.json").read_text(encoding="utf-8"))
+    meta = json.loads((DATA / MODEL_META).read_text(encoding="utf-8"))
+    assert prov["model_version"] == meta["version"]
+    assert prov["command"].startswith("monitor lid build")
+    assert set(prov["inputs"]) == {train_file_of(c) for c in BUILT} | {
+        train_file_of(c) for s in meta["scripts"].values() for c in s["classes"]
+    }
+    for rel, digest in prov["outputs"].items():
+        assert hashlib.sha256((DATA / rel).read_bytes()).hexdigest() == digest, rel
+    # the version hashes the weight files, scales and classes: it moves exactly when the model does
+    h = hashlib.sha256()
+    for script in sorted(meta["scripts"]):
+        h.update((DATA / meta["scripts"][script]["file"]).read_bytes())
+    h.update(json.dumps(meta["scripts"], sort_keys=True).encode("utf-8"))
+    assert h.hexdigest()[:12] == meta["version"]
+    assert get_identifier("nb").version == meta["version"]
+
+
+def test_rebuild_from_training_text_is_byte_identical() -> None:
+    train = lid_dir_or_skip() / "train"
+    prov = json.loads((DATA / "provenance.json").read_text(encoding="utf-8"))
+    for name, rec in prov["inputs"].items():
+        assert hashlib.sha256((train / name).read_bytes()).hexdigest() == rec["sha256"], f"{name} changed"
+    shipped = load_model()
+    models, _ = train_script_models(train, TrainConfig())
+    for script, model in models.items():
+        assert np.array_equal(model.weights, shipped.models[script].weights), script
+        assert model.scale == shipped.models[script].scale
+    tg = build_profile("tg", read_training_lines(train / train_file_of("tg"), TrainConfig()))
+    assert json.loads(gzip.decompress((DATA / "langdetect" / "tg.json.gz").read_bytes())) == tg
