@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 TAG_KINDS = ("group", "keyword", "person")
@@ -25,6 +26,7 @@ _EVERY = {
     "all": "0",
 }
 _JSON_LIST = "(SELECT value FROM json_each(?))"
+_EPOCH = date(1970, 1, 1)
 
 
 def _j(values: Sequence[Any]) -> str:
@@ -35,6 +37,28 @@ def _bucket(every: str, column: str) -> str:
     if every not in _EVERY:
         raise ValueError(f"unknown period {every!r}")
     return _EVERY[every].format(d=column)
+
+
+def _month_start(day: int) -> int:
+    d = _EPOCH + timedelta(days=day)
+    return (date(d.year, d.month, 1) - _EPOCH).days
+
+
+def _next_month(start: int) -> int:
+    d = _EPOCH + timedelta(days=start)
+    return (date(d.year + d.month // 12, d.month % 12 + 1, 1) - _EPOCH).days
+
+
+def _month_split(lo: int, hi: int) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
+    """[lo, hi] as (days before the first whole month, first..last whole month starts, days after);
+    None when the range holds no whole calendar month."""
+    first = lo if _month_start(lo) == lo else _next_month(lo)
+    if _next_month(first) - 1 > hi:
+        return None
+    last = first
+    while _next_month(_next_month(last)) - 1 <= hi:
+        last = _next_month(last)
+    return (lo, first - 1), (first, last), (_next_month(last), hi)
 
 
 def _lang_clause(langs: Sequence[tuple[str, str | None]], lang_col: str, script_col: str) -> tuple[str, list[Any]]:
@@ -156,7 +180,8 @@ class ReportQueries:
         scripts: Sequence[str],
         per_channel: bool,
     ) -> tuple[list[dict[str, Any]], str]:
-        table = "agg_lang_day" if per_channel else "agg_lang_day_all"
+        by_lang = "lang" in dims or "script" in dims or bool(langs) or bool(scripts)
+        table = ("agg_lang_day" if by_lang else "agg_channel_day") if per_channel else "agg_lang_day_all"
         cols = [f"{_bucket(every, 'day')} AS bucket", *self._select_dims(dims, channel="channel_id", lang="lang",
                                                                           script="script")]
         where = ["day BETWEEN ? AND ?"]
@@ -190,14 +215,49 @@ class ReportQueries:
         langs: Sequence[tuple[str, str | None]],
         scripts: Sequence[str],
         per_channel: bool,
+        *,
+        monthly: bool = True,
     ) -> tuple[list[dict[str, Any]], str]:
+        monthly = (
+            monthly and per_channel and every in ("month", "all") and not langs and not scripts
+            and "lang" not in dims and "script" not in dims
+        )
+        if monthly:
+            split = _month_split(since_day, until_day)
+            if split is not None:
+                (head, months, tail) = split
+                rows: list[dict[str, Any]] = []
+                for lo, hi in (head, tail):
+                    if lo <= hi:
+                        part, _ = await self._volume_tag(kind, lo, hi, every, dims, channel_ids, values, langs,
+                                                         scripts, per_channel, monthly=False)
+                        rows += part
+                rows += (await self._tag_rows("agg_tag_month", "month", "month" if every == "month" else "0",
+                                              kind, months[0], months[1], dims, channel_ids, values, (), ()))
+                return rows, "agg_tag_month"
         table = "agg_tag_day" if per_channel else "agg_tag_day_all"
-        cols = [f"{_bucket(every, 'day')} AS bucket", *self._select_dims(dims, channel="channel_id", lang="lang",
-                                                                          script="script")]
+        return (await self._tag_rows(table, "day", _bucket(every, "day"), kind, since_day, until_day, dims,
+                                     channel_ids, values, langs, scripts)), table
+
+    async def _tag_rows(
+        self,
+        table: str,
+        time_col: str,
+        bucket: str,
+        kind: str,
+        lo: int,
+        hi: int,
+        dims: Sequence[str],
+        channel_ids: Sequence[int] | None,
+        values: Sequence[str] | None,
+        langs: Sequence[tuple[str, str | None]],
+        scripts: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        cols = [f"{bucket} AS bucket", *self._select_dims(dims, channel="channel_id", lang="lang", script="script")]
         if kind in dims:
             cols.append(f"value AS tag_{kind}")
-        where = ["kind = ?", "day BETWEEN ? AND ?"]
-        params: list[Any] = [kind, since_day, until_day]
+        where = ["kind = ?", f"{time_col} BETWEEN ? AND ?"]
+        params: list[Any] = [kind, lo, hi]
         if values:
             where.append(f"value IN {_JSON_LIST}")
             params.append(_j(values))
@@ -216,7 +276,7 @@ class ReportQueries:
             f"SELECT {', '.join(cols)}, sum(posts) AS posts, sum(views) AS views, sum(forwards) AS forwards"
             f" FROM {table} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)} HAVING sum(posts) > 0"
         )
-        return await self.query(sql, params), table
+        return await self.query(sql, params)
 
     def _post_where(
         self,
@@ -226,9 +286,12 @@ class ReportQueries:
         tags: Mapping[str, Sequence[str]],
         langs: Sequence[tuple[str, str | None]],
         scripts: Sequence[str],
+        *,
+        day_index: bool = True,
     ) -> tuple[list[str], list[Any]]:
-        """WHERE clauses over ``posts p`` for the common filters."""
-        where = ["p.day BETWEEN ? AND ?"]
+        """WHERE clauses over ``posts p`` for the common filters (``day_index=False``: keep the planner
+        off the day index, so an ORDER BY ... LIMIT walks its own index instead)."""
+        where = ["p.day BETWEEN ? AND ?" if day_index else "+p.day BETWEEN ? AND ?"]
         params: list[Any] = [since_day, until_day]
         if channel_ids is not None:
             where.append(f"p.channel_id IN {_JSON_LIST}")
@@ -304,7 +367,12 @@ class ReportQueries:
         scripts: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         column = {"views": "p.views", "forwards": "p.forwards"}[order]
-        where, params = self._post_where(since_day, until_day, channel_ids, tags or {}, langs, scripts)
+        # Over a long range, walking the views (forwards) index from the top and stopping at ``limit``
+        # beats sorting every post of the range (10M posts: 2 ms instead of 4 s); over a few days the
+        # day index is better, and it bounds the work when the range holds few posts.
+        where, params = self._post_where(
+            since_day, until_day, channel_ids, tags or {}, langs, scripts, day_index=until_day - since_day <= 14
+        )
         where.append(f"{column} IS NOT NULL")
         sql = (
             "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
@@ -412,12 +480,11 @@ class ReportQueries:
         if not channel_ids:
             return {}
         rows = await self.query(
-            "SELECT fwd_channel_id AS id, fwd_name AS name FROM posts p"
-            f" WHERE fwd_channel_id IN {_JSON_LIST} AND fwd_name IS NOT NULL"
-            " AND posted_at = (SELECT max(q.posted_at) FROM posts q WHERE q.fwd_channel_id = p.fwd_channel_id"
-            " AND q.fwd_name IS NOT NULL)",
+            "SELECT j.value AS id, (SELECT p.fwd_name FROM posts p WHERE p.fwd_channel_id = j.value"
+            " AND p.fwd_name IS NOT NULL ORDER BY p.posted_at DESC LIMIT 1) AS name FROM json_each(?) j",
             [_j(channel_ids)],
         )
+        rows = [r for r in rows if r["name"] is not None]
         return {int(r["id"]): str(r["name"]) for r in rows}
 
     async def report_mentions(

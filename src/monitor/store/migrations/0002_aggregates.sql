@@ -10,6 +10,16 @@
 -- NULL script is stored as '' (a primary key column must not be NULL); NULL views/forwards as 0.
 -- Rows whose counts fall back to 0 are kept; readers filter with posts > 0 where it matters.
 
+-- posts per day x channel: what channel and label reports (and every share's denominator) read
+CREATE TABLE agg_channel_day (
+    day        INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL,
+    posts      INTEGER NOT NULL DEFAULT 0,
+    views      INTEGER NOT NULL DEFAULT 0,
+    forwards   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, channel_id)
+) WITHOUT ROWID;
+
 -- posts per day x channel x language x script
 CREATE TABLE agg_lang_day (
     day        INTEGER NOT NULL,
@@ -62,6 +72,20 @@ CREATE TABLE agg_tag_day_all (
     PRIMARY KEY (kind, day, value, lang, script)
 ) WITHOUT ROWID;
 
+-- tags per calendar month x channel (no language): group x channel and label reports over
+-- months read ~30x fewer rows here than in agg_tag_day. month = first day of the month (a day number).
+CREATE TABLE agg_tag_month (
+    kind       TEXT NOT NULL,
+    month      INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL,
+    value      TEXT NOT NULL,
+    posts      INTEGER NOT NULL DEFAULT 0,
+    views      INTEGER NOT NULL DEFAULT 0,
+    forwards   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, month, channel_id, value)
+) WITHOUT ROWID;
+CREATE INDEX agg_tag_month_channel ON agg_tag_month (channel_id, kind, month);
+
 -- posts naming two groups at once (a < b): "which groups appear together"
 CREATE TABLE agg_pair_day (
     day        INTEGER NOT NULL,
@@ -94,6 +118,8 @@ CREATE TABLE agg_mention_day (
 -- top posts by views / forwards within a date range walk these instead of the whole table
 CREATE INDEX posts_views ON posts (views);
 CREATE INDEX posts_forwards ON posts (forwards);
+-- the newest forward-header name of a source channel (titles of channels not watched)
+CREATE INDEX posts_fwd_time ON posts (fwd_channel_id, posted_at) WHERE fwd_channel_id IS NOT NULL;
 
 -- ---------------------------------------------------------------------------------------
 -- Backfill from rows already stored (a database created before this migration).
@@ -104,6 +130,9 @@ FROM posts GROUP BY day, channel_id, lang, coalesce(script, '');
 INSERT INTO agg_lang_day_all (day, lang, script, posts, views, forwards)
 SELECT day, lang, script, sum(posts), sum(views), sum(forwards) FROM agg_lang_day GROUP BY day, lang, script;
 
+INSERT INTO agg_channel_day (day, channel_id, posts, views, forwards)
+SELECT day, channel_id, sum(posts), sum(views), sum(forwards) FROM agg_lang_day GROUP BY day, channel_id;
+
 INSERT INTO agg_tag_day (kind, day, channel_id, value, lang, script, posts, views, forwards)
 SELECT t.kind, p.day, p.channel_id, t.value, p.lang, coalesce(p.script, ''), count(*),
        coalesce(sum(p.views), 0), coalesce(sum(p.forwards), 0)
@@ -113,6 +142,10 @@ GROUP BY t.kind, p.day, p.channel_id, t.value, p.lang, coalesce(p.script, '');
 INSERT INTO agg_tag_day_all (kind, day, value, lang, script, posts, views, forwards)
 SELECT kind, day, value, lang, script, sum(posts), sum(views), sum(forwards)
 FROM agg_tag_day GROUP BY kind, day, value, lang, script;
+
+INSERT INTO agg_tag_month (kind, month, channel_id, value, posts, views, forwards)
+SELECT kind, CAST(julianday(date(day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER), channel_id, value, sum(posts), sum(views), sum(forwards)
+FROM agg_tag_day GROUP BY 1, 2, 3, 4;
 
 INSERT INTO agg_pair_day (day, channel_id, a, b, posts)
 SELECT p.day, p.channel_id, x.value, y.value, count(*)
@@ -137,6 +170,10 @@ SELECT day, channel_id, target, count(*) FROM (
 
 CREATE TRIGGER posts_agg_insert AFTER INSERT ON posts
 BEGIN
+    INSERT INTO agg_channel_day (day, channel_id, posts, views, forwards)
+    VALUES (NEW.day, NEW.channel_id, 1, coalesce(NEW.views, 0), coalesce(NEW.forwards, 0))
+    ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
+        forwards = forwards + excluded.forwards;
     INSERT INTO agg_lang_day (day, channel_id, lang, script, posts, views, forwards)
     VALUES (NEW.day, NEW.channel_id, NEW.lang, coalesce(NEW.script, ''), 1,
             coalesce(NEW.views, 0), coalesce(NEW.forwards, 0))
@@ -146,7 +183,28 @@ BEGIN
     VALUES (NEW.day, NEW.lang, coalesce(NEW.script, ''), 1, coalesce(NEW.views, 0), coalesce(NEW.forwards, 0))
     ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
         forwards = forwards + excluded.forwards;
-    -- tags stored before their post (not what the store does, but the invariant allows it)
+END;
+
+-- Why separate triggers with WHEN: most posts are not forwards and mention nobody, and a trigger
+-- whose WHEN is false costs nearly nothing, while every statement inside a fired trigger does.
+CREATE TRIGGER posts_agg_insert_forward AFTER INSERT ON posts WHEN NEW.fwd_channel_id IS NOT NULL
+BEGIN
+    INSERT INTO agg_forward_day (day, channel_id, src_channel_id, posts)
+    VALUES (NEW.day, NEW.channel_id, NEW.fwd_channel_id, 1)
+    ON CONFLICT DO UPDATE SET posts = posts + 1;
+END;
+
+CREATE TRIGGER posts_agg_insert_mentions AFTER INSERT ON posts WHEN NEW.mentions <> '[]'
+BEGIN
+    INSERT INTO agg_mention_day (day, channel_id, target, posts)
+    SELECT DISTINCT NEW.day, NEW.channel_id, j.value, 1 FROM json_each(NEW.mentions) j WHERE true
+    ON CONFLICT DO UPDATE SET posts = posts + 1;
+END;
+
+-- tags stored before their post (the store never does this, but the invariant allows it)
+CREATE TRIGGER posts_agg_insert_early_tags AFTER INSERT ON posts
+WHEN EXISTS (SELECT 1 FROM post_tags t WHERE t.channel_id = NEW.channel_id AND t.message_id = NEW.message_id)
+BEGIN
     INSERT INTO agg_tag_day (kind, day, channel_id, value, lang, script, posts, views, forwards)
     SELECT t.kind, NEW.day, NEW.channel_id, t.value, NEW.lang, coalesce(NEW.script, ''), 1,
            coalesce(NEW.views, 0), coalesce(NEW.forwards, 0)
@@ -159,22 +217,24 @@ BEGIN
     FROM post_tags t WHERE t.channel_id = NEW.channel_id AND t.message_id = NEW.message_id
     ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
         forwards = forwards + excluded.forwards;
+    INSERT INTO agg_tag_month (kind, month, channel_id, value, posts, views, forwards)
+    SELECT t.kind, CAST(julianday(date(NEW.day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER), NEW.channel_id, t.value, 1, coalesce(NEW.views, 0), coalesce(NEW.forwards, 0)
+    FROM post_tags t WHERE t.channel_id = NEW.channel_id AND t.message_id = NEW.message_id
+    ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
+        forwards = forwards + excluded.forwards;
     INSERT INTO agg_pair_day (day, channel_id, a, b, posts)
     SELECT NEW.day, NEW.channel_id, x.value, y.value, 1
     FROM post_tags x JOIN post_tags y
       ON y.channel_id = x.channel_id AND y.message_id = x.message_id AND y.kind = 'group' AND y.value > x.value
     WHERE x.channel_id = NEW.channel_id AND x.message_id = NEW.message_id AND x.kind = 'group'
     ON CONFLICT DO UPDATE SET posts = posts + 1;
-    INSERT INTO agg_forward_day (day, channel_id, src_channel_id, posts)
-    SELECT NEW.day, NEW.channel_id, NEW.fwd_channel_id, 1 WHERE NEW.fwd_channel_id IS NOT NULL
-    ON CONFLICT DO UPDATE SET posts = posts + 1;
-    INSERT INTO agg_mention_day (day, channel_id, target, posts)
-    SELECT DISTINCT NEW.day, NEW.channel_id, j.value, 1 FROM json_each(NEW.mentions) j WHERE NEW.mentions <> '[]'
-    ON CONFLICT DO UPDATE SET posts = posts + 1;
 END;
 
 CREATE TRIGGER posts_agg_delete AFTER DELETE ON posts
 BEGIN
+    UPDATE agg_channel_day SET posts = posts - 1, views = views - coalesce(OLD.views, 0),
+        forwards = forwards - coalesce(OLD.forwards, 0)
+    WHERE day = OLD.day AND channel_id = OLD.channel_id;
     UPDATE agg_lang_day SET posts = posts - 1, views = views - coalesce(OLD.views, 0),
         forwards = forwards - coalesce(OLD.forwards, 0)
     WHERE day = OLD.day AND channel_id = OLD.channel_id AND lang = OLD.lang AND script = coalesce(OLD.script, '');
@@ -189,6 +249,11 @@ BEGIN
     UPDATE agg_tag_day_all SET posts = posts - 1, views = views - coalesce(OLD.views, 0),
         forwards = forwards - coalesce(OLD.forwards, 0)
     WHERE day = OLD.day AND lang = OLD.lang AND script = coalesce(OLD.script, '')
+      AND (kind, value) IN (SELECT t.kind, t.value FROM post_tags t
+                            WHERE t.channel_id = OLD.channel_id AND t.message_id = OLD.message_id);
+    UPDATE agg_tag_month SET posts = posts - 1, views = views - coalesce(OLD.views, 0),
+        forwards = forwards - coalesce(OLD.forwards, 0)
+    WHERE month = CAST(julianday(date(OLD.day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER) AND channel_id = OLD.channel_id
       AND (kind, value) IN (SELECT t.kind, t.value FROM post_tags t
                             WHERE t.channel_id = OLD.channel_id AND t.message_id = OLD.message_id);
     UPDATE agg_pair_day SET posts = posts - 1
@@ -212,12 +277,19 @@ WHEN OLD.day IS NOT NEW.day OR OLD.channel_id IS NOT NEW.channel_id OR OLD.messa
   OR OLD.lang IS NOT NEW.lang OR OLD.script IS NOT NEW.script
   OR OLD.views IS NOT NEW.views OR OLD.forwards IS NOT NEW.forwards
 BEGIN
+    UPDATE agg_channel_day SET posts = posts - 1, views = views - coalesce(OLD.views, 0),
+        forwards = forwards - coalesce(OLD.forwards, 0)
+    WHERE day = OLD.day AND channel_id = OLD.channel_id;
     UPDATE agg_lang_day SET posts = posts - 1, views = views - coalesce(OLD.views, 0),
         forwards = forwards - coalesce(OLD.forwards, 0)
     WHERE day = OLD.day AND channel_id = OLD.channel_id AND lang = OLD.lang AND script = coalesce(OLD.script, '');
     UPDATE agg_lang_day_all SET posts = posts - 1, views = views - coalesce(OLD.views, 0),
         forwards = forwards - coalesce(OLD.forwards, 0)
     WHERE day = OLD.day AND lang = OLD.lang AND script = coalesce(OLD.script, '');
+    INSERT INTO agg_channel_day (day, channel_id, posts, views, forwards)
+    VALUES (NEW.day, NEW.channel_id, 1, coalesce(NEW.views, 0), coalesce(NEW.forwards, 0))
+    ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
+        forwards = forwards + excluded.forwards;
     INSERT INTO agg_lang_day (day, channel_id, lang, script, posts, views, forwards)
     VALUES (NEW.day, NEW.channel_id, NEW.lang, coalesce(NEW.script, ''), 1,
             coalesce(NEW.views, 0), coalesce(NEW.forwards, 0))
@@ -238,6 +310,11 @@ BEGIN
     WHERE day = OLD.day AND lang = OLD.lang AND script = coalesce(OLD.script, '')
       AND (kind, value) IN (SELECT t.kind, t.value FROM post_tags t
                             WHERE t.channel_id = OLD.channel_id AND t.message_id = OLD.message_id);
+    UPDATE agg_tag_month SET posts = posts - 1, views = views - coalesce(OLD.views, 0),
+        forwards = forwards - coalesce(OLD.forwards, 0)
+    WHERE month = CAST(julianday(date(OLD.day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER) AND channel_id = OLD.channel_id
+      AND (kind, value) IN (SELECT t.kind, t.value FROM post_tags t
+                            WHERE t.channel_id = OLD.channel_id AND t.message_id = OLD.message_id);
     INSERT INTO agg_tag_day (kind, day, channel_id, value, lang, script, posts, views, forwards)
     SELECT t.kind, NEW.day, NEW.channel_id, t.value, NEW.lang, coalesce(NEW.script, ''), 1,
            coalesce(NEW.views, 0), coalesce(NEW.forwards, 0)
@@ -247,6 +324,11 @@ BEGIN
     INSERT INTO agg_tag_day_all (kind, day, value, lang, script, posts, views, forwards)
     SELECT t.kind, NEW.day, t.value, NEW.lang, coalesce(NEW.script, ''), 1,
            coalesce(NEW.views, 0), coalesce(NEW.forwards, 0)
+    FROM post_tags t WHERE t.channel_id = NEW.channel_id AND t.message_id = NEW.message_id
+    ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
+        forwards = forwards + excluded.forwards;
+    INSERT INTO agg_tag_month (kind, month, channel_id, value, posts, views, forwards)
+    SELECT t.kind, CAST(julianday(date(NEW.day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER), NEW.channel_id, t.value, 1, coalesce(NEW.views, 0), coalesce(NEW.forwards, 0)
     FROM post_tags t WHERE t.channel_id = NEW.channel_id AND t.message_id = NEW.message_id
     ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
         forwards = forwards + excluded.forwards;
@@ -300,10 +382,19 @@ BEGIN
     FROM posts p WHERE p.channel_id = NEW.channel_id AND p.message_id = NEW.message_id
     ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
         forwards = forwards + excluded.forwards;
+    INSERT INTO agg_tag_month (kind, month, channel_id, value, posts, views, forwards)
+    SELECT NEW.kind, CAST(julianday(date(p.day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER), p.channel_id, NEW.value, 1, coalesce(p.views, 0), coalesce(p.forwards, 0)
+    FROM posts p WHERE p.channel_id = NEW.channel_id AND p.message_id = NEW.message_id
+    ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
+        forwards = forwards + excluded.forwards;
+END;
+
+CREATE TRIGGER post_tags_agg_insert_pair AFTER INSERT ON post_tags WHEN NEW.kind = 'group'
+BEGIN
     INSERT INTO agg_pair_day (day, channel_id, a, b, posts)
     SELECT p.day, p.channel_id, min(NEW.value, o.value), max(NEW.value, o.value), 1
     FROM post_tags o JOIN posts p ON p.channel_id = o.channel_id AND p.message_id = o.message_id
-    WHERE NEW.kind = 'group' AND o.channel_id = NEW.channel_id AND o.message_id = NEW.message_id
+    WHERE o.channel_id = NEW.channel_id AND o.message_id = NEW.message_id
       AND o.kind = 'group' AND o.value <> NEW.value
     ON CONFLICT DO UPDATE SET posts = posts + 1;
 END;
@@ -325,6 +416,14 @@ BEGIN
                                WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id)
     WHERE (kind, day, value, lang, script) IN (
         SELECT OLD.kind, p.day, OLD.value, p.lang, coalesce(p.script, '')
+        FROM posts p WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id);
+    UPDATE agg_tag_month SET posts = posts - 1,
+        views = views - (SELECT coalesce(p.views, 0) FROM posts p
+                         WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id),
+        forwards = forwards - (SELECT coalesce(p.forwards, 0) FROM posts p
+                               WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id)
+    WHERE (kind, month, channel_id, value) IN (
+        SELECT OLD.kind, CAST(julianday(date(p.day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER), p.channel_id, OLD.value
         FROM posts p WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id);
     UPDATE agg_pair_day SET posts = posts - 1
     WHERE OLD.kind = 'group' AND (day, channel_id, a, b) IN (
@@ -353,6 +452,14 @@ BEGIN
     WHERE (kind, day, value, lang, script) IN (
         SELECT OLD.kind, p.day, OLD.value, p.lang, coalesce(p.script, '')
         FROM posts p WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id);
+    UPDATE agg_tag_month SET posts = posts - 1,
+        views = views - (SELECT coalesce(p.views, 0) FROM posts p
+                         WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id),
+        forwards = forwards - (SELECT coalesce(p.forwards, 0) FROM posts p
+                               WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id)
+    WHERE (kind, month, channel_id, value) IN (
+        SELECT OLD.kind, CAST(julianday(date(p.day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER), p.channel_id, OLD.value
+        FROM posts p WHERE p.channel_id = OLD.channel_id AND p.message_id = OLD.message_id);
     INSERT INTO agg_tag_day (kind, day, channel_id, value, lang, script, posts, views, forwards)
     SELECT NEW.kind, p.day, p.channel_id, NEW.value, p.lang, coalesce(p.script, ''), 1,
            coalesce(p.views, 0), coalesce(p.forwards, 0)
@@ -362,6 +469,11 @@ BEGIN
     INSERT INTO agg_tag_day_all (kind, day, value, lang, script, posts, views, forwards)
     SELECT NEW.kind, p.day, NEW.value, p.lang, coalesce(p.script, ''), 1,
            coalesce(p.views, 0), coalesce(p.forwards, 0)
+    FROM posts p WHERE p.channel_id = NEW.channel_id AND p.message_id = NEW.message_id
+    ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
+        forwards = forwards + excluded.forwards;
+    INSERT INTO agg_tag_month (kind, month, channel_id, value, posts, views, forwards)
+    SELECT NEW.kind, CAST(julianday(date(p.day * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER), p.channel_id, NEW.value, 1, coalesce(p.views, 0), coalesce(p.forwards, 0)
     FROM posts p WHERE p.channel_id = NEW.channel_id AND p.message_id = NEW.message_id
     ON CONFLICT DO UPDATE SET posts = posts + 1, views = views + excluded.views,
         forwards = forwards + excluded.forwards;

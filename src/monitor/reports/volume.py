@@ -1,0 +1,128 @@
+"""Volume: posts, views (latest value) and forwards per period and dimension, with shares.
+
+Share semantics: a row's share is its posts (views, forwards) over ALL posts (views,
+forwards) of the same channels in the same period. "The same channels" are the channels in
+scope after --channel/--label filters, narrowed to the row's channel or label value when the
+report is grouped by channel or label. Group, language, script and keyword filters do not
+shrink the denominator: that is what makes "IS was 12% of these channels' output" readable.
+A post naming two groups counts under both, so group shares can add up to more than 1.
+Every period of the range appears for every combination seen, with zeros where nothing was posted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from itertools import product
+from typing import Any
+
+from monitor.reports.periods import buckets, label
+from monitor.reports.source import ReportSource
+from monitor.reports.spec import ReportSpec, Resolved, parse_lang, resolve
+from monitor.reports.table import Report
+
+METRICS = ("posts", "views", "forwards")
+_ROW_DIMS = ("channel_id", "tag_group", "tag_keyword", "tag_person", "lang", "script")
+
+
+def _is_channelish(name: str) -> bool:
+    return name == "channel" or name.startswith("label:")
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+def _filter_combos(res: Resolved) -> set[tuple[str, ...]]:
+    """Combinations named by filters, so a filtered value with no posts still gets zero rows."""
+    spec = res.spec
+    options: list[Iterable[str]] = []
+    for name in res.by:
+        if name == "group" and spec.groups:
+            options.append(spec.groups)
+        elif name == "keyword" and spec.keywords:
+            options.append(spec.keywords)
+        elif name == "person" and spec.people:
+            options.append(spec.people)
+        elif name == "script" and spec.scripts:
+            options.append(res.scripts)
+        elif name == "language" and spec.langs and all(parse_lang(v)[1] for v in spec.langs):
+            options.append([f"{lang}-{script}" for lang, script in res.langs])
+        elif name == "channel" and res.channel_ids is not None:
+            options.append([res.channel_name(c) for c in res.channel_ids])
+        else:
+            return set()
+    return set(product(*options)) if options else set()
+
+
+async def volume_data(
+    store: ReportSource, res: Resolved, *, every: str | None = None
+) -> tuple[dict[tuple[str, ...], dict[int, list[int]]], dict[tuple[int, tuple[str, ...]], list[int]], list[int], str]:
+    """Series per combination: combo -> bucket -> [posts, views, forwards]; denominators; buckets; table used."""
+    period = every or res.spec.every
+    rows, table = await store.report_volume(
+        since_day=res.since_day, until_day=res.until_day, every=period, dims=res.sql_dims, **res.filters()
+    )
+    series: dict[tuple[str, ...], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    keys = [k for k in _ROW_DIMS if rows and k in rows[0]]
+    shown: dict[tuple[Any, ...], tuple[str, ...]] = {}  # many rows share dims: resolve names once
+    for row in rows:
+        raw = tuple(row[k] for k in keys)
+        combo = shown.get(raw)
+        if combo is None:
+            combo = shown[raw] = res.dim_values(row)
+        cell = series[combo][int(row["bucket"])]
+        for i, metric in enumerate(METRICS):
+            cell[i] += int(row[metric] or 0)
+    channel_dims = tuple(i for i, name in enumerate(res.by) if _is_channelish(name))
+    total_dims = ("channel",) if channel_dims else ()
+    unfiltered = not (res.tags or res.langs or res.scripts)
+    if unfiltered and tuple(res.sql_dims) == total_dims:
+        totals_rows = rows  # the same query: every post of the channels in scope
+    else:
+        totals_rows, _ = await store.report_volume(
+            since_day=res.since_day, until_day=res.until_day, every=period, dims=total_dims,
+            channel_ids=res.channel_ids,
+        )
+    channel_by = tuple(name for name in res.by if _is_channelish(name))
+    sub = Resolved(
+        spec=res.spec, since_day=res.since_day, until_day=res.until_day, by=channel_by, sql_dims=(),
+        channel_ids=res.channel_ids, channels=res.channels, tags={}, langs=(), scripts=(),
+    )
+    totals: dict[tuple[int, tuple[str, ...]], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in totals_rows:
+        cell = totals[(int(row["bucket"]), sub.dim_values(row))]
+        for i, metric in enumerate(METRICS):
+            cell[i] += int(row[metric] or 0)
+    periods = buckets(res.since_day, res.until_day, period)  # type: ignore[arg-type]
+    return series, totals, periods, table
+
+
+async def volume(store: ReportSource, spec: ReportSpec) -> Report:
+    res = await resolve(store, spec)
+    series, totals, periods, table = await volume_data(store, res)
+    combos = set(series) | _filter_combos(res)
+    if not res.by:
+        combos = {()}
+    channel_idx = [i for i, name in enumerate(res.by) if _is_channelish(name)]
+    out: list[tuple[Any, ...]] = []
+    for bucket in periods:
+        for combo in sorted(combos):
+            cell = series.get(combo, {}).get(bucket, [0, 0, 0])
+            whole = totals.get((bucket, tuple(combo[i] for i in channel_idx)), [0, 0, 0])
+            out.append(
+                (
+                    label(bucket, spec.every),
+                    *combo,
+                    cell[0], _share(cell[0], whole[0]),
+                    cell[1], _share(cell[1], whole[1]),
+                    cell[2], _share(cell[2], whole[2]),
+                )
+            )
+    meta = res.meta() | {
+        "source": table,
+        "share": "of all posts (views, forwards) of the same channels in the same period",
+        "views": "latest value stored on each post",
+    }
+    columns = ("period", *res.by, "posts", "posts_share", "views", "views_share", "forwards", "forwards_share")
+    return Report(name="volume", columns=columns, rows=out, meta=meta)
