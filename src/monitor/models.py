@@ -118,7 +118,11 @@ class Tags:
 class TaggedPost:
     post: Post
     tags: Tags
-    tagger_version: str  # e.g. "lang=vote@1;lex=3f2a...", so re-tagging can target stale rows
+    tagger_version: str  # e.g. "lang=nb@9e29...;lex=3f2a...", so re-tagging can target stale rows
+    # Fingerprints of post.text (monitor.fingerprint), computed with the tags in the CPU stage so the
+    # single store writer only writes; None = the store computes them.
+    content_hash: str | None = None
+    simhash: int | None = None  # unsigned 64-bit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -187,25 +187,27 @@ def test_version_tracks_keywords() -> None:
     assert a.version == GroupTagger().version and a.version != b.version
 
 
-def test_dev_set_floor() -> None:
+@pytest.mark.parametrize("name", ["groups_dev.jsonl", "groups_dev_news.jsonl"])
+def test_dev_set_floor(name: str) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import eval_groups
 
-    res = eval_groups.evaluate(ROOT / "data" / "eval" / "groups_dev.jsonl", GroupTagger())
+    res = eval_groups.evaluate(ROOT / "data" / "eval" / name, GroupTagger())
     totals, neg = res["totals"], res["neg"]
     tp = totals["g_tp"] + totals["p_tp"]
     fp = totals["g_fp"] + totals["p_fp"]
     fn = totals["g_fn"] + totals["p_fn"]
     _, _, f1 = eval_groups.prf(tp, fp, fn)
-    assert len(res["rows"]) >= 400
+    assert len(res["rows"]) >= 300
     assert f1 >= 0.95, res["errors"]
     assert neg["fp"] / neg["n"] < 0.03, res["errors"]
 
 
-def test_dev_set_is_well_formed() -> None:
+@pytest.mark.parametrize("name", ["groups_dev.jsonl", "groups_dev_news.jsonl"])
+def test_dev_set_is_well_formed(name: str) -> None:
     lex = load_lexicon()
     people = {p.id for p in lex.people}
-    for line in (ROOT / "data" / "eval" / "groups_dev.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / "data" / "eval" / name).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         assert set(row) == {"text", "lang", "groups", "people", "note"}
         assert set(row["groups"]) <= lex.group_ids and set(row["people"]) <= people
@@ -227,3 +229,180 @@ def test_spans_always_index_original_on_noisy_text(tagger: GroupTagger) -> None:
             assert text[m.start:m.end] == m.term
             seen += 1
     assert seen > 100  # the alphabet is built to produce matches
+
+
+
+# --- rules added for news phrasing (docs/groups.md, "Rules for news phrasing") ----------------
+
+
+@pytest.mark.parametrize(("text", "groups", "term"), [
+    # a parent's name next to its branch's is one ISKP name, in either order, across link words
+    ("ИШИДнинг Хуросон бўлими янги ролик тарқатди.", ("ISKP",), "ИШИДнинг Хуросон бўлими"),
+    ("IShIDning Xuroson bo'limi uchun yollovchi qo'lga olindi.", ("ISKP",), "IShIDning Xuroson bo'limi"),
+    ("В Крокусе действовала ячейка «Хорасанской провинции» ИГ.", ("ISKP",), "Хорасанской провинции» ИГ"),
+    ("«Вилояти Хуросон»-и гурӯҳи ДИИШ ҷавононро ҳадаф қарор медиҳад.", ("ISKP",),
+     "Вилояти Хуросон»-и гурӯҳи ДИИШ"),
+    ("The Afghan branch of the Islamic State claimed the attack.", ("ISKP",), "Afghan branch of the Islamic State"),
+    ("Ответственность взял на себя афганский филиал ИГ.", ("ISKP",), "афганский филиал ИГ"),
+    # branch descriptor and the parent's short name vouch for each other without any cue word
+    ("Хорасанское отделение ИГ выпустило журнал на таджикском языке.", ("ISKP",), "Хорасанское отделение ИГ"),
+])
+def test_branch_next_to_parent_is_one_branch_match(tagger: GroupTagger, text: str, groups: tuple[str, ...],
+                                                   term: str) -> None:
+    got, _, _, matches = tagger.tag(text)
+    assert got == groups
+    [m] = [m for m in matches if m.kind == "group"]
+    assert m.term == term and text[m.start:m.end] == term
+
+
+@pytest.mark.parametrize("text", [
+    "The Afghan branch of the Red Crescent opened a clinic.",  # "parent" context: no IS name next to it
+    "Афганский филиал компании открыл офис в Термезе.",
+])
+def test_branch_descriptor_needs_its_parent(tagger: GroupTagger, text: str) -> None:
+    assert tagger.tag(text)[0] == ()
+
+
+def test_separate_parent_and_branch_stay_two_groups(tagger: GroupTagger) -> None:
+    assert tagger.tag("ИГИЛ и ИГ-Хорасан соперничают за сторонников.")[0] == ("IS", "ISKP")
+
+
+@pytest.mark.parametrize(("text", "groups"), [
+    ("Ҷалбкунандагони «Вилояти Хуросон» ба гурӯҳҳои пӯшида мегузаранд.", ("ISKP",)),
+    ("Ekspertlar fikricha, «Xuroson viloyati» materiallarini ko'paytirgan.", ("ISKP",)),
+    ("Вербовщики «Вилаята Хорасан» работают среди мигрантов.", ("ISKP",)),
+    # unquoted and without militancy words the same name is the region or a province
+    ("Вилояти Хуросон дар таърих маркази илм буд.", ()),
+    ("Xuroson viloyati qadimiy shaharlari bilan mashhur.", ()),
+    # quotes do not override the Iranian veto
+    ("«Хуросон вилояти» Эроннинг шарқида жойлашган.", ()),
+])
+def test_quoted_name_is_context(tagger: GroupTagger, text: str, groups: tuple[str, ...]) -> None:
+    assert tagger.tag(text)[0] == groups
+
+
+@pytest.mark.parametrize(("text", "groups"), [
+    ("Давлати исломӣ ба маънои давлате, ки бар асоси шариат идора мешавад, мавзӯи баҳс аст.", ()),
+    ("Исламское государство в понимании средневековых богословов — тема лекции.", ()),
+    ("Исламское государство взяло ответственность за теракт.", ("IS",)),
+    ("«Исламское государство» распространило заявление.", ("IS",)),
+    ("Эксперты говорят, что Исламское государство теряет сторонников.", ("IS",)),  # mid-sentence capital
+])
+def test_capital_at_sentence_start_is_no_evidence(tagger: GroupTagger, text: str, groups: tuple[str, ...]) -> None:
+    assert tagger.tag(text)[0] == groups
+
+
+@pytest.mark.parametrize(("text", "groups"), [
+    ("Lindsi Grehem Kavana ishida FQB tergovi haqida gapirdi.", ()),  # Uzbek "ishida" = "in the case of"
+    ("Бу ишида ҳеч қандай хато йўқ.", ()),
+    ("Өңірде ірі-қара етімен бірге тауық та шарықтап тұр.", ()),  # Kazakh "етім", not ETIM
+    ("IShIDga qo'shilgan yigit sudlandi.", ("IS",)),
+    ("Игиловцы обстреляли позиции курдов.", ("IS",)),  # a derivation is written as a word
+    ("Даишевцы отступили к границе.", ("IS",)),
+])
+def test_abbreviations_need_capitals_unless_derived(tagger: GroupTagger, text: str,
+                                                    groups: tuple[str, ...]) -> None:
+    assert tagger.tag(text)[0] == groups
+
+
+@pytest.mark.parametrize(("text", "canonical", "term", "rule"), [
+    ("Эксперт: Афғонистонда ISKPга берилган зарбалар.", "ISKP", "ISKPга", "inflection"),  # Latin + Cyrillic ending
+    ("Ҳiзб ут-Таҳрир тарафдорлари қўлга олинди.", "HT", "Ҳiзб ут-Таҳрир", "deobfuscation"),  # Latin i
+    ("Ба гуфтаи манбаъҳо, КТҶ дар Идлиб машқ гузаронд.", "KTJ", "КТҶ", "abbreviation"),
+    ("Боевики КТДж провели учения.", "KTJ", "КТДж", "abbreviation"),
+    ("HTSh Idlibda bir necha xorijiy jangarini ushladi.", "HTS", "HTSh", "abbreviation"),
+    ("Катибат Имом Бухорийнинг етакчиси ўлдирилди.", "KIB", "Катибат Имом Бухорийнинг", "transliteration"),
+    ("Ансоруллоҳ жамоати чегарага яқин жойлашган.", "JA", "Ансоруллоҳ жамоати", "transliteration"),
+    ("ЎИҲ номидан тарқатилган видео.", "IMU", "ЎИҲ", "abbreviation"),
+    ("Дар Кобул ДИИШ-и Хуросон масъулиятро ба дӯш гирифт.", "ISKP", "ДИИШ-и Хуросон", "inflection"),
+    ("Tergov IShID-X izini o'rganmoqda.", "ISKP", "IShID-X", "abbreviation"),
+    ("Ҳизби наҳзат ба муҳоҷирон муроҷиат кард.", "IRPT", "Ҳизби наҳзат", "alias"),
+])
+def test_news_spellings(tagger: GroupTagger, text: str, canonical: str, term: str, rule: str) -> None:
+    m = only(tagger, text)
+    assert (m.canonical, m.term, m.rule) == (canonical, term, rule)
+
+
+@pytest.mark.parametrize(("text", "groups"), [
+    ("Суд приговорил местного жителя к шести годам за участие в ИГ.", ("IS",)),  # court words are context
+    ("ФСБ задержала мужчину, который переводил деньги для ИГ.", ("IS",)),
+    ("Суд рассмотрел иск Института географии (ИГ РАН) к подрядчику.", ()),  # not before РАН
+    ("Инициативная группа (ИГ) подала в суд на застройщика.", ()),  # vetoed by the initiative-group cue
+    ("КТЖ жангарилари Идлибда машғулот ўтказган.", ("KTJ",)),
+    ("Компания КТЖ увеличила грузоперевозки в Китай.", ()),  # Kazakhstan's railway
+    ("КИБ отрицает причастность к похищению в Идлибе.", ("KIB",)),
+    ("КИБ банка отвечает за защиту клиентов.", ()),
+])
+def test_short_names_with_news_context(tagger: GroupTagger, text: str, groups: tuple[str, ...]) -> None:
+    assert tagger.tag(text)[0] == groups
+
+
+def test_fast_fold_equals_the_table() -> None:
+    """The one-byte charmap path must give exactly str.translate with the full table, for every character."""
+    import random
+
+    from monitor.tagging.groups import fold
+
+    chars = [chr(c) for c in range(0x30000) if not 0xD800 <= c < 0xE000]
+    for i in range(0, len(chars), 512):
+        block = "".join(chars[i:i + 512])
+        assert fold._translate(block) == block.translate(fold._FAST), hex(i)
+    rng = random.Random(5)
+    pool = [chr(c) for c in list(range(0x250)) + list(range(0x400, 0x530)) + list(range(0x2000, 0x2070))
+            + [0x1F600, 0x627, 0xFFFE, 0x1D400]]
+    for _ in range(2000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 80)))
+        assert fold._translate(text) == text.translate(fold._FAST)
+
+
+def test_pattern_spans_after_emoji_and_cyrillic() -> None:
+    t = GroupTagger(keywords=[KeywordSpec(term=r"теракт\w*\s+в\s+\w+", mode="pattern"),
+                              KeywordSpec(term=r"(?:^|[^\pL])ИГИЛ", mode="pattern")])
+    text = "🔴🔴 Ҳамла: теракты в Москве; 👉ИГИЛ"
+    kws = {m.canonical: m for m in t.match(text) if m.kind == "keyword"}
+    assert kws[r"теракт\w*\s+в\s+\w+"].term == "теракты в Москве"
+    assert text[kws[r"(?:^|[^\pL])ИГИЛ"].start:kws[r"(?:^|[^\pL])ИГИЛ"].end] == "👉ИГИЛ"
+
+
+def test_cue_words_start_words_and_dollar_means_whole_word() -> None:
+    from monitor.tagging.groups.context import CueSets
+    from monitor.tagging.groups.fold import fold_term
+
+    cues = CueSets({"a": ["боевик"], "b": ["суд$"], "c": ["qqq"]})
+    assert cues.find(fold_term("Боевики ушли")) == {"a"}
+    assert cues.find(fold_term("Суд вынес приговор")) == {"b"}
+    assert cues.find(fold_term("Судья вынесла приговор; небоевики")) == frozenset()
+
+
+def test_lexicon_branch_of_and_builtin_contexts_are_validated(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[group]]\nid = "NEWBR"\nbranch_of = "GHOST"\n'
+        'aliases = [ { text = "foo", lang = "en", context = ["quoted"] },'
+        ' { text = "bar", lang = "en", veto = ["parent"] } ]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_lexicon(extra=[bad])
+    text = str(err.value)
+    assert "unknown parent group id 'GHOST'" in text
+    assert "unknown context 'parent'" in text  # built-in conditions are contexts, not vetoes
+    assert "'quoted'" not in text
+    good = tmp_path / "good.toml"
+    good.write_text('[[group]]\nid = "NEWBR"\nbranch_of = "TALIBAN"\n'
+                    'aliases = [ { text = "Northern Wing", lang = "en", context = ["parent"] } ]\n',
+                    encoding="utf-8")
+    t = GroupTagger(load_lexicon(extra=[good]))
+    assert t.tag("The Northern Wing of the Taliban met.")[0] == ("NEWBR",)
+    assert t.tag("The Northern Wing held a concert.")[0] == ()
+
+
+@pytest.mark.parametrize(("text", "groups"), [
+    ("Толибони донишгоҳ ба имтиҳон омода мешаванд.", ()),  # university students
+    ("Муаллим ба толибон дарс дод.", ()),  # lower case, no Afghan or militancy setting: students
+    ("Толибон Кобулро дар соли 2021 забт карданд.", ("TALIBAN",)),  # capital: the movement
+    ("Ҳукумати толибон эълом дошт.", ("TALIBAN",)),  # lower case in a government setting
+    ("Толибонлар ҳукумати янги қарор чиқарди.", ("TALIBAN",)),
+])
+def test_tajik_tolibon_students_or_movement(tagger: GroupTagger, text: str, groups: tuple[str, ...]) -> None:
+    assert tagger.tag(text)[0] == groups

@@ -78,14 +78,21 @@ _POST_COLUMNS = (
 _INSERT_POST = f"INSERT INTO posts ({_POST_COLUMNS}) VALUES ({', '.join('?' * 34)})"
 
 
-def post_row(
-    tagged: TaggedPost, *, now: int, store_text: bool, source: str, chash: str | None = None
-) -> tuple[Any, ...]:
+def fingerprints(tagged: TaggedPost) -> tuple[str, int]:
+    """(content hash, signed SimHash) of a tagged post: taken from the tagging stage when it computed them."""
+    text = tagged.post.text
+    chash = tagged.content_hash if tagged.content_hash is not None else content_hash(text)
+    shash = tagged.simhash if tagged.simhash is not None else simhash64(text)
+    return chash, to_signed64(shash)
+
+
+def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> tuple[Any, ...]:
     """The posts-table row of a tagged post (shared with the ingest benchmark)."""
     post, tags = tagged.post, tagged.tags
     posted = ts(post.posted_at)
     assert posted is not None
     fwd = post.forward
+    chash, shash = fingerprints(tagged)
     return (
         post.channel_id,
         post.message_id,
@@ -107,8 +114,8 @@ def post_row(
         _jdump(list(post.links)),
         _jdump(list(post.mentions)),
         len(post.text),
-        chash if chash is not None else content_hash(post.text),
-        to_signed64(simhash64(post.text)),
+        chash,
+        shash,
         tags.lang,
         tags.script,
         tags.confidence,
@@ -459,10 +466,9 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
                 if post.message_id in seen:
                     continue  # the same id twice in one batch: keep the first
                 seen.add(post.message_id)
-                chash = content_hash(post.text)
                 old = existing.get(post.message_id)
                 if old is None:
-                    row = post_row(tagged, now=now, store_text=store_text, source=source, chash=chash)
+                    row = post_row(tagged, now=now, store_text=store_text, source=source)
                     new_rows.append(row)
                     tag_rows += _tag_rows(channel_id, post.message_id, row[3], tagged.tags)
                     if post.views is not None or post.forwards is not None:
@@ -472,9 +478,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
                         )
                     inserted.append(post.key)
                     continue
-                changed = await self._update_existing(
-                    conn, tagged, old, chash=chash, now=now, store_text=store_text
-                )
+                changed = await self._update_existing(conn, tagged, old, now=now, store_text=store_text)
                 metrics_changed = (post.views, post.forwards) != (old[2], old[3])
                 if metrics_changed:
                     samples.append(
@@ -515,12 +519,12 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
         tagged: TaggedPost,
         old: tuple[Any, ...],
         *,
-        chash: str,
         now: int,
         store_text: bool,
     ) -> bool:
         """Apply what changed to a stored post; True when content or tags changed."""
         post, tags = tagged.post, tagged.tags
+        chash = tagged.content_hash if tagged.content_hash is not None else content_hash(post.text)
         old_hash = old[1]
         content_edit = chash != old_hash
         params: dict[str, Any] = {
@@ -542,6 +546,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
         )
         if not content_edit:
             return False
+        _, shash = fingerprints(tagged)  # SimHash only for real edits: refreshes are frequent
         posted = ts(post.posted_at)
         assert posted is not None
         day = posted // 86400
@@ -558,7 +563,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
             " tagger_version = ? WHERE channel_id = ? AND message_id = ?",
             (
                 chash,
-                to_signed64(simhash64(post.text)),
+                shash,
                 len(post.text),
                 _jdump(list(post.links)),
                 _jdump(list(post.mentions)),

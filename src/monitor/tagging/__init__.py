@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.fingerprint import content_hash, simhash64
 from monitor.models import Post, Tags, TaggedPost
 
 if TYPE_CHECKING:
@@ -34,8 +35,18 @@ class Tagger:
         return [self._combine(text, guess) for text, guess in zip(texts, guesses, strict=True)]
 
     def tag_posts(self, posts: Sequence[Post]) -> list[TaggedPost]:
+        """Tags and text fingerprints of a batch: all the CPU work a post needs before it is stored."""
         tags = self.tag_many([p.text for p in posts])
-        return [TaggedPost(post=p, tags=t, tagger_version=self.version) for p, t in zip(posts, tags, strict=True)]
+        return [
+            TaggedPost(
+                post=p,
+                tags=t,
+                tagger_version=self.version,
+                content_hash=content_hash(p.text),
+                simhash=simhash64(p.text),
+            )
+            for p, t in zip(posts, tags, strict=True)
+        ]
 
     def _combine(self, text: str, guess: LanguageGuess) -> Tags:
         groups, people, keywords, matches = self._groups.tag(text)
@@ -50,7 +61,7 @@ class Tagger:
         )
 
     def tag_post(self, post: Post) -> TaggedPost:
-        return TaggedPost(post=post, tags=self.tag(post.text), tagger_version=self.version)
+        return self.tag_posts([post])[0]
 
 
 def build_tagger(

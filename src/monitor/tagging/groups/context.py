@@ -1,7 +1,9 @@
 """Conditions that make an ambiguous alias count: cue words nearby, case, neighbours.
 
-Cue words themselves are found by the matcher's automaton in the same pass as
-the aliases (a cue ending in ``$`` must be a whole word, others are word starts).
+Cue words themselves are found only for posts that have a conditional hit, by
+one RE2 set scan (:class:`CueSets`; a cue ending in ``$`` must be a whole word,
+others are word starts). Built-in conditions: ``quoted`` (:func:`is_quoted`) and
+``parent`` (checked by the matcher, which knows every hit).
 
 Why: short or shared names ("ИГ", "IS", "Ansarullah", "Jaysh al-Mahdi") are
 right in one post and wrong in the next. The lexicon says per alias what must
@@ -13,7 +15,10 @@ those conditions once so checking them at match time is a few regex calls.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import re2
 
 from .fold import fold_term
 
@@ -63,3 +68,55 @@ def is_shouting(text: str, start: int, end: int) -> bool:
 
 _UPPER = re.compile(r"[A-ZА-ЯЁҲҶҚҒӢӮЎІ]")
 _LOWER = re.compile(r"[a-zа-яёҳҷқғӣӯўі]")
+
+
+_OPEN_QUOTES = frozenset("«“„\"'‘‹‚")
+_CLOSE_QUOTES = frozenset("»”“\"'’›")
+_SENTENCE_END = frozenset(".!?…\n")
+
+
+def is_quoted(text: str, start: int, end: int) -> bool:
+    """The span stands inside quotation marks: «Вилояти Хуросон», "Xuroson viloyati"."""
+    return start > 0 and end < len(text) and text[start - 1] in _OPEN_QUOTES and text[end] in _CLOSE_QUOTES
+
+
+def sentence_start(text: str, start: int) -> bool:
+    """Nothing but spaces, quotes, bullets or a prefix like "⚡️ " stands between the span and a sentence end."""
+    i = start - 1
+    while i >= 0 and not (text[i].isalnum() or text[i] in _SENTENCE_END):
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_END
+
+
+class CueSets:
+    """Which cue sets have a word in a folded post, in one linear RE2 scan.
+
+    One RE2 pattern per set: its stems must start a word (``$`` at the end of a stem: be a whole
+    word). ``re2.Set`` reports the sets that match, which is all a condition needs.
+    """
+
+    def __init__(self, contexts: Mapping[str, Iterable[str]]) -> None:
+        opts = re2.Options()
+        opts.log_errors = False
+        self._set: Any = re2.Set.SearchSet(opts)  # re2 ships no type hints
+        self._names: list[str] = []
+        self.stem_count = 0
+        for name, stems in contexts.items():
+            alts = []
+            for stem in stems:
+                literal = fold_term(stem.rstrip("$"))
+                if literal:
+                    alts.append(re.escape(literal) + (r"(?:$|[^\pL\pN])" if stem.endswith("$") else ""))
+            if alts:
+                self._set.Add(r"(?:^|[^\pL\pN])(?:" + "|".join(sorted(set(alts))) + ")")
+                self._names.append(name)
+                self.stem_count += len(alts)
+        if self._names:
+            self._set.Compile()
+        self._raw = self._set._set
+
+    def find(self, m: str) -> frozenset[str]:
+        if not self._names:
+            return frozenset()
+        hits = self._raw.Match(m.encode())
+        return frozenset(self._names[i] for i in hits) if hits else frozenset()

@@ -8,7 +8,8 @@ text finds every alias however it was written.
 
 The fold has two steps:
 
-1. ``str.translate`` with a one-to-one table (C speed, length preserving):
+1. a one-to-one, length-preserving character map (a charmap codec and
+   ``bytes.translate`` for the common characters, ``str.translate`` for the rest):
    NFKC, lower case, Cyrillic/Greek letters that look like Latin ones become the
    Latin letter (a UTS #39-style skeleton), Tajik/Uzbek-only Cyrillic letters
    become their Russian look-alikes, apostrophes become ``'``, dashes and all
@@ -23,6 +24,7 @@ separately by :func:`split_views`, which returns short collapsed views.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from bisect import bisect_right
@@ -62,6 +64,9 @@ _CONFUSABLE = {
     "ҳ": "x", "ӣ": "и", "ӯ": "y", "ў": "y", "ҷ": "ч", "қ": "k", "ғ": "г", "ҫ": "c",
     "ә": "a", "ө": "o", "ү": "y", "ұ": "y", "ң": "h", "ҡ": "k", "ӊ": "h", "ӈ": "h",
     "й": "и",
+    # Cyrillic и and Latin i: Uzbek/Tajik typists and obfuscators type Latin i (or Ukrainian і) inside
+    # Cyrillic words ("Ҳiзб ут-Таҳрир"); one representative makes both spellings one literal
+    "и": "i",
     # Greek -> Latin look-alike
     "α": "a", "ο": "o", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t",
     "υ": "u", "χ": "x", "β": "b", "μ": "m", "η": "n", "γ": "y", "ϲ": "c", "ѡ": "w",
@@ -134,14 +139,20 @@ CLEAN_TABLE: dict[int, str] = {cp: v for cp, v in TABLE.items() if v == MARK and
 _RUN = re.compile("[ \x00]{2,}|\x00")
 
 
-@dataclass(frozen=True, slots=True)
 class Folded:
-    """Folded text plus the kept segments: folded[seg_m[k]:...] came from original[seg_o[k]:...]."""
+    """Folded text plus the kept segments: folded[seg_m[k]:...] came from original[seg_o[k]:...].
 
-    text: str
-    seg_m: tuple[int, ...]
-    seg_o: tuple[int, ...]
-    source: str = ""  # the original text
+    A plain slotted class, not a frozen dataclass: one is made per post on the hot path, and a frozen
+    dataclass's ``__init__`` costs several times more. It never leaves the tagger.
+    """
+
+    __slots__ = ("seg_m", "seg_o", "source", "text")
+
+    def __init__(self, text: str, seg_m: tuple[int, ...], seg_o: tuple[int, ...], source: str = "") -> None:
+        self.text = text
+        self.seg_m = seg_m
+        self.seg_o = seg_o
+        self.source = source
 
     def orig(self, i: int) -> int:
         """Original offset of folded position ``i`` (a start)."""
@@ -188,9 +199,75 @@ def _compact(t: str, source: str = "") -> Folded:
     return Folded("".join(pieces), tuple(seg_m), tuple(seg_o), source)
 
 
+# --- the fast path of step 1 -------------------------------------------------------------
+# str.translate looks every character up in a Python list (~25 ns a character). Posts are almost
+# all ASCII, Cyrillic (Russian, Tajik, Uzbek) and common punctuation, so those 255 characters get a
+# private one-byte code: the C charmap codec encodes them, bytes.translate folds them (C, ~1 ns a
+# byte) and the charmap codec decodes the result. Any other character (emoji, Arabic, exotic letter
+# forms) is encoded as a placeholder and patched from the full table afterwards.
+_PLACEHOLDER = "\x01"  # its own code point takes the slow path, so a placeholder is always patched
+
+
+def _fast_alphabet() -> str:
+    common = (
+        [chr(c) for c in range(0x02, 0x80)]
+        + [chr(c) for c in range(0x410, 0x450)] + ["ё", "Ё"]
+        + list("ҲҳҶҷҚқҒғӢӣӮӯЎўІіЇїЄєҐґЈјҺһ")
+        + list("\xa0\xad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u2009\u202f")
+        + list("«»“”„‘’‚ʻʼ`´–—‐‑−…№•·")
+    )
+    out: list[str] = ["\x00", _PLACEHOLDER]  # byte 0 must be U+0000 for CPython's fast EncodingMap
+    for ch in common:
+        folded = chr(_FAST[ord(ch)] or 0) if ord(ch) < len(_FAST) else ch
+        if ch not in out and len(out) < 256:
+            out.append(ch)
+        if folded not in out and len(out) < 256:
+            out.append(folded)
+    return "".join(out)
+
+
+_ALPHABET = _fast_alphabet()
+_ENCODING_MAP = codecs.charmap_build(_ALPHABET + "\ufffe" * (256 - len(_ALPHABET)))  # U+FFFE: unused
+_DECODING = _ALPHABET + _PLACEHOLDER * (256 - len(_ALPHABET))
+_BYTE_FOLD = bytes(
+    _ALPHABET.index(chr(_FAST[ord(ch)] or 0) if ord(ch) < len(_FAST) else ch)
+    if (chr(_FAST[ord(ch)] or 0) if ord(ch) < len(_FAST) else ch) in _ALPHABET else 0
+    for ch in _DECODING
+)
+_ERRORS = "monitor-fold-placeholder"
+
+
+def _to_placeholder(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return _PLACEHOLDER * (exc.end - exc.start), exc.end
+
+
+codecs.register_error(_ERRORS, _to_placeholder)
+
+
+def _translate(text: str) -> str:
+    """``text.translate(_FAST)``, mostly in C (see above)."""
+    try:
+        coded = codecs.charmap_encode(text, _ERRORS, _ENCODING_MAP)[0]
+    except UnicodeError:  # pragma: no cover - the handler covers every unencodable character
+        return text.translate(_FAST)
+    out = codecs.charmap_decode(coded.translate(_BYTE_FOLD), "strict", _DECODING)[0]
+    if _PLACEHOLDER not in out:
+        return out
+    if out.count(_PLACEHOLDER) * 8 > len(out):  # mostly other scripts: the table is faster
+        return text.translate(_FAST)
+    chars = list(out)
+    i = out.find(_PLACEHOLDER)
+    while i >= 0:
+        chars[i] = text[i].translate(_FAST)
+        i = out.find(_PLACEHOLDER, i + 1)
+    return "".join(chars)
+
+
 def fold_text(text: str) -> Folded:
     """Fold a post for matching; see the module docstring."""
-    return _compact(text.translate(_FAST), text)
+    return _compact(_translate(text), text)
 
 
 _NEEDS_CLEAN = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(CLEAN_TABLE)) + "]")
@@ -245,29 +322,54 @@ def _re2_hint() -> Any:  # re2 ships no type hints
 _HINT = _re2_hint()
 
 
+# The hint's compiled program, called on UTF-8 bytes directly: the re2 module's str wrapper maps
+# offsets back and forth in Python, which costs more than the scan itself for the common "no hint".
+_HINT_RAW = _HINT._regexp
+_UNANCHORED = re2._Anchor.UNANCHORED
+
+
+def _split_raw() -> Any:  # re2 ships no type hints
+    """_SPLIT for RE2: the look-arounds become consumed boundary characters, the run is a group."""
+    opts = re2.Options()
+    opts.log_errors = False
+    b = r"(?:^|[^\pL\pN_])"
+    return re2.compile(
+        b + r"(\pL(?:[ .*·•|/,+~:;]{1,3}\pL){2,})(?:$|[^\pL\pN_])"
+        + "|" + b + r"((?:\pL\.){2,})"
+        + r"|(?:^|[^\pL\pN_.*·•|])([\pL\pN]+(?:[.*·•|]+[\pL\pN]+){2,})",
+        opts,
+    )._regexp
+
+
+_SPLIT_RAW = _split_raw()
+
+
 def split_views(m: str) -> list[SplitView]:
     """Views of every run of split-up letters in folded text ``m`` (usually none).
 
-    The fast RE2 hint finds candidate places; the exact pattern only runs near them.
+    The RE2 hint rules most posts out in one scan of the UTF-8 bytes; where it fires, the exact
+    pattern (also RE2, linear, on the same bytes) finds the runs. Offsets are mapped back to
+    characters only for the runs found.
     """
+    raw = m.encode()
+    nb = len(raw)
+    if _HINT_RAW.Match(_UNANCHORED, raw, 0, nb)[0][0] < 0:
+        return []
+    ascii_text = nb == len(m)
     views: list[SplitView] = []
-    n = len(m)
     pos = 0
-    while pos < n:
-        hint = _HINT.search(m, pos)
-        if hint is None:
+    while pos < nb:
+        spans = _SPLIT_RAW.Match(_UNANCHORED, raw, pos, nb)
+        if spans[0][0] < 0:
             break
-        ws = hint.start()
-        while ws > pos and m[ws - 1].isalnum():  # the run may begin earlier in the same word (ta.li.ban)
-            ws -= 1
-        mo = _SPLIT.search(m, ws, min(n, hint.end() + 400))
-        if mo is None:
-            pos = hint.end()
-            continue
-        view = _view(mo.group(), mo.start())
+        rs, rend = next(sp for sp in spans[1:] if sp[0] >= 0)
+        base = rs if ascii_text else len(raw[:rs].decode())
+        view = _view(raw[rs:rend].decode(), base)
         if view is not None:
             views.append(view)
-        pos = max(mo.end(), hint.start() + 1)
+        pos = max(rend, spans[0][0] + 1)
+        while pos < nb and raw[pos] & 0xC0 == 0x80:  # never start inside a character
+            pos += 1
     return views
 
 

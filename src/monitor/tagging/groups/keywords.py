@@ -16,6 +16,8 @@ from typing import Literal
 
 import re2
 
+_UNANCHORED = re2._Anchor.UNANCHORED
+
 from monitor.errors import ConfigError, Problem
 
 from .fold import fold_term
@@ -131,11 +133,34 @@ class PatternSet:
         return bool(self.patterns)
 
     def spans(self, text: str) -> list[tuple[int, int, int]]:
-        """(pattern index, start, end) of every non-empty match in ``text``."""
+        """(pattern index, start, end) of every non-empty match in ``text``.
+
+        Works on the UTF-8 bytes with RE2's compiled programs directly: the re2 module's str
+        wrapper maps offsets in Python on every call, which cost more than the matching.
+        """
+        raw = text.encode()
+        hits = self._set._set.Match(raw)
+        if not hits:
+            return []
+        ascii_text = len(raw) == len(text)
+        n = len(raw)
         out: list[tuple[int, int, int]] = []
-        for idx in self._set.Match(text) or ():
-            for mo in self._compiled[idx].finditer(text):
-                s, e = mo.span()
+        for idx in sorted(hits):
+            program = self._compiled[idx]._regexp
+            pos = 0
+            while pos <= n:
+                s, e = program.Match(_UNANCHORED, raw, pos, n)[0]
+                if s < 0:
+                    break
                 if e > s:
-                    out.append((idx, s, e))
+                    if ascii_text:
+                        out.append((idx, s, e))
+                    else:
+                        cs = len(raw[:s].decode())
+                        out.append((idx, cs, cs + len(raw[s:e].decode())))
+                    pos = e
+                else:  # an empty match: step over one whole character
+                    pos = e + 1
+                    while pos < n and raw[pos] & 0xC0 == 0x80:
+                        pos += 1
         return out

@@ -20,6 +20,14 @@ File shape (TOML; the shipped ``lexicon.toml`` is the reference)::
     aliases = [ { text = "ИГИЛ", lang = "ru", abbr = true }, ... ]
     remove = ["..."]           # analysts' files only: drop aliases with this text
 
+    Built-in context (no cue set): ``quoted`` holds when the alias is written
+    inside quotation marks (``«Вилояти Хуросон»``): news quotes a group's
+    self-chosen name, not a region or a concept. ``parent`` holds when the alias
+    is written next to a name of the group's parent (``branch_of``): "afghan
+    branch" counts only in "the Afghan branch of the Islamic State".
+    ``capitalised`` holds when the alias starts with a capital letter (Tajik
+    "Толибон" the movement; lower-case "толибон" may be students).
+
     [[person]]
     id = "abu_saloh"
     group = "KTJ"
@@ -39,13 +47,15 @@ from typing import Any, Literal
 
 from monitor.errors import ConfigError, Problem
 
+BUILTIN_CONTEXTS = frozenset({"quoted", "parent", "capitalised"})  # conditions the matcher checks itself (see matcher.py)
+
 LANGS = frozenset({"en", "ru", "tg", "uz-Latn", "uz-Cyrl", "ar", "fa", "ky", "kk", "tr", "ps", "ug", "multi"})
 CASES = frozenset({"title", "upper", "words"})
 SUFFIXES = frozenset({"auto", "none", "ru"})
 _ALIAS_KEYS = frozenset(
     {"text", "lang", "abbr", "stem", "note", "context", "veto", "not_after", "not_before", "case", "suffixes"}
 )
-_GROUP_KEYS = frozenset({"id", "name", "note", "aliases", "remove"})
+_GROUP_KEYS = frozenset({"id", "name", "note", "aliases", "remove", "branch_of"})
 _PERSON_KEYS = frozenset({"id", "name", "group", "note", "aliases", "remove"})
 _TOP_KEYS = frozenset({"paradigm", "context", "group", "person", "meta"})
 
@@ -79,6 +89,10 @@ class Entity:
     aliases: tuple[Alias, ...]
     group: str | None = None
     note: str = ""
+    # a group that is a branch of another (ISKP of IS): the parent's name written right next to the
+    # branch's ("ИШИДнинг Хуросон бўлими", "Khorasan branch of the Islamic State") is part of the
+    # branch's name, not a second group
+    branch_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,11 +262,11 @@ def _merge(d: _Draft, data: Mapping[str, Any], source: str) -> None:
             entry = d.entities.get((kind, ident))
             if entry is None:
                 entry = {"id": ident, "name": raw.get("name", ident), "note": raw.get("note", ""),
-                         "group": raw.get("group"), "aliases": []}
+                         "group": raw.get("group"), "branch_of": raw.get("branch_of"), "aliases": []}
                 d.entities[(kind, ident)] = entry
                 d.order.append((kind, ident))
             else:
-                for k in ("name", "note", "group"):
+                for k in ("name", "note", "group", "branch_of"):
                     if k in raw:
                         entry[k] = raw[k]
             if kind == "person" and not isinstance(entry.get("group"), str):
@@ -278,9 +292,12 @@ def _finish(d: _Draft) -> Lexicon:
         entry = d.entities[(kind, ident)]
         if kind == "person" and isinstance(entry.get("group"), str) and entry["group"] not in group_ids:
             d.bad(f"person {ident}.group", f"unknown group id {entry['group']!r}")
+        parent = entry.get("branch_of")
+        if kind == "group" and parent is not None and (parent not in group_ids or parent == ident):
+            d.bad(f"group {ident}.branch_of", f"unknown parent group id {parent!r}")
         for a in entry["aliases"]:
             for name in a.context + a.veto:
-                if name not in d.contexts:
+                if name not in d.contexts and not (name in BUILTIN_CONTEXTS and name in a.context):
                     d.bad(f"{kind} {ident}: alias {a.text!r}", f"unknown context {name!r}")
             for name in _template_names(a.text):
                 if "|" not in name and name not in d.paradigms:
@@ -291,7 +308,8 @@ def _finish(d: _Draft) -> Lexicon:
     def ent(kind: Literal["group", "person"], ident: str) -> Entity:
         e = d.entities[(kind, ident)]
         return Entity(kind=kind, id=ident, name=str(e["name"]), note=str(e["note"] or ""),
-                      group=e.get("group") if kind == "person" else None, aliases=tuple(e["aliases"]))
+                      group=e.get("group") if kind == "person" else None, aliases=tuple(e["aliases"]),
+                      branch_of=e.get("branch_of") if kind == "group" else None)
 
     groups = tuple(ent("group", i) for k, i in d.order if k == "group")
     people = tuple(ent("person", i) for k, i in d.order if k == "person")
@@ -320,7 +338,7 @@ def _digest(groups: Sequence[Entity], people: Sequence[Entity], contexts: Mappin
                 list(a.not_before), a.case, a.suffixes]
 
     blob = {
-        "groups": [[g.id, [alias(a) for a in g.aliases]] for g in groups],
+        "groups": [[g.id, [alias(a) for a in g.aliases]] + ([g.branch_of] if g.branch_of else []) for g in groups],
         "people": [[p.id, p.group, [alias(a) for a in p.aliases]] for p in people],
         "contexts": {k: list(v) for k, v in contexts.items()},
         "paradigms": {k: list(v) for k, v in paradigms.items()},

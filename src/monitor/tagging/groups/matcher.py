@@ -6,9 +6,12 @@ How a post is matched (details in docs/groups.md):
 2. run one automaton over it; each hit must start at a word start and end at a
    word end or be followed by an allowed ending (suffixes.py);
 3. collapsed views of split-up letters (``И.Г.И.Л.``) run through the same automaton;
-4. conditions of ambiguous aliases are checked (context.py);
-5. overlapping group/person hits keep the longest (``ISIS-K`` is ISKP, not IS);
-6. spans are mapped back to the original text, and each match names its rule.
+4. conditions of ambiguous aliases are checked (context.py; cue words are looked
+   up only now, and only when a hit needs them); abbreviations need capitals;
+5. a branch's name next to its parent's is one branch match (``ИШИДнинг Хуросон
+   бўлими`` is ISKP, not IS + ISKP);
+6. overlapping group/person hits keep the longest (``ISIS-K`` is ISKP, not IS);
+7. spans are mapped back to the original text, and each match names its rule.
 
 Pure: no I/O after construction, same input -> same output.
 """
@@ -27,13 +30,21 @@ import ahocorasick
 from monitor.models import Match
 
 from . import suffixes
-from .context import case_ok, compile_not_after, compile_not_before, is_shouting
+from .context import (
+    CueSets,
+    case_ok,
+    compile_not_after,
+    compile_not_before,
+    is_quoted,
+    is_shouting,
+    sentence_start,
+)
 from .fold import Folded, SplitView, clean_text, fold_term, fold_text, split_views
 from .keywords import KeywordSpec, PatternSet, validate
 from .lexicon import Alias, Entity, Lexicon, load_lexicon
 from .variants import expand_alias, spellings
 
-MATCHER_REVISION = "1"  # bump when matching logic changes what is tagged
+MATCHER_REVISION = "2"  # bump when matching logic changes what is tagged
 
 _WORD_REST = re.compile(r"[^\W_]*")
 _HYPHENS = frozenset("-‐‑‒–—―−﹣－")
@@ -47,13 +58,14 @@ _OBFUSCATED = re.compile(
     "|[\u0370-\u03ff][\u0400-\u04ff]|[\u0400-\u04ff][\u0370-\u03ff]"
 )
 _ODD_CASE = re.compile(r"[a-zа-яёәөүұқғҳҷӣӯўі][A-ZА-ЯЁӘӨҮҰҚҒҲҶӢӮЎІ]")
+_OBFUSCATED_OR_ODD_CASE = re.compile(f"{_OBFUSCATED.pattern}|{_ODD_CASE.pattern}")
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:  # noqa: PLR0902
     """What one automaton literal stands for, with the checks it needs."""
 
-    kind: str  # "group" | "person" | "keyword" | "cue" (a context word, never a match)
+    kind: str  # "group" | "person" | "keyword"
     canonical: str
     group: str | None
     rule: str
@@ -67,9 +79,12 @@ class _Entry:  # noqa: PLR0902
     veto: tuple[str, ...] = ()
     not_after: re.Pattern[str] | None = None
     not_before: re.Pattern[str] | None = None
+    plain: bool = False  # no condition at all: the guards are skipped (most aliases)
+    capital: bool = False  # must start with a capital letter (case "upper"): checked first, in the scan
 
 
-_Raw = tuple[int, int, int, int, "_Entry", str]  # folded start/end, original start/end, entry, rule
+# folded start/end, original start/end, entry, rule, original end of the name without its ending
+_Raw = tuple[int, int, int, int, "_Entry", str, int]
 
 
 def _alifbo_version() -> str:
@@ -108,14 +123,11 @@ class GroupTagger:
         self.keywords = tuple(keywords)
         validate(self.keywords, self.lexicon.group_ids)
         self._automaton = ahocorasick.Automaton()
+        # Cue words are found only for posts with a conditional alias hit (a minority), by one RE2 set
+        # (one pattern per cue set) that says which sets occur: most posts pay nothing for the ~500 cue
+        # stems, which are common words, and the rest pay one linear scan in C.
+        self._cue_sets = CueSets(self.lexicon.contexts)
         table: dict[str, list[_Entry]] = {}
-        for name, stems in self.lexicon.contexts.items():  # cue words ride in the same pass
-            for stem in stems:
-                whole = stem.endswith("$")
-                literal = fold_term(stem.rstrip("$"))
-                if literal:
-                    table.setdefault(literal, []).append(_Entry(kind="cue", canonical=name, group=None, rule="cue",
-                                                                prefix=not whole))
         for entity in self.lexicon.groups + self.lexicon.people:
             self._add_entity(table, entity, translit)
         patterns: list[str] = []
@@ -130,13 +142,14 @@ class GroupTagger:
                                rule="keyword" if spec.mode == "word" else "prefix", prefix=spec.mode == "prefix")
                 table.setdefault(s, []).append(entry)
         for literal, entries in table.items():
-            # cue words that may start a word ride separately: most hits are only those, and need no more work
-            cue_prefix = frozenset(e.canonical for e in entries if e.kind == "cue" and e.prefix)
-            rest_entries = tuple(e for e in entries if not (e.kind == "cue" and e.prefix))
-            self._automaton.add_word(literal, (len(literal), cue_prefix, rest_entries))
+            # can any entry take more letters after the literal (an ending, a prefix keyword)? Most cannot,
+            # and then a hit inside a longer word is dropped before any further work
+            takes_rest = any(e.prefix or e.suffix is not None for e in entries)
+            self._automaton.add_word(literal, (len(literal), tuple(entries), takes_rest))
         if table:
             self._automaton.make_automaton()
         self._patterns = PatternSet(patterns)
+        self._branches = {g.id: g.branch_of for g in self.lexicon.groups if g.branch_of}
         spec_blob = json.dumps([[k.term, k.group, k.lang, k.mode] for k in self.keywords], ensure_ascii=False)
         h = hashlib.sha256()
         for part in (self.lexicon.digest, spec_blob, MATCHER_REVISION, f"translit={translit}:{_alifbo_version()}"):
@@ -158,6 +171,8 @@ class GroupTagger:
                     suffix=_suffix_for(alias, v.pattern), abbr=alias.abbr,
                     arabic=alias.lang in ("ar", "fa", "ps", "ug"), case=alias.case,
                     context=alias.context, veto=alias.veto, not_after=not_after, not_before=not_before,
+                    plain=not (alias.context or alias.veto or alias.case or not_after or not_before),
+                    capital=alias.case == "upper",
                 )
                 bucket = table.setdefault(v.pattern, [])
                 if not any(e.kind == kind and e.canonical == entity.id and e.stem == v.stem for e in bucket):
@@ -168,7 +183,7 @@ class GroupTagger:
     @property
     def literal_count(self) -> int:
         """How many folded literals the automaton holds (for benchmarks and docs)."""
-        return len(self._automaton)
+        return len(self._automaton) + self._cue_sets.stem_count
 
     def match(self, text: str) -> tuple[Match, ...]:
         """Every match, sorted by start; spans index into ``text``."""
@@ -177,17 +192,20 @@ class GroupTagger:
     def tag(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[Match, ...]]:
         """(groups, people, keywords, matches): sorted unique ids and the matches behind them."""
         matches = self._run(text)
-        groups = sorted({m.canonical for m in matches if m.kind == "group"})
-        people = sorted({m.canonical for m in matches if m.kind == "person"})
-        kws = sorted({m.canonical for m in matches if m.kind == "keyword"})
-        return tuple(groups), tuple(people), tuple(kws), matches
+        if not matches:
+            return (), (), (), matches
+        found: dict[str, set[str]] = {"group": set(), "person": set(), "keyword": set()}
+        for m in matches:
+            found[m.kind].add(m.canonical)
+        return (tuple(sorted(found["group"])), tuple(sorted(found["person"])), tuple(sorted(found["keyword"])),
+                matches)
 
     def _run(self, text: str) -> tuple[Match, ...]:
         if not text:
             return ()
         folded = fold_text(text)
         m = folded.text
-        state = _PostState(text, m)
+        state = _PostState(text, m, self._cue_sets)
         raw: list[_Raw] = []
         if self._automaton.kind == ahocorasick.AHOCORASICK:
             self._scan_main(folded, state, raw)
@@ -195,19 +213,38 @@ class GroupTagger:
                 self._scan_view(folded, view, raw)
         cands: list[tuple[int, int, _Entry, str]] = []
         pending: list[tuple[int, int, _Entry, str]] = []
-        for ms, me, os_, oe, entry, rule in raw:  # cues are all known now: check the conditions
+        orphans: list[tuple[int, int, _Entry, str]] = []  # need their parent's name next to them
+        for ms, me, os_, oe, entry, rule, ob in raw:  # cues are all known now: check the conditions
             if entry.kind == "keyword":
                 cands.append((os_, oe, entry, rule))
                 continue
-            verdict = state.guards(entry, ms, me, os_, oe)
+            if entry.abbr and entry.case is None and not _capitals(text, os_, ob) and not (
+                    oe > ob and suffixes.DERIVED.fullmatch(fold_term(text[ob:oe]).lstrip(" '")) is not None):
+                continue  # "ishida" (Uzbek "in the case of") is not IShID, Kazakh "етім" is not ETIM; игиловцы is
+            if entry.plain:
+                verdict = OK
+            else:
+                case = entry.case  # cheap rejections first: English "is" hits the alias IS in every post
+                if case == "upper" and not text[os_:ob].isupper():
+                    continue
+                if case is not None and case != "upper" and text[os_].isalpha() and not text[os_].isupper():
+                    continue
+                verdict = state.guards(entry, ms, me, os_, oe, ob)
             if verdict == FAIL:
                 continue
-            if rule != "deobfuscation" and _obfuscated(text[os_:oe], entry):
+            # judged on the name without its ending: "ISKPга" (Latin acronym, Cyrillic ending) is not obfuscated
+            if rule != "deobfuscation" and _obfuscated(text[os_:ob], entry.abbr):
                 rule = "deobfuscation"
-            (cands if verdict == OK else pending).append((os_, oe, entry, rule))
+            (cands if verdict == OK else pending if verdict == PENDING else orphans).append((os_, oe, entry, rule))
+        if orphans and self._branches:
+            _with_parent(text, orphans, cands, pending, self._branches)
         if pending and any(c[2].kind == "group" for c in cands):
             cands.extend(pending)  # another group named outright is militancy context enough
+        elif len(pending) > 1 and self._branches and _branch_pair(text, pending, self._branches):
+            cands.extend(pending)  # "Хорасанское отделение ИГ": branch and parent vouch for each other
         out = _resolve(text, cands)
+        if self._branches and len(out) > 1:
+            out = _merge_branches(text, out, self._branches)
         if self._patterns:
             clean = clean_text(text)
             found = self._patterns.spans(clean.text)
@@ -224,35 +261,34 @@ class GroupTagger:
         m = folded.text
         n = len(m)
         text = st.text
-        cues = st.cues
         identity = not folded.seg_m
-        for end_idx, (plen, cue_prefix, entries) in self._automaton.iter(m):
+        max_suffix = suffixes.MAX_SUFFIX
+        for end_idx, (plen, entries, takes_rest) in self._automaton.iter(m):
             start = end_idx - plen + 1
-            left_ok = start == 0 or not m[start - 1].isalnum()
-            if not left_ok:
+            if start and m[start - 1].isalnum():
                 if not (m[start - 1] in _ARABIC_PROCLITICS and (start == 1 or not m[start - 2].isalnum())):
                     continue
                 arabic_left = True
             else:
                 arabic_left = False
-                if cue_prefix:
-                    cues.update(cue_prefix)
-            if not entries:
-                continue
             end = end_idx + 1
-            word_end = _word_end(m, end) if end < n and m[end].isalnum() else end
-            rest = m[end:word_end]
-            for entry in entries:
-                if entry.kind == "cue":
-                    if not rest and not arabic_left:
-                        cues.add(entry.canonical)
+            if end < n and m[end].isalnum():
+                if not takes_rest:
                     continue
+                word_end = _word_end(m, end)
+                rest = m[end:word_end]
+            else:
+                word_end, rest = end, ""
+            for entry in entries:
                 if arabic_left and not entry.arabic:
                     continue
+                if entry.capital and not text[start if identity else folded.orig(start)].isupper():
+                    continue  # "is", "игра": an upper-case-only name written in lower case
                 if entry.prefix:
                     stop, rule = word_end, entry.rule
                 elif rest:
-                    if not suffixes.suffix_ok(entry.suffix, rest):
+                    sfx = entry.suffix
+                    if sfx is None or len(rest) > max_suffix or sfx.fullmatch(rest) is None:
                         continue
                     stop, rule = word_end, ("inflection" if entry.rule in ("alias", "abbreviation") else entry.rule)
                 else:
@@ -268,13 +304,14 @@ class GroupTagger:
                     if entry.stem and stop == end:
                         continue
                 if identity:
-                    raw.append((start, stop, start, stop, entry, rule))
+                    raw.append((start, stop, start, stop, entry, rule, end))
                 else:
-                    raw.append((start, stop, folded.orig(start), folded.orig_end(stop), entry, rule))
+                    raw.append((start, stop, folded.orig(start), folded.orig_end(stop), entry, rule,
+                                folded.orig_end(end)))
 
     def _scan_view(self, folded: Folded, view: SplitView, raw: list[_Raw]) -> None:
         text = folded.source
-        for end_idx, (plen, _, entries) in self._automaton.iter(view.text):
+        for end_idx, (plen, entries, _) in self._automaton.iter(view.text):
             start = end_idx - plen + 1
             end = end_idx + 1
             if start not in view.starts or end not in view.ends or plen < 2:
@@ -282,12 +319,24 @@ class GroupTagger:
             ms, me = view.pos[start], view.pos[end - 1] + 1
             os_, oe = folded.orig(ms), folded.orig_end(me)
             for entry in entries:
-                if entry.stem or entry.prefix or entry.kind == "cue":
+                if entry.stem or entry.prefix:
                     continue
                 span = text[os_:oe]
                 dotted = entry.abbr and all(not c.isalnum() or c.isupper() for c in span)
                 rule = entry.rule if entry.kind == "keyword" else ("abbreviation" if dotted else "deobfuscation")
-                raw.append((ms, me, os_, oe, entry, rule))
+                raw.append((ms, me, os_, oe, entry, rule, oe))
+
+
+def _capitals(text: str, start: int, end: int) -> bool:
+    """An abbreviation is written with at least two capitals (ИГИЛ, IShID, КТДж): in lower case the same
+    letters are ordinary words (Uzbek "ishida", Kazakh "етім")."""
+    n = 0
+    for c in text[start:end]:
+        if c.isupper():
+            n += 1
+            if n == 2:
+                return True
+    return False
 
 
 def _word_end(m: str, i: int) -> int:
@@ -296,7 +345,8 @@ def _word_end(m: str, i: int) -> int:
     return mo.end() if mo is not None else i
 
 
-_COMMON_WORDS = frozenset({"va", "ва", "bu", "бу", "ham", "ҳам", "хам", "da", "и", "не", "на", "по", "в"})
+_COMMON_WORDS = frozenset(fold_term(w) for w in ("va", "ва", "bu", "бу", "ham", "ҳам", "хам", "da", "и", "не", "на",
+                                                  "по", "в"))
 
 
 def _is_word(tail: str) -> bool:
@@ -304,35 +354,40 @@ def _is_word(tail: str) -> bool:
     return tail in _COMMON_WORDS
 
 
-def _obfuscated(span: str, entry: _Entry) -> bool:
+def _obfuscated(span: str, abbr: bool) -> bool:
     """Did the span need de-obfuscation (invisibles, mixed scripts, odd case, exotic letter forms)?"""
-    if _OBFUSCATED.search(span):
-        return True
-    return not entry.abbr and _ODD_CASE.search(span) is not None
+    if span.isascii():  # one script, no invisibles: only odd capitals can tell (tAlIbAn)
+        return not abbr and _ODD_CASE.search(span) is not None
+    return (_OBFUSCATED if abbr else _OBFUSCATED_OR_ODD_CASE).search(span) is not None
 
 
 class _PostState:
     """Per-post facts the guards need: the texts and the cue sets the automaton saw."""
 
-    __slots__ = ("cues", "m", "text")
+    __slots__ = ("_cue_sets", "_cues", "m", "text")
 
-    def __init__(self, text: str, m: str) -> None:
+    def __init__(self, text: str, m: str, cue_sets: CueSets) -> None:
         self.text = text
         self.m = m
-        self.cues: set[str] = set()  # cue sets seen by the automaton pass
+        self._cue_sets = cue_sets
+        self._cues: frozenset[str] | None = None
 
-    def cue(self, name: str) -> bool:
-        return name in self.cues
+    @property
+    def cues(self) -> frozenset[str]:
+        """Cue sets named in the post: found on first use, by one RE2 set scan."""
+        if self._cues is None:
+            self._cues = self._cue_sets.find(self.m)
+        return self._cues
 
-    def guards(self, entry: _Entry, ms: int, me: int, os_: int, oe: int) -> int:
-        """FAIL, OK, or PENDING: only the militancy context is missing, which another group name supplies."""
-        missing = bool(entry.context) and not any(c in self.cues for c in entry.context)
-        if missing and TERROR not in entry.context:
-            return FAIL
-        if entry.veto and any(c in self.cues for c in entry.veto):
-            return FAIL
-        if entry.case is not None and not case_ok(entry.case, self.text[os_:oe],
-                                                  lambda: is_shouting(self.text, os_, oe)):
+    def guards(self, entry: _Entry, ms: int, me: int, os_: int, oe: int, ob: int) -> int:
+        """FAIL, OK, or PENDING: only the militancy context is missing, which another group name supplies.
+
+        ``ob`` is where the name ends without its ending: case is judged on the name as written
+        (``IMUning``: "IMU" is in capitals even though the Uzbek ending is not).
+        """
+        # the checks on the span itself first: they are cheap and need no cue words
+        if entry.case is not None and not case_ok(entry.case, self.text[os_:ob],
+                                                  lambda: is_shouting(self.text, os_, ob)):
             return FAIL
         if entry.not_after is not None and entry.not_after.search(self.m, max(0, ms - 40), ms):
             return FAIL
@@ -340,11 +395,31 @@ class _PostState:
             we = _word_end(self.m, me)
             if entry.not_before.match(self.m[we : we + 40]):
                 return FAIL
+        missing = bool(entry.context) and not any(c in self.cues for c in entry.context)
+        if missing and QUOTED in entry.context and is_quoted(self.text, os_, oe):
+            missing = False
+        if missing and CAPITALISED in entry.context and self.text[os_].isupper():
+            missing = False
+        if missing and PARENT in entry.context:
+            return NEEDS_PARENT  # decided once every hit is known (_with_parent)
+        if missing and TERROR not in entry.context:
+            return FAIL
+        if entry.veto and any(c in self.cues for c in entry.veto):
+            return FAIL
+        # a capital at the start of a sentence is no evidence of a name ("Исламское государство в
+        # понимании богословов…"): there the alias needs militancy words (or another group) like a
+        # short name does, unless it is quoted
+        if (entry.case is not None and entry.case != "upper" and not missing and sentence_start(self.text, os_)
+                and TERROR not in self.cues and not is_quoted(self.text, os_, oe)):
+            missing = True
         return PENDING if missing else OK
 
 
-FAIL, OK, PENDING = 0, 1, 2
+FAIL, OK, PENDING, NEEDS_PARENT = 0, 1, 2, 3
 TERROR = "terror"  # cue set that any unconditional group name in the same post also satisfies
+QUOTED = "quoted"  # built-in condition: the name is written inside quotation marks
+CAPITALISED = "capitalised"  # built-in condition: the name starts with a capital letter
+PARENT = "parent"  # built-in condition: written next to a name of the group's parent ("afghan branch" + "of IS")
 
 
 def _order(m: Match) -> tuple[int, int, str, str]:
@@ -381,3 +456,91 @@ def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match
 
 _RULE_RANK = {"deobfuscation": 0, "transliteration": 1, "inflection": 2, "abbreviation": 3, "alias": 4,
               "keyword": 5, "prefix": 6, "pattern": 7}
+
+
+# Words that may stand between a branch's name and its parent's and still be one name: genitive
+# links and "group/organisation" in each language ("«Вилояти Хуросон»-и гурӯҳи ДИИШ",
+# "Khorasan branch of the Islamic State", "«Хорасанской провинции» ИГ", "ИШИДнинг Хуросон бўлими").
+_P = r"[\s\"'«»“”„‘’‹›()\[\],:*–—-]*"
+_LINK = re.compile(
+    _P + r"(?:(?<=[\"'»”’›-])-?(?:нинг|ning|ни|ni|и|i)(?![^\W_])" + _P + ")?"
+    r"(?:(?:of\s+the|of|the|its|'s|’s|группировки|группы|организации|гурӯҳи|гуруҳи|guruhi|ташкилоти|tashkiloti|group's|"
+    r"terror\s+group|террористической\s+группировки)(?![^\W_])" + _P + ")?",
+    re.IGNORECASE,
+)
+_MAX_LINK = 40
+
+
+def _linked(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Spans ``a`` and ``b`` (in either order) are joined only by link words and punctuation."""
+    gap = text[a[1]:b[0]] if a[1] <= b[0] else text[b[1]:a[0]] if b[1] <= a[0] else None
+    return gap is not None and len(gap) <= _MAX_LINK and _LINK.fullmatch(gap) is not None
+
+
+def _with_parent(text: str, orphans: list[tuple[int, int, _Entry, str]], cands: list[tuple[int, int, _Entry, str]],
+                 pending: list[tuple[int, int, _Entry, str]], branches: dict[str, str]) -> None:
+    """Accept each branch descriptor ("афганский филиал") written next to a name of its parent ("ИГ")."""
+    for hit in orphans:
+        parent = branches.get(hit[2].canonical)
+        if parent is None:
+            continue
+        for pool in (cands, pending):
+            near = [h for h in pool if h[2].kind == "group" and h[2].canonical == parent
+                    and _linked(text, (hit[0], hit[1]), (h[0], h[1]))]
+            if near:
+                cands.append(hit)
+                if pool is pending:  # the pair vouches for the parent's short name too
+                    for h in near:
+                        pending.remove(h)
+                        cands.append(h)
+                break
+
+
+def _branch_pair(text: str, pending: list[tuple[int, int, _Entry, str]], branches: dict[str, str]) -> bool:
+    """Some pending branch name stands right next to a pending name of its parent."""
+    for s, e, entry, _ in pending:
+        parent = branches.get(entry.canonical) if entry.kind == "group" else None
+        if parent is None:
+            continue
+        for s2, e2, other, _ in pending:
+            if other.kind == "group" and other.canonical == parent and _linked(text, (s, e), (s2, e2)):
+                return True
+    return False
+
+
+def _merge_branches(text: str, out: list[Match], branches: dict[str, str]) -> list[Match]:
+    """A parent's name written right next to its branch's is part of the branch's name (one match)."""
+    groups = [m for m in out if m.kind == "group"]
+    drop: set[int] = set()
+    grow: dict[int, tuple[int, int]] = {}
+    for i, m in enumerate(groups):
+        parent = branches.get(m.canonical)
+        if parent is None:
+            continue
+        s, e = m.start, m.end
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(groups) or j in drop or groups[j].canonical != parent:
+                continue
+            n = groups[j]
+            if _linked(text, (s, e), (n.start, n.end)):
+                drop.add(j)
+                s, e = min(s, n.start), max(e, n.end)
+        if (s, e) != (m.start, m.end):
+            grow[i] = (s, e)
+    if not drop:
+        return out
+    merged: list[Match] = []
+    index = {id(m): i for i, m in enumerate(groups)}
+    for m in out:
+        k = index.get(id(m))
+        if k is None:
+            merged.append(m)
+        elif k in drop:
+            continue
+        elif k in grow:
+            s, e = grow[k]
+            merged.append(Match(kind=m.kind, canonical=m.canonical, term=text[s:e], start=s, end=e, rule=m.rule,
+                                group=m.group))
+        else:
+            merged.append(m)
+    return sorted(merged, key=_order)

@@ -53,9 +53,15 @@ def _compile(*parts: str) -> re.Pattern[str]:
 
 CYRILLIC = _compile(_RU_DERIV, _RU_INFL, _TG, _UZ_CYRL)
 LATIN = _compile(_EN, _UZ_LATN)
-LATIN_ABBR = _compile("s", _UZ_LATN)
+# Latin abbreviations take endings of the language around them, in its script: ISKPга, ISIS-а, IShIDga
+LATIN_ABBR = _compile("s", _UZ_LATN, _UZ_CYRL, _RU_INFL, _TG)
 # Russian-only endings for stems that are never bare (талиб-ы, not талиб "student").
 RUSSIAN = _compile(_RU_DERIV, _RU_INFL)
+
+# Derivations (not case endings) of abbreviations, which are written in lower case as ordinary words:
+# игиловцы, даишевский, IShIDchilar. An abbreviation in lower case with only a case ending is another
+# word ("ishida" is Uzbek "in the case of", not IShID + -a).
+DERIVED = _compile(_RU_DERIV, "chi|chilar|chilarning|chilarni|чи|чилар|ист|ists?|ites?")
 
 MAX_SUFFIX = 12  # longer remainders are another word glued on, not an ending
 
