@@ -1,0 +1,698 @@
+"""Collection commands: run, check, status, import, channels, retag, demo.
+
+Thin click shells over plain functions a user could call from Python
+(`status_report`, `import_export`, `retag`, `add_channel`, `remove_channel`,
+`run_demo`). Every failure is one clear line on stderr and a non-zero exit,
+never a traceback: 2 for configuration and usage problems, 1 for anything else
+(and for a stale heartbeat in `status`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from monitor import logs
+from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
+from monitor.models import Post, PostKey, WatchState
+from monitor.settings import Settings, channel_entries, check, default_config_path, load, write_channels
+from monitor.sources.links import parse_channel_ref
+from monitor.store import Store, open_store, sqlite_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+DEFAULT_DEMO_DIR = Path("monitor-demo")
+
+
+# -- error handling ----------------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int = EXIT_FAILURE) -> None:
+    click.echo(f"error: {_one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def friendly(func: F) -> F:
+    """Turn monitor's errors into one line and an exit status; a traceback is for bugs only."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {_one_line(str(problem))}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except MonitorError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file (default: $MONITOR_CONFIG or ./monitor.toml).",
+)
+
+
+def _settings(config_path: Path | None) -> Settings:
+    return load(config_path or default_config_path())
+
+
+def _existing_db(settings: Settings) -> str:
+    """The store URL, refusing to create a database where none exists (status, retag)."""
+    url = settings.database_url
+    if not url.startswith(("postgresql://", "postgres://")):
+        path = sqlite_path(url)
+        if not path.parent.is_dir():
+            raise ConfigError(
+                Problem(
+                    f"{settings.path}: monitor.database",
+                    f"the database directory {path.parent} does not exist",
+                )
+            )
+        if not path.is_file():
+            raise MonitorError(f"no database at {path} yet: start the collector with `monitor run` first")
+    return url
+
+
+async def _open(url: str) -> Store:
+    store = open_store(url)
+    await store.open()
+    return store
+
+
+def _clean(text: object) -> str:
+    """Channel titles and errors come from outside: no terminal control characters, no markup."""
+    from rich.markup import escape
+
+    raw = "" if text is None else str(text)
+    return escape("".join(ch if ch.isprintable() else " " for ch in raw))
+
+
+# -- functions behind the commands ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusReport:
+    database: str
+    channels: list[WatchState]
+    parks: dict[str, datetime]
+    heartbeat: tuple[int, datetime, datetime] | None
+    stale_after: float
+    now: datetime
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def heartbeat_age(self) -> float | None:
+        return None if self.heartbeat is None else (self.now - self.heartbeat[2]).total_seconds()
+
+    @property
+    def healthy(self) -> bool:
+        age = self.heartbeat_age
+        return age is not None and age <= self.stale_after
+
+
+async def status_report(settings: Settings, *, now: datetime | None = None) -> StatusReport:
+    """What `monitor status` prints: per-channel state, parks and the daemon's heartbeat."""
+    url = _existing_db(settings)
+    store = await _open(url)
+    try:
+        now = now or datetime.now(UTC)
+        return StatusReport(
+            database=url,
+            channels=await store.watch_states(),
+            parks=await store.parks(now=now),
+            heartbeat=await store.last_heartbeat(),
+            stale_after=settings.monitor.heartbeat_stale_after,
+            now=now,
+            counts=dict(await store.counts()),
+        )
+    finally:
+        await store.close()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportResult:
+    channels: int
+    posts: int
+    inserted: int
+    updated: int
+
+
+async def import_export(
+    settings: Settings, path: Path, *, all_chats: bool = False, tagger: Any = None
+) -> ImportResult:
+    """Ingest a Telegram Desktop export through the daemon's tagging and store path.
+
+    The whole file is parsed and checked before the store is touched: a corrupt
+    export changes nothing.
+    """
+    from monitor.daemon import build_tagger
+    from monitor.sources.export import CHANNEL_TYPES, ExportFile
+
+    export = await asyncio.to_thread(ExportFile, path, chat_types=None if all_chats else CHANNEL_TYPES)
+    if export.post_count == 0:
+        raise ImportFormatError(
+            f"{path}: no channel posts in this export (use --all-chats for groups and chats)"
+        )
+    tagger = tagger or await asyncio.to_thread(build_tagger, settings)
+    store = await _open(settings.database_url)
+    batch_size = settings.polling.batch_size
+    inserted = updated = 0
+    channels: set[int] = set()
+    try:
+        now = datetime.now(UTC)
+        by_channel: dict[int, list[Post]] = {}
+        titles = {}
+        for channel, post in export.records():
+            by_channel.setdefault(channel.id, []).append(post)
+            titles[channel.id] = channel
+        for cid, posts in by_channel.items():
+            await store.set_resolved(f"id:{cid}", titles[cid], at=now)
+            channels.add(cid)
+            for start in range(0, len(posts), batch_size):
+                chunk = posts[start : start + batch_size]
+                tagged = await asyncio.to_thread(_tag_all, tagger, chunk)
+                result = await store.save_posts(
+                    cid,
+                    tagged,
+                    at=now,
+                    checkpoint=None,
+                    store_text=settings.monitor.store_text,
+                    source="export",
+                )
+                inserted += result.inserted
+                updated += result.updated
+    finally:
+        await store.close()
+    return ImportResult(channels=len(channels), posts=export.post_count, inserted=inserted, updated=updated)
+
+
+def _retag_marker(url: str) -> Path | None:
+    if url.startswith(("postgresql://", "postgres://")):
+        return None
+    p = sqlite_path(url)
+    return p.with_name(p.name + ".retag.json")
+
+
+async def retag(
+    settings: Settings,
+    *,
+    everything: bool = False,
+    batch: int = 500,
+    tagger: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Recompute tags of stored posts that keep their text, in batches; safe to interrupt and re-run.
+
+    By default only posts tagged by another tagger version are visited, so a re-run
+    resumes where the last one stopped. With ``everything`` the position is kept in
+    a checkpoint file beside the database.
+    """
+    from monitor.daemon import build_tagger
+
+    url = _existing_db(settings)
+    tagger = tagger or await asyncio.to_thread(build_tagger, settings)
+    version: str = tagger.version
+    marker = _retag_marker(url)
+    after: PostKey | None = None
+    if everything and marker is not None and marker.is_file():
+        saved = json.loads(marker.read_text("utf-8"))
+        if saved.get("version") == version and saved.get("after"):
+            after = PostKey(*saved["after"])
+    store = await _open(url)
+    done = skipped = 0
+    try:
+        while True:
+            rows = await store.posts_for_retag(
+                after=after, limit=batch, stale_only_version=None if everything else version
+            )
+            if not rows:
+                break
+            with_text = [r for r in rows if r.text]
+            skipped += len(rows) - len(with_text)
+            tags = await asyncio.to_thread(_tags_all, tagger, [r.text or "" for r in with_text])
+            await store.update_tags([(r.key, t, version) for r, t in zip(with_text, tags, strict=True)])
+            done += len(with_text)
+            after = rows[-1].key
+            if everything and marker is not None:
+                marker.write_text(json.dumps({"version": version, "after": list(after)}), "utf-8")
+            if progress is not None:
+                progress(len(rows))
+        if everything and marker is not None and marker.exists():
+            marker.unlink()
+    finally:
+        await store.close()
+    return {"retagged": done, "without_text": skipped}
+
+
+def _tag_all(tagger: Any, posts: Sequence[Post]) -> list[Any]:
+    many = getattr(tagger, "tag_posts", None)
+    return list(many(posts)) if many is not None else [tagger.tag_post(p) for p in posts]
+
+
+def _tags_all(tagger: Any, texts: Sequence[str]) -> list[Any]:
+    many = getattr(tagger, "tag_many", None)
+    return list(many(texts)) if many is not None else [_tags_of(tagger, t) for t in texts]
+
+
+def _tags_of(tagger: Any, text: str) -> Any:
+    if hasattr(tagger, "tag"):
+        return tagger.tag(text)
+    return tagger.tag_post(Post(channel_id=0, message_id=0, posted_at=datetime.now(UTC), text=text)).tags
+
+
+def _entry_key(entry: dict[str, Any]) -> str | None:
+    try:
+        return parse_channel_ref(str(entry.get("handle", ""))).key
+    except ValueError:
+        return None
+
+
+async def _store_watch(settings: Settings, fn: Callable[[Store], Any]) -> bool:
+    """Apply a watch-list change to the store when its database folder exists; False when skipped."""
+    url = settings.database_url
+    if not url.startswith(("postgresql://", "postgres://")) and not sqlite_path(url).parent.is_dir():
+        return False
+    store = await _open(url)
+    try:
+        await fn(store)
+    finally:
+        await store.close()
+    return True
+
+
+def add_channel(
+    settings: Settings,
+    handle: str,
+    *,
+    labels: dict[str, str] | None = None,
+    poll_interval: float | None = None,
+) -> str:
+    """Add a channel to the config file's [[channels]] and to the store's watch list; returns its key."""
+    assert settings.path is not None
+    try:
+        ref = parse_channel_ref(handle, labels=labels, poll_interval=poll_interval)
+    except ValueError as exc:
+        raise ConfigError(Problem("channel", str(exc))) from exc
+    entries = channel_entries(settings.path)
+    if any(_entry_key(e) == ref.key for e in entries):
+        raise ConfigError(Problem(f"{settings.path}: channels", f"{ref.key!r} is already watched"))
+    entry: dict[str, Any] = {"handle": handle if not handle.strip().lstrip("-").isdigit() else int(handle)}
+    if labels:
+        entry["labels"] = dict(labels)
+    if poll_interval is not None:
+        entry["poll_interval"] = poll_interval
+    write_channels(settings.path, [*entries, entry])
+    asyncio.run(_store_watch(settings, lambda s: s.add_watch(ref, at=datetime.now(UTC))))
+    return ref.key
+
+
+def remove_channel(settings: Settings, handle: str) -> str:
+    assert settings.path is not None
+    try:
+        key = parse_channel_ref(handle).key
+    except ValueError as exc:
+        raise ConfigError(Problem("channel", str(exc))) from exc
+    entries = channel_entries(settings.path)
+    kept = [e for e in entries if _entry_key(e) != key]
+    if len(kept) == len(entries):
+        raise ConfigError(Problem(f"{settings.path}: channels", f"{key!r} is not in the watch list"))
+    write_channels(settings.path, kept)
+    asyncio.run(_store_watch(settings, lambda s: s.remove_watch(key)))
+    return key
+
+
+DEMO_SETTINGS = """\
+# Written by `monitor demo`: the real daemon over an offline scenario, on a virtual clock.
+[monitor]
+database = "monitor.db"
+store_text = true
+text_retention_days = 3650
+log_format = "{log_format}"
+
+[source]
+kind = "scenario"
+scenario = "scenario.json"
+clock = "virtual"
+virtual_step = 21600
+
+[polling]
+interval = 21600
+jitter = 0
+max_concurrent = 4
+backfill_posts = 100000
+backfill_days = 3650
+resample_days = 7
+batch_size = 100
+
+"""
+
+
+def write_demo(folder: Path, *, seed: int = 0, log_format: str = "auto") -> Path:
+    """Write the demo scenario and its config into ``folder``; returns the config path."""
+    from monitor.demo import build_scenario, demo_config_toml
+    from monitor.settings import write_channels as _write
+
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = build_scenario(seed)
+    (folder / "scenario.json").write_text(json.dumps(scenario, ensure_ascii=False), "utf-8")
+    import tomllib
+
+    channels = tomllib.loads(demo_config_toml(str(folder / "monitor.db"))).get("channels", [])
+    config = folder / "monitor.toml"
+    config.write_text(DEMO_SETTINGS.format(log_format=log_format), "utf-8")
+    _write(config, [{k: v for k, v in c.items() if k in ("handle", "labels")} for c in channels])
+    return config
+
+
+async def run_demo(folder: Path, *, seed: int = 0, fresh: bool = True, tagger: Any = None) -> Settings:
+    """Replay the bundled scenario through the real daemon into ``folder``/monitor.db."""
+    from monitor import daemon
+
+    if fresh:
+        for name in ("monitor.db", "monitor.db-wal", "monitor.db-shm"):
+            (folder / name).unlink(missing_ok=True)
+    config = write_demo(folder, seed=seed)
+    settings = load(config)
+    await daemon.run(settings, tagger=tagger)
+    return settings
+
+
+# -- click commands ------------------------------------------------------------------------------------
+
+
+@click.command("run")
+@config_option
+@friendly
+def run_cmd(config_path: Path | None) -> None:
+    """Run the collector until SIGTERM/SIGINT (refuses to start on a bad config)."""
+    signal.signal(signal.SIGTERM, _stop_during_startup)  # the daemon installs its own handlers once up
+    from monitor import daemon
+
+    settings = _settings(config_path)
+    logs.configure(settings.monitor.log_format)
+    asyncio.run(daemon.run(settings))
+
+
+def _stop_during_startup(signum: int, frame: object) -> None:
+    """SIGTERM before the daemon is up: nothing is running yet, so stop at once and say it was clean."""
+    raise SystemExit(0)
+
+
+@click.command("check")
+@config_option
+@click.option("--show", is_flag=True, help="Also print the settings in effect (secrets redacted).")
+@friendly
+def check_cmd(config_path: Path | None, show: bool) -> None:
+    """Validate a config: print every problem with its file and key (exit 2 when there are any)."""
+    path = config_path or default_config_path()
+    problems = check(path)
+    for problem in problems:
+        click.echo(_one_line(str(problem)))
+    if problems:
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
+        sys.exit(EXIT_CONFIG)
+    settings = load(path)
+    click.echo(
+        f"{path}: ok ({len(settings.channels)} channels, source {settings.source.kind},"
+        f" database {settings.database_url})"
+    )
+    if show:
+        click.echo(json.dumps(settings.redacted(), indent=2, ensure_ascii=False, default=str))
+
+
+@click.command("status")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@friendly
+def status_cmd(config_path: Path | None, as_json: bool) -> None:
+    """Per channel: state, last poll, newest post, posts stored, last error, parked-until.
+
+    Exits 1 when the daemon's heartbeat is missing or older than heartbeat_stale_after,
+    so it works as a container health check.
+    """
+    settings = _settings(config_path)
+    report = asyncio.run(status_report(settings))
+    parks = report.parks
+    rows: list[dict[str, Any]] = []
+    for s in report.channels:
+        park = parks.get(f"channel:{s.key}") or parks.get("account")
+        rows.append(
+            {
+                "channel": s.key,
+                "title": s.channel.title if s.channel else None,
+                "state": s.status + (f" ({s.status_reason})" if s.status_reason else ""),
+                "last_poll": _iso(s.last_poll_at),
+                "newest_id": s.checkpoint or None,
+                "newest_date": _iso(s.newest_posted_at),
+                "posts": s.posts,
+                "last_error": s.last_error,
+                "parked_until": _iso(park) if park else None,
+                "retry_at": _iso(s.retry_at),
+            }
+        )
+    age = report.heartbeat_age
+    beat = {
+        "pid": report.heartbeat[0] if report.heartbeat else None,
+        "at": _iso(report.heartbeat[2]) if report.heartbeat else None,
+        "age_seconds": None if age is None else round(age, 1),
+        "stale_after": report.stale_after,
+        "healthy": report.healthy,
+    }
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"database": report.database, "heartbeat": beat, "channels": rows, "counts": report.counts},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"monitor: {_clean(report.database)}")
+        for col in (
+            "channel",
+            "state",
+            "last poll",
+            "newest id",
+            "newest date",
+            "posts",
+            "last error",
+            "parked until",
+        ):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                _clean(r["channel"]),
+                _clean(r["state"]),
+                _clean(r["last_poll"] or "-"),
+                _clean(r["newest_id"] or "-"),
+                _clean(r["newest_date"] or "-"),
+                str(r["posts"]),
+                _clean((r["last_error"] or "")[:60]),
+                _clean(r["parked_until"] or ""),
+            )
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        console.print(table)
+        if report.heartbeat is None:
+            console.print("heartbeat: none (the daemon has never run here)")
+        else:
+            console.print(
+                f"heartbeat: pid {beat['pid']} at {beat['at']} ({beat['age_seconds']}s ago; "
+                f"stale after {report.stale_after:g}s): {'ok' if report.healthy else 'STALE'}"
+            )
+    if not report.healthy:
+        sys.exit(EXIT_FAILURE)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@click.command("import")
+@config_option
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--all-chats", is_flag=True, help="Also import groups and private chats, not only channels.")
+@friendly
+def import_cmd(config_path: Path | None, file: Path, all_chats: bool) -> None:
+    """Ingest a Telegram Desktop export (result.json) through the same tagging and store path."""
+    settings = _settings(config_path)
+    logs.configure(settings.monitor.log_format, level="WARNING")
+    result = asyncio.run(import_export(settings, file, all_chats=all_chats))
+    click.echo(
+        f"imported {result.posts} posts from {result.channels} channel(s): {result.inserted} new,"
+        f" {result.updated} updated, into {settings.database_url}"
+    )
+
+
+@click.group("channels")
+def channels_group() -> None:
+    """Edit the watch list (the config file's [[channels]] and the store)."""
+
+
+def _labels(values: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(Problem("--label", f"{item!r} is not key=value"))
+        out[key.strip()] = value.strip()
+    return out
+
+
+@channels_group.command("add")
+@config_option
+@click.argument("handle")
+@click.option("--label", "labels", multiple=True, help="key=value, repeatable (country=UZ).")
+@click.option("--interval", type=float, default=None, help="This channel's poll interval, seconds.")
+@friendly
+def channels_add(
+    config_path: Path | None, handle: str, labels: tuple[str, ...], interval: float | None
+) -> None:
+    """Watch a channel: @username, t.me link or numeric id."""
+    settings = _settings(config_path)
+    if interval is not None and interval <= 0:
+        raise ConfigError(Problem("--interval", "must be a positive number of seconds"))
+    key = add_channel(settings, handle, labels=_labels(labels), poll_interval=interval)
+    click.echo(
+        f"added {key} to {settings.path}; a running daemon picks it up within"
+        f" {settings.monitor.config_reload_interval:g}s"
+    )
+
+
+@channels_group.command("remove")
+@config_option
+@click.argument("handle")
+@friendly
+def channels_remove(config_path: Path | None, handle: str) -> None:
+    """Stop watching a channel (its stored posts stay)."""
+    settings = _settings(config_path)
+    key = remove_channel(settings, handle)
+    click.echo(f"removed {key} from {settings.path}")
+
+
+@channels_group.command("list")
+@config_option
+@friendly
+def channels_list(config_path: Path | None) -> None:
+    """The watch list with labels and intervals."""
+    settings = _settings(config_path)
+    for ref in settings.channels:
+        labels = ", ".join(f"{k}={v}" for k, v in ref.labels.items())
+        interval = (
+            f"{ref.poll_interval:g}s" if ref.poll_interval else f"{settings.polling.interval:g}s (default)"
+        )
+        click.echo(f"{ref.key}\t{interval}\t{labels}")
+
+
+@click.command("retag")
+@config_option
+@click.option("--all", "everything", is_flag=True, help="Re-tag every post, not only those of older taggers.")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True)
+@friendly
+def retag_cmd(config_path: Path | None, everything: bool, batch: int) -> None:
+    """Recompute tags of stored posts (those with stored text) after a tagger or lexicon upgrade."""
+    from tqdm import tqdm
+
+    settings = _settings(config_path)
+    logs.configure(settings.monitor.log_format, level="WARNING")
+    with tqdm(unit="post", file=sys.stderr, desc="retag") as bar:
+        result = asyncio.run(retag(settings, everything=everything, batch=batch, progress=bar.update))
+    click.echo(
+        f"retagged {result['retagged']} posts; {result['without_text']} without stored text were skipped"
+    )
+
+
+@click.command("demo")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DEMO_DIR,
+    show_default=True,
+    help="Where the scenario, the config and the database go.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--keep", is_flag=True, help="Keep an existing demo database instead of starting afresh.")
+@friendly
+def demo_cmd(folder: Path, seed: int, keep: bool) -> None:
+    """Run the real daemon offline over the bundled scenario (months replayed in seconds)."""
+    logs.configure("auto", level="WARNING")
+    click.echo(f"replaying the demo scenario into {folder}/ ...", err=True)
+    settings = asyncio.run(run_demo(folder, seed=seed, fresh=not keep))
+    counts = asyncio.run(_counts(settings.database_url))
+    db = settings.database_url
+    config = settings.path
+    click.echo(
+        f"demo database: {db} ({counts.get('posts', 0)} posts from {counts.get('channels', 0)} channels,"
+        f" {counts.get('samples', 0)} view samples, {counts.get('edits', 0)} edits)"
+    )
+    click.echo("try next:")
+    click.echo(f"  monitor status -c {config}")
+    click.echo(f"  monitor report volume --by group,language --every month -c {config}")
+    click.echo(f"  monitor report spread -c {config}")
+    click.echo(f"  sqlite3 {db} 'SELECT lang, script, count(*) FROM posts GROUP BY 1, 2'")
+
+
+async def _counts(url: str) -> dict[str, int]:
+    store = await _open(url)
+    try:
+        return dict(await store.counts())
+    finally:
+        await store.close()
+
+
+COMMANDS: tuple[click.Command, ...] = (
+    run_cmd,
+    check_cmd,
+    status_cmd,
+    import_cmd,
+    channels_group,
+    retag_cmd,
+    demo_cmd,
+)
+
+
+def register(group: click.Group) -> None:
+    """Attach the collection commands to the `monitor` group."""
+    for command in COMMANDS:
+        group.add_command(command)
+
+
+@click.group()
+def standalone() -> None:
+    """The collection commands alone (``python -m monitor.cli.collect``)."""
+
+
+register(standalone)
+
+if __name__ == "__main__":  # pragma: no cover
+    standalone()

@@ -1,0 +1,753 @@
+"""The composition root: Settings -> Source, Store, Tagger, alert hooks -> a scheduled daemon.
+
+Only this module (and the CLI) picks concrete adapters and imports APScheduler.
+Shape of a running daemon:
+
+* one APScheduler 3.x job per channel (``coalesce``, ``max_instances=1``, jitter),
+  a semaphore capping concurrent polls and a token bucket capping requests per
+  minute over all channels (handed to the source, which awaits it before every
+  request Telegram sees);
+* parks (flood waits) and slow retries of unavailable channels are held in
+  memory for cheap skips and in the store so they survive a restart;
+* the config file is re-read when its mtime changes: channel jobs are added,
+  removed and rescheduled without a restart;
+* a heartbeat job (for ``monitor status``), a retention job (clears post text past
+  its retention period) and a reconnect loop with exponential backoff;
+* SIGTERM/SIGINT: stop scheduling, let in-flight polls commit their current batch
+  (each batch is one transaction), close the source and the store.
+
+With ``[source] clock = "virtual"`` (scenario sources only) time is a
+`FrozenClock` moved by a tick loop: every tick advances it by ``virtual_step`` and
+fires every channel's job once through the scheduler, and the next tick waits
+for all of them, so months of a scenario replay in seconds with the same result
+every time. `monitor demo` runs that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor import logs
+from monitor.clock import Clock, FrozenClock, SystemClock
+from monitor.errors import ConfigError, MonitorError, SourceConnectionError, StoreError
+from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
+from monitor.pipeline import OnSaved, PollOptions, PollOutcome, PollStopped, PostTagger, poll_channel
+from monitor.settings import Settings, load, parse_instant
+from monitor.sources import Source
+from monitor.store import Store, open_store
+
+log = logs.get_logger("monitor.daemon")
+RETENTION_EVERY = 3600.0  # seconds between retention passes
+
+
+# -- request budget ---------------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """An async token bucket: ``rate_per_minute`` tokens a minute, bursts up to ``capacity``.
+
+    Awaited before every request (Telethon's GetHistory limit is about 30 per 10 s;
+    bursts are what earn flood waits). Waiters queue in order, so no channel starves.
+    """
+
+    def __init__(
+        self,
+        rate_per_minute: float,
+        capacity: float | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rate_per_minute <= 0:
+            raise ValueError("rate_per_minute must be > 0")
+        self.rate = rate_per_minute / 60.0  # tokens per second
+        self.capacity = capacity if capacity is not None else max(1.0, min(rate_per_minute / 6.0, 30.0))
+        self._tokens = self.capacity
+        self._monotonic = monotonic
+        self._stamp = monotonic()
+        self._lock = asyncio.Lock()
+        self.spent = 0
+
+    def _refill(self) -> None:
+        now = self._monotonic()
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            self._refill()
+            if self._tokens < 1:
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+                self._refill()
+            self._tokens -= 1
+            self.spent += 1
+
+    async def __call__(self) -> None:
+        await self.acquire()
+
+    def until(self, stop: asyncio.Event) -> Callable[[], Awaitable[None]]:
+        """A budget that raises `PollStopped` once ``stop`` is set: shutdown never waits for tokens."""
+
+        async def spend() -> None:
+            if stop.is_set():
+                raise PollStopped
+            waiter = asyncio.ensure_future(self.acquire())
+            stopper = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+            if not waiter.done():
+                waiter.cancel()
+                raise PollStopped
+            waiter.result()
+
+        return spend
+
+
+# -- building the parts ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Parts:
+    """What the daemon runs on; `build_parts` makes them from Settings, tests may make their own."""
+
+    source: Source
+    store: Store
+    tagger: PostTagger
+    clock: Clock
+    on_saved: OnSaved | None = None
+    workers: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    virtual_end: datetime | None = None
+    bucket: TokenBucket | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)  # set on shutdown; the budget watches it
+
+
+def build_tagger(settings: Settings) -> PostTagger:
+    """The one tagger the daemon, the importer, the demo and retag use."""
+    from monitor.tagging import build_tagger as _build
+
+    try:
+        return _build(
+            keywords=settings.keyword_specs(),
+            lexicon_extra=[settings.resolve_path(p) for p in settings.lexicon.extra],
+        )
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"cannot build the tagger: {exc}") from exc
+
+
+def scenario_span(path: Path) -> tuple[datetime, datetime]:
+    """First post and last event (post, edit or deletion) of a scenario; the virtual clock's range."""
+    from monitor.sources.scenario import load_scenario
+
+    scenario = load_scenario(path)
+    moments: list[datetime] = []
+    for chan in scenario.channels:
+        for msg in chan.messages:
+            moments.append(msg.date)
+            moments.extend(e.at for e in msg.edits)
+            if msg.deleted_at is not None:
+                moments.append(msg.deleted_at)
+    if not moments:
+        now = datetime.now(UTC)
+        return now, now
+    firsts = [m.date for c in scenario.channels for m in c.messages]
+    return min(firsts), max(moments)
+
+
+def make_clock(settings: Settings) -> tuple[Clock, datetime | None]:
+    """The clock and, for a virtual clock, where it stops."""
+    src = settings.source
+    if src.kind != "scenario" or src.clock != "virtual":
+        return SystemClock(), None
+    first, last = scenario_span(settings.resolve_path(src.scenario))
+    start = parse_instant(src.virtual_start) if src.virtual_start else first
+    end = (
+        parse_instant(src.virtual_end)
+        if src.virtual_end
+        else last + timedelta(days=settings.polling.resample_days, seconds=src.virtual_step)
+    )
+    assert start is not None and end is not None
+    return FrozenClock(start), end
+
+
+def build_source(settings: Settings, clock: Clock, budget: Callable[[], Awaitable[None]] | None) -> Source:
+    from monitor.sources.telegram import TelethonSource
+
+    if settings.source.kind == "scenario":
+        from monitor.sources.telegram_fake import FakeTelegramClient
+
+        client = FakeTelegramClient.from_scenario(settings.resolve_path(settings.source.scenario), clock)
+        return TelethonSource(client, clock=clock, request_budget=budget)
+    creds = settings.credentials
+    if creds is None:
+        raise ConfigError(
+            "no Telegram credentials (MONITOR_API_ID / MONITOR_API_HASH or telegram.credentials_file)"
+        )
+    session: str | Path = creds.session or settings.resolve_path(settings.telegram.session_file)
+    conn = settings.telegram.connection
+    connection = None
+    if conn is not None:
+        connection = {
+            "dc_id": conn.dc_id,
+            "host": conn.host,
+            "port": conn.port,
+            "rsa_key_file": str(settings.resolve_path(conn.rsa_key_file)) if conn.rsa_key_file else None,
+        }
+    return TelethonSource.from_credentials(
+        creds.api_id,
+        creds.api_hash,
+        session,
+        connection=connection,
+        flood_sleep_threshold=settings.telegram.flood_sleep_threshold,
+        clock=clock,
+        request_budget=budget,
+    )
+
+
+def alert_hooks(
+    settings: Settings, store: Store, clock: Clock, tagger: PostTagger | None = None
+) -> tuple[OnSaved | None, list[Any]]:
+    """The alerts engine's ``on_saved`` hook and delivery worker, when monitor.alerts offers them.
+
+    Expected (optional) interface: ``monitor.alerts.daemon_hooks(config, *, store, clock, tagger)``
+    returning an object with ``on_saved(channel, tagged, result)`` and ``run(stop_event)``.
+    """
+    try:
+        from monitor.alerts import daemon_hooks
+    except ImportError:
+        return None, []
+    config = settings.alerts_config()
+    if config is None:
+        return None, []
+    text_tagger: Any = tagger if hasattr(tagger, "tag") else None
+    alert_store: Any = store  # the SQLite store also implements the alerts' outbox queries
+    hooks = daemon_hooks(config, store=alert_store, clock=clock, tagger=text_tagger)
+    worker = getattr(hooks, "run", None)
+    return getattr(hooks, "on_saved", None), ([worker] if worker is not None else [])
+
+
+async def build_parts(
+    settings: Settings, *, tagger: PostTagger | None = None, clock: Clock | None = None
+) -> Parts:
+    """Open the store (migrating it) and build everything else; the store is closed again on failure."""
+    made_clock, virtual_end = make_clock(settings)
+    clock = clock or made_clock
+    virtual = virtual_end is not None
+    budget = None if virtual else TokenBucket(settings.polling.requests_per_minute)
+    store = open_store(settings.database_url)
+    await store.open()
+    try:
+        built: PostTagger = tagger if tagger is not None else await asyncio.to_thread(build_tagger, settings)
+        stop = asyncio.Event()
+        source = build_source(settings, clock, budget.until(stop) if budget is not None else None)
+        on_saved, workers = alert_hooks(settings, store, clock, built)
+    except BaseException:
+        await store.close()
+        raise
+    return Parts(
+        source=source,
+        store=store,
+        tagger=built,
+        clock=clock,
+        on_saved=on_saved,
+        workers=workers,
+        virtual_end=virtual_end,
+        bucket=budget,
+        stop=stop,
+    )
+
+
+def poll_options(settings: Settings) -> PollOptions:
+    p = settings.polling
+    return PollOptions(
+        batch_size=p.batch_size,
+        backfill_posts=p.backfill_posts,
+        backfill_days=p.backfill_days,
+        resample_days=p.resample_days,
+        unavailable_retry=p.unavailable_retry,
+        store_text=settings.monitor.store_text,
+        source_name="scenario" if settings.source.kind == "scenario" else "telegram",
+    )
+
+
+# -- the daemon ----------------------------------------------------------------------------------------
+
+
+class Daemon:
+    """Schedules polls of the configured channels until stopped; see the module docstring."""
+
+    def __init__(self, settings: Settings, parts: Parts) -> None:
+        self.settings = settings
+        self.parts = parts
+        self.store = parts.store
+        self.source = parts.source
+        self.clock = parts.clock
+        self.virtual = isinstance(parts.clock, FrozenClock) and parts.virtual_end is not None
+        self.options = poll_options(settings)
+        self.refs: dict[str, ChannelRef] = {r.key: r for r in settings.channels}
+        self.states: dict[str, WatchState] = {}
+        self.parks: dict[str, datetime] = {}
+        self.retry_at: dict[str, datetime] = {}
+        self.outcomes: dict[str, PollOutcome] = {}
+        self.polls = 0
+        self.stop_event = parts.stop
+        self.stopping = False
+        self.started_at = datetime.now(UTC)
+        self._semaphore = asyncio.Semaphore(settings.polling.max_concurrent)
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._connected = False
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._config_mtime = _mtime(settings.path)
+        self._tick_waiting: set[str] = set()
+        self._tick_done = asyncio.Event()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._rng = random.Random(0 if self.virtual else None)
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    async def run(self, until: Callable[[Daemon], bool] | None = None) -> None:
+        """Run until SIGTERM/SIGINT, `request_stop()`, ``until(self)`` turns true, or virtual time ends."""
+        loop = asyncio.get_running_loop()
+        installed = _install_signals(loop, self.request_stop)
+        workers: list[asyncio.Task[None]] = []
+        try:
+            await self._startup()
+            workers = [asyncio.create_task(w(self.stop_event)) for w in self.parts.workers]
+            self._scheduler = self._make_scheduler()
+            self._scheduler.start()
+            log.info(
+                "daemon started",
+                channels=len(self.refs),
+                pid=os.getpid(),
+                virtual=self.virtual,
+                database=self.settings.database_url,
+            )
+            if self.virtual:
+                await self._virtual_loop(until)
+            elif until is None:
+                await self.stop_event.wait()
+            else:
+                while not self.stop_event.is_set() and not until(self):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stop_event.wait(), 0.2)
+        finally:
+            await self._shutdown(workers)
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    def request_stop(self) -> None:
+        if not self.stop_event.is_set():
+            log.info("shutdown requested")
+        self.stopping = True
+        self.stop_event.set()
+
+    async def _startup(self) -> None:
+        now = self.clock.now()
+        await self.store.sync_watchlist(list(self.refs.values()), at=now)
+        await self._reload_states()
+        self.parks = await self.store.parks(now=now)
+        for state in self.states.values():
+            if state.retry_at is not None and state.status not in ("active", "new", "parked"):
+                self.retry_at[state.key] = state.retry_at
+        if self.parks:
+            log.info("parks in force", parks={k: v.isoformat() for k, v in self.parks.items()})
+        await self.store.heartbeat(pid=os.getpid(), started_at=self.started_at, at=datetime.now(UTC))
+        try:
+            await self.source.start()
+            self._connected = True
+        except SourceConnectionError as exc:
+            log.warning("cannot connect yet; retrying with backoff", error=str(exc))
+            self._start_reconnect()
+
+    async def _shutdown(self, workers: Sequence[asyncio.Task[None]]) -> None:
+        self.stopping = True
+        self.stop_event.set()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+        pending = [t for t in self._inflight if not t.done()]
+        if pending:
+            log.info("waiting for in-flight polls", polls=len(pending))
+            done, still = await asyncio.wait(pending, timeout=self.settings.monitor.shutdown_grace)
+            for task in still:
+                task.cancel()  # a cancelled batch rolls back in the store: nothing half-written
+            if still:
+                await asyncio.wait(still, timeout=5)
+        if workers:
+            done, still = await asyncio.wait(workers, timeout=self.settings.monitor.shutdown_grace)
+            for task in still:
+                task.cancel()
+        with contextlib.suppress(MonitorError, OSError, ConnectionError):
+            await self.source.close()
+        with contextlib.suppress(MonitorError):
+            await self.store.heartbeat(pid=os.getpid(), started_at=self.started_at, at=datetime.now(UTC))
+        await self.store.close()
+        log.info("daemon stopped", polls=self.polls)
+
+    # -- scheduling --------------------------------------------------------------------------------------
+    def _make_scheduler(self) -> AsyncIOScheduler:
+        sched = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        )
+        for ref in self.refs.values():
+            self._add_job(sched, ref)
+        m = self.settings.monitor
+        sched.add_job(self._heartbeat, IntervalTrigger(seconds=m.heartbeat_interval), id="heartbeat")
+        if self.settings.path is not None:
+            sched.add_job(self._reload_config, IntervalTrigger(seconds=m.config_reload_interval), id="config")
+        if m.store_text:
+            sched.add_job(
+                self._retention,
+                IntervalTrigger(seconds=RETENTION_EVERY),
+                id="retention",
+                next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            )
+        return sched
+
+    def _interval(self, ref: ChannelRef) -> float:
+        return ref.poll_interval or self.settings.polling.interval
+
+    def _add_job(self, sched: AsyncIOScheduler, ref: ChannelRef) -> None:
+        job_id = f"poll:{ref.key}"
+        if self.virtual:
+            # Fired by the tick loop only; the interval is never reached in a virtual run.
+            sched.add_job(
+                self._poll_job,
+                IntervalTrigger(days=3650),
+                args=[ref.key],
+                id=job_id,
+                next_run_time=None,
+                replace_existing=True,
+            )
+            return
+        interval = self._interval(ref)
+        jitter = self.settings.polling.jitter
+        first = datetime.now(UTC) + timedelta(seconds=self._rng.uniform(0, min(interval, jitter, 5.0)))
+        sched.add_job(
+            self._poll_job,
+            IntervalTrigger(seconds=interval, jitter=jitter or None),
+            args=[ref.key],
+            id=job_id,
+            next_run_time=first,
+            replace_existing=True,
+        )
+
+    async def _virtual_loop(self, until: Callable[[Daemon], bool] | None) -> None:
+        assert isinstance(self.clock, FrozenClock) and self.parts.virtual_end is not None
+        step = timedelta(seconds=self.settings.source.virtual_step)
+        end = self.parts.virtual_end
+        sched = self._scheduler
+        assert sched is not None
+        first = True
+        while not self.stopping:
+            if not first:
+                if self.clock.now() >= end:
+                    break
+                self.clock.advance(min(step, end - self.clock.now()))
+            first = False
+            if self.settings.monitor.store_text:
+                await self._retention()
+            keys = sorted(self.refs)
+            self._tick_waiting = set(keys)
+            self._tick_done.clear()
+            now = datetime.now(UTC)
+            for key in keys:
+                job = sched.get_job(f"poll:{key}")
+                if job is None:
+                    self._tick_waiting.discard(key)
+                else:
+                    job.modify(next_run_time=now)
+            if self._tick_waiting:
+                stop = asyncio.create_task(self.stop_event.wait())
+                done = asyncio.create_task(self._tick_done.wait())
+                await asyncio.wait({stop, done}, return_when=asyncio.FIRST_COMPLETED)
+                stop.cancel()
+                done.cancel()
+            if until is not None and until(self):
+                break
+        self.request_stop()
+
+    def _tick_finished(self, key: str) -> None:
+        if key in self._tick_waiting:
+            self._tick_waiting.discard(key)
+            if not self._tick_waiting:
+                self._tick_done.set()
+
+    # -- jobs ----------------------------------------------------------------------------------------------
+    async def _poll_job(self, key: str) -> None:
+        """The scheduler's job: shields the poll so a scheduler shutdown never cancels a batch mid-way."""
+        if self.stopping:
+            self._tick_finished(key)
+            return
+        task = asyncio.ensure_future(self._poll(key))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The scheduler cancels its job futures on shutdown; the shielded poll goes on to commit its
+            # batch and `_shutdown` waits for it, so there is nothing to report here.
+            pass
+        finally:
+            if task.done():
+                self._tick_finished(key)
+            else:
+                task.add_done_callback(lambda _t: self._tick_finished(key))
+
+    def _skip_reason(self, key: str, now: datetime) -> str | None:
+        account = self.parks.get("account")
+        if account is not None and account > now:
+            return f"account parked until {account.isoformat()}"
+        mine = self.parks.get(f"channel:{key}")
+        if mine is not None and mine > now:
+            return f"channel parked until {mine.isoformat()}"
+        retry = self.retry_at.get(key)
+        if retry is not None and retry > now:
+            return f"unavailable; next retry {retry.isoformat()}"
+        if not self._connected:
+            return "not connected"
+        return None
+
+    async def _poll(self, key: str) -> None:
+        ref = self.refs.get(key)
+        if ref is None or self.stopping:
+            return
+        async with self._semaphore:
+            if self.stopping:
+                return
+            now = self.clock.now()
+            reason = self._skip_reason(key, now)
+            if reason is not None:
+                log.debug("poll skipped", channel=key, reason=reason)
+                return
+            try:
+                outcome = await poll_channel(
+                    ref,
+                    source=self.source,
+                    store=self.store,
+                    tagger=self.parts.tagger,
+                    clock=self.clock,
+                    options=self.options,
+                    state=self.states.get(key),
+                    on_saved=self._on_saved if self.parts.on_saved is not None else None,
+                    should_stop=lambda: self.stopping,
+                )
+            except StoreError as exc:
+                log.error("store refused a poll", channel=key, error=str(exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - one channel's bug must never stop the daemon
+                log.exception("poll failed", channel=key, error=repr(exc))
+                with contextlib.suppress(MonitorError):
+                    await self.store.record_poll(key, at=self.clock.now(), error=f"internal error: {exc!r}")
+                return
+        self.polls += 1
+        self.outcomes[key] = outcome
+        await self._after_poll(ref, outcome)
+
+    async def _after_poll(self, ref: ChannelRef, outcome: PollOutcome) -> None:
+        key = ref.key
+        state = self.states.get(key)
+        if state is None:
+            await self._reload_states()
+        else:
+            # Keep the cache without re-reading the watch table (that costs a scan per channel).
+            channel = outcome.channel if outcome.channel is not None else state.channel
+            self.states[key] = replace(
+                state, channel=channel, checkpoint=max(state.checkpoint, outcome.checkpoint)
+            )
+        fields = {
+            "channel": key,
+            "outcome": outcome.outcome,
+            "fetched": outcome.fetched,
+            "inserted": outcome.inserted,
+            "updated": outcome.updated,
+            "resampled": outcome.resampled,
+            "checkpoint": outcome.checkpoint,
+            "seconds": round(outcome.duration, 3),
+        }
+        if outcome.outcome == "parked" and outcome.park_scope and outcome.retry_at:
+            self.parks[outcome.park_scope] = outcome.retry_at
+            log.warning(
+                "flood wait: parked", scope=outcome.park_scope, until=outcome.retry_at.isoformat(), **fields
+            )
+        elif outcome.outcome == "unavailable" and outcome.retry_at:
+            self.retry_at[key] = outcome.retry_at
+            log.warning(
+                "channel unavailable", error=outcome.error, retry_at=outcome.retry_at.isoformat(), **fields
+            )
+        elif outcome.outcome == "disconnected":
+            log.warning("connection lost", error=outcome.error, **fields)
+            self._connected = False
+            self._start_reconnect()
+        elif outcome.outcome == "error":
+            log.warning("poll error", error=outcome.error, **fields)
+        else:
+            self.retry_at.pop(key, None)
+            if outcome.inserted or outcome.updated:
+                log.info("polled", **fields)
+            else:
+                log.debug("polled", **fields)
+
+    async def _on_saved(self, channel: Any, tagged: Sequence[TaggedPost], result: SaveResult) -> None:
+        hook = self.parts.on_saved
+        if hook is None:
+            return
+        try:
+            await hook(channel, tagged, result)
+        except Exception as exc:  # noqa: BLE001 - alerting must never stop collection
+            log.exception("alert hook failed", error=repr(exc))
+
+    async def _reload_states(self) -> None:
+        self.states = {s.key: s for s in await self.store.watch_states()}
+
+    async def _heartbeat(self) -> None:
+        try:
+            await self.store.heartbeat(pid=os.getpid(), started_at=self.started_at, at=datetime.now(UTC))
+        except MonitorError as exc:
+            log.error("heartbeat failed", error=str(exc))
+
+    async def _retention(self) -> None:
+        days = self.settings.monitor.text_retention_days
+        try:
+            purged = await self.store.purge_text(before=self.clock.now() - timedelta(days=days))
+        except MonitorError as exc:
+            log.error("retention pass failed", error=str(exc))
+            return
+        if purged:
+            log.info("post text past retention cleared", posts=purged, days=days)
+
+    # -- reconnect -------------------------------------------------------------------------------------------
+    def _start_reconnect(self) -> None:
+        if self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = asyncio.create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 1.0
+        ceiling = self.settings.polling.reconnect_max_backoff
+        while not self.stopping:
+            with contextlib.suppress(MonitorError, OSError, ConnectionError):
+                await self.source.close()
+            try:
+                await self.source.start()
+            except SourceConnectionError as exc:
+                wait = min(delay, ceiling) * (0.5 + self._rng.random() / 2)
+                log.warning("reconnect failed", error=str(exc), retry_in=round(wait, 1))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop_event.wait(), wait)
+                delay *= 2
+                continue
+            self._connected = True
+            log.info("reconnected")
+            return
+
+    # -- config reload ------------------------------------------------------------------------
+    async def _reload_config(self) -> None:
+        path = self.settings.path
+        if path is None:
+            return
+        mtime = _mtime(path)
+        if mtime == self._config_mtime:
+            return
+        self._config_mtime = mtime
+        try:
+            new = await asyncio.to_thread(load, path)
+        except ConfigError as exc:
+            log.error(
+                "config changed but is invalid; keeping the running one",
+                problems=[str(p) for p in exc.problems],
+            )
+            return
+        await self.apply_channels(new)
+
+    async def apply_channels(self, new: Settings) -> None:
+        """Make the running jobs match ``new``'s channel list and polling interval."""
+        sched = self._scheduler
+        old_refs = self.refs
+        new_refs = {r.key: r for r in new.channels}
+        interval_changed = new.polling.interval != self.settings.polling.interval or (
+            new.polling.jitter != self.settings.polling.jitter
+        )
+        self.settings = replace(
+            self.settings,
+            channels=new.channels,
+            polling=replace(self.settings.polling, interval=new.polling.interval, jitter=new.polling.jitter),
+        )
+        self.refs = new_refs
+        await self.store.sync_watchlist(list(new_refs.values()), at=self.clock.now())
+        await self._reload_states()
+        added = [k for k in new_refs if k not in old_refs]
+        removed = [k for k in old_refs if k not in new_refs]
+        changed = [
+            k
+            for k in new_refs
+            if k in old_refs and (interval_changed or new_refs[k].poll_interval != old_refs[k].poll_interval)
+        ]
+        if sched is not None:
+            for key in removed:
+                with contextlib.suppress(Exception):
+                    sched.remove_job(f"poll:{key}")
+            for key in added + changed:
+                self._add_job(sched, new_refs[key])
+        if added or removed or changed:
+            log.info("channel list reloaded", added=added, removed=removed, rescheduled=changed)
+
+
+def _install_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> list[int]:
+    installed: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            continue
+        installed.append(int(sig))
+    return installed
+
+
+def _mtime(path: Path | None) -> float | None:
+    if path is None:
+        return None
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+async def run(
+    settings: Settings,
+    *,
+    until: Callable[[Daemon], bool] | None = None,
+    tagger: PostTagger | None = None,
+    clock: Clock | None = None,
+) -> Daemon:
+    """Build everything from ``settings`` and run the daemon until stopped; returns it for inspection."""
+    parts = await build_parts(settings, tagger=tagger, clock=clock)
+    daemon = Daemon(settings, parts)
+    await daemon.run(until)
+    return daemon
+
+
+__all__ = [
+    "Daemon",
+    "Parts",
+    "TokenBucket",
+    "build_parts",
+    "build_source",
+    "build_tagger",
+    "make_clock",
+    "poll_options",
+    "run",
+    "scenario_span",
+]

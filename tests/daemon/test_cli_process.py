@@ -1,0 +1,280 @@
+"""`monitor` as a user runs it: real subprocesses, real signals, a real database.
+
+The kill test SIGKILLs `monitor run` mid-ingest several times, restarts it and then
+compares the stored posts with the scenario: zero lost, zero duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import HERE, SRC, make_scenario, monitor_command, real_tagger_available, write_config
+
+pytestmark = pytest.mark.slow
+CHANNELS, POSTS = 5, 450  # 2,250 posts
+
+
+def command() -> list[str]:
+    if real_tagger_available():
+        return monitor_command()
+    # The real tagger is not installed in this tree yet: same CLI, the tests' small tagger.
+    return [sys.executable, str(HERE / "run_small_tagger.py")]
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(SRC) + os.pathsep + e.get("PYTHONPATH", "")
+    for key in (
+        "MONITOR_API_ID",
+        "MONITOR_API_HASH",
+        "MONITOR_SESSION",
+        "MONITOR_CONFIG",
+        "MONITOR_DATABASE",
+    ):
+        e.pop(key, None)
+    return e
+
+
+def cli(
+    *args: str, extra_env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*command(), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**env(), **(extra_env or {})},
+    )
+
+
+def start(config: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*command(), "run", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
+
+
+def post_count(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return int(conn.execute("SELECT count(*) FROM posts").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0  # not migrated yet
+
+
+async def seed(db: Path, n: int) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.models import Channel, Post
+    from monitor.store.sqlite import SQLiteStore
+
+    from .conftest import small_tagger
+
+    store = SQLiteStore(db)
+    await store.open()
+    tagger = small_tagger()
+    await store.set_resolved(
+        "chan_0000", Channel(id=5001, username="chan_0000", title="c", access_hash=1), at=datetime.now(UTC)
+    )
+    posts = [
+        tagger.tag_post(
+            Post(
+                channel_id=5001,
+                message_id=i,
+                posted_at=datetime(2024, 1, 1, tzinfo=UTC),
+                text=f"ISIS {i}",
+                views=i,
+            )
+        )
+        for i in range(1, n + 1)
+    ]
+    await store.save_posts(5001, posts, at=datetime.now(UTC), checkpoint=n)
+    await store.close()
+
+
+def beat_of(db: Path, pid: int) -> bool:
+    """True once the daemon with this pid has written its heartbeat (it is up, signal handlers installed)."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            row = conn.execute("SELECT pid FROM heartbeat").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return row is not None and row[0] == pid
+
+
+def wait_for(predicate: Any, timeout: float, proc: subprocess.Popen[str] | None = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
+    scenario = make_scenario(channels=CHANNELS, posts=POSTS)
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario), "utf-8")
+    # 60 requests a minute with a burst of 10 and batches of 10 posts: ingest takes seconds, not milliseconds,
+    # so the kills land while batches are being written.
+    config = write_config(
+        tmp_path,
+        path,
+        [f"@chan_{i:04d}" for i in range(CHANNELS)],
+        polling={"requests_per_minute": 60, "batch_size": 10, "interval": 2},
+    )
+    return config, tmp_path / "monitor.db", scenario
+
+
+def test_sigkill_mid_ingest_loses_nothing_and_duplicates_nothing(
+    corpus: tuple[Path, Path, dict[str, Any]],
+) -> None:
+    config, db, scenario = corpus
+    expected = {(c["id"], m["id"]) for c in scenario["channels"] for m in c["messages"]}
+    assert len(expected) > 2000
+    rng = random.Random(7)
+    kills = 0
+    progress: list[int] = []
+    for _ in range(5):
+        proc = start(config)
+        before = post_count(db)
+        if not wait_for(lambda b=before: post_count(db) > b, 60, proc) or post_count(db) >= len(expected):
+            proc.kill()
+            proc.wait()
+            break  # already complete, or failed (checked below)
+        time.sleep(rng.uniform(0.0, 0.3))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        kills += 1
+        progress.append(post_count(db))
+    assert kills >= 3, f"the kills should land mid-ingest; posts stored after each kill: {progress}"
+    assert sum(1 for n in progress if 0 < n < len(expected)) >= 3, progress
+    proc = start(config)
+    assert wait_for(lambda: post_count(db) >= len(expected) and beat_of(db, proc.pid), 90, proc), (
+        proc.stderr.read() if proc.stderr else ""
+    )
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-2000:]
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT channel_id, message_id FROM posts").fetchall()
+        assert len(rows) == len(set(rows)) == len(expected)
+        assert set(rows) == expected
+        tags = conn.execute(
+            "SELECT count(*), count(DISTINCT channel_id || ':' || message_id) FROM post_tags"
+            " WHERE kind = 'group'"
+        ).fetchone()
+        assert tags[0] == tags[1] == len([k for k in expected if (k[1] - 1) % 5 == 0])
+        checkpoints = dict(conn.execute("SELECT id, checkpoint FROM channels").fetchall())
+        assert checkpoints == {c["id"]: POSTS for c in scenario["channels"]}
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_sigterm_exits_cleanly_with_whole_batches(corpus: tuple[Path, Path, dict[str, Any]]) -> None:
+    config, db, _ = corpus
+    proc = start(config)
+    assert wait_for(lambda: post_count(db) > 0, 60, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=40)
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+    with sqlite3.connect(db) as conn:
+        # every committed batch moved its channel's checkpoint with it: nothing half-written
+        for _cid, checkpoint, newest, n in conn.execute(
+            "SELECT c.id, c.checkpoint, max(p.message_id), count(p.message_id) FROM channels c"
+            " LEFT JOIN posts p ON p.channel_id = c.id GROUP BY c.id"
+        ):
+            assert checkpoint == (newest or 0) == n
+    # the daemon beat just now: healthy; with a 0.5 s tolerance one second later: stale
+    ok = cli("status", "--config", str(config), "--json")
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["heartbeat"]["healthy"] is True
+    rows = {r["channel"]: r for r in report["channels"]}
+    assert set(rows) == {f"chan_{i:04d}" for i in range(CHANNELS)}
+    assert sum(r["posts"] for r in rows.values()) == post_count(db)
+    time.sleep(1.1)
+    stale = cli("status", "--config", str(config), extra_env={"MONITOR_HEARTBEAT_STALE_AFTER": "0.5"})
+    assert stale.returncode == 1
+    assert "STALE" in stale.stdout
+
+
+def test_status_without_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(make_scenario(channels=1, posts=1)), "utf-8")
+    config = write_config(tmp_path, path, ["@chan_0000"])
+    result = cli("status", "--config", str(config))
+    assert result.returncode != 0
+    assert "no database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_config_is_refused_with_every_problem(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        '[polling]\ninterval = "often"\nmax_concurent = 3\n[[channels]]\nhandle = "@x"\n'
+        '[[channels]]\nhandle = "@ozod_sado"\n[[channels]]\nhandle = "t.me/ozod_sado"\n',
+        "utf-8",
+    )
+    checked = cli("check", "--config", str(config))
+    assert checked.returncode == 2
+    for where in (
+        "polling.interval",
+        "polling.max_concurent",
+        "channels[0].handle",
+        "channels[2].handle",
+        "telegram",
+    ):
+        assert f"{config}: {where}" in checked.stdout
+    run = cli("run", "--config", str(config))
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert all(line.startswith("error: ") for line in run.stderr.strip().splitlines())
+
+
+def test_missing_database_directory_and_corrupt_export_change_nothing(
+    corpus: tuple[Path, Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    config, db, _ = corpus
+    asyncio.run(seed(db, 60))  # a database with posts already in it
+
+    def snapshot() -> list[Any]:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT * FROM posts ORDER BY channel_id, message_id").fetchall()
+
+    before = snapshot()
+    corrupt = tmp_path / "result.json"
+    corrupt.write_text(
+        '{"name": "x", "type": "public_channel", "id": 42, "messages": [{"id": 1, "type": "mess', "utf-8"
+    )
+    result = cli("import", "--config", str(config), str(corrupt))
+    assert result.returncode == 1
+    assert "corrupt JSON" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot() == before
+
+    missing = cli(
+        "run", "--config", str(config), extra_env={"MONITOR_DATABASE": str(tmp_path / "nope" / "m.db")}
+    )
+    assert missing.returncode == 2
+    assert "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "nope").exists()
+    assert snapshot() == before

@@ -1,0 +1,187 @@
+"""Settings: every problem found at once, with file and key; env overrides; the documented example."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ConfigError
+from monitor.settings import (
+    ARRAYS,
+    SECTIONS,
+    ConnectionSettings,
+    channel_entries,
+    check,
+    load,
+    setting_fields,
+    write_channels,
+)
+
+from .conftest import REPO
+
+EXAMPLE = REPO / "config" / "channels.example.toml"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
+
+
+def wheres(problems: list) -> set[str]:
+    return {p.where.split(": ", 1)[1] if ": " in p.where else p.where for p in problems}
+
+
+def test_check_collects_every_problem_with_its_key(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "m.toml",
+        """
+bogus = 1
+[monitor]
+database = "missing_dir/m.db"
+store_text = "yes"
+heartbeat_intervall = 3
+[polling]
+interval = -1
+batch_size = 0
+[source]
+kind = "telegraph"
+[telegram.connection]
+host = "10.0.0.1"
+port = 70000
+rsa_key_file = "absent.pub"
+[[channels]]
+handle = "@ozod_sado"
+[[channels]]
+handle = "https://t.me/ozod_sado"
+[[channels]]
+handle = "@ab"
+[[channels]]
+handle = "-12345"
+[[channels]]
+handle = "@good_name"
+poll_interval = "often"
+[[keywords]]
+term = "("
+mode = "pattern"
+[[keywords]]
+term = "hijrat"
+mode = "wordy"
+""",
+    )
+    problems = check(config, env={})
+    assert all(p.where.startswith(str(config)) for p in problems)
+    assert {
+        "bogus",
+        "monitor.store_text",
+        "monitor.heartbeat_intervall",
+        "polling.interval",
+        "polling.batch_size",
+        "source.kind",
+        "telegram.connection.port",
+        "channels[1].handle",
+        "channels[2].handle",
+        "channels[3].handle",
+        "channels[4].poll_interval",
+        "keywords[0].term",
+        "keywords[1].mode",
+        "monitor.database",
+    } <= wheres(problems)
+    with pytest.raises(ConfigError) as err:
+        load(config, env={})
+    assert len(err.value.problems) == len(problems)
+
+
+def test_telegram_needs_credentials_and_a_readable_rsa_key(tmp_path: Path) -> None:
+    config = write(tmp_path / "m.toml", '[telegram.connection]\nhost = "10.0.0.1"\nrsa_key_file = "k.pub"\n')
+    assert {"telegram", "telegram.connection.rsa_key_file"} <= wheres(check(config, env={}))
+    write(tmp_path / "k.pub", "-----BEGIN RSA PUBLIC KEY-----\nMIIB\n-----END RSA PUBLIC KEY-----\n")
+    env = {"MONITOR_API_ID": "12345", "MONITOR_API_HASH": "0123456789abcdef"}
+    settings = load(config, env=env)
+    assert settings.credentials is not None and settings.credentials.api_id == 12345
+    assert "0123456789abcdef" not in repr(settings.credentials) and "0123456789abcdef" not in repr(settings)
+    assert settings.telegram.connection == ConnectionSettings(host="10.0.0.1", rsa_key_file="k.pub")
+    assert wheres(check(config, env={"MONITOR_API_ID": "abc", "MONITOR_API_HASH": "x"})) == {
+        "environment MONITOR_API_ID"
+    }
+
+
+def test_credentials_file_must_live_outside_a_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    inside = write(repo / "creds.toml", 'api_id = 1\napi_hash = "h"\n')
+    outside = write(tmp_path / "creds.toml", 'api_id = 1\napi_hash = "h"\n')
+    config = write(repo / "m.toml", f'[telegram]\ncredentials_file = "{inside}"\n')
+    assert any("outside" in p.message for p in check(config, env={}))
+    write(config, f'[telegram]\ncredentials_file = "{outside}"\n')
+    assert check(config, env={}) == []
+    assert load(config, env={}).credentials.origin == str(outside)  # type: ignore[union-attr]
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "m.toml", '[polling]\ninterval = 300\n[source]\nkind = "scenario"\nscenario = "s.json"\n'
+    )
+    write(tmp_path / "s.json", "{}")
+    settings = load(
+        config,
+        env={"MONITOR_POLLING_INTERVAL": "45", "MONITOR_DATABASE": "other.db", "MONITOR_STORE_TEXT": "true"},
+    )
+    assert settings.polling.interval == 45.0
+    assert settings.monitor.store_text is True
+    assert settings.database_url == str(tmp_path / "other.db")
+    assert wheres(check(config, env={"MONITOR_POLLING_MAX_CONCURRENT": "many"})) == {
+        "environment MONITOR_POLLING_MAX_CONCURRENT"
+    }
+
+
+def test_every_setting_is_documented_in_the_example_with_unit_and_reason() -> None:
+    text = EXAMPLE.read_text("utf-8")
+    # commented-out tables count: uncomment them to check their keys too
+    for key in ("[telegram.connection]", "dc_id", "host", "port", "rsa_key_file"):
+        text = text.replace(f"# {key}", key)
+    data = tomllib.loads(text)
+    for table, names in setting_fields().items():
+        if table in ARRAYS:
+            documented = set().union(*(set(entry) for entry in data[table]))
+        elif table == "telegram.connection":
+            documented = set(data["telegram"]["connection"])
+        else:
+            documented = set(data[table])
+        assert set(names) <= documented, f"[{table}] lacks {set(names) - documented} in {EXAMPLE.name}"
+    for cls in [*SECTIONS.values(), ConnectionSettings, *ARRAYS.values()]:
+        for f in fields(cls):
+            if f.name == "connection":
+                continue
+            assert f.metadata.get("unit") and f.metadata.get("doc"), (
+                f"{cls.__name__}.{f.name} is undocumented"
+            )
+
+
+def test_example_config_checks_clean_apart_from_credentials() -> None:
+    problems = check(EXAMPLE, env={})
+    assert wheres(problems) == {"telegram"}  # no credentials in a repository file, by design
+
+
+def test_write_channels_rewrites_only_the_channel_tables(tmp_path: Path) -> None:
+    original = (
+        '# keep me\n[monitor]\ndatabase = "x.db"  # and me\n\n[[channels]]\nhandle = "@ozod_sado"\n'
+        'labels = { country = "UZ" }\n\n[[channels]]\nhandle = 12345\n[channels.labels]\na = "b"\n\n'
+        "[polling]\ninterval = 60\n"
+    )
+    config = write(tmp_path / "m.toml", original)
+    entries = channel_entries(config)
+    write_channels(
+        config, [*entries, {"handle": "@new_one", "labels": {"k y": 'v"q'}, "poll_interval": 30.0}]
+    )
+    text = config.read_text("utf-8")
+    assert text.startswith('# keep me\n[monitor]\ndatabase = "x.db"  # and me\n')
+    assert text.rstrip().endswith("[polling]\ninterval = 60")
+    data = tomllib.loads(text)
+    assert data["channels"][-1] == {"handle": "@new_one", "labels": {"k y": 'v"q'}, "poll_interval": 30.0}
+    assert data["channels"][1] == {"handle": 12345, "labels": {"a": "b"}}
+    write_channels(config, [])
+    assert "channels" not in tomllib.loads(config.read_text("utf-8"))
+    assert tomllib.loads(config.read_text("utf-8"))["polling"] == {"interval": 60}
