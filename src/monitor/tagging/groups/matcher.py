@@ -44,7 +44,7 @@ from .keywords import KeywordSpec, PatternSet, validate
 from .lexicon import Alias, Entity, Lexicon, load_lexicon
 from .variants import expand_alias, spellings
 
-MATCHER_REVISION = "2"  # bump when matching logic changes what is tagged
+MATCHER_REVISION = "3"  # bump when matching logic changes what is tagged
 
 _WORD_REST = re.compile(r"[^\W_]*")
 _HYPHENS = frozenset("-‐‑‒–—―−﹣－")
@@ -123,6 +123,7 @@ class GroupTagger:
         self.keywords = tuple(keywords)
         validate(self.keywords, self.lexicon.group_ids)
         self._automaton = ahocorasick.Automaton()
+        self._entries: dict[_Entry, _Entry] = {}
         # Cue words are found only for posts with a conditional alias hit (a minority), by one RE2 set
         # (one pattern per cue set) that says which sets occur: most posts pay nothing for the ~500 cue
         # stems, which are common words, and the rest pay one linear scan in C.
@@ -141,11 +142,14 @@ class GroupTagger:
                 entry = _Entry(kind="keyword", canonical=spec.term, group=spec.group,
                                rule="keyword" if spec.mode == "word" else "prefix", prefix=spec.mode == "prefix")
                 table.setdefault(s, []).append(entry)
+        self._entries.clear()
+        tuples: dict[tuple[_Entry, ...], tuple[_Entry, ...]] = {}
         for literal, entries in table.items():
             # can any entry take more letters after the literal (an ending, a prefix keyword)? Most cannot,
             # and then a hit inside a longer word is dropped before any further work
             takes_rest = any(e.prefix or e.suffix is not None for e in entries)
-            self._automaton.add_word(literal, (len(literal), tuple(entries), takes_rest))
+            shared = tuples.setdefault(tuple(entries), tuple(entries))
+            self._automaton.add_word(literal, (len(literal), shared, takes_rest))
         if table:
             self._automaton.make_automaton()
         self._patterns = PatternSet(patterns)
@@ -166,17 +170,22 @@ class GroupTagger:
             not_after = compile_not_after(alias.not_after)
             not_before = compile_not_before(alias.not_before)
             for v in expand_alias(alias, self.lexicon.paradigms, translit=translit):
-                entry = _Entry(
+                entry = self._intern(_Entry(
                     kind=kind, canonical=entity.id, group=group, rule=v.rule, stem=v.stem,
                     suffix=_suffix_for(alias, v.pattern), abbr=alias.abbr,
                     arabic=alias.lang in ("ar", "fa", "ps", "ug"), case=alias.case,
                     context=alias.context, veto=alias.veto, not_after=not_after, not_before=not_before,
                     plain=not (alias.context or alias.veto or alias.case or not_after or not_before),
                     capital=alias.case == "upper",
-                )
+                ))
                 bucket = table.setdefault(v.pattern, [])
                 if not any(e.kind == kind and e.canonical == entity.id and e.stem == v.stem for e in bucket):
                     bucket.append(entry)
+
+    def _intern(self, entry: _Entry) -> _Entry:
+        """One shared object per distinct entry: an alias expands into thousands of literals whose
+        entries are equal, and sharing them keeps the daemon's memory down (about 20 MB)."""
+        return self._entries.setdefault(entry, entry)
 
     # -- matching ----------------------------------------------------------------------------
 
@@ -238,8 +247,10 @@ class GroupTagger:
             (cands if verdict == OK else pending if verdict == PENDING else orphans).append((os_, oe, entry, rule))
         if orphans and self._branches:
             _with_parent(text, orphans, cands, pending, self._branches)
-        if pending and any(c[2].kind == "group" for c in cands):
-            cands.extend(pending)  # another group named outright is militancy context enough
+        if pending and any(c[2].kind != "keyword" for c in cands):
+            # another group or a named militant figure (Юлдашев, Abu Saloh) written outright is militancy
+            # context enough: "После гибели Юлдашева ИДУ возглавил…"
+            cands.extend(pending)
         elif len(pending) > 1 and self._branches and _branch_pair(text, pending, self._branches):
             cands.extend(pending)  # "Хорасанское отделение ИГ": branch and parent vouch for each other
         out = _resolve(text, cands)
@@ -408,8 +419,9 @@ class _PostState:
             return FAIL
         # a capital at the start of a sentence is no evidence of a name ("Исламское государство в
         # понимании богословов…"): there the alias needs militancy words (or another group) like a
-        # short name does, unless it is quoted
-        if (entry.case is not None and entry.case != "upper" and not missing and sentence_start(self.text, os_)
+        # short name does, unless it is quoted. Only for "title" names: in a "words" name the later
+        # capitals are evidence ("Islamic State Pakistan Province was announced…")
+        if (entry.case == "title" and not missing and sentence_start(self.text, os_)
                 and TERROR not in self.cues and not is_quoted(self.text, os_, oe)):
             missing = True
         return PENDING if missing else OK
