@@ -25,7 +25,7 @@ from .lexicon import Alias
 
 MAX_TEMPLATE = 400  # combinations per alias; more means a template mistake
 
-_APOS_FORMS = ("'", "", " ", " '", "' ", " ' ")
+_APOS_FORMS = ("'", "", " ' ")  # written, dropped, spaced on both sides; one-sided spacing is rare and each form multiplies the automaton
 
 
 @dataclass(frozen=True, slots=True)
