@@ -46,7 +46,9 @@ REFRESH_CHUNK = 100  # ids per refresh request (GetMessages' cap)
 class PostTagger(Protocol):
     version: str
 
-    def tag_post(self, post: Post) -> TaggedPost: ...
+    def tag_posts(self, posts: Sequence[Post]) -> list[TaggedPost]:
+        """Tags and text fingerprints of a batch: all of a post's CPU work before it is stored."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,20 +229,12 @@ async def _resolve(
     return channel
 
 
-def _tag_batch(tagger: PostTagger, posts: Sequence[Post]) -> list[TaggedPost]:
-    """A whole batch at once when the tagger can (tags and fingerprints: all a post's CPU work)."""
-    many = getattr(tagger, "tag_posts", None)
-    if many is not None:
-        return list(many(posts))
-    return [tagger.tag_post(p) for p in posts]
-
-
 async def _tag(tagger: PostTagger, posts: Sequence[Post], in_thread: bool) -> list[TaggedPost]:
     if not posts:
         return []
     if in_thread:
-        return await asyncio.to_thread(_tag_batch, tagger, posts)
-    return _tag_batch(tagger, posts)
+        return await asyncio.to_thread(tagger.tag_posts, posts)
+    return tagger.tag_posts(posts)
 
 
 async def _ingest(

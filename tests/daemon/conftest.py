@@ -159,23 +159,4 @@ def toml_value(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def monitor_command() -> list[str]:
-    """How to start `monitor` in a subprocess: the real entry point once the CLI registers our commands."""
-    try:
-        from monitor.cli import main
-
-        if "run" in main.commands:
-            return [sys.executable, "-m", "monitor"]
-    except Exception:  # noqa: BLE001 - the shared CLI may be mid-integration; fall back to our group
-        pass
-    return [sys.executable, "-m", "monitor.cli.collect"]
-
-
-def real_tagger_available() -> bool:
-    try:
-        from monitor.tagging import build_tagger
-
-        build_tagger()
-    except Exception:  # noqa: BLE001 - any failure means: not usable yet
-        return False
-    return True
+MONITOR = [sys.executable, "-m", "monitor"]  # the real entry point, as a user starts it

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import collect
+from monitor.cli import collect, main
 from monitor.store.sqlite import SQLiteStore
 
 from .conftest import REPO, make_scenario, small_tagger, write_config
@@ -38,7 +38,7 @@ def small(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def invoke(*args: str) -> object:
-    return CliRunner().invoke(collect.standalone, list(args), catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def test_channels_add_list_remove_edit_config_and_store(config: Path, tmp_path: Path) -> None:

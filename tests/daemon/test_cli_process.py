@@ -13,24 +13,16 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import HERE, SRC, make_scenario, monitor_command, real_tagger_available, write_config
+from .conftest import MONITOR, SRC, make_scenario, write_config
 
 pytestmark = pytest.mark.slow
 CHANNELS, POSTS = 5, 450  # 2,250 posts
-
-
-def command() -> list[str]:
-    if real_tagger_available():
-        return monitor_command()
-    # The real tagger is not installed in this tree yet: same CLI, the tests' small tagger.
-    return [sys.executable, str(HERE / "run_small_tagger.py")]
 
 
 def env() -> dict[str, str]:
@@ -51,7 +43,7 @@ def cli(
     *args: str, extra_env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*command(), *args],
+        [*MONITOR, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -61,7 +53,7 @@ def cli(
 
 def start(config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*command(), "run", "--config", str(config)],
+        [*MONITOR, "run", "--config", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -116,7 +116,9 @@ async def test_aggregate_and_posts_paths_agree(dataset: Dataset) -> None:
         18628, 18748, "week", ("group", "lang"), None, {}, (), ()
     )
     assert table == "agg_tag_day_all" and source == "posts"
-    key = lambda r: (r["bucket"], r["tag_group"], r["lang"], r["script"])
+    def key(r: dict[str, object]) -> tuple[object, ...]:
+        return (r["bucket"], r["tag_group"], r["lang"], r["script"])
+
     assert sorted(via_agg, key=key) == sorted(via_posts, key=key)
 
 

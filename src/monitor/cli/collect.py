@@ -197,7 +197,7 @@ async def import_export(
             channels.add(cid)
             for start in range(0, len(posts), batch_size):
                 chunk = posts[start : start + batch_size]
-                tagged = await asyncio.to_thread(_tag_all, tagger, chunk)
+                tagged = await asyncio.to_thread(tagger.tag_posts, chunk)
                 result = await store.save_posts(
                     cid,
                     tagged,
@@ -256,7 +256,7 @@ async def retag(
                 break
             with_text = [r for r in rows if r.text]
             skipped += len(rows) - len(with_text)
-            tags = await asyncio.to_thread(_tags_all, tagger, [r.text or "" for r in with_text])
+            tags = await asyncio.to_thread(tagger.tag_many, [r.text or "" for r in with_text])
             await store.update_tags([(r.key, t, version) for r, t in zip(with_text, tags, strict=True)])
             done += len(with_text)
             after = rows[-1].key
@@ -271,20 +271,6 @@ async def retag(
     return {"retagged": done, "without_text": skipped}
 
 
-def _tag_all(tagger: Any, posts: Sequence[Post]) -> list[Any]:
-    many = getattr(tagger, "tag_posts", None)
-    return list(many(posts)) if many is not None else [tagger.tag_post(p) for p in posts]
-
-
-def _tags_all(tagger: Any, texts: Sequence[str]) -> list[Any]:
-    many = getattr(tagger, "tag_many", None)
-    return list(many(texts)) if many is not None else [_tags_of(tagger, t) for t in texts]
-
-
-def _tags_of(tagger: Any, text: str) -> Any:
-    if hasattr(tagger, "tag"):
-        return tagger.tag(text)
-    return tagger.tag_post(Post(channel_id=0, message_id=0, posted_at=datetime.now(UTC), text=text)).tags
 
 
 def _entry_key(entry: dict[str, Any]) -> str | None:
@@ -686,13 +672,3 @@ def register(group: click.Group) -> None:
     for command in COMMANDS:
         group.add_command(command)
 
-
-@click.group()
-def standalone() -> None:
-    """The collection commands alone (``python -m monitor.cli.collect``)."""
-
-
-register(standalone)
-
-if __name__ == "__main__":  # pragma: no cover
-    standalone()

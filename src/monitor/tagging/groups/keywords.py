@@ -16,11 +16,11 @@ from typing import Literal
 
 import re2
 
-_UNANCHORED = re2._Anchor.UNANCHORED
-
 from monitor.errors import ConfigError, Problem
 
 from .fold import fold_term
+
+_UNANCHORED = re2._Anchor.UNANCHORED
 
 Mode = Literal["word", "prefix", "pattern"]
 MAX_PATTERN_LEN = 2000

@@ -127,7 +127,7 @@ def expand_alias(alias: Alias, paradigms: Mapping[str, tuple[str, ...]], *, tran
     forms = expand_template(alias.text, paradigms)
     written: list[tuple[str, str]] = [(f, base_rule if i == 0 else "inflection") for i, f in enumerate(forms)]
     if translit and not alias.abbr:
-        for f, rule in list(written):
+        for f, _rule in list(written):
             other = transliterate_uz(f, alias.lang)
             if other:
                 written.append((other, "transliteration"))
