@@ -26,6 +26,7 @@ from monitor import logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
 from monitor.models import Post, PostKey, WatchState
 from monitor.settings import Settings, channel_entries, check, default_config_path, load, write_channels
+from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.store import Store, open_store, sqlite_path
 
@@ -357,10 +358,33 @@ backfill_days = 3650
 resample_days = 7
 batch_size = 100
 
+[alerts]
+max_post_age = "2d"
+
+[[alerts.rules]]
+name = "iskp-mentions"
+kind = "match"
+groups = ["ISKP"]
+cooldown = "12h"
+
+[[alerts.rules]]
+name = "group-spike"
+kind = "spike"
+on = "group"
+window = "1d"
+baseline = "daily"
+threshold = 4.0
+min_count = 4
+
+[[alerts.rules]]
+name = "new-channel"
+kind = "new_channel"
+via = ["forward", "link"]
+
 """
 
 
-def write_demo(folder: Path, *, seed: int = 0, log_format: str = "auto") -> Path:
+def write_demo(folder: Path, *, seed: int = DEMO_SEED, log_format: str = "auto") -> Path:
     """Write the demo scenario and its config into ``folder``; returns the config path."""
     from monitor.demo import build_scenario, demo_config_toml
     from monitor.settings import write_channels as _write
@@ -377,7 +401,7 @@ def write_demo(folder: Path, *, seed: int = 0, log_format: str = "auto") -> Path
     return config
 
 
-async def run_demo(folder: Path, *, seed: int = 0, fresh: bool = True, tagger: Any = None) -> Settings:
+async def run_demo(folder: Path, *, seed: int = DEMO_SEED, fresh: bool = True, tagger: Any = None) -> Settings:
     """Replay the bundled scenario through the real daemon into ``folder``/monitor.db."""
     from monitor import daemon
 
@@ -626,7 +650,7 @@ def retag_cmd(config_path: Path | None, everything: bool, batch: int) -> None:
     show_default=True,
     help="Where the scenario, the config and the database go.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=DEMO_SEED, show_default=True, help="Scenario seed; the trends in the docs are those of the default.")
 @click.option("--keep", is_flag=True, help="Keep an existing demo database instead of starting afresh.")
 @friendly
 def demo_cmd(folder: Path, seed: int, keep: bool) -> None:
@@ -642,9 +666,17 @@ def demo_cmd(folder: Path, seed: int, keep: bool) -> None:
         f" {counts.get('samples', 0)} view samples, {counts.get('edits', 0)} edits)"
     )
     click.echo("try next:")
-    click.echo(f"  monitor status -c {config}")
-    click.echo(f"  monitor report volume --by group,language --every month -c {config}")
-    click.echo(f"  monitor report spread -c {config}")
+    for hint in (
+        "status",
+        "report volume --by group,language --every month",
+        "report trend --by group --every week --group ISKP",
+        "report volume --by group --every month --chart groups.png",
+        "report top --what channels",
+        "report spread",
+        "report discovery",
+        "alerts list --since 2024-01-01",
+    ):
+        click.echo(f"  monitor {hint} -c {config}")
     click.echo(f"  sqlite3 {db} 'SELECT lang, script, count(*) FROM posts GROUP BY 1, 2'")
 
 

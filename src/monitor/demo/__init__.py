@@ -16,11 +16,12 @@ from monitor.demo.channels import (
     DemoChannel,
     UnwatchedChannel,
 )
-from monitor.demo.compose import FORMAT, TRENDS, build_scenario
+from monitor.demo.compose import DEMO_SEED, FORMAT, TRENDS, build_scenario
 
 __all__ = [
     "DEMO_CHANNELS",
     "DEMO_END",
+    "DEMO_SEED",
     "DEMO_START",
     "FORMAT",
     "TRENDS",
