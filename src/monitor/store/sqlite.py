@@ -62,6 +62,31 @@ def _matches_json(tags: Tags) -> str:
     )
 
 
+def _tag_values(tags: Tags) -> tuple[Any, ...]:
+    """The posts-table tag columns: lang, script, lang_confidence, groups, people, keywords, matches."""
+    return (
+        tags.lang,
+        tags.script,
+        tags.confidence,
+        _jdump(list(tags.groups)),
+        _jdump(list(tags.people)),
+        _jdump(list(tags.keywords)),
+        _matches_json(tags),
+    )
+
+
+_TAG_SET = "lang = ?, script = ?, lang_confidence = ?, groups = ?, people = ?, keywords = ?, matches = ?"
+
+
+async def _replace_tag_rows(conn: aiosqlite.Connection, channel_id: int, message_id: int, day: int, tags: Tags) -> None:
+    """A post's rows in post_tags, made equal to ``tags``."""
+    await conn.execute("DELETE FROM post_tags WHERE channel_id = ? AND message_id = ?", (channel_id, message_id))
+    await conn.executemany(
+        "INSERT OR IGNORE INTO post_tags (channel_id, message_id, kind, value, day) VALUES (?, ?, ?, ?, ?)",
+        _tag_rows(channel_id, message_id, day, tags),
+    )
+
+
 def _tag_rows(channel_id: int, message_id: int, day: int, tags: Tags) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = [(channel_id, message_id, "group", g, day) for g in tags.groups]
     rows += [(channel_id, message_id, "person", p, day) for p in tags.people]
@@ -116,13 +141,7 @@ def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> 
         len(post.text),
         chash,
         shash,
-        tags.lang,
-        tags.script,
-        tags.confidence,
-        _jdump(list(tags.groups)),
-        _jdump(list(tags.people)),
-        _jdump(list(tags.keywords)),
-        _matches_json(tags),
+        *_tag_values(tags),
         tagged.tagger_version,
         post.text if store_text and post.text else None,
         source,
@@ -558,8 +577,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
         await conn.execute(
             "UPDATE posts SET prev_content_hash = content_hash, content_hash = ?, simhash = ?,"
             " text_length = ?, edit_count = edit_count + 1, links = ?, mentions = ?,"
-            " text = CASE WHEN ? THEN ? ELSE NULL END,"
-            " lang = ?, script = ?, lang_confidence = ?, groups = ?, people = ?, keywords = ?, matches = ?,"
+            f" text = CASE WHEN ? THEN ? ELSE NULL END, {_TAG_SET},"
             " tagger_version = ? WHERE channel_id = ? AND message_id = ?",
             (
                 chash,
@@ -569,25 +587,13 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
                 _jdump(list(post.mentions)),
                 1 if store_text and post.text else 0,
                 post.text,
-                tags.lang,
-                tags.script,
-                tags.confidence,
-                _jdump(list(tags.groups)),
-                _jdump(list(tags.people)),
-                _jdump(list(tags.keywords)),
-                _matches_json(tags),
+                *_tag_values(tags),
                 tagged.tagger_version,
                 post.channel_id,
                 post.message_id,
             ),
         )
-        await conn.execute(
-            "DELETE FROM post_tags WHERE channel_id = ? AND message_id = ?", (post.channel_id, post.message_id)
-        )
-        await conn.executemany(
-            "INSERT OR IGNORE INTO post_tags (channel_id, message_id, kind, value, day) VALUES (?, ?, ?, ?, ?)",
-            _tag_rows(post.channel_id, post.message_id, day, tags),
-        )
+        await _replace_tag_rows(conn, post.channel_id, post.message_id, day, tags)
         return True
 
     async def record_samples(self, samples: Sequence[MetricSample]) -> None:
@@ -663,34 +669,13 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
         async with self.transaction() as conn:
             for key, tags, version in items:
                 cursor = await conn.execute(
-                    "UPDATE posts SET lang = ?, script = ?, lang_confidence = ?, groups = ?, people = ?,"
-                    " keywords = ?, matches = ?, tagger_version = ? WHERE channel_id = ? AND message_id = ?"
+                    f"UPDATE posts SET {_TAG_SET}, tagger_version = ? WHERE channel_id = ? AND message_id = ?"
                     " RETURNING day",
-                    (
-                        tags.lang,
-                        tags.script,
-                        tags.confidence,
-                        _jdump(list(tags.groups)),
-                        _jdump(list(tags.people)),
-                        _jdump(list(tags.keywords)),
-                        _matches_json(tags),
-                        version,
-                        key.channel_id,
-                        key.message_id,
-                    ),
+                    (*_tag_values(tags), version, key.channel_id, key.message_id),
                 )
                 row = await cursor.fetchone()
-                if row is None:
-                    continue
-                await conn.execute(
-                    "DELETE FROM post_tags WHERE channel_id = ? AND message_id = ?",
-                    (key.channel_id, key.message_id),
-                )
-                await conn.executemany(
-                    "INSERT OR IGNORE INTO post_tags (channel_id, message_id, kind, value, day)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    _tag_rows(key.channel_id, key.message_id, int(row[0]), tags),
-                )
+                if row is not None:
+                    await _replace_tag_rows(conn, key.channel_id, key.message_id, int(row[0]), tags)
 
     async def get_post(self, key: PostKey) -> StoredPost | None:
         rows = await self._fetch(
