@@ -149,5 +149,9 @@ def test_retag_all_resumes_from_its_checkpoint(config: Path, tmp_path: Path) -> 
     marker = tmp_path / "monitor.db.retag.json"
     assert json.loads(marker.read_text("utf-8"))["after"] == [5001, 20]
     seen.clear()
-    result = asyncio.run(collect.retag(settings, everything=True, batch=10, progress=seen.append))
+    totals: list[int] = []
+    result = asyncio.run(
+        collect.retag(settings, everything=True, batch=10, progress=seen.append, total=totals.append)
+    )
     assert result == {"retagged": 10, "without_text": 0} and not marker.exists()
+    assert totals == [10] and sum(seen) == 10  # the progress bar's total is what is left to do

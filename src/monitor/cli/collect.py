@@ -228,6 +228,7 @@ async def retag(
     batch: int = 500,
     tagger: Any = None,
     progress: Callable[[int], None] | None = None,
+    total: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Recompute tags of stored posts that keep their text, in batches; safe to interrupt and re-run.
 
@@ -249,6 +250,8 @@ async def retag(
     store = await _open(url)
     done = skipped = 0
     try:
+        if total is not None:
+            total(await store.count_for_retag(after=after, stale_only_version=None if everything else version))
         while True:
             rows = await store.posts_for_retag(
                 after=after, limit=batch, stale_only_version=None if everything else version
@@ -635,7 +638,14 @@ def retag_cmd(config_path: Path | None, everything: bool, batch: int) -> None:
     settings = _settings(config_path)
     logs.configure(settings.monitor.log_format, level="WARNING")
     with tqdm(unit="post", file=sys.stderr, desc="retag") as bar:
-        result = asyncio.run(retag(settings, everything=everything, batch=batch, progress=bar.update))
+
+        def set_total(n: int) -> None:
+            bar.total = n
+            bar.refresh()
+
+        result = asyncio.run(
+            retag(settings, everything=everything, batch=batch, progress=bar.update, total=set_total)
+        )
     click.echo(
         f"retagged {result['retagged']} posts; {result['without_text']} without stored text were skipped"
     )

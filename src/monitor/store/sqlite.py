@@ -649,16 +649,27 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
         " FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
     )
 
-    async def posts_for_retag(
-        self, *, after: PostKey | None, limit: int, stale_only_version: str | None = None
-    ) -> list[StoredPost]:
+    @staticmethod
+    def _retag_where(after: PostKey | None, stale_only_version: str | None) -> tuple[str, list[Any]]:
         where = ["(p.channel_id, p.message_id) > (?, ?)"]
         params: list[Any] = [after.channel_id if after else -(2**62), after.message_id if after else -(2**62)]
         if stale_only_version is not None:
             where.append("p.tagger_version != ?")
             params.append(stale_only_version)
+        return " AND ".join(where), params
+
+    async def count_for_retag(self, *, after: PostKey | None, stale_only_version: str | None = None) -> int:
+        """How many posts ``posts_for_retag`` would page through (for a progress bar's total)."""
+        where, params = self._retag_where(after, stale_only_version)
+        rows = await self._fetch(f"SELECT count(*) FROM posts p WHERE {where}", params)
+        return int(rows[0][0])
+
+    async def posts_for_retag(
+        self, *, after: PostKey | None, limit: int, stale_only_version: str | None = None
+    ) -> list[StoredPost]:
+        where, params = self._retag_where(after, stale_only_version)
         rows = await self._fetch(
-            f"{self._STORED_SELECT} WHERE {' AND '.join(where)} ORDER BY p.channel_id, p.message_id LIMIT ?",
+            f"{self._STORED_SELECT} WHERE {where} ORDER BY p.channel_id, p.message_id LIMIT ?",
             (*params, limit),
         )
         return [self._stored(r) for r in rows]
