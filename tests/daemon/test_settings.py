@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ConfigError
+from monitor.config_file import channel_entries, write_channels
 from monitor.settings import (
     ARRAYS,
     SECTIONS,
     ConnectionSettings,
-    channel_entries,
     check,
     load,
     setting_fields,
-    write_channels,
 )
 
 from .conftest import REPO

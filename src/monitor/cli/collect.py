@@ -25,7 +25,8 @@ import click
 from monitor import logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
 from monitor.models import Post, PostKey, WatchState
-from monitor.settings import Settings, channel_entries, check, default_config_path, load, write_channels
+from monitor.config_file import channel_entries, write_channels
+from monitor.settings import Settings, check, default_config_path, load
 from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.store import Store, open_store, sqlite_path
@@ -390,7 +391,6 @@ via = ["forward", "link"]
 def write_demo(folder: Path, *, seed: int = DEMO_SEED, log_format: str = "auto") -> Path:
     """Write the demo scenario and its config into ``folder``; returns the config path."""
     from monitor.demo import build_scenario, demo_config_toml
-    from monitor.settings import write_channels as _write
 
     folder.mkdir(parents=True, exist_ok=True)
     scenario = build_scenario(seed)
@@ -400,7 +400,7 @@ def write_demo(folder: Path, *, seed: int = DEMO_SEED, log_format: str = "auto")
     channels = tomllib.loads(demo_config_toml(str(folder / "monitor.db"))).get("channels", [])
     config = folder / "monitor.toml"
     config.write_text(DEMO_SETTINGS.format(log_format=log_format), "utf-8")
-    _write(config, [{k: v for k, v in c.items() if k in ("handle", "labels")} for c in channels])
+    write_channels(config, [{k: v for k, v in c.items() if k in ("handle", "labels")} for c in channels])
     return config
 
 
