@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -48,6 +48,9 @@ from monitor.pipeline import OnSaved, PollOptions, PollOutcome, PollStopped, Pos
 from monitor.settings import Settings, load, parse_instant
 from monitor.sources import Source
 from monitor.store import Store, open_store
+
+if TYPE_CHECKING:
+    from monitor.sources.telegram import TelethonSource
 
 log = logs.get_logger("monitor.daemon")
 RETENTION_EVERY = 3600.0  # seconds between retention passes
@@ -191,6 +194,15 @@ def build_source(settings: Settings, clock: Clock, budget: Callable[[], Awaitabl
 
         client = FakeTelegramClient.from_scenario(settings.resolve_path(settings.source.scenario), clock)
         return TelethonSource(client, clock=clock, request_budget=budget)
+    return telegram_source(settings, clock, budget)
+
+
+def telegram_source(
+    settings: Settings, clock: Clock, budget: Callable[[], Awaitable[None]] | None = None
+) -> TelethonSource:
+    """The real Telegram source from the settings' credentials, session and connection override."""
+    from monitor.sources.telegram import TelethonSource
+
     creds = settings.credentials
     if creds is None:
         raise ConfigError(

@@ -155,3 +155,9 @@ def test_retag_all_resumes_from_its_checkpoint(config: Path, tmp_path: Path) -> 
     )
     assert result == {"retagged": 10, "without_text": 0} and not marker.exists()
     assert totals == [10] and sum(seen) == 10  # the progress bar's total is what is left to do
+
+
+def test_login_refuses_a_source_that_is_not_telegram(config: Path) -> None:
+    result = CliRunner().invoke(main, ["login", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "only a telegram source logs in" in result.output

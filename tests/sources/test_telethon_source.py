@@ -313,3 +313,13 @@ async def test_close_is_idempotent_and_start_reconnects(build: Build) -> None:
     await src.close()
     await src.close()
     assert not fake.is_connected()
+
+
+async def test_log_in_leaves_an_authorised_session_alone(build: Build) -> None:
+    fake, src = build(scenario(channel(msgs=messages(1))))
+
+    def never() -> str:
+        raise AssertionError("an authorised session must not be asked for a phone, code or password")
+
+    assert await src.log_in(phone=never, code=never, password=never) is False
+    assert fake.calls["connect"] == 1

@@ -25,6 +25,7 @@ import click
 from monitor import logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
 from monitor.models import Post, PostKey, WatchState
+from monitor.clock import SystemClock
 from monitor.config_file import channel_entries, write_channels
 from monitor.settings import Settings, check, default_config_path, load
 from monitor.demo import DEMO_SEED
@@ -438,6 +439,41 @@ def _stop_during_startup(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+@click.command("login")
+@config_option
+@click.option("--phone", help="The account's phone number (asked for when not given).")
+@click.option(
+    "--print-string-session",
+    is_flag=True,
+    help="Also print the session as a string for MONITOR_SESSION (it is the account: keep it secret).",
+)
+@friendly
+def login_cmd(config_path: Path | None, phone: str | None, print_string_session: bool) -> None:
+    """Log the collector's Telegram session in once, interactively (the daemon never signs in itself)."""
+    from monitor import daemon
+
+    settings = _settings(config_path)
+    if settings.source.kind != "telegram":
+        raise ConfigError(f"source.kind is {settings.source.kind!r}: only a telegram source logs in")
+
+    async def go() -> tuple[bool, str]:
+        source = daemon.telegram_source(settings, SystemClock())
+        try:
+            fresh = await source.log_in(
+                phone=lambda: phone or click.prompt("phone number (international format)"),
+                code=lambda: click.prompt("login code Telegram sent"),
+                password=lambda: click.prompt("two-step verification password", hide_input=True),
+            )
+            return fresh, source.string_session() if print_string_session else ""
+        finally:
+            await source.close()
+
+    fresh, string = asyncio.run(go())
+    click.echo("logged in; the session is ready for `monitor run`" if fresh else "the session was already logged in")
+    if string:
+        click.echo(string)
+
+
 @click.command("check")
 @config_option
 @click.option("--show", is_flag=True, help="Also print the settings in effect (secrets redacted).")
@@ -700,6 +736,7 @@ async def _counts(url: str) -> dict[str, int]:
 
 COMMANDS: tuple[click.Command, ...] = (
     run_cmd,
+    login_cmd,
     check_cmd,
     status_cmd,
     import_cmd,

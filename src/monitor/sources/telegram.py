@@ -147,6 +147,34 @@ class TelethonSource:
                 "(the collector never signs in or up by itself)"
             )
 
+    async def log_in(
+        self,
+        *,
+        phone: Callable[[], str],
+        code: Callable[[], str],
+        password: Callable[[], str],
+    ) -> bool:
+        """Log the session in once, interactively (`monitor login`); False when it already was.
+
+        The only place the project signs in: the collector itself never does. Telethon
+        asks for the phone number, the login code and, with two-step verification,
+        the password through the callbacks.
+        """
+        try:
+            await self._client.connect()
+            if await self._client.is_user_authorized():
+                return False
+            await self._client.start(phone=phone, code_callback=code, password=password)
+        except (ConnectionError, OSError) as exc:
+            raise SourceConnectionError(f"cannot reach Telegram to log in: {exc}") from exc
+        except (errors.RPCError, RuntimeError, ValueError) as exc:  # bad phone or code, too many attempts
+            raise SourceError(f"login failed: {exc}") from exc
+        return True
+
+    def string_session(self) -> str:
+        """The logged-in session as a string, for MONITOR_SESSION (keep it secret: it is the account)."""
+        return str(StringSession.save(self._client.session))
+
     async def close(self) -> None:
         with suppress(ConnectionError, OSError):  # already gone; the session is released either way
             await self._client.disconnect()
