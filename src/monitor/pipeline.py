@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -172,6 +172,15 @@ async def poll_channel(
         )
         return progress.outcome("parked", started, park_scope=scope, retry_at=until, error=str(exc))
     except ChannelUnavailable as exc:
+        if exc.reason == "invalid" and known is not None and known.access_hash is not None:
+            # The stored access hash was refused: resolve the username once more to tell a
+            # deleted channel from a renamed one, or to pick up a fresh hash.
+            again = await _resolve_again(ref, known, source=source, store=store, clock=clock)
+            if again is None:
+                note = "the stored access hash was refused; the channel was resolved again"
+                await store.record_poll(ref.key, at=clock.now(), error=note)
+                return progress.outcome("error", started, error=note)
+            exc = again
         at = clock.now()
         retry = at + timedelta(seconds=options.unavailable_retry)
         status = _UNAVAILABLE_STATUS.get(exc.reason, "error")
@@ -217,6 +226,22 @@ class _Progress:
             saved=tuple(self.saved),
             **extra,  # type: ignore[arg-type]
         )
+
+
+async def _resolve_again(
+    ref: ChannelRef, known: Channel, *, source: Source, store: Store, clock: Clock
+) -> ChannelUnavailable | None:
+    """Resolve by username, ignoring the refused hash: None when that worked, else why the channel is gone."""
+    if not ref.username:
+        return ChannelUnavailable("invalid", "the stored access hash was refused and there is no username")
+    try:
+        channel = await source.resolve(ref, replace(known, access_hash=None))
+    except ChannelUnavailable as exc:
+        return exc  # "renamed" when the username now names another channel, "not_found" when it is gone
+    except SourceError as exc:
+        return ChannelUnavailable("invalid", f"the stored access hash was refused; resolving again failed: {exc}")
+    await store.set_resolved(ref.key, channel, at=clock.now())
+    return None
 
 
 async def _resolve(

@@ -300,3 +300,30 @@ async def test_a_budget_that_stops_ends_the_poll_with_committed_pages_kept(
     assert out.outcome == "stopped" and out.inserted == 100
     assert (await state_of(store, r.key)).checkpoint == 100
     await store.close()
+
+
+async def test_a_refused_access_hash_is_resolved_again_or_reported_renamed(tmp_path: Path, tagger: Any) -> None:
+    from monitor.models import Channel
+
+    scenario = make_scenario(channels=2, posts=5, start=START)
+    clock = FrozenClock(START + timedelta(days=1))
+    source, fake = source_for(scenario, clock)
+    store = await open_store(tmp_path / "m.db")
+    stale, moved = ref("chan_0000"), ref("chan_0001")
+    await store.sync_watchlist([stale, moved], at=clock.now())
+    # a hash from another session for chan_0000; for chan_0001, an id its username no longer names
+    await store.set_resolved(stale.key, Channel(id=5001, username="chan_0000", title="c0", access_hash=42), at=clock.now())
+    await store.set_resolved(moved.key, Channel(id=7777, username="chan_0001", title="old", access_hash=43), at=clock.now())
+    await source.start()
+    opts = PollOptions(batch_size=10, backfill_posts=None, backfill_days=None, resample_days=0)
+
+    first = await poll_channel(stale, source=source, store=store, tagger=tagger, clock=clock, options=opts)
+    assert first.outcome == "error" and "resolved again" in (first.error or "")
+    assert (await state_of(store, "chan_0000")).channel.access_hash != 42
+    second = await poll_channel(stale, source=source, store=store, tagger=tagger, clock=clock, options=opts)
+    assert (second.outcome, second.inserted) == ("ok", 5)
+
+    gone = await poll_channel(moved, source=source, store=store, tagger=tagger, clock=clock, options=opts)
+    assert gone.outcome == "unavailable"
+    assert (await state_of(store, "chan_0001")).status == "renamed"
+    await store.close()
