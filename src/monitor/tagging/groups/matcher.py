@@ -44,7 +44,7 @@ from .keywords import KeywordSpec, PatternSet, validate
 from .lexicon import Alias, Entity, Lexicon, load_lexicon
 from .variants import expand_alias, spellings
 
-MATCHER_REVISION = "3"  # bump when matching logic changes what is tagged
+MATCHER_REVISION = "4"  # bump when matching logic changes what is tagged
 
 _WORD_REST = re.compile(r"[^\W_]*")
 _HYPHENS = frozenset("-‐‑‒–—―−﹣－")

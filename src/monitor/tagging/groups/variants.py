@@ -116,6 +116,25 @@ def transliterate_uz(text: str, lang: str) -> str | None:
     return out if out != text else None
 
 
+def new_latin_uz(text: str) -> str | None:
+    """The 2026 Uzbek Latin spelling of an old-Latin form (sh -> ş, ch -> ç, oʻ -> ö, gʻ -> ğ), or None.
+
+    The fold drops diacritics, so ``aş-Şom`` reads ``as som``: the new spelling of every Uzbek
+    name must be a literal of its own. Not for abbreviations: ``IŞID`` folds to ``isid``, which is
+    also an unrelated English acronym, so it is a lexicon alias with a condition instead.
+    """
+    if not all(c.isascii() or c in "ʻʼ‘’`" for c in text):
+        return None  # Cyrillic or Arabic forms: their old-Latin transliteration is handled instead
+    try:
+        import alifbo
+    except ImportError:  # pragma: no cover - alifbo is installed with the package
+        return None
+    out = alifbo.to_new_latin(text).text
+    folded = fold_term(out)
+    # short names lose too much with their diacritics: 'Doish' in the new alphabet folds to 'dois'
+    return out if folded != fold_term(text) and len(folded) >= 6 else None
+
+
 def expand_alias(alias: Alias, paradigms: Mapping[str, tuple[str, ...]], *, translit: bool = True) -> list[Variant]:
     """Every folded literal for ``alias`` with the rule it stands for (first rule wins per literal)."""
     base_rule = "abbreviation" if alias.abbr else "alias"
@@ -131,6 +150,11 @@ def expand_alias(alias: Alias, paradigms: Mapping[str, tuple[str, ...]], *, tran
             other = transliterate_uz(f, alias.lang)
             if other:
                 written.append((other, "transliteration"))
+    if translit and not alias.abbr and alias.lang in ("uz-Latn", "uz-Cyrl"):
+        for f, _rule in list(written):
+            newer = new_latin_uz(f)
+            if newer:
+                written.append((newer, "transliteration"))
     for form, rule in written:
         for s in spellings(form, alias.abbr):
             add(s, rule, alias.stem)
