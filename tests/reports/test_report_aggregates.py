@@ -49,6 +49,12 @@ CHECKS = {
          " FROM post_tags t JOIN posts p ON p.channel_id = t.channel_id AND p.message_id = t.message_id"
          " GROUP BY 1, 2, 3, 4"),
     ),
+    "agg_tag_week": (
+        "SELECT kind, channel_id, week, value, posts, views, forwards FROM agg_tag_week WHERE posts <> 0",
+        ("SELECT t.kind, p.channel_id, p.day - ((p.day + 3) % 7), t.value, count(*), coalesce(sum(p.views), 0),"
+         " coalesce(sum(p.forwards), 0) FROM post_tags t JOIN posts p"
+         " ON p.channel_id = t.channel_id AND p.message_id = t.message_id GROUP BY 1, 2, 3, 4"),
+    ),
     "agg_pair_day": (
         "SELECT day, channel_id, a, b, posts FROM agg_pair_day WHERE posts <> 0",
         ("SELECT p.day, p.channel_id, x.value, y.value, count(*) FROM post_tags x JOIN post_tags y"

@@ -61,6 +61,16 @@ def _month_split(lo: int, hi: int) -> tuple[tuple[int, int], tuple[int, int], tu
     return (lo, first - 1), (first, last), (_next_month(last), hi)
 
 
+def _week_split(lo: int, hi: int) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
+    """[lo, hi] as (days before the first whole ISO week, first..last whole week starts, days after);
+    None when the range holds no whole week. Weeks start on Monday: day - ((day + 3) % 7)."""
+    first = lo if (lo + 3) % 7 == 0 else lo + 7 - (lo + 3) % 7
+    last = hi - 6 - (hi - 6 + 3) % 7
+    if last < first:
+        return None
+    return (lo, first - 1), (first, last), (last + 7, hi)
+
+
 def _lang_clause(langs: Sequence[tuple[str, str | None]], lang_col: str, script_col: str) -> tuple[str, list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
@@ -216,12 +226,13 @@ class ReportQueries:
         scripts: Sequence[str],
         per_channel: bool,
         *,
-        monthly: bool = True,
+        whole: bool = True,
     ) -> tuple[list[dict[str, Any]], str]:
-        monthly = (
-            monthly and per_channel and every in ("month", "all") and not langs and not scripts
-            and "lang" not in dims and "script" not in dims
+        """``whole=False``: the days around whole months (weeks), which only the daily tables hold."""
+        by_channel_only = (
+            whole and per_channel and not langs and not scripts and "lang" not in dims and "script" not in dims
         )
+        monthly = by_channel_only and every in ("month", "all")
         if monthly:
             split = _month_split(since_day, until_day)
             if split is not None:
@@ -230,11 +241,24 @@ class ReportQueries:
                 for lo, hi in (head, tail):
                     if lo <= hi:
                         part, _ = await self._volume_tag(kind, lo, hi, every, dims, channel_ids, values, langs,
-                                                         scripts, per_channel, monthly=False)
+                                                         scripts, per_channel, whole=False)
                         rows += part
                 rows += (await self._tag_rows("agg_tag_month", "month", "month" if every == "month" else "0",
                                               kind, months[0], months[1], dims, channel_ids, values, (), ()))
                 return rows, "agg_tag_month"
+        if by_channel_only and every == "week":
+            wsplit = _week_split(since_day, until_day)
+            if wsplit is not None:
+                (head, weeks, tail) = wsplit
+                rows = []
+                for lo, hi in (head, tail):
+                    if lo <= hi:
+                        part, _ = await self._volume_tag(kind, lo, hi, every, dims, channel_ids, values, langs,
+                                                         scripts, per_channel, whole=False)
+                        rows += part
+                rows += await self._tag_rows("agg_tag_week", "week", "week", kind, weeks[0], weeks[1], dims,
+                                             channel_ids, values, (), ())
+                return rows, "agg_tag_week"
         table = "agg_tag_day" if per_channel else "agg_tag_day_all"
         return (await self._tag_rows(table, "day", _bucket(every, "day"), kind, since_day, until_day, dims,
                                      channel_ids, values, langs, scripts)), table
