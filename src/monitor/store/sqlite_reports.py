@@ -196,22 +196,7 @@ class ReportQueries:
                                                                           script="script")]
         where = ["day BETWEEN ? AND ?"]
         params: list[Any] = [since_day, until_day]
-        if channel_ids is not None:
-            where.append(f"channel_id IN {_JSON_LIST}")
-            params.append(_j(channel_ids))
-        if langs:
-            clause, more = _lang_clause(langs, "lang", "script")
-            where.append(clause)
-            params += more
-        if scripts:
-            where.append(f"script IN {_JSON_LIST}")
-            params.append(_j(scripts))
-        keys = [c.rsplit(" AS ", 1)[1] for c in cols]
-        sql = (
-            f"SELECT {', '.join(cols)}, sum(posts) AS posts, sum(views) AS views, sum(forwards) AS forwards"
-            f" FROM {table} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)} HAVING sum(posts) > 0"
-        )
-        return await self.query(sql, params), table
+        return await self.query(*_summed(table, cols, where, params, channel_ids, langs, scripts)), table
 
     async def _volume_tag(
         self,
@@ -285,22 +270,7 @@ class ReportQueries:
         if values:
             where.append(f"value IN {_JSON_LIST}")
             params.append(_j(values))
-        if channel_ids is not None:
-            where.append(f"channel_id IN {_JSON_LIST}")
-            params.append(_j(channel_ids))
-        if langs:
-            clause, more = _lang_clause(langs, "lang", "script")
-            where.append(clause)
-            params += more
-        if scripts:
-            where.append(f"script IN {_JSON_LIST}")
-            params.append(_j(scripts))
-        keys = [c.rsplit(" AS ", 1)[1] for c in cols]
-        sql = (
-            f"SELECT {', '.join(cols)}, sum(posts) AS posts, sum(views) AS views, sum(forwards) AS forwards"
-            f" FROM {table} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)} HAVING sum(posts) > 0"
-        )
-        return await self.query(sql, params)
+        return await self.query(*_summed(table, cols, where, params, channel_ids, langs, scripts))
 
     def _post_where(
         self,
@@ -529,3 +499,32 @@ class ReportQueries:
 
 
 __all__ = ["SQL_DIMS", "TAG_KINDS", "ReportQueries"]
+
+
+def _summed(
+    table: str,
+    cols: list[str],
+    where: list[str],
+    params: list[Any],
+    channel_ids: Sequence[int] | None,
+    langs: Sequence[str],
+    scripts: Sequence[str],
+) -> tuple[str, list[Any]]:
+    """SELECT cols + summed posts/views/forwards from an aggregate table, with the common filters bound."""
+    where, params = list(where), list(params)
+    if channel_ids is not None:
+        where.append(f"channel_id IN {_JSON_LIST}")
+        params.append(_j(channel_ids))
+    if langs:
+        clause, more = _lang_clause(langs, "lang", "script")
+        where.append(clause)
+        params += more
+    if scripts:
+        where.append(f"script IN {_JSON_LIST}")
+        params.append(_j(scripts))
+    keys = [c.rsplit(" AS ", 1)[1] for c in cols]
+    sql = (
+        f"SELECT {', '.join(cols)}, sum(posts) AS posts, sum(views) AS views, sum(forwards) AS forwards"
+        f" FROM {table} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)} HAVING sum(posts) > 0"
+    )
+    return sql, params
