@@ -378,11 +378,7 @@ class ReportQueries:
     async def report_pairs(
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None, limit: int = 20
     ) -> list[dict[str, Any]]:
-        where = ["day BETWEEN ? AND ?"]
-        params: list[Any] = [since_day, until_day]
-        if channel_ids is not None:
-            where.append(f"channel_id IN {_JSON_LIST}")
-            params.append(_j(channel_ids))
+        where, params = _days_and_channels(since_day, until_day, channel_ids)
         sql = (
             f"SELECT a, b, sum(posts) AS posts, count(DISTINCT channel_id) AS channels FROM agg_pair_day"
             f" WHERE {' AND '.join(where)} GROUP BY a, b HAVING sum(posts) > 0"
@@ -456,11 +452,7 @@ class ReportQueries:
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
         """(source channel -> forwarding channel, posts, first and last day) from agg_forward_day."""
-        where = ["day BETWEEN ? AND ?"]
-        params: list[Any] = [since_day, until_day]
-        if channel_ids is not None:
-            where.append(f"channel_id IN {_JSON_LIST}")
-            params.append(_j(channel_ids))
+        where, params = _days_and_channels(since_day, until_day, channel_ids)
         sql = (
             "SELECT src_channel_id AS source, channel_id AS target, sum(posts) AS posts,"
             " min(CASE WHEN posts > 0 THEN day END) AS first_day, max(CASE WHEN posts > 0 THEN day END) AS last_day"
@@ -485,11 +477,7 @@ class ReportQueries:
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
         """(mentioning channel, target, posts) from agg_mention_day."""
-        where = ["day BETWEEN ? AND ?"]
-        params: list[Any] = [since_day, until_day]
-        if channel_ids is not None:
-            where.append(f"channel_id IN {_JSON_LIST}")
-            params.append(_j(channel_ids))
+        where, params = _days_and_channels(since_day, until_day, channel_ids)
         sql = (
             "SELECT channel_id, target, sum(posts) AS posts, min(CASE WHEN posts > 0 THEN day END) AS first_day,"
             " max(CASE WHEN posts > 0 THEN day END) AS last_day"
@@ -528,3 +516,15 @@ def _summed(
         f" FROM {table} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)} HAVING sum(posts) > 0"
     )
     return sql, params
+
+
+def _days_and_channels(
+    since_day: int, until_day: int, channel_ids: Sequence[int] | None
+) -> tuple[list[str], list[Any]]:
+    """The WHERE terms and bound values every per-day aggregate query starts from."""
+    where = ["day BETWEEN ? AND ?"]
+    params: list[Any] = [since_day, until_day]
+    if channel_ids is not None:
+        where.append(f"channel_id IN {_JSON_LIST}")
+        params.append(_j(channel_ids))
+    return where, params
