@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from monitor.alerts.delivery import Deliverer
-from monitor.alerts.sink_webhook import WebhookSink
+from monitor.alerts.sinks.webhook import WebhookSink
 from monitor.alerts.sinks import DigestPeriod
 from monitor.clock import FrozenClock
 from monitor.models import Alert

@@ -34,7 +34,7 @@ import asyncio, sys
 from datetime import datetime
 from pathlib import Path
 from monitor.alerts.delivery import Deliverer
-from monitor.alerts.sink_webhook import WebhookSink
+from monitor.alerts.sinks.webhook import WebhookSink
 from monitor.clock import FrozenClock
 from monitor.store.sqlite import SQLiteStore
 

@@ -32,6 +32,7 @@ from monitor.alerts.config import AlertRule
 from monitor.alerts.history import AlertStore, DiscoveredRow, TermRow
 from monitor.alerts.rules import DAY, ChannelContext, channel_references, evaluate_match, post_link
 from monitor.alerts.terms import extract_terms
+from monitor.identity import is_id_key
 from monitor.models import ForwardOrigin, Post, PostKey, Tags
 
 _PAGE = 1000
@@ -375,7 +376,7 @@ async def _seed_channels(
         r: (first[r][0], first[r][1], first[r][2])
         for r in hits
         if r not in watched
-        and not (rule.ignore_bots and not r.startswith("id:") and r.endswith("bot"))
+        and not (rule.ignore_bots and not is_id_key(r) and r.endswith("bot"))
         and (first[r][4] in rule.via)
     }
     return len(hits), unwatched

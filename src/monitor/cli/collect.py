@@ -30,6 +30,7 @@ from monitor.config_file import channel_entries, write_channels
 from monitor.settings import Settings, check, default_config_path, load
 from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
+from monitor.identity import id_key
 from monitor.store import Store, open_store, sqlite_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -196,7 +197,7 @@ async def import_export(
             by_channel.setdefault(channel.id, []).append(post)
             titles[channel.id] = channel
         for cid, posts in by_channel.items():
-            await store.set_resolved(f"id:{cid}", titles[cid], at=now)
+            await store.set_resolved(id_key(cid), titles[cid], at=now)
             channels.add(cid)
             for start in range(0, len(posts), batch_size):
                 chunk = posts[start : start + batch_size]

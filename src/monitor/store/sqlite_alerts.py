@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from monitor.identity import id_key, is_id_key, parse_id_key
 from monitor.models import Alert, ForwardOrigin, Match, Post, TaggedPost, Tags
 
 _CHUNK = 400
@@ -236,7 +237,7 @@ class AlertReads:
         for key, cid, username in rows:
             refs.add(str(key).lower())
             if cid is not None:
-                refs.add(f"id:{abs(int(cid))}")
+                refs.add(id_key(int(cid)))
             if username:
                 refs.add(str(username).lower())
         return frozenset(refs)
@@ -258,8 +259,8 @@ class AlertReads:
 
     async def channel_ids_for_keys(self, keys: Sequence[str]) -> list[int]:
         """Channel ids of watch keys / usernames / "id:N" keys."""
-        ids = {int(k[3:]) for k in keys if k.startswith("id:")}
-        names = [k for k in keys if not k.startswith("id:")]
+        ids = {n for n in map(parse_id_key, keys) if n is not None}
+        names = [k for k in keys if not is_id_key(k)]
         if names:
             marks = ",".join("?" * len(names))
             rows = await self._all(

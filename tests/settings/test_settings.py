@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,12 @@ from monitor.settings import (
     SECTIONS,
     ConnectionSettings,
     check,
+    field_specs,
     load,
     setting_fields,
 )
 
-from .conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 EXAMPLE = REPO / "config" / "channels.example.toml"
 
@@ -151,12 +151,12 @@ def test_every_setting_is_documented_in_the_example_with_unit_and_reason() -> No
             documented = set(data[table])
         assert set(names) <= documented, f"[{table}] lacks {set(names) - documented} in {EXAMPLE.name}"
     for cls in [*SECTIONS.values(), ConnectionSettings, *ARRAYS.values()]:
-        for f in fields(cls):
-            if f.name == "connection":
+        for name, spec in field_specs(cls).items():
+            if name == "connection":
                 continue
-            assert f.metadata.get("unit") and f.metadata.get("doc"), (
-                f"{cls.__name__}.{f.name} is undocumented"
-            )
+            assert spec.unit and spec.doc, f"{cls.__name__}.{name} is undocumented"
+            if spec.base in (int, float):
+                assert "le" in spec.bounds or "lt" in spec.bounds, f"{cls.__name__}.{name} has no upper bound"
 
 
 def test_example_config_checks_clean_apart_from_credentials() -> None:

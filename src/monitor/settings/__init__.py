@@ -1,0 +1,95 @@
+"""Settings: the TOML config file, environment overrides and credentials, as a frozen tree.
+
+Precedence: defaults < config file < ``MONITOR_*`` environment < command-line options.
+Every setting is declared once in `schema` with its type, unit, default, bounds, allowed
+values and reason; ``config/channels.example.toml`` documents the same fields and a test
+keeps the two in step. `values` checks one value against its declaration (msgspec),
+`loader` reads a file and collects EVERY problem (file and key of each) so an analyst
+fixes them in one round, `credentials` holds the one part with secrets. Nothing here
+connects to anything: the daemon and the CLI build adapters from the result.
+
+Environment overrides: ``MONITOR_CONFIG`` (path of the config file),
+``MONITOR_<KEY>`` for the ``[monitor]`` table (``MONITOR_DATABASE``,
+``MONITOR_STORE_TEXT``...), ``MONITOR_<TABLE>_<KEY>`` for the others
+(``MONITOR_POLLING_INTERVAL=60``), and the credentials ``MONITOR_API_ID``,
+``MONITOR_API_HASH``, ``MONITOR_SESSION`` (a string session or a session file path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from monitor.settings.credentials import Credentials
+from monitor.settings.loader import (
+    DEFAULT_CONFIG,
+    ENV_CONFIG,
+    check,
+    default_config_path,
+    env_var,
+    load,
+    parse_instant,
+)
+from monitor.settings.schema import (
+    ARRAYS,
+    SECTIONS,
+    TOP_LEVEL,
+    ChannelEntry,
+    ConnectionSettings,
+    KeywordEntry,
+    LexiconSettings,
+    MonitorSettings,
+    PollingSettings,
+    Settings,
+    SourceSettings,
+    TelegramSettings,
+    resolve_database,
+)
+from monitor.settings.values import FieldSpec, field_specs
+
+
+def setting_fields() -> dict[str, list[str]]:
+    """Every documented key per table (``channels``/``keywords`` for the arrays); for docs and tests."""
+    out = {name: list(field_specs(cls)) for name, cls in SECTIONS.items()}
+    out["telegram"] = [n for n in out["telegram"] if n != "connection"]
+    out["telegram.connection"] = list(field_specs(ConnectionSettings))
+    out.update({name: list(field_specs(cls)) for name, cls in ARRAYS.items()})
+    return out
+
+
+def with_overrides(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
+    """A copy with some settings replaced (command-line options), e.g. ``polling={"interval": 5}``."""
+    changes: dict[str, Any] = {}
+    for name, values in sections.items():
+        changes[name] = replace(getattr(settings, name), **values)
+    return replace(settings, **changes)
+
+
+__all__ = [
+    "ARRAYS",
+    "DEFAULT_CONFIG",
+    "ENV_CONFIG",
+    "SECTIONS",
+    "TOP_LEVEL",
+    "ChannelEntry",
+    "ConnectionSettings",
+    "Credentials",
+    "FieldSpec",
+    "KeywordEntry",
+    "LexiconSettings",
+    "MonitorSettings",
+    "PollingSettings",
+    "Settings",
+    "SourceSettings",
+    "TelegramSettings",
+    "check",
+    "default_config_path",
+    "env_var",
+    "field_specs",
+    "load",
+    "parse_instant",
+    "resolve_database",
+    "setting_fields",
+    "with_overrides",
+]
