@@ -125,8 +125,8 @@ def looks_like_tme(target: str) -> bool:
     return is_tme_host(low.split("/", 1)[0])
 
 
-def normalize_tme(url: str) -> str | None:
-    """The t.me reference of a link (``durov``, ``+AbC``, ``c/123``), or None if it names no channel."""
+def _split(url: str) -> tuple[str, list[str]] | None:
+    """(lower-case host, non-empty path segments) of a link written with or without a scheme."""
     raw = url.strip().rstrip(_TRAILING)
     if "://" not in raw:
         raw = "https://" + raw
@@ -135,12 +135,20 @@ def normalize_tme(url: str) -> str | None:
         host = (parts.hostname or "").lower()
     except ValueError:
         return None
+    return host, [s for s in parts.path.split("/") if s]
+
+
+def normalize_tme(url: str) -> str | None:
+    """The t.me reference of a link (``durov``, ``+AbC``, ``c/123``), or None if it names no channel."""
+    split = _split(url)
+    if split is None:
+        return None
+    host, segs = split
     if host not in TME_HOSTS:
         # username.t.me is also a public-channel link
         if host.endswith(".t.me") and USERNAME.fullmatch(host[: -len(".t.me")]):
             return host[: -len(".t.me")]
         return None
-    segs = [s for s in parts.path.split("/") if s]
     if not segs:
         return None
     head = segs[0]
@@ -270,17 +278,12 @@ def post_link(message_id: int, *, username: str | None = None, channel_id: int |
 
 def parse_post_link(url: str) -> tuple[ChannelKey, int] | None:
     """``t.me/name/123`` -> ``("name", 123)``, ``t.me/c/456/123`` -> ``("id:456", 123)``; None otherwise."""
-    raw = url.strip().rstrip(_TRAILING)
-    if "://" not in raw:
-        raw = "https://" + raw
-    try:
-        parts = urlsplit(raw)
-        host = (parts.hostname or "").lower()
-    except ValueError:
+    split = _split(url)
+    if split is None:
         return None
+    host, segs = split
     if host not in TME_HOSTS:
         return None
-    segs = [s for s in parts.path.split("/") if s]
     if segs and segs[0] == "s":
         segs = segs[1:]
     if len(segs) == 3 and segs[0] == "c":

@@ -20,22 +20,8 @@ from typing import Any
 from monitor.errors import ConfigError, Problem
 from monitor.models import ChannelRef
 from monitor.settings.credentials import Credentials, read_credentials
-from monitor.settings.schema import (
-    MAX_KEYWORDS,
-    MAX_PATTERN_KEYWORDS,
-    SECTIONS,
-    TOP_LEVEL,
-    ChannelEntry,
-    ConnectionSettings,
-    KeywordEntry,
-    LexiconSettings,
-    MonitorSettings,
-    PollingSettings,
-    Settings,
-    SourceSettings,
-    TelegramSettings,
-    resolve_database,
-)
+from monitor.settings import schema
+from monitor.settings.schema import ConnectionSettings, KeywordEntry, Settings, resolve_database
 from monitor.settings.values import convert, field_specs, from_env, show, suggest, tname
 from monitor.sources.links import parse_channel_ref
 
@@ -120,21 +106,21 @@ class _Parser:
     def run(self) -> Settings:
         data = self.read()
         for key in data:
-            if key not in TOP_LEVEL:
-                self.problem(key, f"unknown table or key{suggest(key, TOP_LEVEL)}")
+            if key not in schema.TOP_LEVEL:
+                self.problem(key, f"unknown table or key{suggest(key, schema.TOP_LEVEL)}")
         base = self.path.parent
         sections: dict[str, Any] = {}
-        for name, cls in SECTIONS.items():
+        for name, cls in schema.SECTIONS.items():
             table = data.get(name, {})
             if not isinstance(table, dict):
                 self.problem(name, f"expected a table, got {tname(table)}")
                 table = {}
             sections[name] = self.section(name, cls, table)
-        monitor: MonitorSettings = sections["monitor"]
-        telegram: TelegramSettings = sections["telegram"]
-        source: SourceSettings = sections["source"]
-        polling: PollingSettings = sections["polling"]
-        lexicon: LexiconSettings = sections["lexicon"]
+        monitor: schema.MonitorSettings = sections["monitor"]
+        telegram: schema.TelegramSettings = sections["telegram"]
+        source: schema.SourceSettings = sections["source"]
+        polling: schema.PollingSettings = sections["polling"]
+        lexicon: schema.LexiconSettings = sections["lexicon"]
         channels = self.channels(data.get("channels", []))
         keywords = self.keywords(data.get("keywords", []))
         alerts = data.get("alerts", {})
@@ -208,7 +194,7 @@ class _Parser:
         if not isinstance(value, list):
             self.problem("channels", f"expected an array of tables ([[channels]]), got {tname(value)}")
             return ()
-        specs = field_specs(ChannelEntry)
+        specs = field_specs(schema.ChannelEntry)
         refs: list[ChannelRef] = []
         seen: dict[str, int] = {}
         for i, entry in enumerate(value):
@@ -260,14 +246,14 @@ class _Parser:
         if not isinstance(value, list):
             self.problem("keywords", f"expected an array of tables ([[keywords]]), got {tname(value)}")
             return ()
-        if len(value) > MAX_KEYWORDS:
-            self.problem("keywords", f"{len(value)} keywords; at most {MAX_KEYWORDS} are allowed")
+        if len(value) > schema.MAX_KEYWORDS:
+            self.problem("keywords", f"{len(value)} keywords; at most {schema.MAX_KEYWORDS} are allowed")
             return ()
         patterns = sum(1 for e in value if isinstance(e, dict) and e.get("mode") == "pattern")
-        if patterns > MAX_PATTERN_KEYWORDS:
+        if patterns > schema.MAX_PATTERN_KEYWORDS:
             self.problem(
                 "keywords",
-                f"{patterns} keywords with mode = \"pattern\"; at most {MAX_PATTERN_KEYWORDS} are allowed"
+                f"{patterns} keywords with mode = \"pattern\"; at most {schema.MAX_PATTERN_KEYWORDS} are allowed"
                 " (larger RE2 pattern sets fail to compile); use word or prefix keywords for plain terms",
             )
             return ()
@@ -319,13 +305,13 @@ class _Parser:
         elif Path(url).is_dir():
             self.problem("monitor.database", f"{url} is a directory, not a database file")
 
-    def check_lexicon(self, lexicon: LexiconSettings, base: Path) -> None:
+    def check_lexicon(self, lexicon: schema.LexiconSettings, base: Path) -> None:
         for i, extra in enumerate(lexicon.extra):
             p = _resolve(extra, base)
             if not p.is_file() or not os.access(p, os.R_OK):
                 self.problem(f"lexicon.extra[{i}]", f"cannot read lexicon file {p}")
 
-    def check_source(self, source: SourceSettings, base: Path) -> None:
+    def check_source(self, source: schema.SourceSettings, base: Path) -> None:
         if source.kind == "scenario":
             if not source.scenario:
                 self.problem("source.scenario", 'kind = "scenario" needs the path of a scenario JSON')
@@ -351,7 +337,7 @@ class _Parser:
             if "PUBLIC KEY-----" not in pem:
                 self.problem("telegram.connection.rsa_key_file", f"{p} is not a PEM public key")
 
-    def credentials(self, telegram: TelegramSettings, base: Path, *, required: bool) -> Credentials | None:
+    def credentials(self, telegram: schema.TelegramSettings, base: Path, *, required: bool) -> Credentials | None:
         file = _resolve(telegram.credentials_file, base) if telegram.credentials_file else None
         return read_credentials(self.env, file, required=required, problem=self.problem)
 

@@ -35,7 +35,11 @@ MAX_TERM_LENGTH = 500
 
 def about(unit: str, doc: str, **bounds: float) -> Meta:
     """A field's unit, reason and numeric bounds (ge, gt, le, lt), kept with its type."""
-    return Meta(description=doc, extra={"unit": unit}, **bounds)  # type: ignore[arg-type]  # Meta's bounds are typed per keyword; ours come as one dict
+    # Meta's overloads encode "ge or gt, le or lt"; the callers here never pass both, and the
+    # bounds arrive as one dict, which no single overload accepts: call it untyped.
+    make: Any = Meta
+    meta: Meta = make(description=doc, extra={"unit": unit}, **bounds)
+    return meta
 
 
 # -- the tables ----------------------------------------------------------------------------------
@@ -221,7 +225,7 @@ class PollingSettings:
             " is about 30 requests per 10 s, flood bans follow bursts. Below 1 a minute nothing"
             " useful is collected.",
             ge=1,
-            le=10000,
+            le=1_000_000,  # far above Telegram's limit; benchmarks against the fake client use 100,000
         ),
     ] = 60
     backfill_posts: Annotated[
@@ -229,7 +233,7 @@ class PollingSettings:
         about("posts", "On first sight of a channel, at most this many newest posts...", ge=0, le=1_000_000),
     ] = 200
     backfill_days: Annotated[
-        float, about("days", "... and none older than this.", ge=0, le=20 * YEAR_DAYS)
+        float, about("days", "... and none older than this.", ge=0, le=100 * YEAR_DAYS)
     ] = 30
     resample_days: Annotated[
         float,

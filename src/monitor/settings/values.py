@@ -64,7 +64,7 @@ def field_specs(cls: type) -> dict[str, FieldSpec]:
     """Every field of a settings dataclass with its declaration, in declaration order."""
     hints = get_type_hints(cls, include_extras=True)
     defaults = {
-        f.name: (f.default if f.default_factory is MISSING else f.default_factory())  # type: ignore[misc]  # dataclass Field generics
+        f.name: (f.default if f.default_factory is MISSING else f.default_factory())
         for f in cls.__dataclass_fields__.values()  # type: ignore[attr-defined]  # cls is a dataclass by contract
     }
     out: dict[str, FieldSpec] = {}

@@ -149,17 +149,3 @@ def check_options(kind: str, spec: SinkKind, options: Mapping[str, Any], where: 
             problems.append(Problem(f"{where}.{key}", "must be a TCP port (1-65535)"))
     return problems
 
-
-__all__ = [
-    "TIMEOUT",
-    "DigestPeriod",
-    "Option",
-    "PermanentDeliveryError",
-    "RetryAfter",
-    "Sink",
-    "SinkKind",
-    "check_options",
-    "check_url",
-    "delivery_id",
-    "env_value",
-]

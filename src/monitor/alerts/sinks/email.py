@@ -17,15 +17,8 @@ from email.utils import format_datetime
 import aiosmtplib
 
 from monitor.alerts.render import html_many, plain_many, subject
-from monitor.alerts.sinks.base import (
-    TIMEOUT,
-    DigestPeriod,
-    Option,
-    PermanentDeliveryError,
-    SinkKind,
-    delivery_id,
-    env_value,
-)
+from monitor.alerts.sinks import base
+from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, delivery_id
 from monitor.errors import DeliveryError, Problem
 from monitor.models import Alert
 
@@ -125,8 +118,8 @@ def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where:
     port = int(options.get("port", {"starttls": 587, "ssl": 465, "none": 25}[security]))
     username = password = None
     if "username_env" in options:
-        username = env_value(env, options["username_env"], f"{where}.username_env")
-        password = env_value(env, options["password_env"], f"{where}.password_env")
+        username = base.env_value(env, options["username_env"], f"{where}.username_env")
+        password = base.env_value(env, options["password_env"], f"{where}.password_env")
     return EmailSink(
         name,
         host=options["host"],
@@ -142,18 +135,18 @@ def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where:
     )
 
 
-KIND = SinkKind(
+KIND = base.SinkKind(
     options={
-        "host": Option((str,), required=True, doc="SMTP server"),
-        "port": Option((int,), doc="default 587 (starttls), 465 (ssl), 25 (none)"),
-        "security": Option((str,), choices=("starttls", "ssl", "none"), doc="default starttls"),
-        "username_env": Option((str,), doc="env var with the SMTP user name (optional)"),
-        "password_env": Option((str,), doc="env var with the SMTP password (optional)"),
-        "from": Option((str,), required=True, doc="sender address"),
-        "to": Option((list,), required=True, doc="list of recipient addresses"),
-        "subject_prefix": Option((str,), doc='default "[monitor]"'),
-        "ca_file": Option((str,), doc="PEM bundle to verify the server with (a private CA); default: system CAs"),
-        "timeout": TIMEOUT,
+        "host": base.Option((str,), required=True, doc="SMTP server"),
+        "port": base.Option((int,), doc="default 587 (starttls), 465 (ssl), 25 (none)"),
+        "security": base.Option((str,), choices=("starttls", "ssl", "none"), doc="default starttls"),
+        "username_env": base.Option((str,), doc="env var with the SMTP user name (optional)"),
+        "password_env": base.Option((str,), doc="env var with the SMTP password (optional)"),
+        "from": base.Option((str,), required=True, doc="sender address"),
+        "to": base.Option((list,), required=True, doc="list of recipient addresses"),
+        "subject_prefix": base.Option((str,), doc='default "[monitor]"'),
+        "ca_file": base.Option((str,), doc="PEM bundle to verify the server with (a private CA); default: system CAs"),
+        "timeout": base.TIMEOUT,
     },
     build=_build,
     check=_check,

@@ -17,16 +17,8 @@ from typing import Any
 import httpx
 
 from monitor.alerts.render import telegram_messages
-from monitor.alerts.sinks.base import (
-    TIMEOUT,
-    DigestPeriod,
-    Option,
-    PermanentDeliveryError,
-    RetryAfter,
-    SinkKind,
-    check_url,
-    env_value,
-)
+from monitor.alerts.sinks import base
+from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, RetryAfter
 from monitor.errors import DeliveryError, Problem
 from monitor.identity import bare_channel_id, id_key
 from monitor.models import Alert
@@ -109,7 +101,7 @@ def _chat_key(chat: str) -> set[str]:
 def _check(options: Mapping[str, Any], where: str, watched: Collection[str]) -> list[Problem]:
     problems: list[Problem] = []
     if isinstance(options.get("base_url"), str):
-        problems += check_url(options["base_url"], f"{where}.base_url")
+        problems += base.check_url(options["base_url"], f"{where}.base_url")
     chat = options.get("chat_id")
     if isinstance(chat, (int, str)) and not isinstance(chat, bool):
         text = str(chat)
@@ -123,7 +115,7 @@ def _check(options: Mapping[str, Any], where: str, watched: Collection[str]) -> 
 
 
 def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where: str) -> TelegramBotSink:
-    token = env_value(env, options["token_env"], f"{where}.token_env")
+    token = base.env_value(env, options["token_env"], f"{where}.token_env")
     return TelegramBotSink(
         name,
         token=token,
@@ -133,12 +125,12 @@ def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where:
     )
 
 
-KIND = SinkKind(
+KIND = base.SinkKind(
     options={
-        "token_env": Option((str,), required=True, doc="env var holding the bot token"),
-        "chat_id": Option((int, str), required=True, doc="the alert chat: numeric id or @name"),
-        "base_url": Option((str,), doc="Bot API root (default https://api.telegram.org)"),
-        "timeout": TIMEOUT,
+        "token_env": base.Option((str,), required=True, doc="env var holding the bot token"),
+        "chat_id": base.Option((int, str), required=True, doc="the alert chat: numeric id or @name"),
+        "base_url": base.Option((str,), doc="Bot API root (default https://api.telegram.org)"),
+        "timeout": base.TIMEOUT,
     },
     build=_build,
     check=_check,

@@ -24,17 +24,8 @@ from typing import Any
 import httpx
 
 from monitor.alerts.render import plain, plain_many, post_link, slack_payload
-from monitor.alerts.sinks.base import (
-    TIMEOUT,
-    DigestPeriod,
-    Option,
-    PermanentDeliveryError,
-    RetryAfter,
-    SinkKind,
-    check_url,
-    delivery_id,
-    env_value,
-)
+from monitor.alerts.sinks import base
+from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, RetryAfter, delivery_id
 from monitor.errors import DeliveryError, Problem
 from monitor.models import Alert
 
@@ -157,11 +148,11 @@ class WebhookSink:
 
 def _check(options: Mapping[str, Any], where: str, watched: Collection[str]) -> list[Problem]:
     url = options.get("url")
-    return check_url(url, f"{where}.url") if isinstance(url, str) else []
+    return base.check_url(url, f"{where}.url") if isinstance(url, str) else []
 
 
 def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where: str) -> WebhookSink:
-    secret = env_value(env, options["secret_env"], f"{where}.secret_env")
+    secret = base.env_value(env, options["secret_env"], f"{where}.secret_env")
     return WebhookSink(
         name,
         url=options["url"],
@@ -171,12 +162,12 @@ def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where:
     )
 
 
-KIND = SinkKind(
+KIND = base.SinkKind(
     options={
-        "url": Option((str,), required=True, doc="http(s) URL receiving a POST"),
-        "secret_env": Option((str,), required=True, doc="env var holding the HMAC-SHA256 shared secret"),
-        "format": Option((str,), choices=("json", "slack"), doc="json (default) | slack (Slack/Mattermost)"),
-        "timeout": TIMEOUT,
+        "url": base.Option((str,), required=True, doc="http(s) URL receiving a POST"),
+        "secret_env": base.Option((str,), required=True, doc="env var holding the HMAC-SHA256 shared secret"),
+        "format": base.Option((str,), choices=("json", "slack"), doc="json (default) | slack (Slack/Mattermost)"),
+        "timeout": base.TIMEOUT,
     },
     build=_build,
     check=_check,
