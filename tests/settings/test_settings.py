@@ -16,6 +16,7 @@ from monitor.settings import (
     check,
     field_specs,
     load,
+    reference_rows,
     setting_fields,
 )
 
@@ -236,3 +237,11 @@ def test_channels_edit_into_a_file_without_channels_and_back(tmp_path: Path) -> 
     assert tomllib.loads(config.read_text("utf-8"))["channels"] == [{"handle": "@first_one"}]
     write_channels(config, [])
     assert config.read_text("utf-8") == original
+
+
+def test_the_settings_reference_lists_every_setting_with_its_range() -> None:
+    reference = (REPO / "docs" / "settings.md").read_text("utf-8")
+    missing = [row for row in reference_rows() if row not in reference]
+    assert missing == [], "docs/settings.md is out of date; regenerate its table from reference_rows():\n" + "\n".join(
+        missing
+    )

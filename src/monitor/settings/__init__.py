@@ -17,6 +17,7 @@ Environment overrides: ``MONITOR_CONFIG`` (path of the config file),
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -46,7 +47,7 @@ from monitor.settings.schema import (
     TelegramSettings,
     resolve_database,
 )
-from monitor.settings.values import FieldSpec, field_specs
+from monitor.settings.values import FieldSpec, describe_range, field_specs
 
 
 def setting_fields() -> dict[str, list[str]]:
@@ -56,6 +57,22 @@ def setting_fields() -> dict[str, list[str]]:
     out["telegram.connection"] = list(field_specs(ConnectionSettings))
     out.update({name: list(field_specs(cls)) for name, cls in ARRAYS.items()})
     return out
+
+
+def reference_rows() -> list[str]:
+    """One Markdown table row per setting (key, unit, default, allowed range or values): docs/settings.md."""
+    rows = []
+    tables = [*SECTIONS.items(), ("telegram.connection", ConnectionSettings), *ARRAYS.items()]
+    for table, cls in tables:
+        for key, spec in field_specs(cls).items():
+            if key == "connection":
+                continue
+            default = spec.default
+            shown = "" if default in (None, "", (), {}) else f"`{json.dumps(default)}`"
+            allowed = describe_range(spec) or ", ".join(spec.choices)
+            unit = spec.unit.replace("|", "\\|")
+            rows.append(f"| `{table}.{key}` | {unit} | {shown} | {allowed} |")
+    return rows
 
 
 def with_overrides(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
@@ -89,6 +106,7 @@ __all__ = [
     "field_specs",
     "load",
     "parse_instant",
+    "reference_rows",
     "resolve_database",
     "setting_fields",
     "with_overrides",

@@ -123,13 +123,27 @@ def _bound_message(spec: FieldSpec, value: Any) -> str:
     meta = spec.meta
     if meta is not None and meta.max_length is not None and isinstance(value, str | list | tuple):
         return f"at most {meta.max_length} characters, got {len(value)}"
+    got = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"must be {describe_range(spec)}, got {got}"
+
+
+def describe_range(spec: FieldSpec) -> str:
+    """``> 0 and <= 604800 seconds (7 days)``: the bounds with the unit; "" for a field without bounds."""
+    if not spec.bounds:
+        return ""
     ops = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-    parts = [f"{ops[k]} {v:g}" for k, v in spec.bounds.items()]
+    parts = [f"{ops[k]} {number(v)}" for k, v in spec.bounds.items()]
     top = spec.bounds.get("le", spec.bounds.get("lt"))
     unit = f" {spec.unit}" if spec.unit else ""
     extra = human(top, spec.unit) if top is not None else ""
-    got = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"must be {' and '.join(parts)}{unit}{extra}, got {got}"
+    return f"{' and '.join(parts)}{unit}{extra}"
+
+
+def number(value: float) -> str:
+    """A bound as people write it: 604800, 0.5, never 6.048e+05."""
+    if float(value).is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return f"{value:g}"
 
 
 def human(limit: float, unit: str) -> str:
@@ -184,4 +198,4 @@ def show(value: Any) -> str:
     return f"{tname(value)} {text}"
 
 
-__all__ = ["FieldSpec", "convert", "field_specs", "from_env", "human", "show", "suggest", "tname"]
+__all__ = ["FieldSpec", "convert", "describe_range", "field_specs", "from_env", "human", "number", "show", "suggest", "tname"]
