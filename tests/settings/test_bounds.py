@@ -72,3 +72,18 @@ def test_monitor_check_refuses_them_all_at_once_with_exit_status_2(tmp_path: Pat
     for key in HOSTILE:
         assert any(line.startswith(f"{path}: {key}: ") for line in lines), (key, done.stdout)
     assert len(lines) == len(HOSTILE)
+
+
+def test_channels_add_refuses_an_interval_check_would_refuse(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    path = config(tmp_path, "")
+    before = path.read_text("utf-8")
+    result = CliRunner().invoke(
+        main, ["channels", "add", "@ozod_sado", "--interval", "1e308", "-c", str(path)], catch_exceptions=False
+    )
+    assert result.exit_code == 2
+    assert "--interval: must be > 0 and <= 604800 seconds (7 days), got 1e+308" in result.output
+    assert path.read_text("utf-8") == before

@@ -27,7 +27,7 @@ from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
 from monitor.config_file import channel_entries, write_channels
-from monitor.settings import Settings, check, default_config_path, load
+from monitor.settings import ChannelEntry, Settings, check, check_value, default_config_path, load
 from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.identity import id_key
@@ -313,6 +313,9 @@ def add_channel(
         ref = parse_channel_ref(handle, labels=labels, poll_interval=poll_interval)
     except ValueError as exc:
         raise ConfigError(Problem("channel", str(exc))) from exc
+    bad_interval = check_value(ChannelEntry, "poll_interval", poll_interval)
+    if bad_interval is not None:
+        raise ConfigError(Problem("--interval", bad_interval))
     entries = channel_entries(settings.path)
     if any(_entry_key(e) == ref.key for e in entries):
         raise ConfigError(Problem(f"{settings.path}: channels", f"{ref.key!r} is already watched"))

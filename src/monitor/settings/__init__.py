@@ -47,7 +47,7 @@ from monitor.settings.schema import (
     TelegramSettings,
     resolve_database,
 )
-from monitor.settings.values import FieldSpec, describe_range, field_specs
+from monitor.settings.values import FieldSpec, convert, describe_range, field_specs
 
 
 def setting_fields() -> dict[str, list[str]]:
@@ -57,6 +57,12 @@ def setting_fields() -> dict[str, list[str]]:
     out["telegram.connection"] = list(field_specs(ConnectionSettings))
     out.update({name: list(field_specs(cls)) for name, cls in ARRAYS.items()})
     return out
+
+
+def check_value(cls: type, key: str, value: Any) -> str | None:
+    """The problem with one value of a settings table (e.g. a command-line option), or None."""
+    ok, _, message = convert(field_specs(cls)[key], value)
+    return None if ok else message
 
 
 def reference_rows() -> list[str]:
@@ -101,6 +107,7 @@ __all__ = [
     "SourceSettings",
     "TelegramSettings",
     "check",
+    "check_value",
     "default_config_path",
     "env_var",
     "field_specs",
