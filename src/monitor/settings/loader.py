@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ConfigError, Problem
+from monitor.identity import parse_channel
 from monitor.models import ChannelRef
 from monitor.settings.credentials import Credentials, read_credentials
 from monitor.settings import schema
 from monitor.settings.schema import ConnectionSettings, KeywordEntry, Settings, resolve_database
 from monitor.settings.values import convert, field_specs, from_env, show, suggest, tname
-from monitor.sources.links import parse_channel_ref
 
 ENV_CONFIG = "MONITOR_CONFIG"
 DEFAULT_CONFIG = "monitor.toml"
@@ -219,10 +219,17 @@ class _Parser:
                 self.problem(f"{where}.handle", f"expected a string or an integer id, got {show(handle)}")
                 continue
             try:
-                ref = parse_channel_ref(str(handle), labels=labels, poll_interval=interval)
+                ident = parse_channel(str(handle))
             except ValueError as exc:
                 self.problem(f"{where}.handle", str(exc))
                 continue
+            ref = ChannelRef(
+                key=ident.key,
+                username=ident.username,
+                channel_id=ident.channel_id,
+                labels=labels,
+                poll_interval=interval,
+            )
             if ref.key in seen:
                 self.problem(f"{where}.handle", f"duplicate channel {ref.key!r} (also channels[{seen[ref.key]}])")
                 continue
