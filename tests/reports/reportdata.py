@@ -14,13 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from monitor.models import Channel, ChannelRef, ForwardOrigin, MetricSample, Post, TaggedPost, Tags
 from monitor.store.sqlite import SQLiteStore
-from monitor.store.sqlite_reports import ReportQueries
 
-# SQLiteStore mixes ReportQueries in; the fallback keeps these tests running on a tree where it does not yet
-ReportStore: type[SQLiteStore] = (
-    SQLiteStore if issubclass(SQLiteStore, ReportQueries)
-    else type("ReportStore", (ReportQueries, SQLiteStore), {})  # type: ignore[assignment]
-)
+ReportStore = SQLiteStore
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from reportdata import SAVED_AT, Dataset, ReportStore, fill
 
 from monitor.models import PostKey, Tags
 from monitor.reports.periods import bucket_start, to_day
-from monitor.store.migrations import load_migrations
+from monitor.store.sqlite.migrate import load_migrations
 
 CHECKS = {
     "agg_channel_day": (
@@ -143,7 +143,7 @@ async def test_migration_backfills_existing_posts(tmp_path: Path) -> None:
 
 
 def test_python_buckets_match_sql_buckets() -> None:
-    from monitor.store.sqlite_reports import _bucket
+    from monitor.store.sqlite.reports import _bucket
 
     days = list(range(to_day(date(2019, 12, 20)), to_day(date(2021, 3, 5))))
     with sqlite3.connect(":memory:") as conn:

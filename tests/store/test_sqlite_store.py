@@ -12,7 +12,7 @@ from monitor.errors import MigrationError, StoreClosedError, StoreError
 from monitor.fingerprint import content_hash
 from monitor.models import Channel, ChannelRef, ForwardOrigin, Match, Post, PostKey, Tags, TaggedPost
 from monitor.store import open_store
-from monitor.store.migrations import load_migrations
+from monitor.store.sqlite.migrate import load_migrations
 from monitor.store.sqlite import SQLiteStore
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)

@@ -27,7 +27,8 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from monitor.alerts.config import AlertRule, AlertsConfig
-from monitor.alerts.history import AlertStore, DiscoveredRow, History, TermRow
+from monitor.models import DiscoveredRow, TermRow
+from monitor.store.ports import AlertHistory, History
 from monitor.alerts.retro import RetroHuntReport, TextTagger, retro_hunt
 from monitor.alerts.rules import (
     DAY,
@@ -62,6 +63,11 @@ MIN_TERM_DAYS = (
 
 def _ts(value: datetime) -> int:
     return int(value.timestamp())
+
+
+def _at(value: int) -> datetime:
+    """Epoch seconds (the engine's arithmetic) -> the aware datetime the store port takes."""
+    return datetime.fromtimestamp(value, UTC)
 
 
 @dataclass
@@ -128,25 +134,23 @@ class Evaluator:
                 continue
             if rule.name not in last_fired:
                 rec = records.get(rule.name)
-                last_fired[rule.name] = (
-                    datetime.fromtimestamp(rec.last_fired_at, UTC) if rec and rec.last_fired_at else None
-                )
+                last_fired[rule.name] = rec.last_fired_at if rec else None
                 suppressed[rule.name] = rec.suppressed if rec else 0
             if in_cooldown(rule, last_fired[rule.name], now):
                 suppressed[rule.name] += 1
-                await history.note_rule(rule.name, rule.kind, now=_ts(now), suppressed=1)
+                await history.note_rule(rule.name, rule.kind, now=now, suppressed=1)
                 continue
             if suppressed[rule.name]:
                 alert = replace(
                     alert, details={**alert.details, "suppressed_by_cooldown": suppressed[rule.name]}
                 )
-            saved = await history.insert_alert(alert, rule.sinks, now=_ts(now))
+            saved = await history.insert_alert(alert, rule.sinks, now=now)
             if saved is None:
                 continue
             stored.append(saved)
             last_fired[rule.name] = now
             suppressed[rule.name] = 0
-            await history.note_rule(rule.name, rule.kind, now=_ts(now), fired=True)
+            await history.note_rule(rule.name, rule.kind, now=now, fired=True)
         return stored
 
     # -- terms -----------------------------------------------------------------------------------
@@ -180,7 +184,8 @@ class Evaluator:
             return []
         terms = sorted(agg)
         prior = await history.term_stats(terms)
-        start = await history.history_start()
+        known_start = await history.history_start()
+        start = None if known_start is None else _ts(known_start)
         batch_start = min(a.first[0] for a in agg.values() if a.first)
         start = batch_start if start is None else min(start, batch_start)
         rows = []
@@ -194,7 +199,7 @@ class Evaluator:
                         a.kind,
                         day,
                         count,
-                        a.first[0],
+                        _at(a.first[0]),
                         a.first[1].post.channel_id,
                         a.first[1].post.message_id,
                     )
@@ -227,7 +232,7 @@ class Evaluator:
                     continue
                 stat = prior.get(term)
                 prior_total = stat.total if stat else 0
-                first_seen = stat.first_seen_at if stat else None
+                first_seen = _ts(stat.first_seen_at) if stat else None
                 if new_term_fires(
                     rule,
                     prior_total=prior_total,
@@ -337,7 +342,8 @@ class Evaluator:
         if rule.labels:
             labelled = await history.channel_ids_with_labels(rule.labels)
             channel_ids = labelled if channel_ids is None else sorted(set(channel_ids) & set(labelled))
-        posts_start = await history.posts_start()
+        oldest = await history.posts_start()
+        posts_start = None if oldest is None else _ts(oldest)
         out: list[tuple[AlertRule, Alert]] = []
         for (on, value), tagged in sorted(series.items()):
             end = min(_ts(tagged.post.posted_at), _ts(now))
@@ -345,7 +351,7 @@ class Evaluator:
             counts = await history.series_counts(
                 on,
                 value,
-                [current, *base],
+                [(_at(lo), _at(hi)) for lo, hi in (current, *base)],
                 channel_ids=channel_ids,
                 languages=rule.languages if on != "language" else (),
             )
@@ -396,7 +402,7 @@ class Evaluator:
                     r,
                     first[r][1].name,
                     first[r][1].via,
-                    _ts(first[r][0].post.posted_at),
+                    first[r][0].post.posted_at,
                     first[r][0].post.channel_id,
                     first[r][0].post.message_id,
                     n,
@@ -446,7 +452,7 @@ class AlertEngine:
     def __init__(
         self,
         config: AlertsConfig,
-        store: AlertStore,
+        store: AlertHistory,
         clock: Clock,
         *,
         tagger: TextTagger | None = None,

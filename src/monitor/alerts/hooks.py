@@ -19,7 +19,7 @@ import structlog
 
 from monitor.alerts.config import AlertsConfig
 from monitor.alerts.engine import AlertEngine
-from monitor.alerts.history import AlertStore
+from monitor.store.ports import AlertHistory
 from monitor.alerts.retro import TextTagger
 from monitor.clock import Clock
 from monitor.models import Channel, SaveResult, TaggedPost
@@ -47,7 +47,7 @@ class AlertHooks:
 def daemon_hooks(
     config: AlertsConfig,
     *,
-    store: AlertStore,
+    store: AlertHistory,
     clock: Clock,
     tagger: TextTagger | None = None,
     env: Mapping[str, str] | None = None,

@@ -92,22 +92,14 @@ def _load(config_path: Path | None, database: str | None, *, need_config: bool) 
 
 
 async def _open(url: str) -> Any:
-    """The store with the alert queries (SQLiteStore gains the AlertQueries mixin when the lead wires it)."""
+    """The opened store; a missing SQLite file is an error here, not a new empty database."""
     from monitor.store import open_store, sqlite_path
 
     if not url.startswith(("postgresql://", "postgres://")) and not sqlite_path(url).is_file():
         raise MonitorError(
             f"no database at {sqlite_path(url)} yet: start the collector with `monitor run` first"
         )
-    store: Any = open_store(url)
-    if not hasattr(store, "alert_transaction"):
-        from monitor.store.sqlite import SQLiteStore
-        from monitor.store.sqlite_alerts import AlertQueries
-
-        class _AlertStore(AlertQueries, SQLiteStore):
-            pass
-
-        store = _AlertStore(store.path)
+    store = open_store(url)
     await store.open()
     return store
 

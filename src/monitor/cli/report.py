@@ -62,14 +62,9 @@ def _db_path(db: Path | None, config: Path | None) -> Path:
 
 
 async def _with_store(db: Path, work: Callable[[Any], Awaitable[Report]]) -> Report:
-    from monitor.store.sqlite import SQLiteStore
-    from monitor.store.sqlite_reports import ReportQueries
+    from monitor.store import open_store
 
-    cls: type[Any] = (
-        SQLiteStore if issubclass(SQLiteStore, ReportQueries)
-        else type("ReportingSQLiteStore", (ReportQueries, SQLiteStore), {})
-    )
-    store = cls(db)
+    store = open_store(db)
     await store.open()
     try:
         return await work(store)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from monitor.reports.periods import from_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, resolve
 from monitor.reports.table import Report
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from monitor.reports.periods import from_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, Resolved, resolve
 from monitor.reports.table import Report
 

@@ -32,11 +32,11 @@ from monitor.models import (
     TaggedPost,
     WatchState,
 )
-from monitor.store.epoch import dt, ts
-from monitor.store.migrations import CREATE_LEDGER, load_migrations
-from monitor.store.sqlite_alerts import AlertQueries
-from monitor.store.sqlite_delivery import DeliveryQueries
-from monitor.store.sqlite_reports import ReportQueries
+from monitor.store.sqlite.epoch import dt, ts
+from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
+from monitor.store.sqlite.alerts import AlertQueries
+from monitor.store.sqlite.delivery import DeliveryQueries
+from monitor.store.sqlite.reports import ReportQueries
 
 _CHUNK = 400  # keys per IN (...) list; well under SQLite's variable limit
 
