@@ -145,7 +145,8 @@ class PostWrites(Protocol):
     async def posts_for_retag(
         self, *, after: PostKey | None, limit: int, stale_only_version: str | None = None
     ) -> list[StoredPost]:
-        """A page of posts with text, in key order after ``after``; only other tagger versions on request."""
+        """A page of stored posts in key order after ``after``; with ``stale_only_version``, only posts
+        tagged by another tagger version."""
         ...
 
     async def count_for_retag(self, *, after: PostKey | None, stale_only_version: str | None = None) -> int:

@@ -514,7 +514,7 @@ def _summed(
     where: list[str],
     params: list[Any],
     channel_ids: Sequence[int] | None,
-    langs: Sequence[str],
+    langs: Sequence[tuple[str, str | None]],
     scripts: Sequence[str],
 ) -> tuple[str, list[Any]]:
     """SELECT cols + summed posts/views/forwards from an aggregate table, with the common filters bound."""

@@ -32,6 +32,7 @@ from monitor.models import (
     TaggedPost,
     WatchState,
 )
+from monitor.store.ports import Store
 from monitor.store.sqlite.epoch import dt, ts
 from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
 from monitor.store.sqlite.alerts import AlertQueries
@@ -150,7 +151,7 @@ def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> 
     )
 
 
-class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
+class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
     def __init__(self, path: Path, *, create_dir: bool = False, busy_timeout_ms: int = 30_000) -> None:
@@ -487,9 +488,9 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
                 seen.add(post.message_id)
                 old = existing.get(post.message_id)
                 if old is None:
-                    row = post_row(tagged, now=now, store_text=store_text, source=source)
-                    new_rows.append(row)
-                    tag_rows += _tag_rows(channel_id, post.message_id, row[3], tagged.tags)
+                    new_row = post_row(tagged, now=now, store_text=store_text, source=source)
+                    new_rows.append(new_row)
+                    tag_rows += _tag_rows(channel_id, post.message_id, new_row[3], tagged.tags)
                     if post.views is not None or post.forwards is not None:
                         samples.append(
                             (channel_id, post.message_id, now, post.views, post.forwards,
