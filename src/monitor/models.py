@@ -144,6 +144,9 @@ class SaveResult:
     updated: int = 0  # content edits or metadata changes of posts already stored
     unchanged: int = 0
     inserted_keys: tuple[PostKey, ...] = ()
+    # Set when the ``evaluate`` step of save_posts raised: its writes were undone, the posts still
+    # committed (those posts stay unevaluated, as with a failing engine before). None = evaluated or none asked.
+    evaluation_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,11 +1,14 @@
 """The alert engine: after each saved batch, evaluate the rules over the NEW posts and store what fires.
 
-Flow per batch (``AlertEngine.on_saved``, called by the daemon after ``save_posts``):
+Flow per batch (``prepare`` before the save, ``evaluate`` inside it, ``after`` once committed):
 
 1. keep only posts the store just inserted (a re-fetched post never alerts twice);
-2. in ONE store transaction: read the history the rules need, count the batch into
-   the term and discovered-channel history, decide, and write each alert with one
-   'pending' delivery row per sink (the delivery worker takes it from there);
+2. in the SAME store transaction that saves the posts (``Store.save_posts(evaluate=...)``):
+   read the history the rules need, count the batch into the term and discovered-channel
+   history, decide, and write each alert with one 'pending' delivery row per sink (the
+   delivery worker takes it from there). A post is therefore stored if and only if it was
+   evaluated: a crash after the commit leaves nothing unevaluated, and the re-fetch after a
+   crash before it inserts, and evaluates, the batch once;
 3. posts older than ``max_post_age`` (first-sight backfill, imports) only feed history.
 
 Cool-down is per rule: while it runs, alerts of the rule are counted as suppressed
@@ -13,7 +16,8 @@ Cool-down is per rule: while it runs, alerts of the rule are counted as suppress
 UNIQUE dedup_key: per rule+post for match, rule+term(+day) for terms,
 rule+series+window for spikes, rule+channel for new channels.
 
-A failing engine never breaks collection: ``on_saved`` logs and returns ``[]``.
+A failing engine never breaks collection: its writes are undone, the posts still commit
+(``SaveResult.evaluation_error``), and the hooks log it.
 """
 
 from __future__ import annotations
@@ -528,38 +532,70 @@ class AlertEngine:
         self._synced = False
         self._started_at = self.clock.now()
 
-    async def on_saved(
-        self, channel: Channel, posts: Sequence[TaggedPost], inserted_keys: Collection[PostKey]
-    ) -> list[Alert]:
-        """Evaluate the rules over the newly inserted posts of a saved batch; never raises."""
-        try:
-            keys = set(inserted_keys)
-            new = [p for p in posts if p.post.key in keys]
-            if not new or not self._evaluator.rules:
-                return []
+    async def prepare(self, exclude: Collection[PostKey] = ()) -> None:
+        """Retro-hunt rules that are new or changed, once, BEFORE a batch is saved (the retro-hunt takes
+        its own transactions, so it cannot run inside the save). Never raises."""
+        if self._synced or not self._evaluator.rules:
+            return
+        async with self._sync_lock:  # concurrent batches: one retro-hunt
             if not self._synced:
-                async with self._sync_lock:  # concurrent batches: one retro-hunt
-                    if not self._synced:
-                        try:
-                            await self.sync_rules(exclude=keys)
-                        except Exception:  # a failed retro-hunt must not stop alerting
-                            self._synced = True
-                            log.exception("alerts.retro_hunt_failed")
+                try:
+                    await self.sync_rules(exclude=exclude)
+                except Exception:  # a failed retro-hunt must not stop alerting
+                    self._synced = True
+                    log.exception("alerts.retro_hunt_failed")
+
+    async def evaluate(
+        self,
+        history: History,
+        channel: Channel,
+        posts: Sequence[TaggedPost],
+        inserted_keys: Collection[PostKey],
+        *,
+        fire: bool = True,
+    ) -> list[Alert]:
+        """Evaluate the rules over the newly inserted posts of a batch, with ``history`` of the transaction
+        that saves them (``Store.save_posts(evaluate=...)``) or of its own. Raises what the history raises.
+
+        ``fire=False`` (imports, unless ``alerts.fire_on_import``): the posts feed the term history and
+        discovery like any other, but none of them may fire."""
+        keys = set(inserted_keys)
+        new = [p for p in posts if p.post.key in keys]
+        if not new or not self._evaluator.rules:
+            return []
+        now = self.clock.now()
+        labels = await history.channel_labels(channel.id)
+        ctx = ChannelContext(id=channel.id, username=channel.username, title=channel.title, labels=labels)
+        # nothing is "fresh" when the batch may not fire: every post then only feeds history
+        fresh_since = now - timedelta(seconds=self.config.max_post_age) if fire else datetime.max.replace(tzinfo=UTC)
+        return await self._evaluator.evaluate(history, ctx, new, now=now, fresh_since=fresh_since)
+
+    async def after(self, alerts: Sequence[Alert]) -> None:
+        """After the batch committed: log what fired, prune old term days at most once a day. Never raises."""
+        try:
             now = self.clock.now()
-            async with self.store.alert_transaction() as history:
-                labels = await history.channel_labels(channel.id)
-                ctx = ChannelContext(
-                    id=channel.id, username=channel.username, title=channel.title, labels=labels
-                )
-                alerts = await self._evaluator.evaluate(
-                    history, ctx, new, now=now, fresh_since=now - timedelta(seconds=self.config.max_post_age)
-                )
-            if self._pruned_at is None or now - self._pruned_at >= timedelta(days=1):
+            if self._evaluator.rules and (self._pruned_at is None or now - self._pruned_at >= timedelta(days=1)):
                 dropped = await self.prune(now)
                 if dropped:
                     log.info("alerts.term_days_pruned", rows=dropped, kept_days=self.term_days_kept())
             for alert in alerts:
                 log.info("alerts.fired", rule=alert.rule, kind=alert.kind, alert_id=alert.id, link=alert.link)
+        except Exception:
+            log.exception("alerts.after_batch_failed")
+
+    async def on_saved(
+        self, channel: Channel, posts: Sequence[TaggedPost], inserted_keys: Collection[PostKey]
+    ) -> list[Alert]:
+        """Evaluate an already saved batch in a transaction of its own (tests, tools); never raises.
+        The daemon and imports evaluate inside the save instead (``AlertHooks.evaluator``)."""
+        try:
+            keys = set(inserted_keys)
+            if not any(p.post.key in keys for p in posts) or not self._evaluator.rules:
+                return []
+            await self.prepare(exclude=keys)
+            async with self.store.alert_transaction() as history:
+                alerts = await self.evaluate(history, channel, posts, keys)
+            await self.after(alerts)
             return alerts
         except Exception:
             log.exception("alerts.engine_failed", channel_id=getattr(channel, "id", None), posts=len(posts))

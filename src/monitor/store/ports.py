@@ -19,7 +19,7 @@ Rules every backend keeps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -122,11 +122,19 @@ class PostWrites(Protocol):
         checkpoint: int | None = None,
         store_text: bool = False,
         source: str = "telegram",
+        evaluate: Evaluate | None = None,
     ) -> SaveResult:
         """Upsert a batch by (channel_id, message_id) with tags, samples and checkpoint in ONE transaction.
 
         Inserted posts are counted in ``inserted_keys``; edits and metric changes of stored posts
-        in ``updated``. The checkpoint only moves forward.
+        in ``updated``. The checkpoint only moves forward. Raises StoreError for a post of another
+        channel (nothing is written).
+
+        ``evaluate`` (the alert engine) runs INSIDE that transaction when posts were inserted, with a
+        ``History`` bound to it, so a post is stored if and only if it was evaluated: a crash can never
+        leave saved posts unevaluated, and a replayed batch inserts (and evaluates) nothing. If it
+        raises, its writes are rolled back (a savepoint), the posts still commit, and the error is
+        returned in ``SaveResult.evaluation_error``.
         """
         ...
 
@@ -469,6 +477,10 @@ class Outbox(Protocol):
         ...
 
 
+# The alert step of save_posts: called with the transaction's History and what the save did.
+Evaluate = Callable[[History, SaveResult], Awaitable[None]]
+
+
 class Store(Lifecycle, WatchList, PostWrites, DaemonState, ReportReads, AlertHistory, Outbox, Protocol):
     """Everything a backend implements: the union of the roles above."""
 
@@ -476,6 +488,7 @@ class Store(Lifecycle, WatchList, PostWrites, DaemonState, ReportReads, AlertHis
 __all__ = [
     "AlertHistory",
     "DaemonState",
+    "Evaluate",
     "History",
     "HistoryReads",
     "Lifecycle",

@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,10 @@ from monitor.models import (
     TaggedPost,
     WatchState,
 )
-from monitor.store.ports import Store
+from monitor.store.ports import Evaluate, Store
 from monitor.store.sqlite.epoch import dt, ts
 from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
-from monitor.store.sqlite.alerts import AlertQueries
+from monitor.store.sqlite.alerts import AlertQueries, AlertTx
 from monitor.store.sqlite.delivery import DeliveryQueries
 from monitor.store.sqlite.reports import ReportQueries
 
@@ -149,6 +150,19 @@ def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> 
         now,
         now,
     )
+
+
+async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: SaveResult) -> SaveResult:
+    """Run the alert step inside the save transaction, under a savepoint so its failure undoes only itself."""
+    await conn.execute("SAVEPOINT evaluate")
+    try:
+        await evaluate(AlertTx(conn), result)
+    except Exception as exc:  # noqa: BLE001 - reported in the result; the posts must still commit
+        await conn.execute("ROLLBACK TO SAVEPOINT evaluate")
+        await conn.execute("RELEASE SAVEPOINT evaluate")
+        return replace(result, evaluation_error=repr(exc))
+    await conn.execute("RELEASE SAVEPOINT evaluate")
+    return result
 
 
 class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
@@ -454,6 +468,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
         checkpoint: int | None = None,
         store_text: bool = False,
         source: str = "telegram",
+        evaluate: Evaluate | None = None,
     ) -> SaveResult:
         now = ts(at)
         assert now is not None
@@ -529,9 +544,12 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
                     "UPDATE channels SET checkpoint = max(checkpoint, ?), updated_at = ? WHERE id = ?",
                     (checkpoint, now, channel_id),
                 )
-        return SaveResult(
-            inserted=len(inserted), updated=updated, unchanged=unchanged, inserted_keys=tuple(inserted)
-        )
+            result = SaveResult(
+                inserted=len(inserted), updated=updated, unchanged=unchanged, inserted_keys=tuple(inserted)
+            )
+            if evaluate is not None and inserted:
+                result = await _evaluate_in(conn, evaluate, result)
+        return result
 
     async def _update_existing(
         self,
