@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from monitor.clock import Clock
-from monitor.errors import ChannelUnavailable, FloodWait, SourceConnectionError, SourceError
+from monitor.errors import ChannelUnavailable, FloodWait, PollStopped, SourceConnectionError, SourceError
 from monitor.models import Channel, ChannelRef, Post, SaveResult, TaggedPost, WatchState
 from monitor.sources import Source
 from monitor.store import Store
@@ -132,14 +132,6 @@ class PollOutcome:
     error: str | None = None
     duration: float = 0.0  # seconds of wall time
     saved: tuple[int, ...] = field(default=(), repr=False)  # message ids inserted, for tests and alerts
-
-
-class PollStopped(Exception):
-    """Raised by a caller's hook (e.g. the request budget) while shutting down: end the poll now.
-
-    Whatever was committed stays committed; the current, uncommitted batch is simply not written,
-    and the next run fetches it again from the checkpoint.
-    """
 
 
 def park_scope(key: str, wait: FloodWait) -> str:

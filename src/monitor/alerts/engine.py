@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -97,6 +97,22 @@ class Evaluator:
         self._term_min_length = min((r.min_length for r in self._term_rules), default=4)
         self._channel_rules = [r for r in self.rules if r.kind == "new_channel"]
 
+    def post_terms(self, tagged: TaggedPost) -> list[TermHit]:
+        """The terms the term rules count in one post (CPU work: folding and stemming)."""
+        return extract_terms(
+            tagged.post.text,
+            tagged.tags.lang,
+            mentions=tagged.post.mentions,
+            kinds=self._term_kinds,
+            min_length=self._term_min_length,
+        )
+
+    def batch_terms(self, posts: Sequence[TaggedPost]) -> dict[PostKey, list[TermHit]]:
+        """Every post's terms, or {} when no term rule needs them."""
+        if not self._term_rules:
+            return {}
+        return {p.post.key: self.post_terms(p) for p in posts}
+
     async def evaluate(
         self,
         history: History,
@@ -105,12 +121,16 @@ class Evaluator:
         *,
         now: datetime,
         fresh_since: datetime,
+        terms: Mapping[PostKey, Sequence[TermHit]] | None = None,
     ) -> list[Alert]:
-        """Count ``posts`` (all new) into the history and store the alerts the fresh ones fire."""
+        """Count ``posts`` (all new) into the history and store the alerts the fresh ones fire.
+
+        ``terms``: each post's terms from ``extract_batch_terms``, computed before the save (off the
+        event loop, outside the store's write transaction); posts missing from it are extracted here."""
         fresh = [p for p in posts if fresh_since <= p.post.posted_at <= now + timedelta(minutes=10)]
         candidates: list[tuple[AlertRule, Alert]] = []
         if self._term_rules:
-            candidates += await self._terms(history, channel, posts, fresh, now)
+            candidates += await self._terms(history, channel, posts, fresh, now, terms or {})
         if self._channel_rules:
             candidates += await self._channels(history, channel, posts, fresh, now)
         for rule in self.rules:
@@ -165,17 +185,13 @@ class Evaluator:
         posts: Sequence[TaggedPost],
         fresh: Sequence[TaggedPost],
         now: datetime,
+        extracted: Mapping[PostKey, Sequence[TermHit]],
     ) -> list[tuple[AlertRule, Alert]]:
         agg: dict[str, _TermAgg] = {}
         fresh_keys = {p.post.key for p in fresh}
         for tagged in posts:
-            hits = extract_terms(
-                tagged.post.text,
-                tagged.tags.lang,
-                mentions=tagged.post.mentions,
-                kinds=self._term_kinds,
-                min_length=self._term_min_length,
-            )
+            known = extracted.get(tagged.post.key)
+            hits = known if known is not None else self.post_terms(tagged)
             posted = _ts(tagged.post.posted_at)
             for hit in hits:
                 a = agg.setdefault(hit.key, _TermAgg(kind=hit.kind))
@@ -553,6 +569,7 @@ class AlertEngine:
         inserted_keys: Collection[PostKey],
         *,
         fire: bool = True,
+        terms: Mapping[PostKey, Sequence[TermHit]] | None = None,
     ) -> list[Alert]:
         """Evaluate the rules over the newly inserted posts of a batch, with ``history`` of the transaction
         that saves them (``Store.save_posts(evaluate=...)``) or of its own. Raises what the history raises.
@@ -568,7 +585,14 @@ class AlertEngine:
         ctx = ChannelContext(id=channel.id, username=channel.username, title=channel.title, labels=labels)
         # nothing is "fresh" when the batch may not fire: every post then only feeds history
         fresh_since = now - timedelta(seconds=self.config.max_post_age) if fire else datetime.max.replace(tzinfo=UTC)
-        return await self._evaluator.evaluate(history, ctx, new, now=now, fresh_since=fresh_since)
+        return await self._evaluator.evaluate(history, ctx, new, now=now, fresh_since=fresh_since, terms=terms)
+
+    async def batch_terms(self, posts: Sequence[TaggedPost]) -> dict[PostKey, list[TermHit]]:
+        """Extract a batch's terms in a worker thread BEFORE the save, so the CPU work neither blocks the
+        event loop nor runs under the store's write lock (every other channel's save waits on that)."""
+        if not self._evaluator.rules:
+            return {}
+        return await asyncio.to_thread(self._evaluator.batch_terms, posts)
 
     async def after(self, alerts: Sequence[Alert]) -> None:
         """After the batch committed: log what fired, prune old term days at most once a day. Never raises."""

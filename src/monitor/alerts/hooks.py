@@ -23,7 +23,8 @@ from monitor.alerts.engine import AlertEngine
 from monitor.store.ports import Evaluate, History, Store
 from monitor.alerts.retro import TextTagger
 from monitor.clock import Clock
-from monitor.models import Alert, Channel, SaveResult, TaggedPost
+from monitor.alerts.terms import TermHit
+from monitor.models import Alert, Channel, PostKey, SaveResult, TaggedPost
 
 log = structlog.get_logger("monitor.alerts")
 
@@ -33,19 +34,26 @@ class AlertHooks:
     engine: AlertEngine
     deliverer: Deliverer | None  # None for `monitor import`: it fills the outbox, the daemon drains it
     importing: bool = False  # posts of `monitor import`: fire only with alerts.fire_on_import
+    _terms: dict[int, dict[PostKey, list[TermHit]]] = field(default_factory=dict)  # batch -> its terms
     _fired: list[Alert] = field(default_factory=list)  # evaluated in a save, logged once it committed
 
     async def before_save(self, channel: Channel, tagged: Sequence[TaggedPost]) -> None:
-        """Before a batch is saved: retro-hunt new or changed rules (own transactions). Never raises."""
+        """Before a batch is saved: retro-hunt new or changed rules (own transactions), and extract the
+        batch's terms in a worker thread, outside the write transaction. Never raises."""
         await self.engine.prepare()
+        try:
+            self._terms[id(tagged)] = await self.engine.batch_terms(tagged)
+        except Exception:  # noqa: BLE001 - the evaluation then extracts them itself
+            log.exception("alerts.term_extraction_failed")
 
     def evaluator(self, channel: Channel, tagged: Sequence[TaggedPost]) -> Evaluate:
         """The alert step ``save_posts`` runs inside its transaction, over the posts it inserted."""
         fire = self.engine.config.fire_on_import if self.importing else True
+        terms = self._terms.pop(id(tagged), None)
 
         async def evaluate(history: History, result: SaveResult) -> None:
             self._fired.extend(
-                await self.engine.evaluate(history, channel, tagged, result.inserted_keys, fire=fire)
+                await self.engine.evaluate(history, channel, tagged, result.inserted_keys, fire=fire, terms=terms)
             )
 
         return evaluate

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor.alerts.config import AlertRule, AlertsConfig, parse_duration
+from monitor.cli.stores import open_db
 from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.models import Alert
 
@@ -93,15 +94,7 @@ def _load(config_path: Path | None, database: str | None, *, need_config: bool) 
 
 async def _open(url: str) -> Any:
     """The opened store; a missing SQLite file is an error here, not a new empty database."""
-    from monitor.store import open_store, sqlite_path
-
-    if not url.startswith(("postgresql://", "postgres://")) and not sqlite_path(url).is_file():
-        raise MonitorError(
-            f"no database at {sqlite_path(url)} yet: start the collector with `monitor run` first"
-        )
-    store = open_store(url)
-    await store.open()
-    return store
+    return await open_db(url, must_exist=True)
 
 
 def _rule(settings: Any, name: str) -> tuple[AlertsConfig, AlertRule]:

@@ -30,7 +30,8 @@ from monitor.config_file import channel_entries, write_channels
 from monitor.settings import Settings, check, default_config_path, load
 from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
-from monitor.store import Store, open_store, sqlite_path
+from monitor.cli.stores import open_db
+from monitor.store import Store, sqlite_path
 from monitor.alerts import import_hooks
 from monitor.pipeline import save_batch
 
@@ -106,9 +107,7 @@ def _existing_db(settings: Settings) -> str:
 
 
 async def _open(url: str) -> Store:
-    store = open_store(url)
-    await store.open()
-    return store
+    return await open_db(url)
 
 
 def _clean(text: object) -> str:

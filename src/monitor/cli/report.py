@@ -62,10 +62,9 @@ def _db_path(db: Path | None, config: Path | None) -> Path:
 
 
 async def _with_store(db: Path, work: Callable[[Any], Awaitable[Report]]) -> Report:
-    from monitor.store import open_store
+    from monitor.cli.stores import open_db
 
-    store = open_store(db)
-    await store.open()
+    store = await open_db(db, must_exist=True)
     try:
         return await work(store)
     finally:
