@@ -32,6 +32,7 @@ class _Stat:
 
 @dataclass(slots=True)
 class _Record:
+    kind: str = ""
     detection_hash: str | None = None
     last_fired_at: datetime | None = None
     suppressed: int = 0
@@ -93,7 +94,7 @@ class MemoryHistory:
 
     async def rule_records(self) -> Mapping[str, RuleRecord]:
         return {
-            name: RuleRecord(name, "", r.detection_hash, None, r.last_fired_at, r.suppressed)
+            name: RuleRecord(name, r.kind, r.detection_hash, None, r.last_fired_at, r.suppressed)
             for name, r in self._rules.items()
         }
 
@@ -108,7 +109,7 @@ class MemoryHistory:
         detection_hash: str | None = None,
         seeded: bool = False,
     ) -> None:
-        rec = self._rules.setdefault(name, _Record())
+        rec = self._rules.setdefault(name, _Record(kind=kind))
         if fired:
             rec.last_fired_at, rec.suppressed = now, 0
         else:
