@@ -19,5 +19,6 @@ def test_import_contracts_hold() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]["contracts"]
-    assert f"Contracts: {len(contracts)} kept, 0 broken." in result.stdout
+    declared = len(tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]["contracts"])
+    assert declared >= 7  # layers, four quarantines, the store backend one, ...
+    assert f"Contracts: {declared} kept, 0 broken." in result.stdout

@@ -132,6 +132,7 @@ class AlertsConfig:
     digest: str = ""  # as written; "" = immediate
     digest_seconds: float = 0.0
     max_post_age: float = 86400.0  # seconds: older posts (backfill, imports) feed history but never alert
+    fire_on_import: bool = False  # may posts of `monitor import` fire alerts? (they always feed history)
     rules: tuple[AlertRule, ...] = ()
     sinks: tuple[SinkConfig, ...] = ()
 
@@ -379,8 +380,11 @@ def parse_alerts(section: Mapping[str, Any] | None, where: str) -> AlertsConfig:
     if not isinstance(section, Mapping):
         raise ConfigError(Problem(c.at("alerts"), "expected a table"))
     for key in section:
-        if key not in ("digest", "max_post_age", "rules", "sinks"):
-            c.add(f"alerts.{key}", "unknown key (allowed: digest, max_post_age, rules, sinks)")
+        if key not in ("digest", "max_post_age", "fire_on_import", "rules", "sinks"):
+            c.add(f"alerts.{key}", "unknown key (allowed: digest, max_post_age, fire_on_import, rules, sinks)")
+    fire_on_import = section.get("fire_on_import", False)
+    if not isinstance(fire_on_import, bool):
+        c.add("alerts.fire_on_import", "expected true or false")
     digest = section.get("digest", "")
     digest_seconds = 0.0
     if digest not in ("", None):
@@ -440,6 +444,7 @@ def parse_alerts(section: Mapping[str, Any] | None, where: str) -> AlertsConfig:
         digest=str(digest or ""),
         digest_seconds=digest_seconds,
         max_post_age=max_age,
+        fire_on_import=fire_on_import is True,
         rules=tuple(rules),
         sinks=tuple(sinks),
     )

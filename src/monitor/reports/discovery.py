@@ -14,7 +14,7 @@ from typing import Any
 
 from monitor.identity import display_name
 from monitor.reports.periods import from_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, resolve
 from monitor.reports.table import Report
 

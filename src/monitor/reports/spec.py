@@ -16,7 +16,7 @@ from typing import Any
 from monitor.errors import ConfigError
 from monitor.identity import channel_key, parse_id_key
 from monitor.reports.periods import EVERY, Every, from_day, to_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 
 BY_NAMES = ("group", "language", "script", "channel", "keyword", "person")
 _BY_ALIASES = {"groups": "group", "lang": "language", "languages": "language", "channels": "channel",

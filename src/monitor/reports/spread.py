@@ -23,7 +23,7 @@ from monitor.identity import id_key
 from monitor.fingerprint import to_unsigned64
 from monitor.reports.output import sanitize_text
 from monitor.reports.periods import from_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, Resolved, resolve
 from monitor.reports.table import Report
 from monitor.reports.top import post_link

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from monitor import identity
 from monitor.reports.periods import from_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, Resolved, resolve
 from monitor.reports.table import Report
 
