@@ -2,10 +2,16 @@
 
 Why replay rather than query: the live engine's decisions depend on history as it
 was when each post arrived (was the term new then? was the rule cooling down?).
-The dry-run replays stored posts in publication order through the same ``Evaluator``
-against an in-memory history; facts that the posts table already holds (window
-counts for spikes, the watch list, labels) are read from the store's read-only
-connection. Posts before ``since`` (a look-back sized to the rule) only build history.
+The dry-run replays stored posts through the same ``Evaluator`` against an in-memory
+history, and on the daemon's clock: in the order the collector stored them, each
+stored batch evaluated at the moment it was stored (``first_seen_at``), with the
+same ``max_post_age`` cut. Replaying at publication times instead (as this module
+once did) moves every cool-down: the daemon sees a morning's posts together at the
+next poll, so a 12-hour cool-down started by the first of them suppresses others
+that, spaced by their publication times, would have fired, and the reverse.
+Facts that the posts table already holds (window counts for spikes, the watch list,
+labels) are read from the store's read-only connection. Posts before ``since`` (a
+look-back sized to the rule and its cool-down) only build history.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from monitor.alerts.engine import Evaluator
 from monitor.alerts.history import AlertStore, DiscoveredRow, HistoryReads, TermRow
 from monitor.alerts.retro import TextTagger, retag_page
 from monitor.alerts.rules import DAY, ChannelContext
-from monitor.models import Alert
+from monitor.models import Alert, TaggedPost
 
 
 @dataclass(slots=True)
@@ -169,15 +175,20 @@ class DryRunResult:
     notes: tuple[str, ...] = field(default=())
 
 
+DEFAULT_WINDOW = timedelta(days=30)
+
+
 def lookback(rule: AlertRule) -> timedelta | None:
-    """How far before ``since`` the replay starts to build history; None = from the first post."""
+    """How far before ``since`` the replay starts to build history (term counts, cool-down, dedup);
+    None = from the first post."""
+    cooldown = timedelta(seconds=rule.cooldown or 0)
     if rule.kind == "new_term":
-        return timedelta(seconds=max(rule.warmup, rule.within))
+        return max(timedelta(seconds=max(rule.warmup, rule.within)), cooldown)
     if rule.kind == "rising_term":
-        return timedelta(seconds=rule.history_days * DAY + rule.window)
+        return max(timedelta(seconds=rule.history_days * DAY + rule.window), cooldown)
     if rule.kind == "new_channel":
         return None
-    return timedelta(0)
+    return cooldown
 
 
 async def dry_run(
@@ -185,26 +196,40 @@ async def dry_run(
     config: AlertsConfig,
     store: AlertStore,
     *,
-    since: datetime,
+    since: datetime | None = None,
     until: datetime | None = None,
     tagger: TextTagger | None = None,
     page: int = 1000,
+    as_published: bool = False,
 ) -> DryRunResult:
-    """Replay stored posts through ``rule`` (see module docstring); returns the alerts it would have sent."""
-    until = until or datetime.now(UTC)
+    """Replay stored posts through ``rule`` (see module docstring); returns the alerts it would have sent.
+
+    The window defaults to the 30 days up to the newest stored post (the data, not today's date).
+    Posts are replayed as the daemon saw them: in the order they were stored, each batch evaluated at the
+    moment it was stored (cool-downs and alert times run on that clock), and a post stored more than
+    ``max_post_age`` after publication (backfill, import) only builds history. ``as_published`` instead
+    replays every post as if it had been seen the moment it was published.
+    """
+    newest = await store.newest_post_at()
+    anchor = newest or datetime.now(UTC)
+    until = until or anchor + timedelta(seconds=1)  # exclusive: the newest post is in
+    since = since or anchor - DEFAULT_WINDOW
     rule = replace(rule, enabled=True)
     evaluator = Evaluator(config, [rule])
     history = MemoryHistory(store.alert_reader())
     back = lookback(rule)
     start = None if back is None else since - back
-    replayed = evaluated = texts = 0
-    after = None
+    max_age = timedelta(seconds=config.max_post_age)
+    replayed = evaluated = texts = late = 0
+    after: tuple[int, int] | None = None
     while True:
-        rows = await store.replay_posts(since=start, until=until, after=after, limit=page)
+        rows = await store.replay_stored(since=start, until=until, after=after, limit=page)
         if not rows:
             break
-        fresh_tags = await retag_page(tagger, [t.post.text for t, _ in rows])
-        for index, (tagged, username) in enumerate(rows):
+        fresh_tags = await retag_page(tagger, [row[0].post.text for row in rows])
+        batch: list[TaggedPost] = []
+        batch_key: tuple[datetime, int, str | None] | None = None
+        for index, (tagged, username, stored_at, _seq) in enumerate(rows):
             post = tagged.post
             replayed += 1
             if post.text:
@@ -213,24 +238,69 @@ async def dry_run(
                     tagged = replace(tagged, tags=fresh_tags[index])
             if post.posted_at >= since:
                 evaluated += 1
-            ctx = ChannelContext(
-                id=post.channel_id, username=username, labels=await history.channel_labels(post.channel_id)
-            )
-            await evaluator.evaluate(history, ctx, [tagged], now=post.posted_at, fresh_since=since)
-        last = rows[-1][0].post
-        after = (int(last.posted_at.timestamp()), last.channel_id, last.message_id)
+                if stored_at - post.posted_at > max_age:
+                    late += 1
+            if as_published:
+                await _evaluate(evaluator, history, [tagged], post.channel_id, username,
+                                now=post.posted_at, fresh_since=since)
+                continue
+            key = (stored_at, post.channel_id, username)
+            if batch and key != batch_key:
+                assert batch_key is not None
+                await _evaluate(evaluator, history, batch, batch_key[1], batch_key[2],
+                                now=batch_key[0], fresh_since=batch_key[0] - max_age)
+                batch = []
+            batch_key = key
+            batch.append(tagged)
+        if batch and batch_key is not None:  # a stored batch split across pages is evaluated in two calls
+            await _evaluate(evaluator, history, batch, batch_key[1], batch_key[2],
+                            now=batch_key[0], fresh_since=batch_key[0] - max_age)
+        last = rows[-1]
+        after = (int(last[2].timestamp()), last[3])
+    # alerts on posts of the look-back only built cool-down and dedup state, as they did in the daemon
+    alerts = tuple(a for a in history.alerts if _posted_at(a) is None or _posted_at(a) >= since)  # type: ignore[operator]
     notes = []
     if rule.kind in ("new_term", "rising_term") and texts == 0:
         notes.append("no stored post text in range: term rules cannot be replayed (store_text is off?)")
     if rule.kind == "match" and tagger is None:
         notes.append("matched against the stored tags (re-tag with the current lexicon via `monitor retag`)")
+    if late and not as_published:
+        notes.append(
+            f"{late} post(s) were stored more than max_post_age after publication (backfill or import):"
+            " the daemon does not alert on them, so neither does this prediction; --as-published replays"
+            " every post as if it had been seen when published"
+        )
     return DryRunResult(
         rule=rule,
         since=since,
         until=until,
-        alerts=tuple(history.alerts),
+        alerts=alerts,
         posts_replayed=replayed,
         posts_evaluated=evaluated,
         texts=texts,
         notes=tuple(notes),
     )
+
+
+def _posted_at(alert: Alert) -> datetime | None:
+    value = alert.details.get("posted_at") if alert.details else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+async def _evaluate(
+    evaluator: Evaluator,
+    history: MemoryHistory,
+    posts: list[TaggedPost],
+    channel_id: int,
+    username: str | None,
+    *,
+    now: datetime,
+    fresh_since: datetime,
+) -> None:
+    ctx = ChannelContext(id=channel_id, username=username, labels=await history.channel_labels(channel_id))
+    await evaluator.evaluate(history, ctx, posts, now=now, fresh_since=fresh_since)

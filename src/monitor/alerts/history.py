@@ -118,6 +118,15 @@ class AlertStore(Protocol):
         text_only: bool = False,
         stored_before: datetime | None = None,
     ) -> list[tuple[TaggedPost, str | None]]: ...
+    async def replay_stored(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int = 1000,
+    ) -> list[tuple[TaggedPost, str | None, datetime, int]]: ...
+    async def newest_post_at(self) -> datetime | None: ...
     async def tagged_posts(
         self, kind: str, values: Sequence[str], *, limit: int = 100_000, stored_before: datetime | None = None
     ) -> list[dict[str, Any]]: ...

@@ -96,6 +96,7 @@ def common_options(func: F) -> F:
         click.option("--channel", "channels", multiple=True, help="Only this channel: @name or id (repeatable)."),
         click.option("--label", "labels", multiple=True, help="Only channels with label key=value (repeatable)."),
         click.option("--keyword", "keywords", multiple=True, help="Only posts with this analyst keyword (repeatable)."),
+        click.option("--person", "people", multiple=True, help="Only posts naming this person id (repeatable)."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to FILE instead of standard output (required for parquet)."),
@@ -120,6 +121,7 @@ def _spec(kw: dict[str, Any]) -> ReportSpec:
         channels=_split(kw.pop("channels")),
         labels=tuple(kw.pop("labels")),
         keywords=tuple(kw.pop("keywords")),
+        people=_split(kw.pop("people")),
     )
 
 
