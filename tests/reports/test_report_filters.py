@@ -76,8 +76,15 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("args", [("--group", "NOPE"), ("--lang", "xx"), ("--label", "country=ZZ"),
                                   ("--keyword", "nothing"), ("--person", "nobody")])
-@pytest.mark.parametrize("command", ["volume", "trend", "top", "reach", "spread", "discovery"])
+@pytest.mark.parametrize("command", ["volume", "trend", "top", "reach", "spread"])
 def test_cli_exits_2_with_one_line(db: Path, command: str, args: tuple[str, str]) -> None:
     result = CliRunner().invoke(report, [command, *args, "--db", str(db)])
     assert result.exit_code == 2, result.output
-    assert "no such" in result.output and "Traceback" not in result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert "no such" in error and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["network", "discovery"])
+def test_channel_scoped_reports_refuse_unknown_labels(db: Path, command: str) -> None:
+    result = CliRunner().invoke(report, [command, "--label", "country=ZZ", "--db", str(db)])
+    assert result.exit_code == 2 and "did you mean" not in result.output and "Known: RU, TJ, UZ." in result.output

@@ -95,7 +95,7 @@ class ReportSpec:
 
     since: date | None = None
     until: date | None = None
-    every: Every = "month"
+    every: Every | None = None  # None: the report's default (month); refused where periods mean nothing
     by: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()  # "uz" or "uz-Latn"
@@ -105,8 +105,13 @@ class ReportSpec:
     keywords: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
 
+    @property
+    def period(self) -> Every:
+        """The period of time-series reports: ``every``, else a calendar month."""
+        return self.every or "month"
+
     def __post_init__(self) -> None:
-        if self.every not in EVERY:
+        if self.every is not None and self.every not in EVERY:
             raise ConfigError(f"--every {self.every!r}: use day, week or month")
         parse_by(list(self.by))
         for lang in self.langs:
@@ -118,6 +123,20 @@ class ReportSpec:
             parse_label(item)
         if self.since and self.until and self.since > self.until:
             raise ConfigError(f"--since {self.since} is after --until {self.until}")
+
+
+OPTION_NAMES = {"by": "--by", "every": "--every", "groups": "--group", "langs": "--lang", "scripts": "--script",
+                "keywords": "--keyword", "people": "--person", "channels": "--channel", "labels": "--label"}
+CHANNEL_SCOPE = frozenset({"channels", "labels"})
+POST_FILTERS = frozenset({"groups", "langs", "scripts", "keywords", "people"}) | CHANNEL_SCOPE
+
+
+def refuse_unused(spec: ReportSpec, report: str, applies: frozenset[str] | set[str], why: str = "") -> None:
+    """Refuse an option that would have no effect on ``report`` (an analyst would trust a filter that was
+    silently ignored). ``applies``: the ReportSpec fields the report honours."""
+    for name, option in OPTION_NAMES.items():
+        if name not in applies and getattr(spec, name):
+            raise ConfigError(Problem(option, f"has no effect on the {report} report{why}"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,7 +202,7 @@ class Resolved:
         return {
             "since": self.since_day_iso(),
             "until": self.until_day_iso(),
-            "every": spec.every,
+            "every": spec.period,
             "by": list(self.by),
             "filters": {
                 k: list(v)
