@@ -9,15 +9,19 @@ same ``max_post_age`` cut. Replaying at publication times instead (as this modul
 once did) moves every cool-down: the daemon sees a morning's posts together at the
 next poll, so a 12-hour cool-down started by the first of them suppresses others
 that, spaced by their publication times, would have fired, and the reverse.
-Facts that the posts table already holds (window counts for spikes, the watch list,
-labels) are read from the store's read-only connection. Posts before ``since`` (a
-look-back sized to the rule and its cool-down) only build history.
+Spike windows are counted over the posts replayed so far, every post stored at the
+same moment included: what the collector's posts table held when it judged the batch
+(counting the whole table would include posts a later poll brought in). The watch
+list and labels are read from the store's read-only connection. Posts before
+``since`` (a look-back sized to the rule, its cool-down and its spike baseline) only
+build history; alerts they fire only set the cool-down, as they did in the collector.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right, insort
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +29,7 @@ from monitor.alerts.config import AlertRule, AlertsConfig
 from monitor.alerts.engine import Evaluator
 from monitor.alerts.history import AlertStore, DiscoveredRow, HistoryReads, TermRow
 from monitor.alerts.retro import TextTagger, retag_page
-from monitor.alerts.rules import DAY, ChannelContext
+from monitor.alerts.rules import DAY, WEEK, ChannelContext
 from monitor.models import Alert, TaggedPost
 
 
@@ -56,7 +60,19 @@ class MemoryHistory:
         self._watched: frozenset[str] | None = None
         self._posts_start: int | None = None
         self._posts_start_known = False
+        # series -> (posted_at, channel_id, lang) of the posts replayed so far, by posted_at: what the
+        # collector's posts table held when it judged a batch (posts stored later are not counted)
+        self._series: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
         self.alerts: list[Alert] = []
+
+    def record(self, posts: Sequence[TaggedPost]) -> None:
+        """Count a stored batch into the spike series, as saving it did in the collector's database."""
+        for tagged in posts:
+            post, tags = tagged.post, tagged.tags
+            item = (int(post.posted_at.timestamp()), post.channel_id, tags.lang)
+            keys = [("group", g) for g in tags.groups] + [("language", tags.lang), ("channel", str(post.channel_id))]
+            for key in keys:
+                insort(self._series[key], item)
 
     async def term_stats(self, terms: Sequence[str]) -> Mapping[str, _Stat]:
         return {t: self._terms[t] for t in terms if t in self._terms}
@@ -126,7 +142,6 @@ class MemoryHistory:
         self.alerts.append(alert)
         return alert
 
-    # facts the posts table already holds: read-only from the store
     async def series_counts(
         self,
         on: str,
@@ -136,9 +151,19 @@ class MemoryHistory:
         channel_ids: Sequence[int] | None = None,
         languages: Sequence[str] = (),
     ) -> list[int]:
-        return await self._reads.series_counts(
-            on, value, windows, channel_ids=channel_ids, languages=languages
-        )
+        """Posts of one series in each (start, end] window by posted_at, among the posts replayed so far."""
+        items = self._series.get((on, value), [])
+        ids = None if channel_ids is None else set(channel_ids)
+        langs = set(languages)
+        out = []
+        for start, end in windows:
+            lo = bisect_right(items, (start, 1 << 62, "\uffff"))
+            hi = bisect_right(items, (end, 1 << 62, "\uffff"))
+            out.append(sum(1 for _, cid, lang in items[lo:hi]
+                           if (ids is None or cid in ids) and (not langs or lang in langs)))
+        return out
+
+    # facts the posts table already holds: read-only from the store
 
     async def posts_start(self) -> int | None:
         if not self._posts_start_known:
@@ -188,6 +213,9 @@ def lookback(rule: AlertRule) -> timedelta | None:
         return max(timedelta(seconds=rule.history_days * DAY + rule.window), cooldown)
     if rule.kind == "new_channel":
         return None
+    if rule.kind == "spike":  # every baseline window is replayed: spike counts come from the replay
+        step = WEEK if rule.baseline == "weekly" else DAY
+        return max(timedelta(seconds=rule.baseline_periods * step + rule.window), cooldown)
     return cooldown
 
 
@@ -220,43 +248,58 @@ async def dry_run(
     back = lookback(rule)
     start = None if back is None else since - back
     max_age = timedelta(seconds=config.max_post_age)
-    replayed = evaluated = texts = late = 0
-    after: tuple[int, int] | None = None
-    while True:
-        rows = await store.replay_stored(since=start, until=until, after=after, limit=page)
-        if not rows:
-            break
-        fresh_tags = await retag_page(tagger, [row[0].post.text for row in rows])
-        batch: list[TaggedPost] = []
-        batch_key: tuple[datetime, int, str | None] | None = None
-        for index, (tagged, username, stored_at, _seq) in enumerate(rows):
-            post = tagged.post
-            replayed += 1
-            if post.text:
-                texts += 1
-                if fresh_tags is not None:
-                    tagged = replace(tagged, tags=fresh_tags[index])
-            if post.posted_at >= since:
-                evaluated += 1
-                if stored_at - post.posted_at > max_age:
-                    late += 1
+    counts = {"replayed": 0, "evaluated": 0, "texts": 0, "late": 0}
+
+    async def rows() -> AsyncIterator[tuple[TaggedPost, str | None, datetime]]:
+        """Stored posts in the order of the replay, re-tagged with ``tagger`` when given, counted."""
+        after: tuple[int, int] | None = None
+        published_after: tuple[int, int, int] | None = None
+        while True:
             if as_published:
-                await _evaluate(evaluator, history, [tagged], post.channel_id, username,
-                                now=post.posted_at, fresh_since=since)
-                continue
-            key = (stored_at, post.channel_id, username)
-            if batch and key != batch_key:
-                assert batch_key is not None
-                await _evaluate(evaluator, history, batch, batch_key[1], batch_key[2],
-                                now=batch_key[0], fresh_since=batch_key[0] - max_age)
-                batch = []
-            batch_key = key
-            batch.append(tagged)
-        if batch and batch_key is not None:  # a stored batch split across pages is evaluated in two calls
-            await _evaluate(evaluator, history, batch, batch_key[1], batch_key[2],
-                            now=batch_key[0], fresh_since=batch_key[0] - max_age)
-        last = rows[-1]
-        after = (int(last[2].timestamp()), last[3])
+                plain = await store.replay_posts(since=start, until=until, after=published_after, limit=page)
+                page_rows = [(t, u, t.post.posted_at, 0) for t, u in plain]
+            else:
+                page_rows = await store.replay_stored(since=start, until=until, after=after, limit=page)
+            if not page_rows:
+                return
+            fresh_tags = await retag_page(tagger, [row[0].post.text for row in page_rows])
+            for index, (tagged, username, stored_at, _seq) in enumerate(page_rows):
+                post = tagged.post
+                counts["replayed"] += 1
+                if post.text:
+                    counts["texts"] += 1
+                    if fresh_tags is not None:
+                        tagged = replace(tagged, tags=fresh_tags[index])
+                if post.posted_at >= since:
+                    counts["evaluated"] += 1
+                    if stored_at - post.posted_at > max_age:
+                        counts["late"] += 1
+                yield tagged, username, stored_at
+            last = page_rows[-1]
+            after = (int(last[2].timestamp()), last[3])
+            published_after = (int(last[0].post.posted_at.timestamp()), last[0].post.channel_id,
+                               last[0].post.message_id)
+
+    if as_published:
+        async for tagged, username, _stored in rows():
+            history.record([tagged])
+            await _evaluate(evaluator, history, [tagged], tagged.post.channel_id, username,
+                            now=tagged.post.posted_at, fresh_since=since)
+    else:
+        # one tick of the collector at a time: every post stored at that moment is in the database
+        # (and so in spike counts) before its batches are judged, one batch per channel, in stored order
+        tick: list[tuple[TaggedPost, str | None]] = []
+        moment: datetime | None = None
+        async for tagged, username, stored_at in rows():
+            if tick and stored_at != moment:
+                assert moment is not None
+                await _judge_tick(evaluator, history, tick, moment, max_age)
+                tick = []
+            moment = stored_at
+            tick.append((tagged, username))
+        if tick and moment is not None:
+            await _judge_tick(evaluator, history, tick, moment, max_age)
+    replayed, evaluated, texts, late = counts["replayed"], counts["evaluated"], counts["texts"], counts["late"]
     # alerts on posts of the look-back only built cool-down and dedup state, as they did in the daemon
     alerts = tuple(a for a in history.alerts if _posted_at(a) is None or _posted_at(a) >= since)  # type: ignore[operator]
     notes = []
@@ -290,6 +333,19 @@ def _posted_at(alert: Alert) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+async def _judge_tick(evaluator: Evaluator, history: MemoryHistory, tick: list[tuple[TaggedPost, str | None]],
+                      moment: datetime, max_age: timedelta) -> None:
+    history.record([t for t, _ in tick])
+    batch: list[TaggedPost] = []
+    for index, (tagged, username) in enumerate(tick):
+        batch.append(tagged)
+        following = tick[index + 1][0].post.channel_id if index + 1 < len(tick) else None
+        if following != tagged.post.channel_id:
+            await _evaluate(evaluator, history, batch, tagged.post.channel_id, username,
+                            now=moment, fresh_since=moment - max_age)
+            batch = []
 
 
 async def _evaluate(
