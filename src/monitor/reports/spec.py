@@ -298,6 +298,16 @@ async def _data_values(store: ReportSource, dim: str) -> list[dict[str, Any]]:
     return [r for r in rows if int(r.get("posts") or 0) > 0]
 
 
+async def _in_data(store: ReportSource, kind: str, value: str) -> bool:
+    """Does any stored post carry this exact tag? (The filtered count the report itself would read.)"""
+    span = await store.report_day_range()
+    if not span:
+        return False
+    rows, _table = await store.report_volume(since_day=span[0], until_day=span[1], every="all", dims=(),
+                                             tags={kind: [value]})
+    return any(int(r.get("posts") or 0) > 0 for r in rows)
+
+
 async def _canonical_tags(store: ReportSource, kind: str, values: Sequence[str]) -> tuple[str, ...]:
     """Filter values of a tag kind mapped to their stored form; unknown values refused with the known ones."""
     if not values:
@@ -309,6 +319,8 @@ async def _canonical_tags(store: ReportSource, kind: str, values: Sequence[str])
     for value in values:
         exact = value.strip()
         found = _find(exact, known)
+        if found is None and await _in_data(store, kind, exact):  # one indexed lookup, no listing
+            found = exact
         if found is None:
             if in_data is None:
                 in_data = {str(r[f"tag_{kind}"]) for r in await _data_values(store, kind)}
@@ -403,7 +415,8 @@ async def resolve(store: ReportSource, spec: ReportSpec, *, today: date | None =
         for value in spec.channels:
             found = _match_channel(value, rows)
             if not found:
-                raise ConfigError(f"--channel {value!r}: no such channel in the database")
+                names = [f"@{r['username']}" if r["username"] else str(r["id"]) for r in rows if r["id"] is not None]
+                raise did_you_mean("--channel", value, names, what="channel in the database")
             channel_ids.update(found)
     if wanted_labels:
         labelled = {
