@@ -230,8 +230,19 @@ def list_command(
 @click.argument("rule_name", metavar="RULE")
 @config_option
 @database_option
-@click.option("--since", default="30d", show_default=True, help="Date or duration back: the posts to replay.")
-@click.option("--until", default=None, help="Date or duration back (default: now).")
+@click.option(
+    "--since",
+    default="30d",
+    show_default=True,
+    help="Date, or a duration back from the newest stored post (30d, 12h): the posts to replay.",
+)
+@click.option("--until", default=None, help="Date or duration back from the newest post (default: the newest post).")
+@click.option(
+    "--as-published",
+    is_flag=True,
+    help="Replay every post as if seen when published (also backfilled and imported posts, which the daemon"
+    " does not alert on).",
+)
 @click.option(
     "--retag/--no-retag",
     default=False,
@@ -249,13 +260,11 @@ def test_command(
     retag: bool,
     limit: int,
     fmt: str,
+    as_published: bool,
 ) -> None:
-    """Dry-run RULE over stored posts and print what it would have sent. Writes nothing."""
+    """Dry-run RULE over stored posts and print what it would have sent: the alerts the daemon fires on the
+    same posts, at the times it fires them. Writes nothing."""
     from monitor.alerts.dryrun import dry_run
-
-    now = datetime.now(UTC)
-    start = parse_when(since, now=now)
-    end = parse_when(until, now=now) if until else now
 
     async def go() -> Any:
         settings, url = _load(config_path, database, need_config=True)
@@ -263,7 +272,13 @@ def test_command(
         tagger = _tagger(settings) if retag else None
         store = await _open(url)
         try:
-            return await dry_run(rule, config, store, since=start, until=end, tagger=tagger)
+            # relative forms count back from the newest stored post: a copy of last year's database
+            # answers the same as on the day it was made
+            anchor = await store.newest_post_at() or datetime.now(UTC)
+            start = parse_when(since, now=anchor)
+            end = parse_when(until, now=anchor) if until else None
+            return await dry_run(rule, config, store, since=start, until=end, tagger=tagger,
+                                 as_published=as_published)
         finally:
             await store.close()
 

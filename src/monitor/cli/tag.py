@@ -1,9 +1,10 @@
 """`monitor tag`: text lines in, one JSON object per line out. The public face of tagging.
 
 The output keys are a stable contract (analysts and evaluations pipe text through it):
-``lang``, ``script``, ``confidence``, ``groups``, ``people``, ``keywords`` (every match:
-``term`` as written, ``kind``, ``canonical``, ``group``, ``span`` [start, end) in the
-input text, ``rule``), plus ``id`` when a ``--jsonl`` input line carries one.
+``lang``, ``script``, ``confidence``, ``groups``, ``people``, ``keywords`` (the analyst
+keywords found, as the database's ``keywords`` column holds them), ``matches`` (every match,
+as the ``matches`` column: ``term`` as written, ``kind``, ``canonical``, ``group``, ``span``
+[start, end) in the input text, ``rule``), plus ``id`` when a ``--jsonl`` input line carries one.
 It streams in small batches, so a million lines never sit in memory at once.
 """
 
@@ -29,7 +30,8 @@ def tags_to_json(tags: Tags) -> dict[str, Any]:
         "confidence": tags.confidence,
         "groups": list(tags.groups),
         "people": list(tags.people),
-        "keywords": [
+        "keywords": list(tags.keywords),
+        "matches": [
             {
                 "term": m.term,
                 "kind": m.kind,

@@ -24,7 +24,7 @@ from monitor.fingerprint import to_unsigned64
 from monitor.reports.output import sanitize_text
 from monitor.reports.periods import from_day
 from monitor.store.ports import ReportReads as ReportSource
-from monitor.reports.spec import ReportSpec, Resolved, resolve
+from monitor.reports.spec import CHANNEL_SCOPE, POST_FILTERS, ReportSpec, Resolved, refuse_unused, resolve
 from monitor.reports.table import Report
 from monitor.reports.top import post_link
 
@@ -106,6 +106,7 @@ async def clusters(
     min_length: int = DEFAULT_MIN_LENGTH,
     limit: int = 100,
 ) -> Report:
+    refuse_unused(spec, "spread", POST_FILTERS, "; it clusters the posts of the whole --since/--until range")
     res = await resolve(store, spec)
     rows = await store.report_fingerprints(
         since_day=res.since_day, until_day=res.until_day, min_length=min_length, **res.filters()
@@ -152,6 +153,8 @@ async def clusters(
 
 async def forward_network(store: ReportSource, spec: ReportSpec) -> tuple[Report, dict[int, dict[str, Any]]]:
     """Edges (source -> forwarding channel) and node attributes keyed by channel id."""
+    refuse_unused(spec, "network", CHANNEL_SCOPE,
+                  "; it counts forwards between channels over the --since/--until range (scope: --channel, --label)")
     res = await resolve(store, spec)
     rows = await store.report_forward_edges(
         since_day=res.since_day, until_day=res.until_day, channel_ids=res.channel_ids

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from monitor import identity
 from monitor.reports.periods import from_day
 from monitor.store.ports import ReportReads as ReportSource
-from monitor.reports.spec import ReportSpec, Resolved, resolve
+from monitor.reports.spec import CHANNEL_SCOPE, POST_FILTERS, ReportSpec, Resolved, refuse_unused, resolve
 from monitor.reports.table import Report
 
 TopWhat = Literal["channels", "posts-by-views", "posts-by-forwards", "groups", "keywords", "people", "pairs"]
@@ -45,6 +45,8 @@ async def _ranked(store: ReportSource, res: Resolved, by: str, limit: int) -> Re
 async def top(store: ReportSource, spec: ReportSpec, *, what: TopWhat = "channels", limit: int = 20) -> Report:
     if what not in TOP_WHAT:
         raise ValueError(f"top what must be one of {TOP_WHAT}")
+    why = "; it ranks the whole --since/--until range by what --what names"
+    refuse_unused(spec, f"top {what}", CHANNEL_SCOPE if what == "pairs" else POST_FILTERS, why)
     res = await resolve(store, spec)
     if what == "channels":
         return await _ranked(store, res, "channel", limit)
