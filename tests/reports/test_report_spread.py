@@ -114,7 +114,7 @@ def test_clusters_are_the_components_of_all_close_pairs(distance: int) -> None:
 
     rng = random.Random(distance)
     values = [rng.getrandbits(64) for _ in range(700)]
-    for i in range(150):  # near copies at 0..distance+2 bits, chained copies of copies, and zeros
+    for _ in range(150):  # near copies at 0..distance+2 bits, chained copies of copies, and zeros
         v = values[rng.randrange(len(values))]
         for bit in rng.sample(range(64), rng.randint(0, distance + 2)):
             v ^= 1 << bit

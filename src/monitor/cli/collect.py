@@ -623,6 +623,7 @@ def import_cmd(config_path: Path | None, file: Path, all_chats: bool) -> None:
     FILE is the export's result.json or its folder. The whole file is checked first (nothing
     is stored if any message is bad), then streamed into the store; progress goes to stderr
     on a terminal. An import cut short is resumed by running it again (nothing is doubled).
+    Details and the bounds on dates and integers: docs/import.md.
     """
     from tqdm import tqdm
 
