@@ -33,6 +33,8 @@ from monitor.reports.table import Report
 from monitor.reports.top import post_link
 
 DEFAULT_DISTANCE = 8  # bits of 64; a footer or a changed word in a 60-word post moves 4-11 bits
+_KEY_BITS = 16  # table keys are sorted by numpy's radix sort, which it uses up to 16 bits
+_SORT_COST = 4.0  # a radix sort's cost per fingerprint, in pair comparisons (measured)
 DEFAULT_MIN_LENGTH = 40  # characters; shorter posts ("Подпишитесь!") collide by nature
 
 
@@ -95,8 +97,8 @@ def _plan(n: int, k: int) -> tuple[int, int]:
         blocks = k + t
         if blocks > 64:
             break
-        width = 64 * t / blocks
-        cost = comb(blocks, t) * (10.0 * n + n * n / 2.0 ** min(width, 64))
+        width = min(64 * t / blocks, _KEY_BITS)
+        cost = comb(blocks, t) * (_SORT_COST * n + n * n / 2.0**width / 2.0)
         if best is None or cost < best[0]:
             best = (cost, blocks, t)
     assert best is not None
@@ -115,41 +117,60 @@ def _close_pairs(values: Any, k: int) -> tuple[Any, Any]:
     bounds = [round(64 * i / blocks) for i in range(blocks + 1)]
     found: list[Any] = []
     for chosen in combinations(range(blocks), t):
+        # the table's key: the chosen blocks' bits, at most _KEY_BITS of them (a subset of equal bits is
+        # still equal, so fewer bits only makes buckets larger, never misses a pair), for a radix sort
+        spans = [(bounds[b], bounds[b + 1] - bounds[b]) for b in chosen]
+        spare = sum(size for _, size in spans) - _KEY_BITS
+        if spare > 0:
+            spans = [(lo + cut, size - cut) for (lo, size), cut in zip(spans, _cuts(spans, spare), strict=True)]
         key = np.zeros(n, dtype=np.uint64)
-        width = 0
-        for b in chosen:
-            lo, size = bounds[b], bounds[b + 1] - bounds[b]
-            mask = np.uint64((1 << size) - 1) if size < 64 else np.uint64(0xFFFFFFFFFFFFFFFF)
-            part = (values >> np.uint64(lo)) & mask
-            key = (key << np.uint64(size)) | part if width else part
-            width += size
-        if width <= 16:
-            key = key.astype(np.uint16)  # radix sort
-            order = np.argsort(key, kind="stable")
-        else:
-            order = np.argsort(key.astype(np.uint32) if width <= 32 else key)  # grouping needs no stability
-        sorted_key = key[order]
-        runs = np.flatnonzero(np.diff(sorted_key)) + 1
-        longest = int(np.diff(runs, prepend=0, append=n).max())
-        # past the end: keys no bucket has (the last key + 1..), so the walk stops without bounds checks
-        wide = sorted_key.astype(np.uint64)
-        sorted_key = np.concatenate([wide, wide[-1] + np.arange(1, longest + 1, dtype=np.uint64)])  # may wrap
-        sorted_values = np.concatenate([values[order], np.zeros(longest, dtype=np.uint64)])
-        # walk each bucket's pairs by offset: positions i and i+d of the sorted table, while their keys agree
+        mask = 0
+        for lo, size in spans:
+            key = (key << np.uint64(size)) | ((values >> np.uint64(lo)) & np.uint64((1 << size) - 1))
+            mask |= ((1 << size) - 1) << lo
+        key16 = key.astype(np.uint16)
+        order = np.argsort(key16, kind="stable")  # radix sort
+        sorted_key = key16[order]
         active = np.flatnonzero(sorted_key[:-1] == sorted_key[1:])
+        if not active.size:
+            continue
+        in_key = np.uint64(mask)
+        longest = int(np.diff(np.flatnonzero(np.diff(sorted_key)), prepend=-1, append=n - 1).max())
+        sorted_values = values[order]
+        # past the end: the last value with every key bit flipped, in no bucket the walk can reach
+        sorted_values = np.concatenate([sorted_values, np.full(longest + 1, sorted_values[-1] ^ in_key)])
+        # walk each bucket's pairs by offset: positions i and i+d of the sorted table share a bucket
+        # exactly when (v_i ^ v_i+d) & mask == 0; sorted, those for d are a subset of those for d-1
         d = 1
-        while active.size:
-            close = _popcount(sorted_values[active] ^ sorted_values[active + d]) <= k
+        while True:
+            x = sorted_values[active] ^ sorted_values[active + d]
+            if d > 1:
+                same = (x & in_key) == 0
+                active, x = active[same], x[same]
+                if not active.size:
+                    break
+            close = _popcount(x) <= k
             if close.any():
                 at = active[close]
                 a, b = order[at], order[at + d]
                 found.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
             d += 1
-            active = active[sorted_key[active] == sorted_key[active + d]]
     if not found:
         return empty, empty
     pairs = np.unique(np.concatenate(found))
     return pairs // n, pairs % n
+
+
+def _cuts(spans: list[tuple[int, int]], spare: int) -> list[int]:
+    """How many low bits to drop from each block so that ``spare`` bits go, spread evenly."""
+    cuts = [0] * len(spans)
+    i = 0
+    while spare > 0:
+        if spans[i][1] - cuts[i] > 1:
+            cuts[i] += 1
+            spare -= 1
+        i = (i + 1) % len(spans)
+    return cuts
 
 
 def _components(n: int, a: Any, b: Any) -> Any:
