@@ -11,7 +11,8 @@ the fields Telegram Desktop writes), then runs, each in its own process on a fre
 * reference: the daemon's tag-and-save path over the same posts, built in memory from the same
   generator (no JSON at all): `tagger.tag_posts` + `store.save_posts` in the same batch size.
 
-Peak RSS is the child's own maximum resident set (wait4). Both use the same tagger (from the
+Peak RSS is the child's own maximum resident set, CPU time its user + system time (wait4; a
+loaded shared machine stretches wall time, hardly CPU time). Both use the same tagger (from the
 compiled-tagger cache, warmed first) and the same batch size.
 """
 
@@ -167,8 +168,8 @@ def reference(config: Path, n: int) -> None:
     asyncio.run(go())
 
 
-def _measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one child process."""
+def _measure(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of one child process."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -176,7 +177,7 @@ def _measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if status != 0:
         sys.exit(f"{cmd} failed: {err[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -197,15 +198,17 @@ def main() -> None:
         warm = write_config(folder, "warm")  # fill the tagger cache outside the timings
         subprocess.run([env_py, "-c", "import sys; from monitor.daemon import build_tagger;"
                         "from monitor.settings import load; build_tagger(load(sys.argv[1]))", str(warm)], check=True)
-        imp_s, imp_rss = _measure([env_py, "-m", "monitor", "import", "-c", str(write_config(folder, "imp")),
-                                   str(export)], folder)
-        ref_s, ref_rss = _measure([env_py, __file__, "--reference-run", str(write_config(folder, "ref")),
-                                   str(args.messages)], folder)
+        imp_s, imp_cpu, imp_rss = _measure([env_py, "-m", "monitor", "import", "-c",
+                                            str(write_config(folder, "imp")), str(export)], folder)
+        ref_s, ref_cpu, ref_rss = _measure([env_py, __file__, "--reference-run", str(write_config(folder, "ref")),
+                                            str(args.messages)], folder)
     print(f"export: {args.messages:,} messages, {posts:,} posts, {size_mb:.0f} MB of JSON, {CHANNELS} channels")
-    print(f"{'path':44} {'seconds':>8} {'posts/s':>9} {'peak RSS MB':>12}")
-    print(f"{'monitor import (check pass + save pass)':44} {imp_s:8.1f} {posts / imp_s:9.0f} {imp_rss:12.0f}")
-    print(f"{'daemon tag-and-save, same posts (no JSON)':44} {ref_s:8.1f} {posts / ref_s:9.0f} {ref_rss:12.0f}")
-    print(f"import throughput / daemon path: {ref_s / imp_s:.2f}")
+    print(f"{'path':44} {'wall s':>8} {'CPU s':>8} {'posts/CPU s':>12} {'peak RSS MB':>12}")
+    print(f"{'monitor import (check pass + save pass)':44} {imp_s:8.1f} {imp_cpu:8.1f} {posts / imp_cpu:12.0f}"
+          f" {imp_rss:12.0f}")
+    print(f"{'daemon tag-and-save, same posts (no JSON)':44} {ref_s:8.1f} {ref_cpu:8.1f} {posts / ref_cpu:12.0f}"
+          f" {ref_rss:12.0f}")
+    print(f"import throughput / daemon path: {ref_cpu / imp_cpu:.2f} by CPU time, {ref_s / imp_s:.2f} by wall time")
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
 
