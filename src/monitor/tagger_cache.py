@@ -52,8 +52,13 @@ def cache_dir() -> Path | None:
     if value is not None:
         return None if value.strip().lower() in ("", "off", "none", "0") else Path(value)
     xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "monitor"
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "monitor"
+    try:
+        home = Path.home()
+    except RuntimeError:  # no HOME and no password entry: no cache rather than one in the working folder
+        return None
+    return home / ".cache" / "monitor" if home.is_absolute() else None
 
 
 def _tagging_code_digest() -> str:
