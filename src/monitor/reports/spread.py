@@ -34,6 +34,8 @@ from monitor.reports.top import post_link
 
 DEFAULT_DISTANCE = 8  # bits of 64; a footer or a changed word in a 60-word post moves 4-11 bits
 _KEY_BITS = 16  # table keys are sorted by numpy's radix sort, which it uses up to 16 bits
+_PAIRS_AT_ONCE = 1 << 20  # bucket pairs compared per numpy call (bounds memory)
+_WIDE_BUCKET = 256  # larger buckets (many distinct fingerprints alike in every table bit) go row by row
 _SORT_COST = 4.0  # a radix sort's cost per fingerprint, in pair comparisons (measured)
 DEFAULT_MIN_LENGTH = 40  # characters; shorter posts ("Подпишитесь!") collide by nature
 
@@ -115,61 +117,89 @@ def _close_pairs(values: Any, k: int) -> tuple[Any, Any]:
         return empty, empty
     blocks, t = _plan(n, k)
     bounds = [round(64 * i / blocks) for i in range(blocks + 1)]
+    sizes_of = [bounds[b + 1] - bounds[b] for b in range(blocks)]
+    # each block's top (at most 16) bits, once: a table key is a few of these side by side
+    tops = [
+        ((values >> np.uint64(bounds[b] + max(0, size - _KEY_BITS))) & np.uint64((1 << min(size, _KEY_BITS)) - 1))
+        .astype(np.uint16)
+        for b, size in enumerate(sizes_of)
+    ]
     found: list[Any] = []
     for chosen in combinations(range(blocks), t):
         # the table's key: the chosen blocks' bits, at most _KEY_BITS of them (a subset of equal bits is
         # still equal, so fewer bits only makes buckets larger, never misses a pair), for a radix sort
-        spans = [(bounds[b], bounds[b + 1] - bounds[b]) for b in chosen]
-        spare = sum(size for _, size in spans) - _KEY_BITS
+        kept = [sizes_of[b] for b in chosen]
+        spare = sum(kept) - _KEY_BITS
         if spare > 0:
-            spans = [(lo + cut, size - cut) for (lo, size), cut in zip(spans, _cuts(spans, spare), strict=True)]
-        key = np.zeros(n, dtype=np.uint64)
-        mask = 0
-        for lo, size in spans:
-            key = (key << np.uint64(size)) | ((values >> np.uint64(lo)) & np.uint64((1 << size) - 1))
-            mask |= ((1 << size) - 1) << lo
-        key16 = key.astype(np.uint16)
+            kept = [size - cut for size, cut in zip(kept, _cuts(kept, spare), strict=True)]
+        key16 = np.zeros(n, dtype=np.uint16)
+        for b, bits in zip(chosen, kept, strict=True):
+            key16 = (key16 << np.uint16(bits)) | (tops[b] >> np.uint16(min(sizes_of[b], _KEY_BITS) - bits))
         order = np.argsort(key16, kind="stable")  # radix sort
         sorted_key = key16[order]
-        active = np.flatnonzero(sorted_key[:-1] == sorted_key[1:])
-        if not active.size:
+        starts = np.flatnonzero(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]]))
+        sizes = np.diff(np.concatenate([starts, [n]]))
+        shared = sizes >= 2
+        if not shared.any():
             continue
-        in_key = np.uint64(mask)
-        longest = int(np.diff(np.flatnonzero(np.diff(sorted_key)), prepend=-1, append=n - 1).max())
+        starts, sizes = starts[shared], sizes[shared]
         sorted_values = values[order]
-        # past the end: the last value with every key bit flipped, in no bucket the walk can reach
-        sorted_values = np.concatenate([sorted_values, np.full(longest + 1, sorted_values[-1] ^ in_key)])
-        # walk each bucket's pairs by offset: positions i and i+d of the sorted table share a bucket
-        # exactly when (v_i ^ v_i+d) & mask == 0; sorted, those for d are a subset of those for d-1
-        d = 1
-        while True:
-            x = sorted_values[active] ^ sorted_values[active + d]
-            if d > 1:
-                same = (x & in_key) == 0
-                active, x = active[same], x[same]
-                if not active.size:
-                    break
-            close = _popcount(x) <= k
-            if close.any():
-                at = active[close]
-                a, b = order[at], order[at + d]
-                found.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
-            d += 1
+        # every pair inside each bucket: buckets of one size at a time, as a (buckets x pairs) matrix
+        for size in np.unique(sizes).tolist():
+            first = starts[sizes == size]
+            for lo in range(0, len(first), max(1, _PAIRS_AT_ONCE // (size * size))):
+                found.extend(_bucket_pairs(first[lo : lo + max(1, _PAIRS_AT_ONCE // (size * size))], size,
+                                           sorted_values, order, n, k))
     if not found:
         return empty, empty
     pairs = np.unique(np.concatenate(found))
     return pairs // n, pairs % n
 
 
-def _cuts(spans: list[tuple[int, int]], spare: int) -> list[int]:
+def _bucket_pairs(first: Any, size: int, sorted_values: Any, order: Any, n: int, k: int) -> list[Any]:
+    """Close pairs (as i * n + j, i < j) among buckets of ``size`` members starting at ``first``."""
+    import numpy as np
+
+    out = []
+    if size <= _WIDE_BUCKET:
+        i, j = _triangle(size)
+        block = sorted_values[first[:, None] + np.arange(size)]  # buckets x size
+        close = np.flatnonzero(_popcount(np.take(block, i, axis=1) ^ np.take(block, j, axis=1)) <= k)
+        if close.size:
+            row, col = np.divmod(close, len(i))
+            a, b = order[first[row] + i[col]], order[first[row] + j[col]]
+            out.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+        return out
+    for start in first.tolist():  # a rare huge bucket: one member against the rest at a time
+        members = sorted_values[start : start + size]
+        for r in range(size - 1):
+            hits = np.flatnonzero(_popcount(members[r + 1 :] ^ members[r]) <= k) + r + 1
+            if hits.size:
+                a, b = order[start + r], order[start + hits]
+                out.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+    return out
+
+
+_triangles: dict[int, tuple[Any, Any]] = {}
+
+
+def _triangle(size: int) -> tuple[Any, Any]:
+    if size not in _triangles:
+        import numpy as np
+
+        _triangles[size] = np.triu_indices(size, 1)
+    return _triangles[size]
+
+
+def _cuts(sizes: list[int], spare: int) -> list[int]:
     """How many low bits to drop from each block so that ``spare`` bits go, spread evenly."""
-    cuts = [0] * len(spans)
+    cuts = [0] * len(sizes)
     i = 0
     while spare > 0:
-        if spans[i][1] - cuts[i] > 1:
+        if sizes[i] - cuts[i] > 1:
             cuts[i] += 1
             spare -= 1
-        i = (i + 1) % len(spans)
+        i = (i + 1) % len(sizes)
     return cuts
 
 
