@@ -89,7 +89,7 @@ def _popcount(x: Any) -> Any:
     if hasattr(np, "bitwise_count"):
         return np.bitwise_count(x)
     table = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-    return table[np.ascontiguousarray(x).view(np.uint8)].reshape(-1, 8).sum(axis=1, dtype=np.uint8)
+    return table[np.ascontiguousarray(x).view(np.uint8)].reshape(*np.shape(x), 8).sum(axis=-1, dtype=np.uint8)
 
 
 def _plan(n: int, k: int) -> tuple[int, int]:
