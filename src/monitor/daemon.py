@@ -141,8 +141,8 @@ class Parts:
 
 
 def build_tagger(settings: Settings) -> PostTagger:
-    """The one tagger the daemon, the importer, the demo and retag use."""
-    from monitor.tagging import build_tagger as _build
+    """The one tagger the daemon, the importer, the demo and retag use (group tagger from the disk cache)."""
+    from monitor.tagger_cache import build_tagger as _build
 
     try:
         return _build(

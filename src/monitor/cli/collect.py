@@ -14,7 +14,7 @@ import functools
 import json
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,33 +170,40 @@ class ImportResult:
 
 
 async def import_export(
-    settings: Settings, path: Path, *, all_chats: bool = False, tagger: Any = None
+    settings: Settings,
+    path: Path,
+    *,
+    all_chats: bool = False,
+    tagger: Any = None,
+    checked: Callable[[int, int], None] | None = None,
+    saved: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Ingest a Telegram Desktop export through the daemon's tagging and store path.
+    """Ingest a Telegram Desktop export (its result.json, or the export folder) through the daemon's path.
 
-    The whole file is parsed and checked before the store is touched: a corrupt
-    export changes nothing.
+    Two streaming passes, memory bounded whatever the export's size (docs/import.md): the
+    first checks the whole file before the store is touched, so a bad export changes
+    nothing; the second builds, tags and saves the posts in batches. A channel's row is
+    written just before its first batch, so no channel without posts is left behind.
+    Saving is idempotent, so an import cut short (a kill) is resumed by running it again.
+    ``checked(bytes read, size)`` and ``saved(posts in the batch, posts in all)`` report progress.
     """
     from monitor.daemon import build_tagger
     from monitor.sources.export import CHANNEL_TYPES, ExportFile
 
-    export = await asyncio.to_thread(ExportFile, path, chat_types=None if all_chats else CHANNEL_TYPES)
+    export = await asyncio.to_thread(
+        ExportFile, path, chat_types=None if all_chats else CHANNEL_TYPES, on_progress=checked
+    )
     if export.post_count == 0:
         raise ImportFormatError(
-            f"{path}: no channel posts in this export (use --all-chats for groups and chats)"
+            f"{export.path}: no channel posts in this export (use --all-chats for groups and chats)"
         )
     tagger = tagger or await asyncio.to_thread(build_tagger, settings)
     store = await _open(settings.database_url)
-    batch_size = settings.polling.batch_size
+    batches = _channel_batches(export.records(), settings.polling.batch_size)
     inserted = updated = 0
     channels: set[int] = set()
     try:
         now = datetime.now(UTC)
-        by_channel: dict[int, list[Post]] = {}
-        titles = {}
-        for channel, post in export.records():
-            by_channel.setdefault(channel.id, []).append(post)
-            titles[channel.id] = channel
         alerts_config = settings.alerts_config()
         text_tagger: Any = tagger if hasattr(tagger, "tag") else None  # retro-hunts re-tag kept texts
         alerts = (
@@ -204,27 +211,46 @@ async def import_export(
             if alerts_config is not None
             else None
         )
-        for cid, posts in by_channel.items():
-            await store.set_resolved(id_key(cid), titles[cid], at=now)
-            channels.add(cid)
-            for start in range(0, len(posts), batch_size):
-                chunk = posts[start : start + batch_size]
-                tagged = await asyncio.to_thread(tagger.tag_posts, chunk)
-                result = await save_batch(  # the poll's save-and-evaluate path
-                    store,
-                    titles[cid],
-                    tagged,
-                    alerts=alerts,
-                    at=now,
-                    checkpoint=None,
-                    store_text=settings.monitor.store_text,
-                    source="export",
-                )
-                inserted += result.inserted
-                updated += result.updated
+        while True:
+            batch = await asyncio.to_thread(next, batches, None)
+            if batch is None:
+                break
+            channel, posts = batch
+            if channel.id not in channels:
+                await store.set_resolved(id_key(channel.id), channel, at=now)
+                channels.add(channel.id)
+            tagged = await asyncio.to_thread(tagger.tag_posts, posts)
+            result = await save_batch(  # the poll's save-and-evaluate path
+                store,
+                channel,
+                tagged,
+                alerts=alerts,
+                at=now,
+                checkpoint=None,
+                store_text=settings.monitor.store_text,
+                source="export",
+            )
+            inserted += result.inserted
+            updated += result.updated
+            if saved is not None:
+                saved(len(posts), export.post_count)
     finally:
         await store.close()
     return ImportResult(channels=len(channels), posts=export.post_count, inserted=inserted, updated=updated)
+
+
+def _channel_batches(records: Iterator[tuple[Any, Post]], size: int) -> Iterator[tuple[Any, list[Post]]]:
+    """(channel, up to ``size`` of its posts) from a stream of (channel, post), one channel per batch."""
+    channel: Any = None
+    posts: list[Post] = []
+    for chan, post in records:
+        if posts and (chan.id != channel.id or len(posts) >= size):
+            yield channel, posts
+            posts = []
+        channel = chan
+        posts.append(post)
+    if posts:
+        yield channel, posts
 
 
 def _retag_marker(url: str) -> Path | None:
@@ -606,10 +632,31 @@ def _iso(value: datetime | None) -> str | None:
 @click.option("--all-chats", is_flag=True, help="Also import groups and private chats, not only channels.")
 @friendly
 def import_cmd(config_path: Path | None, file: Path, all_chats: bool) -> None:
-    """Ingest a Telegram Desktop export (result.json) through the same tagging and store path."""
+    """Ingest a Telegram Desktop export (result.json) through the same tagging and store path.
+
+    FILE is the export's result.json or its folder. The whole file is checked first (nothing
+    is stored if any message is bad), then streamed into the store; progress goes to stderr
+    on a terminal. An import cut short is resumed by running it again (nothing is doubled).
+    Details and the bounds on dates and integers: docs/import.md.
+    """
+    from tqdm import tqdm
+
     settings = _settings(config_path)
     logs.configure(settings.monitor.log_format, level="WARNING")
-    result = asyncio.run(import_export(settings, file, all_chats=all_chats))
+    with (
+        tqdm(unit="B", unit_scale=True, file=sys.stderr, desc="check", disable=None, leave=False) as check_bar,
+        tqdm(unit="post", file=sys.stderr, desc="import", disable=None) as save_bar,
+    ):
+
+        def checked(done: int, size: int) -> None:
+            check_bar.total = size
+            check_bar.update(done - check_bar.n)
+
+        def saved(posts: int, total: int) -> None:
+            save_bar.total = total
+            save_bar.update(posts)
+
+        result = asyncio.run(import_export(settings, file, all_chats=all_chats, checked=checked, saved=saved))
     click.echo(
         f"imported {result.posts} posts from {result.channels} channel(s): {result.inserted} new,"
         f" {result.updated} updated, into {settings.database_url}"
