@@ -68,10 +68,23 @@ def evaluate(path: Path, tagger: GroupTagger) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path", nargs="?", type=Path, default=DEFAULT)
+    ap.add_argument("--summary", nargs="+", type=Path, metavar="FILE",
+                    help="one table row per set (P, R, micro-F1, negatives tagged) instead of the full report")
     ap.add_argument("--no-translit", action="store_true", help="switch off generated Uzbek Latin<->Cyrillic aliases")
     ap.add_argument("--errors", action="store_true", help="print every post whose tags differ from its labels")
     args = ap.parse_args(argv)
     tagger = GroupTagger(translit=not args.no_translit)
+    if args.summary:
+        print(f"tagger {tagger.version}\n")
+        print("| set | posts | P | R | micro-F1 | negatives tagged |\n|---|---:|---:|---:|---:|---:|")
+        for path in args.summary:
+            res = evaluate(path, tagger)
+            t, neg = res["totals"], res["neg"]
+            assert isinstance(t, Counter) and isinstance(neg, Counter)
+            p, r, f = prf(t["g_tp"] + t["p_tp"], t["g_fp"] + t["p_fp"], t["g_fn"] + t["p_fn"])
+            print(f"| {path.stem} | {len(res['rows'])} | {p:.3f} | {r:.3f} | {f:.3f} "  # type: ignore[arg-type]
+                  f"| {neg['fp']}/{neg['n']} = {(neg['fp'] / neg['n'] if neg['n'] else 0.0):.1%} |")
+        return 0
     res = evaluate(args.path, tagger)
     per_label, per_lang = res["per_label"], res["per_lang"]
     totals, neg = res["totals"], res["neg"]
