@@ -44,7 +44,7 @@ from .keywords import KeywordSpec, PatternSet, validate
 from .lexicon import Alias, Entity, Lexicon, load_lexicon
 from .variants import expand_alias, spellings
 
-MATCHER_REVISION = "4"  # bump when matching logic changes what is tagged
+MATCHER_REVISION = "5"  # bump when matching logic changes what is tagged
 
 _WORD_REST = re.compile(r"[^\W_]*")
 _HYPHENS = frozenset("-‐‑‒–—―−﹣－")
@@ -81,6 +81,7 @@ class _Entry:  # noqa: PLR0902
     not_before: re.Pattern[str] | None = None
     plain: bool = False  # no condition at all: the guards are skipped (most aliases)
     capital: bool = False  # must start with a capital letter (case "upper"): checked first, in the scan
+    source: str = ""  # where the alias comes from, and the generator rule for rule "variant" (Match.source)
 
 
 # folded start/end, original start/end, entry, rule, original end of the name without its ending
@@ -118,7 +119,7 @@ class GroupTagger:
     """Tags text with groups, people and analysts' keywords; see the module docstring."""
 
     def __init__(self, lexicon: Lexicon | None = None, keywords: Sequence[KeywordSpec] = (),
-                 *, translit: bool = True) -> None:
+                 *, translit: bool = True, generate: bool = True, fuzzy: bool = True) -> None:
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         self.keywords = tuple(keywords)
         validate(self.keywords, self.lexicon.group_ids)
@@ -129,8 +130,11 @@ class GroupTagger:
         # stems, which are common words, and the rest pay one linear scan in C.
         self._cue_sets = CueSets(self.lexicon.contexts)
         table: dict[str, list[_Entry]] = {}
+        self._generate = generate
+        later: list[tuple[str, _Entry]] = []
         for entity in self.lexicon.groups + self.lexicon.people:
-            self._add_entity(table, entity, translit)
+            self._add_entity(table, entity, translit, later)
+        self._add_generated(table, later)
         patterns: list[str] = []
         self._pattern_specs: list[KeywordSpec] = []
         for spec in self.keywords:
@@ -156,31 +160,60 @@ class GroupTagger:
         self._branches = {g.id: g.branch_of for g in self.lexicon.groups if g.branch_of}
         spec_blob = json.dumps([[k.term, k.group, k.lang, k.mode] for k in self.keywords], ensure_ascii=False)
         h = hashlib.sha256()
-        for part in (self.lexicon.digest, spec_blob, MATCHER_REVISION, f"translit={translit}:{_alifbo_version()}"):
+        for part in (self.lexicon.digest, spec_blob, MATCHER_REVISION, f"translit={translit}:{_alifbo_version()}",
+                     f"generate={generate}:fuzzy={fuzzy}"):
             h.update(part.encode())
             h.update(b"\0")
         self.version = h.hexdigest()[:12]
 
     # -- construction ------------------------------------------------------------------------
 
-    def _add_entity(self, table: dict[str, list[_Entry]], entity: Entity, translit: bool) -> None:
+    def _add_entity(self, table: dict[str, list[_Entry]], entity: Entity, translit: bool,
+                    later: list[tuple[str, _Entry]]) -> None:
+        """Add the entity's literals; generated variants go to ``later``, added once every curated
+        literal is known (a spelling someone listed, with its conditions, always wins over a guess)."""
         kind = entity.kind
         group = entity.id if kind == "group" else entity.group
+        # a generated spelling is a guess: it carries every veto of its group (a variant of the group's
+        # own name for its province, «Вилоят Хорасан», is also the Iranian province in Tajik spelling)
+        vetoes = tuple(sorted({v for a in entity.aliases for v in a.veto}))
         for alias in entity.aliases:
             not_after = compile_not_after(alias.not_after)
             not_before = compile_not_before(alias.not_before)
-            for v in expand_alias(alias, self.lexicon.paradigms, translit=translit):
+            base_source = alias.source or entity.source or "lexicon"
+            for v in expand_alias(alias, self.lexicon.paradigms, translit=translit,
+                                  generate=self._generate and kind == "group"):
+                generated = v.rule == "variant"
+                veto = tuple(sorted(set(alias.veto) | set(vetoes))) if generated else alias.veto
+                context = alias.context
+                if generated and " " not in v.pattern and not context:
+                    context = (TERROR,)  # one word changed by a rule may be another word: needs the setting
                 entry = self._intern(_Entry(
                     kind=kind, canonical=entity.id, group=group, rule=v.rule, stem=v.stem,
                     suffix=_suffix_for(alias, v.pattern), abbr=alias.abbr,
                     arabic=alias.lang in ("ar", "fa", "ps", "ug"), case=alias.case,
-                    context=alias.context, veto=alias.veto, not_after=not_after, not_before=not_before,
-                    plain=not (alias.context or alias.veto or alias.case or not_after or not_before),
+                    context=context, veto=veto, not_after=not_after, not_before=not_before,
+                    plain=not (context or veto or alias.case or not_after or not_before),
                     capital=alias.case == "upper",
+                    source=f"{base_source}; generated:{v.gen}" if generated else base_source,
                 ))
+                if generated:
+                    later.append((v.pattern, entry))
+                    continue
                 bucket = table.setdefault(v.pattern, [])
-                if not any(e.kind == kind and e.canonical == entity.id and e.stem == v.stem for e in bucket):
+                if not any(e.kind == kind and e.canonical == entity.id and e.stem == entry.stem for e in bucket):
                     bucket.append(entry)
+
+    @staticmethod
+    def _add_generated(table: dict[str, list[_Entry]], later: list[tuple[str, _Entry]]) -> None:
+        curated = set(table)
+        for pattern, entry in later:
+            if pattern in curated:
+                continue  # listed already (for this group, with its conditions, or for another group)
+            bucket = table.setdefault(pattern, [])
+            if not any(e.kind == entry.kind and e.canonical == entry.canonical and e.stem == entry.stem
+                       for e in bucket):
+                bucket.append(entry)
 
     def _intern(self, entry: _Entry) -> _Entry:
         """One shared object per distinct entry: an alias expands into thousands of literals whose
@@ -456,7 +489,7 @@ def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match
             rank = _RULE_RANK.get(rule, 9)
             if key not in best or rank < best[key][0]:
                 best[key] = (rank, Match(kind=entry.kind, canonical=entry.canonical, term=text[s:e],  # type: ignore[arg-type]
-                                         start=s, end=e, rule=rule, group=entry.group))
+                                         start=s, end=e, rule=rule, group=entry.group, source=entry.source))
     for s, e, entry, rule in cands:
         if entry.kind == "keyword":
             key = ("keyword", entry.canonical, s, e)
@@ -466,8 +499,8 @@ def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match
     return sorted((m for _, m in best.values()), key=_order)
 
 
-_RULE_RANK = {"deobfuscation": 0, "transliteration": 1, "inflection": 2, "abbreviation": 3, "alias": 4,
-              "keyword": 5, "prefix": 6, "pattern": 7}
+_RULE_RANK = {"deobfuscation": 0, "fuzzy": 1, "variant": 2, "transliteration": 3, "inflection": 4, "bound": 5,
+              "abbreviation": 6, "alias": 7, "keyword": 8, "prefix": 9, "pattern": 10}
 
 
 # Words that may stand between a branch's name and its parent's and still be one name: genitive
@@ -552,7 +585,7 @@ def _merge_branches(text: str, out: list[Match], branches: dict[str, str]) -> li
         elif k in grow:
             s, e = grow[k]
             merged.append(Match(kind=m.kind, canonical=m.canonical, term=text[s:e], start=s, end=e, rule=m.rule,
-                                group=m.group))
+                                group=m.group, source=m.source, distance=m.distance))
         else:
             merged.append(m)
     return sorted(merged, key=_order)
