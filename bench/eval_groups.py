@@ -72,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="one table row per set (P, R, micro-F1, negatives tagged) instead of the full report")
     ap.add_argument("--no-translit", action="store_true", help="switch off generated Uzbek Latin<->Cyrillic aliases")
     ap.add_argument("--errors", action="store_true", help="print every post whose tags differ from its labels")
+    ap.add_argument("--ordinary", type=Path, metavar="DIR",
+                    help="tag every line of DIR/*.txt (ordinary text, e.g. ../shared/data/lid/train) with the tagger "
+                         "without and with generated variants and fuzzy matching; print what each names, per 10,000")
     args = ap.parse_args(argv)
+    if args.ordinary:
+        return ordinary(args.ordinary)
     tagger = GroupTagger(translit=not args.no_translit)
     if args.summary:
         print(f"tagger {tagger.version}\n")
@@ -119,6 +124,32 @@ def main(argv: list[str] | None = None) -> int:
         print("\nerrors:")
         for line in res["errors"]:  # type: ignore[union-attr]
             print(" ", line)
+    return 0
+
+
+def ordinary(folder: Path) -> int:
+    """False positives the generator and fuzzy matching add on ordinary text, per 10,000 texts."""
+    lines: list[str] = []
+    for f in sorted(folder.glob("*.txt")):
+        lines += [x for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+    base = GroupTagger(generate=False, fuzzy=False)
+    full = GroupTagger()
+    tagged_base = tagged_full = added = 0
+    print(f"texts: {len(lines):,} from {folder}\n")
+    for line in lines:
+        g0, p0, _, _ = base.tag(line)
+        g1, p1, _, ms = full.tag(line)
+        tagged_base += bool(g0 or p0)
+        tagged_full += bool(g1 or p1)
+        new = [m for m in ms if m.rule in ("variant", "fuzzy", "bound")]
+        if (set(g1) | set(p1)) - (set(g0) | set(p0)) or new:
+            added += 1
+            print(f"  added: {[(m.canonical, m.term, m.rule, m.source) for m in new]} :: {line[:160]!r}")
+    per = 10000 / max(1, len(lines))
+    print(f"\n| tagger | texts tagged | per 10,000 |\n|---|---:|---:|")
+    print(f"| without generated variants and fuzzy | {tagged_base} | {tagged_base * per:.2f} |")
+    print(f"| with them | {tagged_full} | {tagged_full * per:.2f} |")
+    print(f"| texts with a new match (generated, fuzzy or bound) | {added} | {added * per:.2f} |")
     return 0
 
 

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ahocorasick
+from rapidfuzz.distance import Levenshtein
 
 from monitor.models import Match
 
@@ -42,7 +43,8 @@ from .context import (
 from .fold import Folded, SplitView, clean_text, fold_term, fold_text, split_views
 from .keywords import KeywordSpec, PatternSet, validate
 from .lexicon import Alias, Entity, Lexicon, load_lexicon
-from .variants import expand_alias, spellings
+from .fuzzy import FuzzyName, PostWords, anchors, best_window, make_name, word_bound, word_skeleton
+from .variants import expand_alias, expand_template, spellings, transliterate_uz
 
 MATCHER_REVISION = "5"  # bump when matching logic changes what is tagged
 
@@ -82,6 +84,8 @@ class _Entry:  # noqa: PLR0902
     plain: bool = False  # no condition at all: the guards are skipped (most aliases)
     capital: bool = False  # must start with a capital letter (case "upper"): checked first, in the scan
     source: str = ""  # where the alias comes from, and the generator rule for rule "variant" (Match.source)
+    # an anchor of fuzzy candidates: (skeleton of a name's word, its script, ((name, the word's index), ...))
+    names: tuple[tuple[str, bool, tuple[tuple[FuzzyName, int], ...]], ...] = ()
 
 
 # folded start/end, original start/end, entry, rule, original end of the name without its ending
@@ -131,10 +135,14 @@ class GroupTagger:
         self._cue_sets = CueSets(self.lexicon.contexts)
         table: dict[str, list[_Entry]] = {}
         self._generate = generate
+        self._fuzzy = fuzzy
         later: list[tuple[str, _Entry]] = []
+        self._fuzzy_names: list[FuzzyName] = []
         for entity in self.lexicon.groups + self.lexicon.people:
             self._add_entity(table, entity, translit, later)
         self._add_generated(table, later)
+        if fuzzy:
+            self._add_anchors(table)
         patterns: list[str] = []
         self._pattern_specs: list[KeywordSpec] = []
         for spec in self.keywords:
@@ -181,6 +189,12 @@ class GroupTagger:
             not_after = compile_not_after(alias.not_after)
             not_before = compile_not_before(alias.not_before)
             base_source = alias.source or entity.source or "lexicon"
+            if self._fuzzy:
+                fuzzy_veto = tuple(sorted(set(alias.veto) | set(vetoes)))
+                self._fuzzy_candidates(entity, alias, self._intern(_Entry(
+                    kind=kind, canonical=entity.id, group=group, rule="fuzzy", context=alias.context,
+                    veto=fuzzy_veto, not_after=not_after, not_before=not_before,
+                    source=f"{base_source}; fuzzy:{alias.text}")), translit)
             for v in expand_alias(alias, self.lexicon.paradigms, translit=translit,
                                   generate=self._generate and kind == "group"):
                 generated = v.rule == "variant"
@@ -203,6 +217,37 @@ class GroupTagger:
                 bucket = table.setdefault(v.pattern, [])
                 if not any(e.kind == kind and e.canonical == entity.id and e.stem == entry.stem for e in bucket):
                     bucket.append(entry)
+
+    def _fuzzy_candidates(self, entity: Entity, alias: Alias, entry: _Entry, translit: bool) -> None:
+        """Long names (two words or more, a long skeleton) of a group may also match fuzzily."""
+        if entity.kind != "group" or alias.abbr or alias.stem or alias.lang in ("ar", "fa", "ps", "ug"):
+            return
+        if alias.context or alias.case:
+            return  # an ambiguous name (a place, a phrase) one letter away from another word is that word
+        forms = expand_template(alias.text, self.lexicon.paradigms)[:1]
+        if translit:
+            other = transliterate_uz(forms[0], alias.lang)
+            if other:
+                forms.append(other)
+        for form in forms:
+            cyr = any("\u0400" <= c <= "\u04ff" for c in form)
+            name = make_name(entity.id, fold_term(form), cyr, entry)
+            if name is not None and all(n.folded != name.folded for n in self._fuzzy_names):
+                self._fuzzy_names.append(name)
+
+    def _add_anchors(self, table: dict[str, list[_Entry]]) -> None:
+        by_anchor: dict[str, dict[tuple[str, bool], list[tuple[FuzzyName, int]]]] = {}
+        for name in self._fuzzy_names:
+            best = anchors(name)
+            for i, w in enumerate(name.words):
+                one = FuzzyName(name.canonical, name.folded, (w,), name.skeleton, name.cyrillic, name.max_distance,
+                                name.entry)
+                for a in anchors(one) & best:
+                    by_anchor.setdefault(a, {}).setdefault((name.skeletons[i], name.cyrillic), []).append((name, i))
+        for a, keys in by_anchor.items():
+            names = tuple((sk, cyr, tuple(lst)) for (sk, cyr), lst in keys.items())
+            table.setdefault(a, []).append(_Entry(kind="anchor", canonical="", group=None, rule="anchor",
+                                                  prefix=True, names=names))
 
     @staticmethod
     def _add_generated(table: dict[str, list[_Entry]], later: list[tuple[str, _Entry]]) -> None:
@@ -287,6 +332,8 @@ class GroupTagger:
         elif len(pending) > 1 and self._branches and _branch_pair(text, pending, self._branches):
             cands.extend(pending)  # "Хорасанское отделение ИГ": branch and parent vouch for each other
         out = _resolve(text, cands)
+        if state.anchors:
+            out = self._fuzzy_matches(folded, state, out)
         if self._branches and len(out) > 1:
             out = _merge_branches(text, out, self._branches)
         if self._patterns:
@@ -300,6 +347,54 @@ class GroupTagger:
             if found:
                 out = sorted(set(out), key=_order)  # a pattern may repeat a word keyword's span
         return tuple(out)
+
+    def _fuzzy_matches(self, folded: Folded, state: _PostState, out: list[Match]) -> list[Match]:
+        """Long names written in a spelling no list or rule has, where the post's setting supports it."""
+        text, m = state.text, state.m
+        # a guess needs the setting: militancy words or another name in the post
+        if not (any(x.kind != "keyword" for x in out) or TERROR in state.cues):
+            return out
+        taken = [(x.start, x.end) for x in out if x.kind != "keyword"]
+        added: list[Match] = []
+        words: PostWords | None = None
+        seen: set[int] = set()
+        for ms, anchor in state.anchors:
+            if ms in seen:
+                continue
+            seen.add(ms)
+            os_ = folded.orig(ms)
+            if any(s <= os_ < e for s, e in taken):
+                continue  # inside a name matched exactly
+            word = m[ms:_word_end(m, ms)]
+            pos = -1
+            for key, cyr, names in anchor.names:
+                # the anchor's own word first: one C-level distance for all the names sharing that word,
+                # and the words around it are looked at only when it is close
+                if Levenshtein.distance(key, word_skeleton(word, cyr), score_cutoff=3) > word_bound(key):
+                    continue
+                if words is None:
+                    words = PostWords(m)
+                if pos < 0:
+                    words.around(ms)
+                    pos = words.index.get(ms, -1)
+                    if pos < 0:
+                        break
+                for name, index in names:
+                    got = best_window(words, ms, name, index)
+                    if got is None:
+                        continue
+                    fs, fe, dist = got
+                    s, e = folded.orig(fs), folded.orig_end(fe)
+                    if any(s < te and ts < e for ts, te in taken):
+                        continue
+                    entry: _Entry = name.entry  # type: ignore[assignment]
+                    if state.guards(entry, fs, fe, s, e, e) == FAIL:
+                        continue
+                    added.append(Match(kind=entry.kind, canonical=entry.canonical, term=text[s:e], start=s,  # type: ignore[arg-type]
+                                       end=e, rule="fuzzy", group=entry.group, source=entry.source, distance=dist))
+                    taken.append((s, e))
+                    break
+        return sorted(out + added, key=_order) if added else out
 
     def _scan_main(self, folded: Folded, st: _PostState, raw: list[_Raw]) -> None:
         m = folded.text
@@ -324,6 +419,10 @@ class GroupTagger:
             else:
                 word_end, rest = end, ""
             for entry in entries:
+                if entry.names:
+                    if not arabic_left:
+                        st.anchors.append((start, entry))
+                    continue
                 if arabic_left and not entry.arabic:
                     continue
                 if entry.capital and not text[start if identity else folded.orig(start)].isupper():
@@ -408,11 +507,12 @@ def _obfuscated(span: str, abbr: bool) -> bool:
 class _PostState:
     """Per-post facts the guards need: the texts and the cue sets the automaton saw."""
 
-    __slots__ = ("_cue_sets", "_cues", "m", "text")
+    __slots__ = ("_cue_sets", "_cues", "anchors", "m", "text")
 
     def __init__(self, text: str, m: str, cue_sets: CueSets) -> None:
         self.text = text
         self.m = m
+        self.anchors: list[tuple[int, _Entry]] = []
         self._cue_sets = cue_sets
         self._cues: frozenset[str] | None = None
 
@@ -499,8 +599,10 @@ def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match
     return sorted((m for _, m in best.values()), key=_order)
 
 
-_RULE_RANK = {"deobfuscation": 0, "fuzzy": 1, "variant": 2, "transliteration": 3, "inflection": 4, "bound": 5,
-              "abbreviation": 6, "alias": 7, "keyword": 8, "prefix": 9, "pattern": 10}
+# which rule explains a span when several do: the most specific first, then a listed spelling before a
+# generated one (an analyst judges "Аль-Каидой" better as an inflection of a listed name than as a guess)
+_RULE_RANK = {"deobfuscation": 0, "transliteration": 1, "inflection": 2, "abbreviation": 3, "alias": 4, "bound": 5,
+              "variant": 6, "fuzzy": 7, "keyword": 8, "prefix": 9, "pattern": 10}
 
 
 # Words that may stand between a branch's name and its parent's and still be one name: genitive
