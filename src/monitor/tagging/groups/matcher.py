@@ -31,6 +31,7 @@ from rapidfuzz.distance import Levenshtein
 from monitor.models import Match
 
 from . import suffixes
+from .bound import bind
 from .context import (
     CueSets,
     case_ok,
@@ -334,6 +335,8 @@ class GroupTagger:
         out = _resolve(text, cands)
         if state.anchors:
             out = self._fuzzy_matches(folded, state, out)
+        if out and "(" in text:
+            out = bind(text, out, _bound_match)
         if self._branches and len(out) > 1:
             out = _merge_branches(text, out, self._branches)
         if self._patterns:
@@ -542,7 +545,10 @@ class _PostState:
         missing = bool(entry.context) and not any(c in self.cues for c in entry.context)
         if missing and QUOTED in entry.context and is_quoted(self.text, os_, oe):
             missing = False
-        if missing and CAPITALISED in entry.context and self.text[os_].isupper():
+        if missing and CAPITALISED in entry.context and self.text[os_].isupper() and not (
+                oe == ob and sentence_start(self.text, os_) and not self.text[os_:ob].isupper()):
+            # a bare word's capital at a sentence start is no evidence ("Толибон дар мадраса…" = students);
+            # an ending (Толибонлар) or capitals throughout (ТОЛИБОН-РО) still are
             missing = False
         if missing and PARENT in entry.context:
             return NEEDS_PARENT  # decided once every hit is known (_with_parent)
@@ -565,6 +571,11 @@ TERROR = "terror"  # cue set that any unconditional group name in the same post 
 QUOTED = "quoted"  # built-in condition: the name is written inside quotation marks
 CAPITALISED = "capitalised"  # built-in condition: the name starts with a capital letter
 PARENT = "parent"  # built-in condition: written next to a name of the group's parent ("afghan branch" + "of IS")
+
+
+def _bound_match(long_: Match, term: str, start: int, end: int, abbr: str) -> Match:
+    return Match(kind="group", canonical=long_.canonical, term=term, start=start, end=end, rule="bound",
+                 group=long_.group, source=f"defined in the post: {long_.term} ({abbr})")
 
 
 def _order(m: Match) -> tuple[int, int, str, str]:
