@@ -171,41 +171,27 @@ _COMMON_ANCHORS = _common_anchors()
 
 
 class PostWords:
-    """Words of one folded post near the anchors (articles dropped) and their skeletons, found lazily:
-    only the stretch around an anchor is tokenised, each stretch once."""
+    """The words around one anchor (articles dropped), tokenised only when the anchor's own word is close
+    to a name's word: (word, folded start, folded end), and the anchor's position among them."""
 
-    __slots__ = ("_done", "_m", "_skel", "index", "toks")
+    __slots__ = ("pos", "toks")
 
-    def __init__(self, m: str) -> None:
-        self._m = m
-        self.toks: list[tuple[str, int, int]] = []
-        self.index: dict[int, int] = {}
-        self._done: list[tuple[int, int]] = []
-        self._skel: dict[tuple[int, bool], str] = {}
-
-    def around(self, pos: int, span: int = 160) -> None:
-        """Tokenise the text within ``span`` characters of ``pos`` (once)."""
-        lo, hi = max(0, pos - span), min(len(self._m), pos + span)
-        if any(a <= lo and hi <= b for a, b in self._done):
-            return
-        m = self._m
-        while lo > 0 and m[lo - 1].isalpha():
-            lo -= 1  # start on a word boundary
-        self._done.append((lo, hi))
-        new = [(mo.group(0), mo.start(), mo.end()) for mo in _WORD.finditer(m, lo, hi)
-               if mo.group(0) not in _ARTICLES]
-        merged = {t[1]: t for t in self.toks}
-        merged.update({t[1]: t for t in new})
-        self.toks = [merged[k] for k in sorted(merged)]
-        self.index = {t[1]: i for i, t in enumerate(self.toks)}
-        self._skel.clear()
+    def __init__(self, m: str, at: int, before: int = 60, after: int = 70) -> None:
+        lo, hi = max(0, at - before), min(len(m), at + after)
+        self.toks = [t for t in _spans(m, lo, hi) if t[0] not in _ARTICLES]
+        self.pos = next((i for i, t in enumerate(self.toks) if t[1] == at), -1)
 
     def skel(self, i: int, cyrillic: bool) -> str:
-        key = (self.toks[i][1], cyrillic)
-        got = self._skel.get(key)
-        if got is None:
-            got = self._skel[key] = word_skeleton(self.toks[i][0], cyrillic)
-        return got
+        return word_skeleton(self.toks[i][0], cyrillic)
+
+
+def _spans(m: str, lo: int, hi: int) -> list[tuple[str, int, int]]:
+    out = []
+    for mo in _WORD.finditer(m, lo, hi):
+        out.append((mo.group(), mo.start(), mo.end()))
+    if out and out[0][1] == lo and lo > 0 and m[lo - 1].isalpha():
+        out.pop(0)  # cut in the middle of a word
+    return out
 
 
 def word_bound(a: str) -> int:
@@ -213,12 +199,10 @@ def word_bound(a: str) -> int:
     return 1 if len(a) < 6 else 2
 
 
-def best_window(words: PostWords, start: int, name: FuzzyName, index: int) -> tuple[int, int, int] | None:
-    """(folded start, folded end, skeleton distance) of the post's words matching ``name`` when the word
-    at ``start`` stands for its word ``index``, or None when they are not within its bounds."""
-    pos = words.index.get(start)
-    if pos is None:
-        return None
+def best_window(words: PostWords, name: FuzzyName, index: int) -> tuple[int, int, int] | None:
+    """(folded start, folded end, skeleton distance) of the words matching ``name`` when the anchor's word
+    stands for its word ``index``, or None when they are not within its bounds."""
+    pos = words.pos
     n = len(name.words)
     first = pos - index
     if first < 0 or first + n > len(words.toks):

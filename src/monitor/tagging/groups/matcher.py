@@ -354,9 +354,7 @@ class GroupTagger:
     def _fuzzy_matches(self, folded: Folded, state: _PostState, out: list[Match]) -> list[Match]:
         """Long names written in a spelling no list or rule has, where the post's setting supports it."""
         text, m = state.text, state.m
-        # a guess needs the setting: militancy words or another name in the post
-        if not (any(x.kind != "keyword" for x in out) or TERROR in state.cues):
-            return out
+        setting: bool | None = None  # militancy words or another name in the post: found on first need
         taken = [(x.start, x.end) for x in out if x.kind != "keyword"]
         added: list[Match] = []
         words: PostWords | None = None
@@ -369,27 +367,28 @@ class GroupTagger:
             if any(s <= os_ < e for s, e in taken):
                 continue  # inside a name matched exactly
             word = m[ms:_word_end(m, ms)]
-            pos = -1
+            words = None
             for key, cyr, names in anchor.names:
                 # the anchor's own word first: one C-level distance for all the names sharing that word,
                 # and the words around it are looked at only when it is close
                 if Levenshtein.distance(key, word_skeleton(word, cyr), score_cutoff=3) > word_bound(key):
                     continue
                 if words is None:
-                    words = PostWords(m)
-                if pos < 0:
-                    words.around(ms)
-                    pos = words.index.get(ms, -1)
-                    if pos < 0:
+                    words = PostWords(m, ms)
+                    if words.pos < 0:
                         break
                 for name, index in names:
-                    got = best_window(words, ms, name, index)
+                    got = best_window(words, name, index)
                     if got is None:
                         continue
                     fs, fe, dist = got
                     s, e = folded.orig(fs), folded.orig_end(fe)
                     if any(s < te and ts < e for ts, te in taken):
                         continue
+                    if setting is None:  # a guess needs the setting: militancy words or another name
+                        setting = any(x.kind != "keyword" for x in out) or TERROR in state.cues
+                    if not setting:
+                        return out
                     entry: _Entry = name.entry  # type: ignore[assignment]
                     if state.guards(entry, fs, fe, s, e, e) == FAIL:
                         continue

@@ -196,7 +196,7 @@ def expand_alias(alias: Alias, paradigms: Mapping[str, tuple[str, ...]], *, tran
 # are already one letter, so they only need the differences the fold keeps.
 
 MIN_GENERATED_LEN = 8  # letters; shorter names are too easily another word with one letter changed
-MAX_GENERATED = 64  # generated spellings per alias form: single-word changes first, then pairs
+MAX_GENERATED = 64  # generated spellings per alias form changing one word; MAX_PAIRS more change two
 
 _CYR_FINAL = re.compile("(?:лл|л)[ao]x?$")  # -лла/-ллах/-лло/-ллох/-ллоҳ/-ла/-лах/-ло/-лох (folded)
 _LAT_FINAL = re.compile("(?:ll|l)[ao](?:kh|h|x)?$")
@@ -267,10 +267,11 @@ def word_variants(word: str, cyrillic: bool) -> dict[str, str]:
         add(_DOUBLE.sub(r"\1", word), "double")
     if mo and mo.start() >= 3:  # the ending together with the Tajik о (Ансоруллоҳ from Ансаруллах)
         stem = word[: mo.start()]
-        swapped = "".join(_VOWEL_SWAP.get(c, c) if c == "a" else c for c in stem)
-        if swapped != stem:
+        stems = {stem[:i] + _VOWEL_SWAP[stem[i]] + stem[i + 1:] for i, c in enumerate(stem) if c in _VOWEL_SWAP}
+        stems.add("".join(_VOWEL_SWAP.get(c, c) if c == "a" else c for c in stem))
+        for st in sorted(stems - {stem}):
             for f in finals:
-                add(swapped + f, "final_lla+o_a")
+                add(st + f, "final_lla+o_a")
     return out
 
 
@@ -287,7 +288,8 @@ def generated(folded: str, lang: str, cyrillic: bool) -> list[tuple[str, str]]:
     for i, vs in enumerate(per_word):
         for v, rule in vs.items():
             out.setdefault(" ".join(words[:i] + [v] + words[i + 1:]), rule)
-    # two words changed: only the commonest co-variation (Жамаат Ансаруллох: ж and the ending)
+    # two words changed: the commonest co-variations first (Жамаат Ансаруллох: ж and the ending)
+    pairs: list[tuple[int, str, str]] = []
     for i, j in itertools.combinations(range(len(words)), 2):
         for vi, ri in per_word[i].items():
             if ri not in _PAIRABLE:
@@ -297,10 +299,21 @@ def generated(folded: str, lang: str, cyrillic: bool) -> list[tuple[str, str]]:
                     continue
                 ws = list(words)
                 ws[i], ws[j] = vi, vj
-                out.setdefault(" ".join(ws), f"{ri}+{rj}")
-    out.pop(folded, None)
-    return list(out.items())[:MAX_GENERATED]
+                rank = _PAIR_RANK.get(ri, 3) + _PAIR_RANK.get(rj, 3)
+                pairs.append((rank, " ".join(ws), f"{ri}+{rj}"))
+    pairs.sort(key=lambda p: p[0])  # stable: the order of the words and rules within a rank
+    singles = [(k, v) for k, v in out.items() if k != folded][:MAX_GENERATED]
+    seen = {k for k, _ in singles} | {folded}
+    for _, k, v in pairs:
+        if len(singles) >= MAX_GENERATED + MAX_PAIRS:
+            break
+        if k not in seen:
+            seen.add(k)
+            singles.append((k, v))
+    return singles
 
 
 _GEN_LANGS = frozenset({"ru", "tg", "uz-Cyrl", "uz-Latn", "en", "ky", "kk"})
+_PAIR_RANK = {"final_lla": 0, "final_lla+o_a": 0, "dzh_zh_ch": 1, "j_ch": 1, "o_a": 2}
+MAX_PAIRS = 48
 _PAIRABLE = frozenset({"final_lla", "final_lla+o_a", "dzh_zh_ch", "j_ch", "o_a", "kh_x_h", "w_v", "q_k"})
