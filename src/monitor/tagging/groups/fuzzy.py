@@ -65,6 +65,10 @@ _COMMON = frozenset(fold_term(w) for w in (
     "восточного", "renaissance", "revival", "возрождения", "tajik", "таджикские", "таджикский",
     "religion", "committee", "liberation", "emirate", "эмират", "имороти", "amirligi", "caliphate", "soldiers",
     "guardians", "society", "brothers", "brigade", "battalion", "branch", "affiliate", "tehrik", "техрик",
+    "бригада", "батальон", "batalyon", "batalyoni", "syria", "сирии", "сирия", "suriya", "сурия", "hayot", "hayat",
+    "ozodlik", "озодлик", "озодии", "tiklanish", "тикланиш", "ittihod", "ittifoq", "иттиҳод", "иттиҳоди", "ittifoqi",
+    "oshiqlari", "ошиқлари", "khilafah", "khilafa", "халифат", "хилофа", "xilofa", "amirligi", "амирлиги",
+    "uyg'onish", "уйғониш", "партияси", "partiyasi",
     "jihad", "джихада", "джихад", "ҷиҳод", "jihod", "жиҳод", "brotherhood", "muslim", "мусульман",
     "исломӣ", "islomi", "davlat", "давлат", "ҳаракат", "harakat", "ҳаракат", "джамаат", "jamoat", "jamaat",
     "ҷамоат", "жамоат", "джамоат",
@@ -143,11 +147,18 @@ def make_name(canonical: str, folded: str, cyrillic: bool, entry: object) -> Fuz
 _ANCHOR_RULES = frozenset({"final_lla", "final_lla+o_a", "o_a", "dzh_zh_ch", "j_ch"})
 
 
+@functools.lru_cache(maxsize=1)
+def _common_skeletons() -> frozenset[str]:
+    return frozenset(word_skeleton(w, cyr) for w in _COMMON for cyr in (True, False))
+
+
 def anchors(name: FuzzyName) -> set[str]:
     """Anchor literals of a name: the first letters of its most distinctive word (the longest that is not
     a common word) and of that word's spellings by the rules that change first letters. Never the first
     letters of a common word: "Ислам…" would send every post about Islam here."""
-    cands = [w for w in name.words if w not in _COMMON and len(w) > ANCHOR_LEN]
+    common = _common_skeletons()
+    cands = [w for w in name.words if w not in _COMMON and len(w) > ANCHOR_LEN
+             and word_skeleton(w, name.cyrillic) not in common]
     if not cands:
         return set()
     w = max(cands, key=len)
