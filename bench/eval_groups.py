@@ -146,7 +146,7 @@ def ordinary(folder: Path) -> int:
             added += 1
             print(f"  added: {[(m.canonical, m.term, m.rule, m.source) for m in new]} :: {line[:160]!r}")
     per = 10000 / max(1, len(lines))
-    print(f"\n| tagger | texts tagged | per 10,000 |\n|---|---:|---:|")
+    print("\n| tagger | texts tagged | per 10,000 |\n|---|---:|---:|")
     print(f"| without generated variants and fuzzy | {tagged_base} | {tagged_base * per:.2f} |")
     print(f"| with them | {tagged_full} | {tagged_full * per:.2f} |")
     print(f"| texts with a new match (generated, fuzzy or bound) | {added} | {added * per:.2f} |")
