@@ -242,3 +242,23 @@ def test_dev_set_floor_just_under_measured(tagger: GroupTagger, name: str) -> No
     floor, neg_max = FLOORS[name]
     assert f1 >= floor, res["errors"]
     assert neg["fp"] / neg["n"] <= neg_max, res["errors"]
+
+
+def test_matches_and_their_provenance_do_not_depend_on_the_hash_seed() -> None:
+    """Generated spellings and fuzzy candidates come from sets and dicts: the same text must give the same
+    matches (rule, source, distance) in every process."""
+    import subprocess
+
+    code = ("import json, hashlib\nfrom monitor.tagging.groups import GroupTagger\nt = GroupTagger()\n"
+            "h = hashlib.sha256()\n"
+            "for f in ['translit', 'abbrev', 'probe']:\n"
+            "    for line in open(f'data/eval/groups_dev_{f}.jsonl', encoding='utf-8'):\n"
+            "        h.update(repr(t.match(json.loads(line)['text'])).encode())\n"
+            "print(h.hexdigest(), t.version)\n")
+    outs = set()
+    for seed in ("1", "2"):
+        env = {"PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+        proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=300, check=True)
+        outs.add(proc.stdout)
+    assert len(outs) == 1

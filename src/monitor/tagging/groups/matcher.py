@@ -243,7 +243,7 @@ class GroupTagger:
             for i, w in enumerate(name.words):
                 one = FuzzyName(name.canonical, name.folded, (w,), name.skeleton, name.cyrillic, name.max_distance,
                                 name.entry)
-                for a in anchors(one) & best:
+                for a in sorted(anchors(one) & best):  # sorted: the same candidates order in every process
                     by_anchor.setdefault(a, {}).setdefault((name.skeletons[i], name.cyrillic), []).append((name, i))
         for a, keys in by_anchor.items():
             names = tuple((sk, cyr, tuple(lst)) for (sk, cyr), lst in keys.items())
