@@ -14,7 +14,7 @@ import pytest
 from telethon import errors, functions, types
 
 from monitor.clock import FrozenClock
-from monitor.errors import ChannelUnavailable, ConfigError, FloodWait
+from monitor.errors import ChannelUnavailable, FloodWait, SourceUnauthorized
 from monitor.models import ChannelRef
 from monitor.sources.scenario import load_scenario
 from monitor.sources.telegram import TelethonSource
@@ -154,9 +154,9 @@ async def test_real_telethon_errors_translate(clock: FrozenClock) -> None:
     await src.close()
 
 
-async def test_a_session_that_is_not_logged_in_is_a_config_error(clock: FrozenClock) -> None:
+async def test_a_session_that_is_not_logged_in_is_refused_as_unauthorized(clock: FrozenClock) -> None:
     server = LoopbackServer(load_scenario(_scenario(clock)), clock)
     server.fail_next[functions.updates.GetStateRequest] = errors.AuthKeyUnregisteredError(request=None)
     src = TelethonSource(LoopbackTelegramClient(server), clock=clock)
-    with pytest.raises(ConfigError, match="not logged in"):
+    with pytest.raises(SourceUnauthorized, match="NOT_LOGGED_IN"):
         await src.start()
