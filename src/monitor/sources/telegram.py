@@ -27,6 +27,7 @@ import asyncio
 import logging
 import math
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -193,25 +194,20 @@ class TelethonSource:
         """
         if self._client.is_connected() and self._unauthorized is None:
             return
-        mismatch = _KeyMismatchWatch() if self._custom_key else None
+        watch = _TelethonWatch()
         try:
-            with self._translate("connect", None), (mismatch or _nothing()):
-                try:
-                    async with asyncio.timeout(self._connect_timeout):
-                        await self._client.connect()
-                        authorized = await self._client.is_user_authorized()
-                except TimeoutError as exc:
-                    raise SourceConnectionError(
-                        f"Telegram did not complete the connection within {self._connect_timeout:g}s"
-                        " (the endpoint is unreachable or does not speak MTProto)"
-                    ) from exc
+            with self._translate("connect", None), watch:
+                authorized = await self._connect_checked(watch)
         except SourceConnectionError as exc:
             await self.close()  # stop Telethon's own reconnect attempts until the caller retries
-            if mismatch is not None and mismatch.seen:
+            if self._custom_key and watch.key_mismatch:
                 raise ConfigError(
                     "the custom MTProto endpoint's server key does not match telegram.connection.rsa_key_file"
-                    f" (the server offered key fingerprints {mismatch.seen}); fix the key file"
+                    f" (the server offered key fingerprints {watch.key_mismatch}); fix the key file"
                 ) from exc
+            raise
+        except BaseException:
+            await self.close()
             raise
         if self._unauthorized is not None:
             # Telethon caches "authorized" per client; a key Telegram refused stays refused.
@@ -222,6 +218,40 @@ class TelethonSource:
                 "log in once interactively with `monitor login` (the collector never signs in or up by itself)",
             )
             raise self._unauthorized
+
+    async def _connect_checked(self, watch: _TelethonWatch) -> bool:
+        """connect() and is_user_authorized(), bounded in time and ended by the first protocol fault.
+
+        Why the watch: with an auth key, Telethon meets an endpoint that answers with
+        garbage by reconnecting forever inside its own tasks (a warning each time)
+        while our request waits; its log is the only place the fault shows.
+        """
+
+        async def work() -> bool:
+            await self._client.connect()
+            return bool(await self._client.is_user_authorized())
+
+        job = asyncio.ensure_future(work())
+        tripped = asyncio.ensure_future(watch.tripped.wait())
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                await asyncio.wait({job, tripped}, return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError as exc:
+            raise SourceConnectionError(
+                f"Telegram did not complete the connection within {self._connect_timeout:g}s"
+                " (the endpoint is unreachable or does not speak MTProto)"
+            ) from exc
+        finally:
+            for task in (job, tripped):
+                if not task.done():
+                    task.cancel()
+            with suppress(BaseException):
+                await asyncio.wait({job, tripped})  # let the cancelled task finish; its error is ours below
+        if job.done() and not job.cancelled():
+            return job.result()
+        if watch.key_mismatch:
+            raise SourceConnectionError(f"the server key was refused: {watch.key_mismatch}")
+        raise SourceConnectionError(f"the Telegram endpoint does not answer in MTProto ({watch.fault})")
 
     @property
     def unauthorized(self) -> SourceUnauthorized | None:
@@ -243,13 +273,11 @@ class TelethonSource:
         """
         try:
             try:
-                async with asyncio.timeout(self._connect_timeout):
-                    await self._client.connect()
-                    authorized = await self._client.is_user_authorized()
-            except TimeoutError as exc:
-                raise SourceConnectionError(
-                    f"cannot reach Telegram to log in: no MTProto answer within {self._connect_timeout:g}s"
-                ) from exc
+                with _TelethonWatch() as watch:
+                    authorized = await self._connect_checked(watch)
+            except SourceConnectionError as exc:
+                await self.close()
+                raise SourceConnectionError(f"cannot log in: {exc}") from exc
             if authorized:
                 return False
             await self._client.start(phone=phone, code_callback=code, password=password)
@@ -513,7 +541,7 @@ class TelethonSource:
             # Telethon: no such username
             raise ChannelUnavailable("not_found", f"{what}: {exc}") from exc
         except (errors.UnauthorizedError, errors.AuthKeyError) as exc:
-            self._unauthorized = SourceUnauthorized(exc.message or type(exc).__name__, str(exc))
+            self._unauthorized = SourceUnauthorized(_rpc_name(exc), str(exc).split(" (caused by ")[0])
             raise self._unauthorized from exc
         except errors.RPCError as exc:
             reason = _unavailable_reason(exc)
@@ -552,24 +580,42 @@ class BudgetedTelegramClient(TelegramClient):  # type: ignore[misc]
         return await super().__call__(request, ordered, flood_sleep_threshold)
 
 
-class _KeyMismatchWatch(logging.Handler):
-    """Collects Telethon's "no valid key for fingerprints" warnings while connecting to a custom endpoint.
+# What Telethon's sender logs (and then reconnects, forever) when the bytes it reads are not MTProto.
+_GARBAGE_LOGS = (
+    "Server sent invalid buffer",
+    "Invalid buffer",
+    "Unhandled error while receiving data",
+    "Unhandled error while decrypting data",
+    "Security error while unpacking",
+)
 
-    Telethon retries a failed key exchange and then raises a plain ConnectionError;
-    its warning is the only place that says the server key was the problem.
+
+class _TelethonWatch(logging.Handler):
+    """Watches Telethon's sender log while connecting: protocol garbage, and a refused server key.
+
+    Telethon handles both inside its own tasks (it reconnects after garbage, and
+    retries a failed key exchange before raising a plain ConnectionError); its log
+    is the only place that tells what went wrong.
     """
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.seen = ""
+        self.fault = ""
+        self.key_mismatch = ""
+        self.tripped = asyncio.Event()
         self._logger = logging.getLogger("telethon.network.mtprotosender")
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if _KEY_MISMATCH in message:
-            self.seen = message.rsplit(":", 1)[-1].strip()
+            self.key_mismatch = message.rsplit(":", 1)[-1].strip()
+            self.tripped.set()
+        elif message.startswith(_GARBAGE_LOGS):
+            exc = record.exc_info[1] if record.exc_info else None
+            self.fault = _describe(exc) if exc is not None else message
+            self.tripped.set()
 
-    def __enter__(self) -> _KeyMismatchWatch:
+    def __enter__(self) -> _TelethonWatch:
         self._logger.addHandler(self)
         return self
 
@@ -577,9 +623,11 @@ class _KeyMismatchWatch(logging.Handler):
         self._logger.removeHandler(self)
 
 
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
+def _rpc_name(exc: Any) -> str:
+    """Telegram's name of an RPC error (AUTH_KEY_UNREGISTERED), from its Telethon class when it is a specific one."""
+    if type(exc) in (errors.RPCError, errors.UnauthorizedError, errors.AuthKeyError):
+        return str(exc.message or type(exc).__name__)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__.removesuffix("Error")).upper()
 
 
 def _describe(exc: BaseException) -> str:
