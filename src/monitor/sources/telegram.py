@@ -28,6 +28,7 @@ import logging
 import math
 import os
 import re
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -119,6 +120,7 @@ class TelethonSource:
         self._connect_timeout = connect_timeout
         self._custom_key = custom_server_key
         self._unauthorized: SourceUnauthorized | None = None  # set once Telegram refused the session
+        self._watch: _TelethonWatch | None = None  # Telethon's sender log, watched while connected
         # Pay the budget per request Telegram sees when the client lets us; else once per call.
         self._per_request = hasattr(client, "request_hook")
         if self._per_request:
@@ -194,9 +196,9 @@ class TelethonSource:
         """
         if self._client.is_connected() and self._unauthorized is None:
             return
-        watch = _TelethonWatch()
+        watch = self._watch_protocol()
         try:
-            with self._translate("connect", None), watch:
+            with self._translate("connect", None):
                 authorized = await self._connect_checked(watch)
         except SourceConnectionError as exc:
             await self.close()  # stop Telethon's own reconnect attempts until the caller retries
@@ -218,6 +220,15 @@ class TelethonSource:
                 "log in once interactively with `monitor login` (the collector never signs in or up by itself)",
             )
             raise self._unauthorized
+
+    def _watch_protocol(self) -> _TelethonWatch:
+        """A fresh watch of Telethon's sender log, kept until close(); the client fails requests when it trips."""
+        if self._watch is not None:
+            self._watch.remove()
+        self._watch = _TelethonWatch().install()
+        if hasattr(self._client, "protocol_watch"):
+            self._client.protocol_watch = self._watch
+        return self._watch
 
     async def _connect_checked(self, watch: _TelethonWatch) -> bool:
         """connect() and is_user_authorized(), bounded in time and ended by the first protocol fault.
@@ -273,8 +284,8 @@ class TelethonSource:
         """
         try:
             try:
-                with _TelethonWatch() as watch:
-                    authorized = await self._connect_checked(watch)
+                with _quiet_telethon():  # its warnings would land between the prompts; faults are raised
+                    authorized = await self._connect_checked(self._watch_protocol())
             except SourceConnectionError as exc:
                 await self.close()
                 raise SourceConnectionError(f"cannot log in: {exc}") from exc
@@ -295,6 +306,9 @@ class TelethonSource:
     async def close(self) -> None:
         with suppress(ConnectionError, OSError):  # already gone; the session is released either way
             await self._client.disconnect()
+        if self._watch is not None:
+            self._watch.remove()
+            self._watch = None
 
     async def resolve(self, ref: ChannelRef, known: Channel | None = None) -> Channel:
         if known is not None and known.access_hash is not None:
@@ -564,20 +578,43 @@ class TelethonSource:
             ) from exc
 
 
+REQUEST_TIMEOUT = 120.0  # seconds one request may take; Telethon itself never gives up on a live socket
+
+
 class BudgetedTelegramClient(TelegramClient):  # type: ignore[misc]
-    """A TelegramClient that awaits ``request_hook`` before every request it sends.
+    """A TelegramClient that pays ``request_hook`` before every request and never waits forever for one.
 
     Why: Telethon's high-level calls may send several requests for one call (short
-    history pages, retries); the request budget must see each of them.
+    history pages, retries), and the request budget must see each of them. And when
+    the endpoint starts answering with garbage, Telethon reconnects inside its own
+    tasks forever while the request waits: the request fails at once instead
+    (``protocol_watch`` trips), or after ``request_timeout``.
     """
 
     request_hook: Callable[[], Awaitable[None]] | None = None
+    protocol_watch: _TelethonWatch | None = None
+    request_timeout: float = REQUEST_TIMEOUT
 
     async def __call__(self, request: Any, ordered: bool = False, flood_sleep_threshold: Any = None) -> Any:
         hook = self.request_hook
         if hook is not None:
             await hook()
-        return await super().__call__(request, ordered, flood_sleep_threshold)
+        call = asyncio.ensure_future(super().__call__(request, ordered, flood_sleep_threshold))
+        watch = self.protocol_watch
+        tripped = asyncio.ensure_future(watch.tripped.wait()) if watch is not None else None
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                await asyncio.wait({call, *([tripped] if tripped else [])}, return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError:
+            raise ConnectionError(f"no answer from Telegram within {self.request_timeout:g}s") from None
+        finally:
+            for task in (call, tripped):
+                if task is not None and not task.done():
+                    task.cancel()
+        if call.done() and not call.cancelled():
+            return call.result()
+        assert watch is not None
+        raise ConnectionError(f"the endpoint stopped speaking MTProto ({watch.fault or watch.key_mismatch})")
 
 
 # What Telethon's sender logs (and then reconnects, forever) when the bytes it reads are not MTProto.
@@ -590,37 +627,64 @@ _GARBAGE_LOGS = (
 )
 
 
-class _TelethonWatch(logging.Handler):
-    """Watches Telethon's sender log while connecting: protocol garbage, and a refused server key.
+class _TelethonWatch:
+    """Watches Telethon's sender log while connected: protocol garbage, and a refused server key.
 
-    Telethon handles both inside its own tasks (it reconnects after garbage, and
-    retries a failed key exchange before raising a plain ConnectionError); its log
-    is the only place that tells what went wrong.
+    Telethon handles both inside its own tasks (it reconnects after garbage, forever,
+    and retries a failed key exchange before raising a plain ConnectionError); its
+    log is the only place that tells what went wrong. One filter on the sender's
+    logger hands each record to every live watch; the garbage records (each with a
+    traceback) are dropped: the daemon logs the classified fault once per attempt.
     """
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
         self.fault = ""
         self.key_mismatch = ""
         self.tripped = asyncio.Event()
-        self._logger = logging.getLogger("telethon.network.mtprotosender")
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def see(self, record: logging.LogRecord) -> bool:
+        """False for a record this watch consumed."""
         message = record.getMessage()
         if _KEY_MISMATCH in message:
             self.key_mismatch = message.rsplit(":", 1)[-1].strip()
             self.tripped.set()
-        elif message.startswith(_GARBAGE_LOGS):
+            return False
+        if message.startswith(_GARBAGE_LOGS):
             exc = record.exc_info[1] if record.exc_info else None
             self.fault = _describe(exc) if exc is not None else message
             self.tripped.set()
+            return False
+        return True
 
-    def __enter__(self) -> _TelethonWatch:
-        self._logger.addHandler(self)
+    def install(self) -> _TelethonWatch:
+        _SenderLogFilter.shared().watches.add(self)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._logger.removeHandler(self)
+    def remove(self) -> None:
+        _SenderLogFilter.shared().watches.discard(self)
+
+
+class _SenderLogFilter(logging.Filter):
+    """The one filter on Telethon's sender logger; a filter sees every record whatever the levels."""
+
+    _instance: _SenderLogFilter | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watches: weakref.WeakSet[_TelethonWatch] = weakref.WeakSet()
+
+    @classmethod
+    def shared(cls) -> _SenderLogFilter:
+        if cls._instance is None:
+            cls._instance = cls()
+            logging.getLogger("telethon.network.mtprotosender").addFilter(cls._instance)
+        return cls._instance
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        keep = True
+        for watch in list(self.watches):
+            keep = watch.see(record) and keep
+        return keep
 
 
 def _rpc_name(exc: Any) -> str:
@@ -628,6 +692,20 @@ def _rpc_name(exc: Any) -> str:
     if type(exc) in (errors.RPCError, errors.UnauthorizedError, errors.AuthKeyError):
         return str(exc.message or type(exc).__name__)
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__.removesuffix("Error")).upper()
+
+
+@contextmanager
+def _quiet_telethon() -> Iterator[None]:
+    """Telethon's records are still made (so the watch sees them) but printed nowhere."""
+    logger = logging.getLogger("telethon")
+    null = logging.NullHandler()
+    logger.addHandler(null)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.propagate = propagate
+        logger.removeHandler(null)
 
 
 def _describe(exc: BaseException) -> str:
