@@ -56,8 +56,8 @@ def posts(db: Path) -> int:
     return int(got[0][0]) if got else 0
 
 
-async def run_until(d: daemon.Daemon, until: Callable[[daemon.Daemon], bool], timeout: float = 40) -> None:
-    await asyncio.wait_for(d.run(until), timeout=timeout)
+async def run_until(d: daemon.Daemon, until: Callable[[daemon.Daemon], bool]) -> None:
+    await asyncio.wait_for(d.run(until), timeout=40)  # a regression fails here instead of hanging
 
 
 async def states(db: Path) -> dict[str, Any]:

@@ -294,7 +294,8 @@ class TelethonSource:
             await self._client.start(phone=phone, code_callback=code, password=password)
         except (ConnectionError, OSError, *_PROTOCOL_FAULTS) as exc:
             await self.close()
-            raise SourceConnectionError(f"cannot reach Telegram to log in: {_describe(exc)}") from exc
+            what = "the endpoint does not answer in MTProto" if isinstance(exc, _PROTOCOL_FAULTS) else "Telegram is unreachable"
+            raise SourceConnectionError(f"cannot log in: {what} ({_describe(exc)})") from exc
         except (errors.RPCError, RuntimeError, ValueError) as exc:  # bad phone or code, too many attempts
             raise SourceError(f"login failed: {exc}") from exc
         return True
