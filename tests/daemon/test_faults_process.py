@@ -234,6 +234,8 @@ def test_a_session_revoked_mid_run_fails_status_while_the_daemon_keeps_running(t
         report = json.loads(shown.stdout)
         assert report["heartbeat"]["state"] == "unauthorized"
         assert all(r["state"].startswith("unauthorized (the Telegram session was refused since") for r in report["channels"])
+        # the error that caused it is shown with its time (issue: a channel's last error shows when)
+        assert all(r["last_error"] and r["last_error_at"].startswith("20") for r in report["channels"])
         stop_within(proc, signal.SIGTERM, GRACE + 3)
     out = log.read_text()
     assert proc.returncode == 0

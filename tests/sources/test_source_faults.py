@@ -7,6 +7,7 @@ stay silent or offer the wrong server key.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import rsa
 from telethon import errors, types
+from telethon.errors import common as protocol_errors
 
 from monitor.clock import FrozenClock
 from monitor.errors import (
@@ -184,6 +186,26 @@ async def test_offset_id_takes_priority_over_offset_date(build: Build, clock: Fr
     peer = types.InputPeerChannel(1001, 10011)
     got = [m.id async for m in fake.iter_messages(peer, limit=5, offset_id=40, offset_date=T0 + timedelta(hours=2))]
     assert got == [39, 38, 37, 36, 35]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        protocol_errors.InvalidBufferError(b"\x6c\xfe\xff\xff"),
+        protocol_errors.InvalidChecksumError(1, 2),
+        protocol_errors.SecurityError("Step 1 invalid nonce from server"),
+        protocol_errors.TypeNotFoundError(0xDEADBEEF, b"rest"),
+        protocol_errors.AuthKeyNotFound(),
+        asyncio.IncompleteReadError(b"", 8),
+        ConnectionResetError(104, "Connection reset by peer"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_protocol_errors_are_connection_faults(build: Build, exc: BaseException) -> None:
+    _fake, src = build(scenario(channel()))
+    with pytest.raises(SourceConnectionError) as info, src._translate("ozod_sado", 1001):
+        raise exc
+    assert info.value.__cause__ is exc
 
 
 # -- a real TelegramClient against misbehaving endpoints ---------------------------------------------------
