@@ -657,10 +657,13 @@ class Daemon:
             self._connected = True
 
     async def _refused(self, exc: Exception) -> None:
-        """Telegram refused the session: every channel says so in the store (status and health fail)."""
+        """Telegram refused the session: every channel says so, since the first refusal (status and health fail)."""
+        first = getattr(self, "_refused_at", None)
+        self._refused_at = first or self.clock.now()
         with contextlib.suppress(MonitorError):
-            why = await health.mark_unauthorized(self.store, list(self.refs), str(exc), at=self.clock.now())
-            log.error("Telegram session refused", reason=why)
+            why = await health.mark_unauthorized(self.store, list(self.refs), str(exc), at=self._refused_at)
+            if first is None:
+                log.error("Telegram session refused", reason=why)
 
     # -- config reload ------------------------------------------------------------------------
     async def _reload_config(self) -> None:

@@ -54,10 +54,11 @@ def assess(
     if heartbeat is None:
         return Health(healthy=False, state="never", summary="heartbeat: none (the daemon has never run here)")
     pid, _started, beat = heartbeat
-    if pid == STOPPED_PID:
-        return Health(healthy=False, state="stopped", summary=f"daemon stopped at {iso(beat)}")
-    age = (now - beat).total_seconds()
     refused = [s for s in channels if s.status == UNAUTHORIZED]
+    if pid == STOPPED_PID:
+        why = f"; UNAUTHORIZED: {refused[0].status_reason}" if refused else ""
+        return Health(healthy=False, state="stopped", summary=f"daemon stopped at {iso(beat)}{why}")
+    age = (now - beat).total_seconds()
     if refused:
         reason = refused[0].status_reason or "the Telegram session was refused"
         return Health(
