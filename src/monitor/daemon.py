@@ -661,7 +661,9 @@ class Daemon:
         first = getattr(self, "_refused_at", None)
         self._refused_at = first or self.clock.now()
         with contextlib.suppress(MonitorError):
-            why = await health.mark_unauthorized(self.store, list(self.refs), str(exc), at=self._refused_at)
+            why = await health.mark_unauthorized(
+                self.store, list(self.refs), str(exc), at=self.clock.now(), since=self._refused_at
+            )
             if first is None:
                 log.error("Telegram session refused", reason=why)
 

@@ -95,9 +95,11 @@ async def mark_stopped(store: Store, *, started_at: datetime, at: datetime) -> N
     await store.heartbeat(pid=STOPPED_PID, started_at=started_at, at=at)
 
 
-async def mark_unauthorized(store: Store, keys: Iterable[str], reason: str, *, at: datetime) -> str:
-    """Every watched channel of the account: status unauthorized, with the reason and since when."""
-    why = f"the Telegram session was refused since {iso(at)}: {reason}"
+async def mark_unauthorized(
+    store: Store, keys: Iterable[str], reason: str, *, at: datetime, since: datetime | None = None
+) -> str:
+    """Every watched channel of the account: status unauthorized, with the reason and since when (the first refusal)."""
+    why = f"the Telegram session was refused since {iso(since or at)}: {reason}"
     for key in keys:
         await store.set_watch_status(key, UNAUTHORIZED, reason=why, retry_at=None, at=at, error=reason)
     return why
