@@ -160,3 +160,30 @@ async def test_a_session_that_is_not_logged_in_is_refused_as_unauthorized(clock:
     src = TelethonSource(LoopbackTelegramClient(server), clock=clock)
     with pytest.raises(SourceUnauthorized, match="NOT_LOGGED_IN"):
         await src.start()
+
+
+@pytest.mark.parametrize("query", [{"after_id": 0}, {"after_id": 37}, {"after_id": 0, "limit": 30}])
+async def test_the_budget_pays_each_request_real_telethon_sends_and_the_fake_sends_as_many(
+    clock: FrozenClock, query: dict[str, Any]
+) -> None:
+    """One iter_messages call can be several requests (reverse-mode tails, short pages): each one is paid."""
+    sc = load_scenario(_scenario(clock))
+    server = LoopbackServer(sc, clock)
+    fake = FakeTelegramClient.from_scenario(sc, clock)
+    paid = {"real": 0, "fake": 0}
+
+    def budget(name: str) -> Any:
+        async def pay() -> None:
+            paid[name] += 1
+
+        return pay
+
+    real_src = TelethonSource(LoopbackTelegramClient(server), clock=clock, request_budget=budget("real"))
+    fake_src = TelethonSource(fake, clock=clock, request_budget=budget("fake"))
+    for src in (real_src, fake_src):
+        await src.start()
+        chan = await src.resolve(REF)
+        [p async for p in src.fetch(chan, **query)]
+    sent = sum(n for name, n in server.seen.items() if name != "GetStateRequest")  # start() is not a poll's
+    assert paid["real"] == sent  # every request Telegram saw was paid for, not one per call
+    assert paid["fake"] == len([r for r in fake.requests if r.error is None]) == sent

@@ -310,6 +310,8 @@ class TelethonSource:
         if self._watch is not None:
             self._watch.remove()
             self._watch = None
+            if hasattr(self._client, "protocol_watch"):
+                self._client.protocol_watch = None
 
     async def resolve(self, ref: ChannelRef, known: Channel | None = None) -> Channel:
         if known is not None and known.access_hash is not None:
