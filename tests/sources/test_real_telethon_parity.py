@@ -7,6 +7,7 @@ TelegramClient whose requests are answered by the loopback MTProto emulator
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from telethon import errors, functions, types
 
 from monitor.clock import FrozenClock
-from monitor.errors import ChannelUnavailable, FloodWait, SourceUnauthorized
+from monitor.errors import ChannelUnavailable, FloodWait, SourceConnectionError, SourceUnauthorized
 from monitor.models import ChannelRef
 from monitor.sources.scenario import load_scenario
 from monitor.sources.telegram import TelethonSource
@@ -187,3 +188,21 @@ async def test_the_budget_pays_each_request_real_telethon_sends_and_the_fake_sen
     sent = sum(n for name, n in server.seen.items() if name != "GetStateRequest")  # start() is not a poll's
     assert paid["real"] == sent  # every request Telegram saw was paid for, not one per call
     assert paid["fake"] == len([r for r in fake.requests if r.error is None]) == sent
+
+
+async def test_a_request_telegram_never_answers_fails_after_the_request_timeout(clock: FrozenClock) -> None:
+    """Telethon waits for an answer forever (on a live socket that answers garbage, it reconnects forever)."""
+    server = LoopbackServer(load_scenario(_scenario(clock)), clock)
+    client = LoopbackTelegramClient(server)
+    src = TelethonSource(client, clock=clock)
+    await src.start()
+    chan = await src.resolve(REF)
+    client.request_timeout = 0.5
+    silent = asyncio.get_running_loop().create_future()  # a reply that never comes
+    client._sender.send = lambda request, ordered=False: silent  # type: ignore[attr-defined]
+    with pytest.raises(SourceConnectionError, match="no answer from Telegram within 0.5s"):
+        await asyncio.wait_for(_drain(src.fetch(chan, after_id=0)), 10)
+
+
+async def _drain(posts: Any) -> list[Any]:
+    return [p async for p in posts]
