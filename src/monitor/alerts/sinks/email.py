@@ -7,7 +7,9 @@ the same id and mail systems that de-duplicate on it show one message.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -15,8 +17,9 @@ from email.utils import format_datetime
 import aiosmtplib
 
 from monitor.alerts.render import html_many, plain_many, subject
-from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, delivery_id
-from monitor.errors import DeliveryError
+from monitor.alerts.sinks import base
+from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, delivery_id
+from monitor.errors import DeliveryError, Problem
 from monitor.models import Alert
 
 
@@ -88,6 +91,66 @@ class EmailSink:
             raise error(f"email {self.name}: SMTP {exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"email {self.name}: {type(exc).__name__}: {exc}") from exc
+
+
+_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
+
+
+def _check(options: Mapping[str, Any], where: str, watched: Collection[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    if ("username_env" in options) != ("password_env" in options):
+        problems.append(Problem(where, "username_env and password_env go together"))
+    sender = options.get("from")
+    if isinstance(sender, str) and not _ADDRESS.match(sender):
+        problems.append(Problem(f"{where}.from", f"not an e-mail address: {sender!r}"))
+    rcpts = options.get("to")
+    if isinstance(rcpts, list):
+        if not rcpts:
+            problems.append(Problem(f"{where}.to", "needs at least one recipient"))
+        for i, rcpt in enumerate(rcpts):
+            if not isinstance(rcpt, str) or not _ADDRESS.match(rcpt):
+                problems.append(Problem(f"{where}.to[{i}]", f"not an e-mail address: {rcpt!r}"))
+    return problems
+
+
+def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where: str) -> EmailSink:
+    security = options.get("security", "starttls")
+    port = int(options.get("port", {"starttls": 587, "ssl": 465, "none": 25}[security]))
+    username = password = None
+    if "username_env" in options:
+        username = base.env_value(env, options["username_env"], f"{where}.username_env")
+        password = base.env_value(env, options["password_env"], f"{where}.password_env")
+    return EmailSink(
+        name,
+        host=options["host"],
+        port=port,
+        security=security,
+        username=username,
+        password=password,
+        sender=options["from"],
+        recipients=tuple(options["to"]),
+        subject_prefix=options.get("subject_prefix", "[monitor]"),
+        ca_file=options.get("ca_file"),
+        timeout=float(options.get("timeout", 10)),
+    )
+
+
+KIND = base.SinkKind(
+    options={
+        "host": base.Option((str,), required=True, doc="SMTP server"),
+        "port": base.Option((int,), doc="default 587 (starttls), 465 (ssl), 25 (none)"),
+        "security": base.Option((str,), choices=("starttls", "ssl", "none"), doc="default starttls"),
+        "username_env": base.Option((str,), doc="env var with the SMTP user name (optional)"),
+        "password_env": base.Option((str,), doc="env var with the SMTP password (optional)"),
+        "from": base.Option((str,), required=True, doc="sender address"),
+        "to": base.Option((list,), required=True, doc="list of recipient addresses"),
+        "subject_prefix": base.Option((str,), doc='default "[monitor]"'),
+        "ca_file": base.Option((str,), doc="PEM bundle to verify the server with (a private CA); default: system CAs"),
+        "timeout": base.TIMEOUT,
+    },
+    build=_build,
+    check=_check,
+)
 
 
 __all__ = ["EmailSink"]
