@@ -95,6 +95,8 @@ def test_output_streams_before_input_ends() -> None:
         reader.join(timeout=90)
         assert got and json.loads(got[0])["groups"] == ["TALIBAN"]
     finally:
-        proc.stdin.close()
-        proc.stdout.read()  # drain, or the child blocks writing the rest
-        proc.wait(timeout=60)
+        try:
+            proc.communicate(timeout=60)  # closes stdin, drains stdout (or the child blocks writing the rest)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # a hung child fails the test instead of hanging the suite
+            proc.communicate(timeout=10)

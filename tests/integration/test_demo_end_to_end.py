@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 MONITOR = [sys.executable, "-m", "monitor"]
+# The first test also pays for the module's `monitor demo` run (about 100 s on a busy 2-core machine).
+pytestmark = pytest.mark.timeout(420)
 
 
 def monitor(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import click
 
-from monitor import logs
+from monitor import health, logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
@@ -137,9 +137,13 @@ class StatusReport:
         return None if self.heartbeat is None else (self.now - self.heartbeat[2]).total_seconds()
 
     @property
+    def health(self) -> health.Health:
+        """Running, stale, stopped, never ran, or refused by Telegram: one verdict for status and health checks."""
+        return health.assess(self.heartbeat, self.channels, now=self.now, stale_after=self.stale_after)
+
+    @property
     def healthy(self) -> bool:
-        age = self.heartbeat_age
-        return age is not None and age <= self.stale_after
+        return self.health.healthy
 
 
 async def status_report(settings: Settings, *, now: datetime | None = None) -> StatusReport:
@@ -539,19 +543,24 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
 @click.command("status")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit status tells (for health checks).")
 @friendly
-def status_cmd(config_path: Path | None, as_json: bool) -> None:
+def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
     """Per channel: state, last poll, newest post, posts stored, last error, parked-until.
 
     Exits 1 when the daemon's heartbeat is missing or older than heartbeat_stale_after,
-    so it works as a container health check.
+    when the daemon was stopped, or when Telegram refused its session, so it works as a
+    container health check.
     """
     settings = _settings(config_path)
     report = asyncio.run(status_report(settings))
+    if quiet:
+        sys.exit(0 if report.healthy else EXIT_FAILURE)
     parks = report.parks
     rows: list[dict[str, Any]] = []
     for s in report.channels:
         park = parks.get(f"channel:{s.key}") or parks.get("account")
+        error, error_at = health.current_error(s)
         rows.append(
             {
                 "channel": s.key,
@@ -561,7 +570,8 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
                 "newest_id": s.checkpoint or None,
                 "newest_date": _iso(s.newest_posted_at),
                 "posts": s.posts,
-                "last_error": s.last_error,
+                "last_error": error,
+                "last_error_at": _iso(error_at),
                 "parked_until": _iso(park) if park else None,
                 "retry_at": _iso(s.retry_at),
             }
@@ -573,6 +583,8 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
         "age_seconds": None if age is None else round(age, 1),
         "stale_after": report.stale_after,
         "healthy": report.healthy,
+        "state": report.health.state,
+        "summary": report.health.summary,
     }
     if as_json:
         click.echo(
@@ -606,18 +618,12 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
                 _clean(r["newest_id"] or "-"),
                 _clean(r["newest_date"] or "-"),
                 str(r["posts"]),
-                _clean((r["last_error"] or "")[:60]),
+                _clean(f"{r['last_error_at']}: {r['last_error']}"[:80] if r["last_error"] else ""),
                 _clean(r["parked_until"] or ""),
             )
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
         console.print(table)
-        if report.heartbeat is None:
-            console.print("heartbeat: none (the daemon has never run here)")
-        else:
-            console.print(
-                f"heartbeat: pid {beat['pid']} at {beat['at']} ({beat['age_seconds']}s ago; "
-                f"stale after {report.stale_after:g}s): {'ok' if report.healthy else 'STALE'}"
-            )
+        console.print(_clean(report.health.summary))
     if not report.healthy:
         sys.exit(EXIT_FAILURE)
 

@@ -12,7 +12,7 @@ Environment overrides: ``MONITOR_CONFIG`` (path of the config file),
 ``MONITOR_<KEY>`` for the ``[monitor]`` table (``MONITOR_DATABASE``,
 ``MONITOR_STORE_TEXT``...), ``MONITOR_<TABLE>_<KEY>`` for the others
 (``MONITOR_POLLING_INTERVAL=60``), and the credentials ``MONITOR_API_ID``,
-``MONITOR_API_HASH``, ``MONITOR_SESSION`` (a string session or a session file path).
+``MONITOR_API_HASH``, ``MONITOR_SESSION`` (a string session; a file is ``telegram.session_file``).
 """
 
 from __future__ import annotations
