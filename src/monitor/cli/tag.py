@@ -99,6 +99,8 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from exc
     out = sys.stdout
+    if hasattr(sys.stdin, "reconfigure"):  # invalid UTF-8 is a post like any other, not a traceback
+        sys.stdin.reconfigure(errors="replace")
     for batch in _batched(_records(sys.stdin, jsonl), BATCH):
         tagged = iter(tagger.tag_many([text for text, extra_fields in batch if "error" not in extra_fields]))
         lines = []

@@ -59,8 +59,8 @@ def encode(texts: Sequence[str]) -> Batch:
     been through ``noise.strip_for_model`` already.
     """
     cls_table, lower_table = char_tables()
-    joined = "\0".join(" " + t[:MAX_RAW] + " " for t in texts)
-    raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    joined = "\0".join(" " + t[:MAX_RAW].replace("\0", " ") + " " for t in texts)
+    raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     bmp = raw < 0x10000
     safe = np.where(bmp, raw, 0x20)
     cls = cls_table[safe]
@@ -146,7 +146,7 @@ def feature_hashes(batch: Batch) -> list[Segment]:
     out_d: list[npt.NDArray[np.int64]] = []
     h = np.zeros(n_pos, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for n in range(1, MAX_N + 1):
+        for n in range(1, min(MAX_N, n_pos) + 1):
             # h[i] = hash of codes[i:i+n]
             h[: n_pos - n + 1] = h[: n_pos - n + 1] * _P + codes[n - 1 :]
             valid = pos[: n_pos - n + 1] + n <= end_of[: n_pos - n + 1]
@@ -258,7 +258,7 @@ def encode_one(text: str) -> tuple[npt.NDArray[np.uint64], int, int]:
     because a single call is dominated by per-call numpy overhead.
     """
     cls_table, lower_table = char_tables()
-    raw = np.frombuffer((" " + text[:MAX_RAW] + " ").encode("utf-32-le"), dtype=np.uint32)
+    raw = np.frombuffer((" " + text[:MAX_RAW] + " ").encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if raw.max() >= 0x10000:
         raw = np.where(raw < 0x10000, raw, 0x20)
     cls = cls_table[raw]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from monitor.tagging.safe_text import scrub
+
 from .features import decode_first, encode
 
 __all__ = ["letter_count", "normalise", "strip_for_model", "strip_noise"]
@@ -60,6 +62,7 @@ def strip_noise(text: str) -> str:
     """
     if not text:
         return ""
+    text = _safe(text)
     text = _FORWARD_INLINE.sub(" ", _FORWARD_LINE.sub(" ", text))
     text = _URL.sub(" ", text)
     text = _MENTION_TAG.sub(" ", text)
@@ -79,7 +82,7 @@ def strip_for_model(text: str, *, keep_hashtags: bool = False) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", _safe(text))
     if "\n" in text or text.lstrip()[:1] in "FfПп":
         text = _FORWARD_INLINE.sub(" ", _FORWARD_LINE.sub(" ", text))
     if "/" in text or "www." in text or "WWW." in text:
@@ -91,6 +94,12 @@ def strip_for_model(text: str, *, keep_hashtags: bool = False) -> str:
             text = _HASH_SIGN.sub(" ", text)
         text = _MENTION_TAG.sub(" ", text)
     return text
+
+
+def _safe(text: str) -> str:
+    """No NUL (the batch separator) and no lone surrogate (unencodable) reaches the model."""
+    text = scrub(text)
+    return text.replace("\0", " ") if "\0" in text else text
 
 
 def normalise(text: str) -> str:
