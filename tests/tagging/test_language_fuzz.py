@@ -127,6 +127,17 @@ def test_language_batch_never_raises_and_equals_single(texts: list[str]) -> None
     assert guesses == [engine(t) for t in texts]
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(MIXED, max_size=8))
+def test_language_shares_never_raise(texts: list[str]) -> None:
+    from monitor.tagging.language import language_shares
+
+    for shares in language_shares(texts):
+        if shares is not None:
+            assert len(shares) >= 2
+            assert abs(sum(shares.values()) - 1.0) <= 0.02
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MIXED)
 def test_group_tagger_never_raises(text: str) -> None:
@@ -150,7 +161,10 @@ def test_post_tagger_used_by_the_pipeline_never_raises(texts: list[str]) -> None
 def test_monitor_tag_reads_invalid_utf8_and_poison_lines() -> None:
     stdin = b"x\n\xff\xfe broken \xc3\n\xf0\x9f\x94\xa5\xf0\x9f\x94\xa5\n\n\x00\nN\xcc\x81\xcc\x81\n\xed\xa0\x80\n"
     proc = subprocess.run(
-        [sys.executable, "-c", "from monitor.cli import main; main()", "tag"], input=stdin, capture_output=True, timeout=120,
+        [sys.executable, "-c", "from monitor.cli import main; main()", "tag"],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
         env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},  # as under a strict UTF-8 locale
     )
     assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")[-2000:]

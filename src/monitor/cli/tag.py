@@ -3,7 +3,8 @@
 The output keys are a stable contract (analysts and evaluations pipe text through it):
 ``lang``, ``script``, ``confidence``, ``groups``, ``people``, ``keywords`` (every match:
 ``term`` as written, ``kind``, ``canonical``, ``group``, ``span`` [start, end) in the
-input text, ``rule``), plus ``id`` when a ``--jsonl`` input line carries one.
+input text, ``rule``), plus ``id`` when a ``--jsonl`` input line carries one, and ``languages``
+({lang: share of letters}) only when a post mixes more than one language (``lang`` stays the main one).
 It streams in small batches, so a million lines never sit in memory at once.
 """
 
@@ -85,6 +86,7 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
     """Tag text from stdin: one post per line in, one JSON object per line out."""
     from monitor.errors import MonitorError
     from monitor.tagging import build_tagger
+    from monitor.tagging.safe_text import scrub
 
     try:
         keywords: tuple[Any, ...] = ()
@@ -101,14 +103,21 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
     out = sys.stdout
     if hasattr(sys.stdin, "reconfigure"):  # invalid UTF-8 is a post like any other, not a traceback
         sys.stdin.reconfigure(errors="replace")
+    from monitor.tagging.language import language_shares
+
     for batch in _batched(_records(sys.stdin, jsonl), BATCH):
-        tagged = iter(tagger.tag_many([text for text, extra_fields in batch if "error" not in extra_fields]))
+        texts = [text for text, extra_fields in batch if "error" not in extra_fields]
+        tagged = iter(tagger.tag_many(texts))
+        shares = iter(language_shares([scrub(t) for t in texts], engine))
         lines = []
         for _text, extra_fields in batch:
             if "error" in extra_fields:
                 lines.append(json.dumps(extra_fields, ensure_ascii=False))
                 continue
             record = {**extra_fields, **tags_to_json(next(tagged))}
+            mix = next(shares)
+            if mix is not None:
+                record["languages"] = mix
             lines.append(json.dumps(record, ensure_ascii=False))
         out.write("\n".join(lines) + "\n")
         out.flush()
