@@ -93,7 +93,7 @@ def test_every_script_model_has_the_rejection_class_and_thresholds() -> None:
     for script, m in model.models.items():
         assert m.classes == (*CLASSES_BY_SCRIPT[script], OTHER)
         assert len(m.reject) == len(m.classes) - 1
-        assert all(-2.0 < t < 1.0 for t in m.reject)
+        assert all(len(bands) == 1 and all(-2.5 < t <= 0.0 for t in bands) for bands in m.reject)
     assert set(NEW_CLASSES) <= {c.split("-")[0] for c in ALL_CLASSES}
     assert OTHER not in ALL_CLASSES
 

@@ -68,7 +68,7 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
             "bits": model.bits,
             "classes": list(model.classes),
             "scale": model.scale,
-            "reject": dict(zip(model.classes, model.reject, strict=False)),
+            "reject": {c: list(t) for c, t in zip(model.classes, model.reject, strict=False)},
         }
     digest.update(json.dumps(meta_scripts, sort_keys=True).encode("utf-8"))
     version = digest.hexdigest()[:12]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .labels import CLASSES_BY_SCRIPT, CORE_CLASSES
 from .nb_engine import open_set_scores
-from .training import Counts, TrainConfig, assemble, other_files, read_training_lines, train_file_of
+from .training import N_BANDS, Counts, TrainConfig, assemble, other_files, read_training_lines, train_file_of
 
 __all__ = [
     "CORE_LOSS",
@@ -62,16 +62,16 @@ class Curve:
     """Per script: labelled pieces (gold, predicted, llr) and out-of-set pieces (language, predicted, llr)."""
 
     script: str
-    known: list[tuple[str, str | None, float]]
-    unseen: list[tuple[str, str | None, float]]
+    known: list[tuple[str, str | None, float, int]]  # (gold class, best class, ratio, length band)
+    unseen: list[tuple[str, str | None, float, int]]  # (file stem, best class, ratio, length band)
     unseen_texts: list[str]
     known_texts: list[str]
 
-    def point(self, t: Mapping[str, float]) -> tuple[float, float, float]:
+    def point(self, t: Mapping[str, Sequence[float]]) -> tuple[float, float, float]:
         """(labelled pieces right and kept, out-of-set pieces rejected, out-of-set labelled ru/tg/uz) at t."""
-        right = sum(1 for g, p, s in self.known if g == p and s >= t[g]) / max(len(self.known), 1)
+        right = sum(1 for g, p, s, b in self.known if g == p and s >= t[g][b]) / max(len(self.known), 1)
         n = max(len(self.unseen), 1)
-        kept = [p for _, p, s in self.unseen if p is not None and s >= t[p]]
+        kept = [p for _, p, s, b in self.unseen if p is not None and s >= t[p][b]]
         return right, 1 - len(kept) / n, sum(1 for p in kept if p in CORE_CLASSES) / n
 
 
@@ -97,8 +97,8 @@ def calibrate(train_dir: Path, counts: Mapping[str, Mapping[str, Counts]], cfg: 
         files = other_files(train_dir, script)
         n_folds = min(FOLDS, len(files))
         known_texts = [(c, piece) for c in classes for line in _heldout_known(train_dir, c) for piece in cuts(line)]
-        known_rows: list[tuple[str, str | None, float]] = []
-        unseen_rows: list[tuple[str, str | None, float]] = []
+        known_rows: list[tuple[str, str | None, float, int]] = []
+        unseen_rows: list[tuple[str, str | None, float, int]] = []
         unseen_texts: list[str] = []
         for fold in range(max(n_folds, 1)):
             held = files[fold::n_folds] if n_folds else []
@@ -106,10 +106,10 @@ def calibrate(train_dir: Path, counts: Mapping[str, Mapping[str, Counts]], cfg: 
             model = assemble(script, classes, known, seen, cfg)
             if fold == 0:  # the labelled pieces are scored once, by the first fold's model
                 scored = open_set_scores(model, [t for _, t in known_texts])
-                known_rows = [(g, p, s) for (g, _), (p, s) in zip(known_texts, scored, strict=True)]
+                known_rows = [(g, p, s, b) for (g, _), (p, s, b) in zip(known_texts, scored, strict=True)]
             for path in held:
                 texts = [piece for line in _lines(path) for piece in cuts(line)]
-                unseen_rows += [(path.stem, p, s) for p, s in open_set_scores(model, texts)]
+                unseen_rows += [(path.stem, p, s, b) for p, s, b in open_set_scores(model, texts)]
                 unseen_texts += texts
         curves[script] = Curve(
             script=script,
@@ -121,27 +121,32 @@ def calibrate(train_dir: Path, counts: Mapping[str, Mapping[str, Counts]], cfg: 
     return curves
 
 
-def choose(curve: Curve, known_loss: float = KNOWN_LOSS, core_loss: float | None = CORE_LOSS) -> dict[str, float]:
-    """Per labelled class: the highest threshold that keeps all but ``known_loss`` of its pieces it had right.
+def choose(
+    curve: Curve, known_loss: float = KNOWN_LOSS, core_loss: float | None = CORE_LOSS
+) -> dict[str, tuple[float, ...]]:
+    """Per labelled class and length band: the highest threshold that keeps all but ``known_loss``
+    of the class's pieces in that band it had right.
 
-    The must-have classes use ``core_loss`` instead (when given).
-
-    Only the labelled text sets the thresholds; the held-out languages only
-    measure them, so the rejection figures are not fitted to those languages.
+    The must-have classes use ``core_loss`` instead (when given). Only the
+    labelled text sets the thresholds; the held-out languages only measure
+    them, so the rejection figures are not fitted to those languages.
     """
-    right: dict[str, list[float]] = {}
-    total: dict[str, int] = {}
-    for gold, pred, llr in curve.known:
-        total[gold] = total.get(gold, 0) + 1
+    right: dict[tuple[str, int], list[float]] = {}
+    total: dict[tuple[str, int], int] = {}
+    for gold, pred, llr, band in curve.known:
+        total[gold, band] = total.get((gold, band), 0) + 1
         if gold == pred:
-            right.setdefault(gold, []).append(llr)
+            right.setdefault((gold, band), []).append(llr)
     out = {}
     for label in CLASSES_BY_SCRIPT[curve.script]:
-        scores = sorted(right.get(label, []))
         loss = core_loss if core_loss is not None and label in CORE_CLASSES else known_loss
-        k = max(MIN_DROPPED, int(loss * total.get(label, 0)))
-        # capped at 0: a text its best class scores above OTHER is never rejected
-        out[label] = min(_grid_floor(scores[k]), 0.0) if k < len(scores) else 0.0
+        bands = []
+        for band in range(N_BANDS):
+            scores = sorted(right.get((label, band), []))
+            k = max(MIN_DROPPED, int(loss * total.get((label, band), 0)))
+            # capped at 0: a text its best class scores above OTHER is never rejected
+            bands.append(min(_grid_floor(scores[k]), 0.0) if k < len(scores) else 0.0)
+        out[label] = tuple(bands)
     return out
 
 
@@ -150,7 +155,7 @@ def _grid_floor(x: float) -> float:
     return math.floor(x * 100) / 100
 
 
-def thresholds(curves: Mapping[str, Curve]) -> dict[str, dict[str, float]]:
+def thresholds(curves: Mapping[str, Curve]) -> dict[str, dict[str, tuple[float, ...]]]:
     return {script: choose(curve) for script, curve in curves.items()}
 
 
@@ -178,6 +183,6 @@ def other_script_pieces(train_dir: Path) -> list[tuple[str, str]]:
     ]
 
 
-def nb_answers(rows: Sequence[tuple[str, str | None, float]], reject: Mapping[str, float]) -> list[str]:
+def nb_answers(rows: Sequence[tuple[str, str | None, float, int]], reject: Mapping[str, Sequence[float]]) -> list[str]:
     """What the calibration models answer on ``curve.unseen`` or ``curve.known`` at the given thresholds."""
-    return [p if p is not None and llr >= reject[p] else "und" for _, p, llr in rows]
+    return [p if p is not None and llr >= reject[p][band] else "und" for _, p, llr, band in rows]

@@ -38,7 +38,7 @@ class ScriptModel:
     weights: npt.NDArray[np.int8]  # (2**bits, n_classes); the last class is the rejection class OTHER
     scale: float
     # per labelled class: the per-feature log-likelihood ratio against OTHER below which the answer is "und"
-    reject: tuple[float, ...] = ()
+    reject: tuple[tuple[float, ...], ...] = ()  # per class, per length band (see nb_engine.BANDS)
 
     def score(
         self, segments: list[Segment], n_docs: int, split: int | None = None
@@ -89,6 +89,6 @@ def load_model(source: str | Path = DATA_PACKAGE) -> NaiveBayesModel:
             bits=spec["bits"],
             weights=weights,
             scale=float(spec["scale"]),
-            reject=tuple(float(spec["reject"][c]) for c in classes[:-1]),
+            reject=tuple(tuple(float(t) for t in spec["reject"][c]) for c in classes[:-1]),
         )
     return NaiveBayesModel(models=models, version=meta["version"])

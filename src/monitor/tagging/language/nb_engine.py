@@ -7,6 +7,7 @@ Both give bit-identical answers (tested on every dev row).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 
@@ -29,7 +30,7 @@ from .naive_bayes import NaiveBayesModel, ScriptModel
 from .noise import content_letters, strip_for_model
 from .script import SCRIPTS
 
-__all__ = ["CONFIDENCE_TEMPERATURE", "NaiveBayesIdentifier"]
+__all__ = ["BANDS", "CONFIDENCE_TEMPERATURE", "NaiveBayesIdentifier", "length_band", "open_set_scores"]
 
 # Naive Bayes sums are over-confident: the softmax is taken over scores / sqrt(#features) times
 # this factor, chosen on a held-out tenth of train/ cut to 1, 2 and 4 words (expected calibration
@@ -38,6 +39,10 @@ CONFIDENCE_TEMPERATURE = 0.65
 # Texts per vectorised pass: big enough to amortise numpy call overhead, small enough that the
 # gathered weight rows (~6 per character) stay in cache.
 CHUNK = 128
+# Length bands of the rejection thresholds, in 4-5-gram and word features. None: one threshold per
+# class. Bands at (70, 130) (about 30 and 60 characters) were tried: they tightened long texts to the
+# clean held-out train lines and rejected 1% of long dev rows (social media, UDHR), so they are off.
+BANDS: tuple[int, ...] = ()
 
 
 class NaiveBayesIdentifier:
@@ -129,12 +134,13 @@ def _decide_one(total: list[int], late: list[int], n_late: int, model: ScriptMod
     ``total`` sums every feature and picks the class; ``late`` sums the 4-5-grams
     and words only, over ``n_late`` features. On those, the best labelled class must
     beat the rejection class by its threshold in ``model.reject`` (nats per
-    feature); otherwise the text is not confidently one of ours: ``und``.
+    feature, one threshold per length band: a long text must be clearer than a
+    short one); otherwise the text is not confidently one of ours: ``und``.
     """
     known = total[:-1]
     best = max(range(len(known)), key=known.__getitem__)  # first maximum, as numpy's argmax
     llr = (late[best] - late[-1]) * model.scale / max(n_late, 1)
-    if llr < model.reject[best]:
+    if llr < model.reject[best][length_band(n_late)]:
         return LanguageGuess("und", model.script, 0.0)
     lang, scr = split_class(model.classes[best])
     return LanguageGuess(lang, scr, _confidence_one(known, model.scale, n_feats))
@@ -152,14 +158,19 @@ def _confidence_one(total: list[int], scale: float, n_feats: int) -> float:
     return round(1.0 / sum(math.exp(v - top) for v in scaled), 4)
 
 
-def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str | None, float]]:
-    """(best labelled class, its per-feature log-likelihood ratio against OTHER) of each text under one model.
+def length_band(n_late: int) -> int:
+    """The length band of a text by its 4-5-gram and word features (always 0 while BANDS is empty)."""
+    return bisect.bisect_right(BANDS, n_late)
+
+
+def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str | None, float, int]]:
+    """(best labelled class, its per-feature log-likelihood ratio against OTHER, length band) of each text.
 
     For calibration: the same sums as ``_decide_one``. Texts whose dominant
     script is another one, or with too few letters, get (None, nan). Texts are
     raw posts (noise is stripped here).
     """
-    out: list[tuple[str | None, float]] = []
+    out: list[tuple[str | None, float, int]] = []
     sid = SCRIPTS.index(model.script)
     for i in range(0, len(texts), CHUNK):
         part = [strip_for_model(t) for t in texts[i : i + CHUNK]]
@@ -173,12 +184,13 @@ def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str 
             n_late += np.bincount(d, minlength=n_docs)
         for j in range(n_docs):
             if not ok[j]:
-                out.append((None, float("nan")))
+                out.append((None, float("nan"), 0))
                 continue
             known = totals[j].tolist()[:-1]
             best = max(range(len(known)), key=known.__getitem__)
             late = lates[j].tolist()
-            out.append((model.classes[best], (late[best] - late[-1]) * model.scale / max(int(n_late[j]), 1)))
+            n = int(n_late[j])
+            out.append((model.classes[best], (late[best] - late[-1]) * model.scale / max(n, 1), length_band(n)))
     return out
 
 

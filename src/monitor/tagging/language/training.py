@@ -38,6 +38,7 @@ __all__ = [
     "train_script_models",
 ]
 
+N_BANDS = 1  # length bands of the rejection thresholds (len(nb_engine.BANDS) + 1)
 OTHER_DIR = "other"  # train/other/<code>-<Script>.txt: languages that are not labels
 
 
@@ -51,6 +52,9 @@ class TrainConfig:
     chunk: int = 4000
     # share of the rejection class made of the labelled languages' own text (a background model)
     background: float = 0.5
+    # share of the rejection class spread evenly over all buckets: n-grams no training text has
+    # (an unseen language's) then count for "none of my languages" rather than for the nearest label
+    flat: float = 0.2
 
 
 def train_file_of(label: str) -> str:
@@ -167,7 +171,7 @@ def assemble(
     known: Mapping[str, npt.NDArray[np.float64]],
     others: Sequence[npt.NDArray[np.float64]],
     cfg: TrainConfig,
-    reject: Mapping[str, float] | None = None,
+    reject: Mapping[str, Sequence[float]] | None = None,
 ) -> ScriptModel:
     """A quantised table for ``classes`` plus the rejection class, from bucket counts.
 
@@ -183,12 +187,13 @@ def assemble(
         mix += sum(_distribution(o) for o in others) / len(others) * (1.0 - cfg.background)
     weight_known = cfg.background if others else 1.0
     mix += sum(_distribution(k) for k in cols) / len(cols) * weight_known
+    mix = mix * (1.0 - cfg.flat) + cfg.flat / (1 << bits)
     mean_total = float(np.mean([k.sum() for k in cols]))
     counts = np.stack([*cols, mix * mean_total], axis=1)
     logp = np.log(counts + cfg.alpha) - np.log(counts.sum(axis=0, keepdims=True) + cfg.alpha * (1 << bits))
     logp -= logp.mean(axis=1, keepdims=True)  # centring: same argmax, smaller range to quantise
     q, scale = quantise(logp)
-    thresholds = tuple((reject or {}).get(c, 0.0) for c in classes)
+    thresholds = tuple(tuple((reject or {}).get(c, (0.0,) * N_BANDS)) for c in classes)
     return ScriptModel(script=script, classes=(*classes, OTHER), bits=bits, weights=q, scale=scale, reject=thresholds)
 
 
@@ -204,7 +209,7 @@ def train_script_models(
     train_dir: Path,
     cfg: TrainConfig,
     counts: Mapping[str, Mapping[str, Counts]] | None = None,
-    reject: Mapping[str, Mapping[str, float]] | None = None,
+    reject: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
 ) -> tuple[dict[str, ScriptModel], dict[str, int]]:
     """Quantised tables per script from all lines of every labelled and out-of-set file, and lines used per file.
 
