@@ -4,7 +4,9 @@ The output keys are a stable contract (analysts and evaluations pipe text throug
 ``lang``, ``script``, ``confidence``, ``groups``, ``people``, ``keywords`` (the analyst
 keywords found, as the database's ``keywords`` column holds them), ``matches`` (every match,
 as the ``matches`` column: ``term`` as written, ``kind``, ``canonical``, ``group``, ``span``
-[start, end) in the input text, ``rule``), plus ``id`` when a ``--jsonl`` input line carries one.
+[start, end) in the input text, ``rule``), plus ``id`` when a ``--jsonl`` input line carries one, and
+``languages`` ({lang: share of letters}) only when a post mixes more than one language (``lang`` stays
+the main one).
 Each line is answered as soon as it arrives (a person typing, or a script that writes a
 line and waits for its answer); lines already waiting are tagged together in one batch,
 up to `BATCH`, so a file or a fast pipe still gets the batched language model and a
@@ -149,6 +151,7 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
     """Tag text from stdin: one post per line in, one JSON object per line out."""
     from monitor.errors import MonitorError
     from monitor.tagger_cache import build_tagger
+    from monitor.tagging.safe_text import scrub
 
     try:
         keywords: tuple[Any, ...] = ()
@@ -163,14 +166,21 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from exc
     out = sys.stdout
+    from monitor.tagging.language import language_shares
+
     for batch in _records(sys.stdin, jsonl):
-        tagged = iter(tagger.tag_many([text for text, extra_fields in batch if "error" not in extra_fields]))
+        texts = [text for text, extra_fields in batch if "error" not in extra_fields]
+        tagged = iter(tagger.tag_many(texts))
+        shares = iter(language_shares([scrub(t) for t in texts], engine))
         lines = []
         for _text, extra_fields in batch:
             if "error" in extra_fields:
                 lines.append(json.dumps(extra_fields, ensure_ascii=False))
                 continue
             record = {**extra_fields, **tags_to_json(next(tagged))}
+            mix = next(shares)
+            if mix is not None:
+                record["languages"] = mix
             lines.append(json.dumps(record, ensure_ascii=False))
         out.write("\n".join(lines) + "\n")
         out.flush()

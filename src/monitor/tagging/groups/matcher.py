@@ -29,6 +29,7 @@ import ahocorasick
 from rapidfuzz.distance import Levenshtein
 
 from monitor.models import Match
+from monitor.tagging.safe_text import scrub
 
 from . import suffixes
 from .bound import bind
@@ -291,6 +292,7 @@ class GroupTagger:
     def _run(self, text: str) -> tuple[Match, ...]:
         if not text:
             return ()
+        text = scrub(text)  # a lone surrogate would make every encoder below raise
         folded = fold_text(text)
         m = folded.text
         state = _PostState(text, m, self._cue_sets)
