@@ -1,0 +1,272 @@
+"""Connections to PostgreSQL: one asyncpg pool, read-only for readers, migrations under a lock.
+
+Why asyncpg: on the ingest benchmark it writes the daemon's batches faster than psycopg 3 (the
+figures are in BENCHMARKS.md), and it speaks the binary protocol with prepared statements, which
+the report queries reuse. It is imported only here, so the `postgres` extra stays optional.
+
+Errors: every asyncpg/OS error leaves this module as a `StoreError` whose message names the cause
+(server unreachable, statement timeout, read-only database, disk full, ...) and shows the URL with
+its password masked. A lost connection is `StoreUnavailable`: the caller retries later, and the
+pool opens a fresh connection on the next acquire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from monitor.errors import MigrationError, StoreError
+
+try:  # the extra is optional: a clear message instead of an ImportError traceback
+    import asyncpg
+except ImportError:  # pragma: no cover - exercised only without the extra
+    asyncpg = None
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# A constant key for pg_advisory_xact_lock: collectors starting together migrate one at a time.
+_MIGRATION_LOCK = 0x6D6F6E69746F72  # "monitor"
+
+
+class StoreUnavailable(StoreError):
+    """The server could not be reached or the connection was lost; retry later."""
+
+
+def mask_url(url: str) -> str:
+    """The URL as it may be shown: the password, if any, replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable database URL>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """The PostgreSQL migrations shipped beside this module, in order, without gaps."""
+    found: list[Migration] = []
+    folder = resources.files("monitor.store.postgres") / "migrations"
+    for entry in folder.iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for index, migration in enumerate(found, start=1):
+        if migration.version != index:
+            raise MigrationError(f"postgres migrations must be numbered 1..n without gaps; found {migration.version:04d}")
+    return found
+
+
+def describe(exc: BaseException, url: str) -> str:
+    """One line naming the cause, for a person: never the password."""
+    where = mask_url(url)
+    if asyncpg is not None:
+        if isinstance(exc, asyncpg.exceptions.QueryCanceledError):
+            return f"{where}: statement timeout: the query ran longer than the server allows ({exc})"
+        if isinstance(exc, asyncpg.exceptions.ReadOnlySQLTransactionError):
+            return f"{where}: the database is read-only here (a read-only role, replica or session): {exc}"
+        if isinstance(exc, asyncpg.exceptions.DiskFullError):
+            return f"{where}: the database server's disk is full: {exc}"
+        if isinstance(exc, asyncpg.exceptions.InsufficientPrivilegeError):
+            return f"{where}: permission denied: {exc}"
+        if isinstance(exc, asyncpg.exceptions.InvalidPasswordError | asyncpg.exceptions.InvalidAuthorizationSpecificationError):
+            return f"{where}: authentication failed for this user"
+        if isinstance(exc, asyncpg.exceptions.InvalidCatalogNameError):
+            return f"{where}: the database does not exist"
+    if isinstance(exc, OSError | asyncio.TimeoutError):
+        return f"{where}: cannot reach the database server ({type(exc).__name__}: {exc})"
+    return f"{where}: {type(exc).__name__}: {exc}"
+
+
+def _lost(exc: BaseException) -> bool:
+    if isinstance(exc, OSError | asyncio.TimeoutError | ConnectionError):
+        return True
+    if asyncpg is None:
+        return False
+    return isinstance(
+        exc,
+        asyncpg.exceptions.ConnectionDoesNotExistError
+        | asyncpg.exceptions.AdminShutdownError
+        | asyncpg.exceptions.CannotConnectNowError
+        | asyncpg.exceptions.ConnectionFailureError
+        | asyncpg.exceptions.TooManyConnectionsError
+        | asyncpg.exceptions.InterfaceError,
+    )
+
+
+def translate(exc: BaseException, url: str) -> StoreError:
+    message = describe(exc, url)
+    return StoreUnavailable(message) if _lost(exc) else StoreError(message)
+
+
+class Database:
+    """A pool of connections to one database.
+
+    ``read_only`` sets default_transaction_read_only on every connection, so an analyst's report can
+    never write, whatever role it connects with. ``statement_timeout_ms`` bounds every statement.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        read_only: bool = False,
+        min_size: int = 1,
+        max_size: int = 4,
+        statement_timeout_ms: int = 300_000,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.read_only = read_only
+        self._min = min_size
+        self._max = max_size
+        self._timeout_ms = statement_timeout_ms
+        self._connect_timeout = connect_timeout
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        if asyncpg is None:
+            raise StoreError("PostgreSQL support is not installed: pip install 'monitor[postgres]'")
+        if self._pool is not None:
+            return
+        settings = {"application_name": "monitor", "statement_timeout": str(self._timeout_ms), "timezone": "UTC"}
+        if self.read_only:
+            settings["default_transaction_read_only"] = "on"
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url,
+                min_size=self._min,
+                max_size=self._max,
+                server_settings=settings,
+                timeout=self._connect_timeout,
+            )
+        except Exception as exc:  # noqa: BLE001 - every cause becomes one clear StoreError
+            raise translate(exc, self.url) from exc
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=10)
+            except Exception:  # noqa: BLE001 - closing a broken pool must not raise
+                pool.terminate()
+
+    @property
+    def pool(self) -> Any:
+        if self._pool is None:
+            raise StoreError("the PostgreSQL store is not open")
+        return self._pool
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        try:
+            async with self.pool.acquire() as conn:
+                yield conn
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
+                raise translate(exc, self.url) from exc
+            raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        """One transaction on one connection, committed on exit, rolled back on any error."""
+        async with self.connection() as conn:
+            try:
+                async with conn.transaction():
+                    yield conn
+            except StoreError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
+                    raise translate(exc, self.url) from exc
+                raise
+
+    async def schema_version(self) -> int:
+        async with self.connection() as conn:
+            exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            if not exists:
+                return 0
+            return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+    async def check_schema(self) -> int:
+        """For read-only users: the schema must be there and not newer than this code."""
+        version = await self.schema_version()
+        newest = max((m.version for m in load_migrations()), default=0)
+        if version == 0:
+            raise MigrationError(f"{mask_url(self.url)} has no monitor schema yet: run `monitor db migrate` first")
+        if version > newest:
+            raise MigrationError(
+                f"{mask_url(self.url)} has schema version {version}, newer than this monitor knows ({newest});"
+                " upgrade monitor instead of downgrading the database"
+            )
+        return version
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction with its record; returns those applied.
+
+        Several collectors may start at once: an advisory lock makes them migrate one after another,
+        and each re-reads the ledger under the lock. A schema newer than the code is refused before
+        anything changes.
+        """
+        if self.read_only:
+            raise MigrationError(f"{mask_url(self.url)}: a read-only connection never migrates")
+        known = load_migrations()
+        newest = max((m.version for m in known), default=0)
+        applied_now: list[int] = []
+        async with self.connection() as conn:
+            try:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+                )
+            except Exception as exc:  # noqa: BLE001
+                raise MigrationError(f"cannot create the migration ledger: {describe(exc, self.url)}") from exc
+            for migration in known:
+                try:
+                    async with conn.transaction():
+                        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+                        rows = await conn.fetch("SELECT version FROM schema_migrations")
+                        applied = {int(r["version"]) for r in rows}
+                        if applied and max(applied) > newest:
+                            raise MigrationError(
+                                f"{mask_url(self.url)} has schema version {max(applied)}, newer than this monitor"
+                                f" knows ({newest}); upgrade monitor instead of downgrading the database"
+                            )
+                        if migration.version in applied:
+                            continue
+                        await conn.execute(migration.sql)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name, applied_at)"
+                            " VALUES ($1, $2, extract(epoch FROM now())::bigint)",
+                            migration.version,
+                            migration.name,
+                        )
+                        applied_now.append(migration.version)
+                except MigrationError:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    raise MigrationError(
+                        f"migration {migration.version:04d}_{migration.name} failed: {describe(exc, self.url)}"
+                    ) from exc
+        return applied_now
