@@ -1,8 +1,8 @@
 """The store: one interface over the database (``ports.py``), one folder per backend.
 
 Everything SQL lives below this package, in ``store/<backend>/`` with its migrations beside it
-(``store/sqlite/`` today; ``store/postgres/`` is the slot for the next). Callers hand in and get
-back the frozen records of ``monitor.models`` through the role interfaces of
+(``store/sqlite/``, the embedded default, and ``store/postgres/`` for a shared server). Callers
+hand in and get back the frozen records of ``monitor.models`` through the role interfaces of
 ``monitor.store.ports``; ``open_store(url)`` picks the backend from the URL scheme and imports
 it lazily, so no caller (and no CLI command) ever imports a backend.
 
@@ -23,6 +23,7 @@ from monitor.store.ports import Store
 # URL scheme -> the backend package that opens it (a bare path means SQLite).
 BACKENDS: dict[str, str] = {
     "sqlite": "monitor.store.sqlite",
+    "postgresql": "monitor.store.postgres",
 }
 
 
@@ -52,8 +53,6 @@ def open_store(url: str | Path, **options: Any) -> Store:
     scheme = url_scheme(text)
     module_name = BACKENDS.get(scheme)
     if module_name is None:
-        if scheme == "postgresql":
-            raise StoreError("the PostgreSQL backend is not built yet; use a SQLite path")
         raise StoreError(f"no store backend for {scheme}:// URLs (known: {', '.join(sorted(BACKENDS))})")
     backend = importlib.import_module(module_name)
     return cast(Store, backend.from_url(text, **options))

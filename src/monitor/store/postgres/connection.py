@@ -13,20 +13,26 @@ pool opens a fresh connection on the next acquire.
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from monitor.errors import MigrationError, StoreError
+from monitor.errors import MigrationError, StoreClosedError, StoreError
 
 try:  # the extra is optional: a clear message instead of an ImportError traceback
     import asyncpg
 except ImportError:  # pragma: no cover - exercised only without the extra
     asyncpg = None
+
+log = logging.getLogger("monitor.store.postgres")
+T = TypeVar("T")
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # A constant key for pg_advisory_xact_lock: collectors starting together migrate one at a time.
@@ -86,6 +92,8 @@ def describe(exc: BaseException, url: str) -> str:
             return f"{where}: the database is read-only here (a read-only role, replica or session): {exc}"
         if isinstance(exc, asyncpg.exceptions.DiskFullError):
             return f"{where}: the database server's disk is full: {exc}"
+        if isinstance(exc, asyncpg.exceptions.InsufficientResourcesError):
+            return f"{where}: the database server is out of resources (disk, memory or connections): {exc}"
         if isinstance(exc, asyncpg.exceptions.InsufficientPrivilegeError):
             return f"{where}: permission denied: {exc}"
         if isinstance(exc, asyncpg.exceptions.InvalidPasswordError | asyncpg.exceptions.InvalidAuthorizationSpecificationError):
@@ -134,6 +142,7 @@ class Database:
         max_size: int = 4,
         statement_timeout_ms: int = 300_000,
         connect_timeout: float = 10.0,
+        reconnect_timeout: float = 60.0,
     ) -> None:
         self.url = url
         self.read_only = read_only
@@ -141,13 +150,17 @@ class Database:
         self._max = max_size
         self._timeout_ms = statement_timeout_ms
         self._connect_timeout = connect_timeout
+        self.reconnect_timeout = reconnect_timeout
         self._pool: Any = None
+        self._closed = False
 
     async def open(self) -> None:
         if asyncpg is None:
             raise StoreError("PostgreSQL support is not installed: pip install 'monitor[postgres]'")
         if self._pool is not None:
             return
+        if self._closed:
+            raise StoreClosedError("store was closed")
         settings = {"application_name": "monitor", "statement_timeout": str(self._timeout_ms), "timezone": "UTC"}
         if self.read_only:
             settings["default_transaction_read_only"] = "on"
@@ -163,6 +176,7 @@ class Database:
             raise translate(exc, self.url) from exc
 
     async def close(self) -> None:
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is not None:
             try:
@@ -173,7 +187,7 @@ class Database:
     @property
     def pool(self) -> Any:
         if self._pool is None:
-            raise StoreError("the PostgreSQL store is not open")
+            raise StoreClosedError("store was closed" if self._closed else "store is not open")
         return self._pool
 
     @asynccontextmanager
@@ -201,6 +215,32 @@ class Database:
                 if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
                     raise translate(exc, self.url) from exc
                 raise
+
+    async def run(self, work: Callable[[Any], Awaitable[T]], *, write: bool = True) -> T:
+        """``work(conn)`` in one transaction (``write``) or on one connection, retried while the server is away.
+
+        Why here: a collector must ride out a server restart or a cut connection. A lost connection
+        (or a server refusing connections) rolls the transaction back, so ``work`` is run again from the
+        start on a fresh connection, with exponential backoff, for up to ``reconnect_timeout`` seconds;
+        then the StoreUnavailable is raised. Every other error (timeout, read-only, disk full) is raised
+        at once: retrying would not help. ``work`` must be safe to repeat (the store's writes are upserts).
+        """
+        delay = 0.1
+        deadline = time.monotonic() + self.reconnect_timeout
+        while True:
+            try:
+                if write:
+                    async with self.transaction() as conn:
+                        return await work(conn)
+                async with self.connection() as conn:
+                    return await work(conn)
+            except StoreUnavailable as exc:
+                if self._closed or time.monotonic() + delay > deadline:
+                    raise
+                wait = delay * (0.5 + random.random() / 2)
+                log.warning("database unavailable, retrying in %.1f s: %s", wait, exc)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, 5.0)
 
     async def schema_version(self) -> int:
         async with self.connection() as conn:
