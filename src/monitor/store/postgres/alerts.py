@@ -233,8 +233,10 @@ class PostgresAlertReader(PostgresAlertReads):
         self._db = db
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        async with self._db.connection() as conn:
+        async def work(conn: Any) -> list[Any]:
             return list(await conn.fetch(sql, *args))
+
+        return await self._db.run(work, write=False)
 
 
 class PostgresAlertTx(PostgresAlertReads):
@@ -429,8 +431,10 @@ class PostgresAlertQueries:
         return PostgresAlertReader(self.db)
 
     async def _alert_rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        async with self.db.connection() as conn:
+        async def work(conn: Any) -> list[dict[str, Any]]:
             return [dict(r) for r in await conn.fetch(sql, *args)]
+
+        return await self.db.run(work, write=False)
 
     async def list_alerts(
         self, *, since: datetime | None = None, rule: str | None = None, limit: int = 200

@@ -88,17 +88,25 @@ class PostgresDeliveryQueries:
 
     db: Database
 
+    async def _outbox_rows(self, sql: str) -> list[Any]:
+        async def work(conn: Any) -> list[Any]:
+            return list(await conn.fetch(sql))
+
+        return await self.db.run(work, write=False)
+
     async def claim_deliveries(
         self, sink: str, *, now: datetime, lease_until: datetime, limit: int
     ) -> list[ClaimedDelivery]:
         """Up to ``limit`` due pending rows of ``sink``, oldest first, now 'sending' until ``lease_until``."""
-        async with self.db.transaction() as conn:
+        async def work(conn: Any) -> list[ClaimedDelivery]:
             rows = await conn.fetch(
                 "SELECT alert_id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 AND sink = $2"
                 " ORDER BY next_attempt_at, alert_id LIMIT $3 FOR UPDATE SKIP LOCKED",
                 _ts(now), sink, int(limit),
             )
             return await _claim(conn, sink, [int(r["alert_id"]) for r in rows], _ts(lease_until))
+
+        return await self.db.run(work)
 
     async def claim_digest(
         self, sink: str, *, now: datetime, period_seconds: int, lease_until: datetime, limit: int
@@ -107,17 +115,18 @@ class PostgresDeliveryQueries:
         ``fired_at``), now 'sending'; None when no period is complete yet."""
         p = int(period_seconds)
         now_s = _ts(now)
-        async with self.db.transaction() as conn:
+
+        async def work(conn: Any) -> tuple[datetime, list[ClaimedDelivery]] | None:
             # integer division truncates toward zero on both backends (fired_at is never negative here)
-            start = await conn.fetchval(
+            first = await conn.fetchval(
                 "SELECT min((a.fired_at / $1) * $1) FROM deliveries d JOIN alerts a ON a.id = d.alert_id"
                 " WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND d.sink = $3"
                 " AND (a.fired_at / $1) * $1 + $1 <= $2",
                 p, now_s, sink,
             )
-            if start is None:
+            if first is None:
                 return None
-            start = int(start)
+            start = int(first)
             rows = await conn.fetch(
                 "SELECT d.alert_id FROM deliveries d JOIN alerts a ON a.id = d.alert_id"
                 " WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND d.sink = $2"
@@ -126,7 +135,9 @@ class PostgresDeliveryQueries:
                 now_s, sink, start, start + p, int(limit),
             )
             claimed = await _claim(conn, sink, [int(r["alert_id"]) for r in rows], _ts(lease_until))
-        return datetime.fromtimestamp(start, UTC), claimed
+            return datetime.fromtimestamp(start, UTC), claimed
+
+        return await self.db.run(work)
 
     async def _mark(self, set_sql: str, sink: str, items: Sequence[tuple[int, int]], head: Sequence[Any]) -> int:
         """``UPDATE deliveries SET <set_sql>`` for each (alert_id, attempts) claim still held; rows changed."""
@@ -135,13 +146,15 @@ class PostgresDeliveryQueries:
         n = len(head)
         ids = [int(a) for a, _ in items]
         attempts = [int(t) for _, t in items]
-        async with self.db.transaction() as conn:
-            status = await conn.execute(
-                f"UPDATE deliveries d SET {set_sql} FROM unnest(${n + 2}::bigint[], ${n + 3}::integer[]) AS c(id, n)"
-                f" WHERE d.alert_id = c.id AND d.sink = ${n + 1} AND d.state = 'sending' AND d.attempts = c.n",
-                *head, sink, ids, attempts,
-            )
-        return _count(status)
+        sql = (
+            f"UPDATE deliveries d SET {set_sql} FROM unnest(${n + 2}::bigint[], ${n + 3}::integer[]) AS c(id, n)"
+            f" WHERE d.alert_id = c.id AND d.sink = ${n + 1} AND d.state = 'sending' AND d.attempts = c.n"
+        )
+
+        async def work(conn: Any) -> int:
+            return _count(await conn.execute(sql, *head, sink, ids, attempts))
+
+        return await self.db.run(work)
 
     async def mark_delivered(
         self, sink: str, items: Sequence[tuple[int, int]], *, at: datetime, digested: bool = False
@@ -171,7 +184,7 @@ class PostgresDeliveryQueries:
         resend=True (at-least-once): back to 'pending', due now, unless ``max_attempts``
         is used up; resend=False (at-most-once): 'failed', to be re-queued by hand.
         """
-        async with self.db.transaction() as conn:
+        async def work(conn: Any) -> int:
             exhausted = 0
             if resend:
                 exhausted = _count(await conn.execute(
@@ -192,32 +205,33 @@ class PostgresDeliveryQueries:
                 )
             return _count(status) + exhausted
 
+        return await self.db.run(work)
+
     async def requeue_failed(self, *, at: datetime, sink: str | None = None) -> int:
         """Give 'failed' rows a fresh start (after the analyst fixed a URL or token)."""
-        async with self.db.transaction() as conn:
-            status = await conn.execute(
+        async def work(conn: Any) -> int:
+            return _count(await conn.execute(
                 "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1"
                 " WHERE state = 'failed' AND ($2::text IS NULL OR sink = $2::text)",
                 _ts(at), sink,
-            )
-        return _count(status)
+            ))
+
+        return await self.db.run(work)
 
     async def delivery_counts(self) -> dict[tuple[str, str], int]:
         """(sink, state) -> rows, for `monitor status` and `monitor alerts list`."""
-        async with self.db.connection() as conn:
-            rows = await conn.fetch(
-                'SELECT sink, state, count(*) AS n FROM deliveries GROUP BY sink, state ORDER BY sink COLLATE "C",'
-                ' state COLLATE "C"'
-            )
+        rows = await self._outbox_rows(
+            'SELECT sink, state, count(*) AS n FROM deliveries GROUP BY sink, state ORDER BY sink COLLATE "C",'
+            ' state COLLATE "C"'
+        )
         return {(str(r["sink"]), str(r["state"])): int(r["n"]) for r in rows}
 
     async def pending_sinks(self) -> list[str]:
         """Sinks that have pending or in-flight rows (to warn about sinks no longer configured)."""
-        async with self.db.connection() as conn:
-            rows = await conn.fetch(
-                "SELECT sink FROM deliveries WHERE state IN ('pending', 'sending') GROUP BY sink"
-                ' ORDER BY sink COLLATE "C"'
-            )
+        rows = await self._outbox_rows(
+            "SELECT sink FROM deliveries WHERE state IN ('pending', 'sending') GROUP BY sink"
+            ' ORDER BY sink COLLATE "C"'
+        )
         return [str(r["sink"]) for r in rows]
 
 

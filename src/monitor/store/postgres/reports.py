@@ -80,11 +80,14 @@ class PostgresReportQueries:
     db: Database
 
     async def _rows(self, sql: str, args: Args | Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Run one read and return plain dicts (no asyncpg type crosses the port)."""
+        """Run one read and return plain dicts (no asyncpg type crosses the port); retried like every read
+        of the store while the server restarts or a connection is cut."""
         values = args.values if isinstance(args, Args) else list(args)
-        async with self.db.connection() as conn:
-            records = await conn.fetch(sql, *values)
-        return [dict(r) for r in records]
+
+        async def work(conn: Any) -> list[dict[str, Any]]:
+            return [dict(r) for r in await conn.fetch(sql, *values)]
+
+        return await self.db.run(work, write=False)
 
     # -- reference data ---------------------------------------------------------------
     async def report_day_range(self) -> tuple[int, int] | None:
