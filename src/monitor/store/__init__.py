@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from monitor.errors import StoreError
 from monitor.store.ports import Store
@@ -33,6 +34,20 @@ def url_scheme(url: str) -> str:
     if not sep:
         return "sqlite"
     return "postgresql" if head in ("postgres", "postgresql") else head
+
+
+def display_url(url: str | Path) -> str:
+    """The store URL as it may be shown or logged: a password in it replaced by ``***``."""
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+        password = parts.password
+    except ValueError:
+        return "<unparseable database URL>"
+    if password is None:
+        return text
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def sqlite_path(url: str) -> Path:
@@ -58,4 +73,4 @@ def open_store(url: str | Path, **options: Any) -> Store:
     return cast(Store, backend.from_url(text, **options))
 
 
-__all__ = ["BACKENDS", "Store", "open_store", "sqlite_path", "url_scheme"]
+__all__ = ["BACKENDS", "Store", "display_url", "open_store", "sqlite_path", "url_scheme"]

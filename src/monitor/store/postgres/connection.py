@@ -22,9 +22,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
-
 from monitor.errors import MigrationError, StoreClosedError, StoreError
+from monitor.store import display_url
 
 try:  # the extra is optional: a clear message instead of an ImportError traceback
     import asyncpg
@@ -61,15 +60,7 @@ def is_conflict(exc: BaseException) -> bool:
 
 def mask_url(url: str) -> str:
     """The URL as it may be shown: the password, if any, replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable database URL>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
+    return display_url(url)
 
 
 def is_postgres_url(url: str) -> bool:
@@ -133,7 +124,9 @@ def _lost(exc: BaseException) -> bool:
         | asyncpg.exceptions.CannotConnectNowError
         | asyncpg.exceptions.ConnectionFailureError
         | asyncpg.exceptions.TooManyConnectionsError
-        | asyncpg.exceptions.InterfaceError,
+        | asyncpg.exceptions.InterfaceError
+        # a connection the server ended while idle in the pool can fail its next use this way
+        | asyncpg.exceptions._base.InternalClientError,  # noqa: SLF001
     )
 
 
@@ -161,6 +154,7 @@ class Database:
         statement_timeout_ms: int = 300_000,
         connect_timeout: float = 10.0,
         reconnect_timeout: float = 60.0,
+        application_name: str = "monitor",
     ) -> None:
         self.url = url
         self.read_only = read_only
@@ -169,6 +163,7 @@ class Database:
         self._timeout_ms = statement_timeout_ms
         self._connect_timeout = connect_timeout
         self.reconnect_timeout = reconnect_timeout
+        self.application_name = application_name
         self._pool: Any = None
         self._closed = False
 
@@ -179,7 +174,7 @@ class Database:
             return
         if self._closed:
             raise StoreClosedError("store was closed")
-        settings = {"application_name": "monitor", "statement_timeout": str(self._timeout_ms), "timezone": "UTC"}
+        settings = {"application_name": self.application_name, "statement_timeout": str(self._timeout_ms), "timezone": "UTC"}
         if self.read_only:
             settings["default_transaction_read_only"] = "on"
         try:
@@ -289,6 +284,11 @@ class Database:
                 f"{mask_url(self.url)} has schema version {version}, newer than this monitor knows ({newest});"
                 " upgrade monitor instead of downgrading the database"
             )
+        if version < newest:
+            raise MigrationError(
+                f"{mask_url(self.url)} has schema version {version}, older than this monitor ({newest}):"
+                " run `monitor db migrate` first"
+            )
         return version
 
     async def migrate(self) -> list[int]:
@@ -304,6 +304,12 @@ class Database:
         newest = max((m.version for m in known), default=0)
         applied_now: list[int] = []
         async with self.connection() as conn:
+            # Up to date: nothing to write (a collector whose role or database is read-only still opens,
+            # and its first write names the cause).
+            if await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+                current = int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+                if current == newest:
+                    return applied_now
             try:
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
