@@ -177,3 +177,59 @@ async def test_two_deliverers_never_claim_one_delivery(url: str) -> None:
     finally:
         await one.close()
         await two.close()
+
+
+async def _daemon(store: Store, posts: list[TaggedPost], seed: int) -> list[str]:
+    """A collector with its alert engine: random-sized time-ordered batches, evaluated inside each save."""
+    from monitor.alerts.engine import AlertEngine
+    from monitor.alerts.hooks import AlertHooks
+    from monitor.clock import FrozenClock
+    from monitor.pipeline import save_batch
+    from test_backends_agree import alerts_config
+
+    clock = FrozenClock(START)
+    hooks = AlertHooks(engine=AlertEngine(alerts_config(), store, clock), deliverer=None)
+    channels = {c.id: Channel(id=c.id, username=c.username, title=c.title) for c in CHANNELS}
+    rng = random.Random(seed)
+    ordered = sorted(posts, key=lambda t: (t.post.posted_at, t.post.channel_id, t.post.message_id))
+    errors: list[str] = []
+    i = 0
+    while i < len(ordered):
+        chunk = ordered[i : i + rng.randint(10, 40)]
+        i += len(chunk)
+        clock.advance(max(timedelta(0), chunk[-1].post.posted_at + timedelta(minutes=5) - clock.now()))
+        for cid in sorted({t.post.channel_id for t in chunk}, reverse=seed % 2 == 1):
+            batch = [t for t in chunk if t.post.channel_id == cid]
+            result = await save_batch(store, channels[cid], batch, alerts=hooks, at=clock.now(), checkpoint=None,
+                                      store_text=True, source="telegram")
+            if result.evaluation_error is not None:
+                errors.append(result.evaluation_error)
+    return errors
+
+
+async def test_two_daemons_evaluating_inside_their_saves_count_every_post_once(url: str, tmp_path: Path) -> None:
+    """Term totals do not depend on who saved what: two concurrent PostgreSQL collectors end with the
+    totals one SQLite collector reaches alone, and no evaluation failed on a write conflict."""
+    one, two = await _open(url), await _open(url)
+    lite = open_store(tmp_path / "alone.db")
+    await lite.open()
+    try:
+        refs = [ChannelRef(key=c.username, username=c.username, labels=c.labels) for c in CHANNELS]
+        for store in (one, lite):
+            await store.sync_watchlist(refs, at=START)
+            for c in CHANNELS:
+                await store.set_resolved(c.username, Channel(id=c.id, username=c.username, title=c.title), at=START)
+        posts, _, _ = _build_posts(random.Random(7))
+        errors = await asyncio.gather(_daemon(one, posts, 1), _daemon(two, posts, 2))
+        assert errors == [[], []]
+        assert await _daemon(lite, posts, 3) == []
+        assert await drift(one) == []
+        async with one.db.connection() as conn:
+            pg_terms = {r["term"]: int(r["total"]) for r in await conn.fetch("SELECT term, total FROM terms")}
+        lite_terms = {r["term"]: int(r["total"]) for r in await lite.query("SELECT term, total FROM terms")}  # type: ignore[attr-defined]
+        assert len(lite_terms) > 50 and pg_terms == lite_terms
+        assert len(await one.list_alerts(limit=100_000)) > 10
+    finally:
+        await one.close()
+        await two.close()
+        await lite.close()
