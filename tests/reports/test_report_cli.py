@@ -16,7 +16,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
-from reportdata import ReportStore, expected_volume, fill
+from reportdata import HOSTILE, ReportStore, expected_volume, fill
 
 from monitor.cli.report import report
 
@@ -71,7 +71,10 @@ def test_csv_parquet_and_network_exports(db: tuple[Path, list], tmp_path: Path) 
     code, out = _run("top", "--what", "posts-by-views", "--limit", "2", "--format", "csv", "--db", str(path))
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[1][8].startswith("'=cmd") and "\x1b" not in out
+    assert rows[1][8] == HOSTILE  # into a pipe: the cell as stored, whole
+    code, out = _run("top", "--what", "posts-by-views", "--limit", "2", "--format", "csv", "--excel-safe",
+                     "--db", str(path))
+    assert list(csv.reader(io.StringIO(out)))[1][8].startswith("'=cmd")
     code, out = _run("trend", "--every", "week", "--format", "parquet", "--db", str(path))
     assert code != 0
     assert "--output" in _run("trend", "--format", "parquet", "--db", str(path), data=False)[1]

@@ -26,6 +26,7 @@ import httpx
 from monitor.alerts.render import plain, plain_many, post_link, slack_payload
 from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, RetryAfter, delivery_id
 from monitor.errors import DeliveryError
+from monitor.escape import clean_data, one_line
 from monitor.models import Alert
 
 SIGNATURE_HEADER = "X-Monitor-Signature"
@@ -60,10 +61,10 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "kind": alert.kind,
         "fired_at": alert.fired_at.isoformat(),
         "dedup_key": alert.dedup_key,
-        "summary": alert.summary,
-        "details": dict(alert.details),
+        "summary": one_line(alert.summary),  # no control, bidi or escape characters in machine payloads
+        "details": clean_data(dict(alert.details)),
         "channel_id": alert.channel_id,
-        "channel_username": alert.channel_username,
+        "channel_username": one_line(alert.channel_username) if alert.channel_username else None,
         "message_id": alert.message_id,
         "link": post_link(alert),
         "text": plain(alert),

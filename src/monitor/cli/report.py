@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor.errors import ConfigError, MonitorError
-from monitor.reports.output import FORMATS, write
+from monitor.reports.output import FORMATS, default_format, write
 from monitor.reports.periods import EVERY
 from monitor.reports.spec import ReportSpec, parse_by, parse_date
 from monitor.reports.table import Report
@@ -96,7 +96,12 @@ def common_options(func: F) -> F:
         click.option("--channel", "channels", multiple=True, help="Only this channel: @name or id (repeatable)."),
         click.option("--label", "labels", multiple=True, help="Only channels with label key=value (repeatable)."),
         click.option("--keyword", "keywords", multiple=True, help="Only posts with this analyst keyword (repeatable)."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="table (default on a terminal), tsv (default into a pipe or file), csv, json, "
+                          "nl (one JSON object per line), parquet (typed columns; needs -o)."),
+        click.option("--excel-safe", is_flag=True,
+                     help="Prefix CSV/TSV cells that a spreadsheet would run as a formula with an apostrophe "
+                          "(use for files opened in Excel; off by default so cells stay as stored)."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to FILE instead of standard output (required for parquet)."),
         click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite database."),
@@ -125,7 +130,8 @@ def _spec(kw: dict[str, Any]) -> ReportSpec:
 
 def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]],
          after: Callable[[Report], None] | None = None) -> None:
-    fmt, output = kw.pop("fmt"), kw.pop("output")
+    fmt, output, excel = kw.pop("fmt"), kw.pop("output"), kw.pop("excel_safe")
+    fmt = default_format(fmt, output, sys.stdout)
     db, config = kw.pop("db"), kw.pop("config")
     try:
         spec = _spec(kw)
@@ -133,7 +139,7 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
             raise click.UsageError("--format parquet needs --output FILE")
         path = _db_path(db, config)
         report = asyncio.run(_with_store(path, lambda store: make(store, spec)))
-        write(report, fmt, output, stdout=sys.stdout)
+        write(report, fmt, output, stdout=sys.stdout, excel_safe=excel)
         if after is not None:
             after(report)
     except (ConfigError, ValueError) as exc:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Literal
 
-from monitor.reports.output import sanitize_text
+from monitor.escape import terminal
 from monitor.reports.table import Report
 
 ChartKind = Literal["lines", "stacked", "heatmap"]
@@ -22,7 +22,7 @@ _MAX_SERIES = 12
 
 
 def _label(text: object) -> str:
-    return sanitize_text(str(text)).replace("$", r"\$")
+    return terminal(str(text)).replace("$", r"\$")
 
 
 def _dims(report: Report, metric: str) -> list[str]:
