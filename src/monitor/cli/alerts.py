@@ -10,10 +10,8 @@ Nothing here writes to the database, except ``retro --seed``.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sys
-import unicodedata
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ import click
 
 from monitor.alerts.config import AlertRule, AlertsConfig, parse_duration
 from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.escape import json_dumps, json_text, one_line
 from monitor.models import Alert
 
 T = TypeVar("T")
@@ -46,25 +45,17 @@ def parse_when(value: str, *, now: datetime) -> datetime:
 
 # -- escaping ----------------------------------------------------------------------------------
 def terminal_text(value: object, limit: int | None = None) -> str:
-    """One printable line: control, bidi and invisible characters out (render.clean)."""
-    from monitor.alerts.render import clean
-
-    return clean("" if value is None else value, limit)
+    """One printable line: escape sequences, control, bidi and invisible characters out."""
+    return one_line("" if value is None else value, limit)
 
 
 def json_safe(text: str) -> str:
-    """JSON that cannot drive a terminal: C0/C1 controls, bidi and format characters become \\uXXXX."""
-    out = []
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\n":
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """JSON that cannot drive a terminal: unsafe characters become JSON \\uXXXX escapes."""
+    return json_text(text)
 
 
 def _dump(data: Any) -> str:
-    return json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    return json_dumps(data, indent=2, default=str)
 
 
 # -- plumbing ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import click
 
 from monitor import logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
+from monitor.escape import json_dumps, terminal
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
 from monitor.config_file import channel_entries, write_channels
@@ -110,11 +111,10 @@ async def _open(url: str) -> Store:
 
 
 def _clean(text: object) -> str:
-    """Channel titles and errors come from outside: no terminal control characters, no markup."""
+    """Channel titles and errors come from outside: terminal-safe (monitor.escape), no rich markup."""
     from rich.markup import escape
 
-    raw = "" if text is None else str(text)
-    return escape("".join(ch if ch.isprintable() else " " for ch in raw))
+    return escape(terminal("" if text is None else str(text)))
 
 
 # -- functions behind the commands ------------------------------------------------------------------
@@ -536,9 +536,8 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
     }
     if as_json:
         click.echo(
-            json.dumps(
+            json_dumps(
                 {"database": report.database, "heartbeat": beat, "channels": rows, "counts": report.counts},
-                ensure_ascii=False,
                 indent=2,
             )
         )
