@@ -437,7 +437,7 @@ def test_engine_shaped_details_say_why_terms_and_counts() -> None:
     text = render.plain(alert)
     assert "why: 12 posts of group JA in the last 1h" in text
     assert "matched: Жамоати <b>Ансоруллоҳ</b> -> JA [alias]" in text
-    assert "hxxp://x.example" in text
+    assert "hxxp://x[.]example" in text
     assert "counts: current 12, median 2, z 6.1, threshold 4" in text
     assert "lang: tg" in text and "groups:" not in text
     tg = render.telegram_one(alert)
