@@ -387,7 +387,17 @@ def load(path: str | Path | None = None, *, env: Mapping[str, str] | None = None
     if problems:
         raise ConfigError(problems)
     assert settings is not None
+    _register_secrets(settings)
     return settings
+
+
+def _register_secrets(settings: Settings) -> None:
+    """Every secret the settings hold, masked from here on in every log line (monitor.redact)."""
+    from monitor import redact
+
+    if settings.credentials is not None:
+        redact.register(settings.credentials.api_hash, settings.credentials.session)
+    redact.register_url(settings.database_url if "://" in settings.database_url else None, password_only=True)
 
 
 def check(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> list[Problem]:

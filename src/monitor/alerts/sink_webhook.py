@@ -23,11 +23,13 @@ from typing import Any
 
 import httpx
 
+from monitor.alerts.http_reuse import ReusedClient
 from monitor.alerts.render import plain, plain_many, post_link, slack_payload
 from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, RetryAfter, delivery_id
 from monitor.errors import DeliveryError
 from monitor.escape import clean_data, one_line
 from monitor.models import Alert
+from monitor.redact import redact
 
 SIGNATURE_HEADER = "X-Monitor-Signature"
 TIMESTAMP_HEADER = "X-Monitor-Timestamp"
@@ -60,7 +62,7 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "rule": alert.rule,
         "kind": alert.kind,
         "fired_at": alert.fired_at.isoformat(),
-        "dedup_key": alert.dedup_key,
+        "dedup_key": one_line(alert.dedup_key),
         "summary": one_line(alert.summary),  # no control, bidi or escape characters in machine payloads
         "details": clean_data(dict(alert.details)),
         "channel_id": alert.channel_id,
@@ -99,7 +101,10 @@ class WebhookSink:
         self.timeout = timeout
         self._secret = secret
         self._now = now
-        self._transport = transport
+        self._http = ReusedClient(timeout, transport)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
     def body(self, alerts: Sequence[Alert], period: DigestPeriod | None = None) -> bytes:
         payload: dict[str, Any]
@@ -129,10 +134,10 @@ class WebhookSink:
             "User-Agent": "monitor-alerts/1",
         }
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
-                response = await client.post(self.url, content=body, headers=headers)
+            client = await self._http.get()
+            response = await client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:  # connect/read/write/pool timeouts and network errors
-            raise DeliveryError(f"webhook {self.name}: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(f"webhook {self.name}: {type(exc).__name__}: {redact(str(exc))}") from None
         status = response.status_code
         if 200 <= status < 300:
             return

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from monitor import redact
 from monitor.errors import ConfigError, DeliveryError, Problem
 from monitor.models import Alert
 
@@ -100,6 +101,9 @@ _SPECS: dict[str, dict[str, _Opt]] = {
         "ca_file": _Opt(
             (str,), doc="PEM bundle to verify the server with (a private CA); default: system CAs"
         ),
+        "allow_plaintext_auth": _Opt(
+            (bool,), doc="send the password over a connection without TLS (default false: refused)"
+        ),
         "timeout": _TIMEOUT,
     },
     "telegram": {
@@ -152,7 +156,7 @@ def validate_sink(
                 problems.append(Problem(f"{where}.{key}", f"required for a {kind} sink ({opt.doc})"))
             continue
         raw = options[key]
-        if isinstance(raw, bool) or not isinstance(raw, opt.types):
+        if (isinstance(raw, bool) and bool not in opt.types) or not isinstance(raw, opt.types):
             names = " or ".join(t.__name__ for t in opt.types)
             problems.append(Problem(f"{where}.{key}", f"must be {names}, got {type(raw).__name__}"))
             continue
@@ -199,6 +203,18 @@ def validate_sink(
                     problems.append(Problem(f"{where}.to[{i}]", f"not an e-mail address: {rcpt!r}"))
         if ("username_env" in options) != ("password_env" in options):
             problems.append(Problem(where, "username_env and password_env go together"))
+        if (
+            "password_env" in options
+            and options.get("security") == "none"
+            and options.get("allow_plaintext_auth") is not True
+        ):
+            problems.append(
+                Problem(
+                    f"{where}.security",
+                    'is "none" but a password is set: it would cross the network in clear text;'
+                    " use starttls or ssl (or set allow_plaintext_auth = true for a trusted local relay)",
+                )
+            )
     return problems
 
 
@@ -214,9 +230,11 @@ def _chat_key(chat: str) -> set[str]:
 
 
 def _env(env: Mapping[str, str], var: str, where: str) -> str:
+    """A secret from the environment, registered for masking in every log line (monitor.redact)."""
     value = env.get(var, "")
     if not value:
         raise ConfigError(Problem(where, f"environment variable {var} is not set"))
+    redact.register(value)
     return value
 
 
@@ -234,6 +252,7 @@ def build_sink(name: str, kind: str, options: Mapping[str, Any], env: Mapping[st
     if kind == "webhook":
         from monitor.alerts.sink_webhook import WebhookSink
 
+        redact.register_url(options["url"])  # for Slack and Mattermost the URL is the secret
         secret = _env(env, options["secret_env"], f"{where}.secret_env")
         return WebhookSink(
             name, url=options["url"], secret=secret, format=options.get("format", "json"), timeout=timeout

@@ -25,6 +25,7 @@ import click
 from monitor import logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
 from monitor.escape import json_dumps, terminal
+from monitor.redact import redact
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
 from monitor.config_file import channel_entries, write_channels
@@ -490,7 +491,7 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
     settings = load(path)
     click.echo(
         f"{path}: ok ({len(settings.channels)} channels, source {settings.source.kind},"
-        f" database {settings.database_url})"
+        f" database {redact(settings.database_url)})"
     )
     if show:
         click.echo(json.dumps(settings.redacted(), indent=2, ensure_ascii=False, default=str))
@@ -537,7 +538,7 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(
             json_dumps(
-                {"database": report.database, "heartbeat": beat, "channels": rows, "counts": report.counts},
+                {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts},
                 indent=2,
             )
         )
@@ -545,7 +546,7 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"monitor: {_clean(report.database)}")
+        table = Table(title=f"monitor: {_clean(redact(report.database))}")
         for col in (
             "channel",
             "state",
@@ -597,7 +598,7 @@ def import_cmd(config_path: Path | None, file: Path, all_chats: bool) -> None:
     result = asyncio.run(import_export(settings, file, all_chats=all_chats))
     click.echo(
         f"imported {result.posts} posts from {result.channels} channel(s): {result.inserted} new,"
-        f" {result.updated} updated, into {settings.database_url}"
+        f" {result.updated} updated, into {redact(settings.database_url)}"
     )
 
 
