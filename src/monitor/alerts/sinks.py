@@ -229,12 +229,13 @@ def _chat_key(chat: str) -> set[str]:
     return keys
 
 
-def _env(env: Mapping[str, str], var: str, where: str) -> str:
-    """A secret from the environment, registered for masking in every log line (monitor.redact)."""
+def _env(env: Mapping[str, str], var: str, where: str, *, secret: bool = True) -> str:
+    """A value from the environment; a secret is registered for masking in every log line (monitor.redact)."""
     value = env.get(var, "")
     if not value:
         raise ConfigError(Problem(where, f"environment variable {var} is not set"))
-    redact.register(value)
+    if secret:
+        redact.register(value)
     return value
 
 
@@ -264,7 +265,7 @@ def build_sink(name: str, kind: str, options: Mapping[str, Any], env: Mapping[st
         port = int(options.get("port", {"starttls": 587, "ssl": 465, "none": 25}[security]))
         username = password = None
         if "username_env" in options:
-            username = _env(env, options["username_env"], f"{where}.username_env")
+            username = _env(env, options["username_env"], f"{where}.username_env", secret=False)
             password = _env(env, options["password_env"], f"{where}.password_env")
         return EmailSink(
             name,
