@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from monitor.fingerprint import content_hash, simhash64
 from monitor.models import Post, Tags, TaggedPost
+from monitor.tagging.clean import pre_normalise
 
 if TYPE_CHECKING:
     from monitor.tagging.groups import GroupTagger, KeywordSpec
@@ -27,11 +28,13 @@ class Tagger:
         self.version = f"lang={language.name}@{language.version};lex={groups.version}"
 
     def tag(self, text: str) -> Tags:
+        text = pre_normalise(text)
         return self._combine(text, self._language(text))
 
     def tag_many(self, texts: Sequence[str]) -> list[Tags]:
         """Tag a batch: the language model scores the whole batch at once (about twice as fast)."""
-        guesses = self._language.identify_many(list(texts))
+        texts = [pre_normalise(t) for t in texts]
+        guesses = self._language.identify_many(texts)
         return [self._combine(text, guess) for text, guess in zip(texts, guesses, strict=True)]
 
     def tag_posts(self, posts: Sequence[Post]) -> list[TaggedPost]:
