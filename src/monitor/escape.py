@@ -50,14 +50,16 @@ INVISIBLE = frozenset(
     "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064"
     "\u3164\ufeff\uffa0"
 )
+_INVISIBLE_RE = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # runs, and any whitespace but the plain space
+_ESCAPE_START = re.compile("[\x1b\x90-\x9f]")
 _FORMULA = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def strip_escapes(text: str) -> str:
     """``text`` without terminal escape sequences (the characters around them are kept)."""
-    if "\x1b" not in text and not any("\x90" <= ch <= "\x9f" for ch in text):
+    if not _ESCAPE_START.search(text):
         return text
     return _ESCAPES.sub("", text)
 
@@ -76,6 +78,8 @@ def terminal(value: object, *, keep_newlines: bool = False, keep_tabs: bool = Tr
     """One cell or line for a terminal: escape sequences removed, every other unsafe character
     shown as a visible ``\\uXXXX`` (a newline as ``\\n`` unless ``keep_newlines``)."""
     text = strip_escapes(value if isinstance(value, str) else str(value))
+    if _plainly_safe(text):
+        return text
     out: list[str] = []
     for ch in text:
         if ch == "\n":
@@ -92,7 +96,14 @@ def terminal(value: object, *, keep_newlines: bool = False, keep_tabs: bool = Tr
 def one_line(value: object, limit: int | None = None) -> str:
     """Untrusted text as one printable line: escape sequences and unsafe characters dropped,
     whitespace folded, capped at ``limit`` characters (with an ellipsis)."""
-    text = strip_escapes(value if isinstance(value, str) else str(value))
+    text = value if isinstance(value, str) else str(value)
+    cut = limit is not None and len(text) > limit * 8 + 1024
+    if cut:  # what is dropped or folded cannot shrink 8x what a reader sees; keeps this linear in limit
+        text = text[: limit * 8 + 1024]  # type: ignore[operator]
+    text = strip_escapes(text)
+    if _plainly_safe(text):
+        out = _SPACES.sub(" ", text).strip()
+        return _cap(out, limit, cut)
     kept: list[str] = []
     for ch in text:
         if ch.isalnum() or ch == " ":
@@ -101,10 +112,19 @@ def one_line(value: object, limit: int | None = None) -> str:
             kept.append(" ")
         elif not is_unsafe(ch):
             kept.append(ch)
-    out = _SPACES.sub(" ", "".join(kept)).strip()
-    if limit is not None and len(out) > limit:
+    return _cap(_SPACES.sub(" ", "".join(kept)).strip(), limit, cut)
+
+
+def _cap(out: str, limit: int | None, cut: bool) -> str:
+    if limit is not None and (len(out) > limit or cut):
         out = out[: max(limit - 1, 0)].rstrip() + "…"
     return out
+
+
+def _plainly_safe(text: str) -> bool:
+    """The fast path (C speed): printable text (no Cc, Cf, Cs, Zl, Zp, no separators but the space)
+    holding none of the invisible letters and marks."""
+    return text.isprintable() and not _INVISIBLE_RE.search(text)
 
 
 def _json_escape(ch: str) -> str:
@@ -119,6 +139,8 @@ def json_text(dumped: str) -> str:
     """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with every unsafe character
     written as a JSON escape: still valid JSON that decodes to the same values, UTF-8 readable
     (Cyrillic stays Cyrillic), and unable to drive a terminal."""
+    if _plainly_safe(dumped.replace("\n", " ")):
+        return dumped
     return "".join(_json_escape(ch) if ch not in "\n" and is_unsafe(ch) else ch for ch in dumped)
 
 

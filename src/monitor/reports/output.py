@@ -35,6 +35,7 @@ from monitor.reports.table import Report
 Format = Literal["table", "csv", "tsv", "json", "nl", "parquet"]
 FORMATS: tuple[Format, ...] = ("table", "csv", "tsv", "json", "nl", "parquet")
 TABLE_TEXT_CHARS = 60  # post text shown per table cell; the exports carry it whole
+TABLE_CELL_CHARS = 120  # any other cell (titles, names); links and handles are far shorter
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
 
@@ -91,7 +92,8 @@ def to_csv(report: Report, out: IO[str], *, excel_safe: bool = False, to_termina
     cell = _cell_writer(excel_safe=excel_safe, to_terminal=to_terminal)
     # CRLF as RFC 4180 says: Python's csv quotes a field holding a character of the line
     # terminator, so with "\r\n" a lone CR in a post is quoted too, not a broken record
-    writer = csv.writer(out, lineterminator="\r\n")
+    # (on a terminal the cells are escaped, so a plain newline ends a record)
+    writer = csv.writer(out, lineterminator="\n" if to_terminal else "\r\n")
     writer.writerow([cell(c) for c in report.columns])
     for row in report.rows:
         writer.writerow([cell(v) for v in row])
@@ -190,9 +192,10 @@ def terminal_width(stream: IO[str] | None = None) -> int:
 
 
 def _table_cell(column: str, value: Any) -> str:
-    text = terminal(str(_flat(value)))
-    if column == "text" and len(text) > TABLE_TEXT_CHARS:
-        text = text[: TABLE_TEXT_CHARS - 1].rstrip() + "…"
+    limit = TABLE_TEXT_CHARS if column == "text" else TABLE_CELL_CHARS
+    text = terminal(str(_flat(value))[: limit * 8])
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
     return text
 
 
@@ -210,7 +213,7 @@ def to_table(report: Report, *, width: int | None = None) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False, emoji=False,
                       highlight=False, markup=False, soft_wrap=False)
-    notes = [f"{terminal(str(k))}: {terminal(json_dumps(_finite(v), default=_jsonable))}"
+    notes = [_table_cell("meta", f"{k}: {json_dumps(_finite(v), default=_jsonable)}")
              for k, v in report.meta.items() if k not in ("columns",)]
     console.print(Text(terminal(report.name)))
     if notes:
