@@ -18,6 +18,7 @@ from monitor.alerts.render import html_many, plain_many, subject
 from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, delivery_id
 from monitor.errors import DeliveryError
 from monitor.models import Alert
+from monitor.redact import redact
 
 
 class EmailSink:
@@ -87,7 +88,7 @@ class EmailSink:
             error = PermanentDeliveryError if 500 <= exc.code < 600 else DeliveryError
             raise error(f"email {self.name}: SMTP {exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"email {self.name}: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(f"email {self.name}: {type(exc).__name__}: {redact(str(exc))}") from exc
 
 
 __all__ = ["EmailSink"]

@@ -171,7 +171,13 @@ def _charter(chart: Path | None, kind: str, metric: str) -> Callable[[Report], N
 
 @click.group()
 def report() -> None:
-    """Analysts' reports over the stored, tagged posts (UTC periods; empty periods are zero rows)."""
+    """Analysts' reports over the stored, tagged posts (UTC periods; empty periods are zero rows).
+
+    Output: a table fitted to the terminal, or TSV when standard output is a pipe or a file
+    (--format chooses). Exports keep the data as stored: post text whole, cells raw; add
+    --excel-safe for a CSV or TSV that will be opened in a spreadsheet. Text printed to a
+    terminal is escaped (control, escape and bidi characters made visible). See docs/exports.md.
+    """
 
 
 @report.command()
