@@ -89,6 +89,18 @@ def test_csv_parquet_and_network_exports(db: tuple[Path, list], tmp_path: Path) 
         list(csv.DictReader(io.StringIO(out))))
 
 
+def test_plain_tsv_into_a_pipe_unless_a_table_is_asked(db: tuple[Path, list]) -> None:
+    path, _ = db
+    code, out = _run("top", "--what", "channels", "--db", str(path))  # CliRunner's stdout is not a terminal
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split("\t") == ["rank", "channel", "posts", "views", "forwards"]
+    assert all(len(line.split("\t")) == 5 for line in lines)
+    code, table = _run("top", "--what", "channels", "--format", "table", "--db", str(path))
+    assert code == 0 and "\t" not in table and "rank" in table
+    assert table.index("since") < table.index("rank")  # the parameters above the rows
+
+
 @pytest.mark.parametrize("command", ["reach", "spread", "discovery"])
 def test_other_subcommands_run(db: tuple[Path, list], command: str) -> None:
     path, _ = db
