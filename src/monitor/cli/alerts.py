@@ -152,7 +152,8 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]])
 
     table = Table(title=Text(terminal_text(title)), show_lines=False)
     for col in columns:
-        table.add_column(col, overflow="fold")
+        # a link is never folded across lines (it would stop being clickable); prose folds
+        table.add_column(col, overflow="fold", no_wrap=col == "link", min_width=44 if col == "link" else None)
     for row in rows:
         table.add_row(*(Text(terminal_text(cell)) for cell in row))
     Console(soft_wrap=False).print(table)
