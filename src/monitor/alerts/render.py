@@ -2,12 +2,15 @@
 
 Everything that came from a post (the summary, matched terms, context snippets,
 any string in ``Alert.details``) is attacker-controlled. It passes ``clean()``
-first (terminal control characters, bidi overrides and invisible characters out,
-whitespace folded, length capped), then ``defang()`` (``http://`` -> ``hxxp://``,
-``t.me`` -> ``t[.]me``, ``www.`` -> ``www[.]``: the threat-intel convention, so a
-post cannot smuggle a clickable link into the alert), then the escaper of the
-medium: HTML entities for e-mail and Telegram, Slack's ``& < >`` entities plus a
-zero-width space that breaks Markdown links and emphasis for Slack/Mattermost.
+first (``monitor.escape.one_line``: escape sequences, control, bidi and invisible
+characters out, whitespace folded, length capped), then ``defang()`` (``http://`` ->
+``hxxp://``, every dot of a host name -> ``[.]`` so bare domains such as
+``evil-login.example.com`` and ``t.me`` are not linked, IPv4 dots too, ``tg:`` ->
+``tg[:]``, ``[x](url)`` -> ``[x] (url)``: the threat-intel convention, so a post cannot
+smuggle a clickable link into the alert), then the escaper of the medium: HTML
+entities for e-mail and Telegram; for Slack/Mattermost, Slack's ``& < >`` entities,
+a word joiner in ``@channel``/``@here``/``@all``/``@everyone`` so no team is notified,
+and a zero-width space that breaks Markdown links and emphasis.
 The only link an alert carries is the post link, which we build ourselves
 (https://t.me/<channel>/<id>) and validate.
 

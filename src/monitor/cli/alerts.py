@@ -131,7 +131,7 @@ def _tagger(settings: Any) -> Any:
 def _alert_dict(alert: Alert, deliveries: dict[str, str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": alert.id,
-        "fired_at": alert.fired_at.isoformat(),
+        "fired_at": alert.fired_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),  # RFC 3339, Z
         "rule": alert.rule,
         "kind": alert.kind,
         "summary": alert.summary,

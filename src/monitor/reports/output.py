@@ -36,6 +36,7 @@ Format = Literal["table", "csv", "tsv", "json", "nl", "parquet"]
 FORMATS: tuple[Format, ...] = ("table", "csv", "tsv", "json", "nl", "parquet")
 TABLE_TEXT_CHARS = 60  # post text shown per table cell; the exports carry it whole
 TABLE_CELL_CHARS = 120  # any other cell (titles, names); links and handles are far shorter
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: not encodable as UTF-8 (JSON escapes them)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
 
@@ -148,7 +149,8 @@ def _arrow_column(values: list[Any]) -> Any:
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
         return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
     if all(isinstance(v, (list, tuple)) for v in present):
-        return pa.array([None if v is None else [str(x) for x in v] for v in values], type=pa.list_(pa.string()))
+        return pa.array([None if v is None else [_utf8(str(x)) for x in v] for v in values],
+                        type=pa.list_(pa.string()))
     if all(isinstance(v, datetime) for v in present) or all(
         isinstance(v, str) and _DATETIME.match(v) for v in present
     ):
@@ -164,8 +166,12 @@ def _arrow_column(values: list[Any]) -> Any:
         isinstance(v, str) and _DATE.match(v) for v in present
     ):
         return pa.array([None if v is None else date.fromisoformat(str(v)) for v in values], type=pa.date32())
-    return pa.array([None if v is None else (v if isinstance(v, str) else str(_flat(v))) for v in values],
+    return pa.array([None if v is None else _utf8(v if isinstance(v, str) else str(_flat(v))) for v in values],
                     type=pa.string())
+
+
+def _utf8(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def to_parquet(report: Report, path: Path) -> None:
@@ -275,7 +281,7 @@ def write(report: Report, fmt: Format, output: Path | None, *, stdout: IO[str] |
         buffer.write(to_table(report, width=width or (terminal_width(stdout) if output is None else None)))
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    text = buffer.getvalue()
+    text = _SURROGATE.sub("\ufffd", buffer.getvalue())  # the one change a UTF-8 file forces on data
     if output is None:
         assert stdout is not None
         stdout.write(text)
