@@ -557,7 +557,7 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
             "last error",
             "parked until",
         ):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col == "channel")  # a handle is never split across lines
         for r in rows:
             table.add_row(
                 _clean(r["channel"]),
@@ -570,14 +570,14 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
                 _clean(r["parked_until"] or ""),
             )
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-        console.print(table)
-        if report.heartbeat is None:
+        if report.heartbeat is None:  # the metadata above the rows
             console.print("heartbeat: none (the daemon has never run here)")
         else:
             console.print(
                 f"heartbeat: pid {beat['pid']} at {beat['at']} ({beat['age_seconds']}s ago; "
                 f"stale after {report.stale_after:g}s): {'ok' if report.healthy else 'STALE'}"
             )
+        console.print(table)
     if not report.healthy:
         sys.exit(EXIT_FAILURE)
 
