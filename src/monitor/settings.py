@@ -381,6 +381,29 @@ def default_config_path() -> Path:
     return Path(os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
 
 
+_NOT_A_STRING_SESSION = (
+    "is not a string session (the value `monitor login --print-string-session` prints); a session"
+    " file is set with telegram.session_file, never here. The value is not shown: it is a secret"
+)
+
+
+def is_string_session(value: str) -> bool:
+    """A Telethon string session: "1" + URL-safe base64 of DC id, IPv4 or IPv6 address, port and
+    the 256-byte auth key (263 or 275 bytes). Anything else given as MONITOR_SESSION used to be
+    taken as a session file name, which put the secret into a file name; it is refused instead."""
+    import base64
+    import binascii
+
+    if not value.startswith("1") or not 300 < len(value) < 400:
+        return False
+    body = value[1:]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) in (263, 275) and body.rstrip("=").replace("-", "").replace("_", "").isalnum()
+
+
 def load(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
     """Read, check and return the settings; ConfigError lists every problem found."""
     settings, problems = _parse(Path(path) if path is not None else default_config_path(), env)
@@ -748,6 +771,9 @@ class _Parser:
     def credentials(self, telegram: TelegramSettings, base: Path, *, required: bool) -> Credentials | None:
         env_id, env_hash = self.env.get("MONITOR_API_ID"), self.env.get("MONITOR_API_HASH")
         env_session = self.env.get("MONITOR_SESSION") or None
+        if env_session is not None and not is_string_session(env_session):
+            self.problem("environment MONITOR_SESSION", _NOT_A_STRING_SESSION)
+            env_session = None
         if env_id or env_hash:
             if not (env_id and env_hash):
                 self.problem("environment", "set both MONITOR_API_ID and MONITOR_API_HASH, or neither")
@@ -792,6 +818,9 @@ class _Parser:
             ok = False
         if session is not None and not isinstance(session, str):
             self.problem(key, f"{p}: session_string must be a string")
+            ok = False
+        elif isinstance(session, str) and not is_string_session(session):
+            self.problem(key, f"{p}: session_string {_NOT_A_STRING_SESSION}")
             ok = False
         if not ok or not isinstance(api_id, int):
             return None

@@ -5,6 +5,7 @@ then every captured line and every recorded error searched for every secret."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -35,7 +36,8 @@ SMTP_PASSWORD = "smtp-pass-Xy7!q"
 MATTERMOST_PATH = "/hooks/xk8gq4o1mfbd3ci9yb5n7uwqrh"
 SLACK_PATH = "/services/T0ABCDEFG/B0HIJKLMN/abcdEFGHijklMNOPqrstUVWX"
 API_HASH = "0123456789abcdef0123456789abcdef"
-SESSION = "1BVtsOK4Bu7Xyzfakestringsession0123456789abcdefABCDEF=="
+# the shape of a Telethon string session: "1" + URL-safe base64 of DC id, IPv4, port, 256-byte key
+SESSION = "1" + base64.urlsafe_b64encode(bytes([2, 149, 154, 167, 51, 1, 187]) + bytes(range(256))).decode()
 DB_PASSWORD = "pg-secret-pw-42"
 
 
