@@ -184,3 +184,17 @@ def test_chart_labels_with_hostile_text(tmp_path: Path) -> None:
         write_chart(report, tmp_path / "h.jpg")
     with pytest.raises(ValueError):
         write_chart(report, tmp_path / "h.png", kind="heatmap")
+
+
+def test_the_table_takes_the_terminals_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "72")
+    report = Report(name="top-posts", columns=("rank", "channel", "text", "link"),
+                    rows=[(1, "@ozod_sado", "слово " * 60, "https://t.me/ozod_sado/123456")])
+    out = _Tty()
+    write(report, "table", None, stdout=out)  # type: ignore[arg-type]
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 72 and "https://t.me/ozod_sado/123456" in out.getvalue()
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = _Tty()
+    write(report, "table", None, stdout=wide)  # type: ignore[arg-type]
+    assert max(len(line) for line in wide.getvalue().splitlines()) > 72
