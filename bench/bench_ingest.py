@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from monitor.fingerprint import content_hash, simhash64  # noqa: E402
 from monitor.models import Match, Post, Tags, TaggedPost  # noqa: E402
-from monitor.store.sqlite import _INSERT_POST, SQLiteStore, post_row  # noqa: E402
+from monitor.store.sqlite.store import _INSERT_POST, SQLiteStore, post_row  # noqa: E402
 
 WORDS = (
     "хабар мавзуи нашр канал ҳукумат ташкилот Toshkent xabar kanal yangilik новости сообщение заявил"

@@ -33,9 +33,8 @@ from monitor.reports.spread import clusters, forward_network
 from monitor.reports.top import top
 from monitor.reports.trend import trend
 from monitor.reports.volume import volume
-from monitor.store.migrations import CREATE_LEDGER, load_migrations
+from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
 from monitor.store.sqlite import SQLiteStore
-from monitor.store.sqlite_reports import ReportQueries
 
 START = date(2021, 1, 1)
 LANGS = [("ru", "Cyrl", 40), ("tg", "Cyrl", 15), ("uz", "Latn", 15), ("uz", "Cyrl", 10), ("kk", "Cyrl", 5),
@@ -44,10 +43,7 @@ GROUPS = ["IS", "ISKP", "TALIBAN", "JA", "IMU", "HTS", "AQ", "HT", "KTJ", "TIP"]
 COUNTRIES = ["UZ", "TJ", "KG", "RU", "AF"]
 
 
-BenchStore: type[SQLiteStore] = (
-    SQLiteStore if issubclass(SQLiteStore, ReportQueries)
-    else type("BenchStore", (ReportQueries, SQLiteStore), {})  # type: ignore[assignment]
-)
+BenchStore = SQLiteStore
 
 
 def _lang_case(column: str, which: str) -> str:

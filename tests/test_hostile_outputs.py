@@ -32,8 +32,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.alerts import render
-from monitor.alerts.sink_email import EmailSink
-from monitor.alerts.sink_webhook import WebhookSink
+from monitor.alerts.sinks.email import EmailSink
+from monitor.alerts.sinks.webhook import WebhookSink
 from monitor.escape import BIDI, INVISIBLE, formula_like, is_unsafe, json_dumps, one_line, terminal
 from monitor.models import Alert
 from monitor.reports.output import to_csv, to_json, to_nl, to_parquet, to_table, to_tsv, write

@@ -1,7 +1,9 @@
 """Editing the watch list in a config file: `monitor channels add/remove` and the demo use it.
 
-Only the ``[[channels]]`` tables are rewritten; every other line of the analyst's file,
-comments included, stays as it was.
+Only the ``[[channels]]`` tables that change are touched; every other line of the analyst's
+file, comments and odd formatting included, stays byte for byte. New tables are rendered by
+tomlkit (quoting and escaping of labels), the file is parsed before and after, and the
+edit is refused unless exactly the channels changed.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import ConfigError, Problem
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.items import AoT
 
+from monitor.errors import ConfigError, Problem
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\"' -]+?)\s*(\]\]?)\s*(#.*)?$")
 
@@ -31,11 +36,13 @@ def channel_entries(path: str | Path) -> list[dict[str, Any]]:
 
 
 def write_channels(path: str | Path, entries: Sequence[Mapping[str, Any]]) -> None:
-    """Rewrite only the config's ``[[channels]]`` tables, keeping every other line as it was.
+    """Make the config's ``[[channels]]`` tables hold ``entries``, touching only the tables that change.
 
-    Read with tomllib, rewritten as text, checked by parsing the result (everything
-    but the channels must be unchanged) and replaced atomically, so a crash or a
-    bug never leaves a half-written config for the daemon to pick up.
+    A table whose value stays is left byte for byte (comments, spacing, key order, quoting);
+    a removed table's lines go, a new one is written by tomlkit after the last channel
+    table. The result is parsed and compared (everything but the channels unchanged,
+    the channels equal to ``entries``) and replaced atomically, so a crash or a bug
+    never leaves a half-written config for the daemon to pick up.
     """
     path = Path(path)
     try:
@@ -43,86 +50,104 @@ def write_channels(path: str | Path, entries: Sequence[Mapping[str, Any]]) -> No
     except OSError as exc:
         raise ConfigError(Problem(str(path), f"cannot read config file: {exc.strerror or exc}")) from exc
     before = _read_toml(path)
-    if "channels" in before and not _has_channel_tables(text):
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:  # tomllib accepted it: a tomlkit gap, say so
+        raise ConfigError(Problem(str(path), f"cannot edit this file: {exc}")) from exc
+    if "channels" in doc and not isinstance(doc.item("channels"), AoT):
         raise ConfigError(
-            Problem(
-                f"{path}: channels",
-                "written inline; use [[channels]] tables to edit it with `monitor channels`",
-            )
+            Problem(f"{path}: channels", "written inline; use [[channels]] tables to edit it with `monitor channels`")
         )
-    kept: list[str] = []
-    insert_at: int | None = None
-    in_channels = False
-    for line in text.splitlines(keepends=True):
-        m = _HEADER.match(line)
-        if m:
-            name = m.group(2).strip().strip("\"'")
-            in_channels = name == "channels" or name.startswith("channels.")
-            if in_channels and insert_at is None:
-                insert_at = len(kept)
-        stripped = line.strip()
-        # Comment-only and blank lines stay: the ones after a channel block usually introduce what follows.
-        if not in_channels or (not m and (not stripped or stripped.startswith("#"))):
-            kept.append(line)
-    blocks = "".join(_channel_block(e) for e in entries)
-    if insert_at is None:
-        if kept and not kept[-1].endswith("\n"):
-            kept[-1] += "\n"
-        if kept and kept[-1].strip():
-            kept.append("\n")
-        kept.append(blocks)
-    else:
-        kept.insert(insert_at, blocks)
-    new_text = re.sub(r"\n{3,}", "\n\n", "".join(kept))  # blank lines of removed blocks must not pile up
+    wanted = [_plain_entry(e) for e in entries]
+    lines = text.splitlines(keepends=True)
+    tables = _channel_tables(lines)
+    existing = before.get("channels", [])
+    if len(tables) != len(existing):
+        raise ConfigError(Problem(f"{path}: channels", "cannot tell the [[channels]] tables apart; edit it by hand"))
+    remaining = list(wanted)
+    drop: list[tuple[int, int]] = []
+    for (start, end), value in zip(tables, existing, strict=True):
+        if value in remaining:
+            remaining.remove(value)
+        else:
+            drop.append((start, end))
+    insert_at = tables[-1][1] if tables else len(lines)
+    added = "".join("\n" + _channel_block(e) for e in remaining)
+    if added and insert_at == len(lines) and lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    if added and not lines:
+        added = added[1:]
+    out = lines[:insert_at] + ([added] if added else []) + lines[insert_at:]
+    for start, end in sorted(drop, reverse=True):  # after insert_at, so indices still hold
+        blank_before = start > 0 and not out[start - 1].strip()
+        blank_after = end >= len(out) or not out[end].strip()
+        if blank_before and blank_after:
+            start -= 1
+        del out[start:end]
+    new_text = "".join(out)
     try:
         after = tomllib.loads(new_text)
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - a bug here must never reach the file
-        raise ConfigError(
-            Problem(str(path), f"refusing to write: the edited file would not parse ({exc})")
-        ) from exc
+        raise ConfigError(Problem(str(path), f"refusing to write: the edited file would not parse ({exc})")) from exc
     rest_before = {k: v for k, v in before.items() if k != "channels"}
     rest_after = {k: v for k, v in after.items() if k != "channels"}
-    if rest_before != rest_after or after.get("channels", []) != [
-        {k: v for k, v in e.items() if v is not None} for e in entries
-    ]:
-        raise ConfigError(
-            Problem(str(path), "refusing to write: the edit would change more than the channels")
-        )
+    if rest_before != rest_after or _sorted(after.get("channels", [])) != _sorted(wanted):
+        raise ConfigError(Problem(str(path), "refusing to write: the edit would change more than the channels"))
     _atomic_write(path, new_text)
 
 
-def _has_channel_tables(text: str) -> bool:
-    for line in text.splitlines():
+def _plain_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in entry.items() if v is not None}
+
+
+def _sorted(entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    return sorted(json.dumps(e, sort_keys=True, default=str) for e in entries)
+
+
+def _channel_tables(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """``(first line, end)`` of each ``[[channels]]`` table with its sub-tables, up to its last content line.
+
+    Blank and comment lines after a table's last value are left out: they usually introduce
+    what follows, so they stay when the table is removed.
+    """
+    spans: list[tuple[int, int]] = []
+    current: int | None = None
+    last = 0
+    for i, line in enumerate(lines):
         m = _HEADER.match(line)
-        if m and m.group(1) == "[[" and m.group(2).strip().strip("\"'") == "channels":
-            return True
-    return False
+        if m:
+            name = m.group(2).strip().strip("\"'")
+            if m.group(1) == "[[" and name == "channels":
+                if current is not None:
+                    spans.append((current, last + 1))
+                current, last = i, i
+                continue
+            if name.startswith("channels.") and current is not None:
+                last = i
+                continue
+            if current is not None:
+                spans.append((current, last + 1))
+                current = None
+            continue
+        stripped = line.strip()
+        if current is not None and stripped and not stripped.startswith("#"):
+            last = i
+    if current is not None:
+        spans.append((current, last + 1))
+    return spans
 
 
 def _channel_block(entry: Mapping[str, Any]) -> str:
-    lines = ["[[channels]]"]
-    handle = entry["handle"]
-    lines.append(f"handle = {_toml_value(handle)}")
+    table = tomlkit.table()
+    table["handle"] = entry["handle"]
     labels = entry.get("labels")
     if labels:
-        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in labels.items())
-        lines.append(f"labels = {{ {inner} }}")
+        inline = tomlkit.inline_table()
+        inline.update({str(k): v for k, v in labels.items()})
+        table["labels"] = inline
     if entry.get("poll_interval") is not None:
-        lines.append(f"poll_interval = {_toml_value(entry['poll_interval'])}")
-    return "\n".join(lines) + "\n\n"
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    # A JSON string is a valid TOML basic string (same escapes, \\uXXXX included).
-    return json.dumps(str(value), ensure_ascii=False)
+        table["poll_interval"] = entry["poll_interval"]
+    return "[[channels]]\n" + tomlkit.dumps(table)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -44,7 +44,8 @@ from monitor import logs
 from monitor.clock import Clock, FrozenClock, SystemClock
 from monitor.errors import ConfigError, MonitorError, SourceConnectionError, StoreError
 from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
-from monitor.pipeline import OnSaved, PollOptions, PollOutcome, PollStopped, PostTagger, poll_channel
+from monitor.alerts import daemon_hooks
+from monitor.pipeline import AlertStep, OnSaved, PollOptions, PollOutcome, PollStopped, PostTagger, poll_channel
 from monitor.settings import Settings, load, parse_instant
 from monitor.sources import Source
 from monitor.store import Store, open_store
@@ -131,7 +132,8 @@ class Parts:
     store: Store
     tagger: PostTagger
     clock: Clock
-    on_saved: OnSaved | None = None
+    on_saved: OnSaved | None = None  # called after each committed batch (tests, tools)
+    alerts: AlertStep | None = None  # the alert engine, evaluated inside each save
     workers: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(default_factory=list)
     virtual_end: datetime | None = None
     bucket: TokenBucket | None = None
@@ -231,24 +233,14 @@ def telegram_source(
 
 def alert_hooks(
     settings: Settings, store: Store, clock: Clock, tagger: PostTagger | None = None
-) -> tuple[OnSaved | None, list[Any]]:
-    """The alerts engine's ``on_saved`` hook and delivery worker, when monitor.alerts offers them.
-
-    Expected (optional) interface: ``monitor.alerts.daemon_hooks(config, *, store, clock, tagger)``
-    returning an object with ``on_saved(channel, tagged, result)`` and ``run(stop_event)``.
-    """
-    try:
-        from monitor.alerts import daemon_hooks
-    except ImportError:
-        return None, []
+) -> tuple[AlertStep | None, list[Any]]:
+    """The alert engine (a save step of the pipeline) and its delivery worker; none without [alerts]."""
     config = settings.alerts_config()
     if config is None:
         return None, []
     text_tagger: Any = tagger if hasattr(tagger, "tag") else None
-    alert_store: Any = store  # the SQLite store also implements the alerts' outbox queries
-    hooks = daemon_hooks(config, store=alert_store, clock=clock, tagger=text_tagger)
-    worker = getattr(hooks, "run", None)
-    return getattr(hooks, "on_saved", None), ([worker] if worker is not None else [])
+    hooks = daemon_hooks(config, store=store, clock=clock, tagger=text_tagger)
+    return hooks, [hooks.run]
 
 
 async def build_parts(
@@ -265,7 +257,7 @@ async def build_parts(
         built: PostTagger = tagger if tagger is not None else await asyncio.to_thread(build_tagger, settings)
         stop = asyncio.Event()
         source = build_source(settings, clock, budget.until(stop) if budget is not None else None)
-        on_saved, workers = alert_hooks(settings, store, clock, built)
+        alerts, workers = alert_hooks(settings, store, clock, built)
     except BaseException:
         await store.close()
         raise
@@ -274,7 +266,7 @@ async def build_parts(
         store=store,
         tagger=built,
         clock=clock,
-        on_saved=on_saved,
+        alerts=alerts,
         workers=workers,
         virtual_end=virtual_end,
         bucket=budget,
@@ -556,6 +548,7 @@ class Daemon:
                     state=self.states.get(key),
                     on_saved=self._on_saved if self.parts.on_saved is not None else None,
                     should_stop=lambda: self.stopping,
+                    alerts=self.parts.alerts,
                 )
             except StoreError as exc:
                 log.error("store refused a poll", channel=key, error=str(exc))

@@ -11,6 +11,11 @@
     │   ├── StoreClosedError   used after close()
     │   └── MigrationError     the schema could not be brought up to date
     └── DeliveryError          an alert sink could not deliver (retried later)
+        ├── PermanentDeliveryError  the sink refused for good (monitor.alerts.sinks, to move here)
+        └── RetryAfter              the sink asked to wait (monitor.alerts.sinks, to move here)
+
+    PollStopped                shutdown: end the current poll now (control flow, not a MonitorError,
+                               so no ``except MonitorError`` swallows it)
 
 Adapters translate library exceptions into these with ``raise ... from``, so no
 Telethon, sqlite or httpx exception type crosses a module boundary.
@@ -92,3 +97,11 @@ class MigrationError(StoreError):
 
 class DeliveryError(MonitorError):
     pass
+
+
+class PollStopped(Exception):
+    """Raised by a caller's hook (e.g. the request budget) while shutting down: end the poll now.
+
+    Whatever was committed stays committed; the current, uncommitted batch is simply not written,
+    and the next run fetches it again from the checkpoint.
+    """

@@ -144,6 +144,9 @@ class SaveResult:
     updated: int = 0  # content edits or metadata changes of posts already stored
     unchanged: int = 0
     inserted_keys: tuple[PostKey, ...] = ()
+    # Set when the ``evaluate`` step of save_posts raised: its writes were undone, the posts still
+    # committed (those posts stay unevaluated, as with a failing engine before). None = evaluated or none asked.
+    evaluation_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -208,3 +211,67 @@ class Alert:
     channel_username: str | None = None
     link: str | None = None
     id: int | None = None  # set once stored
+
+
+# -- alert history and outbox rows (the store's alert ports hand these over; defined once, here) ------
+
+
+@dataclass(frozen=True, slots=True)
+class TermRow:
+    """One term's posts on one UTC day (``day`` = days since 1970-01-01) from one batch or a seed."""
+
+    term: str
+    kind: str
+    day: int
+    count: int
+    first_seen_at: datetime  # posted_at of the earliest post naming the term
+    channel_id: int | None
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredRow:
+    """A channel that posts referenced (forward or link): how often, and where first."""
+
+    ref: str
+    name: str | None
+    via: str
+    seen_at: datetime
+    channel_id: int | None
+    message_id: int | None
+    hits: int
+
+
+@dataclass(frozen=True, slots=True)
+class TermStat:
+    """What the term history knows of one term: when it was first seen, in how many posts in all."""
+
+    first_seen_at: datetime
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRecord:
+    """An alert rule's stored state: what it detects (to re-hunt on change), when it last fired."""
+
+    name: str
+    kind: str
+    detection_hash: str | None
+    seeded_at: datetime | None
+    last_fired_at: datetime | None
+    suppressed: int  # candidates held back by the cool-down since the last firing
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    """A stored alert and the state of its delivery to each sink (sink -> state)."""
+
+    alert: Alert
+    deliveries: Mapping[str, str]
+
+
+class ClaimedDelivery(NamedTuple):
+    """An outbox row claimed for sending: the alert, and which attempt this claim is (1 = first)."""
+
+    alert: Alert
+    attempt: int

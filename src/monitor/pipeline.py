@@ -17,6 +17,7 @@ scheduler, the tests and the demo all run. The rules it keeps:
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,13 +25,60 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from monitor.clock import Clock
-from monitor.errors import ChannelUnavailable, FloodWait, SourceConnectionError, SourceError
+from monitor.errors import ChannelUnavailable, FloodWait, PollStopped, SourceConnectionError, SourceError
 from monitor.models import Channel, ChannelRef, Post, SaveResult, TaggedPost, WatchState
 from monitor.sources import Source
 from monitor.store import Store
+from monitor.store.ports import Evaluate
 
 Outcome = Literal["ok", "parked", "unavailable", "disconnected", "error", "skipped", "stopped"]
 OnSaved = Callable[[Channel, Sequence[TaggedPost], SaveResult], Awaitable[None]]
+
+
+class AlertStep(Protocol):
+    """The alert engine as a save step (``monitor.alerts.AlertHooks``): evaluated INSIDE the save
+    transaction, so a saved post is an evaluated post whatever moment the process dies at."""
+
+    async def before_save(self, channel: Channel, tagged: Sequence[TaggedPost]) -> None: ...
+
+    def evaluator(self, channel: Channel, tagged: Sequence[TaggedPost]) -> Evaluate: ...
+
+    async def after_save(self, channel: Channel, tagged: Sequence[TaggedPost], result: SaveResult) -> None: ...
+
+
+async def save_batch(
+    store: Store,
+    channel: Channel,
+    tagged: Sequence[TaggedPost],
+    *,
+    alerts: AlertStep | None,
+    at: datetime,
+    checkpoint: int | None,
+    store_text: bool,
+    source: str,
+) -> SaveResult:
+    """The one save path of polls and imports: posts, checkpoint and the alert step in one transaction."""
+    if alerts is not None:
+        await alerts.before_save(channel, tagged)
+    result = await store.save_posts(
+        channel.id,
+        tagged,
+        at=at,
+        checkpoint=checkpoint,
+        store_text=store_text,
+        source=source,
+        evaluate=alerts.evaluator(channel, tagged) if alerts is not None else None,
+    )
+    if os.environ.get(CRASH_AFTER_SAVE_ENV) == "1" and result.inserted:
+        os._exit(CRASH_EXIT)  # fault injection for the crash tests: die right after the commit
+    if alerts is not None:
+        await alerts.after_save(channel, tagged, result)
+    return result
+
+
+# Fault injection for tests/alerts/test_alert_crash.py: exit at once after a committed batch.
+CRASH_AFTER_SAVE_ENV = "MONITOR_TEST_CRASH_AFTER_SAVE"
+CRASH_EXIT = 86
 
 _UNAVAILABLE_STATUS = {
     "private": "private",
@@ -86,14 +134,6 @@ class PollOutcome:
     saved: tuple[int, ...] = field(default=(), repr=False)  # message ids inserted, for tests and alerts
 
 
-class PollStopped(Exception):
-    """Raised by a caller's hook (e.g. the request budget) while shutting down: end the poll now.
-
-    Whatever was committed stays committed; the current, uncommitted batch is simply not written,
-    and the next run fetches it again from the checkpoint.
-    """
-
-
 def park_scope(key: str, wait: FloodWait) -> str:
     return "account" if wait.scope == "account" else f"channel:{key}"
 
@@ -109,6 +149,7 @@ async def poll_channel(
     state: WatchState | None = None,
     on_saved: OnSaved | None = None,
     should_stop: Callable[[], bool] | None = None,
+    alerts: AlertStep | None = None,
 ) -> PollOutcome:
     """Poll one configured channel once and return what happened; never raises a SourceError.
 
@@ -139,6 +180,7 @@ async def poll_channel(
             options=options,
             on_saved=on_saved,
             should_stop=should_stop,
+            alerts=alerts,
         )
         if should_stop is not None and should_stop():
             await store.record_poll(ref.key, at=clock.now())
@@ -152,6 +194,7 @@ async def poll_channel(
             clock=clock,
             options=options,
             on_saved=on_saved,
+            alerts=alerts,
         )
         await store.record_poll(ref.key, at=clock.now())
         return progress.outcome("ok", started)
@@ -273,6 +316,7 @@ async def _ingest(
     options: PollOptions,
     on_saved: OnSaved | None,
     should_stop: Callable[[], bool] | None,
+    alerts: AlertStep | None = None,
 ) -> None:
     first_sight = progress.checkpoint == 0
     limit = options.backfill_posts if first_sight else None
@@ -288,9 +332,11 @@ async def _ingest(
     async def flush() -> None:
         tagged = await _tag(tagger, batch, options.tag_in_thread)
         newest = max(p.message_id for p in batch)
-        result = await store.save_posts(
-            channel.id,
+        result = await save_batch(
+            store,
+            channel,
             tagged,
+            alerts=alerts,
             at=clock.now(),
             checkpoint=newest,
             store_text=options.store_text,
@@ -334,6 +380,7 @@ async def _resample(
     clock: Clock,
     options: PollOptions,
     on_saved: OnSaved | None,
+    alerts: AlertStep | None = None,
 ) -> int:
     """Re-read recent posts: views and forwards become a time series, edits update the stored post."""
     if options.resample_days <= 0:
@@ -353,9 +400,11 @@ async def _resample(
             continue
         seen += len(posts)
         tagged = await _tag(tagger, posts, options.tag_in_thread)
-        result = await store.save_posts(
-            channel.id,
+        result = await save_batch(
+            store,
+            channel,
             tagged,
+            alerts=alerts,
             at=clock.now(),
             checkpoint=None,
             store_text=options.store_text,
@@ -367,4 +416,4 @@ async def _resample(
     return seen
 
 
-__all__ = ["OnSaved", "PollOptions", "PollOutcome", "PollStopped", "PostTagger", "park_scope", "poll_channel"]
+__all__ = ["AlertStep", "OnSaved", "save_batch", "PollOptions", "PollOutcome", "PollStopped", "PostTagger", "park_scope", "poll_channel"]

@@ -13,12 +13,12 @@ from typing import Any
 
 from monitor.alerts.config import AlertsConfig, parse_alerts
 from monitor.models import Channel, ChannelRef, ForwardOrigin, Match, Post, TaggedPost, Tags
-from monitor.store.sqlite import SQLiteStore
+from monitor.store import Store, open_store as store_at
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
 
 
-AlertStore = SQLiteStore
+AlertStore = Store  # the alert tests also read SQLite's tables via query()
 
 
 CHANNELS = {
@@ -30,10 +30,10 @@ LABELS = {"ozod": {"country": "UZ"}, "khabar": {"country": "TJ"}, "hidden": {"co
 
 
 async def open_store(
-    path: Path, *, at: datetime = T0 - timedelta(days=400), cls: type[AlertStore] = AlertStore
+    path: Path, *, at: datetime = T0 - timedelta(days=400)
 ) -> AlertStore:
     """A fresh store in ``path`` with the three test channels watched and resolved."""
-    store = cls(path / "monitor.db")
+    store = store_at(path / "monitor.db")
     await store.open()
     refs = []
     for name, ch in CHANNELS.items():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.store import open_store as store_at
 from monitor.alerts.engine import AlertEngine
 from monitor.clock import FrozenClock
 from monitor.models import Channel, ForwardOrigin, TaggedPost
@@ -96,7 +97,7 @@ async def test_only_new_posts_alert_and_dedup_survives_a_restart(tmp_path: Path)
     assert await feed(engine, store, OZOD, [post]) == []  # saved again: not inserted, no alert
     await store.close()
 
-    store = AlertStore(tmp_path / "monitor.db")  # a restarted daemon: new store, new engine
+    store = store_at(tmp_path / "monitor.db")  # a restarted daemon: new store, new engine
     await store.open()
     try:
         engine = AlertEngine(cfg, store, FrozenClock(T0 + timedelta(minutes=5)))
@@ -370,7 +371,7 @@ async def test_daemon_hooks_write_the_outbox_and_the_worker_drains_it(tmp_path: 
     from monitor.alerts import daemon_hooks
     from monitor.models import SaveResult
 
-    store = await open_store(tmp_path, cls=AlertStore)
+    store = await open_store(tmp_path)
     try:
         hooks = daemon_hooks(
             config({"name": "iskp", "kind": "match", "groups": ["ISKP"]}),

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.alerts import render
-from monitor.alerts.sink_email import EmailSink
-from monitor.alerts.sink_webhook import WebhookSink
+from monitor.alerts.sinks.email import EmailSink
+from monitor.alerts.sinks.webhook import WebhookSink
 from monitor.models import Alert
 
 BARE = "evil-login.example.com/reset"

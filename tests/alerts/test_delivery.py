@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 
 from monitor.alerts.delivery import Deliverer
-from monitor.alerts.sink_webhook import WebhookSink
+from monitor.alerts.sinks.webhook import WebhookSink
 from monitor.alerts.sinks import DigestPeriod
 from monitor.clock import FrozenClock
 from monitor.models import Alert
-from monitor.store.sqlite import SQLiteStore
+from monitor.store import open_store
+from monitor.store.sqlite import SQLiteStore  # outbox rows are checked in SQLite's tables
 
 try:
     from .delivery_servers import LoopbackHTTP, Request
@@ -35,12 +36,11 @@ SECRET = "hook-secret"
 T0 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
 
-OutboxStore = SQLiteStore
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[OutboxStore]:
-    s = OutboxStore(tmp_path / "monitor.db")
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    s = open_store(tmp_path / "monitor.db")
     await s.open()
     yield s
     await s.close()
@@ -114,7 +114,7 @@ def hook(server: LoopbackHTTP, clock: FrozenClock, name: str = "hook") -> Webhoo
     return WebhookSink(name, url=server.url + "/hook", secret=SECRET, now=clock.now, timeout=2)
 
 
-async def test_pending_alerts_are_delivered_once_each(store: OutboxStore) -> None:
+async def test_pending_alerts_are_delivered_once_each(store: SQLiteStore) -> None:
     clock = FrozenClock(T0)
     ids = [await add_alert(store, n) for n in (1, 2, 3)]
     async with LoopbackHTTP() as server:
@@ -127,7 +127,7 @@ async def test_pending_alerts_are_delivered_once_each(store: OutboxStore) -> Non
     assert {v[0] for v in (await rows(store)).values()} == {"delivered"}
 
 
-async def test_failing_sink_is_retried_with_backoff_then_delivered_exactly_once(store: OutboxStore) -> None:
+async def test_failing_sink_is_retried_with_backoff_then_delivered_exactly_once(store: SQLiteStore) -> None:
     clock = FrozenClock(T0)
     alert = await add_alert(store, 1)
     async with LoopbackHTTP(FailFirst(2)) as server:
@@ -172,7 +172,7 @@ async def test_failing_sink_is_retried_with_backoff_then_delivered_exactly_once(
     assert (state, attempts, error) == ("delivered", 3, None)
 
 
-async def test_after_max_attempts_the_row_fails_and_can_be_requeued(store: OutboxStore) -> None:
+async def test_after_max_attempts_the_row_fails_and_can_be_requeued(store: SQLiteStore) -> None:
     clock = FrozenClock(T0)
     alert = await add_alert(store, 1)
     async with LoopbackHTTP(FailFirst(3)) as server:
@@ -189,7 +189,7 @@ async def test_after_max_attempts_the_row_fails_and_can_be_requeued(store: Outbo
     assert len(server.requests) == 4
 
 
-async def test_permanent_refusal_fails_at_once_and_retry_after_is_honoured(store: OutboxStore) -> None:
+async def test_permanent_refusal_fails_at_once_and_retry_after_is_honoured(store: SQLiteStore) -> None:
     clock = FrozenClock(T0)
     gone = await add_alert(store, 1, sinks=["gone"])
     busy = await add_alert(store, 2, sinks=["busy"])
@@ -213,7 +213,7 @@ async def test_permanent_refusal_fails_at_once_and_retry_after_is_honoured(store
 
 
 async def test_a_hanging_sink_costs_one_bounded_attempt_and_does_not_hold_up_the_others(
-    store: OutboxStore,
+    store: SQLiteStore,
 ) -> None:
     clock = FrozenClock(T0)
     a = await add_alert(store, 1, sinks=["slow", "hook"])
@@ -239,7 +239,7 @@ async def test_a_hanging_sink_costs_one_bounded_attempt_and_does_not_hold_up_the
     assert len(slow.requests) == 1 and alert_ids(fast.requests) == [a, b]
 
 
-async def test_digest_sends_one_message_per_sink_per_ended_period(store: OutboxStore) -> None:
+async def test_digest_sends_one_message_per_sink_per_ended_period(store: SQLiteStore) -> None:
     hour = datetime(2026, 3, 14, 9, tzinfo=UTC)
     in_9 = [
         await add_alert(store, n, fired_at=hour + timedelta(minutes=5 * n), sinks=["hook", "ops"])
@@ -276,7 +276,7 @@ async def test_restart_between_polls_delivers_pending_exactly_once(tmp_path: Pat
     path = tmp_path / "monitor.db"
     clock = FrozenClock(T0)
     async with LoopbackHTTP() as server:
-        first = OutboxStore(path)
+        first = open_store(path)
         await first.open()
         before = [await add_alert(first, n) for n in (1, 2)]
         await Deliverer(first, [hook(server, clock)], clock).run_once()
@@ -284,7 +284,7 @@ async def test_restart_between_polls_delivers_pending_exactly_once(tmp_path: Pat
         await first.close()  # the daemon stops between two polls
 
         clock.advance(timedelta(minutes=1))
-        second = OutboxStore(path)
+        second = open_store(path)
         await second.open()
         report = await Deliverer(second, [hook(server, clock)], clock).run_once()
         assert report.delivered == 2
@@ -312,7 +312,7 @@ async def test_crash_during_a_send_follows_the_in_doubt_policy(tmp_path: Path, p
     path = tmp_path / "monitor.db"
     clock = FrozenClock(T0)
     async with LoopbackHTTP() as server:
-        first = OutboxStore(path)
+        first = open_store(path)
         await first.open()
         doubt = await add_alert(first, 1)
         waiting = await add_alert(first, 2)
@@ -324,7 +324,7 @@ async def test_crash_during_a_send_follows_the_in_doubt_policy(tmp_path: Path, p
             await task
         await first.close()
 
-        second = OutboxStore(path)
+        second = open_store(path)
         await second.open()
         assert (await rows(second))[(doubt, "hook")][0] == "sending"
         deliverer = Deliverer(second, [hook(server, clock)], clock, send_timeout=60, in_doubt=policy)  # type: ignore[arg-type]
@@ -350,7 +350,7 @@ async def test_crash_during_a_send_follows_the_in_doubt_policy(tmp_path: Path, p
         assert table[(doubt, "hook")][0] == "failed" and "in doubt" in (table[(doubt, "hook")][3] or "")
 
 
-async def test_unconfigured_sink_rows_wait_and_are_visible(store: OutboxStore) -> None:
+async def test_unconfigured_sink_rows_wait_and_are_visible(store: SQLiteStore) -> None:
     clock = FrozenClock(T0)
     await add_alert(store, 1, sinks=["hook", "removed"])
     async with LoopbackHTTP() as server:
@@ -360,7 +360,7 @@ async def test_unconfigured_sink_rows_wait_and_are_visible(store: OutboxStore) -
     assert await store.pending_sinks() == ["removed"]
 
 
-async def test_worker_loop_delivers_until_stopped_and_builds_from_config(store: OutboxStore) -> None:
+async def test_worker_loop_delivers_until_stopped_and_builds_from_config(store: SQLiteStore) -> None:
     from monitor.alerts.config import parse_alerts
     from monitor.alerts.delivery import build_deliverer
 

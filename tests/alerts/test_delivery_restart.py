@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.store.sqlite import SQLiteStore
+from monitor.store import open_store
 
 try:
     from .delivery_servers import LoopbackHTTP, Request
@@ -34,16 +34,14 @@ import asyncio, sys
 from datetime import datetime
 from pathlib import Path
 from monitor.alerts.delivery import Deliverer
-from monitor.alerts.sink_webhook import WebhookSink
+from monitor.alerts.sinks.webhook import WebhookSink
 from monitor.clock import FrozenClock
-from monitor.store.sqlite import SQLiteStore
-
-Store = SQLiteStore
+from monitor.store import open_store
 
 async def main() -> None:
     db, url, at, policy = sys.argv[1:5]
     clock = FrozenClock(datetime.fromisoformat(at))
-    store = Store(Path(db))
+    store = open_store(Path(db))
     await store.open()
     sink = WebhookSink("hook", url=url, secret="k", now=clock.now, timeout=30)
     deliverer = Deliverer(store, [sink], clock, send_timeout=60, in_doubt=policy)
@@ -55,7 +53,6 @@ asyncio.run(main())
 """
 
 
-OutboxStore = SQLiteStore
 
 
 async def run_worker(
@@ -72,7 +69,7 @@ async def test_sigkill_during_a_send_then_restart(tmp_path: Path, policy: str) -
     db = tmp_path / "monitor.db"
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    store = OutboxStore(db)
+    store = open_store(db)
     await store.open()
     async with store.transaction() as conn:
         for n in range(1, 6):
@@ -115,7 +112,7 @@ async def test_sigkill_during_a_send_then_restart(tmp_path: Path, policy: str) -
     received = [json.loads(r.body)["alerts"][0]["id"] for r in server.requests]
     counts = Counter(received)
     assert all(counts[n] == 1 for n in (1, 2, 4, 5))  # pending or delivered before: exactly once
-    store = OutboxStore(db)
+    store = open_store(db)
     await store.open()
     states = {r["alert_id"]: r["state"] for r in await store.query("SELECT alert_id, state FROM deliveries")}
     await store.close()

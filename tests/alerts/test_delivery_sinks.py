@@ -17,10 +17,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from monitor.alerts import render
-from monitor.alerts.sink_email import EmailSink
-from monitor.alerts.sink_log import LogSink
-from monitor.alerts.sink_telegram import TelegramBotSink
-from monitor.alerts.sink_webhook import WebhookSink, verify_signature
+from monitor.alerts.sinks.email import EmailSink
+from monitor.alerts.sinks.log import LogSink
+from monitor.alerts.sinks.telegram import TelegramBotSink
+from monitor.alerts.sinks.webhook import WebhookSink, verify_signature
 from monitor.alerts.sinks import (
     DigestPeriod,
     PermanentDeliveryError,

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import collect, main
-from monitor.store.sqlite import SQLiteStore
+from monitor.store import open_store
 
 from .conftest import REPO, make_scenario, small_tagger, write_config
 
@@ -107,7 +107,7 @@ def test_retag_all_resumes_from_its_checkpoint(config: Path, tmp_path: Path) -> 
     settings = collect.load(config)
 
     async def seed() -> None:
-        store = SQLiteStore(tmp_path / "monitor.db")
+        store = open_store(tmp_path / "monitor.db")
         await store.open()
         from datetime import UTC, datetime
 

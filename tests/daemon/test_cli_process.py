@@ -75,11 +75,11 @@ async def seed(db: Path, n: int) -> None:
     from datetime import UTC, datetime
 
     from monitor.models import Channel, Post
-    from monitor.store.sqlite import SQLiteStore
+    from monitor.store import open_store
 
     from .conftest import small_tagger
 
-    store = SQLiteStore(db)
+    store = open_store(db)
     await store.open()
     tagger = small_tagger()
     await store.set_resolved(

@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor import daemon
 from monitor.settings import load
-from monitor.store.sqlite import SQLiteStore
+from monitor.store import open_store
 
 from .conftest import make_scenario, small_tagger, write_config
 
@@ -77,7 +77,7 @@ async def test_config_reload_adds_and_removes_channels_without_restart(tmp_path:
     d = await asyncio.wait_for(daemon.run(settings, until=until, tagger=small_tagger()), timeout=30)
     assert stage["n"] == 2
     assert set(d.refs) == {"chan_0001", "chan_0002"}
-    store = SQLiteStore(db)
+    store = open_store(db)
     await store.open()
     states = {s.key: s for s in await store.watch_states(include_unwatched=True)}
     assert not states["chan_0000"].watched and states["chan_0001"].watched
@@ -91,7 +91,7 @@ async def test_account_park_from_a_previous_run_is_respected(tmp_path: Path) -> 
     (tmp_path / "s.json").write_text(json.dumps(scenario), "utf-8")
     config = write_config(tmp_path, tmp_path / "s.json", ["@chan_0000", "@chan_0001"])
     settings = load(config, env={})
-    store = SQLiteStore(tmp_path / "monitor.db")
+    store = open_store(tmp_path / "monitor.db")
     await store.open()
     await store.park("account", datetime.now(UTC) + timedelta(hours=1), reason="flood wait of 3600s")
     await store.close()

@@ -1,4 +1,4 @@
-"""poll_channel against a real SQLiteStore and TelethonSource over the FakeTelegramClient."""
+"""poll_channel against a real SQLite store and TelethonSource over the FakeTelegramClient."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from monitor.pipeline import PollOptions, poll_channel
 from monitor.sources.links import parse_channel_ref
 from monitor.sources.telegram import TelethonSource
 from monitor.sources.telegram_fake import FakeTelegramClient
-from monitor.store.sqlite import SQLiteStore
+from monitor.store import Store, open_store as store_at
 
 from .conftest import iso, make_scenario
 
@@ -26,8 +26,8 @@ def source_for(scenario: dict[str, Any], clock: FrozenClock) -> tuple[TelethonSo
     return TelethonSource(client, clock=clock), client
 
 
-async def open_store(path: Path) -> SQLiteStore:
-    store = SQLiteStore(path)
+async def open_store(path: Path) -> Store:
+    store = store_at(path)
     await store.open()
     return store
 
@@ -36,7 +36,7 @@ def ref(name: str) -> ChannelRef:
     return parse_channel_ref("@" + name)
 
 
-async def state_of(store: SQLiteStore, key: str) -> Any:
+async def state_of(store: Store, key: str) -> Any:
     return next(s for s in await store.watch_states() if s.key == key)
 
 

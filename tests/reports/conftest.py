@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import Any
 
 import pytest
-from reportdata import Dataset, ReportStore, fill
+from reportdata import Dataset, fill
 
 
 @pytest.fixture
-async def dataset(tmp_path: Path) -> AsyncIterator[Dataset]:
-    store = ReportStore(tmp_path / "monitor.db")
-    await store.open()
-    try:
-        yield await fill(store)
-    finally:
-        await store.close()
+async def dataset(store_factory: Any) -> AsyncIterator[Dataset]:
+    yield await fill(await store_factory())

@@ -8,11 +8,12 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from reportdata import SAVED_AT, Dataset, ReportStore, fill
+from reportdata import SAVED_AT, Dataset, fill
 
+from monitor.store import open_store
 from monitor.models import PostKey, Tags
 from monitor.reports.periods import bucket_start, to_day
-from monitor.store.migrations import load_migrations
+from monitor.store.sqlite.migrate import load_migrations
 
 CHECKS = {
     "agg_channel_day": (
@@ -116,7 +117,7 @@ async def test_aggregates_follow_every_write(dataset: Dataset) -> None:
 
 async def test_migration_backfills_existing_posts(tmp_path: Path) -> None:
     """A database written by 0001 only, then opened by a store that knows 0002."""
-    source = ReportStore(tmp_path / "full.db")
+    source = open_store(tmp_path / "full.db")
     await source.open()
     try:
         await fill(source)
@@ -133,7 +134,7 @@ async def test_migration_backfills_existing_posts(tmp_path: Path) -> None:
             rows = full.execute(f"SELECT * FROM {table}").fetchall()
             if rows:
                 conn.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
-    store = ReportStore(old)
+    store = open_store(old)
     await store.open()
     try:
         assert await store.schema_version() == len(migrations)
@@ -143,7 +144,7 @@ async def test_migration_backfills_existing_posts(tmp_path: Path) -> None:
 
 
 def test_python_buckets_match_sql_buckets() -> None:
-    from monitor.store.sqlite_reports import _bucket
+    from monitor.store.sqlite.reports import _bucket
 
     days = list(range(to_day(date(2019, 12, 20)), to_day(date(2021, 3, 5))))
     with sqlite3.connect(":memory:") as conn:

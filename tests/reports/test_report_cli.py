@@ -16,13 +16,14 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
-from reportdata import HOSTILE, ReportStore, expected_volume, fill
+from reportdata import HOSTILE, expected_volume, fill
 
+from monitor.store import open_store
 from monitor.cli.report import report
 
 
 async def _build(path: Path) -> list:
-    store = ReportStore(path)
+    store = open_store(path)
     await store.open()
     try:
         return (await fill(store)).posts

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from reportdata import ReportStore
 
+from monitor.store import open_store
 from monitor.models import Channel, ChannelRef, Post, TaggedPost, Tags
 from monitor.reports.spec import ReportSpec
 from monitor.reports.trend import robust_score, trend
@@ -29,7 +30,7 @@ def _daily_counts(spike: bool) -> dict[date, int]:
 
 
 async def _store(path: Path, counts: dict[date, int]) -> ReportStore:
-    store = ReportStore(path)
+    store = open_store(path)
     await store.open()
     at = datetime(2022, 6, 1, tzinfo=UTC)
     await store.sync_watchlist([ChannelRef(key="zeta", username="zeta")], at=at)

@@ -51,7 +51,7 @@ async def test_volume_matches_python_counts(
     _check(report.as_dicts(), expected, all_periods(since, until, every), by)
     assert sum(r["posts"] for r in report.as_dicts()) == sum(c[0] for c in expected.values())
     if "group" in by and "channel" in by:
-        assert report.meta["source"] == "agg_tag_month"
+        assert report.meta["source"] == "monthly tag aggregates per channel"
 
 
 async def test_empty_periods_are_zero_rows(dataset: Dataset) -> None:
@@ -115,7 +115,7 @@ async def test_aggregate_and_posts_paths_agree(dataset: Dataset) -> None:
     via_posts, source = await store._volume_posts(  # the general path, forced
         18628, 18748, "week", ("group", "lang"), None, {}, (), ()
     )
-    assert table == "agg_tag_day_all" and source == "posts"
+    assert table == "daily tag aggregates" and source == "posts"
     def key(r: dict[str, object]) -> tuple[object, ...]:
         return (r["bucket"], r["tag_group"], r["lang"], r["script"])
 

@@ -38,7 +38,8 @@ async def test_weekly_tag_rows_equal_a_group_by_over_posts(
     dims = (kind, "channel") if by_channel else (kind,)
     rows, table = await store.report_volume(since_day=lo, until_day=hi, every="week", dims=dims,
                                             channel_ids=channel_ids)
-    assert table == ("agg_tag_day" if until - since < timedelta(days=7) else "agg_tag_week")
+    assert table == ("daily tag aggregates per channel" if until - since < timedelta(days=7)
+                     else "weekly tag aggregates per channel")
     got: dict[tuple[int, int | None, str], list[int]] = {}
     for r in rows:  # edge weeks come from two tables: add them up as the report does
         key = (int(r["bucket"]), r.get("channel_id"), r[f"tag_{kind}"])
@@ -62,7 +63,7 @@ async def test_weekly_report_by_label_and_group_matches_python_counts(dataset: D
     since, until = date(2021, 1, 6), date(2021, 6, 30)
     spec = ReportSpec(since=since, until=until, every="week", by=("group", "channel"))
     report = await volume(dataset.store, spec)
-    assert report.meta["source"] == "agg_tag_week"
+    assert report.meta["source"] == "weekly tag aggregates per channel"
     expected = expected_volume(dataset.posts, since=since, until=until, every="week", by=("group", "channel"))
     got = {(r["period"], (r["group"], r["channel"])): [r["posts"], r["views"], r["forwards"]]
            for r in report.as_dicts()}

@@ -12,7 +12,7 @@ from monitor.errors import MigrationError, StoreClosedError, StoreError
 from monitor.fingerprint import content_hash
 from monitor.models import Channel, ChannelRef, ForwardOrigin, Match, Post, PostKey, Tags, TaggedPost
 from monitor.store import open_store
-from monitor.store.migrations import load_migrations
+from monitor.store.sqlite.migrate import load_migrations
 from monitor.store.sqlite import SQLiteStore
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ def tagged(message_id: int, text: str = "", *, views: int | None = 10, groups: t
 
 @pytest.fixture
 async def store(tmp_path: Path) -> SQLiteStore:
-    s = SQLiteStore(tmp_path / "m.db")
+    s = open_store(tmp_path / "m.db")
     await s.open()
     await s.sync_watchlist([ChannelRef(key="ozod_sado", username="ozod_sado")], at=T0)
     await s.set_resolved("ozod_sado", CHANNEL, at=T0)
@@ -47,7 +47,7 @@ async def store(tmp_path: Path) -> SQLiteStore:
 
 
 async def test_migrates_from_empty_and_records_every_version(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "fresh.db")
+    store = open_store(tmp_path / "fresh.db")
     await store.open()
     assert await store.schema_version() == len(load_migrations())
     await store.close()
@@ -55,19 +55,19 @@ async def test_migrates_from_empty_and_records_every_version(tmp_path: Path) -> 
         versions = [r[0] for r in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
         assert versions == list(range(1, len(load_migrations()) + 1))
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    again = SQLiteStore(tmp_path / "fresh.db")  # re-open applies nothing twice
+    again = open_store(tmp_path / "fresh.db")  # re-open applies nothing twice
     await again.open()
     await again.close()
 
 
 async def test_refuses_a_database_from_a_newer_monitor(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "new.db")
+    store = open_store(tmp_path / "new.db")
     await store.open()
     await store.close()
     with sqlite3.connect(tmp_path / "new.db") as db:
         db.execute("INSERT INTO schema_migrations VALUES (999, 'future', 0)")
     with pytest.raises(MigrationError, match="newer"):
-        await SQLiteStore(tmp_path / "new.db").open()
+        await open_store(tmp_path / "new.db").open()
 
 
 async def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
@@ -132,12 +132,12 @@ async def test_text_is_kept_only_when_asked_and_purged_after_retention(store: SQ
 
 async def test_parks_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
-    store = SQLiteStore(path)
+    store = open_store(path)
     await store.open()
     await store.park("account", T0 + timedelta(seconds=600), "FLOOD_WAIT 600")
     await store.park("channel:x", T0 - timedelta(seconds=1))
     await store.close()
-    reopened = SQLiteStore(path)
+    reopened = open_store(path)
     await reopened.open()
     assert await reopened.parks(now=T0) == {"account": T0 + timedelta(seconds=600)}
     await reopened.close()
@@ -164,7 +164,7 @@ async def test_retag_pages_through_stale_posts(store: SQLiteStore) -> None:
 
 
 async def test_closed_store_refuses_work(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "c.db")
+    store = open_store(tmp_path / "c.db")
     await store.open()
     await store.close()
     await store.close()  # idempotent

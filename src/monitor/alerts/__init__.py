@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from monitor.alerts.config import AlertRule, AlertsConfig, SinkConfig, parse_alerts
 from monitor.alerts.engine import AlertEngine
-from monitor.alerts.hooks import AlertHooks, daemon_hooks
+from monitor.alerts.hooks import AlertHooks, daemon_hooks, import_hooks
 from monitor.alerts.retro import RetroHuntReport, retro_hunt
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "RetroHuntReport",
     "SinkConfig",
     "daemon_hooks",
+    "import_hooks",
     "parse_alerts",
     "retro_hunt",
 ]

@@ -6,8 +6,8 @@ fields that change what a rule detects, and an unknown key is reported per kind 
 typo ("treshold") never silently falls back to a default.
 
 Sinks are parsed only as {name, kind, raw options}: their options belong to the
-delivery side, which validates them through ``monitor.alerts.sinks.validate_sink``
-when that function exists.
+delivery side: each kind's module in ``monitor.alerts.sinks`` validates them
+(`validate_sink`), so a new sink kind needs no change here.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.alerts.sinks import KINDS, validate_sink
 from monitor.errors import ConfigError, Problem
+from monitor.identity import channel_key
 
 RULE_KINDS = ("match", "spike", "new_term", "rising_term", "new_channel")
-SINK_KINDS = ("log", "webhook", "email", "telegram")
+SINK_KINDS = KINDS  # the sink registry decides which kinds exist
 SPIKE_ON = ("group", "language", "channel")
 BASELINES = ("weekly", "daily")
 TERM_KINDS = ("word", "hashtag", "mention", "link")
@@ -32,47 +34,33 @@ BUILTIN_SINKS = frozenset({"log"})  # usable in rules without an [[alerts.sinks]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")
 _LANG = re.compile(r"^(?:[a-z]{2,3}|und)$")
 
 
+MAX_DURATION_DAYS = 366  # windows, cool-downs and ages: longer ones overflow date arithmetic or mean "never"
+MAX_NUMBER = 1_000_000  # counts, periods, factors and thresholds of a rule
+
+
 def parse_duration(value: object) -> float:
-    """``"90s"``, ``"30m"``, ``"1h"``, ``"1d"``, ``"2w"`` or a number of seconds -> seconds."""
+    """``"90s"``, ``"30m"``, ``"1h"``, ``"1d"``, ``"2w"`` or a number of seconds -> seconds (at most 366 days)."""
     if isinstance(value, bool):
         raise ValueError('expected a duration such as "1h", not a boolean')
+    seconds: float | None = None
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return float(m.group(1)) * _UNIT[m.group(2)]
+            seconds = float(m.group(1)) * _UNIT[m.group(2)]
+    if seconds is not None:
+        if not seconds <= MAX_DURATION_DAYS * 86400:  # also refuses nan and inf
+            raise ValueError(
+                f"must be <= {MAX_DURATION_DAYS} days ({MAX_DURATION_DAYS * 86400} seconds), got {value!r}"
+            )
+        return seconds
     raise ValueError(f'expected a duration such as "90s", "30m", "1h", "1d" or "2w", got {value!r}')
-
-
-def channel_key(value: object) -> str | None:
-    """A channel filter as written (@name, t.me link, name, numeric id) -> the watch key form."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"id:{abs(value)}" if value else None
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.lstrip("-").isdigit():
-        bare = abs(int(text))
-        if text.startswith("-100"):  # Bot API style -100<id>
-            bare = int(text[4:])
-        return f"id:{bare}" if bare else None
-    if text.startswith("id:") and text[3:].isdigit():
-        return text
-    text = re.sub(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/(?:s/)?", "", text).strip("/")
-    text = text.removeprefix("@")
-    if "/" in text:
-        head, _, rest = text.partition("/")
-        if head == "c" and rest.split("/")[0].isdigit():
-            return f"id:{rest.split('/')[0]}"
-        text = head
-    return text.lower() if _USERNAME.match(text) else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +132,7 @@ class AlertsConfig:
     digest: str = ""  # as written; "" = immediate
     digest_seconds: float = 0.0
     max_post_age: float = 86400.0  # seconds: older posts (backfill, imports) feed history but never alert
+    fire_on_import: bool = False  # may posts of `monitor import` fire alerts? (they always feed history)
     rules: tuple[AlertRule, ...] = ()
     sinks: tuple[SinkConfig, ...] = ()
 
@@ -232,6 +221,9 @@ def _number(
         return None
     if value < minimum:
         c.add(path, f"must be >= {minimum:g}, got {value!r}")
+        return None
+    if not value <= MAX_NUMBER:  # also refuses nan and inf
+        c.add(path, f"must be <= {MAX_NUMBER:,}, got {value!r}")
         return None
     return value
 
@@ -376,16 +368,6 @@ def _parse_rule(c: _Collector, path: str, raw: object, sink_names: set[str]) -> 
     return AlertRule(name=name, kind=kind, **{k: v for k, v in values.items() if v is not None})
 
 
-def _find_validator() -> Callable[[str, Mapping[str, Any], str], list[Problem]] | None:
-    """The delivery side's option validator, when it has been written."""
-    try:
-        from monitor.alerts import sinks as sinks_module
-    except ImportError:
-        return None
-    validator = getattr(sinks_module, "validate_sink", None)
-    return validator if callable(validator) else None
-
-
 def parse_alerts(section: Mapping[str, Any] | None, where: str) -> AlertsConfig:
     """Parse ``[alerts]``; raise ConfigError with every problem.
 
@@ -398,8 +380,11 @@ def parse_alerts(section: Mapping[str, Any] | None, where: str) -> AlertsConfig:
     if not isinstance(section, Mapping):
         raise ConfigError(Problem(c.at("alerts"), "expected a table"))
     for key in section:
-        if key not in ("digest", "max_post_age", "rules", "sinks"):
-            c.add(f"alerts.{key}", "unknown key (allowed: digest, max_post_age, rules, sinks)")
+        if key not in ("digest", "max_post_age", "fire_on_import", "rules", "sinks"):
+            c.add(f"alerts.{key}", "unknown key (allowed: digest, max_post_age, fire_on_import, rules, sinks)")
+    fire_on_import = section.get("fire_on_import", False)
+    if not isinstance(fire_on_import, bool):
+        c.add("alerts.fire_on_import", "expected true or false")
     digest = section.get("digest", "")
     digest_seconds = 0.0
     if digest not in ("", None):
@@ -410,7 +395,6 @@ def parse_alerts(section: Mapping[str, Any] | None, where: str) -> AlertsConfig:
         max_age = _duration(c, "alerts.max_post_age", section["max_post_age"], positive=True) or max_age
     raw_sinks = section.get("sinks", [])
     sinks: list[SinkConfig] = []
-    validator = _find_validator()
     if not isinstance(raw_sinks, list):
         c.add("alerts.sinks", "expected an array of tables ([[alerts.sinks]])")
         raw_sinks = []
@@ -431,8 +415,8 @@ def parse_alerts(section: Mapping[str, Any] | None, where: str) -> AlertsConfig:
             c.add(f"{path}.kind", f"required: one of {', '.join(SINK_KINDS)}; got {kind!r}")
             ok = False
         options = {k: v for k, v in raw.items() if k not in ("name", "kind")}
-        if ok and validator is not None:
-            c.problems.extend(validator(str(kind), options, c.at(path)))
+        if ok:
+            c.problems.extend(validate_sink(str(kind), options, c.at(path)))
         if ok:
             sinks.append(SinkConfig(name=str(name), kind=str(kind), options=options))
     sink_names = {s.name for s in sinks} | {
@@ -460,6 +444,7 @@ def parse_alerts(section: Mapping[str, Any] | None, where: str) -> AlertsConfig:
         digest=str(digest or ""),
         digest_seconds=digest_seconds,
         max_post_age=max_age,
+        fire_on_import=fire_on_import is True,
         rules=tuple(rules),
         sinks=tuple(sinks),
     )

@@ -1,7 +1,7 @@
 """Delivering stored alerts: an outbox worker with retries, backoff, digests and a crash policy.
 
 The engine writes an ``alerts`` row and one ``deliveries`` row per sink (state
-'pending') in the same transaction as the post; this module only reads that outbox.
+'pending') in the transaction that evaluates the post; this module only reads that outbox.
 ``Deliverer.run_once()`` is meant to run in its own scheduler job (APScheduler,
 ``max_instances=1``, ``coalesce=True``): collection never awaits it, and every
 send is bounded by ``send_timeout`` so a dead or slow sink costs one bounded
@@ -48,45 +48,18 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import structlog
 
 from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, RetryAfter, Sink, build_sinks
 from monitor.clock import Clock
 from monitor.errors import MonitorError
-from monitor.models import Alert
+from monitor.models import ClaimedDelivery
+from monitor.store.ports import Outbox
 
 InDoubt = Literal["resend", "drop"]
-Claimed = tuple[Alert, int]
 
-
-class DeliveryStore(Protocol):
-    """The outbox side of the store (implemented for SQLite by ``store.sqlite_delivery.DeliveryQueries``)."""
-
-    async def claim_deliveries(
-        self, sink: str, *, now: datetime, lease_until: datetime, limit: int
-    ) -> list[Claimed]: ...
-
-    async def claim_digest(
-        self, sink: str, *, now: datetime, period_seconds: int, lease_until: datetime, limit: int
-    ) -> tuple[datetime, list[Claimed]] | None: ...
-
-    async def mark_delivered(
-        self, sink: str, items: Sequence[tuple[int, int]], *, at: datetime, digested: bool = False
-    ) -> int: ...
-
-    async def mark_retry(
-        self, sink: str, items: Sequence[tuple[int, int]], *, next_attempt_at: datetime, error: str
-    ) -> int: ...
-
-    async def mark_failed(
-        self, sink: str, items: Sequence[tuple[int, int]], *, at: datetime, error: str
-    ) -> int: ...
-
-    async def recover_in_doubt(self, *, now: datetime, resend: bool, max_attempts: int) -> int: ...
-
-    async def pending_sinks(self) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,7 +88,7 @@ class _Tally:
 class Deliverer:
     def __init__(
         self,
-        store: DeliveryStore,
+        store: Outbox,
         sinks: Sequence[Sink] | Mapping[str, Sink],
         clock: Clock,
         *,
@@ -269,7 +242,7 @@ class Deliverer:
                 return
 
     async def _deliver(
-        self, name: str, sink: Sink, claimed: list[Claimed], period: DigestPeriod | None, tally: _Tally
+        self, name: str, sink: Sink, claimed: list[ClaimedDelivery], period: DigestPeriod | None, tally: _Tally
     ) -> bool:
         """Send one message and record the outcome; False when the sink should rest until later."""
         alerts = [alert for alert, _ in claimed]
@@ -340,7 +313,7 @@ class Deliverer:
 
 
 def build_deliverer(
-    config: Any, *, store: DeliveryStore, clock: Clock, env: Mapping[str, str], **options: Any
+    config: Any, *, store: Outbox, clock: Clock, env: Mapping[str, str], **options: Any
 ) -> Deliverer:
     """The Deliverer of an ``AlertsConfig`` (its ``sinks`` and ``digest_seconds``); raises ConfigError
     when a sink's secret is missing from ``env``. ``options`` go to ``Deliverer`` as they are."""
@@ -350,4 +323,4 @@ def build_deliverer(
     return Deliverer(store, sinks, clock, digest=digest, **options)
 
 
-__all__ = ["Deliverer", "DeliveryReport", "DeliveryStore", "InDoubt", "build_deliverer"]
+__all__ = ["Deliverer", "DeliveryReport", "InDoubt", "build_deliverer"]

@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.alerts.config import AlertRule, AlertsConfig
 from monitor.alerts.engine import Evaluator
-from monitor.alerts.history import AlertStore, DiscoveredRow, HistoryReads, TermRow
+from monitor.models import DiscoveredRow, RuleRecord, TermRow, TermStat
+from monitor.store.ports import AlertHistory, HistoryReads
 from monitor.alerts.retro import TextTagger, retag_page
 from monitor.alerts.rules import DAY, ChannelContext
 from monitor.models import Alert
@@ -25,14 +26,15 @@ from monitor.models import Alert
 
 @dataclass(slots=True)
 class _Stat:
-    first_seen_at: int
+    first_seen_at: datetime
     total: int
 
 
 @dataclass(slots=True)
 class _Record:
+    kind: str = ""
     detection_hash: str | None = None
-    last_fired_at: int | None = None
+    last_fired_at: datetime | None = None
     suppressed: int = 0
 
 
@@ -48,12 +50,12 @@ class MemoryHistory:
         self._dedup: set[str] = set()
         self._labels: dict[int, dict[str, str]] = {}
         self._watched: frozenset[str] | None = None
-        self._posts_start: int | None = None
+        self._posts_start: datetime | None = None
         self._posts_start_known = False
         self.alerts: list[Alert] = []
 
-    async def term_stats(self, terms: Sequence[str]) -> Mapping[str, _Stat]:
-        return {t: self._terms[t] for t in terms if t in self._terms}
+    async def term_stats(self, terms: Sequence[str]) -> Mapping[str, TermStat]:
+        return {t: TermStat(self._terms[t].first_seen_at, self._terms[t].total) for t in terms if t in self._terms}
 
     async def term_days(
         self, terms: Sequence[str], first_day: int, last_day: int
@@ -64,7 +66,7 @@ class MemoryHistory:
             if t in self._days
         }
 
-    async def history_start(self) -> int | None:
+    async def history_start(self) -> datetime | None:
         return min((s.first_seen_at for s in self._terms.values()), default=None)
 
     async def add_terms(self, rows: Sequence[TermRow]) -> None:
@@ -90,21 +92,24 @@ class MemoryHistory:
         for r in rows:
             self._discovered[r.ref] = self._discovered.get(r.ref, 0) + r.hits
 
-    async def rule_records(self) -> Mapping[str, _Record]:
-        return dict(self._rules)
+    async def rule_records(self) -> Mapping[str, RuleRecord]:
+        return {
+            name: RuleRecord(name, r.kind, r.detection_hash, None, r.last_fired_at, r.suppressed)
+            for name, r in self._rules.items()
+        }
 
     async def note_rule(
         self,
         name: str,
         kind: str,
         *,
-        now: int,
+        now: datetime,
         fired: bool = False,
         suppressed: int = 0,
         detection_hash: str | None = None,
         seeded: bool = False,
     ) -> None:
-        rec = self._rules.setdefault(name, _Record())
+        rec = self._rules.setdefault(name, _Record(kind=kind))
         if fired:
             rec.last_fired_at, rec.suppressed = now, 0
         else:
@@ -113,7 +118,7 @@ class MemoryHistory:
     async def alert_exists(self, dedup_key: str) -> bool:
         return dedup_key in self._dedup
 
-    async def insert_alert(self, alert: Alert, sinks: Sequence[str], *, now: int) -> Alert | None:
+    async def insert_alert(self, alert: Alert, sinks: Sequence[str], *, now: datetime) -> Alert | None:
         if alert.dedup_key in self._dedup:
             return None
         self._dedup.add(alert.dedup_key)
@@ -125,7 +130,7 @@ class MemoryHistory:
         self,
         on: str,
         value: str,
-        windows: Sequence[tuple[int, int]],
+        windows: Sequence[tuple[datetime, datetime]],
         *,
         channel_ids: Sequence[int] | None = None,
         languages: Sequence[str] = (),
@@ -134,7 +139,7 @@ class MemoryHistory:
             on, value, windows, channel_ids=channel_ids, languages=languages
         )
 
-    async def posts_start(self) -> int | None:
+    async def posts_start(self) -> datetime | None:
         if not self._posts_start_known:
             self._posts_start = await self._reads.posts_start()
             self._posts_start_known = True
@@ -183,7 +188,7 @@ def lookback(rule: AlertRule) -> timedelta | None:
 async def dry_run(
     rule: AlertRule,
     config: AlertsConfig,
-    store: AlertStore,
+    store: AlertHistory,
     *,
     since: datetime,
     until: datetime | None = None,

@@ -1,11 +1,14 @@
 """The alert engine: after each saved batch, evaluate the rules over the NEW posts and store what fires.
 
-Flow per batch (``AlertEngine.on_saved``, called by the daemon after ``save_posts``):
+Flow per batch (``prepare`` before the save, ``evaluate`` inside it, ``after`` once committed):
 
 1. keep only posts the store just inserted (a re-fetched post never alerts twice);
-2. in ONE store transaction: read the history the rules need, count the batch into
-   the term and discovered-channel history, decide, and write each alert with one
-   'pending' delivery row per sink (the delivery worker takes it from there);
+2. in the SAME store transaction that saves the posts (``Store.save_posts(evaluate=...)``):
+   read the history the rules need, count the batch into the term and discovered-channel
+   history, decide, and write each alert with one 'pending' delivery row per sink (the
+   delivery worker takes it from there). A post is therefore stored if and only if it was
+   evaluated: a crash after the commit leaves nothing unevaluated, and the re-fetch after a
+   crash before it inserts, and evaluates, the batch once;
 3. posts older than ``max_post_age`` (first-sight backfill, imports) only feed history.
 
 Cool-down is per rule: while it runs, alerts of the rule are counted as suppressed
@@ -13,21 +16,23 @@ Cool-down is per rule: while it runs, alerts of the rule are counted as suppress
 UNIQUE dedup_key: per rule+post for match, rule+term(+day) for terms,
 rule+series+window for spikes, rule+channel for new channels.
 
-A failing engine never breaks collection: ``on_saved`` logs and returns ``[]``.
+A failing engine never breaks collection: its writes are undone, the posts still commit
+(``SaveResult.evaluation_error``), and the hooks log it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from monitor.alerts.config import AlertRule, AlertsConfig
-from monitor.alerts.history import AlertStore, DiscoveredRow, History, TermRow
+from monitor.models import DiscoveredRow, TermRow
+from monitor.store.ports import AlertHistory, History
 from monitor.alerts.retro import RetroHuntReport, TextTagger, retro_hunt
 from monitor.alerts.rules import (
     DAY,
@@ -64,6 +69,11 @@ def _ts(value: datetime) -> int:
     return int(value.timestamp())
 
 
+def _at(value: int) -> datetime:
+    """Epoch seconds (the engine's arithmetic) -> the aware datetime the store port takes."""
+    return datetime.fromtimestamp(value, UTC)
+
+
 @dataclass
 class _TermAgg:
     kind: str
@@ -87,6 +97,22 @@ class Evaluator:
         self._term_min_length = min((r.min_length for r in self._term_rules), default=4)
         self._channel_rules = [r for r in self.rules if r.kind == "new_channel"]
 
+    def post_terms(self, tagged: TaggedPost) -> list[TermHit]:
+        """The terms the term rules count in one post (CPU work: folding and stemming)."""
+        return extract_terms(
+            tagged.post.text,
+            tagged.tags.lang,
+            mentions=tagged.post.mentions,
+            kinds=self._term_kinds,
+            min_length=self._term_min_length,
+        )
+
+    def batch_terms(self, posts: Sequence[TaggedPost]) -> dict[PostKey, list[TermHit]]:
+        """Every post's terms, or {} when no term rule needs them."""
+        if not self._term_rules:
+            return {}
+        return {p.post.key: self.post_terms(p) for p in posts}
+
     async def evaluate(
         self,
         history: History,
@@ -95,12 +121,16 @@ class Evaluator:
         *,
         now: datetime,
         fresh_since: datetime,
+        terms: Mapping[PostKey, Sequence[TermHit]] | None = None,
     ) -> list[Alert]:
-        """Count ``posts`` (all new) into the history and store the alerts the fresh ones fire."""
+        """Count ``posts`` (all new) into the history and store the alerts the fresh ones fire.
+
+        ``terms``: each post's terms from ``extract_batch_terms``, computed before the save (off the
+        event loop, outside the store's write transaction); posts missing from it are extracted here."""
         fresh = [p for p in posts if fresh_since <= p.post.posted_at <= now + timedelta(minutes=10)]
         candidates: list[tuple[AlertRule, Alert]] = []
         if self._term_rules:
-            candidates += await self._terms(history, channel, posts, fresh, now)
+            candidates += await self._terms(history, channel, posts, fresh, now, terms or {})
         if self._channel_rules:
             candidates += await self._channels(history, channel, posts, fresh, now)
         for rule in self.rules:
@@ -128,25 +158,23 @@ class Evaluator:
                 continue
             if rule.name not in last_fired:
                 rec = records.get(rule.name)
-                last_fired[rule.name] = (
-                    datetime.fromtimestamp(rec.last_fired_at, UTC) if rec and rec.last_fired_at else None
-                )
+                last_fired[rule.name] = rec.last_fired_at if rec else None
                 suppressed[rule.name] = rec.suppressed if rec else 0
             if in_cooldown(rule, last_fired[rule.name], now):
                 suppressed[rule.name] += 1
-                await history.note_rule(rule.name, rule.kind, now=_ts(now), suppressed=1)
+                await history.note_rule(rule.name, rule.kind, now=now, suppressed=1)
                 continue
             if suppressed[rule.name]:
                 alert = replace(
                     alert, details={**alert.details, "suppressed_by_cooldown": suppressed[rule.name]}
                 )
-            saved = await history.insert_alert(alert, rule.sinks, now=_ts(now))
+            saved = await history.insert_alert(alert, rule.sinks, now=now)
             if saved is None:
                 continue
             stored.append(saved)
             last_fired[rule.name] = now
             suppressed[rule.name] = 0
-            await history.note_rule(rule.name, rule.kind, now=_ts(now), fired=True)
+            await history.note_rule(rule.name, rule.kind, now=now, fired=True)
         return stored
 
     # -- terms -----------------------------------------------------------------------------------
@@ -157,17 +185,13 @@ class Evaluator:
         posts: Sequence[TaggedPost],
         fresh: Sequence[TaggedPost],
         now: datetime,
+        extracted: Mapping[PostKey, Sequence[TermHit]],
     ) -> list[tuple[AlertRule, Alert]]:
         agg: dict[str, _TermAgg] = {}
         fresh_keys = {p.post.key for p in fresh}
         for tagged in posts:
-            hits = extract_terms(
-                tagged.post.text,
-                tagged.tags.lang,
-                mentions=tagged.post.mentions,
-                kinds=self._term_kinds,
-                min_length=self._term_min_length,
-            )
+            known = extracted.get(tagged.post.key)
+            hits = known if known is not None else self.post_terms(tagged)
             posted = _ts(tagged.post.posted_at)
             for hit in hits:
                 a = agg.setdefault(hit.key, _TermAgg(kind=hit.kind))
@@ -180,7 +204,8 @@ class Evaluator:
             return []
         terms = sorted(agg)
         prior = await history.term_stats(terms)
-        start = await history.history_start()
+        known_start = await history.history_start()
+        start = None if known_start is None else _ts(known_start)
         batch_start = min(a.first[0] for a in agg.values() if a.first)
         start = batch_start if start is None else min(start, batch_start)
         rows = []
@@ -194,7 +219,7 @@ class Evaluator:
                         a.kind,
                         day,
                         count,
-                        a.first[0],
+                        _at(a.first[0]),
                         a.first[1].post.channel_id,
                         a.first[1].post.message_id,
                     )
@@ -227,7 +252,7 @@ class Evaluator:
                     continue
                 stat = prior.get(term)
                 prior_total = stat.total if stat else 0
-                first_seen = stat.first_seen_at if stat else None
+                first_seen = _ts(stat.first_seen_at) if stat else None
                 if new_term_fires(
                     rule,
                     prior_total=prior_total,
@@ -337,7 +362,8 @@ class Evaluator:
         if rule.labels:
             labelled = await history.channel_ids_with_labels(rule.labels)
             channel_ids = labelled if channel_ids is None else sorted(set(channel_ids) & set(labelled))
-        posts_start = await history.posts_start()
+        oldest = await history.posts_start()
+        posts_start = None if oldest is None else _ts(oldest)
         out: list[tuple[AlertRule, Alert]] = []
         for (on, value), tagged in sorted(series.items()):
             end = min(_ts(tagged.post.posted_at), _ts(now))
@@ -345,7 +371,7 @@ class Evaluator:
             counts = await history.series_counts(
                 on,
                 value,
-                [current, *base],
+                [(_at(lo), _at(hi)) for lo, hi in (current, *base)],
                 channel_ids=channel_ids,
                 languages=rule.languages if on != "language" else (),
             )
@@ -396,7 +422,7 @@ class Evaluator:
                     r,
                     first[r][1].name,
                     first[r][1].via,
-                    _ts(first[r][0].post.posted_at),
+                    first[r][0].post.posted_at,
                     first[r][0].post.channel_id,
                     first[r][0].post.message_id,
                     n,
@@ -446,7 +472,7 @@ class AlertEngine:
     def __init__(
         self,
         config: AlertsConfig,
-        store: AlertStore,
+        store: AlertHistory,
         clock: Clock,
         *,
         tagger: TextTagger | None = None,
@@ -522,38 +548,78 @@ class AlertEngine:
         self._synced = False
         self._started_at = self.clock.now()
 
-    async def on_saved(
-        self, channel: Channel, posts: Sequence[TaggedPost], inserted_keys: Collection[PostKey]
-    ) -> list[Alert]:
-        """Evaluate the rules over the newly inserted posts of a saved batch; never raises."""
-        try:
-            keys = set(inserted_keys)
-            new = [p for p in posts if p.post.key in keys]
-            if not new or not self._evaluator.rules:
-                return []
+    async def prepare(self, exclude: Collection[PostKey] = ()) -> None:
+        """Retro-hunt rules that are new or changed, once, BEFORE a batch is saved (the retro-hunt takes
+        its own transactions, so it cannot run inside the save). Never raises."""
+        if self._synced or not self._evaluator.rules:
+            return
+        async with self._sync_lock:  # concurrent batches: one retro-hunt
             if not self._synced:
-                async with self._sync_lock:  # concurrent batches: one retro-hunt
-                    if not self._synced:
-                        try:
-                            await self.sync_rules(exclude=keys)
-                        except Exception:  # a failed retro-hunt must not stop alerting
-                            self._synced = True
-                            log.exception("alerts.retro_hunt_failed")
+                try:
+                    await self.sync_rules(exclude=exclude)
+                except Exception:  # a failed retro-hunt must not stop alerting
+                    self._synced = True
+                    log.exception("alerts.retro_hunt_failed")
+
+    async def evaluate(
+        self,
+        history: History,
+        channel: Channel,
+        posts: Sequence[TaggedPost],
+        inserted_keys: Collection[PostKey],
+        *,
+        fire: bool = True,
+        terms: Mapping[PostKey, Sequence[TermHit]] | None = None,
+    ) -> list[Alert]:
+        """Evaluate the rules over the newly inserted posts of a batch, with ``history`` of the transaction
+        that saves them (``Store.save_posts(evaluate=...)``) or of its own. Raises what the history raises.
+
+        ``fire=False`` (imports, unless ``alerts.fire_on_import``): the posts feed the term history and
+        discovery like any other, but none of them may fire."""
+        keys = set(inserted_keys)
+        new = [p for p in posts if p.post.key in keys]
+        if not new or not self._evaluator.rules:
+            return []
+        now = self.clock.now()
+        labels = await history.channel_labels(channel.id)
+        ctx = ChannelContext(id=channel.id, username=channel.username, title=channel.title, labels=labels)
+        # nothing is "fresh" when the batch may not fire: every post then only feeds history
+        fresh_since = now - timedelta(seconds=self.config.max_post_age) if fire else datetime.max.replace(tzinfo=UTC)
+        return await self._evaluator.evaluate(history, ctx, new, now=now, fresh_since=fresh_since, terms=terms)
+
+    async def batch_terms(self, posts: Sequence[TaggedPost]) -> dict[PostKey, list[TermHit]]:
+        """Extract a batch's terms in a worker thread BEFORE the save, so the CPU work neither blocks the
+        event loop nor runs under the store's write lock (every other channel's save waits on that)."""
+        if not self._evaluator.rules:
+            return {}
+        return await asyncio.to_thread(self._evaluator.batch_terms, posts)
+
+    async def after(self, alerts: Sequence[Alert]) -> None:
+        """After the batch committed: log what fired, prune old term days at most once a day. Never raises."""
+        try:
             now = self.clock.now()
-            async with self.store.alert_transaction() as history:
-                labels = await history.channel_labels(channel.id)
-                ctx = ChannelContext(
-                    id=channel.id, username=channel.username, title=channel.title, labels=labels
-                )
-                alerts = await self._evaluator.evaluate(
-                    history, ctx, new, now=now, fresh_since=now - timedelta(seconds=self.config.max_post_age)
-                )
-            if self._pruned_at is None or now - self._pruned_at >= timedelta(days=1):
+            if self._evaluator.rules and (self._pruned_at is None or now - self._pruned_at >= timedelta(days=1)):
                 dropped = await self.prune(now)
                 if dropped:
                     log.info("alerts.term_days_pruned", rows=dropped, kept_days=self.term_days_kept())
             for alert in alerts:
                 log.info("alerts.fired", rule=alert.rule, kind=alert.kind, alert_id=alert.id, link=alert.link)
+        except Exception:
+            log.exception("alerts.after_batch_failed")
+
+    async def on_saved(
+        self, channel: Channel, posts: Sequence[TaggedPost], inserted_keys: Collection[PostKey]
+    ) -> list[Alert]:
+        """Evaluate an already saved batch in a transaction of its own (tests, tools); never raises.
+        The daemon and imports evaluate inside the save instead (``AlertHooks.evaluator``)."""
+        try:
+            keys = set(inserted_keys)
+            if not any(p.post.key in keys for p in posts) or not self._evaluator.rules:
+                return []
+            await self.prepare(exclude=keys)
+            async with self.store.alert_transaction() as history:
+                alerts = await self.evaluate(history, channel, posts, keys)
+            await self.after(alerts)
             return alerts
         except Exception:
             log.exception("alerts.engine_failed", channel_id=getattr(channel, "id", None), posts=len(posts))

@@ -36,7 +36,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor import identity
 from monitor.escape import one_line
+from monitor.identity import id_key
 from monitor.models import Alert
 
 CONTEXT_CHARS = 120  # per matched-term context snippet
@@ -93,11 +95,7 @@ def post_link(alert: Alert) -> str | None:
         return alert.link
     if alert.message_id is None:
         return None
-    if alert.channel_username and _USERNAME.match(alert.channel_username):
-        return f"https://t.me/{alert.channel_username}/{int(alert.message_id)}"
-    if alert.channel_id is not None:
-        return f"https://t.me/c/{abs(int(alert.channel_id))}/{int(alert.message_id)}"
-    return None
+    return identity.post_link(int(alert.message_id), username=alert.channel_username, channel_id=alert.channel_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,7 +173,7 @@ def view(alert: Alert) -> AlertView:
     if alert.channel_username:
         channel = "@" + untrusted(alert.channel_username, 40)
     elif alert.channel_id is not None:
-        channel = f"id:{int(alert.channel_id)}"
+        channel = id_key(int(alert.channel_id))
     else:
         channel = ""
     return AlertView(

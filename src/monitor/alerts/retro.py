@@ -29,9 +29,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from monitor.alerts.config import AlertRule
-from monitor.alerts.history import AlertStore, DiscoveredRow, TermRow
+from monitor.models import DiscoveredRow, TermRow
+from monitor.store.ports import AlertHistory
 from monitor.alerts.rules import DAY, ChannelContext, channel_references, evaluate_match, post_link
 from monitor.alerts.terms import extract_terms
+from monitor.identity import is_id_key
 from monitor.models import ForwardOrigin, Post, PostKey, Tags
 
 _PAGE = 1000
@@ -43,6 +45,11 @@ class TextTagger(Protocol):
 
     def tag(self, text: str) -> Tags: ...
 
+
+
+def _at(value: int) -> datetime:
+    """Epoch seconds (the store rows' posted_at) -> the aware datetime the history port takes."""
+    return datetime.fromtimestamp(value, UTC)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Occurrence:
@@ -71,7 +78,7 @@ class RetroHuntReport:
 
 async def retro_hunt(
     rule: AlertRule,
-    store: AlertStore,
+    store: AlertHistory,
     tagger: TextTagger | None = None,
     *,
     at: datetime | None = None,
@@ -190,7 +197,7 @@ async def retro_hunt(
         if tagger is None:
             notes.append("no tagger given: stored texts were matched by their stored tags only")
         if seed and keyword_rows:
-            rows = [TermRow(t, "word", d, v[0], v[1], v[2], v[3]) for (t, d), v in keyword_rows.items()]
+            rows = [TermRow(t, "word", d, v[0], _at(v[1]), v[2], v[3]) for (t, d), v in keyword_rows.items()]
             async with store.alert_transaction() as tx:
                 await tx.seed_terms(rows)
             seeded_terms = len({t for t, _ in keyword_rows})
@@ -222,7 +229,7 @@ async def retro_hunt(
             await tx.note_rule(
                 rule.name,
                 rule.kind,
-                now=int(now.timestamp()),
+                now=now,
                 detection_hash=recorded_hash,
                 seeded=True,
             )
@@ -268,7 +275,7 @@ class _Pending:
 
 
 async def _seed_terms(
-    rule: AlertRule, store: AlertStore, seed: bool, skip: set[PostKey], stored_before: datetime | None
+    rule: AlertRule, store: AlertHistory, seed: bool, skip: set[PostKey], stored_before: datetime | None
 ) -> tuple[int, int]:
     """Recompute term counts per day from stored posts (words from kept texts, @names from every post's
     mentions) and max-merge them into the history."""
@@ -282,7 +289,7 @@ async def _seed_terms(
         if not done:
             return
         rows = [
-            TermRow(t, p.kind, d, p.count, p.first_seen_at, p.channel_id, p.message_id)
+            TermRow(t, p.kind, d, p.count, _at(p.first_seen_at), p.channel_id, p.message_id)
             for (t, d) in done
             for p in (pending[(t, d)],)
         ]
@@ -333,7 +340,7 @@ async def _seed_terms(
 
 
 async def _seed_channels(
-    rule: AlertRule, store: AlertStore, seed: bool, skip: set[PostKey], stored_before: datetime | None
+    rule: AlertRule, store: AlertHistory, seed: bool, skip: set[PostKey], stored_before: datetime | None
 ) -> tuple[int, dict[str, tuple[int, int, int]]]:
     """Count posts referencing each channel (forwards, links) and max-merge into discovered_channels."""
     counting = AlertRule(name=rule.name, kind=rule.kind, via=("forward", "link"), ignore_bots=False)
@@ -365,7 +372,7 @@ async def _seed_channels(
         async with store.alert_transaction() as tx:
             await tx.add_discovered(
                 [
-                    DiscoveredRow(r, first[r][3], first[r][4], first[r][2], first[r][0], first[r][1], n)
+                    DiscoveredRow(r, first[r][3], first[r][4], _at(first[r][2]), first[r][0], first[r][1], n)
                     for r, n in hits.items()
                 ],
                 seed=True,
@@ -375,7 +382,7 @@ async def _seed_channels(
         r: (first[r][0], first[r][1], first[r][2])
         for r in hits
         if r not in watched
-        and not (rule.ignore_bots and not r.startswith("id:") and r.endswith("bot"))
+        and not (rule.ignore_bots and not is_id_key(r) and r.endswith("bot"))
         and (first[r][4] in rule.via)
     }
     return len(hits), unwatched

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 
 from monitor.alerts.config import AlertRule
 from monitor.alerts.terms import context
+from monitor import identity
+from monitor.identity import id_key, is_id_key, key_display, keys_of, parse_id_key, reference_key
 from monitor.models import Alert, Post, Tags
 
 DAY = 86400
@@ -38,17 +40,12 @@ class ChannelContext:
 
     @property
     def keys(self) -> frozenset[str]:
-        keys = {f"id:{self.id}"}
-        if self.username:
-            keys.add(self.username.lower())
-        return frozenset(keys)
+        return keys_of(self.id, self.username)
 
 
 def post_link(channel_id: int, username: str | None, message_id: int) -> str:
     """https://t.me/<username>/<id>, or https://t.me/c/<id>/<msg> for a channel without a username."""
-    if username:
-        return f"https://t.me/{username}/{message_id}"
-    return f"https://t.me/c/{abs(channel_id)}/{message_id}"
+    return identity.post_link(message_id, username=username, channel_id=channel_id) or ""
 
 
 def passes_filters(rule: AlertRule, channel: ChannelContext, tags: Tags) -> bool:
@@ -84,7 +81,7 @@ def _alert(
     details = {"rule": rule.name, "kind": rule.kind, **details}
     if post is not None and channel is not None:
         details.setdefault("posted_at", post.posted_at.isoformat())
-        details.setdefault("channel", channel.username or channel.title or f"id:{channel.id}")
+        details.setdefault("channel", channel.username or channel.title or id_key(channel.id))
     return Alert(
         rule=rule.name,
         kind=rule.kind,
@@ -400,19 +397,17 @@ def channel_references(rule: AlertRule, channel: ChannelContext, post: Post) -> 
     """Channels a post forwards from or links to, other than its own (invite links are private: skipped)."""
     found: dict[str, ChannelReference] = {}
     if "forward" in rule.via and post.forward is not None and post.forward.channel_id:
-        ref = f"id:{abs(post.forward.channel_id)}"
+        ref = id_key(post.forward.channel_id)
         found[ref] = ChannelReference(ref=ref, via="forward", name=post.forward.name)
     if "link" in rule.via:
         for mention in post.mentions:
             m = mention.lower()
-            if m.startswith("c/") and m[2:].split("/")[0].isdigit():
-                ref = f"id:{m[2:].split('/')[0]}"
-            elif m and m[0].isalpha() and "/" not in m:
-                if rule.ignore_bots and m.endswith("bot"):
-                    continue
-                ref = m
-            else:
+            key = reference_key(m)
+            if key is None:
                 continue
+            if rule.ignore_bots and not is_id_key(key) and key.endswith("bot"):
+                continue
+            ref = key
             found.setdefault(ref, ChannelReference(ref=ref, via="link"))
     own = channel.keys
     return [r for r in found.values() if r.ref not in own]
@@ -427,8 +422,9 @@ def new_channel_alert(
     channel: ChannelContext,
     post: Post,
 ) -> Alert:
-    shown = reference.name or (reference.ref if reference.ref.startswith("id:") else f"@{reference.ref}")
-    add_hint = reference.ref if not reference.ref.startswith("id:") else reference.ref[3:]
+    shown = reference.name or key_display(reference.ref)
+    bare = parse_id_key(reference.ref)
+    add_hint = reference.ref if bare is None else str(bare)
     how = "forwarded from" if reference.via == "forward" else "linked to"
     return _alert(
         rule,

@@ -36,6 +36,8 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from monitor.identity import RESERVED_TME_PATHS
+
 TermKind = str  # "word" | "hashtag" | "mention" | "link"
 
 _INVISIBLE = dict.fromkeys(
@@ -44,24 +46,6 @@ _INVISIBLE = dict.fromkeys(
 _APOSTROPHES = str.maketrans({c: "'" for c in "ʻ‘’`ʼ´ʹ′"})
 _URL = re.compile(r"(?i)(?:https?://|www\.)[^\s<>\"«»]+|\b(?:t\.me|telegram\.me)/[^\s<>\"«»]+")
 _TME = re.compile(r"(?i)(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/(?:s/)?([A-Za-z][A-Za-z0-9_]{3,31})\b")
-_RESERVED_TME = frozenset(
-    {
-        "joinchat",
-        "addstickers",
-        "addemoji",
-        "share",
-        "proxy",
-        "socks",
-        "login",
-        "iv",
-        "addlist",
-        "setlanguage",
-        "addtheme",
-        "invoice",
-        "boost",
-        "contact",
-    }
-)
 _HASHTAG = re.compile(r"(?<![\w#])#([^\W_][\w\u200b-\u200d\u2060\u00ad]{1,63})")
 _MENTION = re.compile(r"(?<![\w@./])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 _LETTER_OR_INVISIBLE = r"(?:[^\W\d_]|[\u200b-\u200d\u2060\u00ad])"
@@ -271,7 +255,7 @@ def extract_terms(
     blank = list(text)
     for m in _URL.finditer(text):
         tme = _TME.match(m.group(0))
-        if tme and "link" in wanted and tme.group(1).lower() not in _RESERVED_TME:
+        if tme and "link" in wanted and tme.group(1).lower() not in RESERVED_TME_PATHS:
             add(TermHit(f"@{tme.group(1).lower()}", "link", m.group(0), m.start(), m.end()))
         blank[m.start() : m.end()] = " " * (m.end() - m.start())
     for m in _MENTION.finditer(text):

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor.alerts.config import AlertRule, AlertsConfig, parse_duration
+from monitor.cli.stores import open_db
 from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.escape import json_dumps, json_text, one_line
 from monitor.models import Alert
@@ -83,24 +84,8 @@ def _load(config_path: Path | None, database: str | None, *, need_config: bool) 
 
 
 async def _open(url: str) -> Any:
-    """The store with the alert queries (SQLiteStore gains the AlertQueries mixin when the lead wires it)."""
-    from monitor.store import open_store, sqlite_path
-
-    if not url.startswith(("postgresql://", "postgres://")) and not sqlite_path(url).is_file():
-        raise MonitorError(
-            f"no database at {sqlite_path(url)} yet: start the collector with `monitor run` first"
-        )
-    store: Any = open_store(url)
-    if not hasattr(store, "alert_transaction"):
-        from monitor.store.sqlite import SQLiteStore
-        from monitor.store.sqlite_alerts import AlertQueries
-
-        class _AlertStore(AlertQueries, SQLiteStore):
-            pass
-
-        store = _AlertStore(store.path)
-    await store.open()
-    return store
+    """The opened store; a missing SQLite file is an error here, not a new empty database."""
+    return await open_db(url, must_exist=True)
 
 
 def _rule(settings: Any, name: str) -> tuple[AlertsConfig, AlertRule]:

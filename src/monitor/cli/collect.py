@@ -29,10 +29,14 @@ from monitor.redact import redact
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
 from monitor.config_file import channel_entries, write_channels
-from monitor.settings import Settings, check, default_config_path, load
+from monitor.settings import ChannelEntry, Settings, check, check_value, default_config_path, load
 from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
-from monitor.store import Store, open_store, sqlite_path
+from monitor.identity import id_key
+from monitor.cli.stores import open_db
+from monitor.store import Store, sqlite_path
+from monitor.alerts import import_hooks
+from monitor.pipeline import save_batch
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CONFIG = 2
@@ -106,9 +110,7 @@ def _existing_db(settings: Settings) -> str:
 
 
 async def _open(url: str) -> Store:
-    store = open_store(url)
-    await store.open()
-    return store
+    return await open_db(url)
 
 
 def _clean(text: object) -> str:
@@ -196,15 +198,24 @@ async def import_export(
         for channel, post in export.records():
             by_channel.setdefault(channel.id, []).append(post)
             titles[channel.id] = channel
+        alerts_config = settings.alerts_config()
+        text_tagger: Any = tagger if hasattr(tagger, "tag") else None  # retro-hunts re-tag kept texts
+        alerts = (
+            import_hooks(alerts_config, store=store, clock=SystemClock(), tagger=text_tagger)
+            if alerts_config is not None
+            else None
+        )
         for cid, posts in by_channel.items():
-            await store.set_resolved(f"id:{cid}", titles[cid], at=now)
+            await store.set_resolved(id_key(cid), titles[cid], at=now)
             channels.add(cid)
             for start in range(0, len(posts), batch_size):
                 chunk = posts[start : start + batch_size]
                 tagged = await asyncio.to_thread(tagger.tag_posts, chunk)
-                result = await store.save_posts(
-                    cid,
+                result = await save_batch(  # the poll's save-and-evaluate path
+                    store,
+                    titles[cid],
                     tagged,
+                    alerts=alerts,
                     at=now,
                     checkpoint=None,
                     store_text=settings.monitor.store_text,
@@ -313,6 +324,9 @@ def add_channel(
         ref = parse_channel_ref(handle, labels=labels, poll_interval=poll_interval)
     except ValueError as exc:
         raise ConfigError(Problem("channel", str(exc))) from exc
+    bad_interval = check_value(ChannelEntry, "poll_interval", poll_interval)
+    if bad_interval is not None:
+        raise ConfigError(Problem("--interval", bad_interval))
     entries = channel_entries(settings.path)
     if any(_entry_key(e) == ref.key for e in entries):
         raise ConfigError(Problem(f"{settings.path}: channels", f"{ref.key!r} is already watched"))

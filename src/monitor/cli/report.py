@@ -62,15 +62,9 @@ def _db_path(db: Path | None, config: Path | None) -> Path:
 
 
 async def _with_store(db: Path, work: Callable[[Any], Awaitable[Report]]) -> Report:
-    from monitor.store.sqlite import SQLiteStore
-    from monitor.store.sqlite_reports import ReportQueries
+    from monitor.cli.stores import open_db
 
-    cls: type[Any] = (
-        SQLiteStore if issubclass(SQLiteStore, ReportQueries)
-        else type("ReportingSQLiteStore", (ReportQueries, SQLiteStore), {})
-    )
-    store = cls(db)
-    await store.open()
+    store = await open_db(db, must_exist=True)
     try:
         return await work(store)
     finally:

@@ -12,8 +12,9 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from monitor.identity import display_name
 from monitor.reports.periods import from_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, resolve
 from monitor.reports.table import Report
 
@@ -58,7 +59,7 @@ async def discovery(store: ReportSource, spec: ReportSpec, *, limit: int = 50) -
             if src in watched_ids:
                 continue
             name = username_of.get(src)
-            key = f"@{name}" if name else f"id:{src}"
+            key = display_name(name, src)
             touch(key, cid=src, username=name, posts=int(r["posts"]), by=int(r["target"]),
                   first=int(r["first_day"]), last=int(r["last_day"]), kind="forwards")
         for r in await store.report_mentions(since_day=res.since_day, until_day=res.until_day, channel_ids=ids):
@@ -70,7 +71,7 @@ async def discovery(store: ReportSource, spec: ReportSpec, *, limit: int = 50) -
                 if cid in watched_ids:
                     continue
                 name = username_of.get(cid)
-                key = f"@{name}" if name else f"id:{cid}"
+                key = display_name(name, cid)
                 username = name
             elif _USERNAME.fullmatch(target):
                 username = target.lower()

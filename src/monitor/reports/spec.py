@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from monitor.errors import ConfigError
+from monitor.identity import channel_key, parse_id_key
 from monitor.reports.periods import EVERY, Every, from_day, to_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 
 BY_NAMES = ("group", "language", "script", "channel", "keyword", "person")
 _BY_ALIASES = {"groups": "group", "lang": "language", "languages": "language", "channels": "channel",
@@ -209,17 +210,11 @@ def _channel_infos(rows: Sequence[Mapping[str, Any]]) -> dict[int, ChannelInfo]:
 
 
 def _match_channel(value: str, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    text = value.strip()
-    for prefix in ("https://", "http://"):
-        text = text.removeprefix(prefix)
-    for prefix in ("t.me/s/", "t.me/", "telegram.me/"):
-        text = text.removeprefix(prefix)
-    text = text.removeprefix("@").strip("/")
-    if text.lstrip("-").isdigit():
-        wanted = abs(int(text))
-        if wanted > 10**12:  # a -100... marked id
-            wanted -= 10**12
+    key = channel_key(value)
+    wanted = parse_id_key(key) if key is not None else None
+    if wanted is not None:
         return [int(r["id"]) for r in rows if r["id"] is not None and int(r["id"]) == wanted]
+    text = key if key is not None else value.strip().removeprefix("@").strip("/")
     low = text.lower()
     return [
         int(r["id"])

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from monitor.escape import terminal
+from monitor.identity import id_key
 from monitor.fingerprint import to_unsigned64
 from monitor.reports.periods import from_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, Resolved, resolve
 from monitor.reports.table import Report
 from monitor.reports.top import post_link
@@ -137,7 +138,7 @@ async def clusters(
     for i, r in enumerate(found, start=1):
         src = r[8]
         origin = "" if src is None else (res.channel_name(src) if int(src) in res.channels
-                                         else names.get(int(src), f"id:{src}"))
+                                         else names.get(int(src), id_key(int(src))))
         out.append((i, *r[:8], origin, r[9]))
     return Report(
         name="spread",

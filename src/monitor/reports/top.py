@@ -7,8 +7,9 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any, Literal
 
+from monitor import identity
 from monitor.reports.periods import from_day
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, Resolved, resolve
 from monitor.reports.table import Report
 
@@ -20,7 +21,7 @@ TOP_WHAT: tuple[TopWhat, ...] = (
 
 def post_link(username: str | None, channel_id: int, message_id: int) -> str:
     """https://t.me/<name>/<id> for public channels, the t.me/c/<id>/<msg> form otherwise."""
-    return f"https://t.me/{username}/{message_id}" if username else f"https://t.me/c/{channel_id}/{message_id}"
+    return identity.post_link(message_id, username=username, channel_id=channel_id) or ""
 
 
 async def _ranked(store: ReportSource, res: Resolved, by: str, limit: int) -> Report:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor.reports.periods import Every, buckets, label, shift
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, resolve
 from monitor.reports.table import Report
 from monitor.reports.volume import METRICS, volume_data

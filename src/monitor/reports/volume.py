@@ -18,7 +18,7 @@ from itertools import product
 from typing import Any
 
 from monitor.reports.periods import buckets, label
-from monitor.reports.source import ReportSource
+from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import ReportSpec, Resolved, parse_lang, resolve
 from monitor.reports.table import Report
 

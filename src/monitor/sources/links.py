@@ -18,42 +18,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
 
+from monitor.identity import looks_like_tme, normalize_tme, normalize_username, parse_channel
 from monitor.models import ChannelRef
 
 SpanKind = Literal["url", "text_url", "mention"]
 
-# Telegram's rule is 5-32 characters; collectible (Fragment) names can be 4.
-_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,31}")
-_TG_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog", "www.t.me", "www.telegram.me"})
-# Paths under t.me that are not channel names.
-_TG_RESERVED = frozenset(
-    {
-        "s",
-        "c",
-        "joinchat",
-        "addstickers",
-        "addemoji",
-        "share",
-        "proxy",
-        "socks",
-        "login",
-        "iv",
-        "addlist",
-        "setlanguage",
-        "addtheme",
-        "bg",
-        "invoice",
-        "boost",
-        "m",
-        "k",
-        "z",
-        "a",
-        "contact",
-        "i",
-    }
-)
 # Plain-text fallbacks, used only when a source gives no entities.
 _URL_IN_TEXT = re.compile(r"(?i)\b(?:https?://|www\.|t\.me/|telegram\.me/)[^\s<>\"'«»]+")
 _MENTION_IN_TEXT = re.compile(r"(?<![\w@./])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
@@ -67,49 +37,6 @@ class Span:
     kind: SpanKind
     text: str
     url: str | None = None
-
-
-def normalize_username(value: str) -> str | None:
-    """``@Durov`` / ``durov`` / a t.me link to a public name -> ``durov``; None when it is not a username."""
-    value = value.strip()
-    if "/" in value or "." in value:
-        ref = normalize_tme(value)
-        return ref if ref is not None and _USERNAME.fullmatch(ref) else None
-    value = value.removeprefix("@")
-    return value.lower() if _USERNAME.fullmatch(value) else None
-
-
-def normalize_tme(url: str) -> str | None:
-    """The normal form of a t.me / telegram.me link (see module docstring), or None if it is not one."""
-    raw = url.strip().rstrip(_TRAILING)
-    if "://" not in raw:
-        raw = "https://" + raw
-    try:
-        parts = urlsplit(raw)
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    if host not in _TG_HOSTS:
-        # username.t.me is also a public-channel link
-        if host.endswith(".t.me") and _USERNAME.fullmatch(host[: -len(".t.me")]):
-            return host[: -len(".t.me")]
-        return None
-    segs = [s for s in parts.path.split("/") if s]
-    if not segs:
-        return None
-    head = segs[0]
-    if head.startswith("+") and len(head) > 1:
-        return head
-    if head == "joinchat" and len(segs) > 1:
-        return "+" + segs[1]
-    if head == "c" and len(segs) > 1 and segs[1].isdigit():
-        return f"c/{int(segs[1])}"
-    if head == "s" and len(segs) > 1:
-        head = segs[1]
-    elif head.lower() in _TG_RESERVED:
-        return None
-    head = head.removeprefix("@")
-    return head.lower() if _USERNAME.fullmatch(head) else None
 
 
 def normalize_url(url: str) -> str:
@@ -140,22 +67,14 @@ def extract(text: str, spans: Iterable[Span] | None) -> tuple[tuple[str, ...], t
         target = span.url if span.kind == "text_url" and span.url else span.text
         if not target or not target.strip():
             continue
-        tme = normalize_tme(target) if _looks_like_tme(target) else None
+        tme = normalize_tme(target) if looks_like_tme(target) else None
         if tme is not None:
             mentions[tme] = None
-        elif _looks_like_tme(target):
+        elif looks_like_tme(target):
             continue  # t.me/share etc.: neither a channel nor an outgoing link
         elif not target.lower().startswith(("mailto:", "tel:", "tg:")):
             links[normalize_url(target)] = None
     return tuple(links), tuple(mentions)
-
-
-def _looks_like_tme(target: str) -> bool:
-    low = target.strip().lower()
-    for prefix in ("https://", "http://"):
-        low = low.removeprefix(prefix)
-    host = low.split("/", 1)[0]
-    return host in _TG_HOSTS or host.endswith(".t.me")
 
 
 def _spans_from_text(text: str) -> list[Span]:
@@ -181,41 +100,16 @@ def parse_channel_ref(
 ) -> ChannelRef:
     """A configured channel (``@name``, ``name``, t.me link, bare or ``-100``-marked id) -> ChannelRef.
 
+    The grammar is `monitor.identity.parse_channel`; this adds the labels and interval.
+
     Raises ValueError with a human message when the text is none of these, so
     the config checker can say where it is.
     """
-    raw = text.strip()
-
-    def ref(key: str, username: str | None = None, channel_id: int | None = None) -> ChannelRef:
-        return ChannelRef(
-            key=key,
-            username=username,
-            channel_id=channel_id,
-            labels=dict(labels or {}),
-            poll_interval=poll_interval,
-        )
-
-    digits = raw.removeprefix("-")
-    if digits.isdigit():
-        num = int(digits)
-        if raw.startswith("-100") and len(raw) > 4:
-            num = int(raw[4:])
-        elif raw.startswith("-"):
-            raise ValueError(f"{text!r} is a group or user id, not a channel id")
-        if num <= 0:
-            raise ValueError(f"{text!r} is not a valid channel id")
-        return ref(f"id:{num}", channel_id=num)
-    if "/" in raw or "." in raw:
-        tme = normalize_tme(raw)
-        if tme is None:
-            raise ValueError(f"{text!r} is not a t.me link to a channel")
-        if tme.startswith("c/"):
-            num = int(tme[2:])
-            return ref(f"id:{num}", channel_id=num)
-        if tme.startswith("+"):
-            raise ValueError(f"{text!r} is an invite link; the collector never joins channels")
-        return ref(tme, username=tme)
-    name = normalize_username(raw)
-    if name is None:
-        raise ValueError(f"{text!r} is not a valid Telegram username (5-32 letters, digits, _)")
-    return ref(name, username=name)
+    ident = parse_channel(text)
+    return ChannelRef(
+        key=ident.key,
+        username=ident.username,
+        channel_id=ident.channel_id,
+        labels=dict(labels or {}),
+        poll_interval=poll_interval,
+    )

@@ -39,10 +39,10 @@ from telethon import TelegramClient, errors, utils
 from telethon.tl import patched, types
 
 from monitor.clock import Clock, to_utc
+from monitor.identity import normalize_username
 from monitor.sources.scenario import Scenario, ScenarioChannel, ScenarioFault, ScenarioMessage, load_scenario
 
 MAX_CHUNK = 100  # Telegram returns at most 100 messages per GetHistory request
-_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.|t\.me/|telegram\.me/)[^\s<>\"'«»]+")
 _MENTION = re.compile(r"(?<![\w@./])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
@@ -305,7 +305,7 @@ class FakeTelegramClient:
             if chan is None:
                 self._refuse(method, None, ValueError(f"Could not find the input entity for {entity}"))
         elif isinstance(entity, str):
-            name = _username_of(entity)
+            name = normalize_username(entity)
             key = (name or entity).lower()
             chan = self._by_name.get(key)
             self._before_request(fault_method or method, chan, key)
@@ -441,19 +441,6 @@ class FakeTelegramClient:
 
 def _describe(entity: Any) -> str:
     return entity if isinstance(entity, str) else type(entity).__name__
-
-
-def _username_of(entity: str) -> str | None:
-    raw = entity.strip()
-    for prefix in ("https://", "http://"):
-        raw = raw.removeprefix(prefix)
-    for host in ("t.me/", "telegram.me/", "telegram.dog/"):
-        if raw.lower().startswith(host):
-            raw = raw[len(host) :].split("/", 1)[0]
-            if raw == "s":
-                raw = entity.rstrip("/").rsplit("/", 1)[-1]
-    raw = raw.removeprefix("@")
-    return raw if _USERNAME.fullmatch(raw) else None
 
 
 def _fault_error(f: ScenarioFault) -> BaseException:

@@ -10,15 +10,18 @@ the earlier parts can appear twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from monitor.alerts.render import telegram_messages
-from monitor.alerts.http_reuse import ReusedClient
-from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, RetryAfter
-from monitor.errors import DeliveryError
+from monitor.alerts.sinks.http_reuse import ReusedClient
+from monitor.alerts.sinks import base
+from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, RetryAfter
+from monitor.errors import DeliveryError, Problem
+from monitor.identity import bare_channel_id, id_key
 from monitor.models import Alert
 from monitor.redact import redact
 
@@ -83,6 +86,60 @@ class TelegramBotSink:
         if code in (400, 401, 403, 404):  # bad request, bad token, bot kicked, wrong chat: permanent
             raise PermanentDeliveryError(message)
         raise DeliveryError(message)
+
+
+_CHAT = re.compile(r"^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,31})$")
+
+
+def _chat_key(chat: str) -> set[str]:
+    """The watch keys a Bot API chat id could stand for (@name -> name; -100<id> and <id> -> id:<id>)."""
+    if chat.startswith("@"):
+        return {chat[1:].lower(), chat[1:]}
+    keys: set[str] = set()
+    for text in (chat.removeprefix("-"), chat):  # <id>, and -100<id> as Bot API marks a channel
+        bare = bare_channel_id(text)
+        if bare is not None:
+            keys.add(id_key(bare))
+    return keys
+
+
+def _check(options: Mapping[str, Any], where: str, watched: Collection[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    if isinstance(options.get("base_url"), str):
+        problems += base.check_url(options["base_url"], f"{where}.base_url")
+    chat = options.get("chat_id")
+    if isinstance(chat, (int, str)) and not isinstance(chat, bool):
+        text = str(chat)
+        if not _CHAT.match(text):
+            problems.append(Problem(f"{where}.chat_id", f"must be a numeric chat id or @name, got {text!r}"))
+        elif _chat_key(text) & set(watched):
+            problems.append(
+                Problem(f"{where}.chat_id", "is a watched channel; alerts go to a separate chat, never to a source")
+            )
+    return problems
+
+
+def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where: str) -> TelegramBotSink:
+    token = base.env_value(env, options["token_env"], f"{where}.token_env")
+    return TelegramBotSink(
+        name,
+        token=token,
+        chat_id=options["chat_id"],
+        base_url=options.get("base_url", "https://api.telegram.org"),
+        timeout=float(options.get("timeout", 10)),
+    )
+
+
+KIND = base.SinkKind(
+    options={
+        "token_env": base.Option((str,), required=True, doc="env var holding the bot token"),
+        "chat_id": base.Option((int, str), required=True, doc="the alert chat: numeric id or @name"),
+        "base_url": base.Option((str,), doc="Bot API root (default https://api.telegram.org)"),
+        "timeout": base.TIMEOUT,
+    },
+    build=_build,
+    check=_check,
+)
 
 
 __all__ = ["TelegramBotSink"]

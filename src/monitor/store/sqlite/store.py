@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,12 @@ from monitor.models import (
     TaggedPost,
     WatchState,
 )
-from monitor.store.epoch import dt, ts
-from monitor.store.migrations import CREATE_LEDGER, load_migrations
-from monitor.store.sqlite_alerts import AlertQueries
-from monitor.store.sqlite_delivery import DeliveryQueries
-from monitor.store.sqlite_reports import ReportQueries
+from monitor.store.ports import Evaluate, Store
+from monitor.store.sqlite.epoch import dt, ts
+from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
+from monitor.store.sqlite.alerts import AlertQueries, AlertTx
+from monitor.store.sqlite.delivery import DeliveryQueries
+from monitor.store.sqlite.reports import ReportQueries
 
 _CHUNK = 400  # keys per IN (...) list; well under SQLite's variable limit
 
@@ -150,7 +152,20 @@ def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> 
     )
 
 
-class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
+async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: SaveResult) -> SaveResult:
+    """Run the alert step inside the save transaction, under a savepoint so its failure undoes only itself."""
+    await conn.execute("SAVEPOINT evaluate")
+    try:
+        await evaluate(AlertTx(conn), result)
+    except Exception as exc:  # noqa: BLE001 - reported in the result; the posts must still commit
+        await conn.execute("ROLLBACK TO SAVEPOINT evaluate")
+        await conn.execute("RELEASE SAVEPOINT evaluate")
+        return replace(result, evaluation_error=repr(exc))
+    await conn.execute("RELEASE SAVEPOINT evaluate")
+    return result
+
+
+class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
     def __init__(self, path: Path, *, create_dir: bool = False, busy_timeout_ms: int = 30_000) -> None:
@@ -453,6 +468,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
         checkpoint: int | None = None,
         store_text: bool = False,
         source: str = "telegram",
+        evaluate: Evaluate | None = None,
     ) -> SaveResult:
         now = ts(at)
         assert now is not None
@@ -487,9 +503,9 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
                 seen.add(post.message_id)
                 old = existing.get(post.message_id)
                 if old is None:
-                    row = post_row(tagged, now=now, store_text=store_text, source=source)
-                    new_rows.append(row)
-                    tag_rows += _tag_rows(channel_id, post.message_id, row[3], tagged.tags)
+                    new_row = post_row(tagged, now=now, store_text=store_text, source=source)
+                    new_rows.append(new_row)
+                    tag_rows += _tag_rows(channel_id, post.message_id, new_row[3], tagged.tags)
                     if post.views is not None or post.forwards is not None:
                         samples.append(
                             (channel_id, post.message_id, now, post.views, post.forwards,
@@ -528,9 +544,12 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries):
                     "UPDATE channels SET checkpoint = max(checkpoint, ?), updated_at = ? WHERE id = ?",
                     (checkpoint, now, channel_id),
                 )
-        return SaveResult(
-            inserted=len(inserted), updated=updated, unchanged=unchanged, inserted_keys=tuple(inserted)
-        )
+            result = SaveResult(
+                inserted=len(inserted), updated=updated, unchanged=unchanged, inserted_keys=tuple(inserted)
+            )
+            if evaluate is not None and inserted:
+                result = await _evaluate_in(conn, evaluate, result)
+        return result
 
     async def _update_existing(
         self,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import structlog
 
 from monitor.alerts.render import plain, post_link, untrusted
-from monitor.alerts.sinks import DigestPeriod
+from monitor.alerts.sinks.base import DigestPeriod, Option, SinkKind
 from monitor.models import Alert
 
 
@@ -33,6 +34,16 @@ class LogSink:
                 digest=f"{period.start.isoformat()}/{period.end.isoformat()}" if period else None,
                 text=plain(alert),
             )
+
+
+def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where: str) -> LogSink:
+    return LogSink(name, level=str(options.get("level", "warning")))
+
+
+KIND = SinkKind(
+    options={"level": Option((str,), choices=("info", "warning", "error"), doc="log level (default warning)")},
+    build=_build,
+)
 
 
 __all__ = ["LogSink"]

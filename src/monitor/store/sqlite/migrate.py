@@ -23,7 +23,7 @@ class Migration:
 def load_migrations() -> list[Migration]:
     """All shipped migrations in order; refuses gaps and duplicates so a bad merge cannot ship."""
     found: list[Migration] = []
-    folder = resources.files("monitor.store") / "migrations"
+    folder = resources.files("monitor.store.sqlite") / "migrations"
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)
         if match:

@@ -12,13 +12,26 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 import aiosqlite
 
-from monitor.models import Alert, ForwardOrigin, Match, Post, TaggedPost, Tags
+from monitor.identity import id_key, is_id_key, parse_id_key
+from monitor.models import (
+    Alert,
+    DiscoveredRow,
+    ForwardOrigin,
+    Match,
+    Post,
+    RuleRecord,
+    StoredAlert,
+    TaggedPost,
+    Tags,
+    TermRow,
+    TermStat,
+)
+from monitor.store.sqlite.epoch import dt
 
 _CHUNK = 400
 
@@ -27,68 +40,20 @@ def _ts(value: datetime) -> int:
     return int(value.timestamp())
 
 
+def _at(value: int) -> datetime:
+    """An epoch-seconds column that is never NULL -> aware datetime."""
+    stamp = dt(int(value))
+    assert stamp is not None
+    return stamp
+
+
+def _rule(name: str, kind: str, detection_hash: str | None, seeded_at: int | None, last_fired_at: int | None,
+          suppressed: int) -> RuleRecord:
+    return RuleRecord(name, kind, detection_hash, dt(seeded_at), dt(last_fired_at), int(suppressed))
+
+
 def _jdump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-@dataclass(frozen=True, slots=True)
-class TermStat:
-    first_seen_at: int
-    total: int
-
-
-class TermRow(Protocol):
-    """One term's posts on one day from one batch (the engine's ``monitor.alerts.history.TermRow``)."""
-
-    @property
-    def term(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def day(self) -> int: ...
-    @property
-    def count(self) -> int: ...
-    @property
-    def first_seen_at(self) -> int: ...
-    @property
-    def channel_id(self) -> int | None: ...
-    @property
-    def message_id(self) -> int | None: ...
-
-
-class DiscoveredRow(Protocol):
-    """A channel referenced by posts (the engine's ``monitor.alerts.history.DiscoveredRow``)."""
-
-    @property
-    def ref(self) -> str: ...
-    @property
-    def name(self) -> str | None: ...
-    @property
-    def via(self) -> str: ...
-    @property
-    def seen_at(self) -> int: ...
-    @property
-    def channel_id(self) -> int | None: ...
-    @property
-    def message_id(self) -> int | None: ...
-    @property
-    def hits(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RuleRecord:
-    name: str
-    kind: str
-    detection_hash: str | None
-    seeded_at: int | None
-    last_fired_at: int | None
-    suppressed: int
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAlert:
-    alert: Alert
-    deliveries: Mapping[str, str]  # sink -> state
 
 
 class _HasTransaction(Protocol):
@@ -136,7 +101,7 @@ class AlertReads:
                 f"SELECT term, first_seen_at, total FROM terms WHERE term IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            out.update({r[0]: TermStat(int(r[1]), int(r[2])) for r in rows})
+            out.update({r[0]: TermStat(_at(r[1]), int(r[2])) for r in rows})
         return out
 
     async def term_days(
@@ -153,10 +118,10 @@ class AlertReads:
                 out.setdefault(term, {})[int(day)] = int(count)
         return out
 
-    async def history_start(self) -> int | None:
-        """Epoch seconds of the oldest post the term history has counted (survives pruning of term_days)."""
+    async def history_start(self) -> datetime | None:
+        """When the oldest post the term history has counted was published (survives pruning of term_days)."""
         rows = await self._all("SELECT min(first_seen_at) FROM terms")
-        return None if not rows or rows[0][0] is None else int(rows[0][0])
+        return None if not rows or rows[0][0] is None else _at(rows[0][0])
 
     async def discovered(self, refs: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -172,7 +137,7 @@ class AlertReads:
         rows = await self._all(
             "SELECT name, kind, detection_hash, seeded_at, last_fired_at, suppressed FROM alert_rules"
         )
-        return {r[0]: RuleRecord(*r) for r in rows}
+        return {r[0]: _rule(*r) for r in rows}
 
     async def alert_exists(self, dedup_key: str) -> bool:
         rows = await self._all("SELECT 1 FROM alerts WHERE dedup_key = ?", (dedup_key,))
@@ -182,7 +147,7 @@ class AlertReads:
         self,
         on: str,
         value: str,
-        windows: Sequence[tuple[int, int]],
+        windows: Sequence[tuple[datetime, datetime]],
         *,
         channel_ids: Sequence[int] | None = None,
         languages: Sequence[str] = (),
@@ -196,7 +161,8 @@ class AlertReads:
         if languages:
             extra += f" AND p.lang IN ({','.join('?' * len(languages))})"
             extra_params += list(languages)
-        for start, end in windows:
+        for start_at, end_at in windows:
+            start, end = _ts(start_at), _ts(end_at)
             days = (start // 86400, end // 86400)
             if on == "group":
                 sql = (
@@ -222,9 +188,9 @@ class AlertReads:
             counts.append(int(rows[0][0]))
         return counts
 
-    async def posts_start(self) -> int | None:
+    async def posts_start(self) -> datetime | None:
         rows = await self._all("SELECT min(posted_at) FROM posts")
-        return None if not rows or rows[0][0] is None else int(rows[0][0])
+        return None if not rows or rows[0][0] is None else _at(rows[0][0])
 
     async def watched_refs(self) -> frozenset[str]:
         """Every way a watched channel can be referred to: watch key, "id:<id>", username."""
@@ -236,7 +202,7 @@ class AlertReads:
         for key, cid, username in rows:
             refs.add(str(key).lower())
             if cid is not None:
-                refs.add(f"id:{abs(int(cid))}")
+                refs.add(id_key(int(cid)))
             if username:
                 refs.add(str(username).lower())
         return frozenset(refs)
@@ -258,8 +224,8 @@ class AlertReads:
 
     async def channel_ids_for_keys(self, keys: Sequence[str]) -> list[int]:
         """Channel ids of watch keys / usernames / "id:N" keys."""
-        ids = {int(k[3:]) for k in keys if k.startswith("id:")}
-        names = [k for k in keys if not k.startswith("id:")]
+        ids = {n for n in map(parse_id_key, keys) if n is not None}
+        names = [k for k in keys if not is_id_key(k)]
         if names:
             marks = ",".join("?" * len(names))
             rows = await self._all(
@@ -308,7 +274,7 @@ class AlertTx(AlertReads):
             " first_message_id = CASE WHEN excluded.first_seen_at < first_seen_at"
             "   THEN excluded.first_message_id ELSE first_message_id END,"
             " first_seen_at = min(first_seen_at, excluded.first_seen_at)",
-            [(r.term, r.kind, r.first_seen_at, r.channel_id, r.message_id, r.count) for r in rows],
+            [(r.term, r.kind, _ts(r.first_seen_at), r.channel_id, r.message_id, r.count) for r in rows],
         )
 
     async def seed_terms(self, rows: Sequence[TermRow]) -> None:
@@ -335,7 +301,7 @@ class AlertTx(AlertReads):
             " first_message_id = CASE WHEN excluded.first_seen_at < first_seen_at"
             "   THEN excluded.first_message_id ELSE first_message_id END,"
             " first_seen_at = min(first_seen_at, excluded.first_seen_at)",
-            [(t, r.kind, r.first_seen_at, r.channel_id, r.message_id, sums[t]) for t, r in totals.items()],
+            [(t, r.kind, _ts(r.first_seen_at), r.channel_id, r.message_id, sums[t]) for t, r in totals.items()],
         )
 
     async def prune_term_days(self, before_day: int) -> int:
@@ -352,7 +318,7 @@ class AlertTx(AlertReads):
             " hits) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ref) DO UPDATE SET"
             f" hits = {merge}, name = coalesce(name, excluded.name),"
             " first_seen_at = min(first_seen_at, excluded.first_seen_at)",
-            [(r.ref, r.name, r.via, r.seen_at, r.channel_id, r.message_id, r.hits) for r in rows],
+            [(r.ref, r.name, r.via, _ts(r.seen_at), r.channel_id, r.message_id, r.hits) for r in rows],
         )
 
     async def note_rule(
@@ -360,7 +326,7 @@ class AlertTx(AlertReads):
         name: str,
         kind: str,
         *,
-        now: int,
+        now: datetime,
         fired: bool = False,
         suppressed: int = 0,
         detection_hash: str | None = None,
@@ -384,11 +350,11 @@ class AlertTx(AlertReads):
                 "seeded": 1 if seeded else 0,
                 "fired": 1 if fired else 0,
                 "suppressed": suppressed,
-                "now": now,
+                "now": _ts(now),
             },
         )
 
-    async def insert_alert(self, alert: Alert, sinks: Sequence[str], *, now: int) -> Alert | None:
+    async def insert_alert(self, alert: Alert, sinks: Sequence[str], *, now: datetime) -> Alert | None:
         """Store an alert and one pending delivery per sink; None when its dedup_key is already stored."""
         cursor = await self.conn.execute(
             "INSERT INTO alerts (rule, kind, dedup_key, fired_at, summary, details, channel_id, message_id,"
@@ -413,7 +379,7 @@ class AlertTx(AlertReads):
         await self.conn.executemany(
             "INSERT OR IGNORE INTO deliveries (alert_id, sink, state, attempts, next_attempt_at)"
             " VALUES (?, ?, 'pending', 0, ?)",
-            [(alert_id, sink, now) for sink in dict.fromkeys(sinks)],
+            [(alert_id, sink, _ts(now)) for sink in dict.fromkeys(sinks)],
         )
         from dataclasses import replace
 
@@ -454,7 +420,7 @@ class AlertQueries:
         rows = await self.query(
             "SELECT name, kind, detection_hash, seeded_at, last_fired_at, suppressed FROM alert_rules"
         )
-        return {r["name"]: RuleRecord(**r) for r in rows}
+        return {r["name"]: _rule(**r) for r in rows}
 
     async def replay_posts(
         self: _HasTransaction,

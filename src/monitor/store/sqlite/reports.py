@@ -2,7 +2,7 @@
 
 Why a mixin: the report queries need SQLite's aggregate tables (migration 0002) and its
 JSON functions, so they belong below ``store/``; the report modules above only see the
-methods named in ``monitor.reports.source.ReportSource`` and plain dicts back.
+methods named in ``monitor.store.ports.ReportReads`` and plain dicts back.
 
 Every value a user typed (dates, names, labels, tags) is a bound parameter; lists go in
 as one JSON array parameter read with ``json_each(?)``. The only things spliced into SQL
@@ -84,6 +84,20 @@ def _lang_clause(langs: Sequence[tuple[str, str | None]], lang_col: str, script_
     return "(" + " OR ".join(parts) + ")", params
 
 
+# What a report's meta says answered it: a logical source, never a table name, so the same report on
+# another backend (or after a schema change) says the same thing.
+SOURCE_NAMES: Mapping[str, str] = {
+    "agg_lang_day_all": "daily aggregates",
+    "agg_lang_day": "daily aggregates per channel and language",
+    "agg_channel_day": "daily aggregates per channel",
+    "agg_tag_day_all": "daily tag aggregates",
+    "agg_tag_day": "daily tag aggregates per channel",
+    "agg_tag_week": "weekly tag aggregates per channel",
+    "agg_tag_month": "monthly tag aggregates per channel",
+    "posts": "posts",
+}
+
+
 class ReportQueries:
     """Async report queries; the class that mixes this in provides ``query(sql, params)``."""
 
@@ -147,7 +161,7 @@ class ReportQueries:
         langs: Sequence[tuple[str, str | None]] = (),
         scripts: Sequence[str] = (),
     ) -> tuple[list[dict[str, Any]], str]:
-        """Posts, views, forwards per bucket and dims. Returns (rows, the table that answered).
+        """Posts, views, forwards per bucket and dims. Returns (rows, the logical source that answered).
 
         Row keys: ``bucket`` (first day of the period), then ``channel_id``, ``tag_<kind>``,
         ``lang``/``script`` as asked, and ``posts``, ``views``, ``forwards``. A post with two
@@ -161,13 +175,18 @@ class ReportQueries:
         kinds = {d for d in dims if d in TAG_KINDS} | set(tags)
         per_channel = "channel" in dims or channel_ids is not None
         if not kinds:
-            return await self._volume_lang(since_day, until_day, every, dims, channel_ids, langs, scripts, per_channel)
+            rows, table = await self._volume_lang(
+                since_day, until_day, every, dims, channel_ids, langs, scripts, per_channel
+            )
+            return rows, SOURCE_NAMES[table]
         (kind,) = kinds if len(kinds) == 1 else (None,)
         if kind is not None and (kind in dims or len(tags.get(kind, [])) <= 1):
-            return await self._volume_tag(
+            rows, table = await self._volume_tag(
                 kind, since_day, until_day, every, dims, channel_ids, tags.get(kind), langs, scripts, per_channel
             )
-        return await self._volume_posts(since_day, until_day, every, dims, channel_ids, tags, langs, scripts)
+            return rows, SOURCE_NAMES[table]
+        rows, table = await self._volume_posts(since_day, until_day, every, dims, channel_ids, tags, langs, scripts)
+        return rows, SOURCE_NAMES[table]
 
     def _select_dims(self, dims: Sequence[str], *, channel: str, lang: str, script: str) -> list[str]:
         out: list[str] = []
@@ -495,7 +514,7 @@ def _summed(
     where: list[str],
     params: list[Any],
     channel_ids: Sequence[int] | None,
-    langs: Sequence[str],
+    langs: Sequence[tuple[str, str | None]],
     scripts: Sequence[str],
 ) -> tuple[str, list[Any]]:
     """SELECT cols + summed posts/views/forwards from an aggregate table, with the common filters bound."""

@@ -17,18 +17,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from monitor.alerts.http_reuse import ReusedClient
+from monitor.alerts.sinks.http_reuse import ReusedClient
 from monitor.alerts.render import plain, plain_many, post_link, slack_payload
-from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, RetryAfter, delivery_id
-from monitor.errors import DeliveryError
+from monitor.alerts.sinks import base
+from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, RetryAfter, delivery_id
+from monitor.errors import DeliveryError, Problem
 from monitor.escape import clean_data, one_line
 from monitor.models import Alert
+from monitor import redact as redaction
 from monitor.redact import redact
 
 SIGNATURE_HEADER = "X-Monitor-Signature"
@@ -149,6 +151,35 @@ class WebhookSink:
         if status >= 500 or status in _RETRY_STATUSES:
             raise DeliveryError(message)
         raise PermanentDeliveryError(message)
+
+
+def _check(options: Mapping[str, Any], where: str, watched: Collection[str]) -> list[Problem]:
+    url = options.get("url")
+    return base.check_url(url, f"{where}.url") if isinstance(url, str) else []
+
+
+def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where: str) -> WebhookSink:
+    secret = base.env_value(env, options["secret_env"], f"{where}.secret_env")
+    redaction.register_url(options["url"])  # for Slack and Mattermost the URL is the secret
+    return WebhookSink(
+        name,
+        url=options["url"],
+        secret=secret,
+        format=options.get("format", "json"),
+        timeout=float(options.get("timeout", 10)),
+    )
+
+
+KIND = base.SinkKind(
+    options={
+        "url": base.Option((str,), required=True, doc="http(s) URL receiving a POST"),
+        "secret_env": base.Option((str,), required=True, doc="env var holding the HMAC-SHA256 shared secret"),
+        "format": base.Option((str,), choices=("json", "slack"), doc="json (default) | slack (Slack/Mattermost)"),
+        "timeout": base.TIMEOUT,
+    },
+    build=_build,
+    check=_check,
+)
 
 
 __all__ = [

@@ -20,10 +20,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.models import Alert
-from monitor.store.epoch import dt, ts
+from monitor.models import Alert, ClaimedDelivery
+from monitor.store.sqlite.epoch import dt, ts
 
-Claimed = tuple[Alert, int]  # the alert and the attempt number this claim is
 _ALERT_COLUMNS = (
     "a.id, a.rule, a.kind, a.dedup_key, a.fired_at, a.summary, a.details, a.channel_id, a.message_id,"
     " a.channel_username, a.link"
@@ -58,7 +57,7 @@ class DeliveryQueries:
     transaction: Any  # provided by SQLiteStore
     _fetch: Any
 
-    async def _claim(self, conn: Any, sink: str, rowids: Sequence[int], lease: int) -> list[Claimed]:
+    async def _claim(self, conn: Any, sink: str, rowids: Sequence[int], lease: int) -> list[ClaimedDelivery]:
         if not rowids:
             return []
         marks = ",".join("?" * len(rowids))
@@ -76,11 +75,11 @@ class DeliveryQueries:
             " ORDER BY a.fired_at, a.id",
             ids,
         )
-        return [(alert, attempts[alert.id or 0]) for alert in map(_alert, await cursor.fetchall())]
+        return [ClaimedDelivery(alert, attempts[alert.id or 0]) for alert in map(_alert, await cursor.fetchall())]
 
     async def claim_deliveries(
         self, sink: str, *, now: datetime, lease_until: datetime, limit: int
-    ) -> list[Claimed]:
+    ) -> list[ClaimedDelivery]:
         """Up to ``limit`` due pending rows of ``sink``, oldest first, now 'sending' until ``lease_until``."""
         async with self.transaction() as conn:
             cursor = await conn.execute(
@@ -93,7 +92,7 @@ class DeliveryQueries:
 
     async def claim_digest(
         self, sink: str, *, now: datetime, period_seconds: int, lease_until: datetime, limit: int
-    ) -> tuple[datetime, list[Claimed]] | None:
+    ) -> tuple[datetime, list[ClaimedDelivery]] | None:
         """The due pending rows of the oldest *ended* digest period of ``sink`` (UTC-aligned periods of
         ``fired_at``), now 'sending'; None when no period is complete yet."""
         p = int(period_seconds)
@@ -218,4 +217,4 @@ class DeliveryQueries:
         return [str(r[0]) for r in rows]
 
 
-__all__ = ["Claimed", "DeliveryQueries"]
+__all__ = ["DeliveryQueries"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,13 @@ from monitor.settings import (
     SECTIONS,
     ConnectionSettings,
     check,
+    field_specs,
     load,
+    reference_rows,
     setting_fields,
 )
 
-from .conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 EXAMPLE = REPO / "config" / "channels.example.toml"
 
@@ -151,12 +152,12 @@ def test_every_setting_is_documented_in_the_example_with_unit_and_reason() -> No
             documented = set(data[table])
         assert set(names) <= documented, f"[{table}] lacks {set(names) - documented} in {EXAMPLE.name}"
     for cls in [*SECTIONS.values(), ConnectionSettings, *ARRAYS.values()]:
-        for f in fields(cls):
-            if f.name == "connection":
+        for name, spec in field_specs(cls).items():
+            if name == "connection":
                 continue
-            assert f.metadata.get("unit") and f.metadata.get("doc"), (
-                f"{cls.__name__}.{f.name} is undocumented"
-            )
+            assert spec.unit and spec.doc, f"{cls.__name__}.{name} is undocumented"
+            if spec.base in (int, float):
+                assert "le" in spec.bounds or "lt" in spec.bounds, f"{cls.__name__}.{name} has no upper bound"
 
 
 def test_example_config_checks_clean_apart_from_credentials() -> None:
@@ -184,6 +185,66 @@ def test_write_channels_rewrites_only_the_channel_tables(tmp_path: Path) -> None
     write_channels(config, [])
     assert "channels" not in tomllib.loads(config.read_text("utf-8"))
     assert tomllib.loads(config.read_text("utf-8"))["polling"] == {"interval": 60}
+
+
+ODD = """\
+# My watch list -- keep these notes!
+[monitor]
+database   =  "x.db"      # odd spacing stays
+
+[[ channels ]]   # the first
+handle = '@ozod_sado'
+labels = {country="UZ",   affiliation = 'x'}
+
+# the second one, numeric
+[[channels]]
+handle = 12345
+  [channels.labels]
+  a = "b"   # nested table, indented
+
+[polling]
+interval = 60 # seconds
+"""
+
+
+def test_channels_add_then_remove_leaves_the_file_byte_for_byte(tmp_path: Path) -> None:
+    config = write(tmp_path / "m.toml", ODD)
+    entries = channel_entries(config)
+    new = {"handle": "@new_one", "labels": {"k y": 'v"q'}, "poll_interval": 30.0}
+    write_channels(config, [*entries, new])
+    added = config.read_text("utf-8")
+    assert added.startswith(ODD.split("[polling]")[0].rstrip("\n"))  # everything before is untouched
+    assert added.endswith("[polling]\ninterval = 60 # seconds\n")
+    assert tomllib.loads(added)["channels"][-1] == new
+    write_channels(config, entries)
+    assert config.read_text("utf-8") == ODD
+
+
+def test_removing_one_channel_changes_only_its_lines(tmp_path: Path) -> None:
+    config = write(tmp_path / "m.toml", ODD)
+    entries = channel_entries(config)
+    write_channels(config, [entries[1]])
+    text = config.read_text("utf-8")
+    assert "ozod_sado" not in text
+    assert "# My watch list -- keep these notes!" in text and "# the second one, numeric" in text
+    assert text == ODD.split("[[ channels ]]")[0] + ODD.split("\n\n", 2)[2]
+
+
+def test_channels_edit_into_a_file_without_channels_and_back(tmp_path: Path) -> None:
+    original = "# only polling\n[polling]\ninterval = 60\n"
+    config = write(tmp_path / "m.toml", original)
+    write_channels(config, [{"handle": "@first_one"}])
+    assert tomllib.loads(config.read_text("utf-8"))["channels"] == [{"handle": "@first_one"}]
+    write_channels(config, [])
+    assert config.read_text("utf-8") == original
+
+
+def test_the_settings_reference_lists_every_setting_with_its_range() -> None:
+    reference = (REPO / "docs" / "settings.md").read_text("utf-8")
+    missing = [row for row in reference_rows() if row not in reference]
+    assert missing == [], "docs/settings.md is out of date; regenerate its table from reference_rows():\n" + "\n".join(
+        missing
+    )
 
 
 def test_a_monitor_session_that_is_not_a_string_session_is_refused_without_showing_it(tmp_path: Path) -> None:

@@ -1,0 +1,31 @@
+"""The one way every CLI command opens the store: by URL, through ``monitor.store.open_store``.
+
+Why here: commands that only read (status, alerts, reports) must not create an empty database
+where a typo points, while ``run`` and ``import`` may; the CLI never names a backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.errors import MonitorError
+from monitor.store import Store, open_store, sqlite_path, url_scheme
+
+
+def missing_database(url: str) -> Path | None:
+    """The SQLite file a URL names when it does not exist yet (None for servers or existing files)."""
+    if url_scheme(url) != "sqlite":
+        return None
+    path = sqlite_path(url)
+    return None if path.is_file() else path
+
+
+async def open_db(url: str | Path, *, must_exist: bool = False) -> Store:
+    """Open (and migrate) the store at ``url``. Raises MonitorError when ``must_exist`` and there is
+    no database yet, StoreError when it cannot be opened."""
+    text = str(url)
+    if must_exist and (missing := missing_database(text)) is not None:
+        raise MonitorError(f"no database at {missing} yet: start the collector with `monitor run` first")
+    store = open_store(text)
+    await store.open()
+    return store

@@ -1,0 +1,501 @@
+"""The store's ports: every method a backend implements, in one place, grouped by the role that uses it.
+
+Why roles: each caller depends on the smallest interface it needs (the pipeline on ``PostWrites``
+and ``WatchList``, reports on ``ReportReads``, the alert engine on ``AlertHistory``, the delivery
+worker on ``Outbox``), while a backend implements them all: ``Store`` is their union, and
+``monitor.store.open_store`` returns one. A backend is finished when ``tests/store/`` (the
+contract suite) passes against it; SQLiteStore is checked against ``Store`` by mypy.
+
+Rules every backend keeps:
+- Records in and out are the frozen records of ``monitor.models``; no library type crosses.
+- Datetimes crossing the port are UTC-aware. A "day" is a UTC calendar day number (days since
+  1970-01-01), the unit of the report and term-history APIs.
+- No raw SQL and no file path is part of the port. Report meta names a logical source.
+- Errors: every method may raise ``StoreClosedError`` when used before ``open()`` or after
+  ``close()``, and ``StoreError`` when the database refuses; other exceptions are bugs.
+- ``save_posts`` writes posts, tags, metric samples and the channel checkpoint in ONE
+  transaction, so a crash at any moment loses nothing and a re-fetch stores nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from monitor.models import (
+    Alert,
+    Channel,
+    ChannelRef,
+    ClaimedDelivery,
+    DiscoveredRow,
+    MetricSample,
+    PostKey,
+    RuleRecord,
+    SaveResult,
+    StoredAlert,
+    StoredPost,
+    Tags,
+    TaggedPost,
+    TermRow,
+    TermStat,
+    WatchState,
+)
+
+# A row of a report query: plain keys documented on each method (backends return the same keys).
+ReportRow = dict[str, Any]
+
+
+class Lifecycle(Protocol):
+    """Opening and closing a store."""
+
+    url: str
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date. Raises MigrationError, StoreError."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; idempotent, never raises."""
+        ...
+
+
+class WatchList(Protocol):
+    """The configured channels, their resolution, status, poll history and flood-wait parks."""
+
+    async def sync_watchlist(self, refs: Sequence[ChannelRef], *, at: datetime) -> None:
+        """Make the watch list equal the config: add new refs, update labels/intervals, unwatch removed ones."""
+        ...
+
+    async def add_watch(self, ref: ChannelRef, *, at: datetime) -> bool:
+        """Watch one channel; False when it was already watched."""
+        ...
+
+    async def remove_watch(self, key: str) -> bool:
+        """Stop watching (state and posts stay); False when ``key`` was not watched."""
+        ...
+
+    async def watch_states(self, *, include_unwatched: bool = False) -> list[WatchState]:
+        """Every watched channel (and unwatched ones on request), ordered by key."""
+        ...
+
+    async def set_resolved(self, key: str, channel: Channel, *, at: datetime) -> None:
+        """Record what ``key`` resolved to; the channel becomes 'active'."""
+        ...
+
+    async def set_watch_status(
+        self,
+        key: str,
+        status: str,
+        *,
+        reason: str | None = None,
+        retry_at: datetime | None = None,
+        at: datetime,
+        error: str | None = None,
+    ) -> None:
+        """Set a channel's status (parked, private, not_found, ...) with why and when to retry."""
+        ...
+
+    async def record_poll(self, key: str, *, at: datetime, error: str | None = None) -> None:
+        """Note a poll attempt; without ``error`` it also counts as the last success."""
+        ...
+
+    async def park(self, scope: str, until: datetime, reason: str = "") -> None:
+        """Nothing of ``scope`` ("account" or a watch key) may be asked for until ``until``."""
+        ...
+
+    async def parks(self, *, now: datetime) -> dict[str, datetime]:
+        """Parks still in force at ``now``: scope -> until."""
+        ...
+
+
+class PostWrites(Protocol):
+    """Saving posts and keeping them: the one write path of collection, import and retag."""
+
+    async def save_posts(
+        self,
+        channel_id: int,
+        posts: Sequence[TaggedPost],
+        *,
+        at: datetime,
+        checkpoint: int | None = None,
+        store_text: bool = False,
+        source: str = "telegram",
+        evaluate: Evaluate | None = None,
+    ) -> SaveResult:
+        """Upsert a batch by (channel_id, message_id) with tags, samples and checkpoint in ONE transaction.
+
+        Inserted posts are counted in ``inserted_keys``; edits and metric changes of stored posts
+        in ``updated``. The checkpoint only moves forward. Raises StoreError for a post of another
+        channel (nothing is written).
+
+        ``evaluate`` (the alert engine) runs INSIDE that transaction when posts were inserted, with a
+        ``History`` bound to it, so a post is stored if and only if it was evaluated: a crash can never
+        leave saved posts unevaluated, and a replayed batch inserts (and evaluates) nothing. If it
+        raises, its writes are rolled back (a savepoint), the posts still commit, and the error is
+        returned in ``SaveResult.evaluation_error``.
+        """
+        ...
+
+    async def record_samples(self, samples: Sequence[MetricSample]) -> None:
+        """Append views/forwards samples of stored posts (samples of unknown posts are dropped)."""
+        ...
+
+    async def resample_candidates(self, channel_id: int, *, since: datetime) -> list[int]:
+        """Message ids of posts newer than ``since``, whose views are still re-sampled."""
+        ...
+
+    async def purge_text(self, *, before: datetime) -> int:
+        """Drop full text of posts published before ``before``; metadata, hashes and tags stay."""
+        ...
+
+    async def posts_for_retag(
+        self, *, after: PostKey | None, limit: int, stale_only_version: str | None = None
+    ) -> list[StoredPost]:
+        """A page of stored posts in key order after ``after``; with ``stale_only_version``, only posts
+        tagged by another tagger version."""
+        ...
+
+    async def count_for_retag(self, *, after: PostKey | None, stale_only_version: str | None = None) -> int:
+        """How many posts ``posts_for_retag`` would page through."""
+        ...
+
+    async def update_tags(self, items: Sequence[tuple[PostKey, Tags, str]]) -> None:
+        """Replace the tags (and tagger version) of stored posts, aggregates included, in one transaction."""
+        ...
+
+    async def get_post(self, key: PostKey) -> StoredPost | None:
+        """One stored post, or None."""
+        ...
+
+
+class DaemonState(Protocol):
+    """What ``monitor status`` reads of the daemon and the database."""
+
+    async def heartbeat(self, *, pid: int, started_at: datetime, at: datetime) -> None:
+        """The daemon is alive at ``at``."""
+        ...
+
+    async def last_heartbeat(self) -> tuple[int, datetime, datetime] | None:
+        """(pid, started_at, beat_at) of the last daemon, or None."""
+        ...
+
+    async def counts(self) -> Mapping[str, int]:
+        """Row counts for status: posts, channels, watched, samples, edits, texts_kept."""
+        ...
+
+
+class ReportReads(Protocol):
+    """The read-only report queries; ``since_day``/``until_day`` are inclusive UTC day numbers."""
+
+    async def report_day_range(self) -> tuple[int, int] | None:
+        """First and last day holding posts, or None for an empty store."""
+        ...
+
+    async def report_channels(self) -> list[ReportRow]:
+        """Every known channel: id, username, title, watched, labels, keys."""
+        ...
+
+    async def report_volume(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        every: str,
+        dims: Sequence[str],
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> tuple[list[ReportRow], str]:
+        """Posts, views, forwards per bucket and dims, and the logical source that answered
+        ("daily aggregates", "posts", ...). Raises ValueError for an unknown dimension."""
+        ...
+
+    async def report_top_posts(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        order: str,
+        limit: int,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[ReportRow]:
+        """The ``limit`` posts with most ``order`` ("views" or "forwards")."""
+        ...
+
+    async def report_pairs(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None, limit: int = 20
+    ) -> list[ReportRow]:
+        """Groups named together in one post: a, b, posts."""
+        ...
+
+    async def report_samples(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        dims: Sequence[str] = (),
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[ReportRow]:
+        """Views samples with the post's age, for reach curves."""
+        ...
+
+    async def report_fingerprints(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        min_length: int,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[ReportRow]:
+        """Content hash and SimHash of posts at least ``min_length`` long, for spread."""
+        ...
+
+    async def report_forward_edges(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[ReportRow]:
+        """Forward edges: source, target, posts, first and last day."""
+        ...
+
+    async def report_forward_names(self, channel_ids: Sequence[int]) -> dict[int, str]:
+        """Newest forward-header name of each source channel id."""
+        ...
+
+    async def report_mentions(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[ReportRow]:
+        """Channels mentioned or linked by posts, for discovery."""
+        ...
+
+
+class HistoryReads(Protocol):
+    """The alert engine's reads of its history (inside its transaction, or on a reader)."""
+
+    async def term_stats(self, terms: Sequence[str]) -> Mapping[str, TermStat]:
+        """First sighting and total posts of each known term (unknown terms are absent)."""
+        ...
+
+    async def term_days(self, terms: Sequence[str], first_day: int, last_day: int) -> dict[str, dict[int, int]]:
+        """term -> day -> posts, for days in [first_day, last_day]."""
+        ...
+
+    async def history_start(self) -> datetime | None:
+        """When the oldest post the term history counted was published (survives pruning)."""
+        ...
+
+    async def discovered(self, refs: Sequence[str]) -> dict[str, int]:
+        """Hits counted so far of each referenced channel (unknown refs are absent)."""
+        ...
+
+    async def rule_records(self) -> Mapping[str, RuleRecord]:
+        """Stored state of every rule by name."""
+        ...
+
+    async def alert_exists(self, dedup_key: str) -> bool:
+        """Whether an alert with this dedup key is stored."""
+        ...
+
+    async def series_counts(
+        self,
+        on: str,
+        value: str,
+        windows: Sequence[tuple[datetime, datetime]],
+        *,
+        channel_ids: Sequence[int] | None = None,
+        languages: Sequence[str] = (),
+    ) -> list[int]:
+        """Posts of one series (on "group", "language" or "channel") in each (start, end] window."""
+        ...
+
+    async def posts_start(self) -> datetime | None:
+        """Publication time of the oldest stored post."""
+        ...
+
+    async def watched_refs(self) -> frozenset[str]:
+        """Every way a watched channel can be referred to: watch key, "id:<id>", username."""
+        ...
+
+    async def channel_labels(self, channel_id: int) -> dict[str, str]:
+        """The analyst's labels of a channel ({} when unknown)."""
+        ...
+
+    async def channel_ids_with_labels(self, labels: Sequence[tuple[str, Sequence[str]]]) -> list[int]:
+        """Channels whose labels match every (key, allowed values)."""
+        ...
+
+    async def channel_ids_for_keys(self, keys: Sequence[str]) -> list[int]:
+        """Channel ids of watch keys, usernames or "id:N" keys."""
+        ...
+
+
+class History(HistoryReads, Protocol):
+    """Reads plus the writes of one evaluated batch, all inside one store transaction."""
+
+    async def add_terms(self, rows: Sequence[TermRow]) -> None:
+        """Count NEW posts into the term history (added to what is there)."""
+        ...
+
+    async def seed_terms(self, rows: Sequence[TermRow]) -> None:
+        """Set the history of the given terms from a retro-hunt (replaces, never double-counts)."""
+        ...
+
+    async def add_discovered(self, rows: Sequence[DiscoveredRow], *, seed: bool = False) -> None:
+        """Count channel references (``seed``: replace the hits with the recounted ones)."""
+        ...
+
+    async def prune_term_days(self, before_day: int) -> int:
+        """Drop per-day term counts before ``before_day``; returns rows dropped."""
+        ...
+
+    async def note_rule(
+        self,
+        name: str,
+        kind: str,
+        *,
+        now: datetime,
+        fired: bool = False,
+        suppressed: int = 0,
+        detection_hash: str | None = None,
+        seeded: bool = False,
+    ) -> None:
+        """Record that a rule fired, was held back by its cool-down, or was seeded."""
+        ...
+
+    async def insert_alert(self, alert: Alert, sinks: Sequence[str], *, now: datetime) -> Alert | None:
+        """Store an alert and one pending delivery per sink; None when its dedup key is already stored."""
+        ...
+
+
+class AlertHistory(Protocol):
+    """What the alert engine, retro-hunts and ``monitor alerts`` need of a store."""
+
+    def alert_transaction(self) -> AbstractAsyncContextManager[History]:
+        """One write transaction over the history: committed on exit, rolled back on error."""
+        ...
+
+    def alert_reader(self) -> HistoryReads:
+        """History reads that never take the write lock (dry-runs)."""
+        ...
+
+    async def replay_posts(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[int, int, int] | None = None,
+        limit: int = 1000,
+        text_only: bool = False,
+        stored_before: datetime | None = None,
+    ) -> list[tuple[TaggedPost, str | None]]:
+        """Stored posts in publication order as TaggedPosts (text '' when not kept) with the channel
+        username. ``after`` is the page cursor: (posted_at epoch seconds, channel_id, message_id)."""
+        ...
+
+    async def tagged_posts(
+        self, kind: str, values: Sequence[str], *, limit: int = 100_000, stored_before: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Posts tagged with any of ``values`` of ``kind``: channel_id, message_id, posted_at, day, ..."""
+        ...
+
+    async def referencing_posts(
+        self,
+        *,
+        after: tuple[int, int] | None = None,
+        limit: int = 5000,
+        stored_before: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Posts that forward or link another channel, in key order after ``after``."""
+        ...
+
+    async def list_alerts(
+        self, *, since: datetime | None = None, rule: str | None = None, limit: int = 200
+    ) -> list[StoredAlert]:
+        """Stored alerts, newest first, with each sink's delivery state."""
+        ...
+
+    async def rule_states(self) -> dict[str, RuleRecord]:
+        """Stored state of every rule by name (read-only connection)."""
+        ...
+
+
+class Outbox(Protocol):
+    """The delivery outbox the alert engine fills and the deliverer drains."""
+
+    async def claim_deliveries(
+        self, sink: str, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[ClaimedDelivery]:
+        """Claim due pending rows of ``sink`` ('sending', attempts + 1) in a committed transaction."""
+        ...
+
+    async def claim_digest(
+        self, sink: str, *, now: datetime, period_seconds: int, lease_until: datetime, limit: int
+    ) -> tuple[datetime, list[ClaimedDelivery]] | None:
+        """Claim the pending rows of the oldest ended digest period: (period start, claims), or None."""
+        ...
+
+    async def mark_delivered(
+        self, sink: str, items: Sequence[tuple[int, int]], *, at: datetime, digested: bool = False
+    ) -> int:
+        """(alert_id, attempt) claims -> 'delivered' (or 'digested'); returns rows changed."""
+        ...
+
+    async def mark_retry(
+        self, sink: str, items: Sequence[tuple[int, int]], *, next_attempt_at: datetime, error: str
+    ) -> int:
+        """Claims back to 'pending', not before ``next_attempt_at``; returns rows changed."""
+        ...
+
+    async def mark_failed(self, sink: str, items: Sequence[tuple[int, int]], *, at: datetime, error: str) -> int:
+        """Claims -> 'failed' for good; returns rows changed."""
+        ...
+
+    async def recover_in_doubt(self, *, now: datetime, resend: bool, max_attempts: int) -> int:
+        """Resolve 'sending' rows whose lease expired: back to pending (``resend``) or failed."""
+        ...
+
+    async def requeue_failed(self, *, at: datetime, sink: str | None = None) -> int:
+        """Give 'failed' rows a fresh start; returns rows changed."""
+        ...
+
+    async def delivery_counts(self) -> dict[tuple[str, str], int]:
+        """(sink, state) -> rows."""
+        ...
+
+    async def pending_sinks(self) -> list[str]:
+        """Sinks with pending or in-flight rows."""
+        ...
+
+
+# The alert step of save_posts: called with the transaction's History and what the save did.
+Evaluate = Callable[[History, SaveResult], Awaitable[None]]
+
+
+class Store(Lifecycle, WatchList, PostWrites, DaemonState, ReportReads, AlertHistory, Outbox, Protocol):
+    """Everything a backend implements: the union of the roles above."""
+
+
+__all__ = [
+    "AlertHistory",
+    "DaemonState",
+    "Evaluate",
+    "History",
+    "HistoryReads",
+    "Lifecycle",
+    "Outbox",
+    "PostWrites",
+    "ReportReads",
+    "ReportRow",
+    "Store",
+    "WatchList",
+]

@@ -1,0 +1,457 @@
+"""The store contract: what every backend's port methods do, run against each backend in BACKENDS.
+
+Only the port (``monitor.store.ports``) is used here: no SQL, no file. A new backend is done when
+this file passes for it; ``test_every_port_method_is_exercised`` keeps the suite honest as the
+port grows.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from contract_data import CHANNEL, DAY0, OTHER, T0, alert, tagged, watch
+
+from monitor.errors import StoreClosedError
+from monitor.models import (
+    ChannelRef,
+    ClaimedDelivery,
+    DiscoveredRow,
+    MetricSample,
+    PostKey,
+    RuleRecord,
+    Tags,
+    TermRow,
+)
+from monitor.store import ports
+from monitor.store.ports import Store
+
+# -- lifecycle --------------------------------------------------------------------------------------
+
+
+async def test_open_is_idempotent_close_too_and_a_closed_store_refuses_work(store: Store) -> None:
+    assert store.url
+    await store.open()  # already open: nothing happens
+    await store.save_posts(CHANNEL.id, [tagged(1)], at=T0)
+    assert (await store.counts())["posts"] == 1
+    await store.close()
+    await store.close()
+    with pytest.raises(StoreClosedError):
+        await store.save_posts(CHANNEL.id, [tagged(1)], at=T0)
+    with pytest.raises(StoreClosedError):
+        await store.watch_states()
+
+
+# -- watch list ---------------------------------------------------------------------------------------
+
+
+async def test_sync_watchlist_adds_updates_and_unwatches(store: Store) -> None:
+    await store.sync_watchlist(
+        [ChannelRef(key="a", username="a", labels={"country": "TJ"}), ChannelRef(key="id:7", channel_id=7)], at=T0
+    )
+    states = await store.watch_states()
+    assert [s.key for s in states] == ["a", "id:7"]
+    assert states[0].labels == {"country": "TJ"} and states[0].status == "new" and states[0].checkpoint == 0
+    assert states[0].channel is None and states[0].watched
+
+    await store.sync_watchlist([ChannelRef(key="a", username="a", labels={"country": "UZ"}, poll_interval=60)], at=T0)
+    assert [(s.key, dict(s.labels), s.poll_interval) for s in await store.watch_states()] == [
+        ("a", {"country": "UZ"}, 60)
+    ]
+    every = await store.watch_states(include_unwatched=True)
+    assert {s.key: s.watched for s in every} == {"a": True, "id:7": False}
+
+
+async def test_add_and_remove_watch(store: Store) -> None:
+    assert await store.add_watch(ChannelRef(key="new_one", username="new_one"), at=T0)
+    assert [s.key for s in await store.watch_states()] == ["new_one"]
+    assert await store.remove_watch("new_one")
+    assert not await store.remove_watch("new_one")  # already unwatched
+    assert not await store.remove_watch("never_there")
+    assert await store.watch_states() == []
+
+
+async def test_resolution_status_and_poll_history(store: Store) -> None:
+    await store.sync_watchlist([ChannelRef(key="ozod_sado", username="ozod_sado")], at=T0)
+    await store.set_resolved("ozod_sado", CHANNEL, at=T0)
+    [state] = await store.watch_states()
+    assert state.channel == CHANNEL and state.status == "active"
+
+    later = T0 + timedelta(minutes=5)
+    await store.set_watch_status("ozod_sado", "parked", reason="flood", retry_at=later, at=T0, error="FLOOD")
+    [state] = await store.watch_states()
+    assert (state.status, state.status_reason, state.retry_at, state.last_error) == ("parked", "flood", later, "FLOOD")
+    assert state.retry_at is not None and state.retry_at.tzinfo is not None
+
+    await store.record_poll("ozod_sado", at=later, error="timeout")
+    [state] = await store.watch_states()
+    assert state.last_poll_at == later and state.last_error == "timeout" and state.last_success_at is None
+
+    await store.record_poll("ozod_sado", at=later + timedelta(minutes=1))
+    [state] = await store.watch_states()
+    assert state.status == "active" and state.last_success_at == later + timedelta(minutes=1)
+
+
+async def test_parks_extend_and_expire(store: Store) -> None:
+    await store.park("account", T0 + timedelta(seconds=30), "flood wait")
+    await store.park("account", T0 + timedelta(seconds=10), "shorter one")  # never shortens a park
+    await store.park("ozod_sado", T0 + timedelta(seconds=5))
+    assert await store.parks(now=T0) == {
+        "account": T0 + timedelta(seconds=30),
+        "ozod_sado": T0 + timedelta(seconds=5),
+    }
+    assert await store.parks(now=T0 + timedelta(seconds=6)) == {"account": T0 + timedelta(seconds=30)}
+    assert await store.parks(now=T0 + timedelta(seconds=31)) == {}
+
+
+# -- posts ----------------------------------------------------------------------------------------------
+
+
+async def test_save_posts_is_idempotent_and_moves_the_checkpoint_forward(store: Store) -> None:
+    await watch(store)
+    batch = [tagged(i, groups=("IS",)) for i in range(1, 6)]
+    first = await store.save_posts(CHANNEL.id, batch, at=T0, checkpoint=5, store_text=True)
+    assert first.inserted == 5 and first.inserted_keys == tuple(PostKey(CHANNEL.id, i) for i in range(1, 6))
+    again = await store.save_posts(CHANNEL.id, batch, at=T0, checkpoint=3)
+    assert (again.inserted, again.updated, again.unchanged, again.inserted_keys) == (0, 0, 5, ())
+    [state] = await store.watch_states()
+    assert state.checkpoint == 5 and state.posts == 5
+    assert state.newest_posted_at == T0 + timedelta(hours=5)
+    counts = await store.counts()
+    assert counts["posts"] == 5 and counts["texts_kept"] == 5 and counts["watched"] == 1
+
+
+async def test_edits_and_metric_changes_count_as_updates(store: Store) -> None:
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [tagged(1, "первый текст")], at=T0, store_text=True)
+    edited = await store.save_posts(CHANNEL.id, [tagged(1, "исправленный текст")], at=T0, store_text=True)
+    viewed = await store.save_posts(CHANNEL.id, [tagged(1, "исправленный текст", views=99)], at=T0, store_text=True)
+    assert edited.updated == 1 and viewed.updated == 1
+    post = await store.get_post(PostKey(CHANNEL.id, 1))
+    assert post is not None and post.text == "исправленный текст" and post.views == 99
+    assert (await store.counts())["edits"] == 1
+
+
+async def test_get_post_round_trips_a_stored_post(store: Store) -> None:
+    await watch(store)
+    assert await store.get_post(PostKey(CHANNEL.id, 1)) is None
+    await store.save_posts(CHANNEL.id, [tagged(1, "ИГИЛ <script>", groups=("IS",))], at=T0, store_text=True)
+    post = await store.get_post(PostKey(CHANNEL.id, 1))
+    assert post is not None
+    assert (post.key, post.text, post.lang, post.script, post.groups) == (
+        PostKey(CHANNEL.id, 1), "ИГИЛ <script>", "ru", "Cyrl", ("IS",)
+    )
+    assert post.posted_at == T0 + timedelta(hours=1) and post.posted_at.tzinfo is not None
+    assert post.channel_username == "ozod_sado" and post.tagger_version == "test@1"
+
+
+async def test_text_is_kept_only_when_asked_and_purged_by_age(store: Store) -> None:
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [tagged(1)], at=T0, store_text=False)
+    await store.save_posts(CHANNEL.id, [tagged(2), tagged(30)], at=T0, store_text=True)
+    assert (await store.get_post(PostKey(CHANNEL.id, 1))).text is None  # type: ignore[union-attr]
+    assert await store.purge_text(before=T0 + timedelta(hours=10)) == 1
+    assert (await store.get_post(PostKey(CHANNEL.id, 2))).text is None  # type: ignore[union-attr]
+    assert (await store.get_post(PostKey(CHANNEL.id, 30))).text == "post number 30"  # type: ignore[union-attr]
+
+
+async def test_samples_and_resample_candidates(store: Store) -> None:
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [tagged(1), tagged(2), tagged(3)], at=T0)
+    before = (await store.counts())["samples"]
+    await store.record_samples(
+        [MetricSample(channel_id=CHANNEL.id, message_id=2, sampled_at=T0 + timedelta(hours=9), views=50, forwards=2)]
+    )
+    assert (await store.counts())["samples"] == before + 1
+    assert await store.resample_candidates(CHANNEL.id, since=T0 + timedelta(hours=2)) == [2, 3]
+    assert await store.resample_candidates(OTHER.id, since=T0) == []
+
+
+async def test_retag_pages_counts_and_updates(store: Store) -> None:
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [tagged(i) for i in range(1, 6)], at=T0, store_text=True)
+    assert await store.count_for_retag(after=None) == 5
+    page = await store.posts_for_retag(after=None, limit=2)
+    assert [p.message_id for p in page] == [1, 2]
+    page = await store.posts_for_retag(after=page[-1].key, limit=10)
+    assert [p.message_id for p in page] == [3, 4, 5]
+    assert await store.count_for_retag(after=PostKey(CHANNEL.id, 3)) == 2
+
+    await store.update_tags([(PostKey(CHANNEL.id, 1), Tags(lang="tg", script="Cyrl", groups=("IMU",)), "test@2")])
+    post = await store.get_post(PostKey(CHANNEL.id, 1))
+    assert post is not None and (post.lang, post.groups, post.tagger_version) == ("tg", ("IMU",), "test@2")
+    assert await store.count_for_retag(after=None, stale_only_version="test@2") == 4
+    stale = await store.posts_for_retag(after=None, limit=9, stale_only_version="test@2")
+    assert [p.message_id for p in stale] == [2, 3, 4, 5]
+
+
+# -- daemon state --------------------------------------------------------------------------------------
+
+
+async def test_heartbeat_keeps_the_last_beat(store: Store) -> None:
+    assert await store.last_heartbeat() is None
+    await store.heartbeat(pid=41, started_at=T0, at=T0 + timedelta(seconds=5))
+    await store.heartbeat(pid=42, started_at=T0, at=T0 + timedelta(seconds=35))
+    assert await store.last_heartbeat() == (42, T0, T0 + timedelta(seconds=35))
+
+
+async def test_counts_of_an_empty_store(store: Store) -> None:
+    counts = await store.counts()
+    assert {k: counts[k] for k in ("posts", "channels", "watched", "samples", "edits", "texts_kept")} == dict.fromkeys(
+        ("posts", "channels", "watched", "samples", "edits", "texts_kept"), 0
+    )
+
+
+# -- report reads ----------------------------------------------------------------------------------------
+
+
+async def _report_data(store: Store) -> None:
+    await watch(store, CHANNEL, OTHER, labels={"country": "TJ"})
+    await store.save_posts(
+        CHANNEL.id,
+        [
+            tagged(1, "ИГИЛ и Талибан", groups=("IS", "TALIBAN"), views=100, mentions=("manba",)),
+            tagged(2, "ИГИЛ снова", groups=("IS",), views=50, forward_from=OTHER.id),
+            tagged(3, "nothing here", lang="en", views=5, hours=30),
+        ],
+        at=T0,
+        store_text=True,
+    )
+    await store.record_samples(
+        [MetricSample(channel_id=CHANNEL.id, message_id=1, sampled_at=T0 + timedelta(hours=3), views=150, forwards=3)]
+    )
+
+
+async def test_report_day_range_and_channels(store: Store) -> None:
+    assert await store.report_day_range() is None
+    await _report_data(store)
+    assert await store.report_day_range() == (DAY0, DAY0 + 1)
+    channels = {c["id"]: c for c in await store.report_channels()}
+    assert channels[CHANNEL.id]["username"] == "ozod_sado" and channels[CHANNEL.id]["watched"]
+    assert channels[CHANNEL.id]["labels"] == {"country": "TJ"}
+
+
+async def test_report_volume_names_a_logical_source(store: Store) -> None:
+    await _report_data(store)
+    rows, source = await store.report_volume(since_day=DAY0, until_day=DAY0 + 1, every="day", dims=())
+    assert {int(r["bucket"]): int(r["posts"]) for r in rows} == {DAY0: 2, DAY0 + 1: 1}
+    assert not source.startswith("agg_") and source
+    rows, source = await store.report_volume(
+        since_day=DAY0, until_day=DAY0 + 1, every="month", dims=("group",), channel_ids=[CHANNEL.id]
+    )
+    assert {r["tag_group"]: int(r["posts"]) for r in rows} == {"IS": 2, "TALIBAN": 1}
+    assert "_" not in source
+    rows, _ = await store.report_volume(
+        since_day=DAY0, until_day=DAY0 + 1, every="day", dims=("lang",), langs=[("en", None)]
+    )
+    assert [(r["lang"], int(r["posts"])) for r in rows] == [("en", 1)]
+    with pytest.raises(ValueError):
+        await store.report_volume(since_day=DAY0, until_day=DAY0, every="day", dims=("colour",))
+
+
+async def test_report_top_posts_pairs_and_samples(store: Store) -> None:
+    await _report_data(store)
+    top = await store.report_top_posts(since_day=DAY0, until_day=DAY0 + 1, order="views", limit=2)
+    assert [int(r["message_id"]) for r in top] == [1, 2]
+    only_is = await store.report_top_posts(
+        since_day=DAY0, until_day=DAY0 + 1, order="views", limit=9, tags={"group": ["TALIBAN"]}
+    )
+    assert [int(r["message_id"]) for r in only_is] == [1]
+    pairs = await store.report_pairs(since_day=DAY0, until_day=DAY0 + 1)
+    assert len(pairs) == 1 and int(pairs[0]["posts"]) == 1
+    samples = await store.report_samples(since_day=DAY0, until_day=DAY0 + 1)
+    assert any(int(s["message_id"]) == 1 for s in samples)
+
+
+async def test_report_fingerprints_forwards_and_mentions(store: Store) -> None:
+    await _report_data(store)
+    prints = await store.report_fingerprints(since_day=DAY0, until_day=DAY0 + 1, min_length=1)
+    assert {int(r["message_id"]) for r in prints} == {1, 2, 3}
+    assert await store.report_fingerprints(since_day=DAY0, until_day=DAY0 + 1, min_length=10_000) == []
+    edges = await store.report_forward_edges(since_day=DAY0, until_day=DAY0 + 1)
+    assert [(int(e["source"]), int(e["target"]), int(e["posts"])) for e in edges] == [(OTHER.id, CHANNEL.id, 1)]
+    assert await store.report_forward_names([OTHER.id]) == {OTHER.id: "Src"}
+    mentions = await store.report_mentions(since_day=DAY0, until_day=DAY0 + 1)
+    assert mentions, "the mention of @manba is reported"
+
+
+# -- alert history -----------------------------------------------------------------------------------------
+
+
+async def test_term_history_counts_seeds_and_prunes(store: Store) -> None:
+    first = T0 - timedelta(days=3)
+    async with store.alert_transaction() as tx:
+        await tx.add_terms([TermRow("хиджрат", "word", DAY0 - 3, 2, first, CHANNEL.id, 7),
+                            TermRow("хиджрат", "word", DAY0, 1, T0, CHANNEL.id, 9)])
+    async with store.alert_transaction() as tx:
+        await tx.add_terms([TermRow("хиджрат", "word", DAY0, 1, T0, CHANNEL.id, 10)])
+        await tx.seed_terms([TermRow("сир", "word", DAY0, 4, T0, None, None)])
+        await tx.seed_terms([TermRow("сир", "word", DAY0, 4, T0, None, None)])  # seeding twice: no double count
+    reader = store.alert_reader()
+    stats = await reader.term_stats(["хиджрат", "сир", "unknown"])
+    assert set(stats) == {"хиджрат", "сир"}
+    assert stats["хиджрат"].total == 4 and stats["хиджрат"].first_seen_at == first
+    assert stats["сир"].total == 4
+    assert await reader.term_days(["хиджрат"], DAY0 - 10, DAY0) == {"хиджрат": {DAY0 - 3: 2, DAY0: 2}}
+    assert await reader.history_start() == first
+    async with store.alert_transaction() as tx:
+        assert await tx.prune_term_days(DAY0 - 1) == 1
+        assert await tx.term_days(["хиджрат"], DAY0 - 10, DAY0) == {"хиджрат": {DAY0: 2}}
+    assert await reader.history_start() == first  # first sight survives pruning
+
+
+async def test_discovered_channels_count_up_and_seed(store: Store) -> None:
+    async with store.alert_transaction() as tx:
+        await tx.add_discovered([DiscoveredRow("manba", "Manba", "forward", T0, CHANNEL.id, 2, 2)])
+        await tx.add_discovered([DiscoveredRow("manba", "Manba", "link", T0, CHANNEL.id, 3, 1)])
+    assert await store.alert_reader().discovered(["manba", "other"]) == {"manba": 3}
+    async with store.alert_transaction() as tx:
+        await tx.add_discovered([DiscoveredRow("manba", "Manba", "link", T0, CHANNEL.id, 3, 3)], seed=True)
+    assert await store.alert_reader().discovered(["manba"]) == {"manba": 3}
+
+
+async def test_rules_alerts_and_their_outbox_rows(store: Store) -> None:
+    async with store.alert_transaction() as tx:
+        await tx.note_rule("r1", "match", now=T0, detection_hash="h1", seeded=True)
+        saved = await tx.insert_alert(alert(1), ["log", "webhook", "log"], now=T0)
+        assert saved is not None and saved.id is not None
+        assert await tx.insert_alert(alert(1), ["log"], now=T0) is None  # same dedup key: kept once
+        assert await tx.alert_exists("r1:1") and not await tx.alert_exists("r1:2")
+        await tx.note_rule("r1", "match", now=T0 + timedelta(minutes=1), fired=True)
+        await tx.note_rule("r1", "match", now=T0 + timedelta(minutes=2), suppressed=2)
+    records = await store.alert_reader().rule_records()
+    assert records["r1"] == RuleRecord("r1", "match", "h1", T0, T0 + timedelta(minutes=1), 2)
+    assert (await store.rule_states())["r1"] == records["r1"]
+
+    [stored] = await store.list_alerts()
+    assert stored.alert == saved and dict(stored.deliveries) == {"log": "pending", "webhook": "pending"}
+    assert stored.alert.fired_at == T0 and stored.alert.details == {"terms": ["ИГИЛ"], "n": 1}
+    assert await store.list_alerts(rule="other") == []
+    assert await store.list_alerts(since=T0 + timedelta(seconds=1)) == []
+    assert sorted(await store.pending_sinks()) == ["log", "webhook"]
+
+
+async def test_a_failed_alert_transaction_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        async with store.alert_transaction() as tx:
+            await tx.insert_alert(alert(1), ["log"], now=T0)
+            raise RuntimeError("engine bug")
+    assert await store.list_alerts() == []
+    assert not await store.alert_reader().alert_exists("r1:1")
+
+
+async def test_history_reads_of_posts_and_watched_channels(store: Store) -> None:
+    await _report_data(store)
+    reader = store.alert_reader()
+    assert await reader.posts_start() == T0 + timedelta(hours=1)
+    refs = await reader.watched_refs()
+    assert {"ozod_sado", "manba", f"id:{CHANNEL.id}"} <= refs
+    assert await reader.channel_labels(CHANNEL.id) == {"country": "TJ"}
+    assert await reader.channel_labels(999) == {}
+    assert sorted(await reader.channel_ids_with_labels([("country", ["TJ"])])) == [CHANNEL.id, OTHER.id]
+    assert await reader.channel_ids_with_labels([("country", ["UZ"])]) == []
+    assert await reader.channel_ids_for_keys(["ozod_sado", "id:5"]) == [5, CHANNEL.id]
+    window = (T0, T0 + timedelta(hours=2))
+    assert await reader.series_counts("group", "IS", [window, (T0 - timedelta(days=1), T0)]) == [2, 0]
+    assert await reader.series_counts("language", "en", [(T0, T0 + timedelta(days=2))]) == [1]
+    assert await reader.series_counts("channel", str(CHANNEL.id), [window], channel_ids=[CHANNEL.id]) == [2]
+
+
+async def test_replay_tagged_and_referencing_posts(store: Store) -> None:
+    await _report_data(store)
+    page = await store.replay_posts(limit=2)
+    assert [(t.post.message_id, user) for t, user in page] == [(1, "ozod_sado"), (2, "ozod_sado")]
+    assert page[0][0].tags.groups == ("IS", "TALIBAN") and page[0][0].post.text == "ИГИЛ и Талибан"
+    last = page[-1][0].post
+    rest = await store.replay_posts(after=(int(last.posted_at.timestamp()), last.channel_id, last.message_id))
+    assert [t.post.message_id for t, _ in rest] == [3]
+    assert [t.post.message_id for t, _ in await store.replay_posts(since=T0 + timedelta(hours=20))] == [3]
+    tagged_rows = await store.tagged_posts("group", ["TALIBAN"])
+    assert [(r["message_id"], r["value"]) for r in tagged_rows] == [(1, "TALIBAN")]
+    refs = await store.referencing_posts()
+    assert {r["message_id"] for r in refs} == {1, 2}
+
+
+# -- outbox ------------------------------------------------------------------------------------------------
+
+
+async def _outbox(store: Store, n: int = 3) -> list[int]:
+    ids = []
+    async with store.alert_transaction() as tx:
+        for i in range(1, n + 1):
+            saved = await tx.insert_alert(alert(i, at=T0 + timedelta(minutes=i)), ["log"], now=T0)
+            assert saved is not None and saved.id is not None
+            ids.append(saved.id)
+    return ids
+
+
+async def test_claim_mark_delivered_and_never_claim_again(store: Store) -> None:
+    ids = await _outbox(store)
+    lease = T0 + timedelta(minutes=10)
+    claimed = await store.claim_deliveries("log", now=T0, lease_until=lease, limit=2)
+    assert [c.alert.id for c in claimed] == ids[:2] and all(isinstance(c, ClaimedDelivery) for c in claimed)
+    assert [c.attempt for c in claimed] == [1, 1]
+    assert claimed[0].alert.summary == "alert 1 <b>"
+    assert await store.mark_delivered("log", [(c.alert.id or 0, c.attempt) for c in claimed], at=T0) == 2
+    assert await store.mark_delivered("log", [(ids[0], 7)], at=T0) == 0  # not this claim: nothing changes
+    rest = await store.claim_deliveries("log", now=T0, lease_until=lease, limit=10)
+    assert [c.alert.id for c in rest] == ids[2:]
+    assert await store.claim_deliveries("log", now=T0, lease_until=lease, limit=10) == []
+    counts = await store.delivery_counts()
+    assert counts[("log", "delivered")] == 2 and counts[("log", "sending")] == 1
+
+
+async def test_retry_fail_requeue_and_recover_in_doubt(store: Store) -> None:
+    ids = await _outbox(store, 2)
+    lease = T0 + timedelta(minutes=1)
+    one, two = await store.claim_deliveries("log", now=T0, lease_until=lease, limit=10)
+    assert await store.mark_retry("log", [(ids[0], one.attempt)], next_attempt_at=T0 + timedelta(minutes=5),
+                                  error="503") == 1
+    assert await store.claim_deliveries("log", now=T0 + timedelta(minutes=4), lease_until=lease, limit=9) == []
+    [again] = await store.claim_deliveries("log", now=T0 + timedelta(minutes=5), lease_until=lease, limit=9)
+    assert again.attempt == 2
+    assert await store.mark_failed("log", [(ids[0], 2)], at=T0, error="gone") == 1
+    assert await store.requeue_failed(at=T0 + timedelta(minutes=6)) == 1
+    # the second claim was never marked: in doubt once its lease is over
+    assert await store.recover_in_doubt(now=T0, resend=True, max_attempts=5) == 0
+    assert await store.recover_in_doubt(now=lease + timedelta(seconds=1), resend=True, max_attempts=5) >= 1
+    claimed = await store.claim_deliveries("log", now=T0 + timedelta(minutes=7), lease_until=lease, limit=9)
+    assert sorted(c.alert.id or 0 for c in claimed) == sorted(ids)
+    assert two.alert.id == ids[1]
+
+
+async def test_claim_digest_waits_for_the_period_to_end(store: Store) -> None:
+    await _outbox(store, 2)  # fired at T0 + 1 min and + 2 min
+    hour = 3600
+    lease = T0 + timedelta(hours=3)
+    assert await store.claim_digest("log", now=T0 + timedelta(minutes=30), period_seconds=hour,
+                                    lease_until=lease, limit=10) is None
+    got = await store.claim_digest("log", now=T0 + timedelta(hours=1), period_seconds=hour, lease_until=lease,
+                                   limit=10)
+    assert got is not None
+    start, claimed = got
+    assert start == T0 and len(claimed) == 2
+    assert await store.mark_delivered("log", [(c.alert.id or 0, c.attempt) for c in claimed], at=T0,
+                                      digested=True) == 2
+    assert (await store.delivery_counts())[("log", "digested")] == 2
+    assert await store.pending_sinks() == []
+
+
+# -- the suite covers the port -------------------------------------------------------------------------------
+
+
+def _port_methods() -> set[str]:
+    names: set[str] = set()
+    for _, cls in inspect.getmembers(ports, inspect.isclass):
+        if cls.__module__ == ports.__name__:
+            names |= {n for n, v in vars(cls).items() if inspect.isfunction(v) and not n.startswith("_")}
+    return names
+
+
+def test_every_port_method_is_exercised() -> None:
+    tree = ast.parse(Path(__file__).read_text("utf-8"))
+    called = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    assert _port_methods() - called == set()

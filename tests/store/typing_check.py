@@ -1,0 +1,20 @@
+"""Checked by mypy in test_typing.py (never imported by pytest): each backend is a complete ``Store``.
+
+Instantiating the class fails the check when any port method is missing (the ports are Protocols
+with abstract bodies), and the return fails when a signature does not match its port.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.store.ports import AlertHistory, Outbox, PostWrites, ReportReads, Store, WatchList
+from monitor.store.sqlite import SQLiteStore
+
+
+def sqlite_is_a_store(path: Path) -> Store:
+    return SQLiteStore(path)
+
+
+def sqlite_plays_every_role(store: SQLiteStore) -> tuple[WatchList, PostWrites, ReportReads, AlertHistory, Outbox]:
+    return store, store, store, store, store
