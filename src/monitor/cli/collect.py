@@ -24,6 +24,8 @@ import click
 
 from monitor import health, logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
+from monitor.escape import json_dumps, terminal
+from monitor.redact import redact
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
 from monitor.config_file import channel_entries, write_channels
@@ -112,11 +114,10 @@ async def _open(url: str) -> Store:
 
 
 def _clean(text: object) -> str:
-    """Channel titles and errors come from outside: no terminal control characters, no markup."""
+    """Channel titles and errors come from outside: terminal-safe (monitor.escape), no rich markup."""
     from rich.markup import escape
 
-    raw = "" if text is None else str(text)
-    return escape("".join(ch if ch.isprintable() else " " for ch in raw))
+    return escape(terminal("" if text is None else str(text)))
 
 
 # -- functions behind the commands ------------------------------------------------------------------
@@ -588,9 +589,8 @@ def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
     }
     if as_json:
         click.echo(
-            json.dumps(
-                {"database": report.database, "heartbeat": beat, "channels": rows, "counts": report.counts},
-                ensure_ascii=False,
+            json_dumps(
+                {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts},
                 indent=2,
             )
         )
@@ -598,7 +598,7 @@ def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"monitor: {_clean(report.database)}")
+        table = Table(title=f"monitor: {_clean(redact(report.database))}")
         for col in (
             "channel",
             "state",
@@ -609,7 +609,7 @@ def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
             "last error",
             "parked until",
         ):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col == "channel")  # a handle is never split across lines
         for r in rows:
             table.add_row(
                 _clean(r["channel"]),
@@ -622,8 +622,8 @@ def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
                 _clean(r["parked_until"] or ""),
             )
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        console.print(_clean(report.health.summary))  # the metadata above the rows
         console.print(table)
-        console.print(_clean(report.health.summary))
     if not report.healthy:
         sys.exit(EXIT_FAILURE)
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor.errors import ConfigError, MonitorError
-from monitor.reports.output import FORMATS, write
+from monitor.reports.output import FORMATS, default_format, write
 from monitor.reports.periods import EVERY
 from monitor.reports.spec import ReportSpec, parse_by, parse_date
 from monitor.reports.table import Report
@@ -91,7 +91,12 @@ def common_options(func: F) -> F:
         click.option("--label", "labels", multiple=True, help="Only channels with label key=value (repeatable)."),
         click.option("--keyword", "keywords", multiple=True, help="Only posts with this analyst keyword (repeatable)."),
         click.option("--person", "people", multiple=True, help="Only posts naming this person id (repeatable)."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="table (default on a terminal), tsv (default into a pipe or file), csv, json, "
+                          "nl (one JSON object per line), parquet (typed columns; needs -o)."),
+        click.option("--excel-safe", is_flag=True,
+                     help="Prefix CSV/TSV cells that a spreadsheet would run as a formula with an apostrophe "
+                          "(use for files opened in Excel; off by default so cells stay as stored)."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to FILE instead of standard output (required for parquet)."),
         click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite database."),
@@ -123,7 +128,8 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
          after: Callable[[Report, str], None] | None = None, chart: Path | None = None) -> None:
     """Check the options, run the report, print it; ``after`` gets the report and the database's name
     (charts and graph files). A chart file that could not be written is refused before any work."""
-    fmt, output = kw.pop("fmt"), kw.pop("output")
+    fmt, output, excel = kw.pop("fmt"), kw.pop("output"), kw.pop("excel_safe")
+    fmt = default_format(fmt, output, sys.stdout)
     db, config = kw.pop("db"), kw.pop("config")
     try:
         if chart is not None:
@@ -135,7 +141,7 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
             raise click.UsageError("--format parquet needs --output FILE")
         path = _db_path(db, config)
         report = asyncio.run(_with_store(path, lambda store: make(store, spec)))
-        write(report, fmt, output, stdout=sys.stdout)
+        write(report, fmt, output, stdout=sys.stdout, excel_safe=excel)
         if after is not None:
             after(report, path.name)
     except (ConfigError, ValueError) as exc:
@@ -182,7 +188,13 @@ def _chart_option(func: F) -> F:
 
 @click.group()
 def report() -> None:
-    """Analysts' reports over the stored, tagged posts (UTC periods; empty periods are zero rows)."""
+    """Analysts' reports over the stored, tagged posts (UTC periods; empty periods are zero rows).
+
+    Output: a table fitted to the terminal, or TSV when standard output is a pipe or a file
+    (--format chooses). Exports keep the data as stored: post text whole, cells raw; add
+    --excel-safe for a CSV or TSV that will be opened in a spreadsheet. Text printed to a
+    terminal is escaped (control, escape and bidi characters made visible). See docs/exports.md.
+    """
 
 
 @report.command()

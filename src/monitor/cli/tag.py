@@ -26,6 +26,7 @@ from typing import IO, Any
 
 import click
 
+from monitor.escape import json_dumps
 from monitor.models import Tags
 
 BATCH = 256
@@ -175,12 +176,12 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
         lines = []
         for _text, extra_fields in batch:
             if "error" in extra_fields:
-                lines.append(json.dumps(extra_fields, ensure_ascii=False))
+                lines.append(json_dumps(extra_fields))
                 continue
             record = {**extra_fields, **tags_to_json(next(tagged))}
             mix = next(shares)
             if mix is not None:
                 record["languages"] = mix
-            lines.append(json.dumps(record, ensure_ascii=False))
+            lines.append(json_dumps(record))  # terminal-unsafe characters as JSON escapes
         out.write("\n".join(lines) + "\n")
         out.flush()

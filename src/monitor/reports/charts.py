@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from monitor.errors import ConfigError, Problem
-from monitor.reports.output import sanitize_text
+from monitor.escape import terminal
 from monitor.reports.table import Report
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class ChartPathError(ConfigError, ValueError):
 
 
 def _label(text: object) -> str:
-    return sanitize_text(str(text)).replace("$", r"\$")
+    return terminal(str(text)).replace("$", r"\$")
 
 
 def chart_format(path: Path) -> str:

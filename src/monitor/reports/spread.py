@@ -24,9 +24,9 @@ from math import comb
 from pathlib import Path
 from typing import Any
 
+from monitor.escape import terminal
 from monitor.identity import id_key
 from monitor.fingerprint import to_unsigned64
-from monitor.reports.output import sanitize_text
 from monitor.reports.periods import from_day
 from monitor.store.ports import ReportReads as ReportSource
 from monitor.reports.spec import CHANNEL_SCOPE, POST_FILTERS, ReportSpec, Resolved, refuse_unused, resolve
@@ -264,7 +264,7 @@ async def clusters(
             post_link(info.username if info else None, int(head["channel_id"]), int(head["message_id"])),
             [f"{res.channel_name(r['channel_id'])}/{r['message_id']}" for r in items],
             head["fwd_channel_id"],
-            None if text is None else text[:80],
+            text,  # whole: the terminal table shortens it, exports keep it
         ))
     found.sort(key=lambda r: (-r[1], -r[0], r[4]))
     found = found[:limit]
@@ -331,7 +331,7 @@ def _network_meta(res: Resolved) -> dict[str, Any]:
 
 def _xml_safe(text: str) -> str:
     """GraphML/GEXF are XML 1.0: control characters are not even escapable there."""
-    return sanitize_text(text)
+    return terminal(text)
 
 
 def export_graph(report: Report, nodes: dict[int, dict[str, Any]], path: Path) -> None:

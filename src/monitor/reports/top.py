@@ -17,7 +17,6 @@ TopWhat = Literal["channels", "posts-by-views", "posts-by-forwards", "groups", "
 TOP_WHAT: tuple[TopWhat, ...] = (
     "channels", "posts-by-views", "posts-by-forwards", "groups", "keywords", "people", "pairs",
 )
-SNIPPET = 80
 
 
 def post_link(username: str | None, channel_id: int, message_id: int) -> str:
@@ -66,12 +65,11 @@ async def top(store: ReportSource, spec: ReportSpec, *, what: TopWhat = "channel
     out: list[tuple[Any, ...]] = []
     for i, r in enumerate(rows, start=1):
         text = r["text"]
-        snippet = None if text is None else (text[:SNIPPET] + ("…" if len(text) > SNIPPET else ""))
         out.append((
             i, res.channel_name(r["channel_id"]), int(r["message_id"]),
             from_day(int(r["posted_at"]) // 86400).isoformat(), r["views"], r["forwards"],
             f"{r['lang']}-{r['script']}" if r["script"] else r["lang"],
-            json.loads(r["groups"] or "[]"), snippet, post_link(r["username"], r["channel_id"], r["message_id"]),
+            json.loads(r["groups"] or "[]"), text, post_link(r["username"], r["channel_id"], r["message_id"]),
         ))
     return Report(
         name=f"top-{what}",

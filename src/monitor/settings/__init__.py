@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from monitor.settings.credentials import Credentials
+from monitor.settings.credentials import Credentials, is_string_session
 from monitor.settings.loader import (
     DEFAULT_CONFIG,
     ENV_CONFIG,
@@ -98,6 +98,7 @@ __all__ = [
     "ChannelEntry",
     "ConnectionSettings",
     "Credentials",
+    "is_string_session",
     "FieldSpec",
     "KeywordEntry",
     "LexiconSettings",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from monitor.fingerprint import content_hash, simhash64
 from monitor.models import Post, Tags, TaggedPost
+from monitor.tagging.clean import pre_normalise
 from monitor.tagging.safe_text import scrub
 
 if TYPE_CHECKING:
@@ -28,12 +29,13 @@ class Tagger:
         self.version = f"lang={language.name}@{language.version};lex={groups.version}"
 
     def tag(self, text: str) -> Tags:
-        text = scrub(text)
+        text = pre_normalise(scrub(text))
         return self._combine(text, self._language(text))
 
     def tag_many(self, texts: Sequence[str]) -> list[Tags]:
         """Tag a batch: the language model scores the whole batch at once (about twice as fast)."""
-        texts = [scrub(t) for t in texts]  # no text may make a batch fail (lone surrogates, NUL, ...)
+        # no text may make a batch fail (lone surrogates, NUL, ...); terminal escapes are not text
+        texts = [pre_normalise(scrub(t)) for t in texts]
         guesses = self._language.identify_many(texts)
         return [self._combine(text, guess) for text, guess in zip(texts, guesses, strict=True)]
 
