@@ -200,8 +200,8 @@ def corpus(tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
 
 def _kill_mid_ingest(
     config: Path, expected: set[tuple[int, int]], count: Any, beat_of: Any
-) -> None:
-    """SIGKILL `monitor run` mid-ingest until at least three kills landed, then let it finish."""
+) -> str:
+    """SIGKILL `monitor run` mid-ingest until at least three kills landed, then let it finish; its log."""
     rng = random.Random(7)
     kills = 0
     progress: list[int] = []
@@ -226,6 +226,7 @@ def _kill_mid_ingest(
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err[-2000:]
+    return err
 
 
 def test_sigkill_mid_ingest_loses_nothing_and_duplicates_nothing(
@@ -253,11 +254,16 @@ def test_sigkill_mid_ingest_on_postgres_loses_nothing_and_duplicates_nothing(
     corpus: tuple[Path, Path, dict[str, Any]], pg_database: str
 ) -> None:
     config, _, scenario = corpus
-    text = config.read_text("utf-8").replace('database = "monitor.db"', f"database = {json.dumps(pg_database)}")
+    # a password in the URL (the test server's trust authentication ignores it) must never be logged
+    password = "Pw" + os.urandom(6).hex()
+    with_password = pg_database.replace("://postgres@", f"://postgres:{password}@", 1)
+    assert password in with_password
+    text = config.read_text("utf-8").replace('database = "monitor.db"', f"database = {json.dumps(with_password)}")
     config.write_text(text, "utf-8")
     target = PostgresTarget(pg_database)
     expected = {(c["id"], m["id"]) for c in scenario["channels"] for m in c["messages"]}
-    _kill_mid_ingest(config, expected, target.count, target.beat_of)
+    log = _kill_mid_ingest(config, expected, target.count, target.beat_of)
+    assert "daemon started" in log and "postgres:***@" in log and password not in log
     rows = pg_fetch(pg_database, "SELECT channel_id, message_id FROM posts")
     assert len(rows) == len(set(rows)) == len(expected)
     assert set(rows) == expected
