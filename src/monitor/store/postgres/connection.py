@@ -42,6 +42,22 @@ class StoreUnavailable(StoreError):
     """The server could not be reached or the connection was lost; retry later."""
 
 
+class StoreConflict(StoreError):
+    """Two writers collided (deadlock detected, serialization failure): the transaction was rolled back
+    and may simply be run again."""
+
+
+# How often ``Database.run`` re-runs a transaction that lost a deadlock or a serialization conflict.
+CONFLICT_RETRIES = 4
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the server rolled the transaction back, a re-run may succeed."""
+    return asyncpg is not None and isinstance(
+        exc, asyncpg.exceptions.DeadlockDetectedError | asyncpg.exceptions.SerializationError
+    )
+
+
 def mask_url(url: str) -> str:
     """The URL as it may be shown: the password, if any, replaced by ``***``."""
     return display_url(url)
@@ -116,6 +132,8 @@ def _lost(exc: BaseException) -> bool:
 
 def translate(exc: BaseException, url: str) -> StoreError:
     message = describe(exc, url)
+    if is_conflict(exc):
+        return StoreConflict(message)
     return StoreUnavailable(message) if _lost(exc) else StoreError(message)
 
 
@@ -219,9 +237,14 @@ class Database:
         start on a fresh connection, with exponential backoff, for up to ``reconnect_timeout`` seconds;
         then the StoreUnavailable is raised. Every other error (timeout, read-only, disk full) is raised
         at once: retrying would not help. ``work`` must be safe to repeat (the store's writes are upserts).
+
+        A transaction that lost a deadlock or a serialization conflict to another writer (two collectors
+        whose batches touch the same aggregate rows in different statements) is rolled back by the
+        server; it is run again, up to ``CONFLICT_RETRIES`` times, after a short random pause.
         """
         delay = 0.1
         deadline = time.monotonic() + self.reconnect_timeout
+        conflicts = 0
         while True:
             try:
                 if write:
@@ -229,6 +252,12 @@ class Database:
                         return await work(conn)
                 async with self.connection() as conn:
                     return await work(conn)
+            except StoreConflict as exc:
+                conflicts += 1
+                if conflicts > CONFLICT_RETRIES:
+                    raise
+                log.info("write conflict with another writer, running the transaction again: %s", exc)
+                await asyncio.sleep(random.uniform(0.01, 0.05) * conflicts)
             except StoreUnavailable as exc:
                 if self._closed or time.monotonic() + delay > deadline:
                     raise
