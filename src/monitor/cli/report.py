@@ -1,7 +1,7 @@
 """`monitor report ...`: thin shells over monitor.reports; every subcommand shares one set of options.
 
-The database is opened through the store (migrations bring an older file up to date, so the
-aggregate tables exist) and read through its read-only connection.
+The database is opened through the store read-only (a SQLite file with mode=ro, PostgreSQL with
+read-only transactions): a report never creates, migrates or writes a database.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from monitor.reports.table import Report
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _db_from_config(config: Path) -> Path:
+def _db_from_config(config: Path) -> str:
     """The database the config names: through settings.load, or (when the rest of the config has
     problems that do not matter to a read-only report, such as missing credentials) its raw TOML."""
     from monitor.settings import load, resolve_database
 
     try:
-        return Path(load(config).database_url)
+        return load(config).database_url
     except ConfigError:
         pass
     try:
@@ -42,26 +42,29 @@ def _db_from_config(config: Path) -> Path:
     value = section.get("database") if isinstance(section, dict) else None
     if not isinstance(value, str) or not value:
         raise click.ClickException(f"{config}: no [monitor] database in this config; pass --db")
-    return Path(resolve_database(value, config.parent))
+    return resolve_database(value, config.parent)
 
 
-def _db_path(db: Path | None, config: Path | None) -> Path:
+def _db_path(db: str | None, config: Path | None) -> str:
+    """The store URL: a SQLite path (which must exist) or a postgresql:// URL."""
+    from monitor.cli.stores import missing_database
     from monitor.settings import default_config_path
 
     if db is None and config is None and os.environ.get("MONITOR_DB"):
-        db = Path(os.environ["MONITOR_DB"])
+        db = os.environ["MONITOR_DB"]
     if db is None and config is None and default_config_path().is_file():
         config = default_config_path()
     if db is None and config is not None:
         db = _db_from_config(config)
     if db is None:
         raise click.ClickException("which database? pass --db PATH or -c CONFIG (try `monitor demo`)")
-    if not db.is_file():
-        raise click.ClickException(f"no database at {db}; pass --db PATH or -c CONFIG (try `monitor demo`)")
+    missing = missing_database(db)
+    if missing is not None:
+        raise click.ClickException(f"no database at {missing}; pass --db PATH or -c CONFIG (try `monitor demo`)")
     return db
 
 
-async def _with_store(db: Path, work: Callable[[Any], Awaitable[Report]]) -> Report:
+async def _with_store(db: str, work: Callable[[Any], Awaitable[Report]]) -> Report:
     from monitor.cli.stores import open_db
 
     store = await open_db(db, must_exist=True, read_only=True)
@@ -99,7 +102,7 @@ def common_options(func: F) -> F:
                           "(use for files opened in Excel; off by default so cells stay as stored)."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to FILE instead of standard output (required for parquet)."),
-        click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite database."),
+        click.option("--db", help="The SQLite database file, or a postgresql:// URL."),
         click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Take the database from this config file ([monitor] database)."),
     ]
