@@ -10,7 +10,7 @@ Two kinds of masking, applied by ``redact(text)``:
 2. Shapes that are secrets whoever configured them: the Bot API path ``/bot<id>:<token>/``,
    a bare bot token, Slack's ``/services/T../B../...`` and Mattermost's ``/hooks/<id>``
    webhook paths, Discord's ``/api/webhooks/<id>/<token>``, and the password of a URL
-   (``scheme://user:password@host``).
+   (``scheme://user:password@host``, shown as ``user:***@host``).
 
 The logging layer (``monitor.logs``) runs every rendered line through ``redact``;
 error messages that leave the process another way (the delivery ledger, ``alerts list``)
@@ -36,7 +36,8 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(hooks\.slack\.com/)(?:services|workflows|triggers)/[^\s\"'<>]+"), r"\1" + MASK),
     (re.compile(r"(?i)(/hooks/)[A-Za-z0-9]{16,}"), r"\1" + MASK),
     (re.compile(r"(?i)(/api/webhooks/\d+/)[A-Za-z0-9_-]+"), r"\1" + MASK),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@\"'<>]*):[^\s/@\"'<>]+@"), r"\1:" + MASK + "@"),
+    # a URL's password: "***", as monitor.store shows database URLs (display_url), so masking is idempotent
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@\"'<>]*):[^\s/@\"'<>]+@"), r"\1:***@"),
 )
 
 
@@ -76,11 +77,11 @@ def register_url(url: str | None, *, password_only: bool = False) -> None:
 
 def redact(text: str) -> str:
     """``text`` with every registered secret and every secret-shaped URL part masked."""
+    for shape, replacement in _SHAPES:  # shapes first: a URL's password becomes "***" whoever registered it
+        text = shape.sub(replacement, text)
     pattern = _pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
-    for shape, replacement in _SHAPES:
-        text = shape.sub(replacement, text)
     return text
 
 

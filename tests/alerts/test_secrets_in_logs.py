@@ -175,7 +175,7 @@ def test_secret_shaped_url_parts_are_masked_even_when_not_configured() -> None:
     for secret in ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "abcdefghijklmnop", "abcdefghijklmnopqrstuvwxyz", "hunter22"):
         assert secret not in masked
     assert "https://api.telegram.org/bot<redacted>/getMe" in masked
-    assert "postgresql://monitor:<redacted>@db:5432/monitor" in masked
+    assert "postgresql://monitor:***@db:5432/monitor" in masked
 
 
 def test_smtp_password_without_tls_is_refused_unless_allowed() -> None:

@@ -162,6 +162,19 @@ def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> 
     )
 
 
+# One transaction-scoped advisory lock for the writes that move report aggregates (saves, retags).
+# Why: a save is several statements (posts, then tags, then alert history), and each statement's
+# trigger locks aggregate rows in key order, but two statements of two collectors can still take
+# the same rows in opposite orders and deadlock. Taking turns at the start of the transaction, before
+# any row lock, makes concurrent collectors write one batch at a time, as SQLite's single writer
+# does; a save holds it for milliseconds, and polls spend their time waiting on Telegram, not here.
+_WRITER_LOCK = 0x6D6F6E6974_7772  # "monitwr"
+
+
+async def _writer_turn(conn: Any) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITER_LOCK)
+
+
 async def _replace_tag_rows(conn: Any, channel_id: int, message_id: int, day: int, tags: Tags) -> None:
     """A post's rows in post_tags made equal to ``tags`` (DELETE and INSERT: the triggers need no UPDATE)."""
     await conn.execute("DELETE FROM post_tags WHERE channel_id = $1 AND message_id = $2", channel_id, message_id)
@@ -434,6 +447,7 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
         ids = sorted(batch)
 
         async def work(conn: Any) -> SaveResult:
+            await _writer_turn(conn)
             # Lock the stored rows of this batch (in key order): two collectors saving overlapping
             # batches of one channel see each other's edits in turn, never half of them.
             existing = {
@@ -607,6 +621,7 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
             return
 
         async def work(conn: Any) -> None:
+            await _writer_turn(conn)
             for key, tags, version in items:
                 day = await conn.fetchval(
                     f"UPDATE posts SET {_TAG_SET}, tagger_version = $8 WHERE channel_id = $9 AND message_id = $10"
