@@ -345,8 +345,7 @@ class GroupTagger:
             for idx, s, e in found:
                 spec = self._pattern_specs[idx]
                 os_, oe = clean.orig(s), clean.orig_end(e)
-                out.append(Match(kind="keyword", canonical=spec.term, term=text[os_:oe], start=os_, end=oe,
-                                 rule="pattern", group=spec.group))
+                out.append(_match("keyword", spec.term, text[os_:oe], os_, oe, "pattern", spec.group, ""))
             if found:
                 out = sorted(set(out), key=_order)  # a pattern may repeat a word keyword's span
         return tuple(out)
@@ -392,8 +391,8 @@ class GroupTagger:
                     entry: _Entry = name.entry  # type: ignore[assignment]
                     if state.guards(entry, fs, fe, s, e, e) == FAIL:
                         continue
-                    added.append(Match(kind=entry.kind, canonical=entry.canonical, term=text[s:e], start=s,  # type: ignore[arg-type]
-                                       end=e, rule="fuzzy", group=entry.group, source=entry.source, distance=dist))
+                    added.append(_match(entry.kind, entry.canonical, text[s:e], s, e, "fuzzy", entry.group,
+                                        entry.source, dist))
                     taken.append((s, e))
                     break
         return sorted(out + added, key=_order) if added else out
@@ -541,7 +540,7 @@ class _PostState:
             we = _word_end(self.m, me)
             if entry.not_before.match(self.m[we : we + 40]):
                 return FAIL
-        missing = bool(entry.context) and not any(c in self.cues for c in entry.context)
+        missing = bool(entry.context) and self.cues.isdisjoint(entry.context)
         if missing and QUOTED in entry.context and is_quoted(self.text, os_, oe):
             missing = False
         if missing and CAPITALISED in entry.context and self.text[os_].isupper() and not (
@@ -553,7 +552,7 @@ class _PostState:
             return NEEDS_PARENT  # decided once every hit is known (_with_parent)
         if missing and TERROR not in entry.context:
             return FAIL
-        if entry.veto and any(c in self.cues for c in entry.veto):
+        if entry.veto and not self.cues.isdisjoint(entry.veto):
             return FAIL
         # a capital at the start of a sentence is no evidence of a name ("Исламское государство в
         # понимании богословов…"): there the alias needs militancy words (or another group) like a
@@ -582,11 +581,15 @@ def _order(m: Match) -> tuple[int, int, str, str]:
 
 
 def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match]:
-    """Longest non-overlapping group/person matches; every keyword match; as sorted Match records."""
-    best: dict[tuple[str, str, int, int], tuple[int, Match]] = {}
+    """Longest non-overlapping group/person matches; every keyword match; as sorted Match records.
+
+    A Match is built only for each winner (a frozen dataclass costs microseconds to build)."""
+    best: dict[tuple[str, str, int, int], tuple[int, int, int, _Entry, str]] = {}
     ents = [c for c in cands if c[2].kind != "keyword"]
+    rank_of = _RULE_RANK.get
     if ents:
-        ents.sort(key=lambda c: (c[0], -(c[1] - c[0]), _RULE_RANK.get(c[3], 9)))
+        if len(ents) > 1:
+            ents.sort(key=lambda c: (c[0], c[0] - c[1], rank_of(c[3], 9)))
         taken_end = -1
         taken: tuple[int, int] | None = None
         for s, e, entry, rule in ents:
@@ -596,17 +599,43 @@ def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match
                 taken = (s, e)
                 taken_end = e
             key = (entry.kind, entry.canonical, s, e)
-            rank = _RULE_RANK.get(rule, 9)
-            if key not in best or rank < best[key][0]:
-                best[key] = (rank, Match(kind=entry.kind, canonical=entry.canonical, term=text[s:e],  # type: ignore[arg-type]
-                                         start=s, end=e, rule=rule, group=entry.group, source=entry.source))
+            rank = rank_of(rule, 9)
+            got = best.get(key)
+            if got is None or rank < got[0]:
+                best[key] = (rank, s, e, entry, rule)
     for s, e, entry, rule in cands:
         if entry.kind == "keyword":
             key = ("keyword", entry.canonical, s, e)
             if key not in best:
-                best[key] = (0, Match(kind="keyword", canonical=entry.canonical, term=text[s:e], start=s, end=e,
-                                      rule=rule, group=entry.group))
-    return sorted((m for _, m in best.values()), key=_order)
+                best[key] = (0, s, e, entry, rule)
+    out = [_match(entry.kind, entry.canonical, text[s:e], s, e, rule, entry.group,
+                  "" if entry.kind == "keyword" else entry.source)
+           for _, s, e, entry, rule in best.values()]
+    if len(out) > 1:
+        out.sort(key=_order)
+    return out
+
+
+_SETTERS = tuple(Match.__dict__[f].__set__ for f in ("kind", "canonical", "term", "start", "end", "rule", "group",
+                                                      "source", "distance"))
+
+
+def _match(kind: str, canonical: str, term: str, start: int, end: int, rule: str, group: str | None,  # noqa: PLR0913
+           source: str, distance: int = 0) -> Match:
+    """``Match(...)`` with the same fields, about twice as fast: the frozen dataclass's ``__init__`` goes
+    through ``object.__setattr__`` per field; the slots' own descriptors do not."""
+    m = object.__new__(Match)
+    s_kind, s_can, s_term, s_start, s_end, s_rule, s_group, s_source, s_dist = _SETTERS
+    s_kind(m, kind)
+    s_can(m, canonical)
+    s_term(m, term)
+    s_start(m, start)
+    s_end(m, end)
+    s_rule(m, rule)
+    s_group(m, group)
+    s_source(m, source)
+    s_dist(m, distance)
+    return m
 
 
 # which rule explains a span when several do: the most specific first, then a listed spelling before a
