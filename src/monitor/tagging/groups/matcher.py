@@ -162,7 +162,9 @@ class GroupTagger:
             # and then a hit inside a longer word is dropped before any further work
             takes_rest = any(e.prefix or e.suffix is not None for e in entries)
             shared = tuples.setdefault(tuple(entries), tuple(entries))
-            self._automaton.add_word(literal, (len(literal), shared, takes_rest))
+            # only analysts' words and prefixes: the scan takes a short path (no ending, case or condition)
+            kw_only = all(e.kind == "keyword" for e in entries)
+            self._automaton.add_word(literal, (len(literal), shared, takes_rest, kw_only))
         if table:
             self._automaton.make_automaton()
         self._patterns = PatternSet(patterns)
@@ -402,11 +404,13 @@ class GroupTagger:
         n = len(m)
         text = st.text
         identity = not folded.seg_m
+        orig, orig_end = folded.orig, folded.orig_end
         max_suffix = suffixes.MAX_SUFFIX
-        for end_idx, (plen, entries, takes_rest) in self._automaton.iter(m):
+        word_rest = _WORD_REST.match
+        for end_idx, (plen, entries, takes_rest, kw_only) in self._automaton.iter(m):
             start = end_idx - plen + 1
             if start and m[start - 1].isalnum():
-                if not (m[start - 1] in _ARABIC_PROCLITICS and (start == 1 or not m[start - 2].isalnum())):
+                if kw_only or not (m[start - 1] in _ARABIC_PROCLITICS and (start == 1 or not m[start - 2].isalnum())):
                     continue
                 arabic_left = True
             else:
@@ -415,10 +419,20 @@ class GroupTagger:
             if end < n and m[end].isalnum():
                 if not takes_rest:
                     continue
-                word_end = _word_end(m, end)
+                word_end = word_rest(m, end).end()  # type: ignore[union-attr]  # "[^\W_]*" always matches
                 rest = m[end:word_end]
             else:
                 word_end, rest = end, ""
+            if kw_only:  # analysts' words and prefixes: no ending, no case, no condition
+                for entry in entries:
+                    if rest and not entry.prefix:
+                        continue
+                    stop = word_end if entry.prefix else end
+                    if identity:
+                        raw.append((start, stop, start, stop, entry, entry.rule, end))
+                    else:
+                        raw.append((start, stop, orig(start), orig_end(stop), entry, entry.rule, orig_end(end)))
+                continue
             for entry in entries:
                 if entry.names:
                     if not arabic_left:
@@ -426,7 +440,7 @@ class GroupTagger:
                     continue
                 if arabic_left and not entry.arabic:
                     continue
-                if entry.capital and not text[start if identity else folded.orig(start)].isupper():
+                if entry.capital and not text[start if identity else orig(start)].isupper():
                     continue  # "is", "игра": an upper-case-only name written in lower case
                 if entry.prefix:
                     stop, rule = word_end, entry.rule
@@ -438,7 +452,7 @@ class GroupTagger:
                 else:
                     stop, rule = end, entry.rule
                     if entry.kind != "keyword" and end + 1 < n and m[end] == " ":
-                        o = end if identity else folded.orig(end)
+                        o = end if identity else orig(end)
                         if text[o] in _HYPHENS:  # Tajik/Uzbek ending after a hyphen: Толибон-ро, ISHID-ga
                             e2 = _word_end(m, end + 1)
                             tail = m[end + 1 : e2]
@@ -450,12 +464,11 @@ class GroupTagger:
                 if identity:
                     raw.append((start, stop, start, stop, entry, rule, end))
                 else:
-                    raw.append((start, stop, folded.orig(start), folded.orig_end(stop), entry, rule,
-                                folded.orig_end(end)))
+                    raw.append((start, stop, orig(start), orig_end(stop), entry, rule, orig_end(end)))
 
     def _scan_view(self, folded: Folded, view: SplitView, raw: list[_Raw]) -> None:
         text = folded.source
-        for end_idx, (plen, entries, _) in self._automaton.iter(view.text):
+        for end_idx, (plen, entries, *_) in self._automaton.iter(view.text):
             start = end_idx - plen + 1
             end = end_idx + 1
             if start not in view.starts or end not in view.ends or plen < 2:
