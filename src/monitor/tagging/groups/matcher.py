@@ -342,7 +342,8 @@ class GroupTagger:
         if self._branches and len(out) > 1:
             out = _merge_branches(text, out, self._branches)
         if self._patterns:
-            clean = clean_text(text)
+            # the fold deleted nothing (no offsets moved), so the text holds no invisible character to clean
+            clean = Folded(text, (), (), text) if m and not folded.seg_m else clean_text(text)
             found = self._patterns.spans(clean.text)
             for idx, s, e in found:
                 spec = self._pattern_specs[idx]
@@ -544,9 +545,14 @@ class _PostState:
         (``IMUning``: "IMU" is in capitals even though the Uzbek ending is not).
         """
         # the checks on the span itself first: they are cheap and need no cue words
-        if entry.case is not None and not case_ok(entry.case, self.text[os_:ob],
-                                                  lambda: is_shouting(self.text, os_, ob)):
-            return FAIL
+        case = entry.case
+        if case is not None:
+            span = self.text[os_:ob]
+            if case == "upper":  # case_ok for "upper", without a closure per call
+                if not span.isupper() or is_shouting(self.text, os_, ob):
+                    return FAIL
+            elif not case_ok(case, span, _never):
+                return FAIL
         if entry.not_after is not None and entry.not_after.search(self.m, max(0, ms - 40), ms):
             return FAIL
         if entry.not_before is not None:
@@ -575,6 +581,10 @@ class _PostState:
                 and TERROR not in self.cues and not is_quoted(self.text, os_, oe)):
             missing = True
         return PENDING if missing else OK
+
+
+def _never() -> bool:
+    return False
 
 
 FAIL, OK, PENDING, NEEDS_PARENT = 0, 1, 2, 3
