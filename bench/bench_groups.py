@@ -79,6 +79,9 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--against", metavar="REV",
+                    help="news-length posts: this tree's tagger next to the tagger of git revision REV (its "
+                         "tagging/groups package, extracted to a temporary directory) and pycld2, interleaved")
     ap.add_argument("--generalisation", action="store_true",
                     help="news-length posts and ordinary text only: the tagger with and without generated "
                          "variants and fuzzy matching, next to the pycld2 engine on the same texts, interleaved")
@@ -87,6 +90,9 @@ def main() -> None:
     print(f"machine: {platform.machine()} python {platform.python_version()}, one core (shared host)\n")
     if args.generalisation:
         generalisation(args.posts, rng, args.repeat)
+        return
+    if args.against:
+        against(args.against, args.posts, rng, args.repeat)
         return
     print(f"| posts (chars: median / mean) | configuration | build s | literals | posts/s (best of {args.repeat}) "
           "| posts tagged | matches/post |")
@@ -160,6 +166,61 @@ def generalisation(n: int, rng: random.Random, repeat: int) -> None:
         for name, c in cost.items():
             rate = repeat * len(posts) / c
             print(f"| {label} | {name} | {rate:,.0f} | {cost['pycld2'] / c:.3f} | {base / c:.3f} |")
+
+
+def _old_tagger_class(rev: str) -> type:
+    """GroupTagger of git revision ``rev``: its groups package extracted and imported under another name."""
+    import importlib
+    import io
+    import subprocess
+    import sys
+    import tarfile
+    import tempfile
+
+    root = Path(__file__).resolve().parent.parent
+    blob = subprocess.run(["git", "-C", str(root), "archive", rev, "src/monitor/tagging/groups"],
+                          check=True, capture_output=True).stdout
+    tmp = Path(tempfile.mkdtemp(prefix="bench-groups-"))
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(tmp, filter="data")
+    pkg = tmp / "old_groups"
+    (tmp / "src/monitor/tagging/groups").rename(pkg)
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("old_groups").GroupTagger
+
+
+def against(rev: str, n: int, rng: random.Random, repeat: int) -> None:
+    """This tree's tagger and revision ``rev``'s on the same news-length posts, interleaved by chunks, with
+    the full lexicon and 1,000 sparse keywords; pycld2 on the same chunks as the reference rate."""
+    import pycld2
+
+    old_cls = _old_tagger_class(rev)
+    news = make_posts(n, rng, LONG)
+    sparse = make_keywords(news, rng, dense=False)
+    taggers = {f"tagger at {rev}": old_cls(keywords=sparse), "this tree's tagger": GroupTagger(keywords=sparse)}
+    same = all(a == b for a, b in zip(*(map(t.match, news[:2000]) for t in taggers.values()), strict=True))
+    cost = {name: 0.0 for name in ["pycld2", *taggers]}
+    for _ in range(repeat):
+        for i in range(0, len(news), 500):
+            chunk = news[i:i + 500]
+            t0 = time.process_time()
+            for p in chunk:
+                pycld2.detect(p)
+            cost["pycld2"] += time.process_time() - t0
+            for name, tagger in taggers.items():
+                t0 = time.process_time()
+                for p in chunk:
+                    tagger.tag(p)
+                cost[name] += time.process_time() - t0
+    lengths = [len(p) for p in news]
+    print(f"news-length posts: {len(news):,} (chars median {statistics.median(lengths):.0f}), full lexicon + "
+          f"1,000 keywords (sparse), {repeat} rounds interleaved by chunks of 500; "
+          f"same matches on the first 2,000: {same}\n")
+    print(f"| tagger | posts/s (CPU) | ratio to pycld2 | speed-up over {rev} |")
+    print("|---|---:|---:|---:|")
+    old = cost[f"tagger at {rev}"]
+    for name, c in cost.items():
+        print(f"| {name} | {repeat * len(news) / c:,.0f} | {cost['pycld2'] / c:.3f} | {old / c:.2f} |")
 
 
 if __name__ == "__main__":

@@ -197,9 +197,7 @@ class PostWords:
 
 
 def _spans(m: str, lo: int, hi: int) -> list[tuple[str, int, int]]:
-    out = []
-    for mo in _WORD.finditer(m, lo, hi):
-        out.append((mo.group(), mo.start(), mo.end()))
+    out = [(mo.group(), *mo.span()) for mo in _WORD.finditer(m, lo, hi)]
     if out and out[0][1] == lo and lo > 0 and m[lo - 1].isalpha():
         out.pop(0)  # cut in the middle of a word
     return out
