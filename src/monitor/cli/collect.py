@@ -86,8 +86,9 @@ config_option = click.option(
 )
 
 
-def _settings(config_path: Path | None) -> Settings:
-    return load(config_path or default_config_path())
+def _settings(config_path: Path | None, *, telegram: bool = False) -> Settings:
+    """The settings; Telegram credentials are read (and required) only with ``telegram=True``."""
+    return load(config_path or default_config_path(), telegram=telegram)
 
 
 def _existing_db(settings: Settings) -> str:
@@ -473,7 +474,7 @@ def run_cmd(config_path: Path | None) -> None:
     signal.signal(signal.SIGTERM, _stop_during_startup)  # the daemon installs its own handlers once up
     from monitor import daemon
 
-    settings = _settings(config_path)
+    settings = _settings(config_path, telegram=True)
     logs.configure(settings.monitor.log_format)
     asyncio.run(daemon.run(settings))
 
@@ -496,7 +497,7 @@ def login_cmd(config_path: Path | None, phone: str | None, print_string_session:
     """Log the collector's Telegram session in once, interactively (the daemon never signs in itself)."""
     from monitor import daemon
 
-    settings = _settings(config_path)
+    settings = _settings(config_path, telegram=True)
     if settings.source.kind != "telegram":
         raise ConfigError(f"source.kind is {settings.source.kind!r}: only a telegram source logs in")
 
@@ -531,7 +532,7 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
     if problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
         sys.exit(EXIT_CONFIG)
-    settings = load(path)
+    settings = load(path, telegram=True)
     click.echo(
         f"{path}: ok ({len(settings.channels)} channels, source {settings.source.kind},"
         f" database {settings.database_url})"
