@@ -769,29 +769,9 @@ def retag_cmd(config_path: Path | None, everything: bool, batch: int) -> None:
 @friendly
 def demo_cmd(folder: Path, seed: int, keep: bool) -> None:
     """Run the real daemon offline over the bundled scenario (months replayed in seconds)."""
-    logs.configure("auto", level="WARNING")
-    click.echo(f"replaying the demo scenario into {folder}/ ...", err=True)
-    settings = asyncio.run(run_demo(folder, seed=seed, fresh=not keep))
-    counts = asyncio.run(_counts(settings.database_url))
-    db = settings.database_url
-    config = settings.path
-    click.echo(
-        f"demo database: {db} ({counts.get('posts', 0)} posts from {counts.get('channels', 0)} channels,"
-        f" {counts.get('samples', 0)} view samples, {counts.get('edits', 0)} edits)"
-    )
-    click.echo("try next:")
-    for hint in (
-        "status",
-        "report volume --by group,language --every month",
-        "report trend --by group --every week --group ISKP",
-        "report volume --by group --every month --chart groups.png",
-        "report top --what channels",
-        "report spread",
-        "report discovery",
-        "alerts list --since 2024-01-01",
-    ):
-        click.echo(f"  monitor {hint} -c {config}")
-    click.echo(f"  sqlite3 {db} 'SELECT lang, script, count(*) FROM posts GROUP BY 1, 2'")
+    from monitor.cli import demo_run
+
+    demo_run.run(folder, seed, keep, click.echo)
 
 
 async def _counts(url: str) -> dict[str, int]:
