@@ -90,14 +90,28 @@ def to_csv(report: Report, out: IO[str]) -> None:
 
 
 def to_json(report: Report) -> str:
-    """One object: name, columns, meta and rows as objects; non-ASCII escaped so nothing raw reaches a terminal."""
+    """One object: name, columns, meta and rows as objects; UTF-8 (Cyrillic as it is: control and
+    bidi characters are already escaped by sanitize_text), times in RFC 3339 with Z."""
     payload = {
         "report": report.name,
         "columns": [sanitize_text(c) for c in report.columns],
         "meta": _cell(dict(report.meta)),
         "rows": [dict(zip(report.columns, (_cell(v) for v in row), strict=True)) for row in report.rows],
     }
-    return json.dumps(payload, ensure_ascii=True, indent=1, default=str)
+    return json.dumps(payload, ensure_ascii=False, indent=1, default=json_default)
+
+
+def json_default(value: Any) -> Any:
+    """Datetimes as RFC 3339 UTC with Z, dates as YYYY-MM-DD, anything else as its str."""
+    from datetime import date, datetime
+
+    from monitor.when import rfc3339
+
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def to_parquet(report: Report, path: Path) -> None:
