@@ -79,3 +79,15 @@ def test_run_and_check_still_say_the_credentials_are_missing(tmp_path: Path, con
         result = _run(tmp_path, *args)
         assert result.returncode == 2, (args, result.stderr)
         assert "credentials" in result.stderr + result.stdout, args
+
+
+def test_status_takes_format_json_and_keeps_json_as_a_hidden_alias(tmp_path: Path, config: Path) -> None:
+    assert _run(tmp_path, "import", "--config", str(config), "--all-chats", "result.json").returncode == 0
+    as_format = _run(tmp_path, "status", "--config", str(config), "--format", "json")
+    alias = _run(tmp_path, "status", "--config", str(config), "--json")
+    assert as_format.returncode == alias.returncode == 1  # the daemon never ran here
+    data = json.loads(as_format.stdout)
+    assert [c["channel"] for c in data["channels"]] == [c["channel"] for c in json.loads(alias.stdout)["channels"]]
+    assert data["counts"]["posts"] == 1
+    help_text = _run(tmp_path, "status", "--help").stdout
+    assert "--format" in help_text and "--json" not in help_text

@@ -543,10 +543,14 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
 
 @click.command("status")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help="A table, or one JSON object (UTF-8, times in RFC 3339 with Z).",
+)
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format json.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit status tells (for health checks).")
 @friendly
-def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
+def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -> None:
     """Per channel: state, last poll, newest post, posts stored, last error, parked-until.
 
     Exits 1 when the daemon's heartbeat is missing or older than heartbeat_stale_after,
@@ -587,7 +591,7 @@ def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
         "state": report.health.state,
         "summary": report.health.summary,
     }
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(
             json.dumps(
                 {"database": report.database, "heartbeat": beat, "channels": rows, "counts": report.counts},
