@@ -7,6 +7,7 @@ demo database's raw rows and from the scenario the demo replayed.
 from __future__ import annotations
 
 import json
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -32,8 +33,10 @@ def monitor(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo") / "monitor-demo"
-    out = monitor("demo", "--dir", str(folder)).stdout
-    assert str(folder / "monitor.db") in out and "try next" in out
+    result = monitor("demo", "--dir", str(folder))
+    assert str(folder / "monitor.db") in result.stdout and "try next" in result.stdout
+    (folder / "stdout.txt").write_text(result.stdout, "utf-8")
+    (folder / "stderr.txt").write_text(result.stderr, "utf-8")
     return folder
 
 
@@ -146,3 +149,25 @@ def test_alerts_test_window_is_anchored_to_the_newest_post(demo: Path) -> None:
     assert datetime.fromisoformat(out["until"]) > datetime.fromtimestamp(newest, UTC)
     assert (datetime.fromisoformat(out["until"]) - datetime.fromisoformat(out["since"])).days == 30
     assert out["posts_evaluated"] > 100 and out["would_send"] > 0
+
+
+def test_demo_output_is_a_summary_with_hints_that_run_as_printed(demo: Path) -> None:
+    out = (demo / "stdout.txt").read_text("utf-8")
+    err = (demo / "stderr.txt").read_text("utf-8")
+    assert "WARNING" not in err and '"alert_id"' not in err  # alert messages go to the log file
+    assert "demo took" in err and "s of CPU" in err
+    log = demo / "demo.log"
+    logged = [json.loads(line) for line in log.read_text("utf-8").splitlines() if line.strip()]
+    fired = dict(rows(demo / "monitor.db", "SELECT rule, count(*) FROM alerts GROUP BY rule"))
+    assert sum(1 for e in logged if "alert_id" in e) >= sum(fired.values()) > 0
+    summary = ", ".join(f"{rule} {n}" for rule, n in sorted(fired.items()))
+    assert f"alerts: {sum(fired.values())} ({summary}); each delivered message is in {log.resolve()}" in out
+    # every delivery finished before the demo exited
+    assert rows(demo / "monitor.db", "SELECT count(*) FROM deliveries WHERE state <> 'delivered'") == [(0,)]
+    hints = out.split("try next:\n", 1)[1].splitlines()
+    commands = [shlex.split(h) for h in hints if h.startswith("  ") and not h.strip().startswith("sqlite3")]
+    assert len(commands) >= 6
+    for argv in commands:
+        assert Path(argv[0]).is_absolute(), argv  # the monitor that ran, not whatever `monitor` is on PATH
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == 0, (argv, result.stderr[-2000:])

@@ -114,7 +114,7 @@ def test_other_subcommands_run(db: tuple[Path, list], command: str) -> None:
     ("args", "message"),
     [
         (["volume", "--by", "group;DROP TABLE posts"], "not a report dimension"),
-        (["volume", "--since", "yesterday"], "not a date"),
+        (["volume", "--since", "yesterday"], "expected a date"),
         (["volume", "--lang", "uzbek!"], "--lang"),
         (["volume", "--label", "country"], "key=value"),
         (["volume", "--channel", "@nobody_here"], "no such channel"),
@@ -158,3 +158,16 @@ def test_real_subprocess(db: tuple[Path, list]) -> None:
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [r["period"] for r in rows] == ["2021-01", "2021-02", "2021-03", "2021-04"]
+
+
+def test_since_and_until_take_the_one_syntax_of_every_command(db: tuple[Path, list]) -> None:
+    """A date, a date-time (its UTC day) and a time back from now name the same first day."""
+    path, _ = db
+    code, by_date = _run("volume", "--since", "2021-01-01", "--format", "json", "--db", str(path))
+    assert code == 0, by_date
+    code, by_time = _run("volume", "--since", "2021-01-01T18:30:00+05:00", "--format", "json", "--db", str(path))
+    assert code == 0, by_time
+    assert json.loads(by_time)["rows"] == json.loads(by_date)["rows"]
+    code, relative = _run("volume", "--since", "520w", "--until", "0d", "--format", "json", "--db", str(path))
+    assert code == 0, relative
+    assert json.loads(relative)["rows"]

@@ -90,7 +90,7 @@ mode = "wordy"
         "monitor.database",
     } <= wheres(problems)
     with pytest.raises(ConfigError) as err:
-        load(config, env={})
+        load(config, env={}, telegram=True)
     assert len(err.value.problems) == len(problems)
 
 
@@ -99,13 +99,22 @@ def test_telegram_needs_credentials_and_a_readable_rsa_key(tmp_path: Path) -> No
     assert {"telegram", "telegram.connection.rsa_key_file"} <= wheres(check(config, env={}))
     write(tmp_path / "k.pub", "-----BEGIN RSA PUBLIC KEY-----\nMIIB\n-----END RSA PUBLIC KEY-----\n")
     env = {"MONITOR_API_ID": "12345", "MONITOR_API_HASH": "0123456789abcdef"}
-    settings = load(config, env=env)
+    settings = load(config, env=env, telegram=True)
     assert settings.credentials is not None and settings.credentials.api_id == 12345
     assert "0123456789abcdef" not in repr(settings.credentials) and "0123456789abcdef" not in repr(settings)
     assert settings.telegram.connection == ConnectionSettings(host="10.0.0.1", rsa_key_file="k.pub")
     assert wheres(check(config, env={"MONITOR_API_ID": "abc", "MONITOR_API_HASH": "x"})) == {
         "environment MONITOR_API_ID"
     }
+
+
+def test_only_commands_that_talk_to_telegram_read_credentials(tmp_path: Path) -> None:
+    config = write(tmp_path / "m.toml", '[telegram]\ncredentials_file = "missing.toml"\n')
+    settings = load(config, env={})  # reports, import, alerts...: no credentials asked for
+    assert settings.credentials is None and settings.source.kind == "telegram"
+    with pytest.raises(ConfigError) as err:
+        load(config, env={}, telegram=True)  # run, login
+    assert wheres(err.value.problems) == {"telegram.credentials_file"}
 
 
 def test_credentials_file_must_live_outside_a_repository(tmp_path: Path) -> None:
@@ -117,7 +126,7 @@ def test_credentials_file_must_live_outside_a_repository(tmp_path: Path) -> None
     assert any("outside" in p.message for p in check(config, env={}))
     write(config, f'[telegram]\ncredentials_file = "{outside}"\n')
     assert check(config, env={}) == []
-    assert load(config, env={}).credentials.origin == str(outside)  # type: ignore[union-attr]
+    assert load(config, env={}, telegram=True).credentials.origin == str(outside)  # type: ignore[union-attr]
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:

@@ -10,16 +10,15 @@ Nothing here writes to the database, except ``retro --seed``.
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 from collections.abc import Awaitable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from monitor.alerts.config import AlertRule, AlertsConfig, parse_duration
+from monitor.alerts.config import AlertRule, AlertsConfig
 from monitor.cli.stores import open_db
 from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.escape import json_dumps, json_text, one_line
@@ -27,21 +26,16 @@ from monitor.models import Alert
 
 T = TypeVar("T")
 EXIT_CONFIG = 2
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 
 
 def parse_when(value: str, *, now: datetime) -> datetime:
-    """``2026-03-01``, ``2026-03-01T12:00``, or a duration back from now (``7d``, ``12h``)."""
-    text = value.strip()
-    if _DATE.match(text):
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """``--since``/``--until``: the one syntax of `monitor.when` (dates, date-times, 7d, 24h, 2w)."""
+    from monitor.when import parse_moment
+
     try:
-        return now - timedelta(seconds=parse_duration(text))
-    except ValueError:
-        raise click.BadParameter(
-            f"expected a date (2026-03-01) or a duration back from now (7d, 12h): {value!r}"
-        ) from None
+        return parse_moment(value, now=now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 # -- escaping ----------------------------------------------------------------------------------

@@ -88,8 +88,9 @@ config_option = click.option(
 )
 
 
-def _settings(config_path: Path | None) -> Settings:
-    return load(config_path or default_config_path())
+def _settings(config_path: Path | None, *, telegram: bool = False) -> Settings:
+    """The settings; Telegram credentials are read (and required) only with ``telegram=True``."""
+    return load(config_path or default_config_path(), telegram=telegram)
 
 
 def _existing_db(settings: Settings) -> str:
@@ -474,7 +475,7 @@ def run_cmd(config_path: Path | None) -> None:
     signal.signal(signal.SIGTERM, _stop_during_startup)  # the daemon installs its own handlers once up
     from monitor import daemon
 
-    settings = _settings(config_path)
+    settings = _settings(config_path, telegram=True)
     logs.configure(settings.monitor.log_format)
     asyncio.run(daemon.run(settings))
 
@@ -497,7 +498,7 @@ def login_cmd(config_path: Path | None, phone: str | None, print_string_session:
     """Log the collector's Telegram session in once, interactively (the daemon never signs in itself)."""
     from monitor import daemon
 
-    settings = _settings(config_path)
+    settings = _settings(config_path, telegram=True)
     if settings.source.kind != "telegram":
         raise ConfigError(f"source.kind is {settings.source.kind!r}: only a telegram source logs in")
 
@@ -532,7 +533,7 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
     if problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
         sys.exit(EXIT_CONFIG)
-    settings = load(path)
+    settings = load(path, telegram=True)
     click.echo(
         f"{path}: ok ({len(settings.channels)} channels, source {settings.source.kind},"
         f" database {display_url(settings.database_url)})"
@@ -543,10 +544,14 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
 
 @click.command("status")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help="A table, or one JSON object (UTF-8, times in RFC 3339 with Z).",
+)
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format json.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit status tells (for health checks).")
 @friendly
-def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
+def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -> None:
     """Per channel: state, last poll, newest post, posts stored, last error, parked-until.
 
     Exits 1 when the daemon's heartbeat is missing or older than heartbeat_stale_after,
@@ -587,7 +592,7 @@ def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
         "state": report.health.state,
         "summary": report.health.summary,
     }
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(
             json_dumps(
                 {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts},
@@ -768,29 +773,9 @@ def retag_cmd(config_path: Path | None, everything: bool, batch: int) -> None:
 @friendly
 def demo_cmd(folder: Path, seed: int, keep: bool) -> None:
     """Run the real daemon offline over the bundled scenario (months replayed in seconds)."""
-    logs.configure("auto", level="WARNING")
-    click.echo(f"replaying the demo scenario into {folder}/ ...", err=True)
-    settings = asyncio.run(run_demo(folder, seed=seed, fresh=not keep))
-    counts = asyncio.run(_counts(settings.database_url))
-    db = display_url(settings.database_url)
-    config = settings.path
-    click.echo(
-        f"demo database: {db} ({counts.get('posts', 0)} posts from {counts.get('channels', 0)} channels,"
-        f" {counts.get('samples', 0)} view samples, {counts.get('edits', 0)} edits)"
-    )
-    click.echo("try next:")
-    for hint in (
-        "status",
-        "report volume --by group,language --every month",
-        "report trend --by group --every week --group ISKP",
-        "report volume --by group --every month --chart groups.png",
-        "report top --what channels",
-        "report spread",
-        "report discovery",
-        "alerts list --since 2024-01-01",
-    ):
-        click.echo(f"  monitor {hint} -c {config}")
-    click.echo(f"  sqlite3 {db} 'SELECT lang, script, count(*) FROM posts GROUP BY 1, 2'")
+    from monitor.cli import demo_run
+
+    demo_run.run(folder, seed, keep, click.echo)
 
 
 async def _counts(url: str) -> dict[str, int]:

@@ -81,8 +81,10 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 def common_options(func: F) -> F:
     """--since/--until/--every/--by, the filters, --format/--output and --db/--config."""
     options = [
-        click.option("--since", help="First day (YYYY-MM-DD, UTC, inclusive). Default: the first day with posts."),
-        click.option("--until", help="Last day (YYYY-MM-DD, UTC, inclusive). Default: the last day with posts."),
+        click.option("--since", help="First UTC day, inclusive: a date, a date-time (its day) or a time back from now (7d, 2w)."
+            " Default: the first day with posts."),
+        click.option("--until", help="Last UTC day, inclusive: a date, a date-time (its day) or a time back from now (24h)."
+            " Default: the last day with posts."),
         click.option("--every", type=click.Choice(EVERY), default=None,
                      help="Period: day, ISO week or calendar month (UTC). Default: month. Time series only."),
         click.option("--by", "by", multiple=True,

@@ -84,10 +84,12 @@ def parse_label(value: str) -> tuple[str, str]:
 def parse_date(value: str | date | None) -> date | None:
     if value is None or isinstance(value, date):
         return value if not isinstance(value, datetime) else value.astimezone(UTC).date()
+    from monitor.when import parse_day
+
     try:
-        return date.fromisoformat(value.strip())
+        return parse_day(value, now=datetime.now(UTC))
     except ValueError as exc:
-        raise ConfigError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+        raise ConfigError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

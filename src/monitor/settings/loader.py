@@ -34,9 +34,16 @@ def default_config_path() -> Path:
     return Path(os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
 
 
-def load(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
-    """Read, check and return the settings; ConfigError lists every problem found."""
-    settings, problems = _parse(Path(path) if path is not None else default_config_path(), env)
+def load(
+    path: str | Path | None = None, *, env: Mapping[str, str] | None = None, telegram: bool = False
+) -> Settings:
+    """Read, check and return the settings; ConfigError lists every problem found.
+
+    Telegram credentials (and the connection override) are read and checked only with
+    ``telegram=True`` (``run``, ``login``): commands that never talk to Telegram must not
+    stop for want of a secret they do not use, so without it ``settings.credentials`` is None.
+    """
+    settings, problems = _parse(Path(path) if path is not None else default_config_path(), env, telegram)
     if problems or settings is None:
         raise ConfigError(problems)
     _register_secrets(settings)
@@ -52,9 +59,14 @@ def _register_secrets(settings: Settings) -> None:
     redact.register_url(settings.database_url if "://" in settings.database_url else None, password_only=True)
 
 
-def check(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> list[Problem]:
-    """Every problem of a config, each with its file and key; [] when it is fine."""
-    return _parse(Path(path) if path is not None else default_config_path(), env)[1]
+def check(
+    path: str | Path | None = None, *, env: Mapping[str, str] | None = None, telegram: bool = True
+) -> list[Problem]:
+    """Every problem of a config, each with its file and key; [] when it is fine.
+
+    By default it checks the config for the daemon (``telegram=True``: credentials included).
+    """
+    return _parse(Path(path) if path is not None else default_config_path(), env, telegram)[1]
 
 
 def env_var(table: str, key: str) -> str:
@@ -71,8 +83,8 @@ def parse_instant(text: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _parse(path: Path, env: Mapping[str, str] | None) -> tuple[Settings | None, list[Problem]]:
-    parser = _Parser(path, os.environ if env is None else env)
+def _parse(path: Path, env: Mapping[str, str] | None, telegram: bool) -> tuple[Settings | None, list[Problem]]:
+    parser = _Parser(path, os.environ if env is None else env, telegram=telegram)
     try:
         settings = parser.run()
     except _Fatal:
@@ -85,9 +97,10 @@ class _Fatal(Exception):
 
 
 class _Parser:
-    def __init__(self, path: Path, env: Mapping[str, str]) -> None:
+    def __init__(self, path: Path, env: Mapping[str, str], *, telegram: bool) -> None:
         self.path = path
         self.env = env
+        self.telegram = telegram  # read and check credentials (run, login, check)
         self.problems: list[Problem] = []
 
     def problem(self, key: str, message: str) -> None:
@@ -141,8 +154,10 @@ class _Parser:
         self.check_database(monitor.database, base)
         self.check_lexicon(lexicon, base)
         self.check_source(source, base)
-        credentials = self.credentials(telegram, base, required=source.kind == "telegram")
-        if telegram.connection is not None and source.kind == "telegram":
+        credentials = None
+        if self.telegram:
+            credentials = self.credentials(telegram, base, required=source.kind == "telegram")
+        if self.telegram and telegram.connection is not None and source.kind == "telegram":
             self.check_connection(telegram.connection, base)
         return Settings(
             path=self.path.resolve(),
