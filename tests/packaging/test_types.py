@@ -25,7 +25,8 @@ STRICT = [
 
 @pytest.mark.slow
 def test_mypy_strict_has_zero_errors(request: pytest.FixtureRequest) -> None:
-    cache = request.config.cache.mkdir("mypy") if request.config.cache is not None else None
+    cache_provider = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    cache = cache_provider.mkdir("mypy") if cache_provider is not None else None
     command = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", *STRICT]
     if cache is not None:
         command[3:3] = ["--cache-dir", str(cache)]
