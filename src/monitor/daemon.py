@@ -48,7 +48,7 @@ from monitor.alerts import daemon_hooks
 from monitor.pipeline import AlertStep, OnSaved, PollOptions, PollOutcome, PollStopped, PostTagger, poll_channel
 from monitor.settings import Settings, load, parse_instant
 from monitor.sources import Source
-from monitor.store import Store, open_store
+from monitor.store import Store, display_url, open_store
 
 if TYPE_CHECKING:
     from monitor.sources.telegram import TelethonSource
@@ -336,7 +336,7 @@ class Daemon:
                 channels=len(self.refs),
                 pid=os.getpid(),
                 virtual=self.virtual,
-                database=self.settings.database_url,
+                database=display_url(self.settings.database_url),
             )
             if self.virtual:
                 await self._virtual_loop(until)

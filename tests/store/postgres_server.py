@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
@@ -39,7 +40,9 @@ def _unreachable_reason() -> str | None:
         await conn.close()
 
     try:
-        asyncio.run(probe())
+        # in a thread of its own: the caller may already be inside an event loop (an async fixture)
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, probe()).result()
     except Exception as exc:  # noqa: BLE001 - any failure means: no server for these tests
         return f"no PostgreSQL server at {server_url()} ({type(exc).__name__}: {exc})"
     return None

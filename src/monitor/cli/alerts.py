@@ -92,9 +92,10 @@ def _load(config_path: Path | None, database: str | None, *, need_config: bool) 
     return settings, url
 
 
-async def _open(url: str) -> Any:
-    """The opened store; a missing SQLite file is an error here, not a new empty database."""
-    return await open_db(url, must_exist=True)
+async def _open(url: str, *, read_only: bool = True) -> Any:
+    """The opened store (read-only unless the command writes); a missing SQLite file is an error here,
+    not a new empty database."""
+    return await open_db(url, must_exist=True, read_only=read_only)
 
 
 def _rule(settings: Any, name: str) -> tuple[AlertsConfig, AlertRule]:
@@ -338,7 +339,7 @@ def retro_command(
         settings, url = _load(config_path, database, need_config=True)
         config, rule = _rule(settings, rule_name)
         tagger = _tagger(settings)
-        store = await _open(url)
+        store = await _open(url, read_only=not seed)
         try:
             wanted = AlertEngine(config, store, SystemClock(), tagger=tagger).detection_hash(rule)
             return await retro_hunt(rule, store, tagger, limit=limit, seed=seed, detection_hash=wanted)

@@ -32,7 +32,7 @@ from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.identity import id_key
 from monitor.cli.stores import open_db
-from monitor.store import Store, sqlite_path
+from monitor.store import Store, display_url, sqlite_path
 from monitor.alerts import import_hooks
 from monitor.pipeline import save_batch
 
@@ -145,11 +145,11 @@ class StatusReport:
 async def status_report(settings: Settings, *, now: datetime | None = None) -> StatusReport:
     """What `monitor status` prints: per-channel state, parks and the daemon's heartbeat."""
     url = _existing_db(settings)
-    store = await _open(url)
+    store = await open_db(url, read_only=True)
     try:
         now = now or datetime.now(UTC)
         return StatusReport(
-            database=url,
+            database=display_url(url),
             channels=await store.watch_states(),
             parks=await store.parks(now=now),
             heartbeat=await store.last_heartbeat(),
@@ -504,7 +504,7 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
     settings = load(path)
     click.echo(
         f"{path}: ok ({len(settings.channels)} channels, source {settings.source.kind},"
-        f" database {settings.database_url})"
+        f" database {display_url(settings.database_url)})"
     )
     if show:
         click.echo(json.dumps(settings.redacted(), indent=2, ensure_ascii=False, default=str))
@@ -612,7 +612,7 @@ def import_cmd(config_path: Path | None, file: Path, all_chats: bool) -> None:
     result = asyncio.run(import_export(settings, file, all_chats=all_chats))
     click.echo(
         f"imported {result.posts} posts from {result.channels} channel(s): {result.inserted} new,"
-        f" {result.updated} updated, into {settings.database_url}"
+        f" {result.updated} updated, into {display_url(settings.database_url)}"
     )
 
 
@@ -719,7 +719,7 @@ def demo_cmd(folder: Path, seed: int, keep: bool) -> None:
     click.echo(f"replaying the demo scenario into {folder}/ ...", err=True)
     settings = asyncio.run(run_demo(folder, seed=seed, fresh=not keep))
     counts = asyncio.run(_counts(settings.database_url))
-    db = settings.database_url
+    db = display_url(settings.database_url)
     config = settings.path
     click.echo(
         f"demo database: {db} ({counts.get('posts', 0)} posts from {counts.get('channels', 0)} channels,"
@@ -741,7 +741,7 @@ def demo_cmd(folder: Path, seed: int, keep: bool) -> None:
 
 
 async def _counts(url: str) -> dict[str, int]:
-    store = await _open(url)
+    store = await open_db(url, read_only=True)
     try:
         return dict(await store.counts())
     finally:

@@ -64,7 +64,7 @@ def _db_path(db: Path | None, config: Path | None) -> Path:
 async def _with_store(db: Path, work: Callable[[Any], Awaitable[Report]]) -> Report:
     from monitor.cli.stores import open_db
 
-    store = await open_db(db, must_exist=True)
+    store = await open_db(db, must_exist=True, read_only=True)
     try:
         return await work(store)
     finally:

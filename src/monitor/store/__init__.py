@@ -1,8 +1,8 @@
 """The store: one interface over the database (``ports.py``), one folder per backend.
 
 Everything SQL lives below this package, in ``store/<backend>/`` with its migrations beside it
-(``store/sqlite/`` today; ``store/postgres/`` is the slot for the next). Callers hand in and get
-back the frozen records of ``monitor.models`` through the role interfaces of
+(``store/sqlite/``, the embedded default, and ``store/postgres/`` for a shared server). Callers
+hand in and get back the frozen records of ``monitor.models`` through the role interfaces of
 ``monitor.store.ports``; ``open_store(url)`` picks the backend from the URL scheme and imports
 it lazily, so no caller (and no CLI command) ever imports a backend.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from monitor.errors import StoreError
 from monitor.store.ports import Store
@@ -23,6 +24,7 @@ from monitor.store.ports import Store
 # URL scheme -> the backend package that opens it (a bare path means SQLite).
 BACKENDS: dict[str, str] = {
     "sqlite": "monitor.store.sqlite",
+    "postgresql": "monitor.store.postgres",
 }
 
 
@@ -32,6 +34,20 @@ def url_scheme(url: str) -> str:
     if not sep:
         return "sqlite"
     return "postgresql" if head in ("postgres", "postgresql") else head
+
+
+def display_url(url: str | Path) -> str:
+    """The store URL as it may be shown or logged: a password in it replaced by ``***``."""
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+        password = parts.password
+    except ValueError:
+        return "<unparseable database URL>"
+    if password is None:
+        return text
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def sqlite_path(url: str) -> Path:
@@ -52,11 +68,9 @@ def open_store(url: str | Path, **options: Any) -> Store:
     scheme = url_scheme(text)
     module_name = BACKENDS.get(scheme)
     if module_name is None:
-        if scheme == "postgresql":
-            raise StoreError("the PostgreSQL backend is not built yet; use a SQLite path")
         raise StoreError(f"no store backend for {scheme}:// URLs (known: {', '.join(sorted(BACKENDS))})")
     backend = importlib.import_module(module_name)
     return cast(Store, backend.from_url(text, **options))
 
 
-__all__ = ["BACKENDS", "Store", "open_store", "sqlite_path", "url_scheme"]
+__all__ = ["BACKENDS", "Store", "display_url", "open_store", "sqlite_path", "url_scheme"]

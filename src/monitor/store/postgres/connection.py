@@ -13,20 +13,25 @@ pool opens a fresh connection on the next acquire.
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
-from monitor.errors import MigrationError, StoreError
+from typing import Any, TypeVar
+from monitor.errors import MigrationError, StoreClosedError, StoreError
+from monitor.store import display_url
 
 try:  # the extra is optional: a clear message instead of an ImportError traceback
     import asyncpg
 except ImportError:  # pragma: no cover - exercised only without the extra
     asyncpg = None
+
+log = logging.getLogger("monitor.store.postgres")
+T = TypeVar("T")
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # A constant key for pg_advisory_xact_lock: collectors starting together migrate one at a time.
@@ -37,17 +42,25 @@ class StoreUnavailable(StoreError):
     """The server could not be reached or the connection was lost; retry later."""
 
 
+class StoreConflict(StoreError):
+    """Two writers collided (deadlock detected, serialization failure): the transaction was rolled back
+    and may simply be run again."""
+
+
+# How often ``Database.run`` re-runs a transaction that lost a deadlock or a serialization conflict.
+CONFLICT_RETRIES = 4
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the server rolled the transaction back, a re-run may succeed."""
+    return asyncpg is not None and isinstance(
+        exc, asyncpg.exceptions.DeadlockDetectedError | asyncpg.exceptions.SerializationError
+    )
+
+
 def mask_url(url: str) -> str:
     """The URL as it may be shown: the password, if any, replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable database URL>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
+    return display_url(url)
 
 
 def is_postgres_url(url: str) -> bool:
@@ -86,6 +99,8 @@ def describe(exc: BaseException, url: str) -> str:
             return f"{where}: the database is read-only here (a read-only role, replica or session): {exc}"
         if isinstance(exc, asyncpg.exceptions.DiskFullError):
             return f"{where}: the database server's disk is full: {exc}"
+        if isinstance(exc, asyncpg.exceptions.InsufficientResourcesError):
+            return f"{where}: the database server is out of resources (disk, memory or connections): {exc}"
         if isinstance(exc, asyncpg.exceptions.InsufficientPrivilegeError):
             return f"{where}: permission denied: {exc}"
         if isinstance(exc, asyncpg.exceptions.InvalidPasswordError | asyncpg.exceptions.InvalidAuthorizationSpecificationError):
@@ -109,12 +124,16 @@ def _lost(exc: BaseException) -> bool:
         | asyncpg.exceptions.CannotConnectNowError
         | asyncpg.exceptions.ConnectionFailureError
         | asyncpg.exceptions.TooManyConnectionsError
-        | asyncpg.exceptions.InterfaceError,
+        | asyncpg.exceptions.InterfaceError
+        # a connection the server ended while idle in the pool can fail its next use this way
+        | asyncpg.exceptions._base.InternalClientError,  # noqa: SLF001
     )
 
 
 def translate(exc: BaseException, url: str) -> StoreError:
     message = describe(exc, url)
+    if is_conflict(exc):
+        return StoreConflict(message)
     return StoreUnavailable(message) if _lost(exc) else StoreError(message)
 
 
@@ -134,6 +153,8 @@ class Database:
         max_size: int = 4,
         statement_timeout_ms: int = 300_000,
         connect_timeout: float = 10.0,
+        reconnect_timeout: float = 60.0,
+        application_name: str = "monitor",
     ) -> None:
         self.url = url
         self.read_only = read_only
@@ -141,14 +162,19 @@ class Database:
         self._max = max_size
         self._timeout_ms = statement_timeout_ms
         self._connect_timeout = connect_timeout
+        self.reconnect_timeout = reconnect_timeout
+        self.application_name = application_name
         self._pool: Any = None
+        self._closed = False
 
     async def open(self) -> None:
         if asyncpg is None:
             raise StoreError("PostgreSQL support is not installed: pip install 'monitor[postgres]'")
         if self._pool is not None:
             return
-        settings = {"application_name": "monitor", "statement_timeout": str(self._timeout_ms), "timezone": "UTC"}
+        if self._closed:
+            raise StoreClosedError("store was closed")
+        settings = {"application_name": self.application_name, "statement_timeout": str(self._timeout_ms), "timezone": "UTC"}
         if self.read_only:
             settings["default_transaction_read_only"] = "on"
         try:
@@ -163,6 +189,7 @@ class Database:
             raise translate(exc, self.url) from exc
 
     async def close(self) -> None:
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is not None:
             try:
@@ -173,7 +200,7 @@ class Database:
     @property
     def pool(self) -> Any:
         if self._pool is None:
-            raise StoreError("the PostgreSQL store is not open")
+            raise StoreClosedError("store was closed" if self._closed else "store is not open")
         return self._pool
 
     @asynccontextmanager
@@ -202,6 +229,43 @@ class Database:
                     raise translate(exc, self.url) from exc
                 raise
 
+    async def run(self, work: Callable[[Any], Awaitable[T]], *, write: bool = True) -> T:
+        """``work(conn)`` in one transaction (``write``) or on one connection, retried while the server is away.
+
+        Why here: a collector must ride out a server restart or a cut connection. A lost connection
+        (or a server refusing connections) rolls the transaction back, so ``work`` is run again from the
+        start on a fresh connection, with exponential backoff, for up to ``reconnect_timeout`` seconds;
+        then the StoreUnavailable is raised. Every other error (timeout, read-only, disk full) is raised
+        at once: retrying would not help. ``work`` must be safe to repeat (the store's writes are upserts).
+
+        A transaction that lost a deadlock or a serialization conflict to another writer (two collectors
+        whose batches touch the same aggregate rows in different statements) is rolled back by the
+        server; it is run again, up to ``CONFLICT_RETRIES`` times, after a short random pause.
+        """
+        delay = 0.1
+        deadline = time.monotonic() + self.reconnect_timeout
+        conflicts = 0
+        while True:
+            try:
+                if write:
+                    async with self.transaction() as conn:
+                        return await work(conn)
+                async with self.connection() as conn:
+                    return await work(conn)
+            except StoreConflict as exc:
+                conflicts += 1
+                if conflicts > CONFLICT_RETRIES:
+                    raise
+                log.info("write conflict with another writer, running the transaction again: %s", exc)
+                await asyncio.sleep(random.uniform(0.01, 0.05) * conflicts)
+            except StoreUnavailable as exc:
+                if self._closed or time.monotonic() + delay > deadline:
+                    raise
+                wait = delay * (0.5 + random.random() / 2)
+                log.warning("database unavailable, retrying in %.1f s: %s", wait, exc)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, 5.0)
+
     async def schema_version(self) -> int:
         async with self.connection() as conn:
             exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
@@ -220,6 +284,11 @@ class Database:
                 f"{mask_url(self.url)} has schema version {version}, newer than this monitor knows ({newest});"
                 " upgrade monitor instead of downgrading the database"
             )
+        if version < newest:
+            raise MigrationError(
+                f"{mask_url(self.url)} has schema version {version}, older than this monitor ({newest}):"
+                " run `monitor db migrate` first"
+            )
         return version
 
     async def migrate(self) -> list[int]:
@@ -235,6 +304,12 @@ class Database:
         newest = max((m.version for m in known), default=0)
         applied_now: list[int] = []
         async with self.connection() as conn:
+            # Up to date: nothing to write (a collector whose role or database is read-only still opens,
+            # and its first write names the cause).
+            if await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+                current = int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+                if current == newest:
+                    return applied_now
             try:
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -168,8 +168,11 @@ async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: S
 class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
-    def __init__(self, path: Path, *, create_dir: bool = False, busy_timeout_ms: int = 30_000) -> None:
+    def __init__(
+        self, path: Path, *, create_dir: bool = False, busy_timeout_ms: int = 30_000, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self.url = f"sqlite:///{self.path}"
         self._create_dir = create_dir
         self._busy_timeout_ms = busy_timeout_ms
@@ -184,6 +187,9 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
             return
         if self._closed:
             raise StoreClosedError("store was closed")
+        if self.read_only:
+            await self._open_read_only()
+            return
         parent = self.path.parent
         if not parent.is_dir():
             if self._create_dir:
@@ -207,6 +213,34 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
         except BaseException:
             await self._drop_writer()
             raise
+
+    async def _open_read_only(self) -> None:
+        """For commands that only read: mode=ro, never created, never migrated; the schema must be current."""
+        if not self.path.is_file():
+            raise StoreError(f"no database at {self.path}")
+        try:
+            self._writer = await aiosqlite.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            await self._writer.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            exists = await (
+                await self._writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'")
+            ).fetchone()
+            version = await self.schema_version() if exists else 0
+        except sqlite3.Error as exc:
+            await self._drop_writer()
+            raise StoreError(f"cannot open database {self.path} read-only: {exc}") from exc
+        newest = max((m.version for m in load_migrations()), default=0)
+        problem = None
+        if version == 0:
+            problem = f"{self.path} is not a monitor database (no schema)"
+        elif version > newest:
+            problem = (f"{self.path} has schema version {version}, newer than this monitor knows ({newest});"
+                       " upgrade monitor instead of downgrading the database")
+        elif version < newest:
+            problem = (f"{self.path} has schema version {version}, older than this monitor ({newest}):"
+                       " run `monitor db migrate` (or start `monitor run`) first")
+        if problem is not None:
+            await self._drop_writer()
+            raise MigrationError(problem)
 
     async def _drop_writer(self) -> None:
         if self._writer is not None:
