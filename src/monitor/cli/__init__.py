@@ -20,12 +20,13 @@ def main() -> None:
 def _register() -> None:
     from monitor.cli.alerts import alerts
     from monitor.cli.collect import register
+    from monitor.cli.db import db_group
     from monitor.cli.lid import lid
     from monitor.cli.report import report
     from monitor.cli.tag import tag
 
     register(main)
-    for command in (tag, lid, report, alerts):
+    for command in (tag, lid, report, alerts, db_group):
         main.add_command(command)
 
 
