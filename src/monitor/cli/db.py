@@ -85,17 +85,20 @@ def copy_cmd(source: str, destination: str, chunk: int) -> None:
     any count or aggregate differs."""
     from tqdm import tqdm
 
-    with tqdm(unit="row", file=sys.stderr, desc="copy", unit_scale=True) as bar:
+    bars: list[tqdm] = []  # opened once both databases are open: an error before that is one line
 
-        def start(total: int, done: int) -> None:
-            bar.total = total
-            bar.update(done)
+    def start(total: int, done: int) -> None:
+        bars.append(tqdm(total=total, initial=done, unit="row", file=sys.stderr, desc="copy", unit_scale=True))
 
-        def progress(table: str, n: int) -> None:
-            bar.set_postfix_str(table, refresh=False)
-            bar.update(n)
+    def progress(table: str, n: int) -> None:
+        bars[0].set_postfix_str(table, refresh=False)
+        bars[0].update(n)
 
+    try:
         result = asyncio.run(admin.copy(source, destination, chunk=chunk, progress=progress, start=start))
+    finally:
+        for bar in bars:
+            bar.close()
     click.echo(f"{'resumed' if result.resumed else 'copied'} {result.source} -> {result.destination}")
     width = max(len(t) for t in result.source_counts)
     for table, n in result.source_counts.items():
