@@ -126,25 +126,26 @@ def test_copy_killed_mid_way_resumes_without_doubling(tmp_path: Path) -> None:
         async with fresh_schema() as url:
             env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
             env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-            proc = subprocess.Popen([*MONITOR, "db", "copy", str(original), url, "--chunk", "7"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            proc = await asyncio.create_subprocess_exec(
+                *MONITOR, "db", "copy", str(original), url, "--chunk", "7",
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             try:
                 deadline = time.monotonic() + 120
                 copied = 0
-                while time.monotonic() < deadline and proc.poll() is None:
+                while time.monotonic() < deadline and proc.returncode is None:
                     rows = await _pg(url, "SELECT coalesce(sum(copied), 0) AS n FROM monitor_copy_progress") \
                         if (await _pg(url, "SELECT to_regclass('monitor_copy_progress') IS NOT NULL AS t"))[0]["t"] else []
                     copied = int(rows[0]["n"]) if rows else 0
                     if copied >= 200:  # some posts are in, most are not
                         break
                     await asyncio.sleep(0.05)
-                assert proc.poll() is None, "the copy finished before it could be killed: use a smaller chunk"
+                assert proc.returncode is None, "the copy finished before it could be killed: use a smaller chunk"
                 proc.send_signal(signal.SIGKILL)
-                proc.wait(timeout=30)
+                await asyncio.wait_for(proc.wait(), 30)
             finally:
-                if proc.poll() is None:
+                if proc.returncode is None:
                     proc.kill()
-                    proc.wait()
+                    await proc.wait()
             partial = (await _pg(url, "SELECT count(*) AS n FROM posts"))[0]["n"]
             assert 0 < partial < len(_rows(original, "posts"))
             # half-way, the destination is consistent: the triggers counted each committed chunk
