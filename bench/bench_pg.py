@@ -367,6 +367,7 @@ async def main():
         await top(store, ReportSpec(every="month"), what="channels")
         n += 1
         print(n, flush=True)
+        await asyncio.sleep({pause})
 
 asyncio.run(main())
 """
@@ -379,7 +380,7 @@ async def cmd_reader(args: argparse.Namespace) -> None:
     async with Schema("shared") as b:
         await _channels(b.url)
         await store_ingest(b.url, 2000, args.batch)  # something to report on from the start
-        script = READER.format(src=str(HERE.parent / "src"), url=b.url)
+        script = READER.format(src=str(HERE.parent / "src"), url=b.url, pause=args.pause)
         reader = subprocess.Popen(  # noqa: ASYNC220 - the reader is another process, as an analyst's is
             [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
@@ -391,7 +392,7 @@ async def cmd_reader(args: argparse.Namespace) -> None:
         rounds = len(out.split())
     print(machine())
     print(f"{args.posts:,} posts, {args.batch} per transaction; the reader ran {rounds} rounds of"
-          " volume --by group,language + top --what channels")
+          f" volume --by group,language + top --what channels, {args.pause} s apart")
     print("| ingest | seconds | posts/s |\n|---|---:|---:|")
     print(f"| alone | {alone:.1f} | {args.posts / alone:,.0f} |")
     print(f"| with a reader running reports | {shared:.1f} | {args.posts / shared:,.0f} |")
@@ -405,6 +406,7 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=100, help="posts per transaction (the daemon's batch_size)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--pause", type=float, default=0.0, help="reader: seconds between report rounds (0: back to back)")
     args = ap.parse_args()
     run = {"ingest": cmd_ingest, "drivers": cmd_drivers, "reports": cmd_reports, "reader": cmd_reader}[args.what]
     asyncio.run(run(args))

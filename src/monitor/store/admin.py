@@ -37,6 +37,11 @@ def _backend(url: str) -> ModuleType:
     return importlib.import_module(f"{name}.bulk")
 
 
+def bulk_of(store: Store) -> BulkCopy:
+    """The ``BulkCopy`` of an opened store (of any backend)."""
+    return cast(BulkCopy, _backend(store.url).bulk(store))
+
+
 async def open_bulk(url: str | Path, *, read_only: bool) -> tuple[Store, BulkCopy]:
     """Open the store at ``url`` (read-only: never created or migrated) and its ``BulkCopy``."""
     text = str(url)
@@ -209,4 +214,4 @@ async def _copy(src: BulkCopy, dst: BulkCopy, *, chunk: int, progress: Progress 
     return result
 
 
-__all__ = ["CheckResult", "CopyResult", "DEFAULT_CHUNK", "MigrateResult", "check", "copy", "migrate", "open_bulk"]
+__all__ = ["CheckResult", "CopyResult", "DEFAULT_CHUNK", "MigrateResult", "bulk_of", "check", "copy", "migrate", "open_bulk"]
