@@ -79,9 +79,15 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--generalisation", action="store_true",
+                    help="news-length posts and ordinary text only: the tagger with and without generated "
+                         "variants and fuzzy matching, next to the pycld2 engine on the same texts, interleaved")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     print(f"machine: {platform.machine()} python {platform.python_version()}, one core (shared host)\n")
+    if args.generalisation:
+        generalisation(args.posts, rng, args.repeat)
+        return
     print(f"| posts (chars: median / mean) | configuration | build s | literals | posts/s (best of {args.repeat}) "
           "| posts tagged | matches/post |")
     print("|---|---|---:|---:|---:|---:|---:|")
@@ -108,6 +114,52 @@ def bench_configs(label: str, configs: tuple[tuple[str, list[KeywordSpec]], ...]
             best = max(best, rate)
         print(f"| {label} | {name} | {build:.2f} | {tagger.literal_count:,} | {best:,.0f} | {hits / len(posts):.0%} "
               f"| {matches / len(posts):.1f} |")
+
+
+ORDINARY = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lid" / "train"
+
+
+def generalisation(n: int, rng: random.Random, repeat: int) -> None:
+    """Cost of generated variants and fuzzy matching, as ratios to the pycld2 engine in the same run.
+
+    The shared host's load moves absolute rates by 2-3x between runs; each configuration runs on the
+    same chunks of posts in turn (interleaved), so their ratios hold. Ordinary text (the shared
+    language-identification training lines, when present) shows what clean text pays.
+    """
+    import pycld2
+
+    news = make_posts(n, rng, LONG)
+    sparse = make_keywords(news, rng, dense=False)
+    texts = {"news-length posts (dev sentences)": news}
+    if ORDINARY.is_dir():
+        lines = [x for f in sorted(ORDINARY.glob("*.txt")) for x in f.read_text(encoding="utf-8").splitlines()
+                 if x.strip()]
+        rng.shuffle(lines)
+        texts["ordinary text (shared/data/lid/train)"] = lines[:n]
+    taggers = {
+        "full lexicon + 1,000 keywords": GroupTagger(keywords=sparse),
+        "same, without generated variants and fuzzy": GroupTagger(keywords=sparse, generate=False, fuzzy=False),
+    }
+    print("| texts | configuration | posts/s (CPU) | ratio to pycld2 | ratio to the tagger without them |")
+    print("|---|---|---:|---:|---:|")
+    for label, posts in texts.items():
+        cost = {name: 0.0 for name in ["pycld2", *taggers]}
+        for _ in range(repeat):
+            for i in range(0, len(posts), 500):
+                chunk = posts[i:i + 500]
+                t0 = time.process_time()
+                for p in chunk:
+                    pycld2.detect(p)
+                cost["pycld2"] += time.process_time() - t0
+                for name, tagger in taggers.items():
+                    t0 = time.process_time()
+                    for p in chunk:
+                        tagger.tag(p)
+                    cost[name] += time.process_time() - t0
+        base = cost["same, without generated variants and fuzzy"]
+        for name, c in cost.items():
+            rate = repeat * len(posts) / c
+            print(f"| {label} | {name} | {rate:,.0f} | {cost['pycld2'] / c:.3f} | {base / c:.3f} |")
 
 
 if __name__ == "__main__":

@@ -68,10 +68,28 @@ def evaluate(path: Path, tagger: GroupTagger) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path", nargs="?", type=Path, default=DEFAULT)
+    ap.add_argument("--summary", nargs="+", type=Path, metavar="FILE",
+                    help="one table row per set (P, R, micro-F1, negatives tagged) instead of the full report")
     ap.add_argument("--no-translit", action="store_true", help="switch off generated Uzbek Latin<->Cyrillic aliases")
     ap.add_argument("--errors", action="store_true", help="print every post whose tags differ from its labels")
+    ap.add_argument("--ordinary", type=Path, metavar="DIR",
+                    help="tag every line of DIR/*.txt (ordinary text, e.g. ../shared/data/lid/train) with the tagger "
+                         "without and with generated variants and fuzzy matching; print what each names, per 10,000")
     args = ap.parse_args(argv)
+    if args.ordinary:
+        return ordinary(args.ordinary)
     tagger = GroupTagger(translit=not args.no_translit)
+    if args.summary:
+        print(f"tagger {tagger.version}\n")
+        print("| set | posts | P | R | micro-F1 | negatives tagged |\n|---|---:|---:|---:|---:|---:|")
+        for path in args.summary:
+            res = evaluate(path, tagger)
+            t, neg = res["totals"], res["neg"]
+            assert isinstance(t, Counter) and isinstance(neg, Counter)
+            p, r, f = prf(t["g_tp"] + t["p_tp"], t["g_fp"] + t["p_fp"], t["g_fn"] + t["p_fn"])
+            print(f"| {path.stem} | {len(res['rows'])} | {p:.3f} | {r:.3f} | {f:.3f} "  # type: ignore[arg-type]
+                  f"| {neg['fp']}/{neg['n']} = {(neg['fp'] / neg['n'] if neg['n'] else 0.0):.1%} |")
+        return 0
     res = evaluate(args.path, tagger)
     per_label, per_lang = res["per_label"], res["per_lang"]
     totals, neg = res["totals"], res["neg"]
@@ -106,6 +124,32 @@ def main(argv: list[str] | None = None) -> int:
         print("\nerrors:")
         for line in res["errors"]:  # type: ignore[union-attr]
             print(" ", line)
+    return 0
+
+
+def ordinary(folder: Path) -> int:
+    """False positives the generator and fuzzy matching add on ordinary text, per 10,000 texts."""
+    lines: list[str] = []
+    for f in sorted(folder.glob("*.txt")):
+        lines += [x for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+    base = GroupTagger(generate=False, fuzzy=False)
+    full = GroupTagger()
+    tagged_base = tagged_full = added = 0
+    print(f"texts: {len(lines):,} from {folder}\n")
+    for line in lines:
+        g0, p0, _, _ = base.tag(line)
+        g1, p1, _, ms = full.tag(line)
+        tagged_base += bool(g0 or p0)
+        tagged_full += bool(g1 or p1)
+        new = [m for m in ms if m.rule in ("variant", "fuzzy", "bound")]
+        if (set(g1) | set(p1)) - (set(g0) | set(p0)) or new:
+            added += 1
+            print(f"  added: {[(m.canonical, m.term, m.rule, m.source) for m in new]} :: {line[:160]!r}")
+    per = 10000 / max(1, len(lines))
+    print("\n| tagger | texts tagged | per 10,000 |\n|---|---:|---:|")
+    print(f"| without generated variants and fuzzy | {tagged_base} | {tagged_base * per:.2f} |")
+    print(f"| with them | {tagged_full} | {tagged_full * per:.2f} |")
+    print(f"| texts with a new match (generated, fuzzy or bound) | {added} | {added * per:.2f} |")
     return 0
 
 

@@ -2,13 +2,14 @@
 
 Why hygiene: settings read MONITOR_* variables (database, credentials, config path); a developer's
 shell must not change what a test sees. ``MONITOR_SHARED`` (where ../shared lives) is test
-configuration, not a setting, and is kept.
+configuration, not a setting, and is kept; ``MONITOR_CACHE_DIR`` is set for the whole session to a
+temporary folder, so the compiled-tagger cache never lands in the user's ~/.cache.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from monitor.clock import FrozenClock
 from monitor.store import Store, open_store
 
-KEPT_ENV = frozenset({"MONITOR_SHARED", "MONITOR_TEST_POSTGRES"})
+KEPT_ENV = frozenset({"MONITOR_SHARED", "MONITOR_CACHE_DIR", "MONITOR_TEST_POSTGRES"})
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 StoreFactory = Callable[..., Awaitable[Store]]
@@ -31,6 +32,18 @@ def pytest_configure(config: pytest.Config) -> None:
     """Drop MONITOR_* before any test module is imported, so subprocesses inherit a clean environment."""
     for name in _leaking_env():
         del os.environ[name]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tagger_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One cache for the session (set in os.environ, so subprocesses share it): built once, then loaded."""
+    old = os.environ.get("MONITOR_CACHE_DIR")
+    os.environ["MONITOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("tagger-cache"))
+    yield
+    if old is None:
+        os.environ.pop("MONITOR_CACHE_DIR", None)
+    else:
+        os.environ["MONITOR_CACHE_DIR"] = old
 
 
 @pytest.fixture(autouse=True)

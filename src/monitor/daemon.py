@@ -40,9 +40,9 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import logs
+from monitor import account as connection, health, logs
 from monitor.clock import Clock, FrozenClock, SystemClock
-from monitor.errors import ConfigError, MonitorError, SourceConnectionError, StoreError
+from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
 from monitor.alerts import daemon_hooks
 from monitor.pipeline import AlertStep, OnSaved, PollOptions, PollOutcome, PollStopped, PostTagger, poll_channel
@@ -141,8 +141,8 @@ class Parts:
 
 
 def build_tagger(settings: Settings) -> PostTagger:
-    """The one tagger the daemon, the importer, the demo and retag use."""
-    from monitor.tagging import build_tagger as _build
+    """The one tagger the daemon, the importer, the demo and retag use (group tagger from the disk cache)."""
+    from monitor.tagger_cache import build_tagger as _build
 
     try:
         return _build(
@@ -368,11 +368,8 @@ class Daemon:
         if self.parks:
             log.info("parks in force", parks={k: v.isoformat() for k, v in self.parks.items()})
         await self.store.heartbeat(pid=os.getpid(), started_at=self.started_at, at=datetime.now(UTC))
-        try:
-            await self.source.start()
-            self._connected = True
-        except SourceConnectionError as exc:
-            log.warning("cannot connect yet; retrying with backoff", error=str(exc))
+        self._connected = await connection.connect_at_start(self.source, self.stop_event, self._refused)
+        if not self._connected and not self.stopping:
             self._start_reconnect()
 
     async def _shutdown(self, workers: Sequence[asyncio.Task[None]]) -> None:
@@ -396,8 +393,8 @@ class Daemon:
                 task.cancel()
         with contextlib.suppress(MonitorError, OSError, ConnectionError):
             await self.source.close()
-        with contextlib.suppress(MonitorError):
-            await self.store.heartbeat(pid=os.getpid(), started_at=self.started_at, at=datetime.now(UTC))
+        with contextlib.suppress(MonitorError):  # `monitor status` now says "stopped at T" and fails
+            await health.mark_stopped(self.store, started_at=self.started_at, at=datetime.now(UTC))
         await self.store.close()
         log.info("daemon stopped", polls=self.polls)
 
@@ -554,9 +551,12 @@ class Daemon:
                 log.error("store refused a poll", channel=key, error=str(exc))
                 return
             except Exception as exc:  # noqa: BLE001 - one channel's bug must never stop the daemon
+                # Once per slow retry, not at every interval: the channel gets a status and a retry time.
                 log.exception("poll failed", channel=key, error=repr(exc))
                 with contextlib.suppress(MonitorError):
-                    await self.store.record_poll(key, at=self.clock.now(), error=f"internal error: {exc!r}")
+                    self.retry_at[key] = await health.mark_failed(
+                        self.store, key, repr(exc), at=self.clock.now(), retry_after=self.options.unavailable_retry
+                    )
                 return
         self.polls += 1
         self.outcomes[key] = outcome
@@ -596,6 +596,9 @@ class Daemon:
         elif outcome.outcome == "disconnected":
             log.warning("connection lost", error=outcome.error, **fields)
             self._connected = False
+            self._start_reconnect()
+        elif outcome.outcome == "unauthorized":
+            self._connected = False  # the reconnect loop records it, logs it and keeps trying slowly
             self._start_reconnect()
         elif outcome.outcome == "error":
             log.warning("poll error", error=outcome.error, **fields)
@@ -640,23 +643,22 @@ class Daemon:
             self._reconnecting = asyncio.create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
-        delay = 1.0
         ceiling = self.settings.polling.reconnect_max_backoff
-        while not self.stopping:
-            with contextlib.suppress(MonitorError, OSError, ConnectionError):
-                await self.source.close()
-            try:
-                await self.source.start()
-            except SourceConnectionError as exc:
-                wait = min(delay, ceiling) * (0.5 + self._rng.random() / 2)
-                log.warning("reconnect failed", error=str(exc), retry_in=round(wait, 1))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop_event.wait(), wait)
-                delay *= 2
-                continue
+        if await connection.reconnect(
+            self.source, self.stop_event, max_backoff=ceiling, rng=self._rng, on_refused=self._refused
+        ):
             self._connected = True
-            log.info("reconnected")
-            return
+
+    async def _refused(self, exc: Exception) -> None:
+        """Telegram refused the session: every channel says so, since the first refusal (status and health fail)."""
+        first = getattr(self, "_refused_at", None)
+        self._refused_at = first or self.clock.now()
+        with contextlib.suppress(MonitorError):
+            why = await health.mark_unauthorized(
+                self.store, list(self.refs), str(exc), at=self.clock.now(), since=self._refused_at
+            )
+            if first is None:
+                log.error("Telegram session refused", reason=why)
 
     # -- config reload ------------------------------------------------------------------------
     async def _reload_config(self) -> None:

@@ -5,7 +5,8 @@
     ├── SourceError            a source could not deliver
     │   ├── FloodWait          Telegram asked us to wait; scope "channel" or "account"
     │   ├── ChannelUnavailable private, missing, renamed or banned channel (carries a reason)
-    │   └── SourceConnectionError  the connection dropped or could not be made
+    │   ├── SourceConnectionError  the connection dropped or could not be made
+    │   └── SourceUnauthorized the session was revoked, logged out or never logged in
     ├── ImportFormatError      an export file that is not what it claims to be
     ├── StoreError             the database refused or is not usable
     │   ├── StoreClosedError   used after close()
@@ -77,6 +78,20 @@ class ChannelUnavailable(SourceError):
 
 class SourceConnectionError(SourceError):
     pass
+
+
+class SourceUnauthorized(SourceError):
+    """The account's session is not (or no longer) logged in: nothing can be fetched until it is again.
+
+    Telegram revokes sessions (logged out from another device, an auth key used from two places,
+    a banned or deleted account); reconnecting does not help, logging in again does. ``reason`` is
+    Telegram's error name, e.g. ``AUTH_KEY_UNREGISTERED``.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"the Telegram session is not authorized ({reason})" + (f": {detail}" if detail else ""))
 
 
 class ImportFormatError(MonitorError):

@@ -11,8 +11,6 @@ import hashlib
 import re
 import unicodedata
 
-import numpy as np
-
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MASK64 = (1 << 64) - 1
 
@@ -33,6 +31,8 @@ def simhash64(text: str, shingle: int = 3) -> int:
     The per-bit vote runs in numpy over all shingles at once: the pure-Python
     64-step loop per shingle was the slowest part of ingest.
     """
+    import numpy as np  # here, not at the top: `monitor tag` and `--help` never pay for numpy
+
     words = _WORD.findall(normalise(text))
     if not words:
         return 0

@@ -4,6 +4,11 @@ JSON lines when stderr is not a terminal (Docker, systemd, files: machine-readab
 one event per line), a readable console renderer on a terminal. Libraries that
 log through the standard ``logging`` module (Telethon, APScheduler, aiosqlite)
 go through the same renderer, so one process writes one format.
+
+Secrets never reach a log line: the HTTP client's per-request lines (which carry the
+Bot API token and webhook URLs) are quieted to WARNING, every structlog event passes
+``redact_event``, and every rendered line, stdlib records and tracebacks included,
+passes ``monitor.redact.redact`` in the formatter (docs/operations.md, "Secrets and logs").
 """
 
 from __future__ import annotations
@@ -14,7 +19,52 @@ from typing import Any, TextIO
 
 import structlog
 
-_NOISY = {"telethon": logging.WARNING, "apscheduler": logging.WARNING, "aiosqlite": logging.WARNING}
+from monitor.redact import redact
+
+_NOISY = {
+    "telethon": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    # one INFO line per request, URL included: the Bot API token and webhook URLs are in it
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+}
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redact_value(v) for v in value)
+    if isinstance(value, BaseException):
+        return value  # rendered by format_exc_info / the console renderer, then redacted as text
+    return value
+
+
+def redact_event(_logger: Any, _method: str, event_dict: Any) -> Any:
+    """structlog processor: mask known secrets and secret-shaped URL parts in every string value."""
+    return {key: _redact_value(value) for key, value in event_dict.items()}
+
+
+class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
+    """The last step before a line is written: the rendered text itself is redacted, so a secret
+    inside a traceback, a repr or a third-party message is masked too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class RedactingFilter(logging.Filter):
+    """For stdlib handlers that monitor did not install: masks the record's message and arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def configure(fmt: str = "auto", *, level: str | int = "INFO", stream: TextIO | None = None) -> None:
@@ -41,11 +91,12 @@ def configure(fmt: str = "auto", *, level: str | int = "INFO", stream: TextIO | 
         renderer = structlog.dev.ConsoleRenderer(colors=_isatty(stream))
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+        RedactingFormatter(
+            foreign_pre_chain=[*shared, redact_event],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -54,7 +105,7 @@ def configure(fmt: str = "auto", *, level: str | int = "INFO", stream: TextIO | 
     for name, lvl in _NOISY.items():
         logging.getLogger(name).setLevel(max(lvl, root.level))
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*shared, redact_event, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
@@ -72,4 +123,4 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-__all__ = ["configure", "get_logger"]
+__all__ = ["RedactingFilter", "RedactingFormatter", "configure", "get_logger", "redact_event"]

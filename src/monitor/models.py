@@ -90,8 +90,12 @@ class Match:
     ``canonical`` is a group id (kind "group"), a person id (kind "person", with
     ``group`` the person's group) or an analyst keyword (kind "keyword", with
     ``group`` set when the analyst tied the keyword to a group).
-    ``rule`` is one of "alias", "inflection", "transliteration",
-    "deobfuscation", "abbreviation", "keyword", "prefix", "pattern".
+    ``rule`` is one of "alias", "inflection", "transliteration", "variant",
+    "fuzzy", "bound" (an abbreviation defined in the same post), "deobfuscation",
+    "abbreviation", "keyword", "prefix", "pattern".
+    ``source`` says where the alias comes from (designation list, encyclopaedia,
+    news usage, "generated:RULE", ...) and ``distance`` is the edit distance of a
+    "fuzzy" match (0 otherwise), so an analyst can judge the match.
     """
 
     kind: MatchKind
@@ -101,6 +105,8 @@ class Match:
     end: int
     rule: str
     group: str | None = None
+    source: str = ""
+    distance: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,13 +25,20 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from monitor.clock import Clock
-from monitor.errors import ChannelUnavailable, FloodWait, PollStopped, SourceConnectionError, SourceError
+from monitor.errors import (
+    ChannelUnavailable,
+    FloodWait,
+    PollStopped,
+    SourceConnectionError,
+    SourceError,
+    SourceUnauthorized,
+)
 from monitor.models import Channel, ChannelRef, Post, SaveResult, TaggedPost, WatchState
 from monitor.sources import Source
 from monitor.store import Store
 from monitor.store.ports import Evaluate
 
-Outcome = Literal["ok", "parked", "unavailable", "disconnected", "error", "skipped", "stopped"]
+Outcome = Literal["ok", "parked", "unavailable", "disconnected", "unauthorized", "error", "skipped", "stopped"]
 OnSaved = Callable[[Channel, Sequence[TaggedPost], SaveResult], Awaitable[None]]
 
 
@@ -234,6 +241,8 @@ async def poll_channel(
     except SourceConnectionError as exc:
         await store.record_poll(ref.key, at=clock.now(), error=str(exc))
         return progress.outcome("disconnected", started, error=str(exc))
+    except SourceUnauthorized as exc:  # the account's problem, not this channel's: the caller records it
+        return progress.outcome("unauthorized", started, error=str(exc))
     except SourceError as exc:
         # Telegram refused this request for a reason we do not know: note it, try again next time.
         await store.record_poll(ref.key, at=clock.now(), error=str(exc))

@@ -420,3 +420,21 @@ async def test_spike_counts_respect_label_filters(store: AlertStore) -> None:
     assert await feed(engine, store, OZOD, burst) == []  # the UZ channel is outside the filter
     tj = [iskp_post(KHABAR, 900 + i, T0 - timedelta(minutes=2 + i)) for i in range(2)]
     assert await feed(engine, store, KHABAR, tj) == []  # 2 posts: below min_count, UZ posts not counted
+
+
+async def test_dry_run_cooldown_runs_on_the_collectors_clock(store: AlertStore) -> None:
+    """Two ISKP posts published 90 minutes apart but collected by one poll: the collector fires once
+    (the second falls in the 1-hour cool-down of the first, judged at the same moment). A replay at
+    publication times would predict two; the dry run predicts what the collector did, at its time."""
+    from monitor.alerts.dryrun import dry_run
+
+    cfg = config({"name": "iskp", "kind": "match", "groups": ["ISKP"], "cooldown": "1h"})
+    engine = AlertEngine(cfg, store, FrozenClock(T0))
+    batch = [iskp_post(OZOD, 1, T0 - timedelta(hours=2)), iskp_post(OZOD, 2, T0 - timedelta(minutes=30))]
+    live = await feed(engine, store, OZOD, batch)
+    assert [a.message_id for a in live] == [1]
+    replay = await dry_run(cfg.rules[0], cfg, store, since=T0 - timedelta(days=1))
+    assert [(a.message_id, a.fired_at) for a in replay.alerts] == [(1, T0)]
+    assert replay.until > T0 - timedelta(minutes=30)  # the default end is the newest post, not today
+    published = await dry_run(cfg.rules[0], cfg, store, since=T0 - timedelta(days=1), as_published=True)
+    assert [a.message_id for a in published.alerts] == [1, 2]

@@ -29,15 +29,36 @@ def test_one_json_object_per_input_line_with_the_stable_keys() -> None:
     out = run_tag("\n".join(lines) + "\n")
     assert len(out) == len(lines)
     for record in out:
-        assert set(record) >= {"lang", "script", "confidence", "groups", "people", "keywords"}
+        assert set(record) >= {"lang", "script", "confidence", "groups", "people", "keywords", "matches"}
     assert (out[0]["lang"], out[0]["script"], out[0]["groups"]) == ("ru", "Cyrl", ["IS"])
     assert (out[1]["lang"], out[1]["script"], out[1]["groups"]) == ("uz", "Latn", ["TALIBAN"])
     assert (out[2]["lang"], out[2]["groups"]) == ("und", [])
     assert (out[3]["lang"], out[3]["groups"]) == ("tg", ["HT"])
-    [match] = out[0]["keywords"]  # type: ignore[misc]
+    assert out[0]["keywords"] == []  # a group alias is a match, not an analyst keyword
+    [match] = out[0]["matches"]  # type: ignore[misc]
     start, end = match["span"]
     assert lines[0][start:end] == match["term"] == "ИГИЛ"
     assert match["group"] == "IS" and match["rule"]
+
+
+def test_analyst_keywords_are_kept_apart_from_all_matches_as_in_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``keywords`` holds the analyst keywords found (the posts.keywords column), ``matches`` every match."""
+    config = tmp_path / "monitor.toml"
+    config.write_text(
+        '[monitor]\ndatabase = "x.db"\n\n[[channels]]\nhandle = "@somechan"\n\n'
+        '[[keywords]]\nterm = "hijrat"\ngroup = "KTJ"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "MONITOR_API_ID": "1", "MONITOR_API_HASH": "0123456789abcdef0123456789abcdef"}
+    result = subprocess.run(
+        [*MONITOR, "tag", "--config", str(config)], input="Они призывают к hijrat, пишет ИГИЛ\n",
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["keywords"] == ["hijrat"]
+    assert record["groups"] == ["IS"]
+    assert sorted(m["kind"] for m in record["matches"]) == ["group", "keyword"]
 
 
 def test_jsonl_input_keeps_ids_and_reports_bad_lines_in_place() -> None:
@@ -74,6 +95,8 @@ def test_output_streams_before_input_ends() -> None:
         reader.join(timeout=90)
         assert got and json.loads(got[0])["groups"] == ["TALIBAN"]
     finally:
-        proc.stdin.close()
-        proc.stdout.read()  # drain, or the child blocks writing the rest
-        proc.wait(timeout=60)
+        try:
+            proc.communicate(timeout=60)  # closes stdin, drains stdout (or the child blocks writing the rest)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # a hung child fails the test instead of hanging the suite
+            proc.communicate(timeout=10)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from monitor.models import Match
+from monitor.store.sqlite import SQLiteStore
 from monitor.tagging import Tagger
 
 HERE = Path(__file__).resolve().parent
@@ -61,6 +62,26 @@ def small_tagger() -> Tagger:
 @pytest.fixture
 def tagger() -> Tagger:
     return small_tagger()
+
+
+@pytest.fixture(autouse=True)
+async def _stores_are_closed(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[SQLiteStore]]:
+    """Every store a test opens (itself, or through the daemon) is closed when the test ends, pass or fail.
+
+    An open aiosqlite connection is a thread that keeps the interpreter alive: one assertion
+    failing before a ``close()`` would otherwise turn into a test run that never exits.
+    """
+    opened: list[SQLiteStore] = []
+    real_open = SQLiteStore.open
+
+    async def open_and_track(self: SQLiteStore) -> None:
+        await real_open(self)
+        opened.append(self)
+
+    monkeypatch.setattr(SQLiteStore, "open", open_and_track)
+    yield opened
+    for store in reversed(opened):
+        await store.close()  # idempotent
 
 
 def iso(moment: datetime) -> str:

@@ -24,6 +24,7 @@ def test_dockerfile_passes_hadolint() -> None:
         [_hadolint(), "--no-color", str(ROOT / "docker" / "Dockerfile")],
         capture_output=True,
         text=True,
+        timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

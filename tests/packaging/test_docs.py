@@ -16,6 +16,7 @@ def test_cli_reference_is_up_to_date() -> None:
         [sys.executable, str(ROOT / "scripts" / "cli_docs.py"), "--check"],
         capture_output=True,
         text=True,
+        timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stderr

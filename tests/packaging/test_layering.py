@@ -16,6 +16,7 @@ def test_import_contracts_hold() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -15,6 +15,7 @@ def test_ruff_passes() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

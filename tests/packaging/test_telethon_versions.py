@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OLDEST = "1.39.0"
 
 
+@pytest.mark.timeout(960)  # installs Telethon, then runs tests/sources in a subprocess (bounded by 300 + 600 s)
 def test_source_tests_pass_on_the_oldest_supported_telethon(tmp_path: Path) -> None:
     target = tmp_path / "telethon-oldest"
     got = subprocess.run(
@@ -27,7 +28,7 @@ def test_source_tests_pass_on_the_oldest_supported_telethon(tmp_path: Path) -> N
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(ROOT / "src")])}
     version = subprocess.run(
         [sys.executable, "-c", "import telethon; print(telethon.__version__)"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True, text=True, env=env, timeout=60, check=True,
     ).stdout.strip()
     assert version == OLDEST
     result = subprocess.run(

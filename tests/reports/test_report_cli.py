@@ -16,7 +16,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
-from reportdata import expected_volume, fill
+from reportdata import HOSTILE, expected_volume, fill
 
 from monitor.store import open_store
 from monitor.cli.report import report
@@ -72,7 +72,10 @@ def test_csv_parquet_and_network_exports(db: tuple[Path, list], tmp_path: Path) 
     code, out = _run("top", "--what", "posts-by-views", "--limit", "2", "--format", "csv", "--db", str(path))
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[1][8].startswith("'=cmd") and "\x1b" not in out
+    assert rows[1][8] == HOSTILE  # into a pipe: the cell as stored, whole
+    code, out = _run("top", "--what", "posts-by-views", "--limit", "2", "--format", "csv", "--excel-safe",
+                     "--db", str(path))
+    assert list(csv.reader(io.StringIO(out)))[1][8].startswith("'=cmd")
     code, out = _run("trend", "--every", "week", "--format", "parquet", "--db", str(path))
     assert code != 0
     assert "--output" in _run("trend", "--format", "parquet", "--db", str(path), data=False)[1]
@@ -85,6 +88,18 @@ def test_csv_parquet_and_network_exports(db: tuple[Path, list], tmp_path: Path) 
     assert code == 0, out
     assert nx.read_graphml(graphml).number_of_edges() == nx.read_gexf(gexf).number_of_edges() == len(
         list(csv.DictReader(io.StringIO(out))))
+
+
+def test_plain_tsv_into_a_pipe_unless_a_table_is_asked(db: tuple[Path, list]) -> None:
+    path, _ = db
+    code, out = _run("top", "--what", "channels", "--db", str(path))  # CliRunner's stdout is not a terminal
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split("\t") == ["rank", "channel", "posts", "views", "forwards"]
+    assert all(len(line.split("\t")) == 5 for line in lines)
+    code, table = _run("top", "--what", "channels", "--format", "table", "--db", str(path))
+    assert code == 0 and "\t" not in table and "rank" in table
+    assert table.index("since") < table.index("rank")  # the parameters above the rows
 
 
 @pytest.mark.parametrize("command", ["reach", "spread", "discovery"])

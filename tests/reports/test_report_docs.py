@@ -33,7 +33,9 @@ async def test_schema_examples_run(dataset: Dataset) -> None:
 
 async def test_every_table_is_documented(dataset: Dataset) -> None:
     text = DOC.read_text("utf-8")
-    rows = await dataset.store.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'agg_%'")
+    rows = await dataset.store.query(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+    )
     assert rows
     for row in rows:
         assert f"`{row['name']}`" in text, row["name"]

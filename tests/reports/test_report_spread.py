@@ -31,7 +31,7 @@ async def test_near_duplicate_across_channels_with_first_appearance(dataset: Dat
     assert (row["first_channel"], row["first_message_id"]) == (f"@{CHANNEL_BY_ID[c1].username}", m1)
     assert row["first_at"] == "2021-02-10T08:00:00Z" and row["last_at"] == "2021-02-11T09:00:00Z"
     assert row["members"] == [f"@alpha_news/{m1}", f"@gamma_ru/{m2}"]
-    assert row["text"] == DUP_TEXT[:80]
+    assert row["text"] == DUP_TEXT  # whole: exports keep the text, the table shortens it
     assert row["forwarded_from"] == ""  # the first appearance was an original post
     assert report.meta["max_hamming_distance"] == 8
     # a strict distance keeps the pair apart (the texts differ by a footer)
@@ -103,3 +103,42 @@ async def test_discovery_ranks_unwatched_sources(dataset: Dataset) -> None:
     assert [r["rank"] for r in report.as_dicts()] == list(range(1, len(rows) + 1))
     ranked = [(-r["referring_channels"], -(r["forwards"] + r["mentions"])) for r in report.as_dicts()]
     assert ranked == sorted(ranked)
+
+
+@pytest.mark.parametrize("distance", [0, 1, 3, 8, 12, 20])
+def test_clusters_are_the_components_of_all_close_pairs(distance: int) -> None:
+    """Against brute force: every pair within the distance (plus equal hashes), on spread-out fingerprints."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(distance)
+    values = [rng.getrandbits(64) for _ in range(700)]
+    for _ in range(150):  # near copies at 0..distance+2 bits, chained copies of copies, and zeros
+        v = values[rng.randrange(len(values))]
+        for bit in rng.sample(range(64), rng.randint(0, distance + 2)):
+            v ^= 1 << bit
+        values.append(v)
+    values += [0, 0, values[3]]
+    hashes = [str(i) for i in range(len(values))]
+    hashes[-3] = hashes[-2] = "same text"  # equal content hashes join even without words (simhash 0)
+    parent = list(range(len(values)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, x in enumerate(values):
+        if x == 0:
+            continue
+        row = np.array([bin(x ^ y).count("1") if y else 99 for y in values[i + 1 :]])
+        for j in np.flatnonzero(row <= distance) + i + 1:
+            parent[find(int(j))] = find(i)
+    parent[find(len(values) - 2)] = find(len(values) - 3)
+    expected: dict[int, list[int]] = {}
+    for i in range(len(values)):
+        expected.setdefault(find(i), []).append(i)
+    want = sorted(sorted(g) for g in expected.values() if len(g) >= 2)
+    assert sorted(near_duplicate_groups(hashes, values, distance)) == want

@@ -39,7 +39,7 @@ async def test_top_posts_by_views_and_forwards(dataset: Dataset) -> None:
     assert [r["views"] for r in report.as_dicts()] == [t.post.views for t in best]
     first = report.as_dicts()[0]
     assert (first["channel"], first["message_id"]) == ("@beta_tj", dataset.hostile_key[1])
-    assert first["text"] == HOSTILE[:80]  # raw here; output.py escapes it for its medium
+    assert first["text"] == HOSTILE  # raw and whole here; output.py escapes it for its medium
     assert first["link"] == f"https://t.me/beta_tj/{dataset.hostile_key[1]}"
     fwd = await top(dataset.store, SPEC, what="posts-by-forwards", limit=5)
     assert [r["forwards"] for r in fwd.as_dicts()] == sorted(

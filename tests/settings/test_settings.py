@@ -245,3 +245,28 @@ def test_the_settings_reference_lists_every_setting_with_its_range() -> None:
     assert missing == [], "docs/settings.md is out of date; regenerate its table from reference_rows():\n" + "\n".join(
         missing
     )
+
+
+def test_a_monitor_session_that_is_not_a_string_session_is_refused_without_showing_it(tmp_path: Path) -> None:
+    """It used to become a session file name: the secret in a file name, and a fresh unauthorised session."""
+    import base64
+
+    from monitor.settings import check, is_string_session, load
+
+    config = tmp_path / "monitor.toml"
+    config.write_text('[monitor]\ndatabase = "monitor.db"\n[[channels]]\nhandle = "@ozod_sado"\n', "utf-8")
+    base = {"MONITOR_API_ID": "12345", "MONITOR_API_HASH": "0123456789abcdef0123456789abcdef"}
+    for bad in ("my-secret-session-name", "1" + "x" * 40, "/var/lib/monitor/alerts.session", "1" + "!" * 351):
+        problems = check(config, env={**base, "MONITOR_SESSION": bad})
+        assert [p.where.endswith("environment MONITOR_SESSION") for p in problems] == [True], problems
+        assert "not a string session" in problems[0].message and bad not in str(problems[0])
+        assert not list(tmp_path.glob("*.session"))
+    good = "1" + base64.urlsafe_b64encode(bytes([2, 149, 154, 167, 51, 1, 187]) + bytes(256)).decode()
+    assert is_string_session(good)
+    settings = load(config, env={**base, "MONITOR_SESSION": good})
+    assert settings.credentials is not None and settings.credentials.session == good
+    creds = tmp_path.parent / f"{tmp_path.name}-creds.toml"
+    creds.write_text('api_id = 12345\napi_hash = "0123456789abcdef0123456789abcdef"\nsession_string = "short"\n')
+    config.write_text(config.read_text() + f'[telegram]\ncredentials_file = "{creds}"\n', "utf-8")
+    problems = check(config, env={})
+    assert any("session_string is not a string session" in p.message for p in problems), problems

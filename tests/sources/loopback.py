@@ -17,10 +17,11 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from telethon import TelegramClient, errors, functions, types
+from telethon import errors, functions, types
 
 from monitor.clock import Clock, to_utc
 from monitor.sources.scenario import Scenario, ScenarioChannel
+from monitor.sources.telegram import BudgetedTelegramClient
 from monitor.sources.telegram_fake import FakeTelegramClient
 
 
@@ -138,8 +139,8 @@ class _Sender:
         return self.up
 
 
-class LoopbackTelegramClient(TelegramClient):
-    """TelegramClient with an in-memory session whose requests go to a LoopbackServer."""
+class LoopbackTelegramClient(BudgetedTelegramClient):
+    """The production TelegramClient subclass, with an in-memory session, whose requests go to a LoopbackServer."""
 
     def __init__(self, server: LoopbackServer) -> None:
         super().__init__(

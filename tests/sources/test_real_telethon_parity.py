@@ -7,6 +7,7 @@ TelegramClient whose requests are answered by the loopback MTProto emulator
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from telethon import errors, functions, types
 
 from monitor.clock import FrozenClock
-from monitor.errors import ChannelUnavailable, ConfigError, FloodWait
+from monitor.errors import ChannelUnavailable, FloodWait, SourceConnectionError, SourceUnauthorized
 from monitor.models import ChannelRef
 from monitor.sources.scenario import load_scenario
 from monitor.sources.telegram import TelethonSource
@@ -154,9 +155,54 @@ async def test_real_telethon_errors_translate(clock: FrozenClock) -> None:
     await src.close()
 
 
-async def test_a_session_that_is_not_logged_in_is_a_config_error(clock: FrozenClock) -> None:
+async def test_a_session_that_is_not_logged_in_is_refused_as_unauthorized(clock: FrozenClock) -> None:
     server = LoopbackServer(load_scenario(_scenario(clock)), clock)
     server.fail_next[functions.updates.GetStateRequest] = errors.AuthKeyUnregisteredError(request=None)
     src = TelethonSource(LoopbackTelegramClient(server), clock=clock)
-    with pytest.raises(ConfigError, match="not logged in"):
+    with pytest.raises(SourceUnauthorized, match="NOT_LOGGED_IN"):
         await src.start()
+
+
+@pytest.mark.parametrize("query", [{"after_id": 0}, {"after_id": 37}, {"after_id": 0, "limit": 30}])
+async def test_the_budget_pays_each_request_real_telethon_sends_and_the_fake_sends_as_many(
+    clock: FrozenClock, query: dict[str, Any]
+) -> None:
+    """One iter_messages call can be several requests (reverse-mode tails, short pages): each one is paid."""
+    sc = load_scenario(_scenario(clock))
+    server = LoopbackServer(sc, clock)
+    fake = FakeTelegramClient.from_scenario(sc, clock)
+    paid = {"real": 0, "fake": 0}
+
+    def budget(name: str) -> Any:
+        async def pay() -> None:
+            paid[name] += 1
+
+        return pay
+
+    real_src = TelethonSource(LoopbackTelegramClient(server), clock=clock, request_budget=budget("real"))
+    fake_src = TelethonSource(fake, clock=clock, request_budget=budget("fake"))
+    for src in (real_src, fake_src):
+        await src.start()
+        chan = await src.resolve(REF)
+        [p async for p in src.fetch(chan, **query)]
+    sent = sum(n for name, n in server.seen.items() if name != "GetStateRequest")  # start() is not a poll's
+    assert paid["real"] == sent  # every request Telegram saw was paid for, not one per call
+    assert paid["fake"] == len([r for r in fake.requests if r.error is None]) == sent
+
+
+async def test_a_request_telegram_never_answers_fails_after_the_request_timeout(clock: FrozenClock) -> None:
+    """Telethon waits for an answer forever (on a live socket that answers garbage, it reconnects forever)."""
+    server = LoopbackServer(load_scenario(_scenario(clock)), clock)
+    client = LoopbackTelegramClient(server)
+    src = TelethonSource(client, clock=clock)
+    await src.start()
+    chan = await src.resolve(REF)
+    client.request_timeout = 0.5
+    silent = asyncio.get_running_loop().create_future()  # a reply that never comes
+    client._sender.send = lambda request, ordered=False: silent  # type: ignore[attr-defined]
+    with pytest.raises(SourceConnectionError, match="no answer from Telegram within 0.5s"):
+        await asyncio.wait_for(_drain(src.fetch(chan, after_id=0)), 10)
+
+
+async def _drain(posts: Any) -> list[Any]:
+    return [p async for p in posts]

@@ -219,7 +219,6 @@ async def test_flood_wait_scope_is_a_parameter_and_applies_to_resolve(build: Bui
         ("banned", "ozod_sado", "banned"),
         ("not_found", "ozod_sado", "not_found"),
         ("ok", "nobody_here", "not_found"),
-        ("ok", "1bad", "invalid"),
     ],
 )
 async def test_resolve_maps_unavailable_channels(
@@ -234,6 +233,18 @@ async def test_resolve_maps_unavailable_channels(
     if isinstance(cause, ValueError):  # Telethon's get_entity wraps USERNAME_NOT_OCCUPIED
         cause = cause.__cause__
     assert isinstance(cause, errors.RPCError)
+
+
+@pytest.mark.parametrize("username", ["1bad", "ab", "bad__name", "trailing_", "x" * 33, "имя_канала"])
+async def test_usernames_telethon_rejects_are_invalid_without_a_request(build: Build, username: str) -> None:
+    fake, src = build(scenario(channel()))
+    await src.start()
+    with pytest.raises(ChannelUnavailable) as info:
+        await src.resolve(ChannelRef(key=username, username=username))
+    assert info.value.reason == "invalid"
+    assert not fake.requests  # Telethon itself never sends ResolveUsername for such a name
+    with pytest.raises(ValueError, match="Cannot find any entity"):  # and the fake refuses it the same way
+        await fake.get_entity(username)
 
 
 async def test_a_channel_gone_private_fails_the_poll_with_a_reason(build: Build) -> None:
@@ -301,7 +312,9 @@ async def test_request_budget_is_awaited_before_every_request(build: Build) -> N
     chan = await src.resolve(REF)
     [p async for p in src.fetch(chan, after_id=0)]
     await src.refresh(chan, list(range(1, 151)))
-    assert len(spent) == len(fake.requests) == 1 + 3 + 2
+    # 230 posts oldest first: pages of 100, 100, 30, and Telethon's reverse iteration asks once more after
+    # the short page (only an empty page ends it), so the budget pays 4 history requests, not 3.
+    assert len(spent) == len(fake.requests) == 1 + 4 + 2
     assert spent == list(range(len(spent)))
 
 

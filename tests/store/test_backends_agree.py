@@ -32,6 +32,7 @@ from monitor.alerts.engine import AlertEngine  # noqa: E402
 from monitor.alerts.hooks import AlertHooks  # noqa: E402
 from monitor.cli.alerts import _alert_dict  # noqa: E402
 from monitor.clock import FrozenClock  # noqa: E402
+from monitor.errors import ConfigError  # noqa: E402
 from monitor.models import Channel, ChannelRef, TaggedPost  # noqa: E402
 from monitor.pipeline import save_batch  # noqa: E402
 from monitor.reports.discovery import discovery  # noqa: E402
@@ -161,8 +162,16 @@ def _specs() -> list[ReportSpec]:
     return specs
 
 
+async def _rendered_or_refusal(make: Any, store: Store) -> str:
+    """The rendered report, or the refusal (a filter the report does not honour) as text: both must agree."""
+    try:
+        return rendered(await make(store))
+    except ConfigError as exc:
+        return f"refused: {exc}"
+
+
 async def _both(loaded: Loaded, make: Any) -> tuple[str, str]:
-    return rendered(await make(loaded.sqlite)), rendered(await make(loaded.postgres))
+    return await _rendered_or_refusal(make, loaded.sqlite), await _rendered_or_refusal(make, loaded.postgres)
 
 
 async def test_every_report_renders_the_same_on_both_backends(loaded: Loaded) -> None:

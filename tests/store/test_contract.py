@@ -375,6 +375,25 @@ async def test_replay_tagged_and_referencing_posts(store: Store) -> None:
     assert {r["message_id"] for r in refs} == {1, 2}
 
 
+async def test_replay_in_stored_order_with_the_moment_each_was_stored(store: Store) -> None:
+    assert await store.newest_post_at() is None
+    await _report_data(store)
+    await watch(store, OTHER)
+    await store.save_posts(OTHER.id, [tagged(7, "later batch", channel=OTHER, hours=-2)], at=T0 + timedelta(hours=1))
+    assert await store.newest_post_at() == T0 + timedelta(hours=30)
+    rows = await store.replay_stored(limit=3)
+    # stored order: the first batch (saved at T0, in insertion order), then the later one
+    assert [(t.post.channel_id, t.post.message_id) for t, _, _, _ in rows] == [(CHANNEL.id, 1), (CHANNEL.id, 2), (CHANNEL.id, 3)]
+    assert {stored for _, _, stored, _ in rows} == {T0}
+    last = rows[-1]
+    rest = await store.replay_stored(after=(int(last[2].timestamp()), last[3]))
+    assert [(t.post.channel_id, t.post.message_id, stored) for t, _, stored, _ in rest] == [
+        (OTHER.id, 7, T0 + timedelta(hours=1))
+    ]
+    since = await store.replay_stored(since=T0 + timedelta(hours=20))
+    assert [t.post.message_id for t, _, _, _ in since] == [3]
+
+
 # -- outbox ------------------------------------------------------------------------------------------------
 
 

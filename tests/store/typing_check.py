@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.store.ports import AlertHistory, Outbox, PostWrites, ReportReads, Store, WatchList
+from monitor.store.postgres import PostgresStore
 from monitor.store.sqlite import SQLiteStore
 from monitor.store.ports import BulkCopy
 from monitor.store.postgres.bulk import PostgresBulk
@@ -20,6 +21,16 @@ def sqlite_is_a_store(path: Path) -> Store:
 
 
 def sqlite_plays_every_role(store: SQLiteStore) -> tuple[WatchList, PostWrites, ReportReads, AlertHistory, Outbox]:
+    return store, store, store, store, store
+
+
+def postgres_is_a_store(url: str) -> Store:
+    return PostgresStore(url)
+
+
+def postgres_plays_every_role(
+    store: PostgresStore,
+) -> tuple[WatchList, PostWrites, ReportReads, AlertHistory, Outbox]:
     return store, store, store, store, store
 
 

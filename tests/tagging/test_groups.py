@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -191,23 +190,14 @@ def test_version_tracks_keywords() -> None:
     ("groups_dev.jsonl", 300), ("groups_dev_news.jsonl", 300), ("groups_dev_reference.jsonl", 300),
     ("groups_dev_regional.jsonl", 200),
 ])
-def test_dev_set_floor(name: str, min_rows: int) -> None:
-    sys.path.insert(0, str(ROOT / "bench"))
-    import eval_groups
-
-    res = eval_groups.evaluate(ROOT / "data" / "eval" / name, GroupTagger())
-    totals, neg = res["totals"], res["neg"]
-    tp = totals["g_tp"] + totals["p_tp"]
-    fp = totals["g_fp"] + totals["p_fp"]
-    fn = totals["g_fn"] + totals["p_fn"]
-    _, _, f1 = eval_groups.prf(tp, fp, fn)
-    assert len(res["rows"]) >= min_rows
-    assert f1 >= 0.95, res["errors"]
-    assert neg["fp"] / neg["n"] < 0.03, res["errors"]
+def test_dev_set_size(name: str, min_rows: int) -> None:
+    """The sets stay large; their score floors (just under the measured values) are in
+    test_groups_generalisation.py."""
+    rows = (ROOT / "data" / "eval" / name).read_text(encoding="utf-8").splitlines()
+    assert len(rows) >= min_rows
 
 
-@pytest.mark.parametrize("name", ["groups_dev.jsonl", "groups_dev_news.jsonl", "groups_dev_reference.jsonl",
-                                  "groups_dev_regional.jsonl"])
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "data" / "eval").glob("groups_dev*.jsonl")))
 def test_dev_set_is_well_formed(name: str) -> None:
     lex = load_lexicon()
     people = {p.id for p in lex.people}

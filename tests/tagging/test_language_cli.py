@@ -55,9 +55,7 @@ def test_build_is_reproducible_and_records_provenance(tmp_path: Path) -> None:
 
 
 def test_build_refuses_a_missing_training_directory(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        lid, ["build", "--train", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]
-    )
+    result = CliRunner().invoke(lid, ["build", "--train", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert result.exit_code != 0
     assert "training directory not found" in result.output
     assert not (tmp_path / "o").exists()
@@ -65,9 +63,7 @@ def test_build_refuses_a_missing_training_directory(tmp_path: Path) -> None:
 
 def test_eval_prints_the_metrics(tmp_path: Path) -> None:
     tsv = tmp_path / "mini.tsv"
-    rows = ["lang\tscript\tsource\ttext"] + [
-        f"{lang}\t{script}\ttest\t{text}" for text, lang, script in SHORT_POSTS
-    ]
+    rows = ["lang\tscript\tsource\ttext"] + [f"{lang}\t{script}\ttest\t{text}" for text, lang, script in SHORT_POSTS]
     tsv.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = CliRunner().invoke(lid, ["eval", str(tsv), "--engine", "nb", "--engine", "pycld2"])
     assert result.exit_code == 0, result.output

@@ -190,13 +190,24 @@ class Deliverer:
         ``send_timeout``), so a clean shutdown leaves nothing in doubt. A failing run is
         logged and the loop goes on: delivery never takes the daemon down.
         """
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception as exc:  # noqa: BLE001 - logged; the next run retries
-                self._log.error("alert delivery run failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+        try:
+            while not stop.is_set():
+                try:
+                    await self.run_once()
+                except Exception as exc:  # noqa: BLE001 - logged; the next run retries
+                    self._log.error("alert delivery run failed", error=repr(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=interval)
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the sinks' reused network clients (sinks without one have no ``aclose``)."""
+        for sink in self.sinks.values():
+            close = getattr(sink, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
 
     async def _run_immediate(self, name: str, sink: Sink, tally: _Tally) -> None:
         for _ in range(self.batch_size):

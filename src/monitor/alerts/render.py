@@ -2,12 +2,15 @@
 
 Everything that came from a post (the summary, matched terms, context snippets,
 any string in ``Alert.details``) is attacker-controlled. It passes ``clean()``
-first (terminal control characters, bidi overrides and invisible characters out,
-whitespace folded, length capped), then ``defang()`` (``http://`` -> ``hxxp://``,
-``t.me`` -> ``t[.]me``, ``www.`` -> ``www[.]``: the threat-intel convention, so a
-post cannot smuggle a clickable link into the alert), then the escaper of the
-medium: HTML entities for e-mail and Telegram, Slack's ``& < >`` entities plus a
-zero-width space that breaks Markdown links and emphasis for Slack/Mattermost.
+first (``monitor.escape.one_line``: escape sequences, control, bidi and invisible
+characters out, whitespace folded, length capped), then ``defang()`` (``http://`` ->
+``hxxp://``, every dot of a host name -> ``[.]`` so bare domains such as
+``evil-login.example.com`` and ``t.me`` are not linked, IPv4 dots too, ``tg:`` ->
+``tg[:]``, ``[x](url)`` -> ``[x] (url)``: the threat-intel convention, so a post cannot
+smuggle a clickable link into the alert), then the escaper of the medium: HTML
+entities for e-mail and Telegram; for Slack/Mattermost, Slack's ``& < >`` entities,
+a word joiner in ``@channel``/``@here``/``@all``/``@everyone`` so no team is notified,
+and a zero-width space that breaks Markdown links and emphasis.
 The only link an alert carries is the post link, which we build ourselves
 (https://t.me/<channel>/<id>) and validate.
 
@@ -28,13 +31,13 @@ from __future__ import annotations
 import html
 import json
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from monitor import identity
+from monitor.escape import one_line
 from monitor.identity import id_key
 from monitor.models import Alert
 
@@ -49,54 +52,36 @@ _MATCH_KEYS = ("matches", "terms")
 _SHOWN_ELSEWHERE = frozenset({"why", "counts", "rule", "kind", "channel", "groups", "people", "keywords"})
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _LINK = re.compile(r"^https://t\.me/(?:c/\d+|[A-Za-z][A-Za-z0-9_]{3,31})/\d+$")
-_SPACES = re.compile(r"\s+")
 _SCHEME = re.compile(r"(?i)\b(h)tt(ps?)(:)")
-_TME = re.compile(r"(?i)\b(t|telegram)\.(me|dog)\b")
-_WWW = re.compile(r"(?i)\bwww\.")
-_INVISIBLE = {
-    # bidi embeddings/overrides/isolates: they reorder what the reader sees ("Trojan Source")
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-    0x200E,
-    0x200F,
-    0x061C,
-    # zero-width and other invisible characters used to hide or split words
-    0x200B,
-    0x200C,
-    0x200D,
-    0x2060,
-    0xFEFF,
-    0x00AD,
-}
+_OTHER_SCHEME = re.compile(r"(?i)\b(ftp|tg|file|javascript|data|mailto|tel)(:)")
+# a dot between two labels of a host name ending in a 2-63 letter TLD (Latin or IDN: кремль.рф),
+# and the dots of an IPv4 address: a client that links bare domains links these
+_HOST_DOT = re.compile(r"(?<=[^\W_])\.(?=(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W\d_]{2,63}(?!\w))")
+_IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b")
+_MD_LINK = re.compile(r"\]\s*\(")
+_MENTION = re.compile(r"(?i)([@!])(channel|here|all|everyone|group)\b")
 
 
 def clean(text: object, limit: int | None = None) -> str:
-    """Untrusted text -> one printable line: no control/bidi/invisible characters, capped at ``limit``."""
-    raw = text if isinstance(text, str) else str(text)
-    kept = []
-    for ch in raw:
-        code = ord(ch)
-        if code in _INVISIBLE:
-            continue
-        category = unicodedata.category(ch)
-        if category == "Cc":  # C0, DEL, C1: ESC sequences would drive the analyst's terminal
-            kept.append(" " if ch in "\t\n\r\x0b\x0c" else "")
-            continue
-        if category in ("Zl", "Zp"):
-            kept.append(" ")
-            continue
-        kept.append(ch)
-    out = _SPACES.sub(" ", "".join(kept)).strip()
-    if limit is not None and len(out) > limit:
-        out = out[: max(limit - 1, 0)].rstrip() + "…"
-    return out
+    """Untrusted text -> one printable line: no escape sequences, control, bidi or invisible
+    characters, whitespace folded, capped at ``limit`` (``monitor.escape.one_line``)."""
+    return one_line(text, limit)
 
 
 def defang(text: str) -> str:
-    """Make links in untrusted text unclickable in every client (hxxps://, t[.]me, www[.])."""
+    """Make links in untrusted text unclickable in every client: ``hxxps://``, ``evil[.]example[.]com``,
+    ``t[.]me``, ``1[.]2[.]3[.]4``, ``tg[:]``, and a Markdown link ``[x](url)`` broken into ``[x] (url)``."""
     text = _SCHEME.sub(lambda m: f"{m.group(1)}xx{m.group(2)}{m.group(3)}", text)
-    text = _TME.sub(lambda m: f"{m.group(1)}[.]{m.group(2)}", text)
-    return _WWW.sub(lambda m: m.group(0)[:-1] + "[.]", text)
+    text = _OTHER_SCHEME.sub(lambda m: f"{m.group(1)}[:]", text)
+    text = _IPV4.sub(lambda m: "[.]".join(m.groups()), text)
+    text = _HOST_DOT.sub("[.]", text)
+    return _MD_LINK.sub("] (", text)
+
+
+def unmention(text: str) -> str:
+    """``@channel``/``@here``/``@all``/``@everyone`` (and Slack's ``!channel``) with a word joiner after
+    the sigil, so Slack and Mattermost notify nobody; the text still reads the same."""
+    return _MENTION.sub(lambda m: f"{m.group(1)}\u2060{m.group(2)}", text)
 
 
 def untrusted(text: object, limit: int | None = None) -> str:
@@ -319,9 +304,10 @@ _MD_BREAK = re.compile(r"([\[\]*_~`|#>])")
 
 
 def slack_escape(text: str) -> str:
-    """Slack's three entities (so no <url|label>, <!channel> or <@U..> survives), then a zero-width
-    space after each Markdown metacharacter so Mattermost/Slack see no link or emphasis syntax."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three entities (so no <url|label>, <!channel> or <@U..> survives), ``@channel``-style
+    team mentions broken (``unmention``), then a zero-width space after each Markdown metacharacter
+    so Mattermost/Slack see no link or emphasis syntax."""
+    text = unmention(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
     return _MD_BREAK.sub("\\1\u200b", text)
 
 
@@ -449,6 +435,7 @@ __all__ = [
     "subject",
     "telegram_messages",
     "telegram_one",
+    "unmention",
     "untrusted",
     "view",
 ]

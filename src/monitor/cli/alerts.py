@@ -10,10 +10,8 @@ Nothing here writes to the database, except ``retro --seed``.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sys
-import unicodedata
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +22,7 @@ import click
 from monitor.alerts.config import AlertRule, AlertsConfig, parse_duration
 from monitor.cli.stores import open_db
 from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.escape import json_dumps, json_text, one_line
 from monitor.models import Alert
 
 T = TypeVar("T")
@@ -47,25 +46,17 @@ def parse_when(value: str, *, now: datetime) -> datetime:
 
 # -- escaping ----------------------------------------------------------------------------------
 def terminal_text(value: object, limit: int | None = None) -> str:
-    """One printable line: control, bidi and invisible characters out (render.clean)."""
-    from monitor.alerts.render import clean
-
-    return clean("" if value is None else value, limit)
+    """One printable line: escape sequences, control, bidi and invisible characters out."""
+    return one_line("" if value is None else value, limit)
 
 
 def json_safe(text: str) -> str:
-    """JSON that cannot drive a terminal: C0/C1 controls, bidi and format characters become \\uXXXX."""
-    out = []
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\n":
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """JSON that cannot drive a terminal: unsafe characters become JSON \\uXXXX escapes."""
+    return json_text(text)
 
 
 def _dump(data: Any) -> str:
-    return json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    return json_dumps(data, indent=2, default=str)
 
 
 # -- plumbing ------------------------------------------------------------------------------------
@@ -126,7 +117,7 @@ def _tagger(settings: Any) -> Any:
 def _alert_dict(alert: Alert, deliveries: dict[str, str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": alert.id,
-        "fired_at": alert.fired_at.isoformat(),
+        "fired_at": alert.fired_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),  # RFC 3339, Z
         "rule": alert.rule,
         "kind": alert.kind,
         "summary": alert.summary,
@@ -147,7 +138,8 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]])
 
     table = Table(title=Text(terminal_text(title)), show_lines=False)
     for col in columns:
-        table.add_column(col, overflow="fold")
+        # a link is never folded across lines (it would stop being clickable); prose folds
+        table.add_column(col, overflow="fold", no_wrap=col == "link", min_width=44 if col == "link" else None)
     for row in rows:
         table.add_row(*(Text(terminal_text(cell)) for cell in row))
     Console(soft_wrap=False).print(table)
@@ -231,8 +223,19 @@ def list_command(
 @click.argument("rule_name", metavar="RULE")
 @config_option
 @database_option
-@click.option("--since", default="30d", show_default=True, help="Date or duration back: the posts to replay.")
-@click.option("--until", default=None, help="Date or duration back (default: now).")
+@click.option(
+    "--since",
+    default="30d",
+    show_default=True,
+    help="Date, or a duration back from the newest stored post (30d, 12h): the posts to replay.",
+)
+@click.option("--until", default=None, help="Date or duration back from the newest post (default: the newest post).")
+@click.option(
+    "--as-published",
+    is_flag=True,
+    help="Replay every post as if seen when published (also backfilled and imported posts, which the daemon"
+    " does not alert on).",
+)
 @click.option(
     "--retag/--no-retag",
     default=False,
@@ -250,13 +253,11 @@ def test_command(
     retag: bool,
     limit: int,
     fmt: str,
+    as_published: bool,
 ) -> None:
-    """Dry-run RULE over stored posts and print what it would have sent. Writes nothing."""
+    """Dry-run RULE over stored posts and print what it would have sent: the alerts the daemon fires on the
+    same posts, at the times it fires them. Writes nothing."""
     from monitor.alerts.dryrun import dry_run
-
-    now = datetime.now(UTC)
-    start = parse_when(since, now=now)
-    end = parse_when(until, now=now) if until else now
 
     async def go() -> Any:
         settings, url = _load(config_path, database, need_config=True)
@@ -264,7 +265,13 @@ def test_command(
         tagger = _tagger(settings) if retag else None
         store = await _open(url)
         try:
-            return await dry_run(rule, config, store, since=start, until=end, tagger=tagger)
+            # relative forms count back from the newest stored post: a copy of last year's database
+            # answers the same as on the day it was made
+            anchor = await store.newest_post_at() or datetime.now(UTC)
+            start = parse_when(since, now=anchor)
+            end = parse_when(until, now=anchor) if until else None
+            return await dry_run(rule, config, store, since=start, until=end, tagger=tagger,
+                                 as_published=as_published)
         finally:
             await store.close()
 

@@ -14,7 +14,7 @@ import functools
 import json
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +22,10 @@ from typing import Any, TypeVar
 
 import click
 
-from monitor import logs
+from monitor import health, logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
+from monitor.escape import json_dumps, terminal
+from monitor.redact import redact
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
 from monitor.config_file import channel_entries, write_channels
@@ -112,11 +114,10 @@ async def _open(url: str) -> Store:
 
 
 def _clean(text: object) -> str:
-    """Channel titles and errors come from outside: no terminal control characters, no markup."""
+    """Channel titles and errors come from outside: terminal-safe (monitor.escape), no rich markup."""
     from rich.markup import escape
 
-    raw = "" if text is None else str(text)
-    return escape("".join(ch if ch.isprintable() else " " for ch in raw))
+    return escape(terminal("" if text is None else str(text)))
 
 
 # -- functions behind the commands ------------------------------------------------------------------
@@ -137,9 +138,13 @@ class StatusReport:
         return None if self.heartbeat is None else (self.now - self.heartbeat[2]).total_seconds()
 
     @property
+    def health(self) -> health.Health:
+        """Running, stale, stopped, never ran, or refused by Telegram: one verdict for status and health checks."""
+        return health.assess(self.heartbeat, self.channels, now=self.now, stale_after=self.stale_after)
+
+    @property
     def healthy(self) -> bool:
-        age = self.heartbeat_age
-        return age is not None and age <= self.stale_after
+        return self.health.healthy
 
 
 async def status_report(settings: Settings, *, now: datetime | None = None) -> StatusReport:
@@ -170,33 +175,40 @@ class ImportResult:
 
 
 async def import_export(
-    settings: Settings, path: Path, *, all_chats: bool = False, tagger: Any = None
+    settings: Settings,
+    path: Path,
+    *,
+    all_chats: bool = False,
+    tagger: Any = None,
+    checked: Callable[[int, int], None] | None = None,
+    saved: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Ingest a Telegram Desktop export through the daemon's tagging and store path.
+    """Ingest a Telegram Desktop export (its result.json, or the export folder) through the daemon's path.
 
-    The whole file is parsed and checked before the store is touched: a corrupt
-    export changes nothing.
+    Two streaming passes, memory bounded whatever the export's size (docs/import.md): the
+    first checks the whole file before the store is touched, so a bad export changes
+    nothing; the second builds, tags and saves the posts in batches. A channel's row is
+    written just before its first batch, so no channel without posts is left behind.
+    Saving is idempotent, so an import cut short (a kill) is resumed by running it again.
+    ``checked(bytes read, size)`` and ``saved(posts in the batch, posts in all)`` report progress.
     """
     from monitor.daemon import build_tagger
     from monitor.sources.export import CHANNEL_TYPES, ExportFile
 
-    export = await asyncio.to_thread(ExportFile, path, chat_types=None if all_chats else CHANNEL_TYPES)
+    export = await asyncio.to_thread(
+        ExportFile, path, chat_types=None if all_chats else CHANNEL_TYPES, on_progress=checked
+    )
     if export.post_count == 0:
         raise ImportFormatError(
-            f"{path}: no channel posts in this export (use --all-chats for groups and chats)"
+            f"{export.path}: no channel posts in this export (use --all-chats for groups and chats)"
         )
     tagger = tagger or await asyncio.to_thread(build_tagger, settings)
     store = await _open(settings.database_url)
-    batch_size = settings.polling.batch_size
+    batches = _channel_batches(export.records(), settings.polling.batch_size)
     inserted = updated = 0
     channels: set[int] = set()
     try:
         now = datetime.now(UTC)
-        by_channel: dict[int, list[Post]] = {}
-        titles = {}
-        for channel, post in export.records():
-            by_channel.setdefault(channel.id, []).append(post)
-            titles[channel.id] = channel
         alerts_config = settings.alerts_config()
         text_tagger: Any = tagger if hasattr(tagger, "tag") else None  # retro-hunts re-tag kept texts
         alerts = (
@@ -204,27 +216,46 @@ async def import_export(
             if alerts_config is not None
             else None
         )
-        for cid, posts in by_channel.items():
-            await store.set_resolved(id_key(cid), titles[cid], at=now)
-            channels.add(cid)
-            for start in range(0, len(posts), batch_size):
-                chunk = posts[start : start + batch_size]
-                tagged = await asyncio.to_thread(tagger.tag_posts, chunk)
-                result = await save_batch(  # the poll's save-and-evaluate path
-                    store,
-                    titles[cid],
-                    tagged,
-                    alerts=alerts,
-                    at=now,
-                    checkpoint=None,
-                    store_text=settings.monitor.store_text,
-                    source="export",
-                )
-                inserted += result.inserted
-                updated += result.updated
+        while True:
+            batch = await asyncio.to_thread(next, batches, None)
+            if batch is None:
+                break
+            channel, posts = batch
+            if channel.id not in channels:
+                await store.set_resolved(id_key(channel.id), channel, at=now)
+                channels.add(channel.id)
+            tagged = await asyncio.to_thread(tagger.tag_posts, posts)
+            result = await save_batch(  # the poll's save-and-evaluate path
+                store,
+                channel,
+                tagged,
+                alerts=alerts,
+                at=now,
+                checkpoint=None,
+                store_text=settings.monitor.store_text,
+                source="export",
+            )
+            inserted += result.inserted
+            updated += result.updated
+            if saved is not None:
+                saved(len(posts), export.post_count)
     finally:
         await store.close()
     return ImportResult(channels=len(channels), posts=export.post_count, inserted=inserted, updated=updated)
+
+
+def _channel_batches(records: Iterator[tuple[Any, Post]], size: int) -> Iterator[tuple[Any, list[Post]]]:
+    """(channel, up to ``size`` of its posts) from a stream of (channel, post), one channel per batch."""
+    channel: Any = None
+    posts: list[Post] = []
+    for chan, post in records:
+        if posts and (chan.id != channel.id or len(posts) >= size):
+            yield channel, posts
+            posts = []
+        channel = chan
+        posts.append(post)
+    if posts:
+        yield channel, posts
 
 
 def _retag_marker(url: str) -> Path | None:
@@ -513,19 +544,24 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
 @click.command("status")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit status tells (for health checks).")
 @friendly
-def status_cmd(config_path: Path | None, as_json: bool) -> None:
+def status_cmd(config_path: Path | None, as_json: bool, quiet: bool) -> None:
     """Per channel: state, last poll, newest post, posts stored, last error, parked-until.
 
     Exits 1 when the daemon's heartbeat is missing or older than heartbeat_stale_after,
-    so it works as a container health check.
+    when the daemon was stopped, or when Telegram refused its session, so it works as a
+    container health check.
     """
     settings = _settings(config_path)
     report = asyncio.run(status_report(settings))
+    if quiet:
+        sys.exit(0 if report.healthy else EXIT_FAILURE)
     parks = report.parks
     rows: list[dict[str, Any]] = []
     for s in report.channels:
         park = parks.get(f"channel:{s.key}") or parks.get("account")
+        error, error_at = health.current_error(s)
         rows.append(
             {
                 "channel": s.key,
@@ -535,7 +571,8 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
                 "newest_id": s.checkpoint or None,
                 "newest_date": _iso(s.newest_posted_at),
                 "posts": s.posts,
-                "last_error": s.last_error,
+                "last_error": error,
+                "last_error_at": _iso(error_at),
                 "parked_until": _iso(park) if park else None,
                 "retry_at": _iso(s.retry_at),
             }
@@ -547,12 +584,13 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
         "age_seconds": None if age is None else round(age, 1),
         "stale_after": report.stale_after,
         "healthy": report.healthy,
+        "state": report.health.state,
+        "summary": report.health.summary,
     }
     if as_json:
         click.echo(
-            json.dumps(
-                {"database": report.database, "heartbeat": beat, "channels": rows, "counts": report.counts},
-                ensure_ascii=False,
+            json_dumps(
+                {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts},
                 indent=2,
             )
         )
@@ -560,7 +598,7 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"monitor: {_clean(report.database)}")
+        table = Table(title=f"monitor: {_clean(redact(report.database))}")
         for col in (
             "channel",
             "state",
@@ -571,7 +609,7 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
             "last error",
             "parked until",
         ):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col == "channel")  # a handle is never split across lines
         for r in rows:
             table.add_row(
                 _clean(r["channel"]),
@@ -580,18 +618,12 @@ def status_cmd(config_path: Path | None, as_json: bool) -> None:
                 _clean(r["newest_id"] or "-"),
                 _clean(r["newest_date"] or "-"),
                 str(r["posts"]),
-                _clean((r["last_error"] or "")[:60]),
+                _clean(f"{r['last_error_at']}: {r['last_error']}"[:80] if r["last_error"] else ""),
                 _clean(r["parked_until"] or ""),
             )
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        console.print(_clean(report.health.summary))  # the metadata above the rows
         console.print(table)
-        if report.heartbeat is None:
-            console.print("heartbeat: none (the daemon has never run here)")
-        else:
-            console.print(
-                f"heartbeat: pid {beat['pid']} at {beat['at']} ({beat['age_seconds']}s ago; "
-                f"stale after {report.stale_after:g}s): {'ok' if report.healthy else 'STALE'}"
-            )
     if not report.healthy:
         sys.exit(EXIT_FAILURE)
 
@@ -606,10 +638,31 @@ def _iso(value: datetime | None) -> str | None:
 @click.option("--all-chats", is_flag=True, help="Also import groups and private chats, not only channels.")
 @friendly
 def import_cmd(config_path: Path | None, file: Path, all_chats: bool) -> None:
-    """Ingest a Telegram Desktop export (result.json) through the same tagging and store path."""
+    """Ingest a Telegram Desktop export (result.json) through the same tagging and store path.
+
+    FILE is the export's result.json or its folder. The whole file is checked first (nothing
+    is stored if any message is bad), then streamed into the store; progress goes to stderr
+    on a terminal. An import cut short is resumed by running it again (nothing is doubled).
+    Details and the bounds on dates and integers: docs/import.md.
+    """
+    from tqdm import tqdm
+
     settings = _settings(config_path)
     logs.configure(settings.monitor.log_format, level="WARNING")
-    result = asyncio.run(import_export(settings, file, all_chats=all_chats))
+    with (
+        tqdm(unit="B", unit_scale=True, file=sys.stderr, desc="check", disable=None, leave=False) as check_bar,
+        tqdm(unit="post", file=sys.stderr, desc="import", disable=None) as save_bar,
+    ):
+
+        def checked(done: int, size: int) -> None:
+            check_bar.total = size
+            check_bar.update(done - check_bar.n)
+
+        def saved(posts: int, total: int) -> None:
+            save_bar.total = total
+            save_bar.update(posts)
+
+        result = asyncio.run(import_export(settings, file, all_chats=all_chats, checked=checked, saved=saved))
     click.echo(
         f"imported {result.posts} posts from {result.channels} channel(s): {result.inserted} new,"
         f" {result.updated} updated, into {display_url(settings.database_url)}"

@@ -1,7 +1,7 @@
 """`monitor report ...`: thin shells over monitor.reports; every subcommand shares one set of options.
 
-The database is opened through the store (migrations bring an older file up to date, so the
-aggregate tables exist) and read through its read-only connection.
+The database is opened through the store read-only (a SQLite file with mode=ro, PostgreSQL with
+read-only transactions): a report never creates, migrates or writes a database.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor.errors import ConfigError, MonitorError
-from monitor.reports.output import FORMATS, write
+from monitor.reports.output import FORMATS, default_format, write
 from monitor.reports.periods import EVERY
 from monitor.reports.spec import ReportSpec, parse_by, parse_date
 from monitor.reports.table import Report
@@ -25,13 +25,13 @@ from monitor.reports.table import Report
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _db_from_config(config: Path) -> Path:
+def _db_from_config(config: Path) -> str:
     """The database the config names: through settings.load, or (when the rest of the config has
     problems that do not matter to a read-only report, such as missing credentials) its raw TOML."""
     from monitor.settings import load, resolve_database
 
     try:
-        return Path(load(config).database_url)
+        return load(config).database_url
     except ConfigError:
         pass
     try:
@@ -42,26 +42,29 @@ def _db_from_config(config: Path) -> Path:
     value = section.get("database") if isinstance(section, dict) else None
     if not isinstance(value, str) or not value:
         raise click.ClickException(f"{config}: no [monitor] database in this config; pass --db")
-    return Path(resolve_database(value, config.parent))
+    return resolve_database(value, config.parent)
 
 
-def _db_path(db: Path | None, config: Path | None) -> Path:
+def _db_path(db: str | None, config: Path | None) -> str:
+    """The store URL: a SQLite path (which must exist) or a postgresql:// URL."""
+    from monitor.cli.stores import missing_database
     from monitor.settings import default_config_path
 
     if db is None and config is None and os.environ.get("MONITOR_DB"):
-        db = Path(os.environ["MONITOR_DB"])
+        db = os.environ["MONITOR_DB"]
     if db is None and config is None and default_config_path().is_file():
         config = default_config_path()
     if db is None and config is not None:
         db = _db_from_config(config)
     if db is None:
         raise click.ClickException("which database? pass --db PATH or -c CONFIG (try `monitor demo`)")
-    if not db.is_file():
-        raise click.ClickException(f"no database at {db}; pass --db PATH or -c CONFIG (try `monitor demo`)")
+    missing = missing_database(db)
+    if missing is not None:
+        raise click.ClickException(f"no database at {missing}; pass --db PATH or -c CONFIG (try `monitor demo`)")
     return db
 
 
-async def _with_store(db: Path, work: Callable[[Any], Awaitable[Report]]) -> Report:
+async def _with_store(db: str, work: Callable[[Any], Awaitable[Report]]) -> Report:
     from monitor.cli.stores import open_db
 
     store = await open_db(db, must_exist=True, read_only=True)
@@ -80,8 +83,8 @@ def common_options(func: F) -> F:
     options = [
         click.option("--since", help="First day (YYYY-MM-DD, UTC, inclusive). Default: the first day with posts."),
         click.option("--until", help="Last day (YYYY-MM-DD, UTC, inclusive). Default: the last day with posts."),
-        click.option("--every", type=click.Choice(EVERY), default="month", show_default=True,
-                     help="Period: day, ISO week or calendar month (UTC)."),
+        click.option("--every", type=click.Choice(EVERY), default=None,
+                     help="Period: day, ISO week or calendar month (UTC). Default: month. Time series only."),
         click.option("--by", "by", multiple=True,
                      help="Group by any of group,language,script,channel,keyword,person,label:<key> (comma list)."),
         click.option("--group", "groups", multiple=True, help="Only posts naming this group id (repeatable)."),
@@ -90,10 +93,16 @@ def common_options(func: F) -> F:
         click.option("--channel", "channels", multiple=True, help="Only this channel: @name or id (repeatable)."),
         click.option("--label", "labels", multiple=True, help="Only channels with label key=value (repeatable)."),
         click.option("--keyword", "keywords", multiple=True, help="Only posts with this analyst keyword (repeatable)."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+        click.option("--person", "people", multiple=True, help="Only posts naming this person id (repeatable)."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="table (default on a terminal), tsv (default into a pipe or file), csv, json, "
+                          "nl (one JSON object per line), parquet (typed columns; needs -o)."),
+        click.option("--excel-safe", is_flag=True,
+                     help="Prefix CSV/TSV cells that a spreadsheet would run as a formula with an apostrophe "
+                          "(use for files opened in Excel; off by default so cells stay as stored)."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to FILE instead of standard output (required for parquet)."),
-        click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite database."),
+        click.option("--db", help="The SQLite database file, or a postgresql:// URL."),
         click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Take the database from this config file ([monitor] database)."),
     ]
@@ -114,22 +123,30 @@ def _spec(kw: dict[str, Any]) -> ReportSpec:
         channels=_split(kw.pop("channels")),
         labels=tuple(kw.pop("labels")),
         keywords=tuple(kw.pop("keywords")),
+        people=_split(kw.pop("people")),
     )
 
 
 def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]],
-         after: Callable[[Report], None] | None = None) -> None:
-    fmt, output = kw.pop("fmt"), kw.pop("output")
+         after: Callable[[Report, str], None] | None = None, chart: Path | None = None) -> None:
+    """Check the options, run the report, print it; ``after`` gets the report and the database's name
+    (charts and graph files). A chart file that could not be written is refused before any work."""
+    fmt, output, excel = kw.pop("fmt"), kw.pop("output"), kw.pop("excel_safe")
+    fmt = default_format(fmt, output, sys.stdout)
     db, config = kw.pop("db"), kw.pop("config")
     try:
+        if chart is not None:
+            from monitor.reports.charts import chart_format
+
+            chart_format(chart)
         spec = _spec(kw)
         if fmt == "parquet" and output is None:
             raise click.UsageError("--format parquet needs --output FILE")
         path = _db_path(db, config)
         report = asyncio.run(_with_store(path, lambda store: make(store, spec)))
-        write(report, fmt, output, stdout=sys.stdout)
+        write(report, fmt, output, stdout=sys.stdout, excel_safe=excel)
         if after is not None:
-            after(report)
+            after(report, path.name)
     except (ConfigError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
     except MonitorError as exc:
@@ -139,27 +156,48 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
 def _chart_options(func: F) -> F:
     func = click.option("--chart-kind", type=click.Choice(("lines", "stacked", "heatmap")), default="lines",
                         show_default=True, help="lines over time, stacked shares, or a heat map of two --by fields.")(func)
-    func = click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
-                        help="Also draw a chart to FILE (.png or .svg).")(func)
-    return func
+    return _chart_option(func)
 
 
-def _charter(chart: Path | None, kind: str, metric: str) -> Callable[[Report], None] | None:
+def _charter(chart: Path | None, kind: str = "lines", metric: str = "posts",
+             nodes: dict[str, Any] | None = None) -> Callable[[Report, str], None] | None:
+    """Draws the report's picture: lines (volume, trend), bars (top), curves (reach), a timeline
+    (spread), a drawing (network)."""
     if chart is None:
         return None
 
-    def draw(report: Report) -> None:
-        from monitor.reports.charts import write_chart
+    def draw(report: Report, source: str) -> None:
+        from monitor.reports import charts
 
-        write_chart(report, chart, kind=kind, metric=metric)  # type: ignore[arg-type]
+        if report.name in ("volume", "trend"):
+            charts.write_chart(report, chart, kind=kind, metric=metric, source=source)  # type: ignore[arg-type]
+        elif report.name.startswith("top-"):
+            charts.write_top_chart(report, chart, source=source)
+        elif report.name == "reach":
+            charts.write_reach_chart(report, chart, source=source)
+        elif report.name == "spread":
+            charts.write_spread_chart(report, chart, source=source)
+        elif report.name == "network":
+            charts.write_network_chart(report, (nodes or {}).get("nodes", {}), chart, source=source)
         click.echo(f"chart written to {chart}", err=True)
 
     return draw
 
 
+def _chart_option(func: F) -> F:
+    return click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Also draw a chart to FILE (.png or .svg).")(func)
+
+
 @click.group()
 def report() -> None:
-    """Analysts' reports over the stored, tagged posts (UTC periods; empty periods are zero rows)."""
+    """Analysts' reports over the stored, tagged posts (UTC periods; empty periods are zero rows).
+
+    Output: a table fitted to the terminal, or TSV when standard output is a pipe or a file
+    (--format chooses). Exports keep the data as stored: post text whole, cells raw; add
+    --excel-safe for a CSV or TSV that will be opened in a spreadsheet. Text printed to a
+    terminal is escaped (control, escape and bidi characters made visible). See docs/exports.md.
+    """
 
 
 @report.command()
@@ -169,7 +207,7 @@ def volume(chart: Path | None, chart_kind: str, **kw: Any) -> None:
     """Posts, views and forwards per period, absolute and as a share of the same channels' output."""
     from monitor.reports.volume import volume as run
 
-    _run(kw, run, _charter(chart, chart_kind, "posts"))
+    _run(kw, run, _charter(chart, chart_kind, "posts"), chart)
 
 
 @report.command()
@@ -185,7 +223,7 @@ def trend(chart: Path | None, chart_kind: str, metric: str, threshold: float, wi
     from monitor.reports.trend import trend as run
 
     _run(kw, lambda s, spec: run(s, spec, metric=metric, threshold=threshold, window=window,
-                                 only_flagged=only_flagged), _charter(chart, chart_kind, metric))
+                                 only_flagged=only_flagged), _charter(chart, chart_kind, metric), chart)
 
 
 @report.command()
@@ -193,25 +231,27 @@ def trend(chart: Path | None, chart_kind: str, metric: str, threshold: float, wi
 @click.option("--what", type=click.Choice(("channels", "posts-by-views", "posts-by-forwards", "groups", "keywords",
                                            "people", "pairs")), default="channels", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
-def top(what: str, limit: int, **kw: Any) -> None:
-    """Top channels, posts by views or forwards, groups, keywords, and groups named together."""
+@_chart_option
+def top(what: str, limit: int, chart: Path | None, **kw: Any) -> None:
+    """Top channels, posts by views or forwards, groups, keywords, and groups named together (chart: bars)."""
     from monitor.reports.top import top as run
 
-    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit))  # type: ignore[arg-type]
+    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit), _charter(chart), chart)  # type: ignore[arg-type]
 
 
 @report.command()
 @common_options
 @click.option("--ages", default="1,6,24,48,168", show_default=True, help="Hours after publication, comma list.")
-def reach(ages: str, **kw: Any) -> None:
-    """How views grew after publication, from the re-sampled view counts."""
+@_chart_option
+def reach(ages: str, chart: Path | None, **kw: Any) -> None:
+    """How views grew after publication, from the re-sampled view counts (chart: curves)."""
     from monitor.reports.reach import reach as run
 
     try:
         hours = tuple(sorted({int(a) for a in ages.split(",") if a.strip()}))
     except ValueError as exc:
         raise click.UsageError(f"--ages {ages!r}: whole hours, comma separated") from exc
-    _run(kw, lambda s, spec: run(s, spec, ages=hours))
+    _run(kw, lambda s, spec: run(s, spec, ages=hours), _charter(chart), chart)
 
 
 @report.command()
@@ -222,20 +262,24 @@ def reach(ages: str, **kw: Any) -> None:
 @click.option("--min-length", type=click.IntRange(0, 100_000), default=40, show_default=True,
               help="Ignore posts with less text than this (characters).")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
-def spread(distance: int, min_channels: int, min_length: int, limit: int, **kw: Any) -> None:
-    """Near-duplicate clusters: the same item posted in several channels, with its first appearance."""
+@_chart_option
+def spread(distance: int, min_channels: int, min_length: int, limit: int, chart: Path | None, **kw: Any) -> None:
+    """Near-duplicate clusters: the same item posted in several channels, with its first appearance
+    (chart: a timeline)."""
     from monitor.reports.spread import clusters
 
     _run(kw, lambda s, spec: clusters(s, spec, max_distance=distance, min_channels=min_channels,
-                                      min_length=min_length, limit=limit))
+                                      min_length=min_length, limit=limit), _charter(chart), chart)
 
 
 @report.command()
 @common_options
 @click.option("--graphml", type=click.Path(dir_okay=False, path_type=Path), help="Write the network as GraphML.")
 @click.option("--gexf", type=click.Path(dir_okay=False, path_type=Path), help="Write the network as GEXF (Gephi).")
-def network(graphml: Path | None, gexf: Path | None, **kw: Any) -> None:
-    """The forward network: who forwards whom and how often (edges; --format csv gives CSV edges)."""
+@_chart_option
+def network(graphml: Path | None, gexf: Path | None, chart: Path | None, **kw: Any) -> None:
+    """The forward network: who forwards whom and how often (edges; --format csv gives CSV edges;
+    chart: a drawing)."""
     from monitor.reports.spread import export_graph, forward_network
 
     holder: dict[str, Any] = {}
@@ -245,13 +289,20 @@ def network(graphml: Path | None, gexf: Path | None, **kw: Any) -> None:
         holder["nodes"] = nodes
         return rep
 
-    def after(rep: Report) -> None:
+    draw = _charter(chart, nodes=holder)
+
+    def after(rep: Report, source: str) -> None:
         for path in (graphml, gexf):
             if path is not None:
                 export_graph(rep, holder["nodes"], path)
                 click.echo(f"graph written to {path}", err=True)
+        if draw is not None:
+            draw(rep, source)
 
-    _run(kw, make, after)
+    for option, path, suffixes in (("--graphml", graphml, (".graphml",)), ("--gexf", gexf, (".gexf",))):
+        if path is not None and path.suffix.lower() not in suffixes:
+            raise click.UsageError(f"{option} {str(path)!r}: the file name ends in {suffixes[0]}")
+    _run(kw, make, after, chart)
 
 
 @report.command()

@@ -15,7 +15,7 @@ from typing import Any
 from monitor.identity import display_name
 from monitor.reports.periods import from_day
 from monitor.store.ports import ReportReads as ReportSource
-from monitor.reports.spec import ReportSpec, resolve
+from monitor.reports.spec import CHANNEL_SCOPE, ReportSpec, refuse_unused, resolve
 from monitor.reports.table import Report
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")
@@ -31,6 +31,8 @@ def add_command(username: str | None, channel_id: int | None) -> str:
 
 
 async def discovery(store: ReportSource, spec: ReportSpec, *, limit: int = 50) -> Report:
+    refuse_unused(spec, "discovery", CHANNEL_SCOPE,
+                  "; it ranks the channels watched channels point at (scope: --channel, --label)")
     res = await resolve(store, spec)
     watched_ids = {cid for cid, info in res.channels.items() if info.watched}
     scope = watched_ids if res.channel_ids is None else watched_ids & set(res.channel_ids)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitor.store.ports import ReportReads as ReportSource
-from monitor.reports.spec import ReportSpec, resolve
+from monitor.reports.spec import POST_FILTERS, ReportSpec, refuse_unused, resolve
 from monitor.reports.table import Report
 
 DEFAULT_AGES = (1, 6, 24, 48, 168)  # hours after publication
@@ -41,13 +41,18 @@ def views_at_ages(posted_at: int, samples: Sequence[tuple[int, int]], ages: Sequ
 
 
 async def reach(store: ReportSource, spec: ReportSpec, *, ages: Sequence[int] = DEFAULT_AGES) -> Report:
+    refuse_unused(spec, "reach", POST_FILTERS | {"by"}, "; it follows posts by hours after publication")
     res = await resolve(store, spec)
     rows = await store.report_samples(
         since_day=res.since_day, until_day=res.until_day, dims=res.sql_dims, **res.filters()
     )
+    # a post naming ISKP and IMU passes --group ISKP; grouped by group, only the ISKP row is asked for
+    wanted = {i: set(res.tags[name]) for i, name in enumerate(res.by) if name in res.tags}
     posts: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in rows:
         combo = res.dim_values(r)
+        if any(combo[i] not in values for i, values in wanted.items()):
+            continue
         key = (combo, r["channel_id"], r["message_id"])
         item = posts.setdefault(key, {"posted_at": int(r["posted_at"]), "latest": r["latest_views"], "samples": []})
         item["samples"].append((int(r["sampled_at"]), int(r["views"])))

@@ -3,17 +3,27 @@
 Why a whitelist: ``--by`` names reach SQL only as choices among fixed fragments, and every
 value (names, labels, tags, dates) is bound; anything not on the list is refused here with a
 message naming what is allowed.
+
+Why filter values are checked against what is known: a filter that matches nothing would
+answer with a report of zeros, which reads as "nothing happened". So ``resolve`` refuses a
+group, person, language, script, label or keyword that is neither in the shipped lexicon /
+the tagger's label set nor in the data, with the known values and a did-you-mean; group ids
+are matched case-insensitively. Living here, the checks serve the CLI and any other front end.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, Problem
 from monitor.identity import channel_key, parse_id_key
 from monitor.reports.periods import EVERY, Every, from_day, to_day
 from monitor.store.ports import ReportReads as ReportSource
@@ -86,7 +96,7 @@ class ReportSpec:
 
     since: date | None = None
     until: date | None = None
-    every: Every = "month"
+    every: Every | None = None  # None: the report's default (month); refused where periods mean nothing
     by: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()  # "uz" or "uz-Latn"
@@ -96,8 +106,13 @@ class ReportSpec:
     keywords: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
 
+    @property
+    def period(self) -> Every:
+        """The period of time-series reports: ``every``, else a calendar month."""
+        return self.every or "month"
+
     def __post_init__(self) -> None:
-        if self.every not in EVERY:
+        if self.every is not None and self.every not in EVERY:
             raise ConfigError(f"--every {self.every!r}: use day, week or month")
         parse_by(list(self.by))
         for lang in self.langs:
@@ -109,6 +124,20 @@ class ReportSpec:
             parse_label(item)
         if self.since and self.until and self.since > self.until:
             raise ConfigError(f"--since {self.since} is after --until {self.until}")
+
+
+OPTION_NAMES = {"by": "--by", "every": "--every", "groups": "--group", "langs": "--lang", "scripts": "--script",
+                "keywords": "--keyword", "people": "--person", "channels": "--channel", "labels": "--label"}
+CHANNEL_SCOPE = frozenset({"channels", "labels"})
+POST_FILTERS = frozenset({"groups", "langs", "scripts", "keywords", "people"}) | CHANNEL_SCOPE
+
+
+def refuse_unused(spec: ReportSpec, report: str, applies: frozenset[str] | set[str], why: str = "") -> None:
+    """Refuse an option that would have no effect on ``report`` (an analyst would trust a filter that was
+    silently ignored). ``applies``: the ReportSpec fields the report honours."""
+    for name, option in OPTION_NAMES.items():
+        if name not in applies and getattr(spec, name):
+            raise ConfigError(Problem(option, f"has no effect on the {report} report{why}"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,7 +203,7 @@ class Resolved:
         return {
             "since": self.since_day_iso(),
             "until": self.until_day_iso(),
-            "every": spec.every,
+            "every": spec.period,
             "by": list(self.by),
             "filters": {
                 k: list(v)
@@ -224,27 +253,170 @@ def _match_channel(value: str, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     ]
 
 
+@lru_cache(maxsize=1)
+def lexicon_ids() -> tuple[frozenset[str], frozenset[str]]:
+    """(group ids, person ids) of the shipped lexicon, read from its TOML without building a tagger."""
+    text = resources.files("monitor").joinpath("tagging/groups/lexicon.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    return (frozenset(str(g["id"]) for g in data.get("group", []) if "id" in g),
+            frozenset(str(p["id"]) for p in data.get("person", []) if "id" in p))
+
+
+def tagger_languages() -> frozenset[tuple[str, str | None]]:
+    """(language, script) pairs the language tagger can emit, plus ``und`` (undetermined)."""
+    from monitor.tagging.language.labels import ALL_CLASSES, split_class
+
+    return frozenset({split_class(c) for c in ALL_CLASSES} | {("und", None)})
+
+
+def did_you_mean(option: str, value: str, known: Iterable[str], *, what: str, given: str | None = None) -> ConfigError:
+    """``--group 'NOPE': no such group id; did you mean ...? Known: ...`` (the whole list, up to 40)."""
+    names = sorted(set(known), key=lambda k: (k.lower(), k))
+    lowered = {n.lower(): n for n in names}
+    close = [lowered[m] for m in difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.6)]
+    message = f"no such {what}"
+    message += f"; did you mean {' or '.join(close)}?" if close else "."
+    if names:
+        shown = ", ".join(names[:40]) + (f", ... ({len(names)} in all)" if len(names) > 40 else "")
+        message += f" Known: {shown}."
+    else:
+        message += " (there are none in this database)"
+    return ConfigError(Problem(f"{option} {given if given is not None else repr(value)}", message))
+
+
+async def _data_values(store: ReportSource, dim: str) -> list[dict[str, Any]]:
+    """The distinct values of one dimension in the data, from the aggregate tables (one grouped query)."""
+    span = await store.report_day_range()
+    if not span:
+        return []
+    rows, _table = await store.report_volume(since_day=span[0], until_day=span[1], every="all", dims=(dim,))
+    return [r for r in rows if int(r.get("posts") or 0) > 0]
+
+
+async def _in_data(store: ReportSource, kind: str, value: str) -> bool:
+    """Does any stored post carry this exact tag? (The filtered count the report itself would read.)"""
+    span = await store.report_day_range()
+    if not span:
+        return False
+    rows, _table = await store.report_volume(since_day=span[0], until_day=span[1], every="all", dims=(),
+                                             tags={kind: [value]})
+    return any(int(r.get("posts") or 0) > 0 for r in rows)
+
+
+async def _canonical_tags(store: ReportSource, kind: str, values: Sequence[str]) -> tuple[str, ...]:
+    """Filter values of a tag kind mapped to their stored form; unknown values refused with the known ones."""
+    if not values:
+        return ()
+    groups, people = lexicon_ids() if kind in ("group", "person") else (frozenset(), frozenset())
+    known = set(groups if kind == "group" else people if kind == "person" else ())
+    in_data: set[str] | None = None
+    out: list[str] = []
+    for value in values:
+        exact = value.strip()
+        found = _find(exact, known)
+        if found is None and await _in_data(store, kind, exact):  # one indexed lookup, no listing
+            found = exact
+        if found is None:
+            if in_data is None:
+                in_data = {str(r[f"tag_{kind}"]) for r in await _data_values(store, kind)}
+                known |= in_data
+            found = _find(exact, known)
+        if found is None:
+            raise did_you_mean(f"--{kind}", exact, known, what={"group": "group id", "person": "person id",
+                                                                 "keyword": "analyst keyword"}[kind])
+        if found not in out:
+            out.append(found)
+    return tuple(out)
+
+
+def _find(value: str, known: set[str]) -> str | None:
+    """``value`` as known, else its only case-insensitive match (``iskp`` -> ``ISKP``), else None."""
+    if value in known:
+        return value
+    low = value.casefold()
+    matches = [k for k in known if k.casefold() == low]
+    return matches[0] if len(matches) == 1 else None
+
+
+async def _check_langs(store: ReportSource, spec: ReportSpec) -> tuple[tuple[str, str | None], ...]:
+    langs = tuple(parse_lang(v) for v in spec.langs)
+    if not langs:
+        return ()
+    known = set(tagger_languages())
+    data = {(str(r["lang"]), r.get("script") or None) for r in await _data_values(store, "lang")}
+    known |= data
+    codes = {lang for lang, _ in known}
+    for raw, (lang, script) in zip(spec.langs, langs, strict=True):
+        if lang not in codes or (script is not None and (lang, script) not in known):
+            shown = {lang if s is None else f"{lang}-{s}" for lang, s in known} | codes
+            raise did_you_mean("--lang", raw.strip(), shown, what="language the tagger emits or the data holds")
+    return langs
+
+
+async def _check_scripts(store: ReportSource, spec: ReportSpec) -> tuple[str, ...]:
+    if not spec.scripts:
+        return ()
+    known = {s for _, s in tagger_languages() if s}
+    known |= {str(r["script"]) for r in await _data_values(store, "script") if r.get("script")}
+    out: list[str] = []
+    for raw in spec.scripts:
+        found = _find(raw.strip(), known)
+        if found is None:
+            raise did_you_mean("--script", raw.strip(), known, what="script the tagger emits or the data holds")
+        out.append(found)
+    return tuple(out)
+
+
+def _check_labels(spec: ReportSpec, infos: Mapping[int, ChannelInfo]) -> dict[str, set[str]]:
+    """key -> wanted values, each matched (case-insensitively) to a label of some channel."""
+    present: dict[str, set[str]] = {}
+    for info in infos.values():
+        for k, v in info.labels.items():
+            present.setdefault(k, set()).add(v)
+    wanted: dict[str, set[str]] = {}
+    for item in spec.labels:
+        key, val = parse_label(item)
+        found_key = _find(key, set(present))
+        if found_key is None:
+            raise did_you_mean("--label", key, present, what="label key on any channel")
+        found_val = _find(val, present[found_key])
+        if found_val is None:
+            raise did_you_mean("--label", val, present[found_key], given=repr(f"{key}={val}"),
+                               what=f"value of label {found_key!r} on any channel")
+        wanted.setdefault(found_key, set()).add(found_val)
+    return wanted
+
+
 async def resolve(store: ReportSource, spec: ReportSpec, *, today: date | None = None) -> Resolved:
-    """Dates to day numbers (defaults: the first and last day with posts), names and labels to ids."""
+    """Dates to day numbers (defaults: the first and last day with posts), names and labels to ids.
+
+    Every filter value must be known (see the module docstring): ConfigError names the known values.
+    """
     by = parse_by(list(spec.by))
     rows = await store.report_channels()
     infos = _channel_infos(rows)
+    spec = replace(
+        spec,
+        groups=await _canonical_tags(store, "group", spec.groups),
+        people=await _canonical_tags(store, "person", spec.people),
+        keywords=await _canonical_tags(store, "keyword", spec.keywords),
+        scripts=await _check_scripts(store, spec),
+    )
+    langs = await _check_langs(store, spec)
+    wanted_labels = _check_labels(spec, infos)
     channel_ids: set[int] | None = None
     if spec.channels:
         channel_ids = set()
         for value in spec.channels:
             found = _match_channel(value, rows)
             if not found:
-                raise ConfigError(f"--channel {value!r}: no such channel in the database")
+                names = [f"@{r['username']}" if r["username"] else str(r["id"]) for r in rows if r["id"] is not None]
+                raise did_you_mean("--channel", value, names, what="channel in the database")
             channel_ids.update(found)
-    if spec.labels:
-        wanted: dict[str, set[str]] = {}
-        for item in spec.labels:
-            key, val = parse_label(item)
-            wanted.setdefault(key, set()).add(val)
+    if wanted_labels:
         labelled = {
             cid for cid, info in infos.items()
-            if all(info.labels.get(k) in vals for k, vals in wanted.items())
+            if all(info.labels.get(k) in vals for k, vals in wanted_labels.items())
         }
         channel_ids = labelled if channel_ids is None else channel_ids & labelled
     span = await store.report_day_range()
@@ -268,6 +440,6 @@ async def resolve(store: ReportSource, spec: ReportSpec, *, today: date | None =
         channel_ids=tuple(sorted(channel_ids)) if channel_ids is not None else None,
         channels=infos,
         tags=tags,
-        langs=tuple(parse_lang(v) for v in spec.langs),
-        scripts=tuple(s.capitalize() for s in spec.scripts),
+        langs=langs,
+        scripts=spec.scripts,
     )

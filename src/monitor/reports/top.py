@@ -10,14 +10,13 @@ from typing import Any, Literal
 from monitor import identity
 from monitor.reports.periods import from_day
 from monitor.store.ports import ReportReads as ReportSource
-from monitor.reports.spec import ReportSpec, Resolved, resolve
+from monitor.reports.spec import CHANNEL_SCOPE, POST_FILTERS, ReportSpec, Resolved, refuse_unused, resolve
 from monitor.reports.table import Report
 
 TopWhat = Literal["channels", "posts-by-views", "posts-by-forwards", "groups", "keywords", "people", "pairs"]
 TOP_WHAT: tuple[TopWhat, ...] = (
     "channels", "posts-by-views", "posts-by-forwards", "groups", "keywords", "people", "pairs",
 )
-SNIPPET = 80
 
 
 def post_link(username: str | None, channel_id: int, message_id: int) -> str:
@@ -45,6 +44,8 @@ async def _ranked(store: ReportSource, res: Resolved, by: str, limit: int) -> Re
 async def top(store: ReportSource, spec: ReportSpec, *, what: TopWhat = "channels", limit: int = 20) -> Report:
     if what not in TOP_WHAT:
         raise ValueError(f"top what must be one of {TOP_WHAT}")
+    why = "; it ranks the whole --since/--until range by what --what names"
+    refuse_unused(spec, f"top {what}", CHANNEL_SCOPE if what == "pairs" else POST_FILTERS, why)
     res = await resolve(store, spec)
     if what == "channels":
         return await _ranked(store, res, "channel", limit)
@@ -64,12 +65,11 @@ async def top(store: ReportSource, spec: ReportSpec, *, what: TopWhat = "channel
     out: list[tuple[Any, ...]] = []
     for i, r in enumerate(rows, start=1):
         text = r["text"]
-        snippet = None if text is None else (text[:SNIPPET] + ("…" if len(text) > SNIPPET else ""))
         out.append((
             i, res.channel_name(r["channel_id"]), int(r["message_id"]),
             from_day(int(r["posted_at"]) // 86400).isoformat(), r["views"], r["forwards"],
             f"{r['lang']}-{r['script']}" if r["script"] else r["lang"],
-            json.loads(r["groups"] or "[]"), snippet, post_link(r["username"], r["channel_id"], r["message_id"]),
+            json.loads(r["groups"] or "[]"), text, post_link(r["username"], r["channel_id"], r["message_id"]),
         ))
     return Report(
         name=f"top-{what}",

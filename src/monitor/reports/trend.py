@@ -67,7 +67,7 @@ async def trend(
 ) -> Report:
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}")
-    every: Every = spec.every
+    every: Every = spec.period
     win = window or DEFAULT_WINDOW[every]
     res = await resolve(store, spec)
     lookback = win * (7 if every == "day" else 1)

@@ -56,7 +56,7 @@ async def volume_data(
     store: ReportSource, res: Resolved, *, every: str | None = None
 ) -> tuple[dict[tuple[str, ...], dict[int, list[int]]], dict[tuple[int, tuple[str, ...]], list[int]], list[int], str]:
     """Series per combination: combo -> bucket -> [posts, views, forwards]; denominators; buckets; table used."""
-    period = every or res.spec.every
+    period = every or res.spec.period
     channel_dims = tuple(i for i, name in enumerate(res.by) if _is_channelish(name))
     total_dims = ("channel",) if channel_dims else ()
     unfiltered = not (res.tags or res.langs or res.scripts)
@@ -113,7 +113,7 @@ async def volume(store: ReportSource, spec: ReportSpec) -> Report:
     ordered = [(combo, tuple(combo[i] for i in channel_idx), series.get(combo, {})) for combo in sorted(combos)]
     zero = [0, 0, 0]
     for bucket in periods:
-        shown = label(bucket, spec.every)
+        shown = label(bucket, spec.period)
         for combo, channel_key, by_bucket in ordered:
             cell = by_bucket.get(bucket, zero)
             whole = totals.get((bucket, channel_key), zero)

@@ -12,7 +12,7 @@ Environment overrides: ``MONITOR_CONFIG`` (path of the config file),
 ``MONITOR_<KEY>`` for the ``[monitor]`` table (``MONITOR_DATABASE``,
 ``MONITOR_STORE_TEXT``...), ``MONITOR_<TABLE>_<KEY>`` for the others
 (``MONITOR_POLLING_INTERVAL=60``), and the credentials ``MONITOR_API_ID``,
-``MONITOR_API_HASH``, ``MONITOR_SESSION`` (a string session or a session file path).
+``MONITOR_API_HASH``, ``MONITOR_SESSION`` (a string session; a file is ``telegram.session_file``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from monitor.settings.credentials import Credentials
+from monitor.settings.credentials import Credentials, is_string_session
 from monitor.settings.loader import (
     DEFAULT_CONFIG,
     ENV_CONFIG,
@@ -98,6 +98,7 @@ __all__ = [
     "ChannelEntry",
     "ConnectionSettings",
     "Credentials",
+    "is_string_session",
     "FieldSpec",
     "KeywordEntry",
     "LexiconSettings",

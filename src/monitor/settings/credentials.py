@@ -7,6 +7,8 @@ is refused (it would be one ``git add .`` away from being published).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,12 +31,35 @@ class Credentials:
         return f"Credentials(api_id={self.api_id}, api_hash=***, session={session}, origin={self.origin!r})"
 
 
+NOT_A_STRING_SESSION = (
+    "is not a string session (the value `monitor login --print-string-session` prints); a session"
+    " file is set with telegram.session_file, never here. The value is not shown: it is a secret"
+)
+
+
+def is_string_session(value: str) -> bool:
+    """A Telethon string session: "1" + URL-safe base64 of DC id, IPv4 or IPv6 address, port and
+    the 256-byte auth key (263 or 275 bytes). Anything else given as MONITOR_SESSION used to be
+    taken as a session file name, which put the secret into a file name; it is refused instead."""
+    if not value.startswith("1") or not 300 < len(value) < 400:
+        return False
+    body = value[1:]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) in (263, 275) and body.rstrip("=").replace("-", "").replace("_", "").isalnum()
+
+
 def read_credentials(
     env: Mapping[str, str], credentials_file: Path | None, *, required: bool, problem: Report
 ) -> Credentials | None:
     """Credentials from the environment (first) or the file; each problem goes to ``problem(key, message)``."""
     env_id, env_hash = env.get("MONITOR_API_ID"), env.get("MONITOR_API_HASH")
     env_session = env.get("MONITOR_SESSION") or None
+    if env_session is not None and not is_string_session(env_session):
+        problem("environment MONITOR_SESSION", NOT_A_STRING_SESSION)
+        env_session = None
     if env_id or env_hash:
         if not (env_id and env_hash):
             problem("environment", "set both MONITOR_API_ID and MONITOR_API_HASH, or neither")
@@ -79,6 +104,9 @@ def _from_file(p: Path, env_session: str | None, problem: Report) -> Credentials
     if session is not None and not isinstance(session, str):
         problem(key, f"{p}: session_string must be a string")
         ok = False
+    elif isinstance(session, str) and not is_string_session(session):
+        problem(key, f"{p}: session_string {NOT_A_STRING_SESSION}")
+        ok = False
     if not ok or not isinstance(api_id, int):
         return None
     return Credentials(api_id=api_id, api_hash=str(api_hash), session=session, origin=str(p))
@@ -92,4 +120,4 @@ def git_root(p: Path) -> Path | None:
     return None
 
 
-__all__ = ["Credentials", "git_root", "read_credentials"]
+__all__ = ["Credentials", "git_root", "is_string_session", "read_credentials"]

@@ -39,7 +39,17 @@ def load(path: str | Path | None = None, *, env: Mapping[str, str] | None = None
     settings, problems = _parse(Path(path) if path is not None else default_config_path(), env)
     if problems or settings is None:
         raise ConfigError(problems)
+    _register_secrets(settings)
     return settings
+
+
+def _register_secrets(settings: Settings) -> None:
+    """Every secret the settings hold, masked from here on in every log line (monitor.redact)."""
+    from monitor import redact
+
+    if settings.credentials is not None:
+        redact.register(settings.credentials.api_hash, settings.credentials.session)
+    redact.register_url(settings.database_url if "://" in settings.database_url else None, password_only=True)
 
 
 def check(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> list[Problem]:

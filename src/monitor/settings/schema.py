@@ -373,12 +373,26 @@ class Settings:
         out: dict[str, Any] = {}
         for name in ("monitor", "telegram", "source", "polling", "lexicon"):
             out[name] = _plain(getattr(self, name))
+        out["monitor"]["database"] = _without_password(self.monitor.database)
         out["channels"] = [
             {"key": c.key, "labels": dict(c.labels), "poll_interval": c.poll_interval} for c in self.channels
         ]
         out["keywords"] = [_plain(k) for k in self.keywords]
         out["credentials"] = None if self.credentials is None else {"origin": self.credentials.origin}
         return out
+
+
+def _without_password(url: str) -> str:
+    """A database URL with its password (if any) shown as ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return "<unparseable database URL>"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rsplit('@', 1)[-1]}"))
 
 
 def _plain(obj: Any) -> Any:

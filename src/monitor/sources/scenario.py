@@ -10,7 +10,10 @@ the daemon tests can read a scenario without the fake. The format
         "username": "ozod_sado",         # null for a channel without a public name
         "title": "Ozod Sado",
         "access_hash": 111,              # optional, default derived from id
-        "status": "ok",                  # ok | private | banned | not_found | invalid
+        "status": "ok",                  # ok | private | banned | not_found | invalid | forbidden
+                                         # (forbidden: the username resolves to ChannelForbidden)
+        "kind": "channel",               # channel | megagroup | gigagroup | user | bot: what the
+                                         # username resolves to (only a channel can be collected)
         "messages": [{
            "id": 1,
            "date": "2024-01-03T08:15:00Z",           # ISO 8601 with offset (or Z); UTC assumed if none
@@ -26,12 +29,23 @@ the daemon tests can read a scenario without the fake. The format
            "service": false,                         # true: a service message (pinned, created...)
            "edits": [{"at": "2024-01-03T09:00:00Z", "text": "...", "hide": false}],
                                                      # text omitted = unchanged (a reaction "edit")
-           "deleted_at": null}]}],
+           "deleted_at": null,
+           "withheld": false}]}],                    # true: never served (e.g. withheld by local law),
+                                                     # so GetHistory answers with a short page
+
      "faults": [{"method": "iter_messages",          # iter_messages|get_messages|get_entity|get_input_entity
+                                                     # |connect|is_user_authorized
                  "channel": "ozod_sado",             # username or id; omitted = any channel
                  "nth": 3,                           # the nth request of that method (for that channel),
                                                      # 1-based; each page of <= 100 messages is one request
                  "error": "flood_wait",              # flood_wait|private|not_found|invalid|banned|disconnect
+                                                     # |slow_mode|flood_premium (with seconds)
+                                                     # |server_error|timed_out|rpc_call_fail|unsuccessful
+                                                     # |garbage (the endpoint stops speaking MTProto)
+                                                     # |auth_key_unregistered|session_revoked
+                                                     # |auth_key_duplicated|user_deactivated
+                                                     # |user_deactivated_ban (these also log the
+                                                     # session out for good)
                  "seconds": 40}]}
 
 Series are linearly interpolated at the clock time, clamped to the first and
@@ -52,13 +66,36 @@ from monitor.clock import to_utc
 from monitor.errors import ImportFormatError
 
 FORMAT = "monitor-scenario/1"
-ChannelStatus = Literal["ok", "private", "banned", "not_found", "invalid"]
-FaultError = Literal["flood_wait", "private", "not_found", "invalid", "banned", "disconnect"]
-FaultMethod = Literal["iter_messages", "get_messages", "get_entity", "get_input_entity"]
+ChannelStatus = Literal["ok", "private", "banned", "not_found", "invalid", "forbidden"]
+ChannelKind = Literal["channel", "megagroup", "gigagroup", "user", "bot"]
+FaultError = Literal[
+    "flood_wait",
+    "private",
+    "not_found",
+    "invalid",
+    "banned",
+    "disconnect",
+    "slow_mode",
+    "flood_premium",
+    "server_error",
+    "timed_out",
+    "rpc_call_fail",
+    "unsuccessful",
+    "garbage",
+    "auth_key_unregistered",
+    "session_revoked",
+    "auth_key_duplicated",
+    "user_deactivated",
+    "user_deactivated_ban",
+]
+FaultMethod = Literal[
+    "iter_messages", "get_messages", "get_entity", "get_input_entity", "connect", "is_user_authorized"
+]
 
-_STATUSES = ("ok", "private", "banned", "not_found", "invalid")
-_ERRORS = ("flood_wait", "private", "not_found", "invalid", "banned", "disconnect")
-_METHODS = ("iter_messages", "get_messages", "get_entity", "get_input_entity")
+_STATUSES = ("ok", "private", "banned", "not_found", "invalid", "forbidden")
+_KINDS = ("channel", "megagroup", "gigagroup", "user", "bot")
+_ERRORS: tuple[str, ...] = FaultError.__args__  # type: ignore[attr-defined]
+_METHODS: tuple[str, ...] = FaultMethod.__args__  # type: ignore[attr-defined]
 MEDIA_KINDS = (
     "photo",
     "video",
@@ -127,6 +164,7 @@ class ScenarioMessage:
     service: bool = False
     edits: tuple[ScenarioEdit, ...] = ()
     deleted_at: datetime | None = None
+    withheld: bool = False  # takes its place in history but is never served
 
     def visible_at(self, now: datetime) -> bool:
         return self.date <= now and (self.deleted_at is None or now < self.deleted_at)
@@ -153,6 +191,7 @@ class ScenarioChannel:
     access_hash: int
     status: ChannelStatus = "ok"
     messages: tuple[ScenarioMessage, ...] = ()
+    kind: ChannelKind = "channel"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,6 +245,9 @@ class _Parser:
         status = obj.get("status", "ok")
         if status not in _STATUSES:
             raise ImportFormatError(f"{where}.status: {status!r} is not one of {', '.join(_STATUSES)}")
+        kind = obj.get("kind", "channel")
+        if kind not in _KINDS:
+            raise ImportFormatError(f"{where}.kind: {kind!r} is not one of {', '.join(_KINDS)}")
         username = obj.get("username")
         if username is not None and not isinstance(username, str):
             raise ImportFormatError(f"{where}.username: expected a string or null")
@@ -226,6 +268,7 @@ class _Parser:
             ),
             status=status,
             messages=tuple(sorted(msgs, key=lambda m: m.id)),
+            kind=kind,
         )
 
     def message(self, data: Any, where: str) -> ScenarioMessage:
@@ -258,6 +301,7 @@ class _Parser:
                 if obj.get("deleted_at") is None
                 else self._date(obj["deleted_at"], f"{where}.deleted_at")
             ),
+            withheld=bool(obj.get("withheld", False)),
         )
 
     def forward(self, data: Any, where: str) -> ScenarioForward:

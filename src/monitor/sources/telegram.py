@@ -4,25 +4,40 @@ This is the only module of the package that imports Telethon (the fake client
 aside). Telethon objects never leave it: messages become `Post`, and Telethon
 errors become `monitor.errors` types, raised ``from`` the original.
 
-Why it pages by hand instead of one long ``iter_messages``: each request is one
-call of at most ``page_size`` (<= 100) messages, so the global request budget
-is awaited before every request Telegram sees, and Telethon's own 1 s
-``wait_time`` sleep for long iterations never applies. It uses only
-``get_entity``, ``iter_messages`` and ``get_messages(ids=...)``, which behave
-the same from Telethon 1.39 to the newest 1.x.
+Why it pages by hand instead of one long ``iter_messages``: each call asks for
+at most ``page_size`` (<= 100) messages, and Telethon's own 1 s ``wait_time``
+sleep for long iterations never applies. The global request budget is paid
+per request Telegram really sees: the client calls the source's request hook
+before each one (`BudgetedTelegramClient`, and the fake does the same), because
+one ``iter_messages`` call sends several requests when Telegram answers with a
+short page in the middle of a history. It uses only ``get_entity``,
+``iter_messages`` and ``get_messages(ids=...)``, which behave the same from
+Telethon 1.39 to the newest 1.x.
+
+Faults are sorted into the four kinds the daemon handles differently: flood
+waits (park), unavailable channels (slow retry), connection faults (reconnect
+with backoff: dropped sockets, Telegram's 500s, and an endpoint that answers
+with bytes that are not MTProto) and an unauthorized session (revoked, logged
+out, or used from two places: nothing helps but logging in again).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import os
+import re
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from telethon import TelegramClient, errors, utils
+from telethon.errors import common as protocol_errors
 from telethon.sessions import MemorySession, StringSession
 from telethon.tl import types
 
@@ -33,6 +48,7 @@ from monitor.errors import (
     FloodWait,
     SourceConnectionError,
     SourceError,
+    SourceUnauthorized,
     UnavailableReason,
 )
 from monitor.models import Channel, ChannelRef, ForwardOrigin, Post
@@ -41,6 +57,23 @@ from monitor.sources.links import Span, extract, utf16_slice
 RequestBudget = Callable[[], Awaitable[None]]
 FloodScope = Literal["channel", "account"]
 MAX_PAGE = 100  # GetHistory's hard cap
+CONNECT_TIMEOUT = 30.0  # seconds for connect() plus the authorization check, whatever the endpoint does
+# What an endpoint that is not (or no longer) speaking MTProto makes Telethon raise: a middlebox
+# answering with garbage, a proxy closing mid-handshake, a truncated or corrupted frame.
+_PROTOCOL_FAULTS: tuple[type[BaseException], ...] = (
+    protocol_errors.InvalidBufferError,
+    protocol_errors.InvalidChecksumError,
+    protocol_errors.SecurityError,
+    protocol_errors.TypeNotFoundError,
+    protocol_errors.AuthKeyNotFound,
+    protocol_errors.BadMessageError,
+    BufferError,
+    EOFError,  # asyncio.IncompleteReadError
+    AssertionError,  # Telethon's plain sender asserts on malformed replies
+)
+_KEY_MISMATCH = "could not find a valid key for fingerprints"
+# (channel id or None for a resolve) of the call in flight, for the request hook; per task.
+_CALL: ContextVar[tuple[int | None] | None] = ContextVar("monitor_telegram_call", default=None)
 
 # Media class name -> kind; by name so a class missing from an older Telethon layer costs nothing.
 _MEDIA_KINDS: Mapping[str, str] = {
@@ -78,10 +111,20 @@ class TelethonSource:
         page_size: int = MAX_PAGE,
         request_budget: RequestBudget | None = None,
         flood_scope: FloodScope = "account",
+        connect_timeout: float = CONNECT_TIMEOUT,
+        custom_server_key: bool = False,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE}, got {page_size}")
         self._client = client
+        self._connect_timeout = connect_timeout
+        self._custom_key = custom_server_key
+        self._unauthorized: SourceUnauthorized | None = None  # set once Telegram refused the session
+        self._watch: _TelethonWatch | None = None  # Telethon's sender log, watched while connected
+        # Pay the budget per request Telegram sees when the client lets us; else once per call.
+        self._per_request = hasattr(client, "request_hook")
+        if self._per_request:
+            client.request_hook = self._on_request
         self._clock = clock
         self._page = page_size
         self._budget = request_budget
@@ -101,12 +144,15 @@ class TelethonSource:
         clock: Clock | None = None,
         page_size: int = MAX_PAGE,
         request_budget: RequestBudget | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
     ) -> TelethonSource:
         """Build a real, not yet connected TelegramClient; never logs in, signs up, joins or posts.
 
         ``session`` is a path (``.session`` is appended like Telethon does; the
         file is created 0600 because it holds the account's auth key), a
-        StringSession string, or None for an in-memory session.
+        StringSession string (a ``str`` is only ever that: one that does not
+        decode is refused, never taken for a file name), or None for an
+        in-memory session.
         ``connection`` overrides the endpoint: ``{dc_id, host, port, rsa_key_file}``.
         ``flood_sleep_threshold`` defaults to 0 so every flood wait reaches the
         daemon, which parks the channel instead of Telethon sleeping inside a poll.
@@ -116,7 +162,7 @@ class TelethonSource:
             if sess is None:
                 sess = MemorySession()
             _apply_connection(sess, connection)
-        client = TelegramClient(
+        client = BudgetedTelegramClient(
             sess,
             int(api_id),
             str(api_hash),
@@ -127,7 +173,14 @@ class TelethonSource:
             connection_retries=2,
             auto_reconnect=True,
         )
-        return cls(client, clock=clock or SystemClock(), page_size=page_size, request_budget=request_budget)
+        return cls(
+            client,
+            clock=clock or SystemClock(),
+            page_size=page_size,
+            request_budget=request_budget,
+            connect_timeout=connect_timeout,
+            custom_server_key=bool(connection and connection.get("rsa_key_file")),
+        )
 
     @property
     def client(self) -> Any:
@@ -136,16 +189,85 @@ class TelethonSource:
     # -- Source -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._client.is_connected():
+        """Connect and check the session within ``connect_timeout``; see `Source.start`.
+
+        Raises SourceConnectionError (retry with backoff), SourceUnauthorized (log in
+        again) or ConfigError (the custom endpoint's server key does not match).
+        """
+        if self._client.is_connected() and self._unauthorized is None:
             return
-        with self._translate("connect", None):
-            await self._client.connect()
-            authorized = await self._client.is_user_authorized()
+        watch = self._watch_protocol()
+        try:
+            with self._translate("connect", None):
+                authorized = await self._connect_checked(watch)
+        except SourceConnectionError as exc:
+            await self.close()  # stop Telethon's own reconnect attempts until the caller retries
+            if self._custom_key and watch.key_mismatch:
+                raise ConfigError(
+                    "the custom MTProto endpoint's server key does not match telegram.connection.rsa_key_file"
+                    f" (the server offered key fingerprints {watch.key_mismatch}); fix the key file"
+                ) from exc
+            raise
+        except BaseException:
+            await self.close()
+            raise
+        if self._unauthorized is not None:
+            # Telethon caches "authorized" per client; a key Telegram refused stays refused.
+            raise self._unauthorized
         if not authorized:
-            raise ConfigError(
-                "the Telegram session is not logged in; log in once interactively "
-                "(the collector never signs in or up by itself)"
+            self._unauthorized = SourceUnauthorized(
+                "NOT_LOGGED_IN",
+                "log in once interactively with `monitor login` (the collector never signs in or up by itself)",
             )
+            raise self._unauthorized
+
+    def _watch_protocol(self) -> _TelethonWatch:
+        """A fresh watch of Telethon's sender log, kept until close(); the client fails requests when it trips."""
+        if self._watch is not None:
+            self._watch.remove()
+        self._watch = _TelethonWatch().install()
+        if hasattr(self._client, "protocol_watch"):
+            self._client.protocol_watch = self._watch
+        return self._watch
+
+    async def _connect_checked(self, watch: _TelethonWatch) -> bool:
+        """connect() and is_user_authorized(), bounded in time and ended by the first protocol fault.
+
+        Why the watch: with an auth key, Telethon meets an endpoint that answers with
+        garbage by reconnecting forever inside its own tasks (a warning each time)
+        while our request waits; its log is the only place the fault shows.
+        """
+
+        async def work() -> bool:
+            await self._client.connect()
+            return bool(await self._client.is_user_authorized())
+
+        job = asyncio.ensure_future(work())
+        tripped = asyncio.ensure_future(watch.tripped.wait())
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                await asyncio.wait({job, tripped}, return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError as exc:
+            raise SourceConnectionError(
+                f"Telegram did not complete the connection within {self._connect_timeout:g}s"
+                " (the endpoint is unreachable or does not speak MTProto)"
+            ) from exc
+        finally:
+            for task in (job, tripped):
+                if not task.done():
+                    task.cancel()
+            with suppress(BaseException):
+                await asyncio.wait({job, tripped})  # let the cancelled task finish; its error is ours below
+        if job.done() and not job.cancelled():
+            return job.result()
+        if watch.key_mismatch:
+            raise SourceConnectionError(f"the server key was refused: {watch.key_mismatch}")
+        raise SourceConnectionError(f"the Telegram endpoint does not answer in MTProto ({watch.fault})")
+
+    @property
+    def unauthorized(self) -> SourceUnauthorized | None:
+        """Why Telegram refused this session, once it has; None while it is (as far as we know) fine."""
+        return self._unauthorized
 
     async def log_in(
         self,
@@ -161,12 +283,19 @@ class TelethonSource:
         the password through the callbacks.
         """
         try:
-            await self._client.connect()
-            if await self._client.is_user_authorized():
+            try:
+                with _quiet_telethon():  # its warnings would land between the prompts; faults are raised
+                    authorized = await self._connect_checked(self._watch_protocol())
+            except SourceConnectionError as exc:
+                await self.close()
+                raise SourceConnectionError(f"cannot log in: {exc}") from exc
+            if authorized:
                 return False
             await self._client.start(phone=phone, code_callback=code, password=password)
-        except (ConnectionError, OSError) as exc:
-            raise SourceConnectionError(f"cannot reach Telegram to log in: {exc}") from exc
+        except (ConnectionError, OSError, *_PROTOCOL_FAULTS) as exc:
+            await self.close()
+            what = "the endpoint does not answer in MTProto" if isinstance(exc, _PROTOCOL_FAULTS) else "Telegram is unreachable"
+            raise SourceConnectionError(f"cannot log in: {what} ({_describe(exc)})") from exc
         except (errors.RPCError, RuntimeError, ValueError) as exc:  # bad phone or code, too many attempts
             raise SourceError(f"login failed: {exc}") from exc
         return True
@@ -178,6 +307,11 @@ class TelethonSource:
     async def close(self) -> None:
         with suppress(ConnectionError, OSError):  # already gone; the session is released either way
             await self._client.disconnect()
+        if self._watch is not None:
+            self._watch.remove()
+            self._watch = None
+            if hasattr(self._client, "protocol_watch"):
+                self._client.protocol_watch = None
 
     async def resolve(self, ref: ChannelRef, known: Channel | None = None) -> Channel:
         if known is not None and known.access_hash is not None:
@@ -190,13 +324,20 @@ class TelethonSource:
             target = types.PeerChannel(ref.channel_id if ref.channel_id is not None else known.id)  # type: ignore[union-attr]
         else:
             raise ChannelUnavailable("invalid", f"{ref.key}: neither a username nor an id")
-        await self._spend(None)
-        with self._translate(ref.key, None):
-            entity = await self._client.get_entity(target)
+        if isinstance(target, str) and utils.parse_username(target)[0] is None:
+            # Telethon's own rule; it would not even send the request.
+            raise ChannelUnavailable("invalid", f"{ref.key}: not a valid Telegram username")
+        with self._call(None):
+            if not self._per_request:
+                await self._spend(None)
+            with self._translate(ref.key, None):
+                entity = await self._client.get_entity(target)
         if isinstance(entity, types.ChannelForbidden):
-            raise ChannelUnavailable("private", f"{ref.key}: access to the channel is forbidden")
+            raise ChannelUnavailable("banned", f"{ref.key}: the account is banned from the channel (ChannelForbidden)")
         if not isinstance(entity, types.Channel):
-            raise ChannelUnavailable("invalid", f"{ref.key}: a {type(entity).__name__}, not a channel")
+            raise ChannelUnavailable("invalid", f"{ref.key}: a {_kind(entity)}, not a broadcast channel")
+        if not entity.broadcast:
+            raise ChannelUnavailable("invalid", f"{ref.key}: a {_kind(entity)}, not a broadcast channel")
         expected = ref.channel_id if ref.channel_id is not None else (known.id if known is not None else None)
         if expected is not None and entity.id != expected:
             raise ChannelUnavailable(
@@ -231,9 +372,11 @@ class TelethonSource:
         ids = list(dict.fromkeys(message_ids))
         for start in range(0, len(ids), MAX_PAGE):
             chunk = ids[start : start + MAX_PAGE]
-            await self._spend(channel.id)
-            with self._translate(channel.username or str(channel.id), channel.id):
-                msgs = await self._client.get_messages(peer, ids=chunk)
+            with self._call(channel.id):
+                if not self._per_request:
+                    await self._spend(channel.id)
+                with self._translate(channel.username or str(channel.id), channel.id):
+                    msgs = await self._client.get_messages(peer, ids=chunk)
             for msg in msgs:
                 if msg is not None and not _is_service(msg):
                     out.append(self.to_post(msg, channel.id))
@@ -288,9 +431,12 @@ class TelethonSource:
             yield post
 
     async def _page_of(self, channel: Channel, peer: Any, **kwargs: Any) -> list[Any]:
-        await self._spend(channel.id)
-        with self._translate(channel.username or str(channel.id), channel.id):
-            return [m async for m in self._client.iter_messages(peer, wait_time=0, **kwargs)]
+        """One ``iter_messages`` call: one request, or several when Telegram answers with short pages."""
+        with self._call(channel.id):
+            if not self._per_request:
+                await self._spend(channel.id)
+            with self._translate(channel.username or str(channel.id), channel.id):
+                return [m async for m in self._client.iter_messages(peer, wait_time=0, **kwargs)]
 
     # -- mapping ----------------------------------------------------------------------------------
 
@@ -343,6 +489,20 @@ class TelethonSource:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
+    @contextmanager
+    def _call(self, channel_id: int | None) -> Iterator[None]:
+        token = _CALL.set((channel_id,))
+        try:
+            yield
+        finally:
+            _CALL.reset(token)
+
+    async def _on_request(self) -> None:
+        """The client's hook before each request: only requests made for a resolve or a poll pay."""
+        call = _CALL.get()
+        if call is not None:
+            await self._spend(call[0])
+
     def _peer(self, channel: Channel) -> Any:
         if channel.access_hash is not None:
             return types.InputPeerChannel(channel.id, channel.access_hash)
@@ -388,8 +548,18 @@ class TelethonSource:
         except ValueError as exc:
             if "unsuccessful" in str(exc):  # Telethon gave up retrying internal server errors
                 raise SourceConnectionError(f"Telegram kept failing: {exc}") from exc
-            # Telethon: no such username, or an id that is not in the session cache
+            if "Could not find the input entity" in str(exc):
+                # A bare id whose access hash this session never saw (Telethon sends nothing).
+                raise ChannelUnavailable(
+                    "not_found",
+                    f"{what}: this session has never seen the channel, so its id alone cannot be used;"
+                    " configure it by username or t.me link",
+                ) from exc
+            # Telethon: no such username
             raise ChannelUnavailable("not_found", f"{what}: {exc}") from exc
+        except (errors.UnauthorizedError, errors.AuthKeyError) as exc:
+            self._unauthorized = SourceUnauthorized(_rpc_name(exc), str(exc).split(" (caused by ")[0])
+            raise self._unauthorized from exc
         except errors.RPCError as exc:
             reason = _unavailable_reason(exc)
             if reason is not None:
@@ -404,7 +574,156 @@ class TelethonSource:
                 raise SourceConnectionError(f"Telegram server error: {exc}") from exc
             raise SourceError(f"Telegram refused the request ({what}): {exc}") from exc
         except (ConnectionError, OSError) as exc:
-            raise SourceConnectionError(f"connection to Telegram lost: {exc}") from exc
+            raise SourceConnectionError(f"connection to Telegram lost: {_describe(exc)}") from exc
+        except _PROTOCOL_FAULTS as exc:
+            raise SourceConnectionError(
+                f"the Telegram endpoint does not answer in MTProto ({_describe(exc)})"
+            ) from exc
+
+
+REQUEST_TIMEOUT = 120.0  # seconds one request may take; Telethon itself never gives up on a live socket
+
+
+class BudgetedTelegramClient(TelegramClient):  # type: ignore[misc]
+    """A TelegramClient that pays ``request_hook`` before every request and never waits forever for one.
+
+    Why: Telethon's high-level calls may send several requests for one call (short
+    history pages, retries), and the request budget must see each of them. And when
+    the endpoint starts answering with garbage, Telethon reconnects inside its own
+    tasks forever while the request waits: the request fails at once instead
+    (``protocol_watch`` trips), or after ``request_timeout``.
+    """
+
+    request_hook: Callable[[], Awaitable[None]] | None = None
+    protocol_watch: _TelethonWatch | None = None
+    request_timeout: float = REQUEST_TIMEOUT
+
+    async def __call__(self, request: Any, ordered: bool = False, flood_sleep_threshold: Any = None) -> Any:
+        hook = self.request_hook
+        if hook is not None:
+            await hook()
+        call = asyncio.ensure_future(super().__call__(request, ordered, flood_sleep_threshold))
+        watch = self.protocol_watch
+        tripped = asyncio.ensure_future(watch.tripped.wait()) if watch is not None else None
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                await asyncio.wait({call, *([tripped] if tripped else [])}, return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError:
+            raise ConnectionError(f"no answer from Telegram within {self.request_timeout:g}s") from None
+        finally:
+            for task in (call, tripped):
+                if task is not None and not task.done():
+                    task.cancel()
+        if call.done() and not call.cancelled():
+            return call.result()
+        assert watch is not None
+        raise ConnectionError(f"the endpoint stopped speaking MTProto ({watch.fault or watch.key_mismatch})")
+
+
+# What Telethon's sender logs (and then reconnects, forever) when the bytes it reads are not MTProto.
+_GARBAGE_LOGS = (
+    "Server sent invalid buffer",
+    "Invalid buffer",
+    "Unhandled error while receiving data",
+    "Unhandled error while decrypting data",
+    "Security error while unpacking",
+)
+
+
+class _TelethonWatch:
+    """Watches Telethon's sender log while connected: protocol garbage, and a refused server key.
+
+    Telethon handles both inside its own tasks (it reconnects after garbage, forever,
+    and retries a failed key exchange before raising a plain ConnectionError); its
+    log is the only place that tells what went wrong. One filter on the sender's
+    logger hands each record to every live watch; the garbage records (each with a
+    traceback) are dropped: the daemon logs the classified fault once per attempt.
+    """
+
+    def __init__(self) -> None:
+        self.fault = ""
+        self.key_mismatch = ""
+        self.tripped = asyncio.Event()
+
+    def see(self, record: logging.LogRecord) -> bool:
+        """False for a record this watch consumed."""
+        message = record.getMessage()
+        if _KEY_MISMATCH in message:
+            self.key_mismatch = message.rsplit(":", 1)[-1].strip()
+            self.tripped.set()
+            return False
+        if message.startswith(_GARBAGE_LOGS):
+            exc = record.exc_info[1] if record.exc_info else None
+            self.fault = _describe(exc) if exc is not None else message
+            self.tripped.set()
+            return False
+        return True
+
+    def install(self) -> _TelethonWatch:
+        _SenderLogFilter.shared().watches.add(self)
+        return self
+
+    def remove(self) -> None:
+        _SenderLogFilter.shared().watches.discard(self)
+
+
+class _SenderLogFilter(logging.Filter):
+    """The one filter on Telethon's sender logger; a filter sees every record whatever the levels."""
+
+    _instance: _SenderLogFilter | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watches: weakref.WeakSet[_TelethonWatch] = weakref.WeakSet()
+
+    @classmethod
+    def shared(cls) -> _SenderLogFilter:
+        if cls._instance is None:
+            cls._instance = cls()
+            logging.getLogger("telethon.network.mtprotosender").addFilter(cls._instance)
+        return cls._instance
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        keep = True
+        for watch in list(self.watches):
+            keep = watch.see(record) and keep
+        return keep
+
+
+def _rpc_name(exc: Any) -> str:
+    """Telegram's name of an RPC error (AUTH_KEY_UNREGISTERED), from its Telethon class when it is a specific one."""
+    if type(exc) in (errors.RPCError, errors.UnauthorizedError, errors.AuthKeyError):
+        return str(exc.message or type(exc).__name__)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__.removesuffix("Error")).upper()
+
+
+@contextmanager
+def _quiet_telethon() -> Iterator[None]:
+    """Telethon's records are still made (so the watch sees them) but printed nowhere."""
+    logger = logging.getLogger("telethon")
+    null = logging.NullHandler()
+    logger.addHandler(null)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.propagate = propagate
+        logger.removeHandler(null)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _kind(entity: Any) -> str:
+    if isinstance(entity, types.Channel):
+        return "gigagroup" if entity.gigagroup else "supergroup" if entity.megagroup else "channel"
+    if isinstance(entity, types.User | types.UserEmpty):
+        return "bot" if getattr(entity, "bot", False) else "user"
+    if isinstance(entity, types.Chat | types.ChatForbidden | types.ChatEmpty):
+        return "group"
+    return type(entity).__name__
 
 
 def _public_username(entity: Any) -> str | None:
@@ -484,11 +803,8 @@ def _spans(text: str, entities: Any, media: Any) -> list[Span]:
 def _open_session(session: str | Path | None) -> Any:
     if session is None:
         return None  # Telethon's MemorySession
-    if isinstance(session, str) and _looks_like_string_session(session):
-        try:
-            return StringSession(session)
-        except ValueError as exc:
-            raise ConfigError(f"the string session cannot be decoded: {exc}") from exc
+    if isinstance(session, str):
+        return _string_session(session)
     path = Path(session).expanduser()
     if path.suffix != ".session":
         path = path.with_name(path.name + ".session")
@@ -503,9 +819,31 @@ def _open_session(session: str | Path | None) -> Any:
     return str(path)
 
 
-def _looks_like_string_session(value: str) -> bool:
-    # StringSession.save(): "1" + urlsafe base64 of >= 263 bytes; a path is never that.
-    return value.startswith("1") and len(value) > 300 and "/" not in value and os.sep not in value
+_STRING_SESSION_HELP = (
+    "MONITOR_SESSION (or session_string) is not a valid Telethon string session; set it to what"
+    " `monitor login --print-string-session` prints, or unset it to use telegram.session_file"
+)
+
+
+def _string_session(value: str) -> StringSession:
+    """A string session, or a ConfigError that never repeats the value (it would be the account's key)."""
+    import base64
+    import binascii
+
+    text = value.strip()
+    # StringSession.save(): version "1" + urlsafe base64 of dc id, address (4 or 16 bytes), port, 256-byte key.
+    if not text.startswith("1") or len(text) < 300:
+        raise ConfigError(_STRING_SESSION_HELP)
+    try:
+        raw = base64.urlsafe_b64decode(text[1:])
+    except (binascii.Error, ValueError):
+        raise ConfigError(_STRING_SESSION_HELP) from None
+    if len(raw) not in (263, 275):
+        raise ConfigError(_STRING_SESSION_HELP)
+    try:
+        return StringSession(text)
+    except (ValueError, TypeError, binascii.Error):
+        raise ConfigError(_STRING_SESSION_HELP) from None
 
 
 def _apply_connection(session: Any, connection: Mapping[str, Any]) -> None:

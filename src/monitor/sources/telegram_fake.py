@@ -12,11 +12,30 @@ semantics, so the source under test runs the same code it runs in production:
   ``deleted_at``; views and forwards are interpolated at ``clock.now()``; an edit
   shows from its ``at`` (with ``edit_date`` and ``edit_hide``);
 * it raises Telethon's own errors: ``FloodWaitError(request=None, capture=N)``,
-  ``ChannelPrivateError``, ``ChannelBannedError``, ``UsernameNotOccupiedError``
-  (wrapped in ValueError by get_entity/get_input_entity, as Telethon does),
-  ``UsernameInvalidError``, ``ChannelInvalidError`` and ``ConnectionError``,
-  from the channel's status or on cue from the scenario's ``faults``; a
-  ``disconnect`` fault drops the connection until ``connect()`` is called again;
+  ``SlowModeWaitError``, ``FloodPremiumWaitError``, ``ChannelPrivateError``,
+  ``ChannelBannedError``, ``UsernameNotOccupiedError`` (wrapped in ValueError by
+  get_entity/get_input_entity, as Telethon does), ``UsernameInvalidError``,
+  ``ChannelInvalidError``, ``ServerError``, ``TimedOutError``,
+  ``RpcCallFailError``, Telethon's "Request was unsuccessful N time(s)",
+  the protocol errors of an endpoint that answers with garbage
+  (``InvalidBufferError``) and ``ConnectionError``, from the channel's status or
+  on cue from the scenario's ``faults`` (``connect`` can fail too); a
+  ``disconnect`` or ``garbage`` fault drops the connection until ``connect()``
+  is called again;
+* it is as strict as Telegram and Telethon where production depends on it:
+  a revoked session (``AuthKeyUnregisteredError``, ``SessionRevokedError``,
+  ``AuthKeyDuplicatedError``, ``UserDeactivated(Ban)Error``) stays revoked for
+  every later request, and ``is_user_authorized`` caches its first answer like
+  Telethon's; a username Telethon's own rule rejects raises ValueError without a
+  request; a username may resolve to a ``ChannelForbidden``, a user, a bot or a
+  supergroup (``kind``); a bare channel id works only once the session has seen
+  the channel (resolved it, or met it in a forward), else Telethon's "Could not
+  find the input entity"; GetHistory positions by ``offset_id`` and ignores
+  ``offset_date`` when both are given; and like Telethon's ``iter_messages`` it
+  keeps sending requests after a short page (``withheld`` messages make them),
+  so one call can cost several requests;
+* ``request_hook`` (as on `BudgetedTelegramClient`) is awaited before every
+  request, so the source pays its budget per request Telegram would see;
 * ``calls`` counts calls per method and ``requests`` records each request it
   served, so tests can assert, e.g., that polls never re-resolve usernames.
 
@@ -28,7 +47,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient, errors, utils
+from telethon.errors import common as protocol_errors
 from telethon.tl import patched, types
 
 from monitor.clock import Clock, to_utc
@@ -79,6 +99,11 @@ class FakeTelegramClient:
     _by_name: dict[str, ScenarioChannel] = field(default_factory=dict)
     _faults: list[_FaultState] = field(default_factory=list)
     _host: TelegramClient | None = None
+    request_hook: Callable[[], Awaitable[None]] | None = None
+    authorized: bool = True  # False: the session is logged out (a fresh one, or revoked)
+    _auth_error: BaseException | None = None  # what every request raises once the session was revoked
+    _authorized_cache: bool | None = None  # Telethon remembers is_user_authorized's first answer
+    _seen: set[int] = field(default_factory=set)  # channel ids whose access hash the session holds
 
     def __post_init__(self) -> None:
         self._by_id = {c.id: c for c in self.scenario.channels}
@@ -96,6 +121,7 @@ class FakeTelegramClient:
 
     async def connect(self) -> None:
         self.calls["connect"] += 1
+        self._check_faults("connect", None, None)
         self.connected = True
 
     async def disconnect(self) -> None:
@@ -106,8 +132,20 @@ class FakeTelegramClient:
         return self.connected
 
     async def is_user_authorized(self) -> bool:
-        self._require_connection("is_user_authorized", None)
-        return True
+        """Telethon sends GetState once, answers False on any RPC error, and remembers the answer."""
+        self.calls["is_user_authorized"] += 1
+        if self._authorized_cache is None:
+            try:
+                await self._request("is_user_authorized", None)
+                self._authorized_cache = True
+            except errors.RPCError:
+                self._authorized_cache = False
+        return self._authorized_cache
+
+    def revoke(self, error: BaseException | None = None) -> None:
+        """What Telegram does to a logged-out session: every later request fails with ``error``."""
+        self.authorized = False
+        self._auth_error = error or errors.AuthKeyUnregisteredError(request=None)
 
     def drop_connection(self) -> None:
         """What a network failure does: every request fails until connect() is called again."""
@@ -119,27 +157,32 @@ class FakeTelegramClient:
 
     # -- entities ---------------------------------------------------------------------------------
 
-    async def get_entity(self, entity: Any) -> types.Channel:
+    async def get_entity(self, entity: Any) -> Any:
         self.calls["get_entity"] += 1
-        chan = self._resolve("get_entity", entity)
+        chan = await self._resolve("get_entity", entity)
         self.requests.append(ServedRequest("get_entity", chan.id, {"entity": _describe(entity)}))
-        return self.channel_object(chan)
+        return self.entity_object(chan)
 
-    async def get_input_entity(self, entity: Any) -> types.InputPeerChannel:
+    async def get_input_entity(self, entity: Any) -> Any:
         if isinstance(entity, types.InputPeerChannel):
             # Telethon answers this from the object itself, without a request.
             return entity
         self.calls["get_input_entity"] += 1
-        chan = self._resolve("get_input_entity", entity)
+        chan = await self._resolve("get_input_entity", entity)
         self.requests.append(ServedRequest("get_input_entity", chan.id, {"entity": _describe(entity)}))
-        return types.InputPeerChannel(chan.id, chan.access_hash)
+        return utils.get_input_peer(self.entity_object(chan))
 
-    def _resolve(self, method: str, entity: Any) -> ScenarioChannel:
+    async def _resolve(self, method: str, entity: Any) -> ScenarioChannel:
+        if isinstance(entity, str) and utils.parse_username(entity)[0] is None:
+            # Telethon's own rule (utils.VALID_USERNAME_RE): no request is sent for such a name.
+            raise ValueError(f'Cannot find any entity corresponding to "{entity}"')
         try:
-            return self._lookup(method, entity)
+            chan = await self._lookup(method, entity)
         except errors.UsernameNotOccupiedError as exc:
             # Telethon's get_entity turns this RPC error into a ValueError (users.py)
             raise ValueError(f'No user has "{entity}" as username') from exc
+        self._seen.add(chan.id)  # Telethon's session caches every entity a response carries
+        return chan
 
     # -- history ----------------------------------------------------------------------------------
 
@@ -190,17 +233,18 @@ class FakeTelegramClient:
 
     async def _iter_ids(self, method: str, entity: Any, ids: int | Sequence[int]) -> AsyncIterator[Any]:
         id_list = [ids] if isinstance(ids, int) else list(ids)
-        chan = self._lookup(method, entity, fault_method=method)
+        chan = await self._lookup(method, entity, fault_method=method)
         now = self.clock.now()
         for start in range(0, len(id_list), MAX_CHUNK):
             chunk = id_list[start : start + MAX_CHUNK]
             if start:
-                self._before_request(method, chan)
+                await self._request(method, chan)
             by_id = {m.id: m for m in chan.messages}
             out = []
             for mid in chunk:
                 sm = by_id.get(mid)
-                out.append(self.message_object(chan, sm, now) if sm and sm.visible_at(now) else None)
+                shown = sm is not None and sm.visible_at(now) and not sm.withheld
+                out.append(self.message_object(chan, sm, now) if shown and sm is not None else None)
             self.requests.append(
                 ServedRequest(
                     method, chan.id, {"ids": tuple(chunk)}, tuple(m.id for m in out if m is not None)
@@ -220,8 +264,10 @@ class FakeTelegramClient:
         min_id: int = 0,
         reverse: bool = False,
     ) -> AsyncIterator[Any]:
-        chan = self._lookup("iter_messages", entity)
+        chan = await self._lookup("iter_messages", entity)
         remaining = float("inf") if limit is None else max(0, int(limit))
+        if offset_id:
+            offset_date = None  # Telegram positions by offset_id when it is given; the date is ignored
         # Telethon's convention: in reverse mode min_id acts as offset_id and offsets are "after".
         # Not reverse: Telethon starts below max(offset_id, max_id) and checks only min_id locally.
         lo = max(min_id, offset_id) if reverse else min_id
@@ -229,14 +275,14 @@ class FakeTelegramClient:
         first = True
         while remaining > 0:
             if not first:
-                self._before_request("iter_messages", chan)
+                await self._request("iter_messages", chan)
             first = False
             now = self.clock.now()
             page_size = int(min(MAX_CHUNK, remaining))
             visible = [m for m in chan.messages if m.visible_at(now)]
             if reverse:
                 # Telegram positions before offset_date and steps back: a post at exactly offset_date is in.
-                picked = [
+                window = [
                     m
                     for m in visible
                     if m.id > lo
@@ -244,13 +290,15 @@ class FakeTelegramClient:
                     and (offset_date is None or m.date >= to_utc(offset_date))
                 ][:page_size]
             else:
-                picked = [
+                window = [
                     m
                     for m in reversed(visible)
                     if (not hi or m.id < hi)
                     and m.id > lo
                     and (offset_date is None or m.date < to_utc(offset_date))
                 ][:page_size]
+            # Withheld messages hold their place in the window but are left out: a short page.
+            picked = [m for m in window if not m.withheld]
             self.requests.append(
                 ServedRequest(
                     "iter_messages",
@@ -268,7 +316,10 @@ class FakeTelegramClient:
             for sm in picked:
                 yield self.message_object(chan, sm, now)
             remaining -= len(picked)
-            if len(picked) < page_size:
+            # Telethon's stop rule (messages.py _load_next_chunk): a short page is NOT the end (some
+            # channels leave messages out); it stops on an empty page, or when the newest id of a
+            # newest-first page is <= the limit asked (ids start at 1). Else it asks again.
+            if not picked or (not reverse and picked[0].id <= page_size):
                 return
             if reverse:
                 lo = picked[-1].id
@@ -277,38 +328,41 @@ class FakeTelegramClient:
 
     # -- faults and lookups -----------------------------------------------------------------------
 
-    def _lookup(self, method: str, entity: Any, *, fault_method: str | None = None) -> ScenarioChannel:
+    async def _lookup(self, method: str, entity: Any, *, fault_method: str | None = None) -> ScenarioChannel:
         """Resolve what the caller passed the way Telegram would, then apply status and faults."""
         chan: ScenarioChannel | None = None
         key: str
         if isinstance(entity, types.InputPeerChannel):
             key = str(entity.channel_id)
             chan = self._by_id.get(entity.channel_id)
-            self._before_request(fault_method or method, chan, key)
+            await self._request(fault_method or method, chan, key)
             if chan is None or chan.access_hash != entity.access_hash:
                 self._refuse(method, chan, errors.ChannelInvalidError(request=None))
-        elif isinstance(entity, types.PeerChannel | types.Channel):
-            cid = entity.channel_id if isinstance(entity, types.PeerChannel) else entity.id
+        elif isinstance(entity, types.PeerChannel | types.Channel | int):
+            if isinstance(entity, int):
+                cid, peer_type = utils.resolve_id(entity)
+            else:
+                cid = entity.channel_id if isinstance(entity, types.PeerChannel) else entity.id
+                peer_type = types.PeerChannel
             key = str(cid)
-            chan = self._by_id.get(cid)
-            self._before_request(fault_method or method, chan, key)
-            if chan is None:
-                # Telethon cannot build an input peer for an id it has never seen.
+            chan = self._by_id.get(cid) if peer_type is types.PeerChannel else None
+            if chan is None or cid not in self._seen:
+                # Telethon needs the access hash from its session cache to build an input peer; for an
+                # id it has never met it gives up before sending anything (users.py get_input_entity).
                 self._refuse(
-                    method, None, ValueError(f"Could not find the input entity for PeerChannel({cid})")
+                    method,
+                    None,
+                    ValueError(
+                        f"Could not find the input entity for {_describe_peer(entity)}. Please read"
+                        " https://docs.telethon.dev/en/stable/concepts/entities.html to find out more details."
+                    ),
                 )
-        elif isinstance(entity, int):
-            real_id, peer_type = utils.resolve_id(entity)
-            key = str(real_id)
-            chan = self._by_id.get(real_id) if peer_type is types.PeerChannel else None
-            self._before_request(fault_method or method, chan, key)
-            if chan is None:
-                self._refuse(method, None, ValueError(f"Could not find the input entity for {entity}"))
+            await self._request(fault_method or method, chan, key)
         elif isinstance(entity, str):
             name = normalize_username(entity)
             key = (name or entity).lower()
             chan = self._by_name.get(key)
-            self._before_request(fault_method or method, chan, key)
+            await self._request(fault_method or method, chan, key)
             if name is None:
                 self._refuse(method, None, errors.UsernameInvalidError(request=None))
             if chan is None or chan.status == "not_found":
@@ -316,19 +370,29 @@ class FakeTelegramClient:
         else:
             raise TypeError(f"FakeTelegramClient cannot resolve {type(entity).__name__}")
         assert chan is not None
+        if chan.status == "forbidden" and method in ("get_entity", "get_input_entity"):
+            return chan  # the lookup answers with a ChannelForbidden; history requests are refused below
         status_error = {
             "private": errors.ChannelPrivateError(request=None),
             "banned": errors.ChannelBannedError(request=None),
             "invalid": errors.ChannelInvalidError(request=None),
             "not_found": errors.ChannelInvalidError(request=None),
+            "forbidden": errors.ChannelPrivateError(request=None),
         }.get(chan.status)
         if status_error is not None:
             self._refuse(method, chan, status_error)
         return chan
 
-    def _before_request(self, method: str, chan: ScenarioChannel | None, key: str | None = None) -> None:
-        """Every request goes through here: the connection check, then any fault due now."""
+    async def _request(self, method: str, chan: ScenarioChannel | None, key: str | None = None) -> None:
+        """Every request goes through here: the caller's hook, the connection and session checks, faults."""
+        if self.request_hook is not None:
+            await self.request_hook()
         self._require_connection(method, chan)
+        if not self.authorized:
+            self._refuse(method, chan, self._auth_error or errors.AuthKeyUnregisteredError(request=None))
+        self._check_faults(method, chan, key)
+
+    def _check_faults(self, method: str, chan: ScenarioChannel | None, key: str | None) -> None:
         names = {key} if key else set()
         if chan is not None:
             names |= {str(chan.id)} | ({chan.username.lower()} if chan.username else set())
@@ -339,7 +403,10 @@ class FakeTelegramClient:
             state.seen += 1
             if state.seen == f.nth:
                 state.fired = True
-                self._refuse(method, chan, _fault_error(f), reason=f"fault:{f.error}")
+                error = _fault_error(f)
+                if isinstance(error, errors.UnauthorizedError | errors.AuthKeyError):
+                    self.revoke(error)
+                self._refuse(method, chan, error, reason=f"fault:{f.error}")
 
     def _require_connection(self, method: str, chan: ScenarioChannel | None) -> None:
         if not self.connected:
@@ -351,11 +418,27 @@ class FakeTelegramClient:
         self.requests.append(
             ServedRequest(method, chan.id if chan else None, {}, (), reason or type(exc).__name__)
         )
-        if isinstance(exc, ConnectionError):
+        if isinstance(exc, ConnectionError | BufferError):
             self.connected = False
         raise exc
 
     # -- TL objects -------------------------------------------------------------------------------
+
+    def entity_object(self, chan: ScenarioChannel) -> Any:
+        """What resolving the scenario channel's username returns: its ``kind``, or ChannelForbidden."""
+        if chan.status == "forbidden":
+            return types.ChannelForbidden(
+                id=chan.id, access_hash=chan.access_hash, title=chan.title, broadcast=True
+            )
+        if chan.kind in ("user", "bot"):
+            return types.User(
+                id=chan.id,
+                access_hash=chan.access_hash,
+                first_name=chan.title,
+                username=chan.username,
+                bot=chan.kind == "bot",
+            )
+        return self.channel_object(chan)
 
     def channel_object(self, chan: ScenarioChannel) -> types.Channel:
         """The Channel Telegram would send for this scenario channel."""
@@ -364,7 +447,9 @@ class FakeTelegramClient:
             title=chan.title,
             photo=types.ChatPhotoEmpty(),
             date=_EPOCH,
-            broadcast=True,
+            broadcast=chan.kind == "channel",
+            megagroup=chan.kind in ("megagroup", "gigagroup"),
+            gigagroup=chan.kind == "gigagroup",
             access_hash=chan.access_hash,
             username=chan.username,
         )
@@ -432,6 +517,7 @@ class FakeTelegramClient:
             src = self._by_id.get(fwd.from_id.channel_id)
             if src is not None and src.status == "ok":
                 ents[utils.get_peer_id(fwd.from_id)] = self.channel_object(src)
+                self._seen.add(src.id)  # the response carried the source's entity; the session keeps it
         if self._host is None:
             # A never-connected client with an in-memory session, as Telethon's own tests use.
             self._host = TelegramClient(None, 1, "0", receive_updates=False)
@@ -443,17 +529,37 @@ def _describe(entity: Any) -> str:
     return entity if isinstance(entity, str) else type(entity).__name__
 
 
+def _describe_peer(entity: Any) -> str:
+    if isinstance(entity, int):
+        return f"{entity} ({type(entity).__name__})"
+    return f"{entity} ({type(entity).__name__})"
+
+
 def _fault_error(f: ScenarioFault) -> BaseException:
-    errors_by_name: dict[str, BaseException] = {
-        "flood_wait": errors.FloodWaitError(request=None, capture=f.seconds),
-        "private": errors.ChannelPrivateError(request=None),
-        "not_found": errors.UsernameNotOccupiedError(request=None),
-        "invalid": errors.UsernameInvalidError(request=None),
-        "banned": errors.ChannelBannedError(request=None),
+    """The exception Telethon raises for the fault; each one is what Telethon really raises."""
+    errors_by_name: dict[str, Callable[[], BaseException]] = {
+        "flood_wait": lambda: errors.FloodWaitError(request=None, capture=f.seconds),
+        "slow_mode": lambda: errors.SlowModeWaitError(request=None, capture=f.seconds),
+        "flood_premium": lambda: errors.FloodPremiumWaitError(request=None, capture=f.seconds),
+        "private": lambda: errors.ChannelPrivateError(request=None),
+        "not_found": lambda: errors.UsernameNotOccupiedError(request=None),
+        "invalid": lambda: errors.UsernameInvalidError(request=None),
+        "banned": lambda: errors.ChannelBannedError(request=None),
+        "server_error": lambda: errors.ServerError(request=None, message="INTERNAL_SERVER_ERROR", code=500),
+        "timed_out": lambda: errors.TimedOutError(request=None, message="Timeout", code=-503),
+        "rpc_call_fail": lambda: errors.RpcCallFailError(request=None),
+        # TelegramClient._call after request_retries 500-class answers (raise_last_call_error=False)
+        "unsuccessful": lambda: ValueError("Request was unsuccessful 6 time(s)"),
+        # what the sender raises when a middlebox answers with bytes that are not MTProto
+        "garbage": lambda: protocol_errors.InvalidBufferError(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+        "auth_key_unregistered": lambda: errors.AuthKeyUnregisteredError(request=None),
+        "session_revoked": lambda: errors.SessionRevokedError(request=None),
+        "auth_key_duplicated": lambda: errors.AuthKeyDuplicatedError(request=None),
+        "user_deactivated": lambda: errors.UserDeactivatedError(request=None),
+        "user_deactivated_ban": lambda: errors.UserDeactivatedBanError(request=None),
     }
-    return errors_by_name.get(f.error) or ConnectionError(
-        "Connection to Telegram failed (injected disconnect)"
-    )
+    make = errors_by_name.get(f.error)
+    return make() if make is not None else ConnectionError("Connection to Telegram failed (injected disconnect)")
 
 
 def _utf16_len(text: str) -> int:

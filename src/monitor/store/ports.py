@@ -403,6 +403,23 @@ class AlertHistory(Protocol):
         username. ``after`` is the page cursor: (posted_at epoch seconds, channel_id, message_id)."""
         ...
 
+    async def replay_stored(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int = 1000,
+    ) -> list[tuple[TaggedPost, str | None, datetime, int]]:
+        """Posts published in [since, until) in the order the collector stored them, each with its
+        channel username, the moment it was stored (first_seen_at) and a tie-breaking sequence number.
+        ``after`` is the page cursor: (stored_at epoch seconds, sequence) of the last row seen."""
+        ...
+
+    async def newest_post_at(self) -> datetime | None:
+        """Publication time of the newest stored post (None for an empty store)."""
+        ...
+
     async def tagged_posts(
         self, kind: str, values: Sequence[str], *, limit: int = 100_000, stored_before: datetime | None = None
     ) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from monitor.fingerprint import content_hash, simhash64
 from monitor.models import Post, Tags, TaggedPost
+from monitor.tagging.clean import pre_normalise
+from monitor.tagging.safe_text import scrub
 
 if TYPE_CHECKING:
     from monitor.tagging.groups import GroupTagger, KeywordSpec
@@ -27,11 +29,14 @@ class Tagger:
         self.version = f"lang={language.name}@{language.version};lex={groups.version}"
 
     def tag(self, text: str) -> Tags:
+        text = pre_normalise(scrub(text))
         return self._combine(text, self._language(text))
 
     def tag_many(self, texts: Sequence[str]) -> list[Tags]:
         """Tag a batch: the language model scores the whole batch at once (about twice as fast)."""
-        guesses = self._language.identify_many(list(texts))
+        # no text may make a batch fail (lone surrogates, NUL, ...); terminal escapes are not text
+        texts = [pre_normalise(scrub(t)) for t in texts]
+        guesses = self._language.identify_many(texts)
         return [self._combine(text, guess) for text, guess in zip(texts, guesses, strict=True)]
 
     def tag_posts(self, posts: Sequence[Post]) -> list[TaggedPost]:
@@ -42,8 +47,8 @@ class Tagger:
                 post=p,
                 tags=t,
                 tagger_version=self.version,
-                content_hash=content_hash(p.text),
-                simhash=simhash64(p.text),
+                content_hash=content_hash(scrub(p.text)),
+                simhash=simhash64(scrub(p.text)),
             )
             for p, t in zip(posts, tags, strict=True)
         ]

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from monitor import redact
 from monitor.errors import ConfigError, DeliveryError, Problem
 from monitor.models import Alert
 
@@ -110,11 +111,14 @@ def check_url(value: str, where: str, *, https_only: bool = False) -> list[Probl
     return []
 
 
-def env_value(env: Mapping[str, str], var: str, where: str) -> str:
-    """A secret from the environment; ConfigError naming the variable (never its value) when unset."""
+def env_value(env: Mapping[str, str], var: str, where: str, *, secret: bool = True) -> str:
+    """A value from the environment; ConfigError naming the variable (never its value) when unset.
+    A secret is registered for masking in every log line (monitor.redact)."""
     value = env.get(var, "")
     if not value:
         raise ConfigError(Problem(where, f"environment variable {var} is not set"))
+    if secret:
+        redact.register(value)
     return value
 
 
@@ -132,7 +136,7 @@ def check_options(kind: str, spec: SinkKind, options: Mapping[str, Any], where: 
                 problems.append(Problem(f"{where}.{key}", f"required for a {kind} sink ({opt.doc})"))
             continue
         raw = options[key]
-        if isinstance(raw, bool) or not isinstance(raw, opt.types):
+        if (isinstance(raw, bool) and bool not in opt.types) or not isinstance(raw, opt.types):
             names = " or ".join(t.__name__ for t in opt.types)
             problems.append(Problem(f"{where}.{key}", f"must be {names}, got {type(raw).__name__}"))
             continue

@@ -21,6 +21,7 @@ from monitor.alerts.sinks import base
 from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, delivery_id
 from monitor.errors import DeliveryError, Problem
 from monitor.models import Alert
+from monitor.redact import redact
 
 
 class EmailSink:
@@ -90,7 +91,7 @@ class EmailSink:
             error = PermanentDeliveryError if 500 <= exc.code < 600 else DeliveryError
             raise error(f"email {self.name}: SMTP {exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"email {self.name}: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(f"email {self.name}: {type(exc).__name__}: {redact(str(exc))}") from exc
 
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
@@ -100,6 +101,18 @@ def _check(options: Mapping[str, Any], where: str, watched: Collection[str]) -> 
     problems: list[Problem] = []
     if ("username_env" in options) != ("password_env" in options):
         problems.append(Problem(where, "username_env and password_env go together"))
+    if (
+        "password_env" in options
+        and options.get("security") == "none"
+        and options.get("allow_plaintext_auth") is not True
+    ):
+        problems.append(
+            Problem(
+                f"{where}.security",
+                'is "none" but a password is set: it would cross the network in clear text;'
+                " use starttls or ssl (or set allow_plaintext_auth = true for a trusted local relay)",
+            )
+        )
     sender = options.get("from")
     if isinstance(sender, str) and not _ADDRESS.match(sender):
         problems.append(Problem(f"{where}.from", f"not an e-mail address: {sender!r}"))
@@ -118,7 +131,7 @@ def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where:
     port = int(options.get("port", {"starttls": 587, "ssl": 465, "none": 25}[security]))
     username = password = None
     if "username_env" in options:
-        username = base.env_value(env, options["username_env"], f"{where}.username_env")
+        username = base.env_value(env, options["username_env"], f"{where}.username_env", secret=False)
         password = base.env_value(env, options["password_env"], f"{where}.password_env")
     return EmailSink(
         name,
@@ -146,6 +159,9 @@ KIND = base.SinkKind(
         "to": base.Option((list,), required=True, doc="list of recipient addresses"),
         "subject_prefix": base.Option((str,), doc='default "[monitor]"'),
         "ca_file": base.Option((str,), doc="PEM bundle to verify the server with (a private CA); default: system CAs"),
+        "allow_plaintext_auth": base.Option(
+            (bool,), doc="send the password over a connection without TLS (default false: refused)"
+        ),
         "timeout": base.TIMEOUT,
     },
     build=_build,

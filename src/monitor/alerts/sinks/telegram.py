@@ -17,11 +17,13 @@ from typing import Any
 import httpx
 
 from monitor.alerts.render import telegram_messages
+from monitor.alerts.sinks.http_reuse import ReusedClient
 from monitor.alerts.sinks import base
 from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, RetryAfter
 from monitor.errors import DeliveryError, Problem
 from monitor.identity import bare_channel_id, id_key
 from monitor.models import Alert
+from monitor.redact import redact
 
 
 class TelegramBotSink:
@@ -40,28 +42,31 @@ class TelegramBotSink:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._token = token
-        self._transport = transport
+        self._http = ReusedClient(timeout, transport)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "<token>") if self._token else text
+        return redact(text.replace(self._token, "<token>") if self._token else text)
 
     async def send(self, alerts: Sequence[Alert], *, period: DigestPeriod | None = None) -> None:
         url = f"{self.base_url}/bot{self._token}/sendMessage"
-        async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
-            for text in telegram_messages(alerts, period.as_tuple() if period else None):
-                payload = {
-                    "chat_id": self.chat_id,
-                    "text": text,
-                    "parse_mode": "HTML",
-                    "disable_web_page_preview": True,
-                }
-                try:
-                    response = await client.post(url, json=payload)
-                except httpx.HTTPError as exc:
-                    raise DeliveryError(
-                        f"telegram {self.name}: {type(exc).__name__}: {self._redact(str(exc))}"
-                    ) from None
-                self._check(response)
+        client = await self._http.get()
+        for text in telegram_messages(alerts, period.as_tuple() if period else None):
+            payload = {
+                "chat_id": self.chat_id,
+                "text": text,
+                "parse_mode": "HTML",
+                "disable_web_page_preview": True,
+            }
+            try:
+                response = await client.post(url, json=payload)
+            except httpx.HTTPError as exc:
+                raise DeliveryError(
+                    f"telegram {self.name}: {type(exc).__name__}: {self._redact(str(exc))}"
+                ) from None
+            self._check(response)
 
     def _check(self, response: httpx.Response) -> None:
         try:

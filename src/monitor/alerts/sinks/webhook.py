@@ -23,11 +23,15 @@ from typing import Any
 
 import httpx
 
+from monitor.alerts.sinks.http_reuse import ReusedClient
 from monitor.alerts.render import plain, plain_many, post_link, slack_payload
 from monitor.alerts.sinks import base
 from monitor.alerts.sinks.base import DigestPeriod, PermanentDeliveryError, RetryAfter, delivery_id
 from monitor.errors import DeliveryError, Problem
+from monitor.escape import clean_data, one_line
 from monitor.models import Alert
+from monitor import redact as redaction
+from monitor.redact import redact
 
 SIGNATURE_HEADER = "X-Monitor-Signature"
 TIMESTAMP_HEADER = "X-Monitor-Timestamp"
@@ -60,11 +64,11 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "rule": alert.rule,
         "kind": alert.kind,
         "fired_at": alert.fired_at.isoformat(),
-        "dedup_key": alert.dedup_key,
-        "summary": alert.summary,
-        "details": dict(alert.details),
+        "dedup_key": one_line(alert.dedup_key),
+        "summary": one_line(alert.summary),  # no control, bidi or escape characters in machine payloads
+        "details": clean_data(dict(alert.details)),
         "channel_id": alert.channel_id,
-        "channel_username": alert.channel_username,
+        "channel_username": one_line(alert.channel_username) if alert.channel_username else None,
         "message_id": alert.message_id,
         "link": post_link(alert),
         "text": plain(alert),
@@ -99,7 +103,10 @@ class WebhookSink:
         self.timeout = timeout
         self._secret = secret
         self._now = now
-        self._transport = transport
+        self._http = ReusedClient(timeout, transport)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
     def body(self, alerts: Sequence[Alert], period: DigestPeriod | None = None) -> bytes:
         payload: dict[str, Any]
@@ -129,10 +136,10 @@ class WebhookSink:
             "User-Agent": "monitor-alerts/1",
         }
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
-                response = await client.post(self.url, content=body, headers=headers)
+            client = await self._http.get()
+            response = await client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:  # connect/read/write/pool timeouts and network errors
-            raise DeliveryError(f"webhook {self.name}: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(f"webhook {self.name}: {type(exc).__name__}: {redact(str(exc))}") from None
         status = response.status_code
         if 200 <= status < 300:
             return
@@ -153,6 +160,7 @@ def _check(options: Mapping[str, Any], where: str, watched: Collection[str]) -> 
 
 def _build(name: str, options: Mapping[str, Any], env: Mapping[str, str], where: str) -> WebhookSink:
     secret = base.env_value(env, options["secret_env"], f"{where}.secret_env")
+    redaction.register_url(options["url"])  # for Slack and Mattermost the URL is the secret
     return WebhookSink(
         name,
         url=options["url"],

@@ -497,6 +497,48 @@ class PostgresAlertQueries:
         )
         return [(_tagged(r), r["username"]) for r in rows]
 
+    async def replay_stored(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int = 1000,
+    ) -> list[tuple[TaggedPost, str | None, datetime, int]]:
+        """Stored posts published in [since, until), in the order the collector stored them (first_seen_at,
+        then insertion order: ``seq``, SQLite's rowid), each with its channel username, when it was stored
+        and its position; ``after`` = (stored epoch, position) of the previous page's last row."""
+        where: list[str] = []
+        args: list[Any] = []
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if since is not None:
+            where.append(f"p.posted_at >= {arg(_ts(since))}")
+        if until is not None:
+            where.append(f"p.posted_at < {arg(_ts(until))}")
+        if after is not None:
+            where.append(f"(p.first_seen_at, p.seq) > ({arg(int(after[0]))}::bigint, {arg(int(after[1]))}::bigint)")
+        rows = await self._alert_rows(
+            "SELECT p.seq, p.first_seen_at, p.channel_id, p.message_id, p.posted_at, p.text, p.lang, p.script,"
+            " p.lang_confidence, p.groups, p.people, p.keywords, p.matches, p.tagger_version, p.fwd_channel_id,"
+            " p.fwd_name, p.fwd_message_id, p.mentions, p.views, p.forwards, c.username"
+            f" FROM posts p LEFT JOIN channels c ON c.id = p.channel_id WHERE {' AND '.join(where) or 'true'}"
+            f" ORDER BY p.first_seen_at, p.seq LIMIT {arg(int(limit))}",
+            *args,
+        )
+        return [
+            (_tagged(r), r["username"], datetime.fromtimestamp(r["first_seen_at"], UTC), int(r["seq"]))
+            for r in rows
+        ]
+
+    async def newest_post_at(self) -> datetime | None:
+        """When the newest stored post was published (None for an empty store)."""
+        rows = await self._alert_rows("SELECT max(posted_at) AS t FROM posts")
+        return None if not rows or rows[0]["t"] is None else datetime.fromtimestamp(rows[0]["t"], UTC)
+
     async def tagged_posts(
         self,
         kind: str,

@@ -55,7 +55,7 @@ RECOUNTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         "SELECT p.day, p.channel_id, x.value AS a, y.value AS b, count(*) AS posts FROM posts p"
         " JOIN post_tags x ON x.channel_id = p.channel_id AND x.message_id = p.message_id AND x.kind = 'group'"
         " JOIN post_tags y ON y.channel_id = p.channel_id AND y.message_id = p.message_id AND y.kind = 'group'"
-        " AND y.value > x.value GROUP BY 1, 2, 3, 4",
+        " AND y.value > x.value COLLATE \"C\" GROUP BY 1, 2, 3, 4",
     ),
     "agg_forward_day": (
         ("day", "channel_id", "src_channel_id"), ("posts",),

@@ -457,51 +457,50 @@ class AlertQueries:
             " ORDER BY p.posted_at, p.channel_id, p.message_id LIMIT ?",
             [*params, limit],
         )
+        return [(_replayed(r), r["username"]) for r in rows]
+
+    async def replay_stored(
+        self: _HasTransaction,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int = 1000,
+    ) -> list[tuple[TaggedPost, str | None, datetime, int]]:
+        """Stored posts published in [since, until), in the order the collector stored them (first_seen_at,
+        then insertion order), each with its channel username, when it was stored and its position (``after``
+        = (stored epoch, position) of the previous page's last row). What a dry-run needs to replay the daemon."""
         from datetime import UTC
 
-        out: list[tuple[TaggedPost, str | None]] = []
-        for r in rows:
-            post = Post(
-                channel_id=r["channel_id"],
-                message_id=r["message_id"],
-                posted_at=datetime.fromtimestamp(r["posted_at"], UTC),
-                text=r["text"] or "",
-                views=r["views"],
-                forwards=r["forwards"],
-                forward=ForwardOrigin(
-                    channel_id=r["fwd_channel_id"], name=r["fwd_name"], message_id=r["fwd_message_id"]
-                )
-                if r["fwd_channel_id"] is not None or r["fwd_name"] is not None
-                else None,
-                mentions=tuple(json.loads(r["mentions"] or "[]")),
-            )
-            matches = (
-                tuple(
-                    Match(
-                        kind=m["kind"],
-                        canonical=m["canonical"],
-                        term=m["term"],
-                        start=m["start"],
-                        end=m["end"],
-                        rule=m["rule"],
-                        group=m.get("group"),
-                    )
-                    for m in json.loads(r["matches"] or "[]")
-                )
-                if r["text"]
-                else ()
-            )
-            tags = Tags(
-                lang=r["lang"],
-                script=r["script"],
-                confidence=r["lang_confidence"],
-                groups=tuple(json.loads(r["groups"])),
-                people=tuple(json.loads(r["people"])),
-                keywords=tuple(json.loads(r["keywords"])),
-                matches=matches,
-            )
-            out.append((TaggedPost(post=post, tags=tags, tagger_version=r["tagger_version"]), r["username"]))
-        return out
+        where, params = ["1 = 1"], []  # type: list[str], list[Any]
+        if since is not None:  # the day bounds let the posts_day index narrow the scan
+            where.append("p.day >= ? AND p.posted_at >= ?")
+            params += [_ts(since) // 86400, _ts(since)]
+        if until is not None:
+            where.append("p.day <= ? AND p.posted_at < ?")
+            params += [_ts(until) // 86400, _ts(until)]
+        if after is not None:
+            where.append("(p.first_seen_at, p.rowid) > (?, ?)")
+            params += list(after)
+        rows = await self.query(
+            "SELECT p.rowid AS seq, p.first_seen_at, p.channel_id, p.message_id, p.posted_at, p.text, p.lang,"
+            " p.script, p.lang_confidence, p.groups, p.people, p.keywords, p.matches, p.tagger_version,"
+            " p.fwd_channel_id, p.fwd_name, p.fwd_message_id, p.mentions, p.views, p.forwards, c.username"
+            f" FROM posts p LEFT JOIN channels c ON c.id = p.channel_id WHERE {' AND '.join(where)}"
+            " ORDER BY p.first_seen_at, p.rowid LIMIT ?",
+            [*params, limit],
+        )
+        return [
+            (_replayed(r), r["username"], datetime.fromtimestamp(r["first_seen_at"], UTC), int(r["seq"]))
+            for r in rows
+        ]
+
+    async def newest_post_at(self: _HasTransaction) -> datetime | None:
+        """When the newest stored post was published (None for an empty store)."""
+        from datetime import UTC
+
+        rows = await self.query("SELECT max(posted_at) AS t FROM posts")
+        return None if not rows or rows[0]["t"] is None else datetime.fromtimestamp(rows[0]["t"], UTC)
 
     async def tagged_posts(
         self: _HasTransaction,
@@ -548,3 +547,49 @@ class AlertQueries:
 
 
 __all__ = ["AlertQueries", "AlertReads", "AlertTx", "QueryReads", "RuleRecord", "StoredAlert", "TermStat"]
+
+
+def _replayed(r: Mapping[str, Any]) -> TaggedPost:
+    """A stored post rebuilt as the TaggedPost the engine saw (text '' when not kept)."""
+    from datetime import UTC
+
+    post = Post(
+        channel_id=r["channel_id"],
+        message_id=r["message_id"],
+        posted_at=datetime.fromtimestamp(r["posted_at"], UTC),
+        text=r["text"] or "",
+        views=r["views"],
+        forwards=r["forwards"],
+        forward=ForwardOrigin(
+            channel_id=r["fwd_channel_id"], name=r["fwd_name"], message_id=r["fwd_message_id"]
+        )
+        if r["fwd_channel_id"] is not None or r["fwd_name"] is not None
+        else None,
+        mentions=tuple(json.loads(r["mentions"] or "[]")),
+    )
+    matches = (
+        tuple(
+            Match(
+                kind=m["kind"],
+                canonical=m["canonical"],
+                term=m["term"],
+                start=m["start"],
+                end=m["end"],
+                rule=m["rule"],
+                group=m.get("group"),
+            )
+            for m in json.loads(r["matches"] or "[]")
+        )
+        if r["text"]
+        else ()
+    )
+    tags = Tags(
+        lang=r["lang"],
+        script=r["script"],
+        confidence=r["lang_confidence"],
+        groups=tuple(json.loads(r["groups"])),
+        people=tuple(json.loads(r["people"])),
+        keywords=tuple(json.loads(r["keywords"])),
+        matches=matches,
+    )
+    return TaggedPost(post=post, tags=tags, tagger_version=r["tagger_version"])

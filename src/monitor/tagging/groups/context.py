@@ -96,10 +96,8 @@ class CueSets:
     """
 
     def __init__(self, contexts: Mapping[str, Iterable[str]]) -> None:
-        opts = re2.Options()
-        opts.log_errors = False
-        self._set: Any = re2.Set.SearchSet(opts)  # re2 ships no type hints
         self._names: list[str] = []
+        self._sources: list[str] = []
         self.stem_count = 0
         for name, stems in contexts.items():
             alts = []
@@ -108,12 +106,28 @@ class CueSets:
                 if literal:
                     alts.append(re.escape(literal) + (r"(?:$|[^\pL\pN])" if stem.endswith("$") else ""))
             if alts:
-                self._set.Add(r"(?:^|[^\pL\pN])(?:" + "|".join(sorted(set(alts))) + ")")
+                self._sources.append(r"(?:^|[^\pL\pN])(?:" + "|".join(sorted(set(alts))) + ")")
                 self._names.append(name)
                 self.stem_count += len(alts)
+        self._compile()
+
+    def _compile(self) -> None:
+        opts = re2.Options()
+        opts.log_errors = False
+        self._set: Any = re2.Set.SearchSet(opts)  # re2 ships no type hints
+        for source in self._sources:
+            self._set.Add(source)
         if self._names:
             self._set.Compile()
         self._raw = self._set._set
+
+    def __getstate__(self) -> dict[str, Any]:
+        """RE2 sets cannot be pickled (the compiled-tagger cache pickles a tagger): keep the patterns."""
+        return {"names": self._names, "sources": self._sources, "stem_count": self.stem_count}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._names, self._sources, self.stem_count = state["names"], state["sources"], state["stem_count"]
+        self._compile()
 
     def find(self, m: str) -> frozenset[str]:
         if not self._names:

@@ -64,6 +64,10 @@ _CONFUSABLE = {
     "ҳ": "x", "ӣ": "и", "ӯ": "y", "ў": "y", "ҷ": "ч", "қ": "k", "ғ": "г", "ҫ": "c",
     "ә": "a", "ө": "o", "ү": "y", "ұ": "y", "ң": "h", "ҡ": "k", "ӊ": "h", "ӈ": "h",
     "й": "и",
+    # Tajik typed in the old web encoding of Tajik sites (Macedonian/Serbian letters in place of the
+    # Tajik ones): њ for ҳ, љ for ҷ (ќ ѓ ў ї lose their accent and fold to к г у и anyway). An
+    # encoding habit, not obfuscation: "Њизби нањзати исломии Тољикистон"
+    "њ": "x", "љ": "ч",
     # Cyrillic и and Latin i: Uzbek/Tajik typists and obfuscators type Latin i (or Ukrainian і) inside
     # Cyrillic words ("Ҳiзб ут-Таҳрир"); one representative makes both spellings one literal
     "и": "i",
@@ -210,9 +214,10 @@ _PLACEHOLDER = "\x01"  # its own code point takes the slow path, so a placeholde
 
 def _fast_alphabet() -> str:
     common = (
-        [chr(c) for c in range(0x02, 0x80)]
+        [chr(c) for c in range(0x09, 0x0E)] + [chr(c) for c in range(0x20, 0x80)]  # rare C0 controls: slow path
         + [chr(c) for c in range(0x410, 0x450)] + ["ё", "Ё"]
         + list("ҲҳҶҷҚқҒғӢӣӮӯЎўІіЇїЄєҐґЈјҺһ")
+        + list("ЊњЉљЌќЃѓ")  # old Tajik web encoding
         + list("\xa0\xad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u2009\u202f")
         + list("«»“”„‘’‚ʻʼ`´–—‐‑−…№•·")
     )

@@ -132,6 +132,13 @@ class PatternSet:
     def __bool__(self) -> bool:
         return bool(self.patterns)
 
+    def __getstate__(self) -> tuple[str, ...]:
+        """RE2 objects cannot be pickled (the compiled-tagger cache pickles a tagger): keep the patterns."""
+        return self.patterns
+
+    def __setstate__(self, patterns: tuple[str, ...]) -> None:
+        self.__init__(patterns)  # type: ignore[misc]
+
     def spans(self, text: str) -> list[tuple[int, int, int]]:
         """(pattern index, start, end) of every non-empty match in ``text``.
 

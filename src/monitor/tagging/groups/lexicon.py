@@ -53,10 +53,11 @@ LANGS = frozenset({"en", "ru", "tg", "uz-Latn", "uz-Cyrl", "ar", "fa", "ky", "kk
 CASES = frozenset({"title", "upper", "words"})
 SUFFIXES = frozenset({"auto", "none", "ru"})
 _ALIAS_KEYS = frozenset(
-    {"text", "lang", "abbr", "stem", "note", "context", "veto", "not_after", "not_before", "case", "suffixes"}
+    {"text", "lang", "abbr", "stem", "note", "context", "veto", "not_after", "not_before", "case", "suffixes",
+     "source", "generate"}
 )
-_GROUP_KEYS = frozenset({"id", "name", "note", "aliases", "remove", "branch_of"})
-_PERSON_KEYS = frozenset({"id", "name", "group", "note", "aliases", "remove"})
+_GROUP_KEYS = frozenset({"id", "name", "note", "aliases", "remove", "branch_of", "source", "predecessors"})
+_PERSON_KEYS = frozenset({"id", "name", "group", "note", "aliases", "remove", "source"})
 _TOP_KEYS = frozenset({"paradigm", "context", "group", "person", "meta"})
 
 Case = Literal["title", "upper", "words"]
@@ -77,6 +78,10 @@ class Alias:
     not_before: tuple[str, ...] = ()  # words that must not stand right after it
     case: Case | None = None
     suffixes: str = "auto"
+    # where the spelling comes from (designation list, encyclopaedia, news usage, court list, the
+    # group's own media, analyst): shown with every match so an analyst can judge it
+    source: str = ""
+    generate: bool = True  # False: no generated orthographic variants (variants.generated)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +98,7 @@ class Entity:
     # branch's ("ИШИДнинг Хуросон бўлими", "Khorasan branch of the Islamic State") is part of the
     # branch's name, not a second group
     branch_of: str | None = None
+    source: str = ""  # default provenance of its aliases (each alias may name its own)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,7 +156,7 @@ def _str_list(d: _Draft, where: str, value: Any) -> list[str] | None:
     return [v.strip() for v in value]
 
 
-def _alias(d: _Draft, where: str, raw: Any) -> Alias | None:
+def _alias(d: _Draft, where: str, raw: Any, default_source: str = "") -> Alias | None:
     if isinstance(raw, str):
         raw = {"text": raw, "lang": "multi"}
     if not isinstance(raw, Mapping):
@@ -181,8 +187,12 @@ def _alias(d: _Draft, where: str, raw: Any) -> Alias | None:
         if flag in raw and not isinstance(raw[flag], bool):
             d.bad(f"{where}.{flag}", "must be true or false")
             ok = False
-    if "note" in raw and not isinstance(raw["note"], str):
-        d.bad(f"{where}.note", "must be a string")
+    for key in ("note", "source"):
+        if key in raw and not isinstance(raw[key], str):
+            d.bad(f"{where}.{key}", "must be a string")
+            ok = False
+    if "generate" in raw and not isinstance(raw["generate"], bool):
+        d.bad(f"{where}.generate", "must be true or false")
         ok = False
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("context", "veto", "not_after", "not_before"):
@@ -209,6 +219,8 @@ def _alias(d: _Draft, where: str, raw: Any) -> Alias | None:
         not_before=lists.get("not_before", ()),
         case=case,
         suffixes=str(suffixes),
+        source=str(raw.get("source", default_source)),
+        generate=bool(raw.get("generate", True)),
     )
 
 
@@ -262,11 +274,12 @@ def _merge(d: _Draft, data: Mapping[str, Any], source: str) -> None:
             entry = d.entities.get((kind, ident))
             if entry is None:
                 entry = {"id": ident, "name": raw.get("name", ident), "note": raw.get("note", ""),
+                         "source": raw.get("source", ""),
                          "group": raw.get("group"), "branch_of": raw.get("branch_of"), "aliases": []}
                 d.entities[(kind, ident)] = entry
                 d.order.append((kind, ident))
             else:
-                for k in ("name", "note", "group", "branch_of"):
+                for k in ("name", "note", "group", "branch_of", "source"):
                     if k in raw:
                         entry[k] = raw[k]
             if kind == "person" and not isinstance(entry.get("group"), str):
@@ -281,7 +294,8 @@ def _merge(d: _Draft, data: Mapping[str, Any], source: str) -> None:
                 d.bad(f"{where}.aliases", "must be an array of alias tables")
                 continue
             for j, a in enumerate(aliases):
-                alias = _alias(d, f"{where}.aliases[{j}]", a)
+                src = "" if source == shipped_path().name else f"analyst file {source}"
+                alias = _alias(d, f"{where}.aliases[{j}]", a, src)
                 if alias is not None:
                     entry["aliases"].append(alias)
 
@@ -309,7 +323,7 @@ def _finish(d: _Draft) -> Lexicon:
         e = d.entities[(kind, ident)]
         return Entity(kind=kind, id=ident, name=str(e["name"]), note=str(e["note"] or ""),
                       group=e.get("group") if kind == "person" else None, aliases=tuple(e["aliases"]),
-                      branch_of=e.get("branch_of") if kind == "group" else None)
+                      branch_of=e.get("branch_of") if kind == "group" else None, source=str(e.get("source") or ""))
 
     groups = tuple(ent("group", i) for k, i in d.order if k == "group")
     people = tuple(ent("person", i) for k, i in d.order if k == "person")
@@ -335,10 +349,11 @@ def _digest(groups: Sequence[Entity], people: Sequence[Entity], contexts: Mappin
             paradigms: Mapping[str, Any]) -> str:
     def alias(a: Alias) -> list[Any]:
         return [a.text, a.lang, a.abbr, a.stem, list(a.context), list(a.veto), list(a.not_after),
-                list(a.not_before), a.case, a.suffixes]
+                list(a.not_before), a.case, a.suffixes, a.source, a.generate]
 
     blob = {
-        "groups": [[g.id, [alias(a) for a in g.aliases]] + ([g.branch_of] if g.branch_of else []) for g in groups],
+        "groups": [[g.id, [alias(a) for a in g.aliases]] + ([g.branch_of] if g.branch_of else []) + [g.source]
+                   for g in groups],
         "people": [[p.id, p.group, [alias(a) for a in p.aliases]] for p in people],
         "contexts": {k: list(v) for k, v in contexts.items()},
         "paradigms": {k: list(v) for k, v in paradigms.items()},

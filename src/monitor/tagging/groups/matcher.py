@@ -26,10 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ahocorasick
+from rapidfuzz.distance import Levenshtein
 
 from monitor.models import Match
+from monitor.tagging.safe_text import scrub
 
 from . import suffixes
+from .bound import bind
 from .context import (
     CueSets,
     case_ok,
@@ -42,9 +45,10 @@ from .context import (
 from .fold import Folded, SplitView, clean_text, fold_term, fold_text, split_views
 from .keywords import KeywordSpec, PatternSet, validate
 from .lexicon import Alias, Entity, Lexicon, load_lexicon
-from .variants import expand_alias, spellings
+from .fuzzy import FuzzyName, PostWords, anchors, best_window, make_name, word_bound, word_skeleton
+from .variants import expand_alias, expand_template, spellings, transliterate_uz
 
-MATCHER_REVISION = "4"  # bump when matching logic changes what is tagged
+MATCHER_REVISION = "5"  # bump when matching logic changes what is tagged
 
 _WORD_REST = re.compile(r"[^\W_]*")
 _HYPHENS = frozenset("-‐‑‒–—―−﹣－")
@@ -81,6 +85,9 @@ class _Entry:  # noqa: PLR0902
     not_before: re.Pattern[str] | None = None
     plain: bool = False  # no condition at all: the guards are skipped (most aliases)
     capital: bool = False  # must start with a capital letter (case "upper"): checked first, in the scan
+    source: str = ""  # where the alias comes from, and the generator rule for rule "variant" (Match.source)
+    # an anchor of fuzzy candidates: (skeleton of a name's word, its script, ((name, the word's index), ...))
+    names: tuple[tuple[str, bool, tuple[tuple[FuzzyName, int], ...]], ...] = ()
 
 
 # folded start/end, original start/end, entry, rule, original end of the name without its ending
@@ -118,7 +125,7 @@ class GroupTagger:
     """Tags text with groups, people and analysts' keywords; see the module docstring."""
 
     def __init__(self, lexicon: Lexicon | None = None, keywords: Sequence[KeywordSpec] = (),
-                 *, translit: bool = True) -> None:
+                 *, translit: bool = True, generate: bool = True, fuzzy: bool = True) -> None:
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         self.keywords = tuple(keywords)
         validate(self.keywords, self.lexicon.group_ids)
@@ -129,8 +136,15 @@ class GroupTagger:
         # stems, which are common words, and the rest pay one linear scan in C.
         self._cue_sets = CueSets(self.lexicon.contexts)
         table: dict[str, list[_Entry]] = {}
+        self._generate = generate
+        self._fuzzy = fuzzy
+        later: list[tuple[str, _Entry]] = []
+        self._fuzzy_names: list[FuzzyName] = []
         for entity in self.lexicon.groups + self.lexicon.people:
-            self._add_entity(table, entity, translit)
+            self._add_entity(table, entity, translit, later)
+        self._add_generated(table, later)
+        if fuzzy:
+            self._add_anchors(table)
         patterns: list[str] = []
         self._pattern_specs: list[KeywordSpec] = []
         for spec in self.keywords:
@@ -156,31 +170,97 @@ class GroupTagger:
         self._branches = {g.id: g.branch_of for g in self.lexicon.groups if g.branch_of}
         spec_blob = json.dumps([[k.term, k.group, k.lang, k.mode] for k in self.keywords], ensure_ascii=False)
         h = hashlib.sha256()
-        for part in (self.lexicon.digest, spec_blob, MATCHER_REVISION, f"translit={translit}:{_alifbo_version()}"):
+        for part in (self.lexicon.digest, spec_blob, MATCHER_REVISION, f"translit={translit}:{_alifbo_version()}",
+                     f"generate={generate}:fuzzy={fuzzy}"):
             h.update(part.encode())
             h.update(b"\0")
         self.version = h.hexdigest()[:12]
 
     # -- construction ------------------------------------------------------------------------
 
-    def _add_entity(self, table: dict[str, list[_Entry]], entity: Entity, translit: bool) -> None:
+    def _add_entity(self, table: dict[str, list[_Entry]], entity: Entity, translit: bool,
+                    later: list[tuple[str, _Entry]]) -> None:
+        """Add the entity's literals; generated variants go to ``later``, added once every curated
+        literal is known (a spelling someone listed, with its conditions, always wins over a guess)."""
         kind = entity.kind
         group = entity.id if kind == "group" else entity.group
+        # a generated spelling is a guess: it carries every veto of its group (a variant of the group's
+        # own name for its province, «Вилоят Хорасан», is also the Iranian province in Tajik spelling)
+        vetoes = tuple(sorted({v for a in entity.aliases for v in a.veto}))
         for alias in entity.aliases:
             not_after = compile_not_after(alias.not_after)
             not_before = compile_not_before(alias.not_before)
-            for v in expand_alias(alias, self.lexicon.paradigms, translit=translit):
+            base_source = alias.source or entity.source or "lexicon"
+            if self._fuzzy:
+                fuzzy_veto = tuple(sorted(set(alias.veto) | set(vetoes)))
+                self._fuzzy_candidates(entity, alias, self._intern(_Entry(
+                    kind=kind, canonical=entity.id, group=group, rule="fuzzy", context=alias.context,
+                    veto=fuzzy_veto, not_after=not_after, not_before=not_before,
+                    source=f"{base_source}; fuzzy:{alias.text}")), translit)
+            for v in expand_alias(alias, self.lexicon.paradigms, translit=translit,
+                                  generate=self._generate and kind == "group"):
+                generated = v.rule == "variant"
+                veto = tuple(sorted(set(alias.veto) | set(vetoes))) if generated else alias.veto
+                context = alias.context
+                if generated and " " not in v.pattern and not context:
+                    context = (TERROR,)  # one word changed by a rule may be another word: needs the setting
                 entry = self._intern(_Entry(
                     kind=kind, canonical=entity.id, group=group, rule=v.rule, stem=v.stem,
                     suffix=_suffix_for(alias, v.pattern), abbr=alias.abbr,
                     arabic=alias.lang in ("ar", "fa", "ps", "ug"), case=alias.case,
-                    context=alias.context, veto=alias.veto, not_after=not_after, not_before=not_before,
-                    plain=not (alias.context or alias.veto or alias.case or not_after or not_before),
+                    context=context, veto=veto, not_after=not_after, not_before=not_before,
+                    plain=not (context or veto or alias.case or not_after or not_before),
                     capital=alias.case == "upper",
+                    source=f"{base_source}; generated:{v.gen}" if generated else base_source,
                 ))
+                if generated:
+                    later.append((v.pattern, entry))
+                    continue
                 bucket = table.setdefault(v.pattern, [])
-                if not any(e.kind == kind and e.canonical == entity.id and e.stem == v.stem for e in bucket):
+                if not any(e.kind == kind and e.canonical == entity.id and e.stem == entry.stem for e in bucket):
                     bucket.append(entry)
+
+    def _fuzzy_candidates(self, entity: Entity, alias: Alias, entry: _Entry, translit: bool) -> None:
+        """Long names (two words or more, a long skeleton) of a group may also match fuzzily."""
+        if entity.kind != "group" or alias.abbr or alias.stem or alias.lang in ("ar", "fa", "ps", "ug"):
+            return
+        if alias.context or alias.case:
+            return  # an ambiguous name (a place, a phrase) one letter away from another word is that word
+        forms = expand_template(alias.text, self.lexicon.paradigms)[:1]
+        if translit:
+            other = transliterate_uz(forms[0], alias.lang)
+            if other:
+                forms.append(other)
+        for form in forms:
+            cyr = any("\u0400" <= c <= "\u04ff" for c in form)
+            name = make_name(entity.id, fold_term(form), cyr, entry)
+            if name is not None and all(n.folded != name.folded for n in self._fuzzy_names):
+                self._fuzzy_names.append(name)
+
+    def _add_anchors(self, table: dict[str, list[_Entry]]) -> None:
+        by_anchor: dict[str, dict[tuple[str, bool], list[tuple[FuzzyName, int]]]] = {}
+        for name in self._fuzzy_names:
+            best = anchors(name)
+            for i, w in enumerate(name.words):
+                one = FuzzyName(name.canonical, name.folded, (w,), name.skeleton, name.cyrillic, name.max_distance,
+                                name.entry)
+                for a in sorted(anchors(one) & best):  # sorted: the same candidates order in every process
+                    by_anchor.setdefault(a, {}).setdefault((name.skeletons[i], name.cyrillic), []).append((name, i))
+        for a, keys in by_anchor.items():
+            names = tuple((sk, cyr, tuple(lst)) for (sk, cyr), lst in keys.items())
+            table.setdefault(a, []).append(_Entry(kind="anchor", canonical="", group=None, rule="anchor",
+                                                  prefix=True, names=names))
+
+    @staticmethod
+    def _add_generated(table: dict[str, list[_Entry]], later: list[tuple[str, _Entry]]) -> None:
+        curated = set(table)
+        for pattern, entry in later:
+            if pattern in curated:
+                continue  # listed already (for this group, with its conditions, or for another group)
+            bucket = table.setdefault(pattern, [])
+            if not any(e.kind == entry.kind and e.canonical == entry.canonical and e.stem == entry.stem
+                       for e in bucket):
+                bucket.append(entry)
 
     def _intern(self, entry: _Entry) -> _Entry:
         """One shared object per distinct entry: an alias expands into thousands of literals whose
@@ -212,6 +292,7 @@ class GroupTagger:
     def _run(self, text: str) -> tuple[Match, ...]:
         if not text:
             return ()
+        text = scrub(text)  # a lone surrogate would make every encoder below raise
         folded = fold_text(text)
         m = folded.text
         state = _PostState(text, m, self._cue_sets)
@@ -254,6 +335,10 @@ class GroupTagger:
         elif len(pending) > 1 and self._branches and _branch_pair(text, pending, self._branches):
             cands.extend(pending)  # "Хорасанское отделение ИГ": branch and parent vouch for each other
         out = _resolve(text, cands)
+        if state.anchors:
+            out = self._fuzzy_matches(folded, state, out)
+        if out and "(" in text:
+            out = bind(text, out, _bound_match)
         if self._branches and len(out) > 1:
             out = _merge_branches(text, out, self._branches)
         if self._patterns:
@@ -267,6 +352,53 @@ class GroupTagger:
             if found:
                 out = sorted(set(out), key=_order)  # a pattern may repeat a word keyword's span
         return tuple(out)
+
+    def _fuzzy_matches(self, folded: Folded, state: _PostState, out: list[Match]) -> list[Match]:
+        """Long names written in a spelling no list or rule has, where the post's setting supports it."""
+        text, m = state.text, state.m
+        setting: bool | None = None  # militancy words or another name in the post: found on first need
+        taken = [(x.start, x.end) for x in out if x.kind != "keyword"]
+        added: list[Match] = []
+        words: PostWords | None = None
+        seen: set[int] = set()
+        for ms, anchor in state.anchors:
+            if ms in seen:
+                continue
+            seen.add(ms)
+            os_ = folded.orig(ms)
+            if any(s <= os_ < e for s, e in taken):
+                continue  # inside a name matched exactly
+            word = m[ms:_word_end(m, ms)]
+            words = None
+            for key, cyr, names in anchor.names:
+                # the anchor's own word first: one C-level distance for all the names sharing that word,
+                # and the words around it are looked at only when it is close
+                if Levenshtein.distance(key, word_skeleton(word, cyr), score_cutoff=3) > word_bound(key):
+                    continue
+                if words is None:
+                    words = PostWords(m, ms)
+                    if words.pos < 0:
+                        break
+                for name, index in names:
+                    got = best_window(words, name, index)
+                    if got is None:
+                        continue
+                    fs, fe, dist = got
+                    s, e = folded.orig(fs), folded.orig_end(fe)
+                    if any(s < te and ts < e for ts, te in taken):
+                        continue
+                    if setting is None:  # a guess needs the setting: militancy words or another name
+                        setting = any(x.kind != "keyword" for x in out) or TERROR in state.cues
+                    if not setting:
+                        return out
+                    entry: _Entry = name.entry  # type: ignore[assignment]
+                    if state.guards(entry, fs, fe, s, e, e) == FAIL:
+                        continue
+                    added.append(Match(kind=entry.kind, canonical=entry.canonical, term=text[s:e], start=s,  # type: ignore[arg-type]
+                                       end=e, rule="fuzzy", group=entry.group, source=entry.source, distance=dist))
+                    taken.append((s, e))
+                    break
+        return sorted(out + added, key=_order) if added else out
 
     def _scan_main(self, folded: Folded, st: _PostState, raw: list[_Raw]) -> None:
         m = folded.text
@@ -291,6 +423,10 @@ class GroupTagger:
             else:
                 word_end, rest = end, ""
             for entry in entries:
+                if entry.names:
+                    if not arabic_left:
+                        st.anchors.append((start, entry))
+                    continue
                 if arabic_left and not entry.arabic:
                     continue
                 if entry.capital and not text[start if identity else folded.orig(start)].isupper():
@@ -375,11 +511,12 @@ def _obfuscated(span: str, abbr: bool) -> bool:
 class _PostState:
     """Per-post facts the guards need: the texts and the cue sets the automaton saw."""
 
-    __slots__ = ("_cue_sets", "_cues", "m", "text")
+    __slots__ = ("_cue_sets", "_cues", "anchors", "m", "text")
 
     def __init__(self, text: str, m: str, cue_sets: CueSets) -> None:
         self.text = text
         self.m = m
+        self.anchors: list[tuple[int, _Entry]] = []
         self._cue_sets = cue_sets
         self._cues: frozenset[str] | None = None
 
@@ -409,7 +546,10 @@ class _PostState:
         missing = bool(entry.context) and not any(c in self.cues for c in entry.context)
         if missing and QUOTED in entry.context and is_quoted(self.text, os_, oe):
             missing = False
-        if missing and CAPITALISED in entry.context and self.text[os_].isupper():
+        if missing and CAPITALISED in entry.context and self.text[os_].isupper() and not (
+                oe == ob and sentence_start(self.text, os_) and not self.text[os_:ob].isupper()):
+            # a bare word's capital at a sentence start is no evidence ("Толибон дар мадраса…" = students);
+            # an ending (Толибонлар) or capitals throughout (ТОЛИБОН-РО) still are
             missing = False
         if missing and PARENT in entry.context:
             return NEEDS_PARENT  # decided once every hit is known (_with_parent)
@@ -434,6 +574,11 @@ CAPITALISED = "capitalised"  # built-in condition: the name starts with a capita
 PARENT = "parent"  # built-in condition: written next to a name of the group's parent ("afghan branch" + "of IS")
 
 
+def _bound_match(long_: Match, term: str, start: int, end: int, abbr: str) -> Match:
+    return Match(kind="group", canonical=long_.canonical, term=term, start=start, end=end, rule="bound",
+                 group=long_.group, source=f"defined in the post: {long_.term} ({abbr})")
+
+
 def _order(m: Match) -> tuple[int, int, str, str]:
     return (m.start, m.end, m.kind, m.canonical)
 
@@ -456,7 +601,7 @@ def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match
             rank = _RULE_RANK.get(rule, 9)
             if key not in best or rank < best[key][0]:
                 best[key] = (rank, Match(kind=entry.kind, canonical=entry.canonical, term=text[s:e],  # type: ignore[arg-type]
-                                         start=s, end=e, rule=rule, group=entry.group))
+                                         start=s, end=e, rule=rule, group=entry.group, source=entry.source))
     for s, e, entry, rule in cands:
         if entry.kind == "keyword":
             key = ("keyword", entry.canonical, s, e)
@@ -466,8 +611,10 @@ def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match
     return sorted((m for _, m in best.values()), key=_order)
 
 
-_RULE_RANK = {"deobfuscation": 0, "transliteration": 1, "inflection": 2, "abbreviation": 3, "alias": 4,
-              "keyword": 5, "prefix": 6, "pattern": 7}
+# which rule explains a span when several do: the most specific first, then a listed spelling before a
+# generated one (an analyst judges "Аль-Каидой" better as an inflection of a listed name than as a guess)
+_RULE_RANK = {"deobfuscation": 0, "transliteration": 1, "inflection": 2, "abbreviation": 3, "alias": 4, "bound": 5,
+              "variant": 6, "fuzzy": 7, "keyword": 8, "prefix": 9, "pattern": 10}
 
 
 # Words that may stand between a branch's name and its parent's and still be one name: genitive
@@ -552,7 +699,7 @@ def _merge_branches(text: str, out: list[Match], branches: dict[str, str]) -> li
         elif k in grow:
             s, e = grow[k]
             merged.append(Match(kind=m.kind, canonical=m.canonical, term=text[s:e], start=s, end=e, rule=m.rule,
-                                group=m.group))
+                                group=m.group, source=m.source, distance=m.distance))
         else:
             merged.append(m)
     return sorted(merged, key=_order)

@@ -14,7 +14,7 @@ on first use of an engine.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .guess import MIN_LETTERS, LanguageGuess, LanguageIdentifier
 from .noise import normalise, strip_noise
@@ -27,6 +27,7 @@ __all__ = [
     "LanguageIdentifier",
     "get_identifier",
     "identify",
+    "language_shares",
     "normalise",
     "strip_noise",
 ]
@@ -97,3 +98,10 @@ def get_identifier(name: str | None = None) -> LanguageIdentifier:
 def identify(text: str) -> LanguageGuess:
     """Language, script and confidence of one post with the default engine."""
     return get_identifier(None)(text)
+
+
+def language_shares(texts: Sequence[str], engine: str | None = None) -> list[dict[str, float] | None]:
+    """Per text, the share of each language when more than one is found (else None); see ``mixed.py``."""
+    from .mixed import language_shares as shares
+
+    return shares(texts, get_identifier(engine))

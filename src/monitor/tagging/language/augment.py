@@ -8,11 +8,9 @@ lines teaches the model these spellings without inventing any text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from .script import APOSTROPHES
 
-__all__ = ["augment"]
+__all__ = ["augment_line"]
 
 _NO_APOSTROPHE = str.maketrans("", "", APOSTROPHES)
 _KEYBOARD = {
@@ -24,18 +22,20 @@ _KEYBOARD = {
 _TG_U = str.maketrans("ӯ", "ў")
 
 
-def augment(label: str, lines: list[str], every: int = 3) -> Iterator[str]:
-    """Variants of every ``every``-th line (deterministic: by position), lower-cased."""
-    for i, raw in enumerate(lines):
-        if i % every:
-            continue
-        line = raw.lower()
-        if label == "uz-Latn":
-            stripped = line.translate(_NO_APOSTROPHE)
-            if stripped != line:
-                yield stripped
-        elif label in _KEYBOARD:
-            if label == "tg" and i % (2 * every) == 0 and "ӯ" in line:
-                yield line.translate(_TG_U)
-            else:
-                yield line.translate(_KEYBOARD[label])
+def augment_line(label: str, line: str, index: int, every: int = 3) -> str | None:
+    """The variant of the line at ``index`` of its file, lower-cased, or None (deterministic: by position).
+
+    Every ``every``-th line of a file gets one; by position in the file, so the
+    variants of the training part and of the held-out part add up to those of the whole file.
+    """
+    if index % every:
+        return None
+    line = line.lower()
+    if label == "uz-Latn":
+        stripped = line.translate(_NO_APOSTROPHE)
+        return stripped if stripped != line else None
+    if label in _KEYBOARD:
+        if label == "tg" and index % (2 * every) == 0 and "ӯ" in line:
+            return line.translate(_TG_U)
+        return line.translate(_KEYBOARD[label])
+    return None

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .labels import ALL_CLASSES
+from .calibrate import CORE_LOSS, KNOWN_LOSS, Curve, calibrate, calibration_config, thresholds
+from .features import OPEN_SET_MIN_N
 from .langdetect_profiles import BUILT, PROFILE_DIR, build_profile
-from .naive_bayes import MODEL_META
-from .training import TrainConfig, read_training_lines, train_file_of, train_script_models
+from .naive_bayes import MODEL_META, ScriptModel
+from .training import TrainConfig, count_all, read_training_lines, train_file_of, train_script_models
 
-__all__ = ["BUILD_COMMAND", "PROVENANCE", "build_all"]
+__all__ = ["BUILD_COMMAND", "PROVENANCE", "build_all", "train_models"]
 
 BUILD_COMMAND = "monitor lid build --train ../shared/data/lid/train"
 PROVENANCE = "provenance.json"
@@ -39,11 +40,22 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def train_models(
+    train_dir: Path, cfg: TrainConfig | None = None
+) -> tuple[dict[str, ScriptModel], dict[str, int], dict[str, Curve]]:
+    """Count once (with a held-out tenth), calibrate the rejection thresholds, train on every line."""
+    cfg = cfg or TrainConfig()
+    counts = count_all(train_dir, calibration_config(cfg))
+    curves = calibrate(train_dir, counts, cfg)
+    models, used = train_script_models(train_dir, cfg, counts, thresholds(curves))
+    return models, used, curves
+
+
 def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) -> dict[str, object]:
     """Train and write the naive Bayes tables, the langdetect profiles and the provenance record."""
     cfg = cfg or TrainConfig()
     out_dir.mkdir(parents=True, exist_ok=True)
-    models, used = train_script_models(train_dir, cfg)
+    models, used, curves = train_models(train_dir, cfg)
     meta_scripts: dict[str, object] = {}
     digest = hashlib.sha256()
     for script, model in sorted(models.items()):  # sorted: the version hash has one canonical order
@@ -56,6 +68,7 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
             "bits": model.bits,
             "classes": list(model.classes),
             "scale": model.scale,
+            "reject": {c: list(t) for c, t in zip(model.classes, model.reject, strict=False)},
         }
     digest.update(json.dumps(meta_scripts, sort_keys=True).encode("utf-8"))
     version = digest.hexdigest()[:12]
@@ -72,16 +85,37 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
         (prof_dir / f"{label}.json.gz").write_bytes(_gz(text.encode("utf-8")))
 
     inputs = {}
-    for label in ALL_CLASSES:
-        path = train_dir / train_file_of(label)
+    for name in sorted(used):
+        path = train_dir / name
         with path.open(encoding="utf-8") as fh:
             n_lines = sum(1 for _ in fh)
-        inputs[path.name] = {"lines": n_lines, "lines_used": used[label], "sha256": _sha256(path)}
+        inputs[name] = {"lines": n_lines, "lines_used": used[name], "sha256": _sha256(path)}
+    calibration = {
+        "known_loss": KNOWN_LOSS,
+        "core_loss": CORE_LOSS,
+        "open_set_min_n": OPEN_SET_MIN_N,
+        "per_script": {
+            script: dict(
+                zip(
+                    ("labelled_pieces_right", "out_of_set_rejected", "out_of_set_as_ru_tg_uz"),
+                    (
+                        round(x, 4)
+                        for x in curve.point(dict(zip(models[script].classes, models[script].reject, strict=False)))
+                    ),
+                    strict=True,
+                ),
+                labelled_pieces=len(curve.known),
+                out_of_set_pieces=len(curve.unseen),
+            )
+            for script, curve in sorted(curves.items())
+        },
+    }
     sources = train_dir.parent / "SOURCES.md"
     provenance: dict[str, object] = {
         "what": "derived figures only (hashed n-gram log-probabilities, langdetect n-gram counts); no text",
         "model_version": version,
         "inputs": inputs,
+        "calibration": calibration,
         "sources_md_sha256": _sha256(sources) if sources.exists() else None,
         "command": BUILD_COMMAND,
         "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -94,7 +128,5 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
             if p.is_file() and p.name != PROVENANCE and p.suffix != ".py" and "__pycache__" not in p.parts
         },
     }
-    (out_dir / PROVENANCE).write_text(
-        json.dumps(provenance, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    (out_dir / PROVENANCE).write_text(json.dumps(provenance, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return provenance

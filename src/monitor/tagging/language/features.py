@@ -19,18 +19,26 @@ from .script import APOS, DROP, OTHER, SEP, SPACE, char_tables
 __all__ = [
     "MAX_N",
     "MAX_RAW",
+    "OPEN_SET_MIN_N",
+    "OPEN_SET_SEGMENT",
     "Batch",
     "Segment",
     "buckets_of",
     "decode_first",
     "encode",
     "encode_one",
+    "open_set_mask",
     "feature_hashes",
     "single_feature_hashes",
 ]
 
 MAX_N = 5
 MAX_RAW = 1000  # features come from the first MAX_RAW characters of a post: enough to decide
+# The open-set ratio is summed over char n-grams of this order and up, and words (segments 3.. of
+# ``feature_hashes``): 1-3-grams are shared by whole language families and say little about
+# whether a text is one of ours (chosen on held-out languages of train/other, see calibrate.py).
+OPEN_SET_MIN_N = 4
+OPEN_SET_SEGMENT = OPEN_SET_MIN_N - 1
 _P = np.uint64(0x100000001B3)  # FNV prime: odd, so invertible mod 2**64
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
 _WORD_SALT = np.uint64(0xD6E8FEB86659FD93)
@@ -50,6 +58,7 @@ class Batch:
     ends: npt.NDArray[np.int64]  # index one past each document's trailing space
     script: npt.NDArray[np.int64]  # per document: index into SCRIPTS (0 when it has no letters)
     letters: npt.NDArray[np.int64]  # per document: letters of its script left after stripping
+    foreign: npt.NDArray[np.int64]  # per document: letters of scripts without a model (Greek, Hebrew, CJK...)
 
 
 def encode(texts: Sequence[str]) -> Batch:
@@ -59,8 +68,8 @@ def encode(texts: Sequence[str]) -> Batch:
     been through ``noise.strip_for_model`` already.
     """
     cls_table, lower_table = char_tables()
-    joined = "\0".join(" " + t[:MAX_RAW] + " " for t in texts)
-    raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    joined = "\0".join(" " + t[:MAX_RAW].replace("\0", " ") + " " for t in texts)
+    raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     bmp = raw < 0x10000
     safe = np.where(bmp, raw, 0x20)
     cls = cls_table[safe]
@@ -77,6 +86,7 @@ def encode(texts: Sequence[str]) -> Batch:
     weighted = np.bincount(bins, weights=weight[is_letter], minlength=n_docs * 3).reshape(n_docs, 3)
     script = weighted.argmax(axis=1)
     letters = counts[np.arange(n_docs), script]
+    foreign = np.bincount(doc[cls == OTHER], minlength=n_docs)[:n_docs]
     # letters of other scripts, and apostrophes not between two letters, become spaces
     letter = cls <= OTHER
     letter &= cls == script[doc]
@@ -92,7 +102,14 @@ def encode(texts: Sequence[str]) -> Batch:
     seps = np.flatnonzero(cls == SEP)
     starts = np.concatenate(([0], seps + 1)).astype(np.int64)
     ends = np.concatenate((seps, [len(cls)])).astype(np.int64)
-    return Batch(codes=codes, starts=starts, ends=ends, script=script.astype(np.int64), letters=letters)
+    return Batch(
+        codes=codes,
+        starts=starts,
+        ends=ends,
+        script=script.astype(np.int64),
+        letters=letters,
+        foreign=foreign.astype(np.int64),
+    )
 
 
 def _script_weights(
@@ -147,6 +164,10 @@ def feature_hashes(batch: Batch) -> list[Segment]:
     h = np.zeros(n_pos, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for n in range(1, MAX_N + 1):
+            if n > n_pos:  # a batch shorter than n: no n-grams, but the segment keeps its place
+                out_b.append(np.zeros(0, dtype=np.uint64))
+                out_d.append(np.zeros(0, dtype=np.int64))
+                continue
             # h[i] = hash of codes[i:i+n]
             h[: n_pos - n + 1] = h[: n_pos - n + 1] * _P + codes[n - 1 :]
             valid = pos[: n_pos - n + 1] + n <= end_of[: n_pos - n + 1]
@@ -170,6 +191,9 @@ def feature_hashes(batch: Batch) -> list[Segment]:
             wh = pw[finish - 1] * (pref[finish] - pref[begin])
             out_b.append((wh ^ _WORD_SALT) * _MIX)
             out_d.append(doc[begin])
+        else:
+            out_b.append(np.zeros(0, dtype=np.uint64))
+            out_d.append(np.zeros(0, dtype=np.int64))
     return list(zip(out_b, out_d, strict=True))
 
 
@@ -189,10 +213,9 @@ def _inverse(a: np.uint64) -> np.uint64:
 
 
 _POWERS: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None = None
-_SPANS: (
-    tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.uint64]] | None
-) = None
+_SPANS: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.uint64]] | None = None
 _SPAN_COUNT: npt.NDArray[np.intp] | None = None
+_SPAN_LONG: npt.NDArray[np.float32] | None = None
 
 
 def _powers() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
@@ -215,7 +238,7 @@ def _spans(
     Built once for the longest possible text, ordered by end position, so the
     spans of any shorter text are a prefix: views, no copies, ~160 KB in all.
     """
-    global _SPANS, _SPAN_COUNT
+    global _SPANS, _SPAN_COUNT, _SPAN_LONG
     if _SPANS is None or _SPAN_COUNT is None:
         longest = MAX_RAW + 2
         ends = np.repeat(np.arange(1, longest + 1), [min(e, MAX_N) for e in range(1, longest + 1)])
@@ -224,9 +247,18 @@ def _spans(
             salt = (ns * 0x51ED27).astype(np.uint64) * _MIX
         _SPANS = ((ends - ns).astype(np.intp), ends.astype(np.intp), (ends - 1).astype(np.intp), salt)
         _SPAN_COUNT = np.concatenate(([0], np.cumsum([min(e, MAX_N) for e in range(1, longest + 1)])))
+        _SPAN_LONG = (ns >= OPEN_SET_MIN_N).astype(np.float32)
     k = int(_SPAN_COUNT[length])
     start, end, end1, salt = _SPANS
     return start[:k], end[:k], end1[:k], salt[:k]
+
+
+def open_set_mask(length: int, n_words: int) -> npt.NDArray[np.float32]:
+    """1.0 for each feature of ``single_feature_hashes`` that counts for the open-set ratio, else 0.0."""
+    _spans(length)
+    assert _SPAN_COUNT is not None and _SPAN_LONG is not None
+    grams = _SPAN_LONG[: int(_SPAN_COUNT[length])]
+    return np.concatenate((grams, np.ones(n_words, dtype=np.float32)))
 
 
 def single_feature_hashes(codes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
@@ -251,14 +283,14 @@ def single_feature_hashes(codes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint6
     return np.concatenate((grams, words))
 
 
-def encode_one(text: str) -> tuple[npt.NDArray[np.uint64], int, int]:
-    """``encode([text])`` for one text in fewer numpy calls: (codes, script index, letters).
+def encode_one(text: str) -> tuple[npt.NDArray[np.uint64], int, int, int]:
+    """``encode([text])`` for one text in fewer numpy calls: (codes, script index, letters, foreign letters).
 
     Same rules, same result (a test compares them on every dev row); it exists
     because a single call is dominated by per-call numpy overhead.
     """
     cls_table, lower_table = char_tables()
-    raw = np.frombuffer((" " + text[:MAX_RAW] + " ").encode("utf-32-le"), dtype=np.uint32)
+    raw = np.frombuffer((" " + text[:MAX_RAW] + " ").encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if raw.max() >= 0x10000:
         raw = np.where(raw < 0x10000, raw, 0x20)
     cls = cls_table[raw]
@@ -280,4 +312,4 @@ def encode_one(text: str) -> tuple[npt.NDArray[np.uint64], int, int]:
     keep[0] = True
     np.logical_or(word[1:], word[:-1], out=keep[1:])  # drop a space that follows a space
     codes = np.where(word, lower, 0x20)[keep].astype(np.uint64)
-    return codes, script, letters
+    return codes, script, letters, int(counts[OTHER])

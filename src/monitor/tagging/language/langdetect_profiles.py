@@ -1,10 +1,11 @@
 """langdetect with profiles for the languages it lacks, built from ``train/`` by ``monitor lid build``.
 
 langdetect 1.0.9 ships 55 Wikipedia profiles but none for Tajik, Uzbek,
-Kazakh, Kyrgyz, Turkmen, Belarusian, Serbian or Azerbaijani. We build those in
+Kazakh, Kyrgyz, Turkmen, Belarusian, Serbian, Azerbaijani, Tatar, Bashkir,
+Mongolian, Pashto or Uyghur. We build those in
 its own JSON format ({"freq": {ngram: count}, "n_words": [n1, n2, n3], "name"})
 with its own ``LangProfile`` (so its n-gram normalisation is applied exactly),
-and load them beside the shipped profiles of our other eight languages into a
+and load them beside the shipped profiles of our other nine languages into a
 private ``DetectorFactory`` with a fixed seed: deterministic, and the global
 factory other code may use is left alone.
 """
@@ -26,7 +27,7 @@ from .script_of import dominant_script
 __all__ = ["BUILT", "BUILTIN", "PROFILE_DIR", "LangdetectIdentifier", "build_profile"]
 
 PROFILE_DIR = "langdetect"  # under the data package
-BUILTIN: tuple[str, ...] = ("ru", "uk", "bg", "mk", "en", "tr", "fa", "ar")  # shipped with langdetect
+BUILTIN: tuple[str, ...] = ("ru", "uk", "bg", "mk", "en", "tr", "fa", "ar", "ur")  # shipped with langdetect
 BUILT: tuple[str, ...] = tuple(c for c in ALL_CLASSES if c not in BUILTIN)  # made by `monitor lid build`
 SEED = 0
 
@@ -49,7 +50,7 @@ def _builtin_profile_text(code: str) -> str:
 
 
 class LangdetectIdentifier:
-    """Engine ``langdetect``: its shipped profiles for 8 of our languages plus our 9 built ones."""
+    """Engine ``langdetect``: its shipped profiles for 9 of our languages plus our 14 built ones."""
 
     name = "langdetect"
 

@@ -35,24 +35,32 @@ class ScriptModel:
     script: str
     classes: tuple[str, ...]
     bits: int
-    weights: npt.NDArray[np.int8]  # (2**bits, n_classes)
+    weights: npt.NDArray[np.int8]  # (2**bits, n_classes); the last class is the rejection class OTHER
     scale: float
+    # per labelled class: the per-feature log-likelihood ratio against OTHER below which the answer is "und"
+    reject: tuple[tuple[float, ...], ...] = ()  # per class, per length band (see nb_engine.BANDS)
 
-    def score(self, segments: list[Segment], n_docs: int) -> npt.NDArray[np.int64]:
-        """Summed centred log-likelihoods per document and class, (n_docs, C), in units of ``scale``."""
+    def score(
+        self, segments: list[Segment], n_docs: int, split: int | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Summed centred log-likelihoods per document and class, (n_docs, C), in units of ``scale``.
+
+        Returns the sum over all segments and the sum over ``segments[split:]``
+        only (the features the open-set ratio uses; all of them when ``split`` is None).
+        """
         total = np.zeros((n_docs, len(self.classes)), dtype=np.int64)
-        for hashes, docs in segments:
+        early = np.zeros((n_docs, len(self.classes)), dtype=np.int64)
+        for k, (hashes, docs) in enumerate(segments):
             if len(hashes) == 0:
                 continue
+            target = early if split is not None and k < split else total
             if n_docs == 1:  # one text: a plain sum, without the segment bookkeeping
-                total[0] += np.take(self.weights, buckets_of(hashes, self.bits), axis=0).sum(
-                    axis=0, dtype=np.int32
-                )
+                target[0] += np.take(self.weights, buckets_of(hashes, self.bits), axis=0).sum(axis=0, dtype=np.int32)
                 continue
             first = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
             rows = np.take(self.weights, buckets_of(hashes, self.bits), axis=0)  # int8: 4x less to move
-            total[docs[first]] += np.add.reduceat(rows, first, axis=0, dtype=np.int32)
-        return total
+            target[docs[first]] += np.add.reduceat(rows, first, axis=0, dtype=np.int32)
+        return total + early, total
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +84,11 @@ def load_model(source: str | Path = DATA_PACKAGE) -> NaiveBayesModel:
         classes = tuple(spec["classes"])
         weights = np.frombuffer(raw, dtype=np.int8).reshape(1 << spec["bits"], len(classes))
         models[script] = ScriptModel(
-            script=script, classes=classes, bits=spec["bits"], weights=weights, scale=float(spec["scale"])
+            script=script,
+            classes=classes,
+            bits=spec["bits"],
+            weights=weights,
+            scale=float(spec["scale"]),
+            reject=tuple(tuple(float(t) for t in spec["reject"][c]) for c in classes[:-1]),
         )
     return NaiveBayesModel(models=models, version=meta["version"])

@@ -7,28 +7,30 @@ Both give bit-identical answers (tested on every dev row).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
 from .features import (
     MAX_N,
     MAX_RAW,
+    OPEN_SET_SEGMENT,
     buckets_of,
     encode,
     encode_one,
     feature_hashes,
+    open_set_mask,
     single_feature_hashes,
 )
 from .guess import MIN_LETTERS, UNDETERMINED, LanguageGuess
 from .labels import split_class
-from .naive_bayes import NaiveBayesModel
-from .noise import strip_for_model
+from .naive_bayes import NaiveBayesModel, ScriptModel
+from .noise import content_letters, strip_for_model
 from .script import SCRIPTS
 
-__all__ = ["CONFIDENCE_TEMPERATURE", "NaiveBayesIdentifier"]
+__all__ = ["BANDS", "CONFIDENCE_TEMPERATURE", "NaiveBayesIdentifier", "length_band", "open_set_scores"]
 
 # Naive Bayes sums are over-confident: the softmax is taken over scores / sqrt(#features) times
 # this factor, chosen on a held-out tenth of train/ cut to 1, 2 and 4 words (expected calibration
@@ -37,6 +39,10 @@ CONFIDENCE_TEMPERATURE = 0.65
 # Texts per vectorised pass: big enough to amortise numpy call overhead, small enough that the
 # gathered weight rows (~6 per character) stay in cache.
 CHUNK = 128
+# Length bands of the rejection thresholds, in 4-5-gram and word features. None: one threshold per
+# class. Bands at (70, 130) (about 30 and 60 characters) were tried: they tightened long texts to the
+# clean held-out train lines and rejected 1% of long dev rows (social media, UDHR), so they are off.
+BANDS: tuple[int, ...] = ()
 
 
 class NaiveBayesIdentifier:
@@ -52,26 +58,27 @@ class NaiveBayesIdentifier:
         self._ones = np.ones((MAX_RAW + 2) * (MAX_N + 1), dtype=np.float32)
 
     def __call__(self, text: str) -> LanguageGuess:
-        guess = self._identify_one(strip_for_model(text))
-        if guess.lang == "und" and "#" in text:
-            guess = self._identify_one(strip_for_model(text, keep_hashtags=True))
-        return guess
+        stripped = strip_for_model(text)
+        return self._identify_one(stripped, content_letters(stripped) < MIN_LETTERS)
 
-    def _identify_one(self, stripped: str) -> LanguageGuess:
+    def _identify_one(self, stripped: str, names_only: bool) -> LanguageGuess:
         """One text without the batch bookkeeping: same answer as ``identify_many``, 3x faster alone."""
-        codes, sid, letters = encode_one(stripped)
+        codes, sid, letters, foreign = encode_one(stripped)
         script = SCRIPTS[sid]
-        if letters < MIN_LETTERS:
-            return LanguageGuess("und", script if letters else None, 0.0)
+        if letters < MIN_LETTERS or foreign > letters:
+            # too little text, or mostly a script we have no model for: "und" (with the script, if ours)
+            return LanguageGuess("und", script if letters > foreign else None, 0.0)
+        if names_only:
+            return LanguageGuess("und", script, 0.0)
         model = self._model.models.get(script)
         if model is None:
             return LanguageGuess("und", script, 0.0)
         hashes = single_feature_hashes(codes)
         rows = np.take(model.weights, buckets_of(hashes, model.bits), axis=0).astype(np.float32)
         total = (self._ones[: len(hashes)] @ rows).astype(np.int64).tolist()
-        best = max(range(len(total)), key=total.__getitem__)  # first maximum, as numpy's argmax
-        lang, scr = split_class(model.classes[best])
-        return LanguageGuess(lang, scr, _confidence_one(total, model.scale, len(hashes)))
+        mask = open_set_mask(len(codes), len(hashes) - _n_grams(len(codes)))
+        late = (mask @ rows).astype(np.int64).tolist()
+        return _decide_one(total, late, int(mask.sum()), model, len(hashes))
 
     def identify_many(self, texts: Sequence[str]) -> list[LanguageGuess]:
         """Guesses for many texts; same answers as one by one, several times faster."""
@@ -82,27 +89,22 @@ class NaiveBayesIdentifier:
 
     def _identify_chunk(self, texts: Sequence[str]) -> list[LanguageGuess]:
         stripped = [strip_for_model(t) for t in texts]
-        out = self._identify_stripped(stripped)
-        # a post of nothing but hashtags: their words are all the language there is
-        retry = [i for i, g in enumerate(out) if g.lang == "und" and "#" in texts[i]]
-        if retry:
-            again = self._identify_stripped([strip_for_model(texts[i], keep_hashtags=True) for i in retry])
-            for i, g in zip(retry, again, strict=True):
-                out[i] = g
-        return out
+        return self._identify_stripped(stripped, [content_letters(t) < MIN_LETTERS for t in stripped])
 
-    def _identify_stripped(self, texts: list[str]) -> list[LanguageGuess]:
+    def _identify_stripped(self, texts: list[str], names_only: list[bool]) -> list[LanguageGuess]:
         out: list[LanguageGuess] = [UNDETERMINED] * len(texts)
         if not texts:
             return out
         batch = encode(texts)
         segments = feature_hashes(batch)
         n_docs = len(texts)
+        names = np.array(names_only, dtype=bool)
         for sid, script in enumerate(SCRIPTS):
             model = self._model.models.get(script)
-            in_script = (batch.script == sid) & (batch.letters > 0)
-            idx = np.flatnonzero(in_script & (batch.letters >= MIN_LETTERS))
-            for i in np.flatnonzero(in_script & (batch.letters < MIN_LETTERS)):
+            in_script = (batch.script == sid) & (batch.letters > batch.foreign)
+            decide = in_script & (batch.letters >= MIN_LETTERS) & (batch.foreign <= batch.letters) & ~names
+            idx = np.flatnonzero(decide)
+            for i in np.flatnonzero(in_script & ~decide):
                 out[i] = LanguageGuess("und", script, 0.0)
             if len(idx) == 0 or model is None:
                 continue
@@ -113,16 +115,35 @@ class NaiveBayesIdentifier:
                     segments_here.append((h[keep], d[keep]))
             else:
                 segments_here = segments
-            scores = model.score(segments_here, n_docs)[idx]
+            totals, lates = model.score(segments_here, n_docs, OPEN_SET_SEGMENT)
             n_feats = np.zeros(n_docs, dtype=np.int64)
-            for _, d in segments_here:
-                n_feats += np.bincount(d, minlength=n_docs)
-            n_feats = n_feats[idx]
-            best, conf = _decide(scores, model.scale, n_feats)
-            for j, i in enumerate(idx):
-                lang, scr = split_class(model.classes[best[j]])
-                out[i] = LanguageGuess(lang, scr, conf[j])
+            n_late = np.zeros(n_docs, dtype=np.int64)
+            for k, (_, d) in enumerate(segments_here):
+                counted = np.bincount(d, minlength=n_docs)
+                n_feats += counted
+                if k >= OPEN_SET_SEGMENT:
+                    n_late += counted
+            for i in idx.tolist():
+                out[i] = _decide_one(totals[i].tolist(), lates[i].tolist(), int(n_late[i]), model, int(n_feats[i]))
         return out
+
+
+def _decide_one(total: list[int], late: list[int], n_late: int, model: ScriptModel, n_feats: int) -> LanguageGuess:
+    """The answer for one text's class scores (the last is OTHER), in plain Python for both paths.
+
+    ``total`` sums every feature and picks the class; ``late`` sums the 4-5-grams
+    and words only, over ``n_late`` features. On those, the best labelled class must
+    beat the rejection class by its threshold in ``model.reject`` (nats per
+    feature, one threshold per length band: a long text must be clearer than a
+    short one); otherwise the text is not confidently one of ours: ``und``.
+    """
+    known = total[:-1]
+    best = max(range(len(known)), key=known.__getitem__)  # first maximum, as numpy's argmax
+    llr = (late[best] - late[-1]) * model.scale / max(n_late, 1)
+    if llr < model.reject[best][length_band(n_late)]:
+        return LanguageGuess("und", model.script, 0.0)
+    lang, scr = split_class(model.classes[best])
+    return LanguageGuess(lang, scr, _confidence_one(known, model.scale, n_feats))
 
 
 def _confidence_one(total: list[int], scale: float, n_feats: int) -> float:
@@ -137,10 +158,42 @@ def _confidence_one(total: list[int], scale: float, n_feats: int) -> float:
     return round(1.0 / sum(math.exp(v - top) for v in scaled), 4)
 
 
-def _decide(
-    totals: npt.NDArray[np.int64], scale: float, n_feats: npt.NDArray[np.int64]
-) -> tuple[list[int], list[float]]:
-    """Best class per row and its confidence, computed exactly as for a single text."""
-    best = totals.argmax(axis=1).tolist()
-    conf = [_confidence_one(row, scale, n) for row, n in zip(totals.tolist(), n_feats.tolist(), strict=True)]
-    return best, conf
+def length_band(n_late: int) -> int:
+    """The length band of a text by its 4-5-gram and word features (always 0 while BANDS is empty)."""
+    return bisect.bisect_right(BANDS, n_late)
+
+
+def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str | None, float, int]]:
+    """(best labelled class, its per-feature log-likelihood ratio against OTHER, length band) of each text.
+
+    For calibration: the same sums as ``_decide_one``. Texts whose dominant
+    script is another one, or with too few letters, get (None, nan). Texts are
+    raw posts (noise is stripped here).
+    """
+    out: list[tuple[str | None, float, int]] = []
+    sid = SCRIPTS.index(model.script)
+    for i in range(0, len(texts), CHUNK):
+        part = [strip_for_model(t) for t in texts[i : i + CHUNK]]
+        batch = encode(part)
+        n_docs = len(part)
+        ok = (batch.script == sid) & (batch.letters >= MIN_LETTERS)
+        kept = [(h[ok[d]], d[ok[d]]) for h, d in feature_hashes(batch)]
+        totals, lates = model.score(kept, n_docs, OPEN_SET_SEGMENT)
+        n_late = np.zeros(n_docs, dtype=np.int64)
+        for _, d in kept[OPEN_SET_SEGMENT:]:
+            n_late += np.bincount(d, minlength=n_docs)
+        for j in range(n_docs):
+            if not ok[j]:
+                out.append((None, float("nan"), 0))
+                continue
+            known = totals[j].tolist()[:-1]
+            best = max(range(len(known)), key=known.__getitem__)
+            late = lates[j].tolist()
+            n = int(n_late[j])
+            out.append((model.classes[best], (late[best] - late[-1]) * model.scale / max(n, 1), length_band(n)))
+    return out
+
+
+def _n_grams(length: int) -> int:
+    """Char n-grams (n = 1..MAX_N) of a text of ``length`` code points, as ``single_feature_hashes`` makes."""
+    return sum(max(length - n + 1, 0) for n in range(1, MAX_N + 1))

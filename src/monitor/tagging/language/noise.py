@@ -11,16 +11,23 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from monitor.tagging.safe_text import scrub
+
 from .features import decode_first, encode
 
-__all__ = ["letter_count", "normalise", "strip_for_model", "strip_noise"]
+__all__ = [
+    "content_letters",
+    "join_letter_abbreviations",
+    "letter_count",
+    "normalise",
+    "strip_for_model",
+    "strip_noise",
+]
 
 # Headers that Telegram clients and export tools put above a forwarded post. On its own line the
 # whole line goes (the channel name may be several words); glued to the post on one line (as in
 # one-post-per-line input) only the phrase and the next token go, so the post itself survives.
-_FORWARD_PHRASE = (
-    r"(?:forwarded from|forwarded message|forward from|переслано от|переслано из|пересланное сообщение)"
-)
+_FORWARD_PHRASE = r"(?:forwarded from|forwarded message|forward from|переслано от|переслано из|пересланное сообщение)"
 _FORWARD_LINE = re.compile(rf"^[ \t]*{_FORWARD_PHRASE}\b[^\n]*\n", re.IGNORECASE | re.MULTILINE)
 _FORWARD_INLINE = re.compile(rf"^[ \t]*{_FORWARD_PHRASE}\b:?[ \t]*\S*", re.IGNORECASE | re.MULTILINE)
 _URL = re.compile(
@@ -50,6 +57,12 @@ _DOMAIN_HINT = re.compile(
     re.IGNORECASE,
 )
 _HASH_SIGN = re.compile(r"#(?=\w)")
+# Abbreviations written letter by letter: "И.Г.И.Л.", "И. Г. И. Л.", "U.S.", and capitals spaced out: "И Г И Л".
+_DOTTED = re.compile(r"(?<![^\W\d_])[^\W\d_](?:\.\s?[^\W\d_])+\.?(?![^\W\d_])")
+_SPACED = re.compile(r"(?<![^\W\d_])[^\W\d_](?: [^\W\d_]){2,}(?![^\W\d_])")
+_WORD = re.compile(r"[^\W\d_]+")
+SHOUTED = 6  # an all-capitals word this long is a word typed in capitals, not an abbreviation
+LONG_NAME = 8  # a capitalised word this long is more likely a word than a name
 
 
 def strip_noise(text: str) -> str:
@@ -60,12 +73,58 @@ def strip_noise(text: str) -> str:
     """
     if not text:
         return ""
+    text = _safe(text)
     text = _FORWARD_INLINE.sub(" ", _FORWARD_LINE.sub(" ", text))
     text = _URL.sub(" ", text)
     text = _MENTION_TAG.sub(" ", text)
     text = _EMOJI.sub(" ", text)
     text = _NUMBER.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def join_letter_abbreviations(text: str) -> str:
+    """``И.Г.И.Л.`` and ``И Г И Л`` -> ``ИГИЛ``: an abbreviation spelt out is read as the word it spells.
+
+    Spaced-out letters are joined only when they are capitals, since single-letter
+    words (Russian в, с, и, а) follow each other in ordinary lower-case text.
+    """
+    if "." in text:
+        text = _DOTTED.sub(lambda m: "".join(ch for ch in m.group(0) if ch not in ". "), text)
+    if " " in text:
+        text = _SPACED.sub(lambda m: m.group(0).replace(" ", "") if m.group(0).isupper() else m.group(0), text)
+    return text
+
+
+def content_letters(text: str, enough: int = 3) -> int:
+    """Letters (up to ``enough``) in words that are not abbreviations: what can decide a language.
+
+    A word counts when it does not start with a capital (scripts without case,
+    such as Arabic, always count), or is all capitals and at least SHOUTED
+    letters long (a shouted word, not an abbreviation). Capitalised words count
+    only when there are two or more of them or one is long (``Генеральная
+    Ассамблея``, ``Shevaishlatilmasin``): one short name alone (``Путин``) does
+    not. Short all-capital words (ИГИЛ, ХАМАС, США, and И.Г.И.Л. once joined) never
+    count: a post of nothing else, or of numbers and hashtags, is ``und``.
+    """
+    found = 0
+    titled = 0
+    titled_letters = 0
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        if not word[0].isupper():
+            found += len(word)
+        elif word.isupper():
+            if len(word) >= SHOUTED:
+                found += len(word)
+            continue
+        else:
+            titled += 1
+            titled_letters += len(word)
+            if len(word) >= LONG_NAME:
+                titled += 1
+        if found >= enough:
+            return found
+    return found + titled_letters if titled >= 2 else found
 
 
 def strip_for_model(text: str, *, keep_hashtags: bool = False) -> str:
@@ -79,7 +138,7 @@ def strip_for_model(text: str, *, keep_hashtags: bool = False) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", _safe(text))
     if "\n" in text or text.lstrip()[:1] in "FfПп":
         text = _FORWARD_INLINE.sub(" ", _FORWARD_LINE.sub(" ", text))
     if "/" in text or "www." in text or "WWW." in text:
@@ -90,7 +149,13 @@ def strip_for_model(text: str, *, keep_hashtags: bool = False) -> str:
         if keep_hashtags:
             text = _HASH_SIGN.sub(" ", text)
         text = _MENTION_TAG.sub(" ", text)
-    return text
+    return join_letter_abbreviations(text)
+
+
+def _safe(text: str) -> str:
+    """No NUL (the batch separator) and no lone surrogate (unencodable) reaches the model."""
+    text = scrub(text)
+    return text.replace("\0", " ") if "\0" in text else text
 
 
 def normalise(text: str) -> str:

@@ -11,7 +11,7 @@ __all__ = ["per_class_table", "summary_table"]
 
 
 def summary_table(results: Sequence[tuple[str, Scores]]) -> str:
-    head = ["engine", "core F1", "core <=60 acc", "all-16 F1", "acc <=60", "acc >60", "texts/s"]
+    head = ["engine", "core F1", "core <=60 acc", "all F1", "acc <=60", "acc >60", "texts/s"]
     rows = [
         [
             name,
@@ -32,6 +32,8 @@ def per_class_table(results: Sequence[tuple[str, Scores]]) -> str:
     rows = []
     for c in ALL_CLASSES:
         n = next((s.per_class_acc[c][0] for _, s in results if c in s.per_class_acc), 0)
+        if n == 0:
+            continue
         rows.append([c, str(n)] + [f"{s.per_class_acc.get(c, (0, 0.0))[1]:.3f}" for _, s in results])
     return _render(head, rows)
 

@@ -9,7 +9,8 @@
 -- instead of one upsert per row and table. Each statement's changes are a signed delta (+1 for new
 -- rows, -1 for old rows): an UPDATE that changes nothing an aggregate reads (a text purge, say)
 -- nets to zero and writes nothing. Upserts are sorted by key, so concurrent collectors take the
--- aggregate rows' locks in the same order and do not deadlock each other.
+-- aggregate rows' locks in the same order and do not deadlock each other. Group pairs (a < b) compare
+-- with COLLATE "C" (code points, as SQLite does), whatever collation the database was created with.
 
 CREATE FUNCTION monitor_month(day integer) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -268,7 +269,7 @@ BEGIN
         FROM d
         JOIN post_tags x ON x.channel_id = d.channel_id AND x.message_id = d.message_id AND x.kind = 'group'
         JOIN post_tags y ON y.channel_id = d.channel_id AND y.message_id = d.message_id AND y.kind = 'group'
-                        AND y.value > x.value
+                        AND y.value > x.value COLLATE "C"
         GROUP BY d.day, d.channel_id, x.value, y.value HAVING sum(d.s) <> 0
         ORDER BY 1, 2, 3, 4
         ON CONFLICT (day, channel_id, a, b) DO UPDATE SET posts = a.posts + excluded.posts
@@ -306,7 +307,7 @@ BEGIN
                   LEFT JOIN n ON n.channel_id = g.channel_id AND n.message_id = g.message_id AND n.value = g.value
                   WHERE g.kind = 'group')
             SELECT x.channel_id, x.message_id, x.value AS a, y.value AS b, 1 AS s
-            FROM c x JOIN c y ON y.channel_id = x.channel_id AND y.message_id = x.message_id AND y.value > x.value
+            FROM c x JOIN c y ON y.channel_id = x.channel_id AND y.message_id = x.message_id AND y.value > x.value COLLATE "C"
             WHERE x.changed OR y.changed
         $p$;
     ELSE
@@ -322,7 +323,7 @@ BEGIN
                   FROM post_tags g JOIN k ON k.channel_id = g.channel_id AND k.message_id = g.message_id
                   WHERE g.kind = 'group')
             SELECT x.channel_id, x.message_id, x.value AS a, y.value AS b, -1 AS s
-            FROM c x JOIN c y ON y.channel_id = x.channel_id AND y.message_id = x.message_id AND y.value > x.value
+            FROM c x JOIN c y ON y.channel_id = x.channel_id AND y.message_id = x.message_id AND y.value > x.value COLLATE "C"
             WHERE x.changed OR y.changed
         $p$;
     END IF;

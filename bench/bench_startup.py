@@ -1,0 +1,73 @@
+"""Start-up: time to `monitor --help`, and to the first answer of `monitor tag`, next to bare Python.
+
+    python bench/bench_startup.py [--runs 7]
+
+Each figure is the best of N runs (the machine is shared: the best run is the one least
+disturbed), beside the same run's reference: a bare `python -c pass` and `python -c "import
+click"`. The first `monitor tag` run fills the compiled-tagger cache (a fresh temporary
+MONITOR_CACHE_DIR), and that cold start is shown too. CPU time is the child's user + system
+time (wait4): what a loaded, shared machine does not stretch the way it stretches wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+PY = sys.executable
+LINE = "ИГИЛ взял на себя ответственность за нападение\n"
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    assert status == 0, cmd
+    return time.perf_counter() - t, usage.ru_utime + usage.ru_stime
+
+
+def _first_answer(env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawning `monitor tag` to reading the answer to one line (stdin left open), and the
+    child's whole CPU time (start-up and that one line: it exits as soon as stdin is closed)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen([PY, "-m", "monitor", "tag"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(LINE.encode())
+    proc.stdin.flush()
+    answer = proc.stdout.readline()
+    elapsed = time.perf_counter() - t
+    proc.stdin.close()
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    proc.stdout.close()
+    assert b'"IS"' in answer, answer
+    return elapsed, usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "MONITOR_CACHE_DIR": cache}
+        cold = _first_answer(env)
+        rows = {
+            "python -c pass": [_run([PY, "-c", "pass"], env) for _ in range(args.runs)],
+            'python -c "import click"': [_run([PY, "-c", "import click"], env) for _ in range(args.runs)],
+            "monitor --help": [_run([PY, "-m", "monitor", "--help"], env) for _ in range(args.runs)],
+            "monitor tag: first answer (cache warm)": [_first_answer(env) for _ in range(args.runs)],
+        }
+    print(f"{'what':42} {'best wall s':>12} {'median wall s':>14} {'best CPU s':>11}")
+    for name, runs in rows.items():
+        walls = sorted(w for w, _ in runs)
+        print(f"{name:42} {walls[0]:12.3f} {walls[len(walls) // 2]:14.3f} {min(c for _, c in runs):11.3f}")
+    print(f"{'monitor tag: first answer (cache cold)':42} {cold[0]:12.3f} {'':14} {cold[1]:11.3f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Choosing each script's rejection threshold on held-out text, with whole languages held out.
+
+The threshold is a per-feature log-likelihood ratio (best labelled class
+against the rejection class OTHER). It is chosen on text no model being
+measured was trained on: the held-out tenth of every labelled file (whole
+lines and their 60- and 30-character cuts), and out-of-set languages held
+out *as whole languages*: the out-of-set files of a script are split into
+folds by language, and each fold is scored by a model whose OTHER class never
+saw those languages. So the measured rejection is that of languages the model
+never saw, as in production. dev.tsv is never used here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+from .labels import CLASSES_BY_SCRIPT, CORE_CLASSES
+from .nb_engine import open_set_scores
+from .training import N_BANDS, Counts, TrainConfig, assemble, other_files, read_training_lines, train_file_of
+
+__all__ = [
+    "CORE_LOSS",
+    "FOLDS",
+    "HOLDOUT_EVERY",
+    "KNOWN_LOSS",
+    "Curve",
+    "calibrate",
+    "calibration_config",
+    "choose",
+    "curve_table",
+    "cuts",
+    "nb_answers",
+    "other_script_pieces",
+    "thresholds",
+]
+
+HOLDOUT_EVERY = 10  # a tenth of every labelled file is held out for calibration
+FOLDS = 3  # out-of-set languages of a script are held out in (up to) this many folds
+KNOWN_LOSS = 0.01  # a class's threshold may cost at most this share of its held-out pieces ...
+CORE_LOSS = 0.003  # ... and a must-have class's (ru, tg, uz) this share: their recall comes first
+MIN_DROPPED = 1  # ... but never set by a class's single worst piece (an outlier would open the door wide)
+MAX_PER_FILE = 200  # held-out lines per file scored (with their cuts): enough for a curve, quick
+
+
+def cuts(text: str) -> list[str]:
+    """The text and its first <= 60 and <= 30 characters cut at a word boundary (cuts of 15+ characters)."""
+    out = [text]
+    for limit in (60, 30):
+        if len(text) > limit:
+            piece = text[: limit + 1].rsplit(" ", 1)[0].strip()
+            if len(piece) >= 15 and piece != out[-1]:
+                out.append(piece)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Curve:
+    """Per script: labelled pieces (gold, predicted, llr) and out-of-set pieces (language, predicted, llr)."""
+
+    script: str
+    known: list[tuple[str, str | None, float, int]]  # (gold class, best class, ratio, length band)
+    unseen: list[tuple[str, str | None, float, int]]  # (file stem, best class, ratio, length band)
+    unseen_texts: list[str]
+    known_texts: list[str]
+
+    def point(self, t: Mapping[str, Sequence[float]]) -> tuple[float, float, float]:
+        """(labelled pieces right and kept, out-of-set pieces rejected, out-of-set labelled ru/tg/uz) at t."""
+        right = sum(1 for g, p, s, b in self.known if g == p and s >= t[g][b]) / max(len(self.known), 1)
+        n = max(len(self.unseen), 1)
+        kept = [p for _, p, s, b in self.unseen if p is not None and s >= t[p][b]]
+        return right, 1 - len(kept) / n, sum(1 for p in kept if p in CORE_CLASSES) / n
+
+
+def _heldout_known(train_dir: Path, label: str) -> list[str]:
+    cfg = TrainConfig(holdout_every=HOLDOUT_EVERY)
+    lines = list(read_training_lines(train_dir / train_file_of(label), cfg, heldout=True))
+    return lines[:MAX_PER_FILE]
+
+
+def _lines(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as fh:
+        lines = [line.strip() for line in fh if line.strip()]
+    step = max(1, len(lines) // MAX_PER_FILE)
+    return lines[::step][:MAX_PER_FILE]
+
+
+def calibrate(train_dir: Path, counts: Mapping[str, Mapping[str, Counts]], cfg: TrainConfig) -> dict[str, Curve]:
+    """One curve per script. ``counts`` must come from ``count_all`` with holdout_every=HOLDOUT_EVERY."""
+    curves: dict[str, Curve] = {}
+    for script, classes in CLASSES_BY_SCRIPT.items():
+        mine = counts[script]
+        known = {c: mine[c].train for c in classes}
+        files = other_files(train_dir, script)
+        n_folds = min(FOLDS, len(files))
+        known_texts = [(c, piece) for c in classes for line in _heldout_known(train_dir, c) for piece in cuts(line)]
+        known_rows: list[tuple[str, str | None, float, int]] = []
+        unseen_rows: list[tuple[str, str | None, float, int]] = []
+        unseen_texts: list[str] = []
+        for fold in range(max(n_folds, 1)):
+            held = files[fold::n_folds] if n_folds else []
+            seen = [mine[p.stem].full for p in files if p not in held]
+            model = assemble(script, classes, known, seen, cfg)
+            if fold == 0:  # the labelled pieces are scored once, by the first fold's model
+                scored = open_set_scores(model, [t for _, t in known_texts])
+                known_rows = [(g, p, s, b) for (g, _), (p, s, b) in zip(known_texts, scored, strict=True)]
+            for path in held:
+                texts = [piece for line in _lines(path) for piece in cuts(line)]
+                unseen_rows += [(path.stem, p, s, b) for p, s, b in open_set_scores(model, texts)]
+                unseen_texts += texts
+        curves[script] = Curve(
+            script=script,
+            known=known_rows,
+            unseen=unseen_rows,
+            unseen_texts=unseen_texts,
+            known_texts=[t for _, t in known_texts],
+        )
+    return curves
+
+
+def choose(
+    curve: Curve, known_loss: float = KNOWN_LOSS, core_loss: float | None = CORE_LOSS
+) -> dict[str, tuple[float, ...]]:
+    """Per labelled class and length band: the highest threshold that keeps all but ``known_loss``
+    of the class's pieces in that band it had right.
+
+    The must-have classes use ``core_loss`` instead (when given). Only the
+    labelled text sets the thresholds; the held-out languages only measure
+    them, so the rejection figures are not fitted to those languages.
+    """
+    right: dict[tuple[str, int], list[float]] = {}
+    total: dict[tuple[str, int], int] = {}
+    for gold, pred, llr, band in curve.known:
+        total[gold, band] = total.get((gold, band), 0) + 1
+        if gold == pred:
+            right.setdefault((gold, band), []).append(llr)
+    out = {}
+    for label in CLASSES_BY_SCRIPT[curve.script]:
+        loss = core_loss if core_loss is not None and label in CORE_CLASSES else known_loss
+        bands = []
+        for band in range(N_BANDS):
+            scores = sorted(right.get((label, band), []))
+            k = max(MIN_DROPPED, int(loss * total.get((label, band), 0)))
+            # capped at 0: a text its best class scores above OTHER is never rejected
+            bands.append(min(_grid_floor(scores[k]), 0.0) if k < len(scores) else 0.0)
+        out[label] = tuple(bands)
+    return out
+
+
+def _grid_floor(x: float) -> float:
+    """Round down to 0.01 nats: the stored threshold does not depend on the last bits of a float."""
+    return math.floor(x * 100) / 100
+
+
+def thresholds(curves: Mapping[str, Curve]) -> dict[str, dict[str, tuple[float, ...]]]:
+    return {script: choose(curve) for script, curve in curves.items()}
+
+
+def curve_table(curve: Curve, losses: Sequence[float]) -> list[tuple[float, float, float, float]]:
+    """(allowed loss, labelled right and kept, out-of-set rejected, out-of-set as ru/tg/uz) at each loss."""
+    return [(loss, *curve.point(choose(curve, loss, None))) for loss in losses]
+
+
+def calibration_config(cfg: TrainConfig) -> TrainConfig:
+    return replace(cfg, holdout_every=HOLDOUT_EVERY, holdout_phase=0)
+
+
+def other_script_pieces(train_dir: Path) -> list[tuple[str, str]]:
+    """(file stem, piece) of out-of-set files in scripts without a model (Greek, Hebrew, Georgian...)."""
+    pool = train_dir / "other"
+    if not pool.is_dir():
+        return []
+    ours = tuple(f"-{s}.txt" for s in CLASSES_BY_SCRIPT)
+    return [
+        (path.stem, piece)
+        for path in sorted(pool.glob("*.txt"))
+        if not path.name.endswith(ours)
+        for line in _lines(path)
+        for piece in cuts(line)
+    ]
+
+
+def nb_answers(rows: Sequence[tuple[str, str | None, float, int]], reject: Mapping[str, Sequence[float]]) -> list[str]:
+    """What the calibration models answer on ``curve.unseen`` or ``curve.known`` at the given thresholds."""
+    return [p if p is not None and llr >= reject[p][band] else "und" for _, p, llr, band in rows]

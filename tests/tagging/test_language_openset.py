@@ -1,0 +1,140 @@
+"""The open set: text in languages outside the labels is ``und``; the six new labelled languages; abbreviations.
+
+Every sentence here was written for these tests (no fetched text), in the style
+of the posts the project watches.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from monitor.tagging.language import get_identifier, identify, language_shares, normalise
+from monitor.tagging.language.labels import ALL_CLASSES, CLASSES_BY_SCRIPT, NEW_CLASSES, OTHER
+from monitor.tagging.language.naive_bayes import load_model
+
+NEW_LANGUAGE_POSTS: list[tuple[str, str, str]] = [
+    ("Бүген Казанда яңа мәктәп ачылды, анда меңнән артык бала укый", "tt", "Cyrl"),
+    ("Татарстан Республикасы Президенты яңа закон имзалады", "tt", "Cyrl"),
+    ("Бөгөн Өфөлә яңы мәктәп асылды, унда меңдән ашыу бала уҡый", "ba", "Cyrl"),
+    ("Башҡортостан Республикаһы Башлығы яңы закон ҡул ҡуйҙы", "ba", "Cyrl"),
+    ("Өнөөдөр Улаанбаатар хотод шинэ сургууль нээгдлээ", "mn", "Cyrl"),
+    ("Монгол Улсын Ерөнхийлөгч шинэ хуульд гарын үсэг зурлаа", "mn", "Cyrl"),
+    ("نن ورځ په کابل کې د وزیرانو غونډه جوړه شوه", "ps", "Arab"),
+    ("طالبانو وویل چې دوی به دا پرېکړه ونه منی", "ps", "Arab"),
+    ("آج لاہور میں وزیروں کا ایک اہم اجلاس ہوا", "ur", "Arab"),
+    ("حکومت نے کہا ہے کہ یہ فیصلہ واپس نہیں لیا جائے گا", "ur", "Arab"),
+    ("بۈگۈن ئۈرۈمچىدە يېڭى مەكتەپ ئېچىلدى", "ug", "Arab"),
+    ("ھۆكۈمەت بۇ قارارنى قوبۇل قىلمايدىغانلىقىنى ئېيتتى", "ug", "Arab"),
+]
+
+# Languages outside the labels (several not in train/other at all), written for these tests.
+OUT_OF_SET: list[str] = [
+    "Heute wurde in Berlin eine neue Schule eröffnet, in der tausend Kinder lernen",
+    "Aujourd'hui, une nouvelle école a ouvert ses portes à Paris pour mille enfants",
+    "Hoy se abrió una nueva escuela en Madrid donde estudian mil niños",
+    "Oggi è stata aperta una nuova scuola a Roma dove studiano mille bambini",
+    "Dzisiaj w Warszawie otwarto nową szkołę, w której uczy się tysiąc dzieci",
+    "Hari ini sebuah sekolah baru dibuka di Jakarta untuk seribu anak",
+    "Vandaag is in Amsterdam een nieuwe school geopend voor duizend kinderen",
+    "Tänään Helsingissä avattiin uusi koulu, jossa opiskelee tuhat lasta",
+    "Ma Budapesten új iskola nyílt meg, ahol ezer gyerek tanul",
+    "Idag öppnades en ny skola i Stockholm där tusen barn studerar",
+    "Heddiw agorwyd ysgol newydd yng Nghaerdydd i fil o blant",  # Welsh: not in train/other
+    "Gaur eskola berri bat ireki dute Bilbon mila haurrentzat",  # Basque: not in train/other
+    "Σήμερα άνοιξε ένα νέο σχολείο στην Αθήνα για χίλια παιδιά, είπε ο υπουργός Papadopoulos",
+    "დღეს თბილისში ახალი სკოლა გაიხსნა ათასი ბავშვისთვის, Tbilisi News",
+    "היום נפתח בית ספר חדש בתל אביב לאלף ילדים, Reuters",
+    "आज दिल्ली में एक नया स्कूल खोला गया जहाँ हज़ार बच्चे पढ़ते हैं, Delhi",
+    "今天在北京开设了一所新学校 Beijing Daily",
+]
+
+ABBREVIATIONS_AND_NAMES: list[str] = [
+    "И.Г.И.Л.",
+    "И. Г. И. Л.",
+    "И Г И Л",
+    "ИГИЛ, ХАМАС, США 2024",
+    "#ИГИЛ #ХАМАС #новости",
+    "Путин",
+    "ТИП ИДУ 12.05.2026 @channel https://t.me/x/1 🔥",
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "script"), NEW_LANGUAGE_POSTS)
+def test_new_labelled_languages(text: str, lang: str, script: str) -> None:
+    assert identify(text)[:2] == (lang, script)
+
+
+@pytest.mark.parametrize("text", OUT_OF_SET)
+def test_text_in_other_languages_is_und(text: str) -> None:
+    assert identify(text).lang == "und", identify(text)
+
+
+@pytest.mark.parametrize("text", ABBREVIATIONS_AND_NAMES)
+def test_abbreviations_names_numbers_hashtags_alone_are_und(text: str) -> None:
+    assert identify(text).lang == "und", identify(text)
+
+
+def test_abbreviations_are_read_as_their_letters_and_the_rest_decides() -> None:
+    assert normalise("И.Г.И.Л. взял ответственность") == "игил взял ответственность"
+    assert normalise("И Г И Л взял ответственность") == "игил взял ответственность"
+    assert normalise("я и в с") == "я и в с"  # single lower-case words are words, not letters
+    assert identify("И.Г.И.Л. взял ответственность за нападение на пост")[:2] == ("ru", "Cyrl")
+    assert identify("ИГИЛ масъулияти ҳамларо ба ӯҳда гирифт")[:2] == ("tg", "Cyrl")
+    assert identify("ВНИМАНИЕ ВСЕМ ПОДПИСЧИКАМ КАНАЛА")[:2] == ("ru", "Cyrl")  # shouting is not abbreviating
+
+
+def test_every_script_model_has_the_rejection_class_and_thresholds() -> None:
+    model = load_model()
+    assert set(model.models) == set(CLASSES_BY_SCRIPT)
+    for script, m in model.models.items():
+        assert m.classes == (*CLASSES_BY_SCRIPT[script], OTHER)
+        assert len(m.reject) == len(m.classes) - 1
+        assert all(len(bands) == 1 and all(-2.5 < t <= 0.0 for t in bands) for bands in m.reject)
+    assert set(NEW_CLASSES) <= {c.split("-")[0] for c in ALL_CLASSES}
+    assert OTHER not in ALL_CLASSES
+
+
+def test_mixed_post_keeps_its_main_language_and_reports_shares() -> None:
+    post = (
+        "Bugun Toshkentda katta yig‘ilish bo‘lib o‘tdi, unda ko‘plab mutaxassislar qatnashdi va xavfsizlik "
+        "masalalari muhokama qilindi. «Мы приняли все необходимые меры», — заявил министр."
+    )
+    guess = identify(post)
+    assert guess[:2] == ("uz", "Latn")
+    [shares] = language_shares([post])
+    assert shares is not None
+    assert set(shares) == {"uz", "ru"}
+    assert shares["uz"] > shares["ru"] > 0.1
+    single = "Имрӯз дар Душанбе ҷаласаи вазирон баргузор шуд. Дар он масъалаҳои амният баррасӣ гардиданд."
+    assert language_shares([single, "", "x"]) == [None, None, None]
+
+
+def test_monitor_tag_adds_languages_only_to_mixed_posts() -> None:
+    mixed = (
+        "Имрӯз дар Душанбе ҷаласаи вазирон баргузор шуд ва дар он масъалаҳои амният баррасӣ гардиданд. "
+        "«Мы готовы к сотрудничеству со всеми соседями», — сказал министр."
+    )
+    plain = "Имрӯз дар Душанбе ҷаласаи вазирон баргузор шуд"
+    proc = subprocess.run(
+        [sys.executable, "-c", "from monitor.cli import main; main()", "tag"],
+        input=f"{mixed}\n{plain}\n".encode(),
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    first, second = (json.loads(line) for line in proc.stdout.decode().splitlines())
+    assert first["lang"] == "tg" and set(first["languages"]) == {"tg", "ru"}
+    assert "languages" not in second and second["lang"] == "tg"
+    stable = ["lang", "script", "confidence", "groups", "people", "keywords"]
+    assert list(second) == stable
+    assert list(first)[: len(stable)] == stable
+
+
+def test_batch_equals_single_on_open_set_and_new_language_posts() -> None:
+    texts = [t for t, _, _ in NEW_LANGUAGE_POSTS] + OUT_OF_SET + ABBREVIATIONS_AND_NAMES
+    engine = get_identifier()
+    assert engine.identify_many(texts) == [engine(t) for t in texts]
