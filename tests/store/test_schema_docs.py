@@ -72,7 +72,9 @@ def test_every_example_query_runs_on_both_backends_with_the_same_answer(tmp_path
                     assert on_sqlite == on_pg, sql
                     nonempty += bool(on_sqlite)
                 assert nonempty >= len(portable) - 1  # the data set answers (nearly) every example
-                pairs = list(zip(only_sqlite, only_pg, strict=True))
+                for sql in only_sqlite:  # SQLite's own (JSON and date functions, the v_ views)
+                    conn.execute(sql).fetchall()
+                pairs = list(zip(only_sqlite[: len(only_pg)], only_pg, strict=True))  # each PG one follows its twin
                 for lite_sql, pg_sql in pairs:
                     a = _norm(conn.execute(lite_sql).fetchall())
                     b = _norm(await _pg_rows(url, pg_sql))
