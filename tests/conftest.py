@@ -18,7 +18,7 @@ import pytest
 from monitor.clock import FrozenClock
 from monitor.store import Store, open_store
 
-KEPT_ENV = frozenset({"MONITOR_SHARED", "MONITOR_CACHE_DIR"})
+KEPT_ENV = frozenset({"MONITOR_SHARED", "MONITOR_CACHE_DIR", "MONITOR_TEST_POSTGRES"})
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 StoreFactory = Callable[..., Awaitable[Store]]

@@ -41,3 +41,36 @@ def test_dockerfile_runs_as_non_root_with_data_volume_and_health_check() -> None
 def test_compose_file_builds_from_the_dockerfile() -> None:
     text = (ROOT / "docker" / "compose.yaml").read_text()
     assert "dockerfile: docker/Dockerfile" in text and "monitor-data:/data" in text
+
+
+def _services(text: str) -> dict[str, str]:
+    """Each service's block of compose.yaml (two-space indented names under services:)."""
+    body = text.split("\nservices:\n", 1)[1].split("\nvolumes:\n", 1)[0]
+    blocks: dict[str, str] = {}
+    name = ""
+    for line in body.splitlines():
+        if line.startswith("  ") and not line.startswith("   ") and line.strip().endswith(":"):
+            name = line.strip()[:-1]
+            blocks[name] = ""
+        elif name:
+            blocks[name] += line + "\n"
+    return blocks
+
+
+def test_compose_has_a_postgres_profile_with_a_healthy_server_that_monitor_waits_for() -> None:
+    text = (ROOT / "docker" / "compose.yaml").read_text()
+    services = _services(text)
+    assert "profiles" not in services["monitor"]  # SQLite stays the default
+    pg = services["postgres"]
+    assert "image: postgres:15" in pg and 'profiles: ["postgres"]' in pg
+    assert "- postgres-data:/var/lib/postgresql/data" in pg
+    assert "\n  postgres-data:" in text.split("\nvolumes:\n", 1)[1].join(["\n", "\n"])
+    assert "healthcheck:" in pg and "pg_isready" in pg
+    collector = services["monitor-pg"]
+    assert 'profiles: ["postgres"]' in collector
+    assert "depends_on:\n      postgres:\n        condition: service_healthy" in collector
+    assert "postgresql://monitor:" not in text  # no password in a URL
+
+
+def test_the_image_can_talk_to_postgresql() -> None:
+    assert "pip install '.[postgres]'" in (ROOT / "docker" / "Dockerfile").read_text()

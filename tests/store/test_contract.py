@@ -462,6 +462,30 @@ async def test_claim_digest_waits_for_the_period_to_end(store: Store) -> None:
 # -- the suite covers the port -------------------------------------------------------------------------------
 
 
+async def test_bulk_copy_exports_in_key_order_and_imports_idempotently(store: Store) -> None:
+    from monitor.store.admin import bulk_of
+
+    bulk = bulk_of(store)
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [tagged(m, groups=("IS", "ISKP")) for m in (3, 1, 2)], at=T0)
+    assert await bulk.schema_version() > 0
+    first = await bulk.export_rows("posts", None, 2)
+    assert [r[:2] for r in first] == [(CHANNEL.id, 1), (CHANNEL.id, 2)]
+    rest = await bulk.export_rows("posts", first[-1][:2], 10)
+    assert [r[:2] for r in rest] == [(CHANNEL.id, 3)]
+    assert await bulk.export_rows("posts", rest[-1][:2], 10) == []
+    for _ in range(2):  # the same chunk twice (a resumed copy) stores it once
+        await bulk.import_rows("parks", [("account", int(T0.timestamp()), "flood")], job="src", cursor=("account",),
+                               copied=1)
+    assert (await bulk.table_counts(["parks", "posts", "post_tags"])) == {"parks": 1, "posts": 3, "post_tags": 6}
+    assert await bulk.copy_progress("src") == {"parks": (("account",), 1, False)}
+    await bulk.finish_table("parks", job="src")
+    assert (await bulk.copy_progress("src"))["parks"][2] is True
+    assert await bulk.copy_jobs() == ["src"]
+    assert await bulk.copy_progress("elsewhere") == {}
+    assert await bulk.aggregate_drift() == []
+
+
 def _port_methods() -> set[str]:
     names: set[str] = set()
     for _, cls in inspect.getmembers(ports, inspect.isclass):

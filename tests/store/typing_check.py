@@ -11,6 +11,9 @@ from pathlib import Path
 from monitor.store.ports import AlertHistory, Outbox, PostWrites, ReportReads, Store, WatchList
 from monitor.store.postgres import PostgresStore
 from monitor.store.sqlite import SQLiteStore
+from monitor.store.ports import BulkCopy
+from monitor.store.postgres.bulk import PostgresBulk
+from monitor.store.sqlite.bulk import SQLiteBulk
 
 
 def sqlite_is_a_store(path: Path) -> Store:
@@ -29,3 +32,8 @@ def postgres_plays_every_role(
     store: PostgresStore,
 ) -> tuple[WatchList, PostWrites, ReportReads, AlertHistory, Outbox]:
     return store, store, store, store, store
+
+
+def bulk_copy_on_both_backends(lite: SQLiteBulk, pg: PostgresBulk) -> tuple[BulkCopy, BulkCopy]:
+    """``monitor db copy|check`` work through this port on either side."""
+    return lite, pg

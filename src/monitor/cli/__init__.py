@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                  "Edit the watch list (the config file's [[channels]] and the store)."),
     "check": ("monitor.cli.collect:check_cmd",
               "Validate a config: print every problem with its file and key (exit 2 when there are any)."),
+    "db": ("monitor.cli.db:db_group", "Schema upgrades, consistency checks and copies between SQLite and PostgreSQL."),
     "demo": ("monitor.cli.collect:demo_cmd",
              "Run the real daemon offline over the bundled scenario (months replayed in seconds)."),
     "import": ("monitor.cli.collect:import_cmd",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -502,8 +503,125 @@ class Store(Lifecycle, WatchList, PostWrites, DaemonState, ReportReads, AlertHis
     """Everything a backend implements: the union of the roles above."""
 
 
+# -- bulk copy between backends (``monitor db copy``) and schema maintenance (``monitor db``) ---------
+
+
+@dataclass(frozen=True, slots=True)
+class CopyTable:
+    """One table ``monitor db copy`` moves: its columns (the same on every backend) and its key.
+
+    ``key`` orders the export and is the upsert key of the import. When ``unique`` is False the key
+    does not identify a row (post_edits: several edits of one post): a chunk then holds whole key
+    groups, and the import replaces each group, which is just as idempotent.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    unique: bool = True
+
+
+# Parents before children (posts before their tags, alerts before their deliveries). The report
+# aggregates are not copied: the destination's triggers build them from posts and post_tags. The
+# daemon heartbeat is not copied either: it says which process is alive, and none is on the copy.
+COPY_TABLES: tuple[CopyTable, ...] = (
+    CopyTable("channels", ("id", "username", "title", "access_hash", "checkpoint", "first_seen_at", "updated_at"),
+              ("id",)),
+    CopyTable("watch", ("key", "channel_id", "labels", "poll_interval", "watched", "status", "status_reason",
+                        "retry_at", "last_poll_at", "last_success_at", "last_error", "added_at"), ("key",)),
+    CopyTable("posts", ("channel_id", "message_id", "posted_at", "day", "edited_at", "edit_count", "views",
+                        "forwards", "replies", "reactions", "fwd_channel_id", "fwd_name", "fwd_message_id",
+                        "fwd_date", "reply_to_id", "grouped_id", "media_kind", "author", "links", "mentions",
+                        "text_length", "content_hash", "prev_content_hash", "simhash", "lang", "script",
+                        "lang_confidence", "groups", "people", "keywords", "matches", "tagger_version", "text",
+                        "source", "first_seen_at", "updated_at"), ("channel_id", "message_id")),
+    CopyTable("post_tags", ("channel_id", "message_id", "kind", "value", "day"),
+              ("channel_id", "message_id", "kind", "value")),
+    CopyTable("post_edits", ("channel_id", "message_id", "edited_at", "seen_at", "old_hash", "new_hash"),
+              ("channel_id", "message_id"), unique=False),
+    CopyTable("metric_samples", ("channel_id", "message_id", "sampled_at", "views", "forwards", "replies",
+                                 "reactions"), ("channel_id", "message_id", "sampled_at")),
+    CopyTable("parks", ("scope", "until", "reason"), ("scope",)),
+    CopyTable("alerts", ("id", "rule", "kind", "dedup_key", "fired_at", "summary", "details", "channel_id",
+                         "message_id", "channel_username", "link"), ("id",)),
+    CopyTable("deliveries", ("alert_id", "sink", "state", "attempts", "next_attempt_at", "last_error",
+                             "delivered_at"), ("alert_id", "sink")),
+    CopyTable("terms", ("term", "kind", "first_seen_at", "first_channel_id", "first_message_id", "total"),
+              ("term",)),
+    CopyTable("term_days", ("term", "day", "count"), ("term", "day")),
+    CopyTable("discovered_channels", ("ref", "name", "via", "first_seen_at", "first_channel_id",
+                                      "first_message_id", "hits"), ("ref",)),
+    CopyTable("alert_rules", ("name", "kind", "detection_hash", "seeded_at", "last_fired_at", "suppressed",
+                              "updated_at"), ("name",)),
+)
+COPY_TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in COPY_TABLES)
+
+# The report aggregates every backend keeps with triggers; ``monitor db check`` recounts them.
+AGGREGATE_TABLES: tuple[str, ...] = (
+    "agg_channel_day", "agg_lang_day", "agg_lang_day_all", "agg_tag_day", "agg_tag_day_all", "agg_tag_month",
+    "agg_tag_week", "agg_pair_day", "agg_forward_day", "agg_mention_day",
+)
+
+# The resume cursor of a copy: table -> (last key copied or None, rows copied, finished).
+CopyCursor = tuple[tuple[Any, ...] | None, int, bool]
+
+
+class BulkCopy(Protocol):
+    """Whole-table access for ``monitor db copy`` and ``monitor db check`` (not for collection).
+
+    Why a port of its own: copying a deployment between backends moves every row of every table in
+    ``COPY_TABLES`` in key order, which no role above needs. Each backend implements it over its
+    opened store (``monitor.store.open_bulk``). The resume cursor lives in the DESTINATION and is
+    written in the same transaction as the chunk it follows, so a copy killed at any moment resumes
+    exactly where its last committed chunk ended; imports are idempotent upserts on top of that.
+    """
+
+    url: str
+
+    async def schema_version(self) -> int:
+        """The version of the newest migration applied."""
+        ...
+
+    async def table_counts(self, tables: Sequence[str]) -> dict[str, int]:
+        """Rows per table."""
+        ...
+
+    async def export_rows(self, table: str, after: tuple[Any, ...] | None, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows (key groups for a non-unique key) with key > ``after``, in key order,
+        as tuples in ``CopyTable.columns`` order."""
+        ...
+
+    async def import_rows(
+        self, table: str, rows: Sequence[tuple[Any, ...]], *, job: str, cursor: tuple[Any, ...] | None, copied: int
+    ) -> None:
+        """Upsert ``rows`` and record the resume cursor of ``job`` in ONE transaction."""
+        ...
+
+    async def copy_progress(self, job: str) -> dict[str, CopyCursor]:
+        """The resume cursors of ``job`` by table ({} when it never started here)."""
+        ...
+
+    async def copy_jobs(self) -> list[str]:
+        """Every copy job recorded here (their sources, masked)."""
+        ...
+
+    async def finish_table(self, table: str, *, job: str) -> None:
+        """Mark a table copied (after its last chunk); backends fix what the import skipped (sequences)."""
+        ...
+
+    async def aggregate_drift(self) -> list[str]:
+        """Aggregate tables that differ from a recount over posts and post_tags (empty when exact)."""
+        ...
+
+
 __all__ = [
+    "AGGREGATE_TABLES",
+    "COPY_TABLES",
+    "COPY_TABLE_NAMES",
     "AlertHistory",
+    "BulkCopy",
+    "CopyCursor",
+    "CopyTable",
     "DaemonState",
     "Evaluate",
     "History",
