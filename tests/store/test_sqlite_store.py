@@ -175,3 +175,29 @@ async def test_closed_store_refuses_work(tmp_path: Path) -> None:
 async def test_reader_is_read_only(store: SQLiteStore) -> None:
     with pytest.raises(StoreError):
         await store.query("DELETE FROM posts")
+
+
+async def test_simhash_index_is_dropped_and_no_spread_query_would_use_it(store: SQLiteStore, tmp_path: Path) -> None:
+    """Migration 0007 dropped posts_simhash: put it back and the spread report's queries still do not use it."""
+    await store.save_posts(CHANNEL.id, [tagged(i, groups=("ISKP",)) for i in range(1, 6)], at=T0)
+    seen: list[tuple[str, list[object]]] = []
+    real_query = store.query
+
+    async def recording(sql: str, params: object = ()) -> list[dict[str, object]]:
+        seen.append((sql, list(params)))  # type: ignore[call-overload]
+        return await real_query(sql, params)  # type: ignore[arg-type]
+
+    store.query = recording  # type: ignore[method-assign]
+    day = (T0 - datetime(1970, 1, 1, tzinfo=UTC)).days
+    for kwargs in ({}, {"channel_ids": [CHANNEL.id]}, {"tags": {"group": ["ISKP"]}}, {"langs": [("ru", None)]}):
+        rows = await store.report_fingerprints(since_day=day, until_day=day + 1, min_length=1, **kwargs)  # type: ignore[arg-type]
+        assert rows
+    await store.close()
+    assert seen
+    with sqlite3.connect(tmp_path / "m.db") as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'posts_simhash'").fetchone()[0] == 0
+        db.execute("CREATE INDEX posts_simhash ON posts (simhash)")
+        db.execute("ANALYZE")
+        for sql, params in seen:
+            plan = " | ".join(str(r[3]) for r in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            assert "posts_simhash" not in plan, plan
