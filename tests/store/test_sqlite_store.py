@@ -175,3 +175,66 @@ async def test_closed_store_refuses_work(tmp_path: Path) -> None:
 async def test_reader_is_read_only(store: SQLiteStore) -> None:
     with pytest.raises(StoreError):
         await store.query("DELETE FROM posts")
+
+
+async def test_simhash_index_is_dropped_and_no_spread_query_would_use_it(store: SQLiteStore, tmp_path: Path) -> None:
+    """Migration 0007 dropped posts_simhash: put it back and the spread report's queries still do not use it."""
+    await store.save_posts(CHANNEL.id, [tagged(i, groups=("ISKP",)) for i in range(1, 6)], at=T0)
+    seen: list[tuple[str, list[object]]] = []
+    real_query = store.query
+
+    async def recording(sql: str, params: object = ()) -> list[dict[str, object]]:
+        seen.append((sql, list(params)))  # type: ignore[call-overload]
+        return await real_query(sql, params)  # type: ignore[arg-type]
+
+    store.query = recording  # type: ignore[method-assign]
+    day = (T0 - datetime(1970, 1, 1, tzinfo=UTC)).days
+    for kwargs in ({}, {"channel_ids": [CHANNEL.id]}, {"tags": {"group": ["ISKP"]}}, {"langs": [("ru", None)]}):
+        rows = await store.report_fingerprints(since_day=day, until_day=day + 1, min_length=1, **kwargs)  # type: ignore[arg-type]
+        assert rows
+    await store.close()
+    assert seen
+    with sqlite3.connect(tmp_path / "m.db") as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'posts_simhash'").fetchone()[0] == 0
+        db.execute("CREATE INDEX posts_simhash ON posts (simhash)")
+        db.execute("ANALYZE")
+        for sql, params in seen:
+            plan = " | ".join(str(r[3]) for r in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            assert "posts_simhash" not in plan, plan
+
+
+async def test_update_tags_rewrites_only_what_changed(store: SQLiteStore, tmp_path: Path) -> None:
+    """Unchanged tags: only tagger_version is written, no post_tags row; changed ones: only the differing rows."""
+    posts = [tagged(i, groups=("ISKP", "IS")) for i in range(1, 5)]
+    await store.save_posts(CHANNEL.id, posts, at=T0)
+    with sqlite3.connect(tmp_path / "m.db") as db:  # count every row the aggregate triggers would see
+        db.executescript(
+            "CREATE TABLE tag_writes (op TEXT);"
+            "CREATE TRIGGER count_ins AFTER INSERT ON post_tags BEGIN INSERT INTO tag_writes VALUES ('ins'); END;"
+            "CREATE TRIGGER count_del AFTER DELETE ON post_tags BEGIN INSERT INTO tag_writes VALUES ('del'); END;"
+            "CREATE TRIGGER count_upd AFTER UPDATE OF lang, groups, matches ON posts"
+            " BEGIN INSERT INTO tag_writes VALUES ('posts'); END;"
+        )
+        before = db.execute("SELECT * FROM agg_tag_day ORDER BY 1, 2, 3, 4, 5, 6").fetchall()
+
+    def writes() -> list[str]:
+        with sqlite3.connect(tmp_path / "m.db") as db:
+            return [r[0] for r in db.execute("SELECT op FROM tag_writes ORDER BY rowid")]
+
+    same = [(p.post.key, p.tags, "test@2") for p in posts]
+    await store.update_tags(same)
+    assert writes() == []
+    with sqlite3.connect(tmp_path / "m.db") as db:
+        assert {r[0] for r in db.execute("SELECT tagger_version FROM posts")} == {"test@2"}
+        assert db.execute("SELECT * FROM agg_tag_day ORDER BY 1, 2, 3, 4, 5, 6").fetchall() == before
+    assert await store.count_for_retag(after=None, stale_only_version="test@2") == 0
+
+    # post 1 loses IS and gains HTS: one posts update, one delete, one insert; the others stay untouched
+    new = tagged(1, groups=("HTS", "ISKP")).tags
+    await store.update_tags([(posts[0].post.key, new, "test@3"), *[(k, t, "test@3") for k, t, _ in same[1:]]])
+    assert sorted(writes()) == ["del", "ins", "posts"]
+    with sqlite3.connect(tmp_path / "m.db") as db:
+        rows = db.execute("SELECT value FROM post_tags WHERE message_id = 1 ORDER BY value").fetchall()
+        assert rows == [("HTS",), ("ISKP",)]
+        counts = dict(db.execute("SELECT value, sum(posts) FROM agg_tag_day GROUP BY value").fetchall())
+        assert counts == {"HTS": 1, "IS": 3, "ISKP": 4}

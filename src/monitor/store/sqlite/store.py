@@ -89,6 +89,34 @@ async def _replace_tag_rows(conn: aiosqlite.Connection, channel_id: int, message
     )
 
 
+async def _diff_tag_rows(conn: aiosqlite.Connection, posts: Sequence[tuple[PostKey, int, Tags]]) -> None:
+    """Make each post's post_tags rows equal to its tags, deleting and inserting only the rows that differ."""
+    cursor = await conn.execute(
+        "SELECT t.channel_id, t.message_id, t.kind, t.value FROM json_each(?) j JOIN post_tags t"
+        " ON t.channel_id = json_extract(j.value, '$[0]') AND t.message_id = json_extract(j.value, '$[1]')",
+        (_jdump([[k.channel_id, k.message_id] for k, _, _ in posts]),),
+    )
+    stored: dict[tuple[int, int], set[tuple[str, str]]] = {}
+    for r in await cursor.fetchall():
+        stored.setdefault((int(r[0]), int(r[1])), set()).add((str(r[2]), str(r[3])))
+    gone: list[tuple[Any, ...]] = []
+    added: list[tuple[Any, ...]] = []
+    for key, day, tags in posts:
+        old = stored.get((key.channel_id, key.message_id), set())
+        new = {(row[2], row[3]) for row in _tag_rows(key.channel_id, key.message_id, day, tags)}
+        gone += [(key.channel_id, key.message_id, kind, value) for kind, value in sorted(old - new)]
+        added += [(key.channel_id, key.message_id, kind, value, day) for kind, value in sorted(new - old)]
+    if gone:
+        await conn.executemany(
+            "DELETE FROM post_tags WHERE channel_id = ? AND message_id = ? AND kind = ? AND value = ?", gone
+        )
+    if added:
+        await conn.executemany(
+            "INSERT OR IGNORE INTO post_tags (channel_id, message_id, kind, value, day) VALUES (?, ?, ?, ?, ?)",
+            added,
+        )
+
+
 def _tag_rows(channel_id: int, message_id: int, day: int, tags: Tags) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = [(channel_id, message_id, "group", g, day) for g in tags.groups]
     rows += [(channel_id, message_id, "person", p, day) for p in tags.people]
@@ -728,18 +756,56 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
         return [self._stored(r) for r in rows]
 
     async def update_tags(self, items: Sequence[tuple[PostKey, Tags, str]]) -> None:
+        """New tags for stored posts, batched; a post whose tags did not change gets only its version.
+
+        Why: a retag after a version bump mostly recomputes the same tags, and rewriting them
+        ran every post_tags row through the aggregate triggers (delete, then insert) for nothing.
+        The stored tag columns are read for the whole batch in one query and compared; changed
+        posts get their columns rewritten and only the post_tags rows that differ.
+        """
         if not items:
             return
         async with self.transaction() as conn:
+            current = await self._tag_columns(conn, [key for key, _, _ in items])
+            version_only: list[tuple[str, int, int]] = []
+            changed: list[tuple[Any, ...]] = []
+            regrouped: list[tuple[PostKey, int, Tags]] = []
             for key, tags, version in items:
-                cursor = await conn.execute(
-                    f"UPDATE posts SET {_TAG_SET}, tagger_version = ? WHERE channel_id = ? AND message_id = ?"
-                    " RETURNING day",
-                    (*_tag_values(tags), version, key.channel_id, key.message_id),
+                row = current.get((key.channel_id, key.message_id))
+                if row is None:
+                    continue  # deleted meanwhile
+                values = _tag_values(tags)
+                if values == row[1:8]:
+                    if row[8] != version:
+                        version_only.append((version, key.channel_id, key.message_id))
+                    continue
+                changed.append((*values, version, key.channel_id, key.message_id))
+                if values[3:6] != row[4:7]:  # groups, people or keywords differ
+                    regrouped.append((key, int(row[0]), tags))
+            if version_only:
+                await conn.executemany(
+                    "UPDATE posts SET tagger_version = ? WHERE channel_id = ? AND message_id = ?", version_only
                 )
-                row = await cursor.fetchone()
-                if row is not None:
-                    await _replace_tag_rows(conn, key.channel_id, key.message_id, int(row[0]), tags)
+            if changed:
+                await conn.executemany(
+                    f"UPDATE posts SET {_TAG_SET}, tagger_version = ? WHERE channel_id = ? AND message_id = ?",
+                    changed,
+                )
+            if regrouped:
+                await _diff_tag_rows(conn, regrouped)
+
+    @staticmethod
+    async def _tag_columns(
+        conn: aiosqlite.Connection, keys: Sequence[PostKey]
+    ) -> dict[tuple[int, int], tuple[Any, ...]]:
+        """(day, the seven tag columns in _tag_values order, tagger_version) of each stored key."""
+        cursor = await conn.execute(
+            "SELECT p.channel_id, p.message_id, p.day, p.lang, p.script, p.lang_confidence, p.groups, p.people,"
+            " p.keywords, p.matches, p.tagger_version FROM json_each(?) j JOIN posts p"
+            " ON p.channel_id = json_extract(j.value, '$[0]') AND p.message_id = json_extract(j.value, '$[1]')",
+            (_jdump([[k.channel_id, k.message_id] for k in keys]),),
+        )
+        return {(int(r[0]), int(r[1])): tuple(r[2:]) for r in await cursor.fetchall()}
 
     async def get_post(self, key: PostKey) -> StoredPost | None:
         rows = await self._fetch(
