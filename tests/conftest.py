@@ -14,9 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from monitor.clock import FrozenClock
 from monitor.store import Store, open_store
+
+# CI runs the property tests on a fixed seed, so a run is reproducible and never red by the draw of the
+# day; a developer's run explores new examples each time (and prints the blob to replay a failure).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
 
 KEPT_ENV = frozenset({"MONITOR_SHARED", "MONITOR_CACHE_DIR", "MONITOR_TEST_POSTGRES"})
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
