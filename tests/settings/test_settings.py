@@ -272,7 +272,7 @@ def test_a_monitor_session_that_is_not_a_string_session_is_refused_without_showi
         assert not list(tmp_path.glob("*.session"))
     good = "1" + base64.urlsafe_b64encode(bytes([2, 149, 154, 167, 51, 1, 187]) + bytes(256)).decode()
     assert is_string_session(good)
-    settings = load(config, env={**base, "MONITOR_SESSION": good})
+    settings = load(config, env={**base, "MONITOR_SESSION": good}, telegram=True)
     assert settings.credentials is not None and settings.credentials.session == good
     creds = tmp_path.parent / f"{tmp_path.name}-creds.toml"
     creds.write_text('api_id = 12345\napi_hash = "0123456789abcdef0123456789abcdef"\nsession_string = "short"\n')
