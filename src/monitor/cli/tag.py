@@ -166,6 +166,8 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
         tagger = build_tagger(keywords=keywords, lexicon_extra=extra, engine=engine)
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # an unknown --engine
+        raise click.UsageError(str(exc)) from exc
     out = sys.stdout
     from monitor.tagging.language import language_shares
 
