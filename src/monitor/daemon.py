@@ -42,7 +42,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import account as connection, health, logs
 from monitor.clock import Clock, FrozenClock, SystemClock
-from monitor.errors import ConfigError, MonitorError, StoreError
+from monitor.errors import ConfigError, MonitorError, Problem, StoreError
 from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
 from monitor.alerts import daemon_hooks
 from monitor.pipeline import AlertStep, OnSaved, PollOptions, PollOutcome, PollStopped, PostTagger, poll_channel
@@ -151,6 +151,14 @@ def build_tagger(settings: Settings) -> PostTagger:
         )
     except (ValueError, OSError) as exc:
         raise ConfigError(f"cannot build the tagger: {exc}") from exc
+    except Exception as exc:
+        import re2  # RE2 raises its own error type when a pattern set does not compile
+
+        if not isinstance(exc, re2.error):
+            raise
+        raise ConfigError(
+            Problem(f"{settings.path}: keywords", f"the RE2 pattern set does not compile: {exc}")
+        ) from exc
 
 
 def scenario_span(path: Path) -> tuple[datetime, datetime]:
@@ -758,3 +766,38 @@ __all__ = [
     "run",
     "scenario_span",
 ]
+
+
+def trigger_problem(seconds: float, jitter: float, where: str) -> Problem | None:
+    """The problem with an interval trigger the scheduler would refuse (overflow, zero), or None."""
+    try:
+        trigger = IntervalTrigger(seconds=seconds, jitter=jitter or None)
+        trigger.get_next_fire_time(None, datetime.now(UTC))
+    except (ValueError, OverflowError, TypeError) as exc:
+        return Problem(where, f"the scheduler cannot use an interval of {seconds:g} seconds: {exc}")
+    return None
+
+
+def preflight(settings: Settings) -> list[Problem]:
+    """What `monitor run` builds before it starts, built by `monitor check`: the tagger (lexicon,
+    keywords, RE2 pattern sets) and the scheduler's triggers. Why: `check` passing means `run` starts."""
+    problems: list[Problem] = []
+    try:
+        build_tagger(settings)
+    except ConfigError as exc:
+        problems += exc.problems
+    where = f"{settings.path}"
+    m, polling = settings.monitor, settings.polling
+    intervals = [(f"{where}: polling.interval", polling.interval, polling.jitter)]
+    intervals += [
+        (f"{where}: channels[{i}].poll_interval", ref.poll_interval, polling.jitter)
+        for i, ref in enumerate(settings.channels)
+        if ref.poll_interval
+    ]
+    intervals += [(f"{where}: monitor.heartbeat_interval", m.heartbeat_interval, 0.0)]
+    if m.config_reload_interval:
+        intervals.append((f"{where}: monitor.config_reload_interval", m.config_reload_interval, 0.0))
+    for key, seconds, jitter in intervals:
+        if (problem := trigger_problem(seconds, jitter, key)) is not None:
+            problems.append(problem)
+    return problems
