@@ -33,6 +33,7 @@ def _config(tmp_path: Path, patterns: list[str]) -> Path:
     return path
 
 
+@pytest.mark.timeout(600)  # compiling a thousand patterns takes a minute on a busy two-core machine
 def test_a_pattern_set_re2_cannot_compile_is_refused_by_check(tmp_path: Path) -> None:
     # each pattern compiles alone and the count is within the settings' bound; together they do not
     patterns = [rf"(?:[а-яa-z]{{1,30}}\s+){{1,12}}w{i}x\d{{1,60}}" for i in range(1000)]
