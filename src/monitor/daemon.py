@@ -30,6 +30,7 @@ import contextlib
 import os
 import random
 import signal
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
@@ -317,6 +318,7 @@ class Daemon:
         self.polls = 0
         self.stop_event = parts.stop
         self.stopping = False
+        self.fatal: str | None = None  # why the daemon stopped itself (a damaged or read-only database)
         self.started_at = datetime.now(UTC)
         self._semaphore = asyncio.Semaphore(settings.polling.max_concurrent)
         self._inflight: set[asyncio.Task[None]] = set()
@@ -555,10 +557,16 @@ class Daemon:
                     should_stop=lambda: self.stopping,
                     alerts=self.parts.alerts,
                 )
-            except StoreError as exc:
-                log.error("store refused a poll", channel=key, error=str(exc))
-                return
             except Exception as exc:  # noqa: BLE001 - one channel's bug must never stop the daemon
+                if (cause := _database_unusable(exc)) is not None:
+                    # A damaged or read-only file fails every poll alike: stop, say so once, exit non-zero.
+                    self.fatal = f"database {self.settings.database_url}: {cause}"
+                    log.error("database unusable, stopping", error=self.fatal)
+                    self.request_stop()
+                    return
+                if isinstance(exc, StoreError):
+                    log.error("store refused a poll", channel=key, error=str(exc))
+                    return
                 # Once per slow retry, not at every interval: the channel gets a status and a retry time.
                 log.exception("poll failed", channel=key, error=repr(exc))
                 with contextlib.suppress(MonitorError):
@@ -751,7 +759,25 @@ async def run(
     parts = await build_parts(settings, tagger=tagger, clock=clock)
     daemon = Daemon(settings, parts)
     await daemon.run(until)
+    if daemon.fatal is not None:
+        raise StoreError(daemon.fatal)
     return daemon
+
+
+_UNUSABLE = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_CANTOPEN")
+
+
+def _database_unusable(exc: BaseException) -> BaseException | None:
+    """The SQLite error behind ``exc`` when it says the file itself is damaged or cannot be written
+    (no retry helps), else None; a locked or busy database is not such an error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlite3.DatabaseError):
+            name = str(getattr(seen, "sqlite_errorname", ""))
+            if name.startswith(_UNUSABLE) or type(seen) is sqlite3.DatabaseError:
+                return seen
+        seen = seen.__cause__
+    return None
 
 
 __all__ = [

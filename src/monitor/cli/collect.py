@@ -13,6 +13,7 @@ import asyncio
 import functools
 import json
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,10 @@ def friendly(func: F) -> F:
             sys.exit(130)
         except OSError as exc:
             _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+        except sqlite3.DatabaseError as exc:  # a damaged page met while reading, past what opening checks
+            from monitor.cli.stores import database_error
+
+            _fail(database_error(exc))
 
     return wrapper  # type: ignore[return-value]
 

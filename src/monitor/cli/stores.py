@@ -26,6 +26,16 @@ async def open_db(url: str | Path, *, must_exist: bool = False) -> Store:
     text = str(url)
     if must_exist and (missing := missing_database(text)) is not None:
         raise MonitorError(f"no database at {missing} yet: start the collector with `monitor run` first")
+    OPENED.append(text)
     store = open_store(text)
     await store.open()
     return store
+
+
+OPENED: list[str] = []  # databases this process opened, newest last: named when one turns out damaged
+
+
+def database_error(exc: BaseException) -> str:
+    """One line for a database error the store did not translate (a damaged page met while reading)."""
+    where = sqlite_path(OPENED[-1]) if OPENED and url_scheme(OPENED[-1]) == "sqlite" else "the database"
+    return f"database {where}: {exc}"
