@@ -30,6 +30,7 @@ import contextlib
 import os
 import random
 import signal
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,7 +43,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import account as connection, health, logs
 from monitor.clock import Clock, FrozenClock, SystemClock
-from monitor.errors import ConfigError, MonitorError, StoreError
+from monitor.errors import ConfigError, MonitorError, Problem, StoreError
 from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
 from monitor.alerts import daemon_hooks
 from monitor.pipeline import AlertStep, OnSaved, PollOptions, PollOutcome, PollStopped, PostTagger, poll_channel
@@ -151,6 +152,14 @@ def build_tagger(settings: Settings) -> PostTagger:
         )
     except (ValueError, OSError) as exc:
         raise ConfigError(f"cannot build the tagger: {exc}") from exc
+    except Exception as exc:
+        import re2  # RE2 raises its own error type when a pattern set does not compile
+
+        if not isinstance(exc, re2.error):
+            raise
+        raise ConfigError(
+            Problem(f"{settings.path}: keywords", f"the RE2 pattern set does not compile: {exc}")
+        ) from exc
 
 
 def scenario_span(path: Path) -> tuple[datetime, datetime]:
@@ -309,6 +318,7 @@ class Daemon:
         self.polls = 0
         self.stop_event = parts.stop
         self.stopping = False
+        self.fatal: str | None = None  # why the daemon stopped itself (a damaged or read-only database)
         self.started_at = datetime.now(UTC)
         self._semaphore = asyncio.Semaphore(settings.polling.max_concurrent)
         self._inflight: set[asyncio.Task[None]] = set()
@@ -547,10 +557,16 @@ class Daemon:
                     should_stop=lambda: self.stopping,
                     alerts=self.parts.alerts,
                 )
-            except StoreError as exc:
-                log.error("store refused a poll", channel=key, error=str(exc))
-                return
             except Exception as exc:  # noqa: BLE001 - one channel's bug must never stop the daemon
+                if (cause := _database_unusable(exc)) is not None:
+                    # A damaged or read-only file fails every poll alike: stop, say so once, exit non-zero.
+                    self.fatal = f"database {self.settings.database_url}: {cause}"
+                    log.error("database unusable, stopping", error=self.fatal)
+                    self.request_stop()
+                    return
+                if isinstance(exc, StoreError):
+                    log.error("store refused a poll", channel=key, error=str(exc))
+                    return
                 # Once per slow retry, not at every interval: the channel gets a status and a retry time.
                 log.exception("poll failed", channel=key, error=repr(exc))
                 with contextlib.suppress(MonitorError):
@@ -743,7 +759,25 @@ async def run(
     parts = await build_parts(settings, tagger=tagger, clock=clock)
     daemon = Daemon(settings, parts)
     await daemon.run(until)
+    if daemon.fatal is not None:
+        raise StoreError(daemon.fatal)
     return daemon
+
+
+_UNUSABLE = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_CANTOPEN")
+
+
+def _database_unusable(exc: BaseException) -> BaseException | None:
+    """The SQLite error behind ``exc`` when it says the file itself is damaged or cannot be written
+    (no retry helps), else None; a locked or busy database is not such an error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlite3.DatabaseError):
+            name = str(getattr(seen, "sqlite_errorname", ""))
+            if name.startswith(_UNUSABLE) or type(seen) is sqlite3.DatabaseError:
+                return seen
+        seen = seen.__cause__
+    return None
 
 
 __all__ = [
@@ -758,3 +792,38 @@ __all__ = [
     "run",
     "scenario_span",
 ]
+
+
+def trigger_problem(seconds: float, jitter: float, where: str) -> Problem | None:
+    """The problem with an interval trigger the scheduler would refuse (overflow, zero), or None."""
+    try:
+        trigger = IntervalTrigger(seconds=seconds, jitter=jitter or None)
+        trigger.get_next_fire_time(None, datetime.now(UTC))
+    except (ValueError, OverflowError, TypeError) as exc:
+        return Problem(where, f"the scheduler cannot use an interval of {seconds:g} seconds: {exc}")
+    return None
+
+
+def preflight(settings: Settings) -> list[Problem]:
+    """What `monitor run` builds before it starts, built by `monitor check`: the tagger (lexicon,
+    keywords, RE2 pattern sets) and the scheduler's triggers. Why: `check` passing means `run` starts."""
+    problems: list[Problem] = []
+    try:
+        build_tagger(settings)
+    except ConfigError as exc:
+        problems += exc.problems
+    where = f"{settings.path}"
+    m, polling = settings.monitor, settings.polling
+    intervals = [(f"{where}: polling.interval", polling.interval, polling.jitter)]
+    intervals += [
+        (f"{where}: channels[{i}].poll_interval", ref.poll_interval, polling.jitter)
+        for i, ref in enumerate(settings.channels)
+        if ref.poll_interval
+    ]
+    intervals += [(f"{where}: monitor.heartbeat_interval", m.heartbeat_interval, 0.0)]
+    if m.config_reload_interval:
+        intervals.append((f"{where}: monitor.config_reload_interval", m.config_reload_interval, 0.0))
+    for key, seconds, jitter in intervals:
+        if (problem := trigger_problem(seconds, jitter, key)) is not None:
+            problems.append(problem)
+    return problems

@@ -117,7 +117,8 @@ class Tags:
     groups: tuple[str, ...] = ()  # canonical group ids, sorted, unique
     people: tuple[str, ...] = ()  # canonical person ids, sorted, unique
     keywords: tuple[str, ...] = ()  # analysts' keywords that matched, sorted, unique
-    matches: tuple[Match, ...] = ()
+    matches: tuple[Match, ...] = ()  # at most monitor.tagging.MAX_MATCHES, in text order
+    matches_dropped: int = 0  # matches found beyond that cap and not kept (0 = the list is complete)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

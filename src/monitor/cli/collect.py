@@ -13,6 +13,7 @@ import asyncio
 import functools
 import json
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,10 @@ def friendly(func: F) -> F:
             sys.exit(130)
         except OSError as exc:
             _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+        except sqlite3.DatabaseError as exc:  # a damaged page met while reading, past what opening checks
+            from monitor.cli.stores import database_error
+
+            _fail(database_error(exc))
 
     return wrapper  # type: ignore[return-value]
 
@@ -358,6 +363,11 @@ def add_channel(
     bad_interval = check_value(ChannelEntry, "poll_interval", poll_interval)
     if bad_interval is not None:
         raise ConfigError(Problem("--interval", bad_interval))
+    if poll_interval is not None:  # the trigger `run` would build for it (as `monitor check` does)
+        from monitor.daemon import trigger_problem
+
+        if (problem := trigger_problem(poll_interval, settings.polling.jitter, "--interval")) is not None:
+            raise ConfigError(problem)
     entries = channel_entries(settings.path)
     if any(_entry_key(e) == ref.key for e in entries):
         raise ConfigError(Problem(f"{settings.path}: channels", f"{ref.key!r} is already watched"))
@@ -534,6 +544,14 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
         sys.exit(EXIT_CONFIG)
     settings = load(path, telegram=True)
+    from monitor.daemon import preflight
+
+    built = preflight(settings)  # what `run` builds: the tagger, the pattern sets, the triggers
+    for problem in built:
+        click.echo(_one_line(str(problem)))
+    if built:
+        click.echo(f"{len(built)} problem{'s' if len(built) != 1 else ''} in {path}", err=True)
+        sys.exit(EXIT_CONFIG)
     click.echo(
         f"{path}: ok ({len(settings.channels)} channels, source {settings.source.kind},"
         f" database {display_url(settings.database_url)})"

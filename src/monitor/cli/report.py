@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 import tomllib
 from collections.abc import Awaitable, Callable
@@ -136,6 +137,7 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
     fmt, output, excel = kw.pop("fmt"), kw.pop("output"), kw.pop("excel_safe")
     fmt = default_format(fmt, output, sys.stdout)
     db, config = kw.pop("db"), kw.pop("config")
+    path: Path | None = None
     try:
         if chart is not None:
             from monitor.reports.charts import chart_format
@@ -153,6 +155,12 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
         raise click.UsageError(str(exc)) from exc
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # an output, chart or graph file that cannot be written (missing folder, full disk)
+        name = exc.filename or output
+        where = f"{name}: " if name else ""
+        raise click.ClickException(f"cannot write {where}{exc.strerror or exc}") from exc
+    except sqlite3.DatabaseError as exc:  # a database damaged beyond what opening it checks
+        raise click.ClickException(f"database {path or db}: {exc}") from exc
 
 
 def _chart_options(func: F) -> F:

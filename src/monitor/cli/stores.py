@@ -31,6 +31,16 @@ async def open_db(url: str | Path, *, must_exist: bool = False, read_only: bool 
     text = str(url)
     if (must_exist or read_only) and (missing := missing_database(text)) is not None:
         raise MonitorError(f"no database at {missing} yet: start the collector with `monitor run` first")
+    OPENED.append(text)
     store = open_store(text, read_only=read_only)
     await store.open()
     return store
+
+
+OPENED: list[str] = []  # databases this process opened, newest last: named when one turns out damaged
+
+
+def database_error(exc: BaseException) -> str:
+    """One line for a database error the store did not translate (a damaged page met while reading)."""
+    where = sqlite_path(OPENED[-1]) if OPENED and url_scheme(OPENED[-1]) == "sqlite" else "the database"
+    return f"database {where}: {exc}"

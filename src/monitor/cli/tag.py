@@ -6,7 +6,8 @@ keywords found, as the database's ``keywords`` column holds them), ``matches`` (
 as the ``matches`` column: ``term`` as written, ``kind``, ``canonical``, ``group``, ``span``
 [start, end) in the input text, ``rule``), plus ``id`` when a ``--jsonl`` input line carries one, and
 ``languages`` ({lang: share of letters}) only when a post mixes more than one language (``lang`` stays
-the main one).
+the main one), and ``matches_dropped`` only when a post had more matches than the tagger keeps
+(`monitor.tagging.MAX_MATCHES`; the first ones are listed).
 Each line is answered as soon as it arrives (a person typing, or a script that writes a
 line and waits for its answer); lines already waiting are tagged together in one batch,
 up to `BATCH`, so a file or a fast pipe still gets the batched language model and a
@@ -53,7 +54,7 @@ def tags_to_json(tags: Tags) -> dict[str, Any]:
             }
             for m in tags.matches
         ],
-    }
+    } | ({"matches_dropped": tags.matches_dropped} if tags.matches_dropped else {})
 
 
 def _record(number: int, line: str | None, jsonl: bool) -> tuple[str, dict[str, Any]]:
@@ -166,6 +167,8 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
         tagger = build_tagger(keywords=keywords, lexicon_extra=extra, engine=engine)
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # an unknown --engine
+        raise click.UsageError(str(exc)) from exc
     out = sys.stdout
     from monitor.tagging.language import language_shares
 

@@ -4,6 +4,10 @@ A `Tagger` folds two stages over a post's text, in the manner of structlog's
 processor chain: the language identifier (`tagging.language`) and the group,
 person and keyword matcher (`tagging.groups`). Its ``version`` names both, so
 stored posts tagged by an older lexicon or model can be found and re-tagged.
+
+Two bounds keep a stranger's text from costing more than a post can (docs/operations.md, Limits):
+only the first `MAX_TAG_CHARS` characters are tagged (a Telegram post is at most 4,096), and at
+most `MAX_MATCHES` matches are kept per post, with the number dropped beyond it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,14 @@ if TYPE_CHECKING:
     from monitor.tagging.groups import GroupTagger, KeywordSpec
     from monitor.tagging.language import LanguageGuess, LanguageIdentifier
 
+MAX_TAG_CHARS = 65_536  # characters of a post the taggers see: 16 times Telegram's 4,096-character post
+MAX_MATCHES = 1_000  # matches kept per post; the rest are counted in Tags.matches_dropped
+
+
+def _bounded(text: str) -> str:
+    """The part of ``text`` that is tagged: its first `MAX_TAG_CHARS` characters, scrubbed."""
+    return scrub(text[:MAX_TAG_CHARS])
+
 
 class Tagger:
     def __init__(self, *, language: LanguageIdentifier, groups: GroupTagger) -> None:
@@ -29,13 +41,13 @@ class Tagger:
         self.version = f"lang={language.name}@{language.version};lex={groups.version}"
 
     def tag(self, text: str) -> Tags:
-        text = pre_normalise(scrub(text))
+        text = pre_normalise(_bounded(text))
         return self._combine(text, self._language(text))
 
     def tag_many(self, texts: Sequence[str]) -> list[Tags]:
         """Tag a batch: the language model scores the whole batch at once (about twice as fast)."""
         # no text may make a batch fail (lone surrogates, NUL, ...); terminal escapes are not text
-        texts = [pre_normalise(scrub(t)) for t in texts]
+        texts = [pre_normalise(_bounded(t)) for t in texts]
         guesses = self._language.identify_many(texts)
         return [self._combine(text, guess) for text, guess in zip(texts, guesses, strict=True)]
 
@@ -55,6 +67,7 @@ class Tagger:
 
     def _combine(self, text: str, guess: LanguageGuess) -> Tags:
         groups, people, keywords, matches = self._groups.tag(text)
+        dropped = max(0, len(matches) - MAX_MATCHES)
         return Tags(
             lang=guess.lang,
             script=guess.script,
@@ -62,7 +75,8 @@ class Tagger:
             groups=groups,
             people=people,
             keywords=keywords,
-            matches=matches,
+            matches=matches[:MAX_MATCHES],
+            matches_dropped=dropped,
         )
 
     def tag_post(self, post: Post) -> TaggedPost:

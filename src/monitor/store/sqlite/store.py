@@ -238,6 +238,9 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
             raise StoreError(f"{self.path}: WAL mode is not available (on a network file system?)")
         try:
             await self._migrate()
+        except sqlite3.Error as exc:  # a damaged file is found here, when the schema is first read
+            await self._drop_writer()
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         except BaseException:
             await self._drop_writer()
             raise
