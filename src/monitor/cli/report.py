@@ -46,6 +46,13 @@ def _db_from_config(config: Path) -> str:
     return resolve_database(value, config.parent)
 
 
+def _source_name(url: str) -> str:
+    """How a chart title names the data: the SQLite file's name, or the PostgreSQL URL without password."""
+    from monitor.store import display_url, sqlite_path, url_scheme
+
+    return sqlite_path(url).name if url_scheme(url) == "sqlite" else display_url(url)
+
+
 def _db_path(db: str | None, config: Path | None) -> str:
     """The store URL: a SQLite path (which must exist) or a postgresql:// URL."""
     from monitor.cli.stores import missing_database
@@ -137,7 +144,7 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
     fmt, output, excel = kw.pop("fmt"), kw.pop("output"), kw.pop("excel_safe")
     fmt = default_format(fmt, output, sys.stdout)
     db, config = kw.pop("db"), kw.pop("config")
-    path: Path | None = None
+    path: str | None = None
     try:
         if chart is not None:
             from monitor.reports.charts import chart_format
@@ -150,7 +157,7 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
         report = asyncio.run(_with_store(path, lambda store: make(store, spec)))
         write(report, fmt, output, stdout=sys.stdout, excel_safe=excel)
         if after is not None:
-            after(report, path.name)
+            after(report, _source_name(path))
     except (ConfigError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
     except MonitorError as exc:
