@@ -15,15 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from importlib import resources
 from typing import Any, TypeVar
+
 from monitor.errors import MigrationError, StoreClosedError, StoreError
 from monitor.store import display_url
+from monitor.store.migrations import Migration, load_packaged
 
 try:  # the extra is optional: a clear message instead of an ImportError traceback
     import asyncpg
@@ -33,7 +32,6 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 log = logging.getLogger("monitor.store.postgres")
 T = TypeVar("T")
 
-_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # A constant key for pg_advisory_xact_lock: collectors starting together migrate one at a time.
 _MIGRATION_LOCK = 0x6D6F6E69746F72  # "monitor"
 
@@ -67,26 +65,9 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-
 def load_migrations() -> list[Migration]:
     """The PostgreSQL migrations shipped beside this module, in order, without gaps."""
-    found: list[Migration] = []
-    folder = resources.files("monitor.store.postgres") / "migrations"
-    for entry in folder.iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    for index, migration in enumerate(found, start=1):
-        if migration.version != index:
-            raise MigrationError(f"postgres migrations must be numbered 1..n without gaps; found {migration.version:04d}")
-    return found
+    return load_packaged("monitor.store.postgres")
 
 
 def describe(exc: BaseException, url: str) -> str:
