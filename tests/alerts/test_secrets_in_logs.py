@@ -154,7 +154,7 @@ async def test_deliveries_through_every_sink_leave_no_secret_in_any_log_line(
     config.write_text(
         f'[monitor]\ndatabase = "postgresql://monitor:{DB_PASSWORD}@127.0.0.1:5432/test"\n'
         '[[channels]]\nhandle = "@ozod_sado"\n', "utf-8")
-    settings = load(config, env={"MONITOR_API_ID": "12345", "MONITOR_API_HASH": API_HASH, "MONITOR_SESSION": SESSION})
+    settings = load(config, env={"MONITOR_API_ID": "12345", "MONITOR_API_HASH": API_HASH, "MONITOR_SESSION": SESSION}, telegram=True)
     logging.getLogger("monitor.test").info("settings %r %s %s", settings.credentials, settings.database_url,
                                            f"{API_HASH} {SESSION}")
     text = "\n".join(s.getvalue() for s in captured)

@@ -129,7 +129,7 @@ def test_monitor_tag_adds_languages_only_to_mixed_posts() -> None:
     first, second = (json.loads(line) for line in proc.stdout.decode().splitlines())
     assert first["lang"] == "tg" and set(first["languages"]) == {"tg", "ru"}
     assert "languages" not in second and second["lang"] == "tg"
-    stable = ["lang", "script", "confidence", "groups", "people", "keywords"]
+    stable = ["lang", "script", "confidence", "groups", "people", "keywords", "matches"]
     assert list(second) == stable
     assert list(first)[: len(stable)] == stable
 
