@@ -31,12 +31,13 @@ import os
 import random
 import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from monitor.sources.telegram import TelethonSource
 
 log = logs.get_logger("monitor.daemon")
+T = TypeVar("T")
 RETENTION_EVERY = 3600.0  # seconds between retention passes
 
 
@@ -261,9 +263,9 @@ async def build_parts(
     virtual = virtual_end is not None
     budget = None if virtual else TokenBucket(settings.polling.requests_per_minute)
     store = open_store(settings.database_url)
-    await store.open()
     try:
-        built: PostTagger = tagger if tagger is not None else await asyncio.to_thread(build_tagger, settings)
+        await store.open()  # inside: a SIGTERM while migrating still closes the store's thread
+        built: PostTagger = tagger if tagger is not None else await _off_loop(build_tagger, settings)
         stop = asyncio.Event()
         source = build_source(settings, clock, budget.until(stop) if budget is not None else None)
         alerts, workers = alert_hooks(settings, store, clock, built)
@@ -762,6 +764,24 @@ async def run(
     if daemon.fatal is not None:
         raise StoreError(daemon.fatal)
     return daemon
+
+
+async def _off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn`` in a daemon thread: unlike `asyncio.to_thread`, a SIGTERM during a long startup step
+    (building the tagger on a cold cache) does not wait for the step at interpreter exit."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def work() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # handed to the awaiting coroutine, raised there
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(exc))
+        else:
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(result))
+
+    threading.Thread(target=work, name=f"startup-{getattr(fn, '__name__', 'step')}", daemon=True).start()
+    return await done
 
 
 _UNUSABLE = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_CANTOPEN")

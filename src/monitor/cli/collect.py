@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import signal
 import sqlite3
 import sys
@@ -487,7 +488,12 @@ def run_cmd(config_path: Path | None) -> None:
 
     settings = _settings(config_path, telegram=True)
     logs.configure(settings.monitor.log_format)
-    asyncio.run(daemon.run(settings))
+    try:
+        asyncio.run(daemon.run(settings))
+    except SystemExit as stop:  # SIGTERM before the daemon's handlers: leave no worker thread to wait on
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(stop.code if isinstance(stop.code, int) else 0)
 
 
 def _stop_during_startup(signum: int, frame: object) -> None:
