@@ -34,6 +34,7 @@ from monitor.store.ports import Evaluate, History
 from monitor.store.postgres.alerts import PostgresAlertQueries, PostgresAlertTx
 from monitor.store.postgres.connection import Database, mask_url
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
+from monitor.store.postgres.leases import PostgresLeaseQueries
 from monitor.store.postgres.reports import PostgresReportQueries
 
 
@@ -222,7 +223,7 @@ def _retag_where(after: PostKey | None, stale_only_version: str | None) -> tuple
     return " AND ".join(where), params
 
 
-class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries):
+class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries, PostgresLeaseQueries):
     """One database shared by a team: collectors write, analysts read through read-only connections.
 
     ``url`` is shown with its password masked (the real one stays inside the pool). ``read_only``
