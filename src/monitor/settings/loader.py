@@ -144,6 +144,13 @@ class _Parser:
         source: schema.SourceSettings = sections["source"]
         polling: schema.PollingSettings = sections["polling"]
         lexicon: schema.LexiconSettings = sections["lexicon"]
+        collectors: schema.CollectorSettings = sections["collectors"]
+        if collectors.lease_renew_interval >= collectors.lease_expiry:
+            self.problem(
+                "collectors.lease_renew_interval",
+                f"must be below collectors.lease_expiry ({collectors.lease_expiry:g} seconds), got"
+                f" {collectors.lease_renew_interval:g}: leases would run out between renewals",
+            )
         channels = self.channels(data.get("channels", []))
         keywords = self.keywords(data.get("keywords", []))
         alerts = data.get("alerts", {})
@@ -166,6 +173,7 @@ class _Parser:
             source=source,
             polling=polling,
             lexicon=lexicon,
+            collectors=collectors,
             channels=channels,
             keywords=keywords,
             alerts=alerts,

@@ -265,6 +265,43 @@ class PollingSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CollectorSettings:
+    """``[collectors]``: team mode, several `monitor run` processes sharing one PostgreSQL store."""
+
+    lease_expiry: Annotated[
+        float,
+        about(
+            "seconds",
+            "A collector's claim on a channel runs out this long after its last renewal: a collector"
+            " that died (kill -9, machine gone, network cut) loses its channels to the others after"
+            " at most this long. Shorter = faster takeover, more renewals.",
+            ge=5,
+            le=HOUR,
+        ),
+    ] = 60
+    lease_renew_interval: Annotated[
+        float,
+        about(
+            "seconds",
+            "How often a collector renews its leases, beats and picks up channels nobody holds (new"
+            " ones in the watch list, a dead collector's); must be below lease_expiry.",
+            gt=0,
+            le=HOUR,
+        ),
+    ] = 15
+    max_channels: Annotated[
+        int,
+        about(
+            "channels",
+            "Most channels one collector leases; it takes its fair share (watched channels over live"
+            " collectors) up to this.",
+            ge=1,
+            le=1_000_000,
+        ),
+    ] = 1000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LexiconSettings:
     """``[lexicon]``: the group lexicon shipped with monitor, extended by the analyst."""
 
@@ -336,6 +373,7 @@ class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
     polling: PollingSettings = field(default_factory=PollingSettings)
     lexicon: LexiconSettings = field(default_factory=LexiconSettings)
+    collectors: CollectorSettings = field(default_factory=CollectorSettings)
     channels: tuple[ChannelRef, ...] = ()
     keywords: tuple[KeywordEntry, ...] = ()
     alerts: Mapping[str, Any] = field(default_factory=dict)  # raw [alerts] table, for monitor.alerts.config
@@ -371,7 +409,7 @@ class Settings:
     def redacted(self) -> dict[str, Any]:
         """A JSON-able dump without secrets, for `monitor check --show` and logs."""
         out: dict[str, Any] = {}
-        for name in ("monitor", "telegram", "source", "polling", "lexicon"):
+        for name in ("monitor", "telegram", "source", "polling", "lexicon", "collectors"):
             out[name] = _plain(getattr(self, name))
         out["monitor"]["database"] = _without_password(self.monitor.database)
         out["channels"] = [
@@ -411,6 +449,7 @@ SECTIONS: Mapping[str, type] = {
     "source": SourceSettings,
     "polling": PollingSettings,
     "lexicon": LexiconSettings,
+    "collectors": CollectorSettings,
 }
 ARRAYS: Mapping[str, type] = {"channels": ChannelEntry, "keywords": KeywordEntry}
 TOP_LEVEL = frozenset({*SECTIONS, *ARRAYS, "alerts"})
