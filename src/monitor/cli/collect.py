@@ -488,12 +488,22 @@ def run_cmd(config_path: Path | None) -> None:
 
     settings = _settings(config_path, telegram=True)
     logs.configure(settings.monitor.log_format)
+    from monitor.collectors.runlock import for_run
+
     try:
-        asyncio.run(daemon.run(settings))
+        with for_run(settings.database_url, _session_file(settings)):
+            asyncio.run(daemon.run(settings))
     except SystemExit as stop:  # SIGTERM before the daemon's handlers: leave no worker thread to wait on
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(stop.code if isinstance(stop.code, int) else 0)
+
+
+def _session_file(settings: Settings) -> Path | None:
+    """The Telegram session file `monitor run` will use (None for a string session or a scenario)."""
+    if settings.source.kind != "telegram" or (settings.credentials is not None and settings.credentials.session):
+        return None
+    return settings.resolve_path(settings.telegram.session_file)
 
 
 def _stop_during_startup(signum: int, frame: object) -> None:
