@@ -44,6 +44,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import account as connection, health, logs
 from monitor.clock import Clock, FrozenClock, SystemClock
+from monitor.collectors.team import Team, team_for
 from monitor.errors import ConfigError, MonitorError, Problem, StoreError
 from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
 from monitor.alerts import daemon_hooks
@@ -331,6 +332,8 @@ class Daemon:
         self._tick_done = asyncio.Event()
         self._scheduler: AsyncIOScheduler | None = None
         self._rng = random.Random(0 if self.virtual else None)
+        # Team mode (several collectors on one PostgreSQL store): poll only leased channels.
+        self.team: Team | None = team_for(settings, parts.store, parts.clock, virtual=self.virtual)
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def run(self, until: Callable[[Daemon], bool] | None = None) -> None:
@@ -373,6 +376,9 @@ class Daemon:
         now = self.clock.now()
         await self.store.sync_watchlist(list(self.refs.values()), at=now)
         await self._reload_states()
+        if self.team is not None:
+            await self.team.start()
+            await self._lease_round()
         self.parks = await self.store.parks(now=now)
         for state in self.states.values():
             if state.retry_at is not None and state.status not in ("active", "new", "parked"):
@@ -403,6 +409,8 @@ class Daemon:
             done, still = await asyncio.wait(workers, timeout=self.settings.monitor.shutdown_grace)
             for task in still:
                 task.cancel()
+        if self.team is not None:
+            await self.team.stop()  # after the in-flight polls: every lease released at once
         with contextlib.suppress(MonitorError, OSError, ConnectionError):
             await self.source.close()
         with contextlib.suppress(MonitorError):  # `monitor status` now says "stopped at T" and fails
@@ -419,6 +427,8 @@ class Daemon:
             self._add_job(sched, ref)
         m = self.settings.monitor
         sched.add_job(self._heartbeat, IntervalTrigger(seconds=m.heartbeat_interval), id="heartbeat")
+        if self.team is not None:
+            sched.add_job(self._lease_round, IntervalTrigger(seconds=self.team.renew_interval), id="leases")
         if self.settings.path is not None:
             sched.add_job(self._reload_config, IntervalTrigger(seconds=m.config_reload_interval), id="config")
         if m.store_text:
@@ -521,6 +531,8 @@ class Daemon:
                 task.add_done_callback(lambda _t: self._tick_finished(key))
 
     def _skip_reason(self, key: str, now: datetime) -> str | None:
+        if self.team is not None and (leased := self.team.skip_reason(key)) is not None:
+            return leased
         account = self.parks.get("account")
         if account is not None and account > now:
             return f"account parked until {account.isoformat()}"
@@ -547,18 +559,24 @@ class Daemon:
                 log.debug("poll skipped", channel=key, reason=reason)
                 return
             try:
-                outcome = await poll_channel(
-                    ref,
-                    source=self.source,
-                    store=self.store,
-                    tagger=self.parts.tagger,
-                    clock=self.clock,
-                    options=self.options,
-                    state=self.states.get(key),
-                    on_saved=self._on_saved if self.parts.on_saved is not None else None,
-                    should_stop=lambda: self.stopping,
-                    alerts=self.parts.alerts,
+                polled = await self._guarded(
+                    key,
+                    lambda: poll_channel(
+                        ref,
+                        source=self.source,
+                        store=self.store,
+                        tagger=self.parts.tagger,
+                        clock=self.clock,
+                        options=self.options,
+                        state=self.states.get(key),
+                        on_saved=self._on_saved if self.parts.on_saved is not None else None,
+                        should_stop=lambda: self.stopping,
+                        alerts=self.parts.alerts,
+                    ),
                 )
+                if polled is None:
+                    return  # the lease ran out mid-poll: another collector takes the channel over
+                outcome = polled
             except Exception as exc:  # noqa: BLE001 - one channel's bug must never stop the daemon
                 if (cause := _database_unusable(exc)) is not None:
                     # A damaged or read-only file fails every poll alike: stop, say so once, exit non-zero.
@@ -579,6 +597,26 @@ class Daemon:
         self.polls += 1
         self.outcomes[key] = outcome
         await self._after_poll(ref, outcome)
+
+    async def _guarded(self, key: str, work: Callable[[], Awaitable[T]]) -> T | None:
+        """The poll, under this collector's lease in team mode (stopped when the lease runs out)."""
+        return await work() if self.team is None else await self.team.guard(key, work)
+
+    async def _lease_round(self) -> None:
+        if self.team is None or self.stopping:
+            return
+        result = await self.team.round(list(self.refs))
+        if result.taken:
+            with contextlib.suppress(MonitorError):  # checkpoints another collector moved
+                await self._reload_states()
+            for key in result.taken:
+                self._poll_now(key)
+
+    def _poll_now(self, key: str) -> None:
+        """A channel this collector just took: poll it now instead of at its next interval."""
+        job = self._scheduler.get_job(f"poll:{key}") if self._scheduler is not None else None
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
 
     async def _after_poll(self, ref: ChannelRef, outcome: PollOutcome) -> None:
         key = ref.key
@@ -673,7 +711,7 @@ class Daemon:
         self._refused_at = first or self.clock.now()
         with contextlib.suppress(MonitorError):
             why = await health.mark_unauthorized(
-                self.store, list(self.refs), str(exc), at=self.clock.now(), since=self._refused_at
+                self.store, self.team.keeper.held() if self.team is not None else list(self.refs), str(exc), at=self.clock.now(), since=self._refused_at
             )
             if first is None:
                 log.error("Telegram session refused", reason=why)
