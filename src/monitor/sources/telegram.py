@@ -535,6 +535,9 @@ class TelethonSource:
         """Telethon and socket errors -> monitor.errors, so callers handle one family."""
         try:
             yield
+        except _FROZEN as exc:  # a FloodError subclass in Telethon, but no wait ends it: the account is frozen
+            self._unauthorized = SourceUnauthorized("FROZEN_METHOD_INVALID", str(exc).split(" (caused by ")[0])
+            raise self._unauthorized from exc
         except errors.FloodError as exc:
             seconds = max(int(getattr(exc, "seconds", 0) or 0), 1)
             scope: FloodScope = "channel" if isinstance(exc, errors.SlowModeWaitError) else self._flood_scope
@@ -688,6 +691,12 @@ class _SenderLogFilter(logging.Filter):
         for watch in list(self.watches):
             keep = watch.see(record) and keep
         return keep
+
+
+# FROZEN_METHOD_INVALID: Telegram froze the account (Telethon 1.40+ has the class; older ones never raise it).
+_FROZEN: tuple[type[BaseException], ...] = tuple(
+    c for c in (getattr(errors, "FrozenMethodInvalidError", None),) if isinstance(c, type)
+)
 
 
 def _rpc_name(exc: Any) -> str:

@@ -557,6 +557,7 @@ def _fault_error(f: ScenarioFault) -> BaseException:
         "auth_key_duplicated": lambda: errors.AuthKeyDuplicatedError(request=None),
         "user_deactivated": lambda: errors.UserDeactivatedError(request=None),
         "user_deactivated_ban": lambda: errors.UserDeactivatedBanError(request=None),
+        "frozen_method_invalid": lambda: errors.FrozenMethodInvalidError(request=None),
     }
     make = errors_by_name.get(f.error)
     return make() if make is not None else ConnectionError("Connection to Telegram failed (injected disconnect)")
