@@ -333,7 +333,10 @@ class Daemon:
         self._scheduler: AsyncIOScheduler | None = None
         self._rng = random.Random(0 if self.virtual else None)
         # Team mode (several collectors on one PostgreSQL store): poll only leased channels.
-        self.team: Team | None = team_for(settings, parts.store, parts.clock, virtual=self.virtual)
+        bucket = parts.bucket
+        self.team: Team | None = team_for(
+            settings, parts.store, parts.clock, virtual=self.virtual, spent=lambda: bucket.spent if bucket else 0
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def run(self, until: Callable[[Daemon], bool] | None = None) -> None:
@@ -377,9 +380,10 @@ class Daemon:
         await self.store.sync_watchlist(list(self.refs.values()), at=now)
         await self._reload_states()
         if self.team is not None:
-            await self.team.start()
-            await self._lease_round()
+            await self.team.start()  # refuses when another process holds this account's session
         self.parks = await self.store.parks(now=now)
+        if self.team is not None:
+            self.parks.pop("account", None)  # shared by every collector: each account's park is its state
         for state in self.states.values():
             if state.retry_at is not None and state.status not in ("active", "new", "parked"):
                 self.retry_at[state.key] = state.retry_at
@@ -389,6 +393,9 @@ class Daemon:
         self._connected = await connection.connect_at_start(self.source, self.stop_event, self._refused)
         if not self._connected and not self.stopping:
             self._start_reconnect()
+        elif self._connected and self.team is not None:
+            await self.team.connected()
+        await self._lease_round()
 
     async def _shutdown(self, workers: Sequence[asyncio.Task[None]]) -> None:
         self.stopping = True
@@ -605,7 +612,7 @@ class Daemon:
     async def _lease_round(self) -> None:
         if self.team is None or self.stopping:
             return
-        result = await self.team.round(list(self.refs))
+        result = await self.team.round(list(self.refs), can_take=self.team.can_take(self._connected))
         if result.taken:
             with contextlib.suppress(MonitorError):  # checkpoints another collector moved
                 await self._reload_states()
@@ -639,6 +646,11 @@ class Daemon:
             "checkpoint": outcome.checkpoint,
             "seconds": round(outcome.duration, 3),
         }
+        if self.team is not None:  # the account's state, and its channels to others when it is lost
+            if outcome.outcome == "parked" and outcome.park_scope == "account" and outcome.retry_at:
+                await self.team.flood_waited(outcome.retry_at, outcome.error)
+            elif outcome.outcome == "ok":
+                await self.team.polled_ok()
         if outcome.outcome == "parked" and outcome.park_scope and outcome.retry_at:
             self.parks[outcome.park_scope] = outcome.retry_at
             log.warning(
@@ -704,9 +716,13 @@ class Daemon:
             self.source, self.stop_event, max_backoff=ceiling, rng=self._rng, on_refused=self._refused
         ):
             self._connected = True
+            if self.team is not None:
+                await self.team.connected()
 
     async def _refused(self, exc: Exception) -> None:
         """Telegram refused the session: every channel says so, since the first refusal (status and health fail)."""
+        if self.team is not None:
+            await self.team.refused(exc)
         first = getattr(self, "_refused_at", None)
         self._refused_at = first or self.clock.now()
         with contextlib.suppress(MonitorError):

@@ -300,6 +300,7 @@ class CollectorInfo:
     started_at: datetime
     heartbeat_at: datetime
     stopped_at: datetime | None = None
+    taking: bool = True  # False while it can take no channels (its account parked or lost)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -139,6 +139,18 @@ async def test_cut_off_from_the_database_the_collector_stops_trusting_before_oth
     assert set(r.lost) == set(mine) and a.held() == []
 
 
+async def test_a_collector_that_cannot_take_does_not_count_in_the_fair_share(pg_store: Store) -> None:
+    clock = FrozenClock(T0)
+    await watch(pg_store, KEYS, clock)
+    a, b, parked = (keeper(pg_store, clock, pid) for pid in (1, 2, 3))
+    for k in (a, b, parked):
+        await k.start()
+    assert (await parked.round(KEYS, can_take=False)).target == 0
+    assert (await a.round(KEYS)).target == 5  # two takers, not three: no channel is left without one
+    assert (await b.round(KEYS)).target == 5
+    assert sorted(owners(a, b)) == KEYS
+
+
 async def test_max_channels_caps_a_collector_and_no_account_means_no_leases(pg_store: Store) -> None:
     clock = FrozenClock(T0)
     await watch(pg_store, KEYS, clock)

@@ -500,10 +500,10 @@ async def test_collectors_register_beat_and_stop_releasing_their_leases(store: S
     await store.sync_watchlist([ChannelRef(key="a", username="a"), ChannelRef(key="b", username="b")], at=T0)
     await store.register_collector(_collector("c1"))
     await store.register_collector(_collector("c2", pid=200))
-    await store.collector_beat("c2", at=T0 + timedelta(seconds=5))
-    assert [(c.id, c.pid, c.heartbeat_at, c.stopped_at) for c in await store.collectors()] == [
-        ("c2", 200, T0 + timedelta(seconds=5), None),
-        ("c1", 100, T0, None),
+    await store.collector_beat("c2", at=T0 + timedelta(seconds=5), taking=False)
+    assert [(c.id, c.pid, c.heartbeat_at, c.stopped_at, c.taking) for c in await store.collectors()] == [
+        ("c2", 200, T0 + timedelta(seconds=5), None, False),
+        ("c1", 100, T0, None, True),
     ]
     assert await store.claim_leases("c1", ["a", "b"], at=T0, expiry=60, limit=10) == ["a", "b"]
     assert await store.hold_account("acc", "c1", at=T0, expiry=60) is None
@@ -573,6 +573,9 @@ async def test_account_states_and_one_holder_per_session(store: Store) -> None:
     assert not await store.release_account("acc1", "c1")
     assert await store.release_account("acc1", "c2")
     assert await store.hold_account("acc1", "c1", at=T0 + timedelta(seconds=92), expiry=60) is None
+    assert await store.hold_account("acc1", "c3", at=T0 + timedelta(seconds=93), expiry=60, steal_from="c2") == "c1"
+    assert await store.hold_account("acc1", "c3", at=T0 + timedelta(seconds=93), expiry=60, steal_from="c1") is None
+    assert (await store.account_states())[0].holder == "c3"  # c1 died on this host: taken at once
 
 
 def _port_methods() -> set[str]:

@@ -109,7 +109,7 @@ class LeaseKeeper:
         at = self.clock.now()
         watched = set(keys)
         try:
-            await self.store.collector_beat(self.id, at=at)
+            await self.store.collector_beat(self.id, at=at, taking=can_take)
             renewed = await self.store.renew_leases(self.id, at=at, expiry=self.expiry)
             trusted_until = started + self.expiry * SAFETY
             before = set(self._until)
@@ -143,12 +143,12 @@ class LeaseKeeper:
             return Round(held=len(self.held()), ok=False)
 
     async def _alive(self, at: object) -> int:
-        """Collectors that beat within one expiry and did not stop (this one included)."""
+        """Collectors that beat within one expiry, did not stop and can take channels (this one included)."""
         now = self.clock.now()
         alive = {
             c.id
             for c in await self.store.collectors()
-            if c.stopped_at is None and (now - c.heartbeat_at).total_seconds() < self.expiry
+            if c.stopped_at is None and c.taking and (now - c.heartbeat_at).total_seconds() < self.expiry
         }
         alive.add(self.id)
         return len(alive)

@@ -151,6 +151,15 @@ class TelegramSettings:
             " string session is given.",
         ),
     ] = "monitor.session"
+    account_name: Annotated[
+        str,
+        about(
+            "name",
+            "This collector's account in the account pool of team mode (PostgreSQL): its health state"
+            " and its session's holder are stored under this name, and a second process using the"
+            " same name is refused. Empty = the session file's name.",
+        ),
+    ] = ""
     flood_sleep_threshold: Annotated[
         int,
         about(

@@ -515,8 +515,8 @@ class Leases(Protocol):
         """Insert or replace the collector's row (a restart under the same id clears ``stopped_at``)."""
         ...
 
-    async def collector_beat(self, collector_id: str, *, at: datetime) -> None:
-        """Move the collector's heartbeat to ``at``."""
+    async def collector_beat(self, collector_id: str, *, at: datetime, taking: bool = True) -> None:
+        """Move the collector's heartbeat to ``at``; ``taking`` False = it can take no channels now."""
         ...
 
     async def collector_stopped(self, collector_id: str, *, at: datetime) -> int:
@@ -563,10 +563,18 @@ class Leases(Protocol):
         ...
 
     async def hold_account(
-        self, name: str, holder: str, *, at: datetime, expiry: float, requests_hour: int = 0
+        self,
+        name: str,
+        holder: str,
+        *,
+        at: datetime,
+        expiry: float,
+        requests_hour: int = 0,
+        steal_from: str | None = None,
     ) -> str | None:
         """Take or renew the session of ``name`` for ``holder`` until ``at + expiry`` and record its
-        requests of the last hour: None on success, else the id of the collector holding it."""
+        requests of the last hour: None on success, else the id of the collector holding it.
+        ``steal_from`` takes it from that holder even unexpired (a dead process on this host)."""
         ...
 
     async def release_account(self, name: str, holder: str) -> bool:

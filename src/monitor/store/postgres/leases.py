@@ -60,6 +60,7 @@ INSERT INTO accounts (name, holder, held_until, requests_hour, beat_at) VALUES (
 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until,
     requests_hour = excluded.requests_hour, beat_at = excluded.beat_at
 WHERE accounts.holder IS NULL OR accounts.holder = excluded.holder OR accounts.held_until <= excluded.beat_at
+    OR accounts.holder = $6
 RETURNING name
 """
 
@@ -67,7 +68,7 @@ RETURNING name
 def _collector(r: Any) -> CollectorInfo:
     return CollectorInfo(
         id=r[0], host=r[1], pid=int(r[2]), version=r[3], started_at=_when(r[4]), heartbeat_at=_when(r[5]),
-        stopped_at=fdt(r[6]),
+        stopped_at=fdt(r[6]), taking=bool(r[7]),
     )
 
 
@@ -91,16 +92,18 @@ class PostgresLeaseQueries:
 
     async def register_collector(self, info: CollectorInfo) -> None:
         await self._execute(
-            "INSERT INTO collectors (id, host, pid, version, started_at, heartbeat_at, stopped_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET host = excluded.host,"
+            "INSERT INTO collectors (id, host, pid, version, started_at, heartbeat_at, stopped_at, taking)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET host = excluded.host,"
             " pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,"
-            " heartbeat_at = excluded.heartbeat_at, stopped_at = excluded.stopped_at",
+            " heartbeat_at = excluded.heartbeat_at, stopped_at = excluded.stopped_at, taking = excluded.taking",
             info.id, info.host, info.pid, info.version, fts(info.started_at), fts(info.heartbeat_at),
-            fts(info.stopped_at),
+            fts(info.stopped_at), int(info.taking),
         )
 
-    async def collector_beat(self, collector_id: str, *, at: datetime) -> None:
-        await self._execute("UPDATE collectors SET heartbeat_at = $2 WHERE id = $1", collector_id, fts(at))
+    async def collector_beat(self, collector_id: str, *, at: datetime, taking: bool = True) -> None:
+        await self._execute(
+            "UPDATE collectors SET heartbeat_at = $2, taking = $3 WHERE id = $1", collector_id, fts(at), int(taking)
+        )
 
     async def collector_stopped(self, collector_id: str, *, at: datetime) -> int:
         async def work(conn: Any) -> int:
@@ -118,7 +121,7 @@ class PostgresLeaseQueries:
 
     async def collectors(self) -> list[CollectorInfo]:
         rows = await self._fetch(
-            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at FROM collectors"
+            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
             " ORDER BY heartbeat_at DESC, id"
         )
         return [_collector(r) for r in rows]
@@ -191,13 +194,20 @@ class PostgresLeaseQueries:
         return [_account(r) for r in rows]
 
     async def hold_account(
-        self, name: str, holder: str, *, at: datetime, expiry: float, requests_hour: int = 0
+        self,
+        name: str,
+        holder: str,
+        *,
+        at: datetime,
+        expiry: float,
+        requests_hour: int = 0,
+        steal_from: str | None = None,
     ) -> str | None:
         now = fts(at)
         assert now is not None
 
         async def work(conn: Any) -> str | None:
-            won = await conn.fetch(_HOLD, name, holder, now + expiry, requests_hour, now)
+            won = await conn.fetch(_HOLD, name, holder, now + expiry, requests_hour, now, steal_from)
             if won:
                 return None
             other = await conn.fetchval("SELECT holder FROM accounts WHERE name = $1", name)

@@ -47,17 +47,19 @@ class LeaseQueries:
     async def register_collector(self, info: CollectorInfo) -> None:
         async with self.transaction() as conn:
             await conn.execute(
-                "INSERT INTO collectors (id, host, pid, version, started_at, heartbeat_at, stopped_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET host = excluded.host,"
+                "INSERT INTO collectors (id, host, pid, version, started_at, heartbeat_at, stopped_at, taking)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET host = excluded.host,"
                 " pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,"
-                " heartbeat_at = excluded.heartbeat_at, stopped_at = excluded.stopped_at",
+                " heartbeat_at = excluded.heartbeat_at, stopped_at = excluded.stopped_at, taking = excluded.taking",
                 (info.id, info.host, info.pid, info.version, fts(info.started_at), fts(info.heartbeat_at),
-                 fts(info.stopped_at)),
+                 fts(info.stopped_at), int(info.taking)),
             )
 
-    async def collector_beat(self, collector_id: str, *, at: datetime) -> None:
+    async def collector_beat(self, collector_id: str, *, at: datetime, taking: bool = True) -> None:
         async with self.transaction() as conn:
-            await conn.execute("UPDATE collectors SET heartbeat_at = ? WHERE id = ?", (fts(at), collector_id))
+            await conn.execute(
+                "UPDATE collectors SET heartbeat_at = ?, taking = ? WHERE id = ?", (fts(at), int(taking), collector_id)
+            )
 
     async def collector_stopped(self, collector_id: str, *, at: datetime) -> int:
         async with self.transaction() as conn:
@@ -71,12 +73,12 @@ class LeaseQueries:
 
     async def collectors(self) -> list[CollectorInfo]:
         rows = await self._fetch(
-            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at FROM collectors"
+            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
             " ORDER BY heartbeat_at DESC, id"
         )
         return [
             CollectorInfo(id=r[0], host=r[1], pid=int(r[2]), version=r[3], started_at=_when(r[4]),
-                          heartbeat_at=_when(r[5]), stopped_at=fdt(r[6]))
+                          heartbeat_at=_when(r[5]), stopped_at=fdt(r[6]), taking=bool(r[7]))
             for r in rows
         ]
 
@@ -163,14 +165,21 @@ class LeaseQueries:
         ]
 
     async def hold_account(
-        self, name: str, holder: str, *, at: datetime, expiry: float, requests_hour: int = 0
+        self,
+        name: str,
+        holder: str,
+        *,
+        at: datetime,
+        expiry: float,
+        requests_hour: int = 0,
+        steal_from: str | None = None,
     ) -> str | None:
         now = fts(at)
         assert now is not None
         async with self.transaction() as conn:
             cursor = await conn.execute("SELECT holder, held_until FROM accounts WHERE name = ?", (name,))
             row = await cursor.fetchone()
-            if row is not None and row[0] is not None and row[0] != holder and (row[1] or 0) > now:
+            if row is not None and row[0] is not None and row[0] not in (holder, steal_from) and (row[1] or 0) > now:
                 return str(row[0])
             await conn.execute(
                 "INSERT INTO accounts (name, holder, held_until, requests_hour, beat_at) VALUES (?, ?, ?, ?, ?)"

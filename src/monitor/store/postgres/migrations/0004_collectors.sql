@@ -14,7 +14,8 @@ CREATE TABLE collectors (
     version      TEXT NOT NULL,
     started_at   DOUBLE PRECISION NOT NULL,
     heartbeat_at DOUBLE PRECISION NOT NULL,
-    stopped_at   DOUBLE PRECISION
+    stopped_at   DOUBLE PRECISION,
+    taking       INTEGER NOT NULL DEFAULT 1
 );
 COMMENT ON TABLE collectors IS 'One row per monitor run process sharing this database (team mode).';
 COMMENT ON COLUMN collectors.id IS 'Random id a collector picks at start (host and pid are not unique across restarts).';
@@ -24,6 +25,7 @@ COMMENT ON COLUMN collectors.version IS 'monitor version the collector runs.';
 COMMENT ON COLUMN collectors.started_at IS 'Unix seconds when the collector started.';
 COMMENT ON COLUMN collectors.heartbeat_at IS 'Unix seconds of its last lease round.';
 COMMENT ON COLUMN collectors.stopped_at IS 'Unix seconds of its clean shutdown; NULL while running (or killed).';
+COMMENT ON COLUMN collectors.taking IS '1 while it can take channels, 0 while its account is parked or lost (fair shares count only takers).';
 
 CREATE TABLE leases (
     key          TEXT PRIMARY KEY REFERENCES watch (key) ON DELETE CASCADE,

@@ -11,7 +11,8 @@ CREATE TABLE collectors (
     version      TEXT NOT NULL,
     started_at   REAL NOT NULL,
     heartbeat_at REAL NOT NULL,
-    stopped_at   REAL
+    stopped_at   REAL,
+    taking       INTEGER NOT NULL DEFAULT 1
 );
 
 CREATE TABLE leases (
