@@ -142,8 +142,12 @@ class Team:
             await self.account_changed(AccountState(name=self.account, state="ok", since=self.keeper.clock.now()))
 
     async def polled_ok(self) -> None:
-        """A poll worked: an account stored in another state is ok again (logged in anew, wait over)."""
-        if self.account_state is not None and self.account_state.state != "ok":
+        """A poll worked: an account stored in another state is ok again (logged in anew, wait over).
+        A flood wait stands until its end even so: a poll already past its requests may finish after it."""
+        state = self.account_state
+        if state is not None and state.state != "ok" and accounts.usable(state, now=self.keeper.clock.now()) | (
+            state.state != "flood_wait"
+        ):
             await self.account_changed(AccountState(name=self.account, state="ok", since=self.keeper.clock.now()))
 
     def skip_reason(self, key: str) -> str | None:
