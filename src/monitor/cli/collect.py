@@ -36,6 +36,7 @@ from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.identity import id_key
 from monitor.cli.stores import open_db
+from monitor.collectors.status import TeamStatus, stalled
 from monitor.store import Store, display_url, sqlite_path
 from monitor.alerts import import_hooks
 from monitor.pipeline import save_batch
@@ -139,6 +140,16 @@ class StatusReport:
     stale_after: float
     now: datetime
     counts: dict[str, int] = field(default_factory=dict)
+    team: TeamStatus | None = None  # several collectors (PostgreSQL): collectors, leases, accounts
+    interval: float = 300.0
+
+    @property
+    def stalled(self) -> list[WatchState]:
+        """Team mode: channels nobody polled for three intervals, whichever collector was meant to."""
+        if self.team is None:
+            return []
+        live = [c.started_at for c in self.team.collectors if self.team.alive(c)]
+        return stalled(self.channels, now=self.now, interval=self.interval, running_since=min(live, default=None))
 
     @property
     def heartbeat_age(self) -> float | None:
@@ -146,7 +157,22 @@ class StatusReport:
 
     @property
     def health(self) -> health.Health:
-        """Running, stale, stopped, never ran, or refused by Telegram: one verdict for status and health checks."""
+        """Running, stale, stopped, never ran, or refused by Telegram: one verdict for status and health checks.
+        In team mode: healthy while some collector runs and no channel has stalled."""
+        if self.team is not None:
+            live = [c for c in self.team.collectors if self.team.alive(c)]
+            stuck = self.stalled
+            if not live:
+                return health.Health(healthy=False, state="stale", summary="collectors: none running")
+            if stuck:
+                keys = ", ".join(s.key for s in stuck[:5]) + (" ..." if len(stuck) > 5 else "")
+                return health.Health(
+                    healthy=False,
+                    state="stale",
+                    summary=f"collectors: {len(live)} running; STALLED: {len(stuck)} channel(s) unpolled for"
+                    f" more than three intervals: {keys}",
+                )
+            return health.Health(healthy=True, state="running", summary=f"collectors: {len(live)} running: ok")
         return health.assess(self.heartbeat, self.channels, now=self.now, stale_after=self.stale_after)
 
     @property
@@ -160,7 +186,19 @@ async def status_report(settings: Settings, *, now: datetime | None = None) -> S
     store = await open_db(url, read_only=True)
     try:
         now = now or datetime.now(UTC)
+        team = None
+        collectors = await store.collectors()
+        if collectors:
+            team = TeamStatus(
+                collectors=collectors,
+                leases=await store.leases(),
+                accounts=await store.account_states(),
+                now=now,
+                expiry=settings.collectors.lease_expiry,
+            )
         return StatusReport(
+            team=team,
+            interval=settings.polling.interval,
             database=display_url(url),
             channels=await store.watch_states(),
             parks=await store.parks(now=now),
@@ -598,6 +636,9 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
         sys.exit(0 if report.healthy else EXIT_FAILURE)
     parks = report.parks
     rows: list[dict[str, Any]] = []
+    team = report.team
+    leased = team.live_leases() if team is not None else {}
+    stuck = {s.key for s in report.stalled}
     for s in report.channels:
         park = parks.get(f"channel:{s.key}") or parks.get("account")
         error, error_at = health.current_error(s)
@@ -616,6 +657,41 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
                 "retry_at": _iso(s.retry_at),
             }
         )
+        if team is not None:
+            lease = leased.get(s.key)
+            rows[-1] |= {
+                "collector": lease.collector_id if lease else None,
+                "account": lease.account if lease else None,
+                "stalled": s.key in stuck,
+            }
+    collectors = [
+        {
+            "id": c.id,
+            "host": c.host,
+            "pid": c.pid,
+            "version": c.version,
+            "state": team.state_of(c),
+            "started": _iso(c.started_at),
+            "heartbeat": _iso(c.heartbeat_at),
+            "heartbeat_age_seconds": round((report.now - c.heartbeat_at).total_seconds(), 1),
+            "leases": team.held_by(c.id),
+        }
+        for c in (team.collectors if team is not None else [])
+    ]
+    accounts = [
+        {
+            "name": a.name,
+            "state": a.state,
+            "reason": a.reason,
+            "since": _iso(a.since),
+            "parked_until": _iso(a.until) if a.state == "flood_wait" else None,
+            "method": a.method,
+            "holder": a.holder if a.held_until is not None and a.held_until > report.now else None,
+            "requests_last_hour": a.requests_hour,
+            "channels": team.channels_of(a.name),
+        }
+        for a in (team.accounts if team is not None else [])
+    ]
     age = report.heartbeat_age
     beat = {
         "pid": report.heartbeat[0] if report.heartbeat else None,
@@ -629,7 +705,8 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
     if as_json or fmt == "json":
         click.echo(
             json_dumps(
-                {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts},
+                {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts}
+                | ({"collectors": collectors, "accounts": accounts} if team is not None else {}),
                 indent=2,
             )
         )
@@ -638,19 +715,13 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
         from rich.table import Table
 
         table = Table(title=f"monitor: {_clean(redact(report.database))}")
-        for col in (
-            "channel",
-            "state",
-            "last poll",
-            "newest id",
-            "newest date",
-            "posts",
-            "last error",
-            "parked until",
-        ):
+        columns = ["channel", "state", "last poll", "newest id", "newest date", "posts", "last error", "parked until"]
+        if team is not None:
+            columns += ["collector", "account"]
+        for col in columns:
             table.add_column(col, no_wrap=col == "channel")  # a handle is never split across lines
         for r in rows:
-            table.add_row(
+            cells = [
                 _clean(r["channel"]),
                 _clean(r["state"]),
                 _clean(r["last_poll"] or "-"),
@@ -659,12 +730,41 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
                 str(r["posts"]),
                 _clean(f"{r['last_error_at']}: {r['last_error']}"[:80] if r["last_error"] else ""),
                 _clean(r["parked_until"] or ""),
-            )
+            ]
+            if team is not None:
+                cells += [_clean(r["collector"] or ("STALLED" if r["stalled"] else "-")), _clean(r["account"] or "-")]
+            table.add_row(*cells)
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
         console.print(_clean(report.health.summary))  # the metadata above the rows
+        if team is not None:
+            console.print(_team_tables(collectors, accounts))
         console.print(table)
     if not report.healthy:
         sys.exit(EXIT_FAILURE)
+
+
+def _team_tables(collectors: list[dict[str, Any]], accounts: list[dict[str, Any]]) -> Any:
+    """The collectors and accounts of team mode, as two rich tables."""
+    from rich.console import Group
+    from rich.table import Table
+
+    ct = Table(title="collectors")
+    for col in ("host", "pid", "version", "state", "heartbeat", "leases"):
+        ct.add_column(col)
+    for c in collectors:
+        ct.add_row(
+            _clean(c["host"]), str(c["pid"]), _clean(c["version"]), _clean(c["state"]),
+            _clean(f"{c['heartbeat']} ({c['heartbeat_age_seconds']:g}s ago)"), str(c["leases"]),
+        )
+    at = Table(title="accounts")
+    for col in ("account", "state", "parked until", "requests/h", "channels", "reason"):
+        at.add_column(col)
+    for a in accounts:
+        at.add_row(
+            _clean(a["name"]), _clean(a["state"]), _clean(a["parked_until"] or "-"), str(a["requests_last_hour"]),
+            str(a["channels"]), _clean((a["reason"] or "")[:80]),
+        )
+    return Group(ct, at)
 
 
 def _iso(value: datetime | None) -> str | None:

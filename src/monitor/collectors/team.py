@@ -166,6 +166,11 @@ class Team:
         except MonitorError as exc:
             log.error("could not renew the account's hold", error=str(exc))
         result = await self.keeper.round(keys, busy=self.busy.__contains__, can_take=can_take)
+        if result.taken:
+            try:
+                await self.keeper.store.set_lease_accounts(self.id, dict.fromkeys(result.taken, self.account))
+            except MonitorError as exc:  # shown by `monitor status` only; the next taking tries again
+                log.warning("could not record the account of new leases", error=str(exc))
         if result.taken or result.released or result.lost:
             log.info(
                 "leases", collector=self.id, held=result.held, target=result.target, taken=len(result.taken),
