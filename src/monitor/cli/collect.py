@@ -528,6 +528,8 @@ def run_cmd(config_path: Path | None) -> None:
     logs.configure(settings.monitor.log_format)
     from monitor.collectors.runlock import for_run
 
+    if settings.telegram.accounts_dir:
+        settings = asyncio.run(_pooled(settings))
     try:
         with for_run(settings.database_url, _session_file(settings)):
             asyncio.run(daemon.run(settings))
@@ -535,6 +537,17 @@ def run_cmd(config_path: Path | None) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(stop.code if isinstance(stop.code, int) else 0)
+
+
+async def _pooled(settings: Settings) -> Settings:
+    """Team mode's account pool: the settings with the first account no running collector holds."""
+    from monitor.collectors.pool import choose_account
+
+    store = await open_db(settings.database_url)
+    try:
+        return await choose_account(settings, store)
+    finally:
+        await store.close()
 
 
 def _session_file(settings: Settings) -> Path | None:

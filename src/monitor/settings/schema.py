@@ -151,6 +151,16 @@ class TelegramSettings:
             " string session is given.",
         ),
     ] = "monitor.session"
+    accounts_dir: Annotated[
+        str,
+        about(
+            "path",
+            "Team mode: a folder of credentials files, one TOML per account (as credentials_file; the"
+            " file name without .toml is the account name). Each collector takes the first account no"
+            " running collector holds, so `docker compose up --scale collector=3` gives every replica"
+            " its own account from its own secret. Empty = credentials_file or the environment.",
+        ),
+    ] = ""
     account_name: Annotated[
         str,
         about(
