@@ -162,7 +162,7 @@ def main() -> None:
                 cfg = config(own, url, path, f"acc{i}", args.channels, args.interval)
                 procs.append(subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
                                               stdout=subprocess.DEVNULL, stderr=(own / "log").open("w"), env=env))
-            polled = f"SELECT count(*) FROM watch WHERE watched = 1 AND last_success_at >= {{since}}"
+            polled = "SELECT count(*) FROM watch WHERE watched = 1 AND last_success_at >= {since}"
             first = wait(lambda: count(url, polled.format(since=int(start.timestamp()))) >= args.channels,
                          procs, args.timeout)
             round_start = time.time()

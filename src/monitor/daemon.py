@@ -612,7 +612,9 @@ class Daemon:
     async def _lease_round(self) -> None:
         if self.team is None or self.stopping:
             return
-        result = await self.team.round(list(self.refs), can_take=self.team.can_take(self._connected))
+        mine = [k for k, ref in self.refs.items() if not ref.accounts or self.team.account in ref.accounts]
+        pins = {k: self.refs[k].accounts for k in mine if self.refs[k].accounts}
+        result = await self.team.round(mine, can_take=self.team.can_take(self._connected), pins=pins)
         if result.taken:
             with contextlib.suppress(MonitorError):  # checkpoints another collector moved
                 await self._reload_states()

@@ -34,6 +34,7 @@ class ChannelRef:
     channel_id: int | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     poll_interval: float | None = None  # seconds; None = the global default
+    accounts: tuple[str, ...] = ()  # team mode: only these accounts poll it (e.g. ones that joined it); () = any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

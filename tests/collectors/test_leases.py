@@ -161,3 +161,19 @@ async def test_max_channels_caps_a_collector_and_no_account_means_no_leases(pg_s
     r = await a.round(KEYS, can_take=False)  # every account parked: hand the channels to others
     assert r.target == 0 and len(r.released) == 3 and a.held() == []
     assert await pg_store.leases() == []
+
+
+async def test_pinned_channels_count_only_for_collectors_on_their_accounts(pg_store: Store) -> None:
+    clock = FrozenClock(T0)
+    keys = KEYS[:4]
+    await watch(pg_store, keys, clock)
+    x, y = keeper(pg_store, clock, 1), keeper(pg_store, clock, 2)
+    for k, account in ((x, "acc0"), (y, "acc1")):
+        await k.start()
+        assert await pg_store.hold_account(account, k.id, at=T0, expiry=60) is None
+    pins = {"chan02": ["acc1"], "chan03": ["acc1", "acc9"]}
+    # x may not poll the pinned ones (the daemon leaves them out of its keys): its share is half of two
+    assert (await x.round(keys[:2], pins=pins)).target == 1
+    r = await y.round(keys, pins=pins)
+    assert r.target == 3 and {"chan02", "chan03"} <= set(y.held())
+    assert sorted(owners(x, y)) == keys

@@ -20,7 +20,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor import __version__, logs
@@ -98,12 +98,19 @@ class LeaseKeeper:
         await self.store.register_collector(self.collector)
 
     async def round(
-        self, keys: Sequence[str], *, busy: Callable[[str], bool] = lambda _k: False, can_take: bool = True
+        self,
+        keys: Sequence[str],
+        *,
+        busy: Callable[[str], bool] = lambda _k: False,
+        can_take: bool = True,
+        pins: Mapping[str, Sequence[str]] | None = None,
     ) -> Round:
         """Beat, renew, rebalance and take: one round over the watched ``keys``; never raises a store error.
 
         ``busy`` says which channels are being polled right now (they are given back last);
         ``can_take`` is False when the collector has no account able to poll: it then takes nothing.
+        ``pins`` names the accounts a pinned channel is polled by: the fair share counts for each
+        channel only the collectors whose account may poll it.
         """
         started = self._monotonic()
         at = self.clock.now()
@@ -118,8 +125,8 @@ class LeaseKeeper:
             if lost:
                 log.warning("leases taken over by another collector", channels=list(lost), collector=self.id)
             unwatched = [k for k in renewed if k not in watched]
-            alive = await self._alive(at)
-            target = min(self.max_channels, math.ceil(len(watched) / max(alive, 1))) if can_take else 0
+            share = await self._share(keys, pins or {})
+            target = min(self.max_channels, math.ceil(share - 1e-9)) if can_take else 0
             excess = max(0, len(self._until) - len(unwatched) - target)
             give = unwatched + sorted(
                 (k for k in self._until if k in watched), key=lambda k: (busy(k), self._rng.random())
@@ -142,16 +149,29 @@ class LeaseKeeper:
             log.error("lease round failed; leases run out unless the next round renews them", error=str(exc))
             return Round(held=len(self.held()), ok=False)
 
-    async def _alive(self, at: object) -> int:
-        """Collectors that beat within one expiry, did not stop and can take channels (this one included)."""
+    async def _share(self, keys: Sequence[str], pins: Mapping[str, Sequence[str]]) -> float:
+        """This collector's fair share of ``keys``: each channel split evenly among the live collectors
+        that can take channels (this one included) and whose account may poll it."""
         now = self.clock.now()
         alive = {
             c.id
             for c in await self.store.collectors()
             if c.stopped_at is None and c.taking and (now - c.heartbeat_at).total_seconds() < self.expiry
         }
-        alive.add(self.id)
-        return len(alive)
+        alive.discard(self.id)
+        if not any(pins.get(k) for k in keys):
+            return len(keys) / (len(alive) + 1)
+        account_of = {
+            a.holder: a.name
+            for a in await self.store.account_states()
+            if a.holder is not None and a.held_until is not None and a.held_until > now
+        }
+        share = 0.0
+        for key in keys:
+            allowed = pins.get(key)
+            others = alive if not allowed else {c for c in alive if account_of.get(c) in allowed}
+            share += 1 / (len(others) + 1)
+        return share
 
     async def release(self, keys: Sequence[str]) -> None:
         """Give some channels back at once (an account lost, nothing left to poll them with)."""

@@ -24,7 +24,7 @@ import json
 import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -155,7 +155,9 @@ class Team:
             return None
         return "not leased to this collector"
 
-    async def round(self, keys: Sequence[str], *, can_take: bool = True) -> Round:
+    async def round(
+        self, keys: Sequence[str], *, can_take: bool = True, pins: Mapping[str, Sequence[str]] | None = None
+    ) -> Round:
         """One lease round; the caller reloads the watch states of ``taken`` channels (another
         collector moved their checkpoints) and polls them at once."""
         try:
@@ -165,7 +167,7 @@ class Team:
             can_take = False
         except MonitorError as exc:
             log.error("could not renew the account's hold", error=str(exc))
-        result = await self.keeper.round(keys, busy=self.busy.__contains__, can_take=can_take)
+        result = await self.keeper.round(keys, busy=self.busy.__contains__, can_take=can_take, pins=pins)
         if result.taken:
             try:
                 await self.keeper.store.set_lease_accounts(self.id, dict.fromkeys(result.taken, self.account))

@@ -245,6 +245,10 @@ class _Parser:
                 ok, interval, message = convert(specs["poll_interval"], entry["poll_interval"])
                 if not ok:
                     self.problem(f"{where}.poll_interval", message)
+            accounts = entry.get("accounts", [])
+            if not isinstance(accounts, list) or not all(isinstance(a, str) and a for a in accounts):
+                self.problem(f"{where}.accounts", f"expected an array of account names, got {show(accounts)}")
+                accounts = []
             if handle is None:
                 self.problem(f"{where}.handle", "missing: @username, t.me link or numeric id")
                 continue
@@ -262,6 +266,7 @@ class _Parser:
                 channel_id=ident.channel_id,
                 labels=labels,
                 poll_interval=interval,
+                accounts=tuple(accounts),
             )
             if ref.key in seen:
                 self.problem(f"{where}.handle", f"duplicate channel {ref.key!r} (also channels[{seen[ref.key]}])")

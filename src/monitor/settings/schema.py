@@ -366,6 +366,14 @@ class ChannelEntry:
         float | None,
         about("seconds", "This channel's own interval; absent = polling.interval.", gt=0, le=WEEK),
     ] = None
+    accounts: Annotated[
+        tuple[str, ...],
+        about(
+            "account names",
+            "Team mode: only collectors on these accounts poll the channel (e.g. accounts that joined"
+            " it); absent = any account.",
+        ),
+    ] = ()
 
 
 # -- the whole tree ------------------------------------------------------------------------------
