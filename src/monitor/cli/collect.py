@@ -528,6 +528,13 @@ def run_cmd(config_path: Path | None) -> None:
     logs.configure(settings.monitor.log_format)
     from monitor.collectors.runlock import for_run
 
+    pool = settings.collectors.accounts_per_collector if settings.telegram.accounts_dir else 1
+    if pool > 1:  # several accounts in this process, one collector each (monitor/collectors/multi.py)
+        from monitor.collectors.multi import run_pool
+
+        with for_run(settings.database_url, None):
+            asyncio.run(run_pool(settings, pool))
+        return
     if settings.telegram.accounts_dir:
         settings = asyncio.run(_pooled(settings))
     try:

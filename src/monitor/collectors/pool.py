@@ -11,6 +11,7 @@ it again, when it picks another.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,8 +32,11 @@ def _free(state: AccountState | None, now: datetime) -> bool:
     return not held and state.state not in LOST
 
 
-async def choose_account(settings: Settings, store: Leases, *, now: datetime | None = None) -> Settings:
-    """``settings`` with the chosen account's name and credentials; ConfigError when none is free."""
+async def choose_account(
+    settings: Settings, store: Leases, *, now: datetime | None = None, exclude: Collection[str] = ()
+) -> Settings:
+    """``settings`` with the chosen account's name and credentials (not one of ``exclude``);
+    ConfigError when none is free."""
     folder = settings.resolve_path(settings.telegram.accounts_dir)
     files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
     where = f"{settings.path}: telegram.accounts_dir"
@@ -40,7 +44,7 @@ async def choose_account(settings: Settings, store: Leases, *, now: datetime | N
         raise ConfigError(Problem(where, f"no account credentials (*.toml) in {folder}"))
     now = now or datetime.now(UTC)
     states = {a.name: a for a in await store.account_states()}
-    free = [f for f in files if _free(states.get(f.stem), now)]
+    free = [f for f in files if f.stem not in exclude and _free(states.get(f.stem), now)]
     # accounts in an unfinished flood wait last: a collector on one would poll nothing until its end
     free.sort(key=lambda f: (states.get(f.stem) is not None and states[f.stem].state == "flood_wait", f.name))
     if not free:
@@ -59,4 +63,19 @@ async def choose_account(settings: Settings, store: Leases, *, now: datetime | N
     return replace(settings, telegram=telegram, credentials=creds)
 
 
-__all__ = ["choose_account"]
+async def choose_accounts(settings: Settings, store: Leases, count: int) -> list[Settings]:
+    """Up to ``count`` free accounts (at least one, else ConfigError), one settings each."""
+    chosen: list[Settings] = []
+    for _ in range(count):
+        try:
+            chosen.append(
+                await choose_account(settings, store, exclude=[s.telegram.account_name for s in chosen])
+            )
+        except ConfigError:
+            if not chosen:
+                raise
+            break
+    return chosen
+
+
+__all__ = ["choose_account", "choose_accounts"]

@@ -318,6 +318,17 @@ class CollectorSettings:
             le=1_000_000,
         ),
     ] = 1000
+    accounts_per_collector: Annotated[
+        int,
+        about(
+            "accounts",
+            "With telegram.accounts_dir: how many accounts one `monitor run` process takes; each gets"
+            " its own collector (own session, own request budget, own leases) and they share the"
+            " tagger. 1 = one account per process.",
+            ge=1,
+            le=64,
+        ),
+    ] = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
