@@ -41,6 +41,7 @@ async def team(store: Store, *, beta_polled: datetime) -> None:
     await store.set_account_state(AccountState(name="acc2", state="flood_wait", reason="flood wait of 3600s (account)",
                                                since=NOW, until=NOW + timedelta(hours=1)))
     assert await store.hold_account("acc1", "c-live", at=NOW, expiry=30, requests_hour=120) is None
+    await store.park("account", NOW + timedelta(hours=1), "acc2's flood wait, as the pipeline writes it")
     await store.record_poll("alpha", at=NOW - timedelta(seconds=30))
     await store.record_poll("beta", at=beta_polled)
 
@@ -72,6 +73,7 @@ async def test_status_shows_collectors_accounts_and_each_channels_holder(pg_stor
     rows = {r["channel"]: r for r in data["channels"]}
     assert (rows["alpha"]["collector"], rows["alpha"]["account"], rows["alpha"]["stalled"]) == ("c-live", "acc1", False)
     assert (rows["beta"]["collector"], rows["beta"]["stalled"]) == (None, False)
+    assert rows["alpha"]["parked_until"] is None  # one account's flood wait does not park the team's channels
     code, out = await status(cfg)  # the table: both team tables, escaped titles
     assert code == 0 and "collectors" in out and "accounts" in out and "box1" in out and "acc2" in out
 

@@ -660,7 +660,8 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
     leased = team.live_leases() if team is not None else {}
     stuck = {s.key for s in report.stalled}
     for s in report.channels:
-        park = parks.get(f"channel:{s.key}") or parks.get("account")
+        # team mode: an account's flood wait is its state (accounts table), not every channel's park
+        park = parks.get(f"channel:{s.key}") or (parks.get("account") if team is None else None)
         error, error_at = health.current_error(s)
         rows.append(
             {
