@@ -649,6 +649,11 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
     Exits 1 when the daemon's heartbeat is missing or older than heartbeat_stale_after,
     when the daemon was stopped, or when Telegram refused its session, so it works as a
     container health check.
+
+    Team mode (several collectors on PostgreSQL) adds the collectors (host, pid, version,
+    heartbeat, leases held), the accounts (state, parked until, requests in the last hour,
+    channels) and each channel's collector and account; it exits 1 when no collector runs
+    or a channel went unpolled for three intervals.
     """
     settings = _settings(config_path)
     report = asyncio.run(status_report(settings))
