@@ -32,9 +32,9 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def small(monkeypatch: pytest.MonkeyPatch) -> None:
-    import monitor.daemon
+    import monitor.compose
 
-    monkeypatch.setattr(monitor.daemon, "build_tagger", lambda settings: small_tagger())
+    monkeypatch.setattr(monitor.compose, "build_tagger", lambda settings: small_tagger())
 
 
 def invoke(*args: str) -> object:

@@ -95,15 +95,12 @@ def _rule(settings: Any, name: str) -> tuple[AlertsConfig, AlertRule]:
 
 
 def _tagger(settings: Any) -> Any:
-    """The project's tagger with the analysts' keywords, or None when tagging is not available."""
-    try:
-        from monitor.tagging import build_tagger
+    """The project's tagger with the analysts' keywords, or None when it cannot be built (stored tags serve)."""
+    from monitor.compose import build_tagger
 
-        return build_tagger(
-            keywords=settings.keyword_specs(),
-            lexicon_extra=[settings.resolve_path(p) for p in settings.lexicon.extra],
-        )
-    except (ImportError, AttributeError, OSError) as exc:
+    try:
+        return build_tagger(settings)
+    except ConfigError as exc:
         click.echo(f"note: tagger unavailable ({terminal_text(exc)}); using stored tags", err=True)
         return None
 

@@ -199,7 +199,7 @@ async def import_export(
     Saving is idempotent, so an import cut short (a kill) is resumed by running it again.
     ``checked(bytes read, size)`` and ``saved(posts in the batch, posts in all)`` report progress.
     """
-    from monitor.daemon import build_tagger
+    from monitor.compose import build_tagger
     from monitor.sources.export import CHANNEL_TYPES, ExportFile
 
     export = await asyncio.to_thread(
@@ -287,7 +287,7 @@ async def retag(
     resumes where the last one stopped. With ``everything`` the position is kept in
     a checkpoint file beside the database.
     """
-    from monitor.daemon import build_tagger
+    from monitor.compose import build_tagger
 
     url = _existing_db(settings)
     tagger = tagger or await asyncio.to_thread(build_tagger, settings)
@@ -365,7 +365,7 @@ def add_channel(
     if bad_interval is not None:
         raise ConfigError(Problem("--interval", bad_interval))
     if poll_interval is not None:  # the trigger `run` would build for it (as `monitor check` does)
-        from monitor.daemon import trigger_problem
+        from monitor.compose import trigger_problem
 
         if (problem := trigger_problem(poll_interval, settings.polling.jitter, "--interval")) is not None:
             raise ConfigError(problem)
@@ -464,14 +464,14 @@ def write_demo(folder: Path, *, seed: int = DEMO_SEED, log_format: str = "auto")
 
 async def run_demo(folder: Path, *, seed: int = DEMO_SEED, fresh: bool = True, tagger: Any = None) -> Settings:
     """Replay the bundled scenario through the real daemon into ``folder``/monitor.db."""
-    from monitor import daemon
+    from monitor import compose
 
     if fresh:
         for name in ("monitor.db", "monitor.db-wal", "monitor.db-shm"):
             (folder / name).unlink(missing_ok=True)
     config = write_demo(folder, seed=seed)
     settings = load(config)
-    await daemon.run(settings, tagger=tagger)
+    await compose.run(settings, tagger=tagger)
     return settings
 
 
@@ -484,12 +484,12 @@ async def run_demo(folder: Path, *, seed: int = DEMO_SEED, fresh: bool = True, t
 def run_cmd(config_path: Path | None) -> None:
     """Run the collector until SIGTERM/SIGINT (refuses to start on a bad config)."""
     signal.signal(signal.SIGTERM, _stop_during_startup)  # the daemon installs its own handlers once up
-    from monitor import daemon
+    from monitor import compose
 
     settings = _settings(config_path, telegram=True)
     logs.configure(settings.monitor.log_format)
     try:
-        asyncio.run(daemon.run(settings))
+        asyncio.run(compose.run(settings))
     except SystemExit as stop:  # SIGTERM before the daemon's handlers: leave no worker thread to wait on
         sys.stdout.flush()
         sys.stderr.flush()
@@ -512,14 +512,14 @@ def _stop_during_startup(signum: int, frame: object) -> None:
 @friendly
 def login_cmd(config_path: Path | None, phone: str | None, print_string_session: bool) -> None:
     """Log the collector's Telegram session in once, interactively (the daemon never signs in itself)."""
-    from monitor import daemon
+    from monitor import compose
 
     settings = _settings(config_path, telegram=True)
     if settings.source.kind != "telegram":
         raise ConfigError(f"source.kind is {settings.source.kind!r}: only a telegram source logs in")
 
     async def go() -> tuple[bool, str]:
-        source = daemon.telegram_source(settings, SystemClock())
+        source = compose.telegram_source(settings, SystemClock())
         try:
             fresh = await source.log_in(
                 phone=lambda: phone or click.prompt("phone number (international format)"),
@@ -550,7 +550,7 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
         sys.exit(EXIT_CONFIG)
     settings = load(path, telegram=True)
-    from monitor.daemon import preflight
+    from monitor.compose import preflight
 
     built = preflight(settings)  # what `run` builds: the tagger, the pattern sets, the triggers
     for problem in built:
