@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.alerts.engine import AlertEngine
-from monitor.cli.alerts import alerts, json_safe, parse_when
+from monitor.cli.alerts import alerts, parse_when
+from monitor.escape import json_text as json_safe
 from monitor.clock import FrozenClock
 
 sys.path.insert(0, str(Path(__file__).parent))

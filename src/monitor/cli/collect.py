@@ -10,23 +10,21 @@ never a traceback: 2 for configuration and usage problems, 1 for anything else
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from monitor import health, logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
-from monitor.escape import json_dumps, terminal
+from monitor.escape import json_dumps, one_line, terminal
 from monitor.redact import redact
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
@@ -35,63 +33,16 @@ from monitor.settings import ChannelEntry, Settings, check, check_value, default
 from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.identity import id_key
+from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, config_option, friendly
 from monitor.cli.stores import open_db
 from monitor.store import Store, display_url, sqlite_path
 from monitor.alerts import import_hooks
 from monitor.pipeline import save_batch
 
-F = TypeVar("F", bound=Callable[..., Any])
-EXIT_CONFIG = 2
-EXIT_FAILURE = 1
 DEFAULT_DEMO_DIR = Path("monitor-demo")
 
 
-# -- error handling ----------------------------------------------------------------------------------
-
-
-def _fail(message: str, code: int = EXIT_FAILURE) -> None:
-    click.echo(f"error: {_one_line(message)}", err=True)
-    sys.exit(code)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def friendly(func: F) -> F:
-    """Turn monitor's errors into one line and an exit status; a traceback is for bugs only."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(f"error: {_one_line(str(problem))}", err=True)
-            sys.exit(EXIT_CONFIG)
-        except MonitorError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-        except OSError as exc:
-            _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
-        except sqlite3.DatabaseError as exc:  # a damaged page met while reading, past what opening checks
-            from monitor.cli.stores import database_error
-
-            _fail(database_error(exc))
-
-    return wrapper  # type: ignore[return-value]
-
-
-config_option = click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file (default: $MONITOR_CONFIG or ./monitor.toml).",
-)
+# -- shared with every command (cli/common.py) -------------------------------------------------------
 
 
 def _settings(config_path: Path | None, *, telegram: bool = False) -> Settings:
@@ -545,7 +496,7 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
     path = config_path or default_config_path()
     problems = check(path)
     for problem in problems:
-        click.echo(_one_line(str(problem)))
+        click.echo(one_line(problem))
     if problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
         sys.exit(EXIT_CONFIG)
@@ -554,7 +505,7 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
 
     built = preflight(settings)  # what `run` builds: the tagger, the pattern sets, the triggers
     for problem in built:
-        click.echo(_one_line(str(problem)))
+        click.echo(one_line(problem))
     if built:
         click.echo(f"{len(built)} problem{'s' if len(built) != 1 else ''} in {path}", err=True)
         sys.exit(EXIT_CONFIG)
