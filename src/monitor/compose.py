@@ -224,14 +224,21 @@ async def _off_loop(fn: Callable[..., T], *args: Any) -> T:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
 
+    def fail(error: BaseException) -> None:
+        if not done.done():
+            done.set_exception(error)
+
+    def succeed(result: T) -> None:
+        if not done.done():
+            done.set_result(result)
+
     def work() -> None:
         try:
             result = fn(*args)
         except BaseException as exc:  # handed to the awaiting coroutine, raised there
-            error = exc  # `exc` is unbound when the except block ends, before the callback runs
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(error))
+            loop.call_soon_threadsafe(fail, exc)
         else:
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(result))
+            loop.call_soon_threadsafe(succeed, result)
 
     threading.Thread(target=work, name=f"startup-{getattr(fn, '__name__', 'step')}", daemon=True).start()
     return await done

@@ -98,8 +98,8 @@ def one_line(value: object, limit: int | None = None) -> str:
     whitespace folded, capped at ``limit`` characters (with an ellipsis); None is the empty line."""
     text = value if isinstance(value, str) else "" if value is None else str(value)
     cut = limit is not None and len(text) > limit * 8 + 1024
-    if cut:  # what is dropped or folded cannot shrink 8x what a reader sees; keeps this linear in limit
-        text = text[: limit * 8 + 1024]  # type: ignore[operator]
+    if cut and limit is not None:  # what is dropped or folded cannot shrink 8x what a reader sees; keeps this linear in limit
+        text = text[: limit * 8 + 1024]
     text = strip_escapes(text)
     if _plainly_safe(text):
         out = _SPACES.sub(" ", text).strip()

@@ -54,7 +54,7 @@ def _load(config_path: Path | None, database: str | None, *, need_config: bool) 
         from monitor.settings import default_config_path, load
 
         settings = load(config_path or default_config_path())
-    url = database or settings.database_url  # type: ignore[union-attr]
+    url = database or settings.database_url  # type: ignore[union-attr]  # settings is loaded whenever no database was named, so it is not None here
     return settings, url
 
 

@@ -182,7 +182,7 @@ def _charter(chart: Path | None, kind: str = "lines", metric: str = "posts",
         from monitor.reports import charts
 
         if report.name in ("volume", "trend"):
-            charts.write_chart(report, chart, kind=kind, metric=metric, source=source)  # type: ignore[arg-type]
+            charts.write_chart(report, chart, kind=kind, metric=metric, source=source)  # type: ignore[arg-type]  # chart is set whenever a chart is drawn; the closure cannot narrow it
         elif report.name.startswith("top-"):
             charts.write_top_chart(report, chart, source=source)
         elif report.name == "reach":
@@ -248,7 +248,7 @@ def top(what: str, limit: int, chart: Path | None, **kw: Any) -> None:
     """Top channels, posts by views or forwards, groups, keywords, and groups named together (chart: bars)."""
     from monitor.reports.top import top as run
 
-    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit), _charter(chart), chart)  # type: ignore[arg-type]
+    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit), _charter(chart), chart)  # type: ignore[arg-type]  # each report's own make() returns its Report subtype; _run is typed for the base
 
 
 @report.command()
