@@ -14,7 +14,7 @@ from monitor.sources.budget import TokenBucket
 from monitor.settings import load
 from monitor.store import open_store
 
-from .conftest import make_scenario, small_tagger, write_config
+from daemon.conftest import make_scenario, small_tagger, write_config
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -25,7 +25,7 @@ from monitor.models import Channel, ChannelRef, Post
 from monitor.settings import Settings, load
 from monitor.store.sqlite import SQLiteStore
 
-from .conftest import make_scenario, small_tagger, write_config
+from daemon.conftest import make_scenario, small_tagger, write_config
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 FAST = {"reconnect_max_backoff": 0.5, "interval": 0.5}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from reportdata import fill
+from reports.reportdata import fill
 
 from monitor.store import open_store
 from monitor.cli.report import report

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from reportdata import Dataset, fill
+from reports.reportdata import Dataset, fill
 
 from monitor.store import open_store
 from monitor.cli.report import report
