@@ -31,7 +31,7 @@ from monitor.models import (
     TermRow,
     TermStat,
 )
-from monitor.store.sqlite.epoch import dt
+from monitor.store.epoch import dt
 
 _CHUNK = 400
 
