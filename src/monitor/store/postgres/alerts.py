@@ -17,7 +17,7 @@ What PostgreSQL needs done differently:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -467,17 +467,7 @@ class PostgresAlertQueries:
     ) -> list[tuple[TaggedPost, str | None]]:
         """Stored posts in publication order, rebuilt as TaggedPosts (text '' when not kept), with the
         channel username; ``after`` = (posted_at, channel_id, message_id) of the previous page's last row."""
-        where: list[str] = []
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
-        if since is not None:
-            where.append(f"p.posted_at >= {arg(_ts(since))}")
-        if until is not None:
-            where.append(f"p.posted_at < {arg(_ts(until))}")
+        where, args, arg = _published_between(since, until)
         if after is not None:
             where.append(
                 f"(p.posted_at, p.channel_id, p.message_id) > ({arg(int(after[0]))}::bigint,"
@@ -508,17 +498,7 @@ class PostgresAlertQueries:
         """Stored posts published in [since, until), in the order the collector stored them (first_seen_at,
         then insertion order: ``seq``, SQLite's rowid), each with its channel username, when it was stored
         and its position; ``after`` = (stored epoch, position) of the previous page's last row."""
-        where: list[str] = []
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
-        if since is not None:
-            where.append(f"p.posted_at >= {arg(_ts(since))}")
-        if until is not None:
-            where.append(f"p.posted_at < {arg(_ts(until))}")
+        where, args, arg = _published_between(since, until)
         if after is not None:
             where.append(f"(p.first_seen_at, p.seq) > ({arg(int(after[0]))}::bigint, {arg(int(after[1]))}::bigint)")
         rows = await self._alert_rows(
@@ -622,5 +602,24 @@ def _tagged(r: Mapping[str, Any]) -> TaggedPost:
     )
     return TaggedPost(post=post, tags=tags, tagger_version=r["tagger_version"])
 
+
+
+def _published_between(
+    since: datetime | None, until: datetime | None
+) -> tuple[list[str], list[Any], Callable[[Any], str]]:
+    """WHERE terms for posts published in [since, until), their arguments, and ``arg(value)`` that adds
+    one more argument and returns its $n placeholder (the two replay queries page on other keys)."""
+    where: list[str] = []
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if since is not None:
+        where.append(f"p.posted_at >= {arg(_ts(since))}")
+    if until is not None:
+        where.append(f"p.posted_at < {arg(_ts(until))}")
+    return where, args, arg
 
 __all__ = ["PostgresAlertQueries", "PostgresAlertReader", "PostgresAlertReads", "PostgresAlertTx"]
