@@ -11,7 +11,8 @@ import pytest
 from daemon.conftest import make_scenario, write_config
 
 from monitor.collectors.team import POLL_LOG_ENV
-from monitor.daemon import Daemon, build_parts
+from monitor.compose import build_parts
+from monitor.daemon import Daemon
 from monitor.settings import load
 from monitor.store import Store
 

@@ -25,7 +25,8 @@ async def run_pool(settings: Settings, count: int, *, until: Callable[[object], 
     """Take up to ``count`` free accounts of ``telegram.accounts_dir`` and run a collector on each until
     stopped; returns the daemons. One stopping (a signal, a fatal store error) stops the others."""
     from monitor.collectors.pool import choose_accounts
-    from monitor.daemon import Daemon, build_parts, build_tagger
+    from monitor.compose import build_parts, build_tagger
+    from monitor.daemon import Daemon
 
     store = open_store(settings.database_url)
     await store.open()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from monitor.models import AccountState, CollectorInfo, Lease, WatchState
 
@@ -66,4 +67,44 @@ def stalled(
     return out
 
 
-__all__ = ["STALL_INTERVALS", "TeamStatus", "stalled"]
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def collector_rows(team: TeamStatus) -> list[dict[str, Any]]:
+    """The collectors as `monitor status` shows them (JSON-able)."""
+    return [
+        {
+            "id": c.id,
+            "host": c.host,
+            "pid": c.pid,
+            "version": c.version,
+            "state": team.state_of(c),
+            "started": _iso(c.started_at),
+            "heartbeat": _iso(c.heartbeat_at),
+            "heartbeat_age_seconds": round((team.now - c.heartbeat_at).total_seconds(), 1),
+            "leases": team.held_by(c.id),
+        }
+        for c in team.collectors
+    ]
+
+
+def account_rows(team: TeamStatus) -> list[dict[str, Any]]:
+    """The accounts as `monitor status` shows them (JSON-able); a hold past its time shows no holder."""
+    return [
+        {
+            "name": a.name,
+            "state": a.state,
+            "reason": a.reason,
+            "since": _iso(a.since),
+            "parked_until": _iso(a.until) if a.state == "flood_wait" else None,
+            "method": a.method,
+            "holder": a.holder if a.held_until is not None and a.held_until > team.now else None,
+            "requests_last_hour": a.requests_hour,
+            "channels": team.channels_of(a.name),
+        }
+        for a in team.accounts
+    ]
+
+
+__all__ = ["STALL_INTERVALS", "TeamStatus", "account_rows", "collector_rows", "stalled"]

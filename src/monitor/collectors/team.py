@@ -130,7 +130,9 @@ class Team:
             AccountState(name=self.account, state="flood_wait", reason=reason, since=now, until=until)
         )
 
-    async def refused(self, exc: SourceUnauthorized) -> None:
+    async def refused(self, exc: Exception) -> None:
+        if not isinstance(exc, SourceUnauthorized):
+            exc = SourceUnauthorized(type(exc).__name__, str(exc))
         if self.account_state is None or self.account_state.state in ("ok", "flood_wait"):
             await self.account_changed(accounts.refused(self.account, exc, at=self.keeper.clock.now()))
 
