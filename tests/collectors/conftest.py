@@ -22,6 +22,17 @@ def postgres_server() -> Any:
     return module
 
 
+def cli_process() -> Any:
+    """tests/cli/test_cli_process.py, whose helpers run `monitor` as a user does (start, stop, kill,
+    wait_for, beat_of, pg_fetch); loaded by path since tests/cli is not a package."""
+    path = Path(__file__).resolve().parents[1] / "cli" / "test_cli_process.py"
+    spec = importlib.util.spec_from_file_location("cli_process_helpers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     async with postgres_server().fresh_schema() as url:

@@ -48,7 +48,12 @@ async def test_pinned_channels_go_only_to_their_accounts(
         seen = {json.loads(line)["key"] for line in log.read_text().splitlines()} if log.exists() else set()
         return len(seen) == 4 and sum(d.polls for d in daemons) >= 8
 
-    await asyncio.wait_for(asyncio.gather(*(d.run(until=done) for d in daemons)), timeout=120)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(d.run(until=done) for d in daemons)), timeout=240)
+    except TimeoutError:
+        held = [(x.key, x.collector_id, x.account) for x in await pg_store.leases()]
+        polled = sorted({json.loads(line)["key"] for line in log.read_text().splitlines()}) if log.exists() else []
+        pytest.fail(f"not all channels polled in time: polls {[d.polls for d in daemons]}, polled {polled}, leases {held}")
     ids = {d.team.id: d.team.account for d in daemons if d.team is not None}
     by_key: dict[str, set[str]] = {}
     for line in log.read_text().splitlines():

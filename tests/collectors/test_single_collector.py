@@ -13,8 +13,16 @@ from pathlib import Path
 import pytest
 
 from daemon.conftest import make_scenario, write_config
-from daemon.test_cli_process import beat_of, cli, kill, start, stop, wait_for
 
+from .conftest import cli_process
+
+_cli = cli_process()
+beat_of = _cli.beat_of
+cli = _cli.cli
+kill = _cli.kill
+start = _cli.start
+stop = _cli.stop
+wait_for = _cli.wait_for
 pytestmark = pytest.mark.slow
 
 

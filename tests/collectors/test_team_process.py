@@ -30,11 +30,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from daemon.conftest import MONITOR, SRC, make_scenario, write_config
-from daemon.test_cli_process import kill, pg_fetch, wait_for
 
-from .conftest import postgres_server
+from .conftest import cli_process, postgres_server
 from .proxy import CuttableProxy
 
+_cli = cli_process()
+kill = _cli.kill
+pg_fetch = _cli.pg_fetch
+wait_for = _cli.wait_for
 pytestmark = pytest.mark.slow
 
 CHANNELS, POSTS = 9, 45

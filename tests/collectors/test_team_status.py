@@ -14,7 +14,10 @@ from monitor.cli import main
 from monitor.models import AccountState, Channel, ChannelRef, CollectorInfo
 from monitor.store import Store
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+def now() -> datetime:
+    """The status command reads the real clock: the fixtures are dated when each test runs, not at import."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def config(tmp_path: Path, url: str) -> Path:
@@ -27,7 +30,8 @@ def config(tmp_path: Path, url: str) -> Path:
     return path
 
 
-async def team(store: Store, *, beta_polled: datetime) -> None:
+async def team(store: Store, *, beta_polled: timedelta) -> None:
+    NOW = now()  # noqa: N806 - the moment the rows describe
     await store.sync_watchlist([ChannelRef(key="alpha", username="alpha"), ChannelRef(key="beta", username="beta")], at=NOW)
     await store.set_resolved("alpha", Channel(id=11, username="alpha", title="Alpha <b>", access_hash=1), at=NOW)
     await store.register_collector(CollectorInfo(id="c-live", host="box1", pid=41, version="0.1.0",
@@ -43,7 +47,7 @@ async def team(store: Store, *, beta_polled: datetime) -> None:
     assert await store.hold_account("acc1", "c-live", at=NOW, expiry=30, requests_hour=120) is None
     await store.park("account", NOW + timedelta(hours=1), "acc2's flood wait, as the pipeline writes it")
     await store.record_poll("alpha", at=NOW - timedelta(seconds=30))
-    await store.record_poll("beta", at=beta_polled)
+    await store.record_poll("beta", at=NOW - beta_polled)
 
 
 async def status(cfg: Path, *args: str) -> tuple[int, str]:
@@ -57,7 +61,7 @@ def _status(cfg: Path, *args: str) -> tuple[int, str]:
 
 
 async def test_status_shows_collectors_accounts_and_each_channels_holder(pg_store: Store, pg_url: str, tmp_path: Path) -> None:
-    await team(pg_store, beta_polled=NOW - timedelta(seconds=100))  # within three intervals of 60 s
+    await team(pg_store, beta_polled=timedelta(seconds=100))  # within three intervals of 60 s
     cfg = config(tmp_path, pg_url)
     code, out = await status(cfg, "--format", "json")
     assert code == 0, out
@@ -79,7 +83,7 @@ async def test_status_shows_collectors_accounts_and_each_channels_holder(pg_stor
 
 
 async def test_a_channel_unpolled_for_three_intervals_fails_the_health_check(pg_store: Store, pg_url: str, tmp_path: Path) -> None:
-    await team(pg_store, beta_polled=NOW - timedelta(seconds=200))  # > 3 x 60 s: nobody polls it
+    await team(pg_store, beta_polled=timedelta(seconds=200))  # > 3 x 60 s: nobody polls it
     cfg = config(tmp_path, pg_url)
     code, out = await status(cfg, "--json")
     assert code == 1
