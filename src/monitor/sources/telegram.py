@@ -536,10 +536,10 @@ class TelethonSource:
         """Telethon and socket errors -> monitor.errors, so callers handle one family."""
         try:
             yield
-        except _FROZEN as exc:  # a FloodError subclass in Telethon, but no wait ends it: the account is frozen
-            self._unauthorized = SourceUnauthorized("FROZEN_METHOD_INVALID", str(exc).split(" (caused by ")[0])
-            raise self._unauthorized from exc
         except errors.FloodError as exc:
+            if _frozen(exc):  # a 420 like a flood wait, but no wait ends it: the account is frozen
+                self._unauthorized = SourceUnauthorized("FROZEN_METHOD_INVALID", str(exc).split(" (caused by ")[0])
+                raise self._unauthorized from exc
             seconds = max(int(getattr(exc, "seconds", 0) or 0), 1)
             scope: FloodScope = "channel" if isinstance(exc, errors.SlowModeWaitError) else self._flood_scope
             if scope == "account":
@@ -694,10 +694,11 @@ class _SenderLogFilter(logging.Filter):
         return keep
 
 
-# FROZEN_METHOD_INVALID: Telegram froze the account (Telethon 1.40+ has the class; older ones never raise it).
-_FROZEN: tuple[type[BaseException], ...] = tuple(
-    c for c in (getattr(errors, "FrozenMethodInvalidError", None),) if isinstance(c, type)
-)
+def _frozen(exc: BaseException) -> bool:
+    """FROZEN_METHOD_INVALID: Telegram froze the account. Newer Telethon raises FrozenMethodInvalidError
+    (a FloodError subclass); older releases a plain FloodError carrying that message."""
+    cls = getattr(errors, "FrozenMethodInvalidError", None)
+    return (isinstance(cls, type) and isinstance(exc, cls)) or getattr(exc, "message", None) == "FROZEN_METHOD_INVALID"
 
 
 def _rpc_name(exc: Any) -> str:
