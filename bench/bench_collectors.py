@@ -130,7 +130,9 @@ def wait(predicate: Any, procs: list[subprocess.Popen[bytes]], timeout: float) -
             return time.monotonic() - start
         for p in procs:
             if p.poll() is not None:
-                raise SystemExit(f"a collector exited with {p.returncode}")
+                log = Path(p.args[-1]).parent / "log"  # type: ignore[index]
+                tail = log.read_text("utf-8", errors="replace")[-1500:] if log.exists() else ""
+                raise SystemExit(f"a collector exited with {p.returncode}:\n{tail}")
         time.sleep(1.0)
     raise SystemExit(f"timed out after {timeout:.0f} s")
 
