@@ -177,3 +177,23 @@ async def test_pinned_channels_count_only_for_collectors_on_their_accounts(pg_st
     r = await y.round(keys, pins=pins)
     assert r.target == 3 and {"chan02", "chan03"} <= set(y.held())
     assert sorted(owners(x, y)) == keys
+
+
+async def test_a_channel_only_this_collector_may_poll_is_never_given_back_as_excess(pg_store: Store) -> None:
+    """y started first and took everything; once x joins, y gives back only what x may poll."""
+    clock = FrozenClock(T0)
+    keys = KEYS[:4]
+    await watch(pg_store, keys, clock)
+    x, y = keeper(pg_store, clock, 1), keeper(pg_store, clock, 2)
+    pins = {"chan02": ["acc1"], "chan03": ["acc1"]}
+    await y.start()
+    assert await pg_store.hold_account("acc1", y.id, at=T0, expiry=60) is None
+    assert len((await y.round(keys, pins=pins)).taken) == 4  # alone
+    await x.start()
+    assert await pg_store.hold_account("acc0", x.id, at=T0, expiry=60) is None
+    for _ in range(3):
+        clock.advance(timedelta(seconds=15))
+        await x.round(keys[:2], pins=pins)
+        r = await y.round(keys, pins=pins)
+        assert not {"chan02", "chan03"} & set(r.released)
+    assert {"chan02", "chan03"} <= set(y.held()) and sorted(owners(x, y)) == keys

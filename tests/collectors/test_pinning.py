@@ -49,7 +49,7 @@ async def test_pinned_channels_go_only_to_their_accounts(
         return len(seen) == 4 and sum(d.polls for d in daemons) >= 8
 
     try:
-        await asyncio.wait_for(asyncio.gather(*(d.run(until=done) for d in daemons)), timeout=240)
+        await asyncio.wait_for(asyncio.gather(*(d.run(until=done) for d in daemons)), timeout=100)
     except TimeoutError:
         held = [(x.key, x.collector_id, x.account) for x in await pg_store.leases()]
         polled = sorted({json.loads(line)["key"] for line in log.read_text().splitlines()}) if log.exists() else []

@@ -125,33 +125,40 @@ class LeaseKeeper:
             if lost:
                 log.warning("leases taken over by another collector", channels=list(lost), collector=self.id)
             unwatched = [k for k in renewed if k not in watched]
-            share = await self._share(keys, pins or {})
+            share, only_mine = await self._share(keys, pins or {})
             target = min(self.max_channels, math.ceil(share - 1e-9)) if can_take else 0
             excess = max(0, len(self._until) - len(unwatched) - target)
-            give = unwatched + sorted(
-                (k for k in self._until if k in watched), key=lambda k: (busy(k), self._rng.random())
-            )[:excess]
+            # channels no other live collector may poll (pinned to this one's account) are never excess
+            sharable = [k for k in self._until if k in watched and (k not in only_mine or not can_take)]
+            give = unwatched + sorted(sharable, key=lambda k: (busy(k), self._rng.random()))[:excess]
             give = [k for k in give if k in unwatched or not busy(k)]
             if give:
                 for key in give:
                     self._until.pop(key, None)  # stop trusting first, then give back
                 await self.store.release_leases(self.id, give)
             taken: list[str] = []
+            if can_take:  # first what nobody else may poll, whatever the share; then up to the share
+                mine_only = [k for k in keys if k in only_mine and k not in self._until]
+                limit = self.max_channels - len(self._until)
+                if mine_only and limit > 0:
+                    taken += await self.store.claim_leases(self.id, mine_only, at=at, expiry=self.expiry, limit=limit)
+                    self._until.update(dict.fromkeys(taken, trusted_until))
             room = target - len(self._until)
             if room > 0:
                 free = [k for k in keys if k not in self._until]
                 self._rng.shuffle(free)  # collectors starting together do not fight over the same rows
-                taken = await self.store.claim_leases(self.id, free, at=at, expiry=self.expiry, limit=room)
-                for key in taken:
-                    self._until[key] = trusted_until
+                more = await self.store.claim_leases(self.id, free, at=at, expiry=self.expiry, limit=room)
+                self._until.update(dict.fromkeys(more, trusted_until))
+                taken += more
             return Round(held=len(self._until), taken=tuple(taken), lost=lost, released=tuple(give), target=target)
         except MonitorError as exc:
             log.error("lease round failed; leases run out unless the next round renews them", error=str(exc))
             return Round(held=len(self.held()), ok=False)
 
-    async def _share(self, keys: Sequence[str], pins: Mapping[str, Sequence[str]]) -> float:
-        """This collector's fair share of ``keys``: each channel split evenly among the live collectors
-        that can take channels (this one included) and whose account may poll it."""
+    async def _share(self, keys: Sequence[str], pins: Mapping[str, Sequence[str]]) -> tuple[float, set[str]]:
+        """This collector's fair share of ``keys`` (each channel split evenly among the live collectors
+        that can take channels, this one included, and whose account may poll it), and the channels
+        no other live collector may poll."""
         now = self.clock.now()
         alive = {
             c.id
@@ -160,18 +167,21 @@ class LeaseKeeper:
         }
         alive.discard(self.id)
         if not any(pins.get(k) for k in keys):
-            return len(keys) / (len(alive) + 1)
+            return len(keys) / (len(alive) + 1), (set() if alive else set(keys))
         account_of = {
             a.holder: a.name
             for a in await self.store.account_states()
             if a.holder is not None and a.held_until is not None and a.held_until > now
         }
         share = 0.0
+        only_mine: set[str] = set()
         for key in keys:
             allowed = pins.get(key)
             others = alive if not allowed else {c for c in alive if account_of.get(c) in allowed}
             share += 1 / (len(others) + 1)
-        return share
+            if not others:
+                only_mine.add(key)
+        return share, only_mine
 
     async def release(self, keys: Sequence[str]) -> None:
         """Give some channels back at once (an account lost, nothing left to poll them with)."""

@@ -65,6 +65,7 @@ class Team:
         self._samples: deque[tuple[datetime, int]] = deque()
         self._monotonic = monotonic
         self._poll_log = os.environ.get(POLL_LOG_ENV) or None
+        _LIVE_HERE.add(keeper.id)
 
     @property
     def id(self) -> str:
@@ -74,8 +75,19 @@ class Team:
         """Register, take the account's session (or refuse naming its holder), read its stored state."""
         await self.keeper.start()
         log.info("collector registered", collector=self.id, host=self.keeper.collector.host, account=self.account)
+        await self._bury_dead_here()
         await self.hold_account()
         self.account_state = next((a for a in await self.keeper.store.account_states() if a.name == self.account), None)
+
+    async def _bury_dead_here(self) -> None:
+        """Collectors of this host whose process is gone (kill -9, a crash, the container restarted) give
+        their leases and sessions back now: a restart resumes at once instead of after lease_expiry."""
+        me = self.keeper.collector
+        for other in await self.keeper.store.collectors():
+            if other.id != me.id and other.stopped_at is None and _dead_here(other.id, other.host, other.pid, me.host):
+                released = await self.keeper.store.collector_stopped(other.id, at=self.keeper.clock.now())
+                log.info("leases of a dead collector of this host released", collector=other.id, pid=other.pid,
+                         released=released)
 
     async def hold_account(self) -> None:
         """Take or renew this collector's hold on its account's session; AlreadyRunning when another holds it."""
@@ -90,7 +102,7 @@ class Team:
         if holder is None:
             return
         who = next((c for c in await store.collectors() if c.id == holder), None)
-        if who is not None and _dead_here(who.host, who.pid, self.keeper.collector.host):
+        if who is not None and _dead_here(who.id, who.host, who.pid, self.keeper.collector.host):
             # A process of this host that died (kill -9) without giving the session back: take it now.
             if await store.hold_account(
                 self.account, self.id, at=now, expiry=self.keeper.expiry, requests_hour=requests, steal_from=holder
@@ -244,9 +256,13 @@ def team_for(
     return Team(keeper, account=account_name(settings), renew_interval=c.lease_renew_interval, spent=spent)
 
 
-def _dead_here(host: str, pid: int, here: str) -> bool:
-    """A collector of this host whose process is gone (or whose pid is now ours: a restarted container)."""
-    if host != here:
+_LIVE_HERE: set[str] = set()  # ids of the collectors this process runs (accounts_per_collector > 1)
+
+
+def _dead_here(collector_id: str, host: str, pid: int, here: str) -> bool:
+    """A collector of this host whose process is gone, or whose pid is now ours while it is not one of
+    ours (a restarted container reuses pid 1)."""
+    if host != here or collector_id in _LIVE_HERE:
         return False
     if pid == os.getpid():
         return True
