@@ -216,7 +216,7 @@ def alerts_report(items: Sequence[Any], *, since: datetime, rule: str | None, br
     the exports carry."""
     from monitor.reports.table import Report
 
-    rows = [
+    rows: list[tuple[Any, ...]] = [
         (
             i.alert.id,
             i.alert.fired_at.astimezone(UTC),
@@ -234,8 +234,8 @@ def alerts_report(items: Sequence[Any], *, since: datetime, rule: str | None, br
     meta: dict[str, Any] = {"alerts": len(rows), "since": since.astimezone(UTC)}
     if rule is not None:
         meta["rule"] = rule
-    columns = ("id", "fired_at", "rule", "kind", "summary", "link", "channel_id", "message_id",
-               "deliveries", "details")
+    columns: tuple[str, ...] = ("id", "fired_at", "rule", "kind", "summary", "link", "channel_id", "message_id",
+                                "deliveries", "details")
     if brief:
         keep = [columns.index(c) for c in ("id", "fired_at", "rule", "kind", "summary", "link", "deliveries")]
         columns = tuple(columns[i] for i in keep)
