@@ -4,6 +4,7 @@
 #   bench/mutation.sh                      # every mutant of the modules in [tool.mutmut] (pyproject.toml)
 #   bench/mutation.sh 'monitor.identity*'  # only these mutants (mutmut's name patterns)
 #   TIME_LIMIT=600 CHILDREN=2 bench/mutation.sh
+#   FRESH=1 bench/mutation.sh              # start over (mutmut otherwise resumes where it stopped)
 #
 # Which modules and which tests: [tool.mutmut] in pyproject.toml (source_paths and
 # pytest_add_cli_args_test_selection). mutmut runs, for each mutant, only the tests that cover the
@@ -18,8 +19,11 @@ PY=${PYTHON:-.venv/bin/python}
 if ! "$PY" -c 'import mutmut' 2>/dev/null; then
   "$PY" -m pip install -q 'mutmut>=3.8,<4'
 fi
-rm -rf mutants  # a fresh copy, so the score is of the code as it is now
-timeout "${TIME_LIMIT:-2700}" "$PY" -m mutmut run --max-children "${CHILDREN:-2}" "$@" >/dev/null 2>mutants.log
+# mutmut keeps its copy, its coverage map and every result in mutants/ and goes on where it stopped;
+# FRESH=1 starts over (do it after changing the tests, or the old verdicts stay)
+[ "${FRESH:-0}" = 1 ] && rm -rf mutants
+mkdir -p mutants
+timeout "${TIME_LIMIT:-2700}" "$PY" -m mutmut run --max-children "${CHILDREN:-2}" "$@" >/dev/null 2>mutants/run.log
 status=$?
 [ "$status" = 124 ] && echo "note: stopped after ${TIME_LIMIT:-2700} s; the counts below are of the mutants tried" >&2
 "$PY" -m mutmut results --all true 2>/dev/null > mutants/results.txt || true

@@ -15,6 +15,8 @@ from monitor.identity import (
     channel_key,
     display_name,
     id_key,
+    is_tme_host,
+    looks_like_tme,
     normalize_tme,
     normalize_username,
     parse_channel,
@@ -86,7 +88,8 @@ def test_normalize_username(text: str, name: str | None) -> None:
         ("t.me/joinchat/AbC", "+AbC"), ("t.me/joinchat", None), ("t.me/+AbC", "+AbC"), ("t.me/+", None),
         ("t.me/s/durov", "durov"), ("t.me/s", None), ("t.me/share/url", None), ("t.me/Share", None),
         ("t.me/@durov", "durov"), ("t.me/", None), ("telegram.dog/Durov", "durov"), ("www.t.me/durov", "durov"),
-        ("evil.example/durov", None), ("x.t.me.evil.example/durov", None),
+        ("evil.example/durov", None), ("x.t.me.evil.example/durov", None), ("durov-x.t.me", None),
+        ("t.me/+A", "+A"),
     ],
 )
 def test_normalize_tme(url: str, reference: str | None) -> None:
@@ -95,7 +98,7 @@ def test_normalize_tme(url: str, reference: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("reference", "key"),
-    [("c/123", "id:123"), ("c/123/45", "id:123"), ("c/abc", None), ("c/", None), ("+AbC", None),
+    [("c/123", "id:123"), ("c/123/45", "id:123"), ("c/123/45/6", "id:123"), ("c/abc", None), ("c/", None), ("+AbC", None),
      ("Durov", "durov"), ("ab", None)],
 )
 def test_reference_key(reference: str, key: str | None) -> None:
@@ -109,7 +112,9 @@ def test_reference_key(reference: str, key: str | None) -> None:
         (None, None), ("-1234567", "id:1234567"), ("-1001234567", "id:1234567"), ("0", None), ("00", None),
         ("1", "id:1"), ("0" * 19 + "5", None), ("12345678901234567890", None), ("durov/123", "durov"),
         ("@Durov", "durov"), ("t.me/c/55/1", "id:55"), (" id:77 ", "id:77"), ("t.me/+AbC", None),
-        ("not a channel", None),
+        ("not a channel", None), ("9999999999999999999", None), ("-9999999999999999999", None),
+        ("-2000000000000000000", "id:2000000000000000000"), ("durov/12/34", "durov"), ("@durov/123", "durov"),
+        ("-1", "id:1"), (f"-{MAX}", f"id:{MAX}"), (f"-{MAX + 1}", None),
     ],
 )
 def test_channel_key(value: object, key: str | None) -> None:
@@ -122,7 +127,7 @@ def test_channel_key(value: object, key: str | None) -> None:
         ("-1001234567", "id:1234567", None, 1234567), ("1234567", "id:1234567", None, 1234567),
         ("id:55", "id:55", None, 55), ("t.me/c/77", "id:77", None, 77), ("t.me/c/77/5", "id:77", None, 77),
         ("@Durov", "durov", "durov", None), ("https://t.me/Durov", "durov", "durov", None),
-        ("durov.t.me", "durov", "durov", None),
+        ("durov.t.me", "durov", "durov", None), ("X123", "x123", "x123", None),
     ],
 )
 def test_parse_channel(text: str, key: str, username: str | None, channel_id: int | None) -> None:
@@ -135,7 +140,7 @@ def test_parse_channel(text: str, key: str, username: str | None, channel_id: in
     [
         ("-1234567", "group or user id"), ("id:0", "not a valid channel id"), ("0", "not a valid channel id"),
         ("t.me/+AbC", "invite link"), ("t.me/share", "not a t.me link"), ("ab", "not a valid Telegram username"),
-        ("id:x", "not a valid channel id"),
+        ("id:x", "not a valid channel id"), ("t.me", "not a t.me link"), ("a.b", "not a t.me link"),
     ],
 )
 def test_parse_channel_refuses(text: str, words: str) -> None:
@@ -171,8 +176,22 @@ def test_post_link(message_id: int, username: str | None, channel_id: int | None
         ("t.me/durov/456/123", None), ("t.me/c/456", None), ("t.me/share/12", None), ("t.me/durov/0", None),
         ("t.me/durov/" + "1" * 20, None), ("t.me/durov/" + "0" * 18 + "9", ("durov", 9)), ("example.com/durov/12", None),
         ("t.me/c/-100456/1", None), ("t.me/c/0/1", None), ("t.me/durov/x", None), ("t.me/ab/12", None),
-        ("t.me/durov", None), ("t.me/c/456/0", None),
+        ("t.me/durov", None), ("t.me/c/456/0", None), ("t.me/durov/1", ("durov", 1)),
     ],
 )
 def test_parse_post_link(url: str, parsed: tuple[str, int] | None) -> None:
     assert parse_post_link(url) == parsed
+
+
+@pytest.mark.parametrize(
+    ("target", "answer"),
+    [
+        ("http://t.me/durov", True), ("https://t.me/durov", True), ("t.me", True), ("durov.t.me/x", True),
+        ("HTTP://Durov.T.me", True), ("telegram.dog/x", True), ("https://evil.example/t.me", False),
+        ("t.me.evil.example", False), ("http://evil.example", False),
+    ],
+)
+def test_looks_like_tme(target: str, answer: bool) -> None:
+    assert looks_like_tme(target) is answer
+    if "/" not in target.removeprefix("http://").removeprefix("https://").removeprefix("HTTP://"):
+        assert is_tme_host(target.split("://")[-1]) is answer
