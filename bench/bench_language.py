@@ -162,6 +162,7 @@ def leave_one_out(train: Path, models, names: list[str]) -> None:  # type: ignor
         count_all,
         other_files,
         read_training_lines,
+        synthetic_keys,
         train_file_of,
     )
 
@@ -184,6 +185,7 @@ def leave_one_out(train: Path, models, names: list[str]) -> None:  # type: ignor
             rest = tuple(c for c in classes if c != label)
             known = {c: counts[script][c].train for c in rest}
             others = [counts[script][p.stem].full for p in other_files(train, script)]
+            others += [counts[script][k].full for k in synthetic_keys(train, script)]
             model = assemble(script, rest, known, others, cfg, reject)
             lines = list(read_training_lines(train / train_file_of(label), calibration_config(cfg), heldout=True))
             texts = [piece for line in lines[:300] for piece in cuts(line)]

@@ -20,11 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .calibrate import CORE_LOSS, KNOWN_LOSS, Curve, calibrate, calibration_config, thresholds
+from .calibrate import CORE_LOSS, KNOWN_LOSS, RECALL_FIRST, Curve, calibrate, calibration_config, thresholds
 from .features import OPEN_SET_MIN_N
 from .langdetect_profiles import BUILT, PROFILE_DIR, build_profile
 from .naive_bayes import MODEL_META, ScriptModel
-from .training import TrainConfig, count_all, read_training_lines, train_file_of, train_script_models
+from .training import (
+    TrainConfig,
+    count_all,
+    read_training_lines,
+    synthetic_keys,
+    train_file_of,
+    train_script_models,
+)
 
 __all__ = ["BUILD_COMMAND", "PROVENANCE", "build_all", "train_models"]
 
@@ -93,6 +100,8 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
     calibration = {
         "known_loss": KNOWN_LOSS,
         "core_loss": CORE_LOSS,
+        "core_loss_classes": list(RECALL_FIRST),
+        "synthetic_other": {s: synthetic_keys(train_dir, s) for s in sorted(models)},
         "open_set_min_n": OPEN_SET_MIN_N,
         "per_script": {
             script: dict(
