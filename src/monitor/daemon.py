@@ -151,6 +151,7 @@ def build_tagger(settings: Settings) -> PostTagger:
         return _build(
             keywords=settings.keyword_specs(),
             lexicon_extra=[settings.resolve_path(p) for p in settings.lexicon.extra],
+            suppress=settings.lexicon.suppress,
         )
     except (ValueError, OSError) as exc:
         raise ConfigError(f"cannot build the tagger: {exc}") from exc

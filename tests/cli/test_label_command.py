@@ -174,3 +174,24 @@ def test_labels_file_defaults_to_the_config_folder(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("MONITOR_LABELS", str(tmp_path / "x.csv"))
     assert labels_path(None, config) == tmp_path / "x.csv"
     assert labels_path(tmp_path / "y.csv", config) == tmp_path / "y.csv"
+
+
+def test_an_alias_marked_wrong_can_be_suppressed_in_the_config(tmp_path: Path, tagger) -> None:  # type: ignore[no-untyped-def]
+    text = POSTS[2]
+    before = tagger.tag(text)
+    isis = next(m for m in before.matches if m.kind == "group")
+    others = [m for m in before.matches if m.term.casefold() != isis.term.casefold()]
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'[monitor]\ndatabase = "monitor.db"\n[lexicon]\nsuppress = ["{isis.term.upper()}"]\n',
+                      encoding="utf-8")
+    r = CliRunner().invoke(main, ["tag", "--config", str(config)], input=text + "\n", catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output.splitlines()[0])
+    assert [m["term"] for m in out["matches"]] == [m.term for m in others]
+    assert out["groups"] == sorted({m.canonical for m in others if m.kind == "group"})
+    assert isis.canonical not in out["groups"] or any(m.canonical == isis.canonical for m in others)
+    # the tagger version names the list, so `monitor retag` sees every post as stale after a change
+    from monitor.tagging import build_tagger as build
+
+    assert build(suppress=[isis.term]).version.startswith(tagger.version + ";sup=")
+    assert build(suppress=[]).version == tagger.version

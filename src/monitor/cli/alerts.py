@@ -102,6 +102,7 @@ def _tagger(settings: Any) -> Any:
         return build_tagger(
             keywords=settings.keyword_specs(),
             lexicon_extra=[settings.resolve_path(p) for p in settings.lexicon.extra],
+            suppress=settings.lexicon.suppress,
         )
     except (ImportError, AttributeError, OSError) as exc:
         click.echo(f"note: tagger unavailable ({terminal_text(exc)}); using stored tags", err=True)

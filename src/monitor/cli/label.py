@@ -127,6 +127,7 @@ def _tagger(config: Path | None) -> Any:
     return build_tagger(
         keywords=settings.keyword_specs(),
         lexicon_extra=[settings.resolve_path(p) for p in settings.lexicon.extra],
+        suppress=settings.lexicon.suppress,
     )
 
 

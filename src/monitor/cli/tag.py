@@ -158,13 +158,15 @@ def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
     try:
         keywords: tuple[Any, ...] = ()
         extra: tuple[Path, ...] = ()
+        suppress: tuple[str, ...] = ()
         if config_path is not None:
             from monitor.settings import load
 
             settings = load(config_path)
             keywords = tuple(settings.keyword_specs())
             extra = tuple(settings.resolve_path(p) for p in settings.lexicon.extra)
-        tagger = build_tagger(keywords=keywords, lexicon_extra=extra, engine=engine)
+            suppress = settings.lexicon.suppress
+        tagger = build_tagger(keywords=keywords, lexicon_extra=extra, engine=engine, suppress=suppress)
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from exc
     except ValueError as exc:  # an unknown --engine
