@@ -12,7 +12,7 @@ or without the held-out tenth, by adding counts instead of recounting text.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -231,6 +231,7 @@ def train_script_models(
     cfg: TrainConfig,
     counts: Mapping[str, Mapping[str, Counts]] | None = None,
     reject: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    second: Mapping[str, Mapping[str, float] | None] | None = None,
 ) -> tuple[dict[str, ScriptModel], dict[str, int]]:
     """Quantised tables per script from all lines of every labelled and out-of-set file, and lines used per file.
 
@@ -246,6 +247,9 @@ def train_script_models(
         others = [mine[p.stem].full for p in other_files(train_dir, script)]
         others += [mine[k].full for k in synthetic_keys(train_dir, script)]
         models[script] = assemble(script, classes, known, others, cfg, (reject or {}).get(script))
+        look = (second or {}).get(script)
+        if look:
+            models[script] = replace(models[script], second=tuple(look[c] for c in classes))
         for c in classes:
             used[train_file_of(c)] = mine[c].lines
         for p in other_files(train_dir, script):
