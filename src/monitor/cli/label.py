@@ -116,19 +116,14 @@ async def _take(db: str, config: Path | None, requests: list[dict[str, str]], wh
 
 
 def _tagger(config: Path | None) -> Any:
-    """The tagger the daemon would use with this config (its lexicon extensions and keywords)."""
-    from monitor.tagging import build_tagger
+    """The tagger the daemon would use with this config (lexicon extensions, keywords, suppressed aliases)."""
+    from monitor.compose import build_tagger
 
     if config is None:
         return build_tagger()
     from monitor.settings import load
 
-    settings = load(config)
-    return build_tagger(
-        keywords=settings.keyword_specs(),
-        lexicon_extra=[settings.resolve_path(p) for p in settings.lexicon.extra],
-        suppress=settings.lexicon.suppress,
-    )
+    return build_tagger(load(config))
 
 
 @click.command("label")
@@ -177,6 +172,6 @@ def label(post: str | None, match: str | None, verdict: str | None, span: str | 
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"{target}: {exc.strerror or exc}") from exc
-    except MonitorError as exc:
+    except MonitorError as exc:  # a bad config or store: one line
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{written} label(s) added to {target}")
