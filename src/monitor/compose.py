@@ -15,14 +15,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from monitor.errors import ConfigError, Problem, StoreError
+import re2
 
-# The rest loads when used: `monitor tag` imports this module for `build_tagger` and must not pay
-# for the daemon, stores, alerts, asyncio or the settings schema (issue 16, start-up).
-if TYPE_CHECKING:
+from monitor.clock import Clock, FrozenClock, SystemClock
+from monitor.errors import ConfigError, Problem, StoreError
+from monitor.tagger_cache import build_tagger as cached_tagger
+
+if TYPE_CHECKING:  # the rest loads when used: `monitor tag` must not import the daemon, stores or alerts
+    # (nor asyncio and the settings schema, which only the daemon's parts need: they cost `monitor tag`
+    # about a tenth of its first answer)
     import asyncio
 
-    from monitor.clock import Clock
     from monitor.settings import Settings
     from monitor.daemon import Daemon
     from monitor.pipeline import AlertStep, OnSaved, PostTagger
@@ -51,29 +54,27 @@ class Parts:
     workers: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(default_factory=list)
     virtual_end: datetime | None = None
     bucket: TokenBucket | None = None
-    stop: asyncio.Event = field(default_factory=lambda: _new_event())  # set on shutdown; the budget watches it
+    stop: asyncio.Event = field(default_factory=lambda: _asyncio().Event())  # set on shutdown; the budget watches it
 
 
-def _new_event() -> asyncio.Event:
+def _asyncio() -> Any:
     import asyncio
 
-    return asyncio.Event()
+    return asyncio
 
 
 def build_tagger(settings: Settings | None = None, *, engine: str | None = None) -> Tagger:
-    """The one tagger every command uses (tag, retag, import, demo, check, run, alerts): the shipped
-    lexicon plus the settings' keywords and [lexicon] extras, the group tagger from the disk cache.
+    """The one tagger every command uses (tag, retag, import, demo, check, run, alerts, label): the shipped
+    lexicon plus the settings' keywords, [lexicon] extras and suppressed aliases, the group tagger from
+    the disk cache.
 
     Raises ConfigError for an unknown engine, an unreadable lexicon file or bad keywords (a pattern
     set RE2 does not compile names the keywords), so `monitor check` reports what `run` would meet."""
-    import re2
-
-    from monitor.tagger_cache import build_tagger as cached_tagger
-
     keywords = settings.keyword_specs() if settings is not None else ()
     try:
         extra = [settings.resolve_path(p) for p in settings.lexicon.extra] if settings is not None else []
-        return cached_tagger(keywords=keywords, lexicon_extra=extra, engine=engine)
+        suppress = settings.lexicon.suppress if settings is not None else ()
+        return cached_tagger(keywords=keywords, lexicon_extra=extra, engine=engine, suppress=suppress)
     except (ValueError, OSError) as exc:
         raise ConfigError(f"cannot build the tagger: {exc}") from exc
     except re2.error as exc:  # RE2 raises its own error type when a pattern set does not compile
@@ -102,7 +103,6 @@ def scenario_span(path: Path) -> tuple[datetime, datetime]:
 
 def make_clock(settings: Settings) -> tuple[Clock, datetime | None]:
     """The clock and, for a virtual clock, where it stops."""
-    from monitor.clock import FrozenClock, SystemClock
     from monitor.settings import parse_instant
 
     src = settings.source
@@ -191,7 +191,7 @@ async def build_parts(
     try:
         await store.open()  # inside: a SIGTERM while migrating still closes the store's thread
         built: PostTagger = tagger if tagger is not None else await _off_loop(build_tagger, settings)
-        stop = _new_event()
+        stop = _asyncio().Event()
         source = build_source(settings, clock, budget.until(stop) if budget is not None else None)
         alerts, workers = alert_hooks(settings, store, clock, built)
     except BaseException:
