@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 from collections import deque
 import random
@@ -307,7 +308,7 @@ class Daemon:
                 await asyncio.shield(task)
             except asyncio.CancelledError:
                 if not task.done():
-                    task.add_done_callback(lambda _t, k=key: self._polled(k))
+                    task.add_done_callback(functools.partial(self._polled_task, key))
                 raise
             self._polled(key)
         while self._due and self.stopping:  # stopping: nothing more is polled, the tick loop is released
@@ -316,6 +317,9 @@ class Daemon:
     def _polled(self, key: str) -> None:
         self._pending.discard(key)
         self._tick_finished(key)
+
+    def _polled_task(self, key: str, _task: asyncio.Task[None]) -> None:
+        self._polled(key)
 
     def _skip_reason(self, key: str, now: datetime) -> str | None:
         account = self.parks.get("account")
