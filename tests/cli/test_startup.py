@@ -165,7 +165,8 @@ def test_tag_imports_no_daemon_report_or_alert_library() -> None:
         "from monitor.cli import main\n"
         "try:\n    main(['tag'])\nexcept SystemExit:\n    pass\n"
         "heavy = ('structlog', 'rich', 'matplotlib', 'pyarrow', 'telethon', 'httpx', 'aiosqlite', 'apscheduler',"
-        " 'monitor.daemon', 'monitor.store', 'monitor.alerts', 'monitor.reports')\n"
+        " 'monitor.daemon', 'monitor.store', 'monitor.alerts', 'monitor.reports',"
+        " 'asyncio', 'monitor.settings', 'msgspec')\n"
         "print('LOADED', sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
