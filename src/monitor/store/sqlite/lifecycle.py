@@ -25,10 +25,9 @@ class LifecycleQueries:
     """Async lifecycle queries; the class that mixes this in provides the connections."""
 
     if TYPE_CHECKING:
-        import aiosqlite
         from contextlib import AbstractAsyncContextManager
 
-        def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+        def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
         async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
