@@ -556,6 +556,20 @@ async def test_out_links_are_stored_with_domain_and_preview_in_the_save(store: S
     assert {r["deleted"] for r in await store.report_links(since_day=DAY0 - 1, until_day=DAY0 + 1)} == {True}
 
 
+async def test_references_carry_the_evidence_the_discovery_queue_needs(store: Store) -> None:
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [
+        tagged(1, "zaxira kanal t.me/yangi_kanal", mentions=("yangi_kanal",), groups=("IMU",), lang="uz"),
+        tagged(2, forward_from=OTHER.id),
+        tagged(3),
+    ], at=T0, store_text=True)
+    rows = await store.report_references(since_day=DAY0 - 1, until_day=DAY0 + 1)
+    assert [(r["message_id"], r["fwd_channel_id"], r["mentions"], r["groups"], r["lang"]) for r in rows] == [
+        (1, None, ["yangi_kanal"], ["IMU"], "uz"), (2, OTHER.id, [], [], "ru")]
+    assert rows[0]["text"] == "zaxira kanal t.me/yangi_kanal" and rows[0]["posted_at"] == int(T0.timestamp()) + 3600
+    assert await store.report_references(since_day=DAY0 - 1, until_day=DAY0 + 1, channel_ids=[OTHER.id]) == []
+
+
 async def test_discovery_decisions_are_remembered_and_the_last_one_counts(store: Store) -> None:
     assert await store.discovery_decisions() == {}
     await store.set_discovery_decision("@zaxira", "rejected", at=T0, note="a fan page")

@@ -393,10 +393,10 @@ class FakeTelegramClient:
                 current = chan.at(now)
                 if current.username and current.username.lower() == key:
                     return current
-        chan = self._by_name.get(key)
-        if chan is None:
+        named = self._by_name.get(key)
+        if named is None:
             return None
-        current = chan.at(now)
+        current = named.at(now)
         return current if current.username and current.username.lower() == key else None
 
     # -- raw requests (client(request)) ---------------------------------------------------------------

@@ -331,6 +331,14 @@ class ChannelHistory(Protocol):
         preview_title, preview_site, deleted (bool)."""
         ...
 
+    async def report_references(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[ReportRow]:
+        """Posts that forward from a channel or mention/link one, oldest first: channel_id, message_id,
+        day, posted_at (epoch seconds), fwd_channel_id, fwd_name, mentions (a list), lang, script,
+        groups (a list), text (None when not kept). The discovery queue's evidence."""
+        ...
+
     async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
         """Remember an analyst's "accepted" or "rejected" for a discovered channel (the last one counts)."""
         ...

@@ -149,6 +149,22 @@ class PostgresLifecycleQueries:
             r["deleted"] = bool(r["deleted"])
         return rows
 
+    async def report_references(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        args = Args()
+        where = self._post_where(args, since_day, until_day, channel_ids, {}, (), ())
+        rows = await self._rows(
+            "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
+            " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
+            + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
+            args,
+        )
+        for r in rows:
+            r["mentions"] = json.loads(r["mentions"] or "[]")
+            r["groups"] = json.loads(r["groups"] or "[]")
+        return rows
+
     async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
         await self._write(
             "INSERT INTO discovery_decisions (ref, decision, at, note) VALUES ($1, $2, $3, $4)"

@@ -57,7 +57,8 @@ class LifecycleQueries:
     async def channel_events(
         self, *, keys: Sequence[str] | None = None, since: datetime | None = None, until: datetime | None = None
     ) -> list[ChannelEvent]:
-        where, params = ["1 = 1"], []  # type: ignore[var-annotated]
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
         if keys is not None:
             where.append(f"key IN {_JSON_LIST}")
             params.append(json.dumps(list(keys)))
@@ -148,6 +149,21 @@ class LifecycleQueries:
         for r in rows:
             r["groups"] = json.loads(r["groups"] or "[]")
             r["deleted"] = bool(r["deleted"])
+        return rows
+
+    async def report_references(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        where, params = self._post_where(since_day, until_day, channel_ids, {}, (), ())
+        rows = await self.query(
+            "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
+            " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
+            + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
+            params,
+        )
+        for r in rows:
+            r["mentions"] = json.loads(r["mentions"] or "[]")
+            r["groups"] = json.loads(r["groups"] or "[]")
         return rows
 
     async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
