@@ -270,12 +270,27 @@ def trend(chart: Path | None, chart_kind: str, metric: str, threshold: float, wi
 @click.option("--what", type=click.Choice(("channels", "posts-by-views", "posts-by-forwards", "groups", "keywords",
                                            "people", "pairs")), default="channels", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--per-subscriber", is_flag=True,
+              help="channels, posts-by-views: add subscribers and views_per_subscriber (Telegram counts views per "
+                   "session and they can be inflated: docs/lifecycle.md).")
 @_chart_option
-def top(what: str, limit: int, chart: Path | None, **kw: Any) -> None:
+def top(what: str, limit: int, per_subscriber: bool, chart: Path | None, **kw: Any) -> None:
     """Top channels, posts by views or forwards, groups, keywords, and groups named together (chart: bars)."""
     from monitor.reports.top import top as run
 
-    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit), _charter(chart), chart)  # type: ignore[arg-type]
+    if per_subscriber and what not in ("channels", "posts-by-views", "posts-by-forwards"):
+        raise click.UsageError(f"--per-subscriber has no effect on top {what}")
+
+    async def make(store: Any, spec: ReportSpec) -> Report:
+        rep = await run(store, spec, what=what, limit=limit)  # type: ignore[arg-type]
+        if not per_subscriber:
+            return rep
+        from monitor.reports.audience import with_subscribers
+        from monitor.reports.spec import resolve
+
+        return await with_subscribers(store, await resolve(store, spec), rep)
+
+    _run(kw, make, _charter(chart), chart)
 
 
 @report.command()
