@@ -70,7 +70,7 @@ async def record_state(
 ) -> ChannelEvent | None:
     """Record ``state`` for ``key`` when it differs from the current one (a restriction whose reason
     changed is a new event too); returns the event recorded, or None."""
-    reason = reason[:MAX_REASON] if reason else None
+    reason = reason.split(" (caused by ")[0][:MAX_REASON] if reason else None  # Telethon appends the request
     last = current_state(await store.channel_events(keys=[key]))
     if last is not None and last.state == state and (state != "restricted" or last.reason == reason):
         return None

@@ -3,11 +3,11 @@
 When a watched channel is taken down (banned, deleted, restricted, private, or its username freed),
 its audience is usually pointed to a replacement. Three kinds of evidence are gathered:
 
-* announced: channels its own last posts (the week before it went) mentioned or linked, stronger
-  when the post says so ("new channel", "backup", "запасной канал", "резервный", "zaxira kanal",
-  "захира", "yangi kanal", "канали нав"; matched only when the text is kept);
+* announced: channels its own last posts (the two weeks before it went) mentioned or linked in a post
+  that says so ("new channel", "backup", "запасной канал", "резервный", "zaxira kanal", "захира",
+  "yangi kanal", "канали нав"); when the text is not kept every such mention counts, marked so;
 * followers: channels that pointed at it before (its followers) and, within two weeks after, start
-  forwarding from or linking a channel they never pointed at before;
+  forwarding from or linking a channel no watched channel pointed at before;
 * resemblance: a known or referenced channel whose username or title is close to the lost one's
   (rapidfuzz ratio at least ``RESEMBLANCE``; e.g. ``ozod_ovoz`` -> ``ozod_ovoz_2``).
 
@@ -30,7 +30,7 @@ ANNOUNCE = re.compile(
     r"(?i)(new channel|backup|reserve channel|запасн\w*|резервн\w*|новый канал|новый адрес|zaxira|zahira|"
     r"yangi kanal|захира|канали нав|канали захиравӣ)"
 )
-BEFORE = timedelta(days=7)  # the last posts looked at for announcements
+BEFORE = timedelta(days=14)  # the last posts looked at for announcements
 AFTER = timedelta(days=14)  # how soon after the takedown the followers' new references count
 RESEMBLANCE = 80  # rapidfuzz ratio (0-100) of usernames or titles
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -68,17 +68,18 @@ async def successor_evidence(
     by_key: dict[str, list[Any]] = defaultdict(list)
     for event in events:
         by_key[event.key].append(event)
-    lost: list[tuple[int, str, datetime]] = []  # (channel id, shown name, when it went)
+    lost: list[tuple[int, str, datetime]] = []  # (channel id, shown name, when it went): every episode
     for key, evs in by_key.items():
-        went = None
-        for event in evs:
-            if event.state == "username_freed" or event.state in TAKEDOWN_STATES:
-                went = went or event.at
-            elif event.state == "active":
-                went = None
         cid = next((e.channel_id for e in evs if e.channel_id is not None), None)
-        if went is not None and cid is not None:
-            lost.append((cid, name_of.get(cid, f"@{key}"), went))
+        down = False
+        for event in evs:
+            gone = event.state == "username_freed" or event.state in TAKEDOWN_STATES
+            if gone and not down and cid is not None:
+                lost.append((cid, name_of.get(cid, f"@{key}"), event.at))
+            if event.state in TAKEDOWN_STATES:
+                down = True
+            elif event.state == "active":
+                down = False
     found: dict[str, tuple[set[str], list[str]]] = defaultdict(lambda: (set(), []))
 
     def note(ref: str, of: str, line: str) -> None:
@@ -104,22 +105,24 @@ async def successor_evidence(
         own_refs = {r for r in (_ref(username, cid), f"id:{cid}") if r}
         since, until = (went - BEFORE).timestamp(), (went + AFTER).timestamp()
         followers: set[int] = set()
-        before_refs: dict[int, set[str]] = defaultdict(set)
+        seen_before: set[str] = set()  # every channel any watched channel pointed at before it went
         for r in refs_rows:
             at = int(r["posted_at"])
             src = int(r["channel_id"])
             targets = _targets(r, by_id)
             if at < went.timestamp():
-                before_refs[src].update(targets)
+                seen_before.update(targets)
                 if own_refs & set(targets):
                     followers.add(src)
             if src == cid and since <= at <= went.timestamp():
-                text = r.get("text") or ""
-                said = ANNOUNCE.search(text)
+                text = r.get("text")
+                said = ANNOUNCE.search(text) if text else None
+                if text and said is None:
+                    continue  # a source it cites, not an announcement
                 for ref in targets:
                     if ref in own_refs:
                         continue
-                    why = f" saying {said.group(0)!r}" if said else ""
+                    why = f" saying {said.group(0)!r}" if said else " (text not kept: the wording is not checked)"
                     day = datetime.fromtimestamp(at, UTC).date().isoformat()
                     note(ref, shown, f"{day} announced by {shown} in post {r['message_id']}{why}, before it went")
         for r in refs_rows:
@@ -128,8 +131,8 @@ async def successor_evidence(
             if src not in followers or not went.timestamp() <= at <= until:
                 continue
             for ref in _targets(r, by_id):
-                if ref in own_refs or ref in before_refs[src]:
-                    continue
+                if ref in own_refs or ref in seen_before:
+                    continue  # only a channel new to the watched set counts
                 days = (at - went.timestamp()) / 86400
                 note(ref, shown, f"{name_of.get(src, f'id:{src}')}, a follower of {shown}, points at it"
                                  f" {days:.1f} days after {shown} went (post {r['message_id']})")
