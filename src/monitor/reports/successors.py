@@ -7,7 +7,7 @@ its audience is usually pointed to a replacement. Three kinds of evidence are ga
   that says so ("new channel", "backup", "запасной канал", "резервный", "zaxira kanal", "захира",
   "yangi kanal", "канали нав"); when the text is not kept every such mention counts, marked so;
 * followers: channels that pointed at it before (its followers) and, within two weeks after, start
-  forwarding from or linking a channel no watched channel pointed at before;
+  forwarding from or linking a channel no other watched channel pointed at before;
 * resemblance: a known or referenced channel whose username or title is close to the lost one's
   (rapidfuzz ratio at least ``RESEMBLANCE``; e.g. ``ozod_ovoz`` -> ``ozod_ovoz_2``).
 
@@ -105,13 +105,14 @@ async def successor_evidence(
         own_refs = {r for r in (_ref(username, cid), f"id:{cid}") if r}
         since, until = (went - BEFORE).timestamp(), (went + AFTER).timestamp()
         followers: set[int] = set()
-        seen_before: set[str] = set()  # every channel any watched channel pointed at before it went
+        seen_before: set[str] = set()  # every channel another watched channel pointed at before it went
         for r in refs_rows:
             at = int(r["posted_at"])
             src = int(r["channel_id"])
             targets = _targets(r, by_id)
             if at < went.timestamp():
-                seen_before.update(targets)
+                if src != cid:  # what the lost channel itself announced is the point, not noise
+                    seen_before.update(targets)
                 if own_refs & set(targets):
                     followers.add(src)
             if src == cid and since <= at <= went.timestamp():
