@@ -70,3 +70,17 @@ def test_cli_per_subscriber_and_refusal(tmp_path: Any) -> None:
     assert ok.output.splitlines()[0].endswith("subscribers,views_per_subscriber")
     bad = CliRunner().invoke(report, ["top", "--what", "groups", "--per-subscriber", "--db", str(path)])
     assert bad.exit_code == 2 and "--per-subscriber has no effect" in bad.output
+
+
+async def test_top_posts_include_exclude_or_mark_deleted_posts(store_factory: Any) -> None:
+    store = await store_factory()
+    await fill(store)
+    await store.mark_deleted(A.id, [2], at=T0 + timedelta(days=10), kind="deleted")
+    spec = ReportSpec(since=date(2024, 6, 3), until=date(2024, 6, 20))
+    every = await top(store, spec, what="posts-by-views")
+    assert [(r["channel"], r["message_id"]) for r in every.as_dicts()] == [("@sado_a", 2), ("@sado_a", 1), ("@sado_b", 1)]
+    assert "deleted" not in every.columns
+    kept = await top(store, spec, what="posts-by-views", deleted="exclude")
+    assert [(r["channel"], r["message_id"]) for r in kept.as_dicts()] == [("@sado_a", 1), ("@sado_b", 1)]
+    marked = await top(store, spec, what="posts-by-views", deleted="mark")
+    assert [r["deleted"] for r in marked.as_dicts()] == [True, False, False]

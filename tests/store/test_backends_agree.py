@@ -292,6 +292,10 @@ async def test_lifecycle_reports_agree(loaded: Loaded) -> None:
         "links weekly raw": lambda s: links(s, ReportSpec(since=SINCE, until=UNTIL, every="week"), what="links",
                                             raw=True, include_deleted=False),
         "per subscriber": lambda s: per_subscriber(s, ReportSpec(since=SINCE, until=UNTIL)),
+        "top posts without deleted": lambda s: top(s, ReportSpec(since=SINCE, until=UNTIL), what="posts-by-views",
+                                                   limit=500, deleted="exclude"),
+        "top posts marked": lambda s: top(s, ReportSpec(since=SINCE, until=UNTIL), what="posts-by-forwards",
+                                          limit=500, deleted="mark"),
         "queue": queue,
     }
     differ = []

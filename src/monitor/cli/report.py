@@ -274,15 +274,20 @@ def trend(chart: Path | None, chart_kind: str, metric: str, threshold: float, wi
               help="channels, posts-by-views: add subscribers and views_per_subscriber (Telegram counts views per "
                    "session and they can be inflated: docs/lifecycle.md).")
 @_chart_option
-def top(what: str, limit: int, per_subscriber: bool, chart: Path | None, **kw: Any) -> None:
+@click.option("--deleted", type=click.Choice(("include", "exclude", "mark")), default="include", show_default=True,
+              help="posts-by-views/forwards: keep posts later deleted from their channel, leave them out, or mark "
+                   "them in a deleted column.")
+def top(what: str, limit: int, per_subscriber: bool, deleted: str, chart: Path | None, **kw: Any) -> None:
     """Top channels, posts by views or forwards, groups, keywords, and groups named together (chart: bars)."""
     from monitor.reports.top import top as run
 
     if per_subscriber and what not in ("channels", "posts-by-views", "posts-by-forwards"):
         raise click.UsageError(f"--per-subscriber has no effect on top {what}")
+    if deleted != "include" and what not in ("posts-by-views", "posts-by-forwards"):
+        raise click.UsageError(f"--deleted has no effect on top {what}")
 
     async def make(store: Any, spec: ReportSpec) -> Report:
-        rep = await run(store, spec, what=what, limit=limit)  # type: ignore[arg-type]
+        rep = await run(store, spec, what=what, limit=limit, deleted=deleted)  # type: ignore[arg-type]
         if not per_subscriber:
             return rep
         from monitor.reports.audience import with_subscribers

@@ -227,8 +227,10 @@ class ReportReads(Protocol):
         tags: Mapping[str, Sequence[str]] | None = None,
         langs: Sequence[tuple[str, str | None]] = (),
         scripts: Sequence[str] = (),
+        include_deleted: bool = True,
     ) -> list[ReportRow]:
-        """The ``limit`` posts with most ``order`` ("views" or "forwards")."""
+        """The ``limit`` posts with most ``order`` ("views" or "forwards"); ``deleted_at`` (epoch seconds)
+        is set on posts found gone from their channel, which ``include_deleted=False`` leaves out."""
         ...
 
     async def report_pairs(
