@@ -16,8 +16,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from monitor.errors import MigrationError, StoreClosedError, StoreError
@@ -32,8 +32,9 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 log = logging.getLogger("monitor.store.postgres")
 T = TypeVar("T")
 
-# A constant key for pg_advisory_xact_lock: collectors starting together migrate one at a time.
-_MIGRATION_LOCK = 0x6D6F6E69746F72  # "monitor"
+# Keys for pg_advisory_xact_lock: collectors starting together migrate one at a time (per schema:
+# deployments in other schemas of the same database do not wait on each other).
+_MIGRATION_LOCK = 0x6D6F6E6D  # "monm", the first of the two int4 keys; the second hashes the search_path
 
 
 class StoreUnavailable(StoreError):
@@ -111,6 +112,19 @@ def _lost(exc: BaseException) -> bool:
     )
 
 
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """Database and connection errors raised inside become `translate`'s StoreError; others pass."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
+            raise translate(exc, url) from exc
+        raise
+
+
 def translate(exc: BaseException, url: str) -> StoreError:
     message = describe(exc, url)
     if is_conflict(exc):
@@ -186,29 +200,17 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
-        try:
+        with _translated(self.url):
             async with self.pool.acquire() as conn:
                 yield conn
-        except StoreError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
-                raise translate(exc, self.url) from exc
-            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
         """One transaction on one connection, committed on exit, rolled back on any error."""
         async with self.connection() as conn:
-            try:
+            with _translated(self.url):
                 async with conn.transaction():
                     yield conn
-            except StoreError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
-                    raise translate(exc, self.url) from exc
-                raise
 
     async def run(self, work: Callable[[Any], Awaitable[T]], *, write: bool = True) -> T:
         """``work(conn)`` in one transaction (``write``) or on one connection, retried while the server is away.
@@ -301,7 +303,7 @@ class Database:
             for migration in known:
                 try:
                     async with conn.transaction():
-                        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+                        await conn.execute("SELECT pg_advisory_xact_lock($1::int4, hashtext(current_setting('search_path')))", _MIGRATION_LOCK)
                         rows = await conn.fetch("SELECT version FROM schema_migrations")
                         applied = {int(r["version"]) for r in rows}
                         if applied and max(applied) > newest:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from monitor.errors import StoreError
@@ -33,23 +33,11 @@ from monitor.models import (
 from monitor.store.ports import Evaluate, History
 from monitor.store.postgres.alerts import PostgresAlertQueries, PostgresAlertTx
 from monitor.store.postgres.connection import Database, mask_url
+from monitor.store.epoch import dt, ts
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
 from monitor.store.postgres.reports import PostgresReportQueries
 from monitor.store.postgres.lifecycle import UPSERT_LINKS, PostgresLifecycleQueries
 from monitor.store.linkrows import link_rows
-
-
-def ts(value: datetime | None) -> int | None:
-    """Aware datetime -> integer epoch seconds (the schema's time unit); naive values are taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
-
-
-def dt(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def _jdump(value: Any) -> str:
@@ -170,11 +158,13 @@ def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> 
 # the same rows in opposite orders and deadlock. Taking turns at the start of the transaction, before
 # any row lock, makes concurrent collectors write one batch at a time, as SQLite's single writer
 # does; a save holds it for milliseconds, and polls spend their time waiting on Telegram, not here.
-_WRITER_LOCK = 0x6D6F6E6974_7772  # "monitwr"
+# The lock is keyed by the schema too: two deployments in two schemas of one database do not wait
+# on each other.
+_WRITER_LOCK = 0x6D6F6E77  # "monw", the first of the two int4 keys; the second hashes the search_path
 
 
 async def _writer_turn(conn: Any) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITER_LOCK)
+    await conn.execute("SELECT pg_advisory_xact_lock($1::int4, hashtext(current_setting('search_path')))", _WRITER_LOCK)
 
 
 async def _replace_tag_rows(conn: Any, channel_id: int, message_id: int, day: int, tags: Tags) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.models import ChannelEvent, ChannelSnapshot
-from monitor.store.sqlite.epoch import dt, ts
+from monitor.store.epoch import dt, ts
 
 _CHUNK = 400
 _JSON_LIST = "(SELECT value FROM json_each(?))"
