@@ -282,7 +282,7 @@ def top(what: str, limit: int, per_subscriber: bool, deleted: str, chart: Path |
         raise click.UsageError(f"--deleted has no effect on top {what}")
 
     async def make(store: Any, spec: ReportSpec) -> Report:
-        rep = await run(store, spec, what=what, limit=limit, deleted=deleted)  # type: ignore[arg-type]
+        rep = await run(store, spec, what=what, limit=limit, deleted=deleted)  # type: ignore[arg-type]  # click.Choice keeps what to the TopWhat names
         if not per_subscriber:
             return rep
         from monitor.reports.audience import with_subscribers
