@@ -32,6 +32,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                   "The discovery queue: channels the watched ones point at, and successors of channels taken down."),
     "import": ("monitor.cli.collect:import_cmd",
                "Ingest a Telegram Desktop export (result.json) through the same tagging and store path."),
+    "label": ("monitor.cli.label:label",
+              "Mark a match of a stored post right or wrong, or a missed mention of a group (with --span)."),
     "lid": ("monitor.cli.lid:lid", "Language identification: build model data, evaluate engines."),
     "login": ("monitor.cli.collect:login_cmd",
               "Log the collector's Telegram session in once, interactively (the daemon never signs in itself)."),
