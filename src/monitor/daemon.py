@@ -70,6 +70,7 @@ def poll_options(settings: Settings) -> PollOptions:
         backfill_days=p.backfill_days,
         resample_days=p.resample_days,
         unavailable_retry=p.unavailable_retry,
+        profile_every=p.profile_every,
         store_text=settings.monitor.store_text,
         source_name="scenario" if settings.source.kind == "scenario" else "telegram",
     )

@@ -28,6 +28,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("monitor.cli.db:db_group", "Schema upgrades, consistency checks and copies between SQLite and PostgreSQL."),
     "demo": ("monitor.cli.collect:demo_cmd",
              "Run the real daemon offline over the bundled scenario (months replayed in seconds)."),
+    "discovery": ("monitor.cli.discovery:discovery_group",
+                  "The discovery queue: channels the watched ones point at, and successors of channels taken down."),
     "import": ("monitor.cli.collect:import_cmd",
                "Ingest a Telegram Desktop export (result.json) through the same tagging and store path."),
     "label": ("monitor.cli.label:label",

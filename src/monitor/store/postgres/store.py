@@ -36,6 +36,8 @@ from monitor.store.postgres.connection import Database, mask_url
 from monitor.store.epoch import dt, ts
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
 from monitor.store.postgres.reports import PostgresReportQueries
+from monitor.store.postgres.lifecycle import UPSERT_LINKS, PostgresLifecycleQueries
+from monitor.store.linkrows import link_rows
 
 
 def _jdump(value: Any) -> str:
@@ -239,7 +241,7 @@ def _retag_where(after: PostKey | None, stale_only_version: str | None) -> tuple
     return " AND ".join(where), params
 
 
-class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries):
+class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries, PostgresLifecycleQueries):
     """One database shared by a team: collectors write, analysts read through read-only connections.
 
     ``url`` is shown with its password masked (the real one stays inside the pool). ``read_only``
@@ -503,6 +505,9 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
             unchanged += len(new_rows) - len(inserted_ids)
             if samples:
                 await conn.execute(_UPSERT_SAMPLES, *_columns(samples, 7))
+            links = link_rows(channel_id, list(batch.values()))
+            if links:
+                await conn.execute(UPSERT_LINKS, *_columns(links, 7))
             if checkpoint is not None:
                 await conn.execute(
                     "UPDATE channels SET checkpoint = greatest(checkpoint, $1), updated_at = $2 WHERE id = $3",
@@ -607,7 +612,8 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
 
     async def resample_candidates(self, channel_id: int, *, since: datetime) -> list[int]:
         rows = await self._fetch(
-            "SELECT message_id FROM posts WHERE channel_id = $1 AND posted_at >= $2 ORDER BY message_id",
+            "SELECT message_id FROM posts WHERE channel_id = $1 AND posted_at >= $2 AND deleted_at IS NULL"
+            " ORDER BY message_id",
             channel_id, ts(since),
         )
         return [int(r[0]) for r in rows]

@@ -40,6 +40,8 @@ from monitor.store.sqlite.alerts import AlertQueries, AlertTx
 from monitor.store.sqlite.delivery import DeliveryQueries
 from monitor.store.sqlite.readonly import read_only_uri
 from monitor.store.sqlite.reports import ReportQueries
+from monitor.store.sqlite.lifecycle import _UPSERT_LINKS, LifecycleQueries
+from monitor.store.linkrows import link_rows
 
 _CHUNK = 400  # keys per IN (...) list; well under SQLite's variable limit
 
@@ -194,7 +196,7 @@ async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: S
     return result
 
 
-class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
+class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries, Store):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
     def __init__(
@@ -607,6 +609,9 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     samples,
                 )
+            links = link_rows(channel_id, posts)
+            if links:
+                await conn.executemany(_UPSERT_LINKS, links)
             if checkpoint is not None:
                 await conn.execute(
                     "UPDATE channels SET checkpoint = max(checkpoint, ?), updated_at = ? WHERE id = ?",
@@ -699,7 +704,8 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
 
     async def resample_candidates(self, channel_id: int, *, since: datetime) -> list[int]:
         rows = await self._fetch(
-            "SELECT message_id FROM posts WHERE channel_id = ? AND posted_at >= ? ORDER BY message_id",
+            "SELECT message_id FROM posts WHERE channel_id = ? AND posted_at >= ? AND deleted_at IS NULL"
+            " ORDER BY message_id",
             (channel_id, ts(since)),
         )
         return [int(r[0]) for r in rows]
