@@ -35,6 +35,7 @@ from monitor.store.postgres.alerts import PostgresAlertQueries, PostgresAlertTx
 from monitor.store.postgres.connection import Database, mask_url
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
 from monitor.store.postgres.reports import PostgresReportQueries
+from monitor.store.postgres.web import PostgresWebQueries
 
 
 def ts(value: datetime | None) -> int | None:
@@ -222,7 +223,7 @@ def _retag_where(after: PostKey | None, stale_only_version: str | None) -> tuple
     return " AND ".join(where), params
 
 
-class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries):
+class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries, PostgresWebQueries):
     """One database shared by a team: collectors write, analysts read through read-only connections.
 
     ``url`` is shown with its password masked (the real one stays inside the pool). ``read_only``

@@ -39,6 +39,7 @@ from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
 from monitor.store.sqlite.alerts import AlertQueries, AlertTx
 from monitor.store.sqlite.delivery import DeliveryQueries
 from monitor.store.sqlite.reports import ReportQueries
+from monitor.store.sqlite.web import WebQueries
 
 _CHUNK = 400  # keys per IN (...) list; well under SQLite's variable limit
 
@@ -193,7 +194,7 @@ async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: S
     return result
 
 
-class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, Store):
+class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, WebQueries, Store):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
     def __init__(
