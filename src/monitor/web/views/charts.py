@@ -1,0 +1,157 @@
+"""Volume and trend: the chart page, its downloads, and the link from each bar to its posts.
+
+The numbers are ``monitor report volume`` and ``monitor report trend`` for the same spec (the same
+functions), so the chart, the table and the CSV agree with the CLI. Spikes come from the trend
+report (robust z over the baseline) and are marked on the chart with their baseline and z.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from monitor.reports.periods import buckets, from_day, label, next_bucket
+from monitor.reports.spec import NONE, Resolved, resolve
+from monitor.reports.table import Report
+from monitor.reports.trend import trend
+from monitor.reports.volume import volume
+from monitor.web.common import User, download, page, render, store_of
+from monitor.web.query import Params, View, spec_from, spec_items, url, view_from, with_filter
+from monitor.web.svg import Flag, Series, chart
+
+MAX_SERIES = 12
+# --by dimension -> the URL filter that narrows a chart point to its series
+_DIM_FILTER = {"group": "group", "keyword": "keyword", "person": "person", "language": "lang", "script": "script",
+               "channel": "channel"}
+
+
+def _filter_for(res: Resolved, dim: str, value: str) -> tuple[str, str] | None:
+    """The URL filter (name, value) selecting a series' value of ``dim``; None when no filter can."""
+    if value == NONE:
+        return None
+    if dim.startswith("label:"):
+        return "label", f"{dim[6:]}={value}"
+    if dim == "channel":
+        for cid, info in res.channels.items():
+            if info.name == value:
+                return "channel", f"@{info.username}" if info.username else str(cid)
+        return None
+    return _DIM_FILTER[dim], value
+
+
+def point_links(res: Resolved, report: Report) -> tuple[list[str], dict[tuple[str, ...], list[str | None]]]:
+    """Period labels in order and, per series, the posts URL of each period (same filters, the period's
+    days, the series' values)."""
+    every = res.spec.period
+    starts = buckets(res.since_day, res.until_day, every)
+    periods = [label(b, every) for b in starts]
+    base = spec_items(res.spec, dates=False)
+    base = [(k, v) for k, v in base if k not in ("by", "every")]
+    combos = sorted({tuple(str(v) for v in row[1:1 + len(res.by)]) for row in report.rows})
+    links: dict[tuple[str, ...], list[str | None]] = {}
+    for combo in combos:
+        overrides: dict[str, list[str]] = defaultdict(list)
+        ok = True
+        for dim, value in zip(res.by, combo, strict=True):
+            chosen = _filter_for(res, dim, value)
+            if chosen is None:
+                ok = False
+                break
+            overrides[chosen[0]].append(chosen[1])
+        row_links: list[str | None] = []
+        for start in starts:
+            if not ok:
+                row_links.append(None)
+                continue
+            first = max(start, res.since_day)
+            last = min(next_bucket(start, every) - 1, res.until_day)
+            items = [("since", from_day(first).isoformat()), ("until", from_day(last).isoformat()),
+                     *with_filter(base, overrides)]
+            row_links.append(url("/posts", items))
+        links[combo] = row_links
+    return periods, links
+
+
+def _series(res: Resolved, vol: Report, tr: Report, view: View) -> tuple[list[str], list[Series], int]:
+    periods, links = point_links(res, vol)
+    width = len(res.by)
+    column = view.metric + ("_share" if view.show == "shares" else "")
+    at = vol.columns.index(column)
+    values: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
+    for row in vol.rows:
+        values[tuple(str(v) for v in row[1:1 + width])][str(row[0])] = float(row[at] or 0)
+    flags: dict[tuple[str, ...], dict[str, Flag]] = defaultdict(dict)
+    z_at, flag_at, base_at = tr.columns.index("z"), tr.columns.index("flag"), tr.columns.index("baseline_median")
+    for row in tr.rows:
+        if row[flag_at]:
+            flags[tuple(str(v) for v in row[1:1 + width])][str(row[0])] = Flag(
+                kind=str(row[flag_at]), z=float(row[z_at]), baseline=float(row[base_at] or 0))
+    ranked = sorted(values, key=lambda c: (-sum(values[c].values()), c))
+    series = []
+    for combo in ranked[:MAX_SERIES]:
+        by_period = values[combo]
+        series.append(Series(
+            name=" / ".join(combo) or view.metric,
+            values=[by_period.get(p, 0.0) for p in periods],
+            links=links.get(combo, []),
+            flags={i: flags[combo][p] for i, p in enumerate(periods) if p in flags.get(combo, {})},
+        ))
+    return periods, series, max(len(ranked) - MAX_SERIES, 0)
+
+
+async def _reports(request: Request) -> tuple[Resolved, Report, Report, View]:
+    params = Params(request.query_params.multi_items())
+    spec = spec_from(params)
+    view = view_from(params)
+    store = store_of(request)
+    res = await resolve(store, spec)
+    vol = await volume(store, spec)
+    tr = await trend(store, spec, metric=view.metric)
+    return res, vol, tr, view
+
+
+async def volume_page(request: Request, user: User) -> Response:
+    res, vol, tr, view = await _reports(request)
+    periods, series, hidden = _series(res, vol, tr, view)
+    svg = chart(periods, series, share=view.show == "shares", label=view.metric)
+    query = request.url.query
+    permalink = url("/volume", [*spec_items(res.spec), ("metric", view.metric), ("show", view.show)])
+    flagged = [(s.name, periods[i], f) for s in series for i, f in sorted(s.flags.items())]
+    context: dict[str, Any] = {
+        "svg": svg, "spec": res.spec, "meta": vol.meta, "view": view, "periods": periods, "series": series,
+        "hidden": hidden, "flagged": flagged, "permalink": permalink, "query": query,
+        "by_options": ("group", "language", "script", "channel", "keyword", "person"),
+        "dims": ",".join(res.spec.by),
+        "filters": {name: list(getattr(res.spec, field)) for name, field in
+                    (("group", "groups"), ("lang", "langs"), ("script", "scripts"), ("channel", "channels"),
+                     ("label", "labels"), ("keyword", "keywords"), ("person", "people"))},
+        "channels": sorted((info.name for info in res.channels.values()), key=str.lower),
+    }
+    return render(request, "volume.html", context, user=user)
+
+
+def _download(name: str, fmt: str) -> Any:
+    async def handler(request: Request, user: User) -> Response:
+        params = Params(request.query_params.multi_items())
+        spec = spec_from(params)
+        store = store_of(request)
+        if name == "volume":
+            report = await volume(store, spec)
+        else:
+            report = await trend(store, spec, metric=view_from(params).metric)
+        return download(report, fmt, name)
+
+    return page(handler)
+
+
+routes = [
+    Route("/volume", page(volume_page)),
+    Route("/volume.csv", _download("volume", "csv")),
+    Route("/volume.json", _download("volume", "json")),
+    Route("/trend.csv", _download("trend", "csv")),
+    Route("/trend.json", _download("trend", "json")),
+]
