@@ -178,7 +178,10 @@ def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         try:
             return await handler(request, user)
-        except (ConfigError, ValueError) as exc:
+        except ConfigError as exc:
+            message = "; ".join(p.message if p.where == "config" else str(p) for p in exc.problems)
+            return error_page(request, 400, terminal(message), user)
+        except ValueError as exc:
             return error_page(request, 400, terminal(str(exc)), user)
 
     return endpoint
