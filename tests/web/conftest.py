@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -51,11 +53,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    db: Path
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`monitor web` in a subprocess on a free loopback port, over its own copy of the test database."""
     db = tmp_path_factory.mktemp("served") / "monitor.db"
-    asyncio.run(build(str(db)))
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: Playwright's sync API may own this one's loop
+        pool.submit(asyncio.run, build(str(db))).result()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_") or k == "MONITOR_CACHE_DIR"}
     env["MONITOR_WEB_SECRET"] = SECRET
@@ -75,7 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("monitor web did not start: " + (db.parent / "server.log").read_text())
             time.sleep(0.2)
-        yield base
+        yield Served(base, db)
     finally:
         proc.terminate()
         try:
