@@ -8,6 +8,8 @@ report (robust z over the baseline) and are marked on the chart with their basel
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -15,12 +17,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from monitor.reports.periods import buckets, from_day, label, next_bucket
-from monitor.reports.spec import NONE, Resolved, resolve
+from monitor.reports.spec import NONE, ReportSpec, Resolved, resolve
 from monitor.reports.table import Report
 from monitor.reports.trend import trend
 from monitor.reports.volume import volume
 from monitor.web.common import User, download, page, render, store_of
-from monitor.web.query import Params, View, spec_from, spec_items, url, view_from, with_filter
+from monitor.web.query import FILTERS, Params, View, spec_from, spec_items, url, view_from, with_filter
 from monitor.web.svg import Flag, Series, chart
 
 MAX_SERIES = 12
@@ -43,7 +45,7 @@ def _filter_for(res: Resolved, dim: str, value: str) -> tuple[str, str] | None:
     return _DIM_FILTER[dim], value
 
 
-def point_links(res: Resolved, report: Report) -> tuple[list[str], dict[tuple[str, ...], list[str | None]]]:
+def point_links(res: Resolved, combos: Sequence[tuple[str, ...]]) -> tuple[list[str], dict[tuple[str, ...], list[str | None]]]:
     """Period labels in order and, per series, the posts URL of each period (same filters, the period's
     days, the series' values)."""
     every = res.spec.period
@@ -51,7 +53,6 @@ def point_links(res: Resolved, report: Report) -> tuple[list[str], dict[tuple[st
     periods = [label(b, every) for b in starts]
     base = spec_items(res.spec, dates=False)
     base = [(k, v) for k, v in base if k not in ("by", "every")]
-    combos = sorted({tuple(str(v) for v in row[1:1 + len(res.by)]) for row in report.rows})
     links: dict[tuple[str, ...], list[str | None]] = {}
     for combo in combos:
         overrides: dict[str, list[str]] = defaultdict(list)
@@ -76,23 +77,48 @@ def point_links(res: Resolved, report: Report) -> tuple[list[str], dict[tuple[st
     return periods, links
 
 
-def _series(res: Resolved, vol: Report, tr: Report, view: View) -> tuple[list[str], list[Series], int]:
-    periods, links = point_links(res, vol)
+def _narrowed(res: Resolved, spec: ReportSpec, combos: Sequence[tuple[str, ...]]) -> ReportSpec:
+    """``spec`` with each --by dimension filtered to the values of ``combos``: the trend of a series
+    depends only on its own counts, so the drawn series get the same z as in the whole report, and a
+    200-channel chart scores 12 series, not 200. The spec itself when some value cannot be a filter."""
+    chosen: dict[str, list[str]] = defaultdict(list)
+    for combo in combos:
+        for dim, value in zip(res.by, combo, strict=True):
+            item = _filter_for(res, dim, value)
+            if item is None:
+                return spec
+            if item[1] not in chosen[item[0]]:
+                chosen[item[0]].append(item[1])
+    fields = {FILTERS[name]: tuple(values) for name, values in chosen.items()}
+    if "labels" in fields:  # a label filter on another key than the --by ones still applies
+        keys = {dim[6:] for dim in res.by if dim.startswith("label:")}
+        fields["labels"] = tuple(v for v in spec.labels if v.partition("=")[0].strip() not in keys) + fields["labels"]
+    return replace(spec, **fields) if fields else spec
+
+
+def _ranked(res: Resolved, vol: Report, view: View) -> tuple[list[tuple[str, ...]], dict[tuple[str, ...], dict[str, float]]]:
     width = len(res.by)
     column = view.metric + ("_share" if view.show == "shares" else "")
     at = vol.columns.index(column)
     values: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
     for row in vol.rows:
         values[tuple(str(v) for v in row[1:1 + width])][str(row[0])] = float(row[at] or 0)
+    return sorted(values, key=lambda c: (-sum(values[c].values()), c)), values
+
+
+def _series(res: Resolved, vol: Report, tr: Report, view: View, ranked: Sequence[tuple[str, ...]],
+            values: dict[tuple[str, ...], dict[str, float]]) -> tuple[list[str], list[Series]]:
+    width = len(res.by)
+    shown = list(ranked[:MAX_SERIES])
+    periods, links = point_links(res, shown)
     flags: dict[tuple[str, ...], dict[str, Flag]] = defaultdict(dict)
     z_at, flag_at, base_at = tr.columns.index("z"), tr.columns.index("flag"), tr.columns.index("baseline_median")
     for row in tr.rows:
         if row[flag_at]:
             flags[tuple(str(v) for v in row[1:1 + width])][str(row[0])] = Flag(
                 kind=str(row[flag_at]), z=float(row[z_at]), baseline=float(row[base_at] or 0))
-    ranked = sorted(values, key=lambda c: (-sum(values[c].values()), c))
     series = []
-    for combo in ranked[:MAX_SERIES]:
+    for combo in shown:
         by_period = values[combo]
         series.append(Series(
             name=" / ".join(combo) or view.metric,
@@ -100,23 +126,27 @@ def _series(res: Resolved, vol: Report, tr: Report, view: View) -> tuple[list[st
             links=links.get(combo, []),
             flags={i: flags[combo][p] for i, p in enumerate(periods) if p in flags.get(combo, {})},
         ))
-    return periods, series, max(len(ranked) - MAX_SERIES, 0)
+    return periods, series
 
 
-async def _reports(request: Request) -> tuple[Resolved, Report, Report, View]:
+async def _reports(request: Request) -> tuple[Resolved, Report, Report, View, list[tuple[str, ...]],
+                                              dict[tuple[str, ...], dict[str, float]]]:
     params = Params(request.query_params.multi_items())
     spec = spec_from(params)
     view = view_from(params)
     store = store_of(request)
     res = await resolve(store, spec)
     vol = await volume(store, spec)
-    tr = await trend(store, spec, metric=view.metric)
-    return res, vol, tr, view
+    ranked, values = _ranked(res, vol, view)
+    narrowed = _narrowed(res, res.spec, ranked[:MAX_SERIES]) if len(ranked) > MAX_SERIES else spec
+    tr = await trend(store, narrowed, metric=view.metric)
+    return res, vol, tr, view, ranked, values
 
 
 async def volume_page(request: Request, user: User) -> Response:
-    res, vol, tr, view = await _reports(request)
-    periods, series, hidden = _series(res, vol, tr, view)
+    res, vol, tr, view, ranked, values = await _reports(request)
+    periods, series = _series(res, vol, tr, view, ranked, values)
+    hidden = max(len(ranked) - MAX_SERIES, 0)
     svg = chart(periods, series, share=view.show == "shares", label=view.metric)
     query = request.url.query
     permalink = url("/volume", [*spec_items(res.spec), ("metric", view.metric), ("show", view.show)])
