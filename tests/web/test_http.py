@@ -288,3 +288,24 @@ def test_users_command_reads_passwords_from_stdin_never_arguments(tmp_path: Path
     assert "user.add" in audit and "user.passwd" in audit and "another-long-password" not in audit
     assert cli("users", "remove", "zed", "--db", str(db)).returncode == 0
     assert cli("users", "remove", "zed", "--db", str(db)).returncode == 1
+
+
+def test_a_chart_with_more_series_than_drawn_marks_the_trend_reports_flags(client: TestClient, web_db: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the drawn series are scored (the trend of the others is not needed): their flags must be the
+    ones the whole trend report gives them."""
+    from monitor.web.views import charts
+
+    monkeypatch.setattr(charts, "MAX_SERIES", 2)
+    login(client, "vic")
+    page = client.get("/volume?by=channel&every=week").text
+    assert "The 2 smallest series are not drawn" in page
+    svg = _svg(page)
+    drawn = set(re.findall(r'data-series="([^"]+)"', svg)) - {"2"}
+    assert len(drawn) == 2
+    marked = set(re.findall(r'<text class="flag"[^>]*>[▲▼]<title>([^,]+), ([^:]+):', svg))
+    full = subprocess.run([*MONITOR, "report", "trend", "--by", "channel", "--every", "week", "--only-flagged",
+                           "--format", "tsv", "--db", str(web_db)], capture_output=True, text=True, check=True,
+                          timeout=120).stdout.splitlines()[1:]
+    expected = {(line.split("\t")[1], line.split("\t")[0]) for line in full if line.split("\t")[1] in drawn}
+    assert marked == expected and expected

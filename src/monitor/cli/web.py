@@ -148,7 +148,7 @@ def _save(name: str, role: str | None, from_stdin: bool, *, db: str | None, conf
         password = _password(from_stdin)
         now = datetime.now(UTC)
         chosen = role or (existing.role if existing else "viewer")
-        user = WebUser(name=name, password_hash=hash_password(password), role=chosen,  # type: ignore[arg-type]
+        user = WebUser(name=name, password_hash=hash_password(password), role=chosen,  # type: ignore[arg-type]  # a click.Choice of WebRole
                        created_at=existing.created_at if existing else now, updated_at=now)
         await store.save_web_user(user, audit=AuditEntry(actor=_actor(), action="user.add" if adding else "user.passwd",
                                                          target=name, at=now, detail={"role": chosen}))

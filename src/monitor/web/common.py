@@ -60,7 +60,7 @@ class User:
 
 
 def state(request: Request) -> State:
-    return request.app.state.web  # type: ignore[no-any-return]
+    return request.app.state.web  # type: ignore[no-any-return]  # Starlette's state is untyped; create_app sets it
 
 
 def store_of(request: Request) -> Store:
@@ -156,7 +156,7 @@ def download(report: Report, fmt: str, filename: str) -> Response:
     """The report as ``monitor report ... --format csv|json`` writes it into a pipe or file: the same
     function, so the bytes are the same."""
     buffer = io.StringIO()
-    write(report, fmt, None, stdout=buffer)  # type: ignore[arg-type]
+    write(report, fmt, None, stdout=buffer)  # type: ignore[arg-type]  # fmt is csv or json, from the routes
     media = {"csv": "text/csv; charset=utf-8", "json": "application/json"}[fmt]
     return Response(buffer.getvalue().encode("utf-8"), media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})

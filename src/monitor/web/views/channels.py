@@ -4,6 +4,7 @@ network (GEXF download, as ``monitor report network --gexf``) and discovery cand
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.requests import Request
@@ -45,7 +46,7 @@ async def network_gexf(request: Request, user: User) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="network.gexf"'})
 
 
-def _network_download(fmt: str):  # type: ignore[no-untyped-def]
+def _network_download(fmt: str) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request, user: User) -> Response:
         report, _nodes = await forward_network(store_of(request), spec_from(Params(request.query_params.multi_items())))
         return download(report, fmt, "network")

@@ -93,7 +93,7 @@ def _narrowed(res: Resolved, spec: ReportSpec, combos: Sequence[tuple[str, ...]]
     if "labels" in fields:  # a label filter on another key than the --by ones still applies
         keys = {dim[6:] for dim in res.by if dim.startswith("label:")}
         fields["labels"] = tuple(v for v in spec.labels if v.partition("=")[0].strip() not in keys) + fields["labels"]
-    return replace(spec, **fields) if fields else spec
+    return replace(spec, **fields) if fields else spec  # type: ignore[arg-type]  # only tuple fields of ReportSpec
 
 
 def _ranked(res: Resolved, vol: Report, view: View) -> tuple[list[tuple[str, ...]], dict[tuple[str, ...], dict[str, float]]]:
