@@ -24,10 +24,20 @@ async def alerts_page(request: Request, user: User) -> Response:
     items = []
     for row in rows:
         details = dict(row.alert.details)
-        why = []
-        for key in ("terms", "matched", "count", "baseline", "z", "threshold", "window"):
-            if key in details:
-                why.append((key, details[key]))
+        why: list[tuple[str, object]] = []
+        if details.get("why"):
+            why.append(("why", details["why"]))
+        for term in details.get("terms") or []:
+            if isinstance(term, dict):
+                why.append(("matched", f"{term.get('as_written', '')} → {term.get('canonical', '')}"
+                                       f" ({term.get('rule', '')}): {term.get('context', '')}"))
+            else:
+                why.append(("matched", term))
+        counts = details.get("counts")
+        if isinstance(counts, dict):
+            why.append(("counts", ", ".join(f"{k} {v}" for k, v in counts.items() if k != "history")))
+        elif "count" in details:
+            why.append(("count", details["count"]))
         items.append({"alert": row.alert, "deliveries": sorted(row.deliveries.items()), "why": why,
                       "ack": acks.get(row.alert.id or -1)})
     return render(request, "alerts.html", {"items": items, "rule": rule or ""}, user=user)
