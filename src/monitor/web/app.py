@@ -113,8 +113,9 @@ async def login(request: Request) -> Response:
         return response
     store = store_of(request)
     account = await store.web_user(name) if name else None
-    if account is None or not check_password(account.password_hash, password):
-        check_password(None, password) if account is not None else None
+    # an unknown name is checked against a dummy hash: it costs what a wrong password costs
+    matched = check_password(account.password_hash if account else None, password)
+    if account is None or not matched:
         web.throttle.failed(*keys)
         return again("wrong name or password", 401)
     web.throttle.succeeded(*keys)

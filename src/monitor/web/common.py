@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from starlette.requests import Request
@@ -173,8 +173,6 @@ def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         user = await current_user(request)
         if user is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            from urllib.parse import quote
-
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         try:
             return await handler(request, user)

@@ -27,7 +27,8 @@ async def alerts_page(request: Request, user: User) -> Response:
         why: list[tuple[str, object]] = []
         if details.get("why"):
             why.append(("why", details["why"]))
-        for term in details.get("terms") or []:
+        terms = details.get("terms")
+        for term in terms if isinstance(terms, list) else []:
             if isinstance(term, dict):
                 why.append(("matched", f"{term.get('as_written', '')} → {term.get('canonical', '')}"
                                        f" ({term.get('rule', '')}): {term.get('context', '')}"))
