@@ -309,3 +309,19 @@ def test_a_chart_with_more_series_than_drawn_marks_the_trend_reports_flags(clien
                           timeout=120).stdout.splitlines()[1:]
     expected = {(line.split("\t")[1], line.split("\t")[0]) for line in full if line.split("\t")[1] in drawn}
     assert marked == expected and expected
+
+
+def test_spread_opens_on_an_explicit_range_and_downloads_what_the_cli_prints(client: TestClient, web_db: Path) -> None:
+    login(client, "vic")
+    opened = client.get("/spread")
+    assert opened.status_code == 303
+    assert opened.headers["location"] == "/spread?since=2024-06-01&until=2024-06-30"
+    page = client.get(opened.headers["location"])
+    assert page.status_code == 200
+    assert page.text.count('<td class="num">3</td>') >= 2  # 3 posts in 3 channels
+    assert "ИГИЛ берёт на себя ответственность" in page.text
+    got = client.get("/spread.csv?since=2024-06-01&until=2024-06-30").content
+    expected = subprocess.run([*MONITOR, "report", "spread", "--since", "2024-06-01", "--until", "2024-06-30",
+                               "--format", "csv", "--db", str(web_db)], capture_output=True, timeout=120,
+                              check=True).stdout
+    assert got == expected and expected.count(b"\n") >= 2

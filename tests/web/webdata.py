@@ -40,6 +40,8 @@ HOSTILE = (
 )
 HOSTILE_LINKS = ("javascript:window.__pwned=6", "https://evil.example/x?<b>", "data:text/html,<script>1</script>")
 HOSTILE_ID = (DEMO_CHANNELS[0].id, 999_999)
+SPREAD = ("Заявление: ИГИЛ берёт на себя ответственность за нападение, о котором сообщили сегодня утром"
+          " местные источники; подробности будут позже.")
 TEXTS = {
     ("ru", "Cyrl"): ["Сообщение про ИГИЛ номер {n}", "Новости дня {n}", "Талибан заявил {n}"],
     ("tg", "Cyrl"): ["Хабари рӯз {n} ИГИЛ", "Хабар {n}"],
@@ -107,6 +109,12 @@ async def build(url: str, *, channels: int = 4, days: int = DAYS, seed: int = 7)
                        text=HOSTILE, views=7, forwards=0, links=HOSTILE_LINKS)
         await store.save_posts(HOSTILE_ID[0], [TaggedPost(post=hostile, tags=_tags(HOSTILE, "ru", "Cyrl"),
                                                           tagger_version="web-test@1")], at=START, store_text=True)
+        # one item posted in three channels on one day: a spread cluster
+        for k, c in enumerate(chosen[:3]):
+            when = START + timedelta(days=DAYS - 5, hours=2 + k)
+            item = Post(channel_id=c.id, message_id=900_000 + k, posted_at=when, text=SPREAD, views=100, forwards=3)
+            await store.save_posts(c.id, [TaggedPost(post=item, tags=_tags(SPREAD, "ru", "Cyrl"),
+                                                     tagger_version="web-test@1")], at=START, store_text=True)
         async with store.alert_transaction() as tx:
             for n in range(3):
                 await tx.insert_alert(Alert(
