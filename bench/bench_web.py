@@ -3,6 +3,7 @@
     PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py                 # 10,000,000 posts
     PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --posts 1000000 --db /tmp/web1m.db
     PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --reuse --db /tmp/monitor-bench-reports.db
+    PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --posts 1000000 --postgres   # both backends
 
 The database is bench_reports.py's (same generator: 200 channels, 5 years, groups, keywords, forwards,
 mentions; no post text). A user is added through the store, the app runs in process with its lifespan
@@ -69,25 +70,14 @@ def pages(last: str, month: str) -> list[tuple[str, str]]:
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--posts", type=int, default=10_000_000)
-    parser.add_argument("--channels", type=int, default=200)
-    parser.add_argument("--years", type=float, default=5.0)
-    parser.add_argument("--db", type=Path, default=Path("/tmp/monitor-bench-web.db"))
-    parser.add_argument("--reuse", action="store_true", help="time an existing database instead of rebuilding")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    if not args.reuse:
-        build(args.db, args.posts, args.channels, args.years)
-    last, month = asyncio.run(prepare(str(args.db)))
-
+def time_pages(db: str, last: str, month: str, repeat: int) -> list[tuple[str, str, int, float, float, int]]:
+    """Each page ``repeat`` times after a warm-up: (name, path, status, best, median, bytes)."""
     from starlette.testclient import TestClient
 
     from monitor.web.app import create_app
     from monitor.web.common import WebConfig
 
-    app = create_app(WebConfig(database=str(args.db), secret="bench-secret-" + "x" * 40))
+    app = create_app(WebConfig(database=db, secret="bench-secret-" + "x" * 40))
     rows: list[tuple[str, str, int, float, float, int]] = []
     with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
         form = client.get("/login").text
@@ -96,23 +86,59 @@ def main() -> None:
         for name, path in pages(last, month):
             times = []
             status, size = 0, 0
-            for i in range(args.repeat + 1):
+            for i in range(repeat + 1):
                 t0 = time.perf_counter()
                 response = client.get(path)
                 elapsed = time.perf_counter() - t0
                 status, size = response.status_code, len(response.content)
-                if i:  # the first request warms caches (templates, SQLite pages)
+                if i:  # the first request warms caches (templates, database pages)
                     times.append(elapsed)
             rows.append((name, path, status, min(times), statistics.median(times), size))
+    return rows
+
+
+def show(backend: str, rows: list[tuple[str, str, int, float, float, int]]) -> None:
     width = max(len(r[0]) for r in rows)
+    print(f"\n{backend}")
     print(f"{'page':<{width}}  status  best (s)  median (s)  bytes")
     for name, _path, status, best, median, size in rows:
         print(f"{name:<{width}}  {status:>6}  {best:8.3f}  {median:10.3f}  {size:,}")
     slowest = max(rows, key=lambda r: r[4])
-    print(f"slowest: {slowest[0]} ({slowest[1]}), median {slowest[4]:.3f} s", file=sys.stderr)
+    print(f"slowest on {backend}: {slowest[0]} ({slowest[1]}), median {slowest[4]:.3f} s")
     bad = [r for r in rows if r[2] != 200]
     if bad:
         print("not 200: " + ", ".join(f"{r[1]} -> {r[2]}" for r in bad), file=sys.stderr)
+
+
+async def _postgres(sqlite_db: Path, repeat: int) -> None:
+    from bench_pg import Schema, load_postgres
+
+    async with Schema("web") as schema:
+        seconds = await load_postgres(sqlite_db, schema.url)
+        print(f"copied into PostgreSQL in {seconds:.0f} s", file=sys.stderr)
+        last, month = await prepare(schema.url)
+        rows = await asyncio.to_thread(time_pages, schema.url, last, month, repeat)
+        show("PostgreSQL", rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=10_000_000)
+    parser.add_argument("--channels", type=int, default=200)
+    parser.add_argument("--years", type=float, default=5.0)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/monitor-bench-web.db"))
+    parser.add_argument("--reuse", action="store_true", help="time an existing database instead of rebuilding")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true",
+                        help="also copy the data into a fresh PostgreSQL schema (MONITOR_TEST_POSTGRES or the local"
+                             " server) and time the same pages there")
+    args = parser.parse_args()
+    if not args.reuse:
+        build(args.db, args.posts, args.channels, args.years)
+    last, month = asyncio.run(prepare(str(args.db)))
+    show("SQLite", time_pages(str(args.db), last, month, args.repeat))
+    if args.postgres:
+        asyncio.run(_postgres(args.db, args.repeat))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ SQLite store): login, sessions, CSRF, roles, throttling, headers, escaping, down
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -299,7 +300,7 @@ def test_a_chart_with_more_series_than_drawn_marks_the_trend_reports_flags(clien
     monkeypatch.setattr(charts, "MAX_SERIES", 2)
     login(client, "vic")
     page = client.get("/volume?by=channel&every=week").text
-    assert "The 2 smallest series are not drawn" in page
+    assert "The 2 smaller series are not drawn" in page
     svg = _svg(page)
     drawn = set(re.findall(r'data-series="([^"]+)"', svg)) - {"2"}
     assert len(drawn) == 2
@@ -309,6 +310,15 @@ def test_a_chart_with_more_series_than_drawn_marks_the_trend_reports_flags(clien
                           timeout=120).stdout.splitlines()[1:]
     expected = {(line.split("\t")[1], line.split("\t")[0]) for line in full if line.split("\t")[1] in drawn}
     assert marked == expected and expected
+    # and the drawn values (shares too) are the whole volume report's
+    for show, column in (("counts", "posts"), ("shares", "posts_share")):
+        svg = _svg(client.get(f"/volume?by=channel&every=week&show={show}").text)
+        points = re.findall(r'data-period="([^"]+)" data-series="([^"]+)" data-value="([^"]+)"', svg)
+        assert len(points) == 2 * 26
+        full = subprocess.run([*MONITOR, "report", "volume", "--by", "channel", "--every", "week", "--format", "json",
+                               "--db", str(web_db)], capture_output=True, text=True, check=True, timeout=120).stdout
+        values = {(r["period"], r["channel"]): r[column] for r in json.loads(full)["rows"]}
+        assert all(abs(values[(period, name)] - float(value)) < 1e-6 for period, name, value in points)
 
 
 def test_spread_opens_on_an_explicit_range_and_downloads_what_the_cli_prints(client: TestClient, web_db: Path) -> None:
