@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -70,39 +71,46 @@ def pages(last: str, month: str) -> list[tuple[str, str]]:
     ]
 
 
-def time_pages(db: str, last: str, month: str, repeat: int) -> list[tuple[str, str, int, float, float, int]]:
-    """Each page ``repeat`` times after a warm-up: (name, path, status, best, median, bytes)."""
+Row = tuple[str, str, int, float, float, float, int]
+
+
+def time_pages(db: str, last: str, month: str, repeat: int) -> list[Row]:
+    """Each page ``repeat`` times after a warm-up: (name, path, status, best, median, median CPU, bytes).
+
+    CPU is this process's (the app and the in-process client; the database work of SQLite runs in it
+    too, PostgreSQL's does not): on a shared machine it moves far less with the load than wall time."""
     from starlette.testclient import TestClient
 
     from monitor.web.app import create_app
     from monitor.web.common import WebConfig
 
     app = create_app(WebConfig(database=db, secret="bench-secret-" + "x" * 40))
-    rows: list[tuple[str, str, int, float, float, int]] = []
+    rows: list[Row] = []
     with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
         form = client.get("/login").text
         token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         assert client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf": token}).status_code == 303
         for name, path in pages(last, month):
-            times = []
+            times, cpu = [], []
             status, size = 0, 0
             for i in range(repeat + 1):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 response = client.get(path)
-                elapsed = time.perf_counter() - t0
+                elapsed, used = time.perf_counter() - t0, time.process_time() - c0
                 status, size = response.status_code, len(response.content)
                 if i:  # the first request warms caches (templates, database pages)
                     times.append(elapsed)
-            rows.append((name, path, status, min(times), statistics.median(times), size))
+                    cpu.append(used)
+            rows.append((name, path, status, min(times), statistics.median(times), statistics.median(cpu), size))
     return rows
 
 
-def show(backend: str, rows: list[tuple[str, str, int, float, float, int]]) -> None:
+def show(backend: str, rows: list[Row]) -> None:
     width = max(len(r[0]) for r in rows)
-    print(f"\n{backend}")
-    print(f"{'page':<{width}}  status  best (s)  median (s)  bytes")
-    for name, _path, status, best, median, size in rows:
-        print(f"{name:<{width}}  {status:>6}  {best:8.3f}  {median:10.3f}  {size:,}")
+    print(f"\n{backend} (load average {os.getloadavg()[0]:.1f})")
+    print(f"{'page':<{width}}  status  best (s)  median (s)  median CPU (s)  bytes")
+    for name, _path, status, best, median, cpu, size in rows:
+        print(f"{name:<{width}}  {status:>6}  {best:8.3f}  {median:10.3f}  {cpu:14.3f}  {size:,}")
     slowest = max(rows, key=lambda r: r[4])
     print(f"slowest on {backend}: {slowest[0]} ({slowest[1]}), median {slowest[4]:.3f} s")
     bad = [r for r in rows if r[2] != 200]
