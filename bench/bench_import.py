@@ -123,7 +123,7 @@ def write_config(folder: Path, db: str) -> Path:
 def reference(config: Path, n: int) -> None:
     """The daemon's tag-and-save path over the same posts, built in memory (runs in its own process)."""
     sys.path.insert(0, str(ROOT / "src"))
-    from monitor.daemon import build_tagger
+    from monitor.compose import build_tagger
     from monitor.models import Channel
     from monitor.settings import load
     from monitor.sources.export import ExportChat, ExportFile
@@ -196,7 +196,7 @@ def main() -> None:
         size_mb = export.stat().st_size / 1e6
         env_py = sys.executable
         warm = write_config(folder, "warm")  # fill the tagger cache outside the timings
-        subprocess.run([env_py, "-c", "import sys; from monitor.daemon import build_tagger;"
+        subprocess.run([env_py, "-c", "import sys; from monitor.compose import build_tagger;"
                         "from monitor.settings import load; build_tagger(load(sys.argv[1]))", str(warm)], check=True)
         imp_s, imp_cpu, imp_rss = _measure([env_py, "-m", "monitor", "import", "-c",
                                             str(write_config(folder, "imp")), str(export)], folder)

@@ -302,7 +302,8 @@ def test_any_text_through_every_alert_medium(value: str) -> None:
 @PROPERTY
 @given(value=hostile_text)
 def test_cli_status_alerts_and_tag_printing(value: str) -> None:
-    from monitor.cli.alerts import _dump, terminal_text
+    from monitor.cli.alerts import _dump
+    from monitor.escape import one_line as terminal_text
     from monitor.cli.collect import _clean
     from monitor.reports.charts import _label
     from monitor.reports.spread import _xml_safe

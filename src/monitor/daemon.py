@@ -1,7 +1,8 @@
-"""The composition root: Settings -> Source, Store, Tagger, alert hooks -> a scheduled daemon.
+"""The daemon's lifecycle: a scheduled poll of every channel until stopped.
 
-Only this module (and the CLI) picks concrete adapters and imports APScheduler.
-Shape of a running daemon:
+It runs on `monitor.compose.Parts` (built by the composition root, `monitor.compose`, the one
+place that names concrete adapters) and is the one place that imports APScheduler. Shape of a
+running daemon:
 
 * one APScheduler 3.x job per channel (``coalesce``, ``max_instances=1``, jitter),
   a semaphore capping concurrent polls and a token bucket capping requests per
@@ -31,258 +32,28 @@ import os
 import random
 import signal
 import sqlite3
-import threading
-import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import account as connection, health, logs
-from monitor.clock import Clock, FrozenClock, SystemClock
-from monitor.errors import ConfigError, MonitorError, Problem, StoreError
+from monitor.clock import FrozenClock
+from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
-from monitor.alerts import daemon_hooks
-from monitor.pipeline import AlertStep, OnSaved, PollOptions, PollOutcome, PollStopped, PostTagger, poll_channel
-from monitor.settings import Settings, load, parse_instant
-from monitor.sources import Source
-from monitor.store import Store, display_url, open_store
+from monitor.pipeline import PollOptions, PollOutcome, poll_channel
+from monitor.settings import Settings, load
+from monitor.store import display_url
 
-if TYPE_CHECKING:
-    from monitor.sources.telegram import TelethonSource
+if TYPE_CHECKING:  # built by the composition root, which imports this module
+    from monitor.compose import Parts
 
 log = logs.get_logger("monitor.daemon")
-T = TypeVar("T")
 RETENTION_EVERY = 3600.0  # seconds between retention passes
-
-
-# -- request budget ---------------------------------------------------------------------------------
-
-
-class TokenBucket:
-    """An async token bucket: ``rate_per_minute`` tokens a minute, bursts up to ``capacity``.
-
-    Awaited before every request (Telethon's GetHistory limit is about 30 per 10 s;
-    bursts are what earn flood waits). Waiters queue in order, so no channel starves.
-    """
-
-    def __init__(
-        self,
-        rate_per_minute: float,
-        capacity: float | None = None,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if rate_per_minute <= 0:
-            raise ValueError("rate_per_minute must be > 0")
-        self.rate = rate_per_minute / 60.0  # tokens per second
-        self.capacity = capacity if capacity is not None else max(1.0, min(rate_per_minute / 6.0, 30.0))
-        self._tokens = self.capacity
-        self._monotonic = monotonic
-        self._stamp = monotonic()
-        self._lock = asyncio.Lock()
-        self.spent = 0
-
-    def _refill(self) -> None:
-        now = self._monotonic()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            self._refill()
-            if self._tokens < 1:
-                await asyncio.sleep((1 - self._tokens) / self.rate)
-                self._refill()
-            self._tokens -= 1
-            self.spent += 1
-
-    async def __call__(self) -> None:
-        await self.acquire()
-
-    def until(self, stop: asyncio.Event) -> Callable[[], Awaitable[None]]:
-        """A budget that raises `PollStopped` once ``stop`` is set: shutdown never waits for tokens."""
-
-        async def spend() -> None:
-            if stop.is_set():
-                raise PollStopped
-            waiter = asyncio.ensure_future(self.acquire())
-            stopper = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopper.cancel()
-            if not waiter.done():
-                waiter.cancel()
-                raise PollStopped
-            waiter.result()
-
-        return spend
-
-
-# -- building the parts ------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Parts:
-    """What the daemon runs on; `build_parts` makes them from Settings, tests may make their own."""
-
-    source: Source
-    store: Store
-    tagger: PostTagger
-    clock: Clock
-    on_saved: OnSaved | None = None  # called after each committed batch (tests, tools)
-    alerts: AlertStep | None = None  # the alert engine, evaluated inside each save
-    workers: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    virtual_end: datetime | None = None
-    bucket: TokenBucket | None = None
-    stop: asyncio.Event = field(default_factory=asyncio.Event)  # set on shutdown; the budget watches it
-
-
-def build_tagger(settings: Settings) -> PostTagger:
-    """The one tagger the daemon, the importer, the demo and retag use (group tagger from the disk cache)."""
-    from monitor.tagger_cache import build_tagger as _build
-
-    try:
-        return _build(
-            keywords=settings.keyword_specs(),
-            lexicon_extra=[settings.resolve_path(p) for p in settings.lexicon.extra],
-        )
-    except (ValueError, OSError) as exc:
-        raise ConfigError(f"cannot build the tagger: {exc}") from exc
-    except Exception as exc:
-        import re2  # RE2 raises its own error type when a pattern set does not compile
-
-        if not isinstance(exc, re2.error):
-            raise
-        raise ConfigError(
-            Problem(f"{settings.path}: keywords", f"the RE2 pattern set does not compile: {exc}")
-        ) from exc
-
-
-def scenario_span(path: Path) -> tuple[datetime, datetime]:
-    """First post and last event (post, edit or deletion) of a scenario; the virtual clock's range."""
-    from monitor.sources.scenario import load_scenario
-
-    scenario = load_scenario(path)
-    moments: list[datetime] = []
-    for chan in scenario.channels:
-        for msg in chan.messages:
-            moments.append(msg.date)
-            moments.extend(e.at for e in msg.edits)
-            if msg.deleted_at is not None:
-                moments.append(msg.deleted_at)
-    if not moments:
-        now = datetime.now(UTC)
-        return now, now
-    firsts = [m.date for c in scenario.channels for m in c.messages]
-    return min(firsts), max(moments)
-
-
-def make_clock(settings: Settings) -> tuple[Clock, datetime | None]:
-    """The clock and, for a virtual clock, where it stops."""
-    src = settings.source
-    if src.kind != "scenario" or src.clock != "virtual":
-        return SystemClock(), None
-    first, last = scenario_span(settings.resolve_path(src.scenario))
-    start = parse_instant(src.virtual_start) if src.virtual_start else first
-    end = (
-        parse_instant(src.virtual_end)
-        if src.virtual_end
-        else last + timedelta(days=settings.polling.resample_days, seconds=src.virtual_step)
-    )
-    assert start is not None and end is not None
-    return FrozenClock(start), end
-
-
-def build_source(settings: Settings, clock: Clock, budget: Callable[[], Awaitable[None]] | None) -> Source:
-    from monitor.sources.telegram import TelethonSource
-
-    if settings.source.kind == "scenario":
-        from monitor.sources.telegram_fake import FakeTelegramClient
-
-        client = FakeTelegramClient.from_scenario(settings.resolve_path(settings.source.scenario), clock)
-        return TelethonSource(client, clock=clock, request_budget=budget)
-    return telegram_source(settings, clock, budget)
-
-
-def telegram_source(
-    settings: Settings, clock: Clock, budget: Callable[[], Awaitable[None]] | None = None
-) -> TelethonSource:
-    """The real Telegram source from the settings' credentials, session and connection override."""
-    from monitor.sources.telegram import TelethonSource
-
-    creds = settings.credentials
-    if creds is None:
-        raise ConfigError(
-            "no Telegram credentials (MONITOR_API_ID / MONITOR_API_HASH or telegram.credentials_file)"
-        )
-    session: str | Path = creds.session or settings.resolve_path(settings.telegram.session_file)
-    conn = settings.telegram.connection
-    connection = None
-    if conn is not None:
-        connection = {
-            "dc_id": conn.dc_id,
-            "host": conn.host,
-            "port": conn.port,
-            "rsa_key_file": str(settings.resolve_path(conn.rsa_key_file)) if conn.rsa_key_file else None,
-        }
-    return TelethonSource.from_credentials(
-        creds.api_id,
-        creds.api_hash,
-        session,
-        connection=connection,
-        flood_sleep_threshold=settings.telegram.flood_sleep_threshold,
-        clock=clock,
-        request_budget=budget,
-    )
-
-
-def alert_hooks(
-    settings: Settings, store: Store, clock: Clock, tagger: PostTagger | None = None
-) -> tuple[AlertStep | None, list[Any]]:
-    """The alert engine (a save step of the pipeline) and its delivery worker; none without [alerts]."""
-    config = settings.alerts_config()
-    if config is None:
-        return None, []
-    text_tagger: Any = tagger if hasattr(tagger, "tag") else None
-    hooks = daemon_hooks(config, store=store, clock=clock, tagger=text_tagger)
-    return hooks, [hooks.run]
-
-
-async def build_parts(
-    settings: Settings, *, tagger: PostTagger | None = None, clock: Clock | None = None
-) -> Parts:
-    """Open the store (migrating it) and build everything else; the store is closed again on failure."""
-    made_clock, virtual_end = make_clock(settings)
-    clock = clock or made_clock
-    virtual = virtual_end is not None
-    budget = None if virtual else TokenBucket(settings.polling.requests_per_minute)
-    store = open_store(settings.database_url)
-    try:
-        await store.open()  # inside: a SIGTERM while migrating still closes the store's thread
-        built: PostTagger = tagger if tagger is not None else await _off_loop(build_tagger, settings)
-        stop = asyncio.Event()
-        source = build_source(settings, clock, budget.until(stop) if budget is not None else None)
-        alerts, workers = alert_hooks(settings, store, clock, built)
-    except BaseException:
-        await store.close()
-        raise
-    return Parts(
-        source=source,
-        store=store,
-        tagger=built,
-        clock=clock,
-        alerts=alerts,
-        workers=workers,
-        virtual_end=virtual_end,
-        bucket=budget,
-        stop=stop,
-    )
 
 
 def poll_options(settings: Settings) -> PollOptions:
@@ -750,40 +521,6 @@ def _mtime(path: Path | None) -> float | None:
         return None
 
 
-async def run(
-    settings: Settings,
-    *,
-    until: Callable[[Daemon], bool] | None = None,
-    tagger: PostTagger | None = None,
-    clock: Clock | None = None,
-) -> Daemon:
-    """Build everything from ``settings`` and run the daemon until stopped; returns it for inspection."""
-    parts = await build_parts(settings, tagger=tagger, clock=clock)
-    daemon = Daemon(settings, parts)
-    await daemon.run(until)
-    if daemon.fatal is not None:
-        raise StoreError(daemon.fatal)
-    return daemon
-
-
-async def _off_loop(fn: Callable[..., T], *args: Any) -> T:
-    """Run ``fn`` in a daemon thread: unlike `asyncio.to_thread`, a SIGTERM during a long startup step
-    (building the tagger on a cold cache) does not wait for the step at interpreter exit."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def work() -> None:
-        try:
-            result = fn(*args)
-        except BaseException as exc:  # handed to the awaiting coroutine, raised there
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(exc))
-        else:
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(result))
-
-    threading.Thread(target=work, name=f"startup-{getattr(fn, '__name__', 'step')}", daemon=True).start()
-    return await done
-
-
 _UNUSABLE = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_CANTOPEN")
 
 
@@ -800,50 +537,4 @@ def _database_unusable(exc: BaseException) -> BaseException | None:
     return None
 
 
-__all__ = [
-    "Daemon",
-    "Parts",
-    "TokenBucket",
-    "build_parts",
-    "build_source",
-    "build_tagger",
-    "make_clock",
-    "poll_options",
-    "run",
-    "scenario_span",
-]
-
-
-def trigger_problem(seconds: float, jitter: float, where: str) -> Problem | None:
-    """The problem with an interval trigger the scheduler would refuse (overflow, zero), or None."""
-    try:
-        trigger = IntervalTrigger(seconds=seconds, jitter=jitter or None)
-        trigger.get_next_fire_time(None, datetime.now(UTC))
-    except (ValueError, OverflowError, TypeError) as exc:
-        return Problem(where, f"the scheduler cannot use an interval of {seconds:g} seconds: {exc}")
-    return None
-
-
-def preflight(settings: Settings) -> list[Problem]:
-    """What `monitor run` builds before it starts, built by `monitor check`: the tagger (lexicon,
-    keywords, RE2 pattern sets) and the scheduler's triggers. Why: `check` passing means `run` starts."""
-    problems: list[Problem] = []
-    try:
-        build_tagger(settings)
-    except ConfigError as exc:
-        problems += exc.problems
-    where = f"{settings.path}"
-    m, polling = settings.monitor, settings.polling
-    intervals = [(f"{where}: polling.interval", polling.interval, polling.jitter)]
-    intervals += [
-        (f"{where}: channels[{i}].poll_interval", ref.poll_interval, polling.jitter)
-        for i, ref in enumerate(settings.channels)
-        if ref.poll_interval
-    ]
-    intervals += [(f"{where}: monitor.heartbeat_interval", m.heartbeat_interval, 0.0)]
-    if m.config_reload_interval:
-        intervals.append((f"{where}: monitor.config_reload_interval", m.config_reload_interval, 0.0))
-    for key, seconds, jitter in intervals:
-        if (problem := trigger_problem(seconds, jitter, key)) is not None:
-            problems.append(problem)
-    return problems
+__all__ = ["Daemon", "poll_options"]

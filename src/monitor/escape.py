@@ -95,11 +95,11 @@ def terminal(value: object, *, keep_newlines: bool = False, keep_tabs: bool = Tr
 
 def one_line(value: object, limit: int | None = None) -> str:
     """Untrusted text as one printable line: escape sequences and unsafe characters dropped,
-    whitespace folded, capped at ``limit`` characters (with an ellipsis)."""
-    text = value if isinstance(value, str) else str(value)
+    whitespace folded, capped at ``limit`` characters (with an ellipsis); None is the empty line."""
+    text = value if isinstance(value, str) else "" if value is None else str(value)
     cut = limit is not None and len(text) > limit * 8 + 1024
-    if cut:  # what is dropped or folded cannot shrink 8x what a reader sees; keeps this linear in limit
-        text = text[: limit * 8 + 1024]  # type: ignore[operator]
+    if cut and limit is not None:  # what is dropped or folded cannot shrink 8x what a reader sees; keeps this linear in limit
+        text = text[: limit * 8 + 1024]
     text = strip_escapes(text)
     if _plainly_safe(text):
         out = _SPACES.sub(" ", text).strip()

@@ -276,7 +276,7 @@ class _Progress:
             checkpoint=self.checkpoint,
             duration=time.monotonic() - started,
             saved=tuple(self.saved),
-            **extra,  # type: ignore[arg-type]
+            **extra,  # type: ignore[arg-type]  # extra holds only PollOutcome's optional fields, by name
         )
 
 

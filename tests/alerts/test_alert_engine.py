@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,8 +12,7 @@ from monitor.alerts.engine import AlertEngine
 from monitor.clock import FrozenClock
 from monitor.models import Channel, ForwardOrigin, TaggedPost
 
-sys.path.insert(0, str(Path(__file__).parent))
-from rules_support import (  # noqa: E402
+from alerts.rules_support import (  # noqa: E402
     CHANNELS,
     T0,
     AlertStore,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,8 +12,7 @@ from monitor.alerts.retro import retro_hunt
 from monitor.clock import FrozenClock
 from monitor.models import ForwardOrigin, Match, Tags
 
-sys.path.insert(0, str(Path(__file__).parent))
-from rules_support import CHANNELS, T0, AlertStore, alert_rows, config, open_store, save, tagged, tags_for  # noqa: E402
+from alerts.rules_support import CHANNELS, T0, AlertStore, alert_rows, config, open_store, save, tagged, tags_for  # noqa: E402
 
 OZOD, KHABAR, HIDDEN = CHANNELS["ozod"], CHANNELS["khabar"], CHANNELS["hidden"]
 

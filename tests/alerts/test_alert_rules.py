@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,8 +23,7 @@ from monitor.alerts.rules import (
 )
 from monitor.models import ForwardOrigin, Post, Tags
 
-sys.path.insert(0, str(Path(__file__).parent))
-from rules_support import T0, tags_for  # noqa: E402
+from alerts.rules_support import T0, tags_for  # noqa: E402
 
 OZOD = ChannelContext(id=1001, username="ozod_sado", title="Ozod Sado", labels={"country": "UZ"})
 HIDDEN = ChannelContext(id=1003, username=None, title="No Name", labels={"country": "KG"})

@@ -103,7 +103,7 @@ def test_json_webhook_summary_and_details_carry_no_control_characters() -> None:
 
 
 def test_terminal_alert_list_drops_what_would_drive_the_terminal() -> None:
-    from monitor.cli.alerts import terminal_text
+    from monitor.escape import one_line as terminal_text
 
     out = terminal_text(f"{CONTROLS} {RLO}")
     assert out == "abcdef invoicefdp.exe"

@@ -27,10 +27,7 @@ from monitor.models import Alert
 from monitor.store import open_store
 from monitor.store.sqlite import SQLiteStore  # outbox rows are checked in SQLite's tables
 
-try:
-    from .delivery_servers import LoopbackHTTP, Request
-except ImportError:  # tests/alerts is not a package
-    from delivery_servers import LoopbackHTTP, Request
+from alerts.delivery_servers import LoopbackHTTP, Request
 
 SECRET = "hook-secret"
 T0 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)

@@ -21,10 +21,7 @@ import pytest
 
 from monitor.store import open_store
 
-try:
-    from .delivery_servers import LoopbackHTTP, Request
-except ImportError:  # tests/alerts is not a package
-    from delivery_servers import LoopbackHTTP, Request
+from alerts.delivery_servers import LoopbackHTTP, Request
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 T0 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)

@@ -32,10 +32,7 @@ from monitor.alerts.sinks import (
 from monitor.errors import ConfigError, DeliveryError
 from monitor.models import Alert
 
-try:
-    from .delivery_servers import Authenticator, LoopbackHTTP, Mailbox, Request, free_port, smtp_controller
-except ImportError:  # tests/alerts is not a package
-    from delivery_servers import Authenticator, LoopbackHTTP, Mailbox, Request, free_port, smtp_controller
+from alerts.delivery_servers import Authenticator, LoopbackHTTP, Mailbox, Request, free_port, smtp_controller
 
 FIRED = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 EVIL = (

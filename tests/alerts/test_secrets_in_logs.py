@@ -24,10 +24,7 @@ from monitor.clock import FrozenClock
 from monitor.settings import load
 from monitor.store.sqlite import SQLiteStore
 
-try:
-    from .delivery_servers import Authenticator, LoopbackHTTP, Mailbox, Request, free_port, smtp_controller
-except ImportError:  # tests/alerts is not a package
-    from delivery_servers import Authenticator, LoopbackHTTP, Mailbox, Request, free_port, smtp_controller
+from alerts.delivery_servers import Authenticator, LoopbackHTTP, Mailbox, Request, free_port, smtp_controller
 
 T0 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 TOKEN = "7012345678:AAHfakeTokenForTestsOnly_abcdefghijklmno"

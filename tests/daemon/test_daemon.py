@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor import daemon
+from monitor import compose, daemon
+from monitor.sources.budget import TokenBucket
 from monitor.settings import load
 from monitor.store import open_store
 
-from .conftest import make_scenario, small_tagger, write_config
+from daemon.conftest import make_scenario, small_tagger, write_config
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -40,7 +41,7 @@ async def replay(folder: Path) -> Path:
         polling={"resample_days": 3, "batch_size": 7},
     )
     settings = load(config, env={})
-    await daemon.run(settings, tagger=small_tagger())
+    await compose.run(settings, tagger=small_tagger())
     return folder / "monitor.db"
 
 
@@ -74,7 +75,7 @@ async def test_config_reload_adds_and_removes_channels_without_restart(tmp_path:
             return True
         return False
 
-    d = await asyncio.wait_for(daemon.run(settings, until=until, tagger=small_tagger()), timeout=30)
+    d = await asyncio.wait_for(compose.run(settings, until=until, tagger=small_tagger()), timeout=30)
     assert stage["n"] == 2
     assert set(d.refs) == {"chan_0001", "chan_0002"}
     store = open_store(db)
@@ -95,7 +96,7 @@ async def test_account_park_from_a_previous_run_is_respected(tmp_path: Path) -> 
     await store.open()
     await store.park("account", datetime.now(UTC) + timedelta(hours=1), reason="flood wait of 3600s")
     await store.close()
-    parts = await daemon.build_parts(settings, tagger=small_tagger())
+    parts = await compose.build_parts(settings, tagger=small_tagger())
     d = daemon.Daemon(settings, parts)
     ticks = {"n": 0}
 
@@ -110,7 +111,7 @@ async def test_account_park_from_a_previous_run_is_respected(tmp_path: Path) -> 
 
 
 async def test_token_bucket_spends_one_token_per_request() -> None:
-    bucket = daemon.TokenBucket(6000, capacity=5)
+    bucket = TokenBucket(6000, capacity=5)
     for _ in range(5):
         await bucket()
     assert bucket.spent == 5

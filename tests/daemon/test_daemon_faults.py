@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from monitor import daemon, health
+from monitor import compose, daemon, health
 from monitor.clock import FrozenClock
 from monitor.errors import ConfigError
 from monitor.models import Channel, ChannelRef, Post
 from monitor.settings import Settings, load
 from monitor.store.sqlite import SQLiteStore
 
-from .conftest import make_scenario, small_tagger, write_config
+from daemon.conftest import make_scenario, small_tagger, write_config
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 FAST = {"reconnect_max_backoff": 0.5, "interval": 0.5}
@@ -77,7 +77,7 @@ async def test_a_session_refused_mid_run_is_recorded_and_the_daemon_lives_on(tmp
     # poll 1 of chan_0001 is the backfill (one request), poll 2 finds nothing new; its third request is refused
     settings = setup(tmp_path, [{"method": "iter_messages", "channel": "chan_0001", "nth": 3, "error": error}])
     db = tmp_path / "monitor.db"
-    parts = await daemon.build_parts(settings, tagger=small_tagger())
+    parts = await compose.build_parts(settings, tagger=small_tagger())
     d = daemon.Daemon(settings, parts)
     fake = d.source.client  # type: ignore[attr-defined]
     seen: dict[str, Any] = {}
@@ -113,7 +113,7 @@ async def test_a_session_refused_mid_run_is_recorded_and_the_daemon_lives_on(tmp
 async def test_a_session_logged_out_at_start_stops_the_daemon_with_a_clear_error(tmp_path: Path) -> None:
     settings = setup(tmp_path, [{"method": "is_user_authorized", "error": "auth_key_unregistered"}])
     with pytest.raises(ConfigError, match="monitor login"):
-        await asyncio.wait_for(daemon.run(settings, tagger=small_tagger()), timeout=30)
+        await asyncio.wait_for(compose.run(settings, tagger=small_tagger()), timeout=30)
     got = await states(tmp_path / "monitor.db")
     assert {s.status for s in got.values()} == {health.UNAUTHORIZED}
     assert posts(tmp_path / "monitor.db") == 0
@@ -131,7 +131,7 @@ async def test_connection_faults_reconnect_with_backoff_and_lose_nothing(tmp_pat
     ]
     settings = setup(tmp_path, faults, posts=5)
     db = tmp_path / "monitor.db"
-    parts = await daemon.build_parts(settings, tagger=small_tagger())
+    parts = await compose.build_parts(settings, tagger=small_tagger())
     d = daemon.Daemon(settings, parts)
     fake = d.source.client  # type: ignore[attr-defined]
     polls_after: dict[str, int] = {}
@@ -162,7 +162,7 @@ async def test_parked_and_unavailable_channels_are_skipped_live_then_recover(tmp
     ]
     settings = setup(tmp_path, faults, polling={"unavailable_retry": 2})
     db = tmp_path / "monitor.db"
-    parts = await daemon.build_parts(settings, tagger=small_tagger())
+    parts = await compose.build_parts(settings, tagger=small_tagger())
     d = daemon.Daemon(settings, parts)
     fake = d.source.client  # type: ignore[attr-defined]
     history: dict[str, list[str]] = {"chan_0000": [], "chan_0001": []}
@@ -217,7 +217,7 @@ class Exploding:
 async def test_an_unexpected_error_gives_the_channel_a_status_and_the_slow_retry(tmp_path: Path) -> None:
     settings = setup(tmp_path, [], polling={"unavailable_retry": 3600})
     db = tmp_path / "monitor.db"
-    parts = await daemon.build_parts(settings, tagger=small_tagger())
+    parts = await compose.build_parts(settings, tagger=small_tagger())
     parts.source = Exploding(parts.source, channel_id=5002)
     d = daemon.Daemon(settings, parts)
     started = datetime.now(UTC)
@@ -231,7 +231,7 @@ async def test_an_unexpected_error_gives_the_channel_a_status_and_the_slow_retry
     assert len([e for e in logs if e["event"] == "poll failed"]) == 1
     assert posts(db) == 5  # the other channel was collected
     # the retry time survives a restart: a new daemon does not poll the channel before it
-    d2 = daemon.Daemon(settings, await daemon.build_parts(settings, tagger=small_tagger()))
+    d2 = daemon.Daemon(settings, await compose.build_parts(settings, tagger=small_tagger()))
     d2.parts.source = d2.source = Exploding(d2.source, channel_id=5002)
     await run_until(d2, lambda d: d.polls >= 2)
     assert d2.source.calls == 0  # type: ignore[attr-defined]
@@ -243,7 +243,7 @@ async def test_an_unexpected_error_gives_the_channel_a_status_and_the_slow_retry
 @pytest.mark.parametrize("store_text", [True, False])
 async def test_the_retention_job_is_scheduled_exactly_when_text_is_stored(tmp_path: Path, store_text: bool) -> None:
     settings = setup(tmp_path, [], monitor={"store_text": store_text, "text_retention_days": 30})
-    d = daemon.Daemon(settings, await daemon.build_parts(settings, tagger=small_tagger()))
+    d = daemon.Daemon(settings, await compose.build_parts(settings, tagger=small_tagger()))
     jobs: dict[str, Any] = {}
 
     def until(d: daemon.Daemon) -> bool:
@@ -270,7 +270,7 @@ async def test_the_retention_job_clears_exactly_the_posts_past_the_window(tmp_pa
         await store.save_posts(9001, tagged, at=now, checkpoint=5, store_text=True)
     finally:
         await store.close()
-    d = daemon.Daemon(settings, await daemon.build_parts(settings, tagger=small_tagger(), clock=FrozenClock(now)))
+    d = daemon.Daemon(settings, await compose.build_parts(settings, tagger=small_tagger(), clock=FrozenClock(now)))
     ran: list[int] = []
 
     def until(d: daemon.Daemon) -> bool:
@@ -290,7 +290,7 @@ async def test_the_retention_job_clears_exactly_the_posts_past_the_window(tmp_pa
 
 async def test_a_clean_stop_marks_the_daemon_stopped(tmp_path: Path) -> None:
     settings = setup(tmp_path, [])
-    d = daemon.Daemon(settings, await daemon.build_parts(settings, tagger=small_tagger()))
+    d = daemon.Daemon(settings, await compose.build_parts(settings, tagger=small_tagger()))
     await run_until(d, lambda d: d.polls >= 2)
     store = SQLiteStore(tmp_path / "monitor.db")
     await store.open()
@@ -307,7 +307,7 @@ async def test_a_clean_stop_marks_the_daemon_stopped(tmp_path: Path) -> None:
 
 async def test_stop_during_a_hanging_connect_ends_the_daemon_at_once(tmp_path: Path) -> None:
     settings = setup(tmp_path, [])
-    parts = await daemon.build_parts(settings, tagger=small_tagger())
+    parts = await compose.build_parts(settings, tagger=small_tagger())
     entered = asyncio.Event()
 
     async def hang() -> None:  # an endpoint that accepts and never answers (the real source bounds it too)

@@ -23,7 +23,7 @@ import pytest
 import rsa
 
 from sources.mtproto_endpoints import endpoint, string_session_for  # tests/ is on sys.path (rootdir packages)
-from .conftest import MONITOR, REPO, SRC, make_scenario, write_config
+from daemon.conftest import MONITOR, REPO, SRC, make_scenario, write_config
 
 pytestmark = pytest.mark.slow
 GRACE = 5  # [monitor] shutdown_grace in these configs

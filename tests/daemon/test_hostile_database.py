@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import make_scenario, write_config
-from .test_cli_process import cli, kill, seed, start
+from daemon.conftest import make_scenario, write_config
+from cli.test_cli_process import cli, kill, seed, start
 
 pytestmark = pytest.mark.slow
 PAGE = 4096

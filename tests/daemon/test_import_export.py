@@ -15,7 +15,7 @@ from monitor.settings import load
 from monitor.sources.export import ExportFile, read_export
 from monitor.tagging import Tagger
 
-from .conftest import ScriptLanguage, WordGroups, write_config
+from daemon.conftest import ScriptLanguage, WordGroups, write_config
 
 T0 = 1709269200  # 2024-03-01 05:00 UTC
 

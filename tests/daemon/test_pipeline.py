@@ -16,7 +16,7 @@ from monitor.sources.telegram import TelethonSource
 from monitor.sources.telegram_fake import FakeTelegramClient
 from monitor.store import Store, open_store as store_at
 
-from .conftest import iso, make_scenario
+from daemon.conftest import iso, make_scenario
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from monitor.sources.telegram import TelethonSource
 from monitor.sources.telegram_fake import FakeTelegramClient
 from monitor.store.sqlite import SQLiteStore
 
-from .conftest import make_scenario, small_tagger
+from daemon.conftest import make_scenario, small_tagger
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 OPTIONS = PollOptions(batch_size=5, backfill_posts=None, backfill_days=None, resample_days=0, tag_in_thread=False)

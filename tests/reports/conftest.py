@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from reportdata import Dataset, fill
+from reports.reportdata import Dataset, fill
 
 
 @pytest.fixture

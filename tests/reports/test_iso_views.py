@@ -7,7 +7,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from reportdata import Dataset
+from reports.reportdata import Dataset
 
 METADATA = Path(__file__).resolve().parents[2] / "config" / "datasette-metadata.json"
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from reportdata import SAVED_AT, Dataset, fill
+from reports.reportdata import SAVED_AT, Dataset, fill
 
 from monitor.store import open_store
 from monitor.models import PostKey, Tags

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from reportdata import fill
+from reports.reportdata import fill
 
 from monitor.store import open_store
 from monitor.cli.report import report
@@ -80,7 +80,7 @@ def test_bad_chart_file_refused_before_any_work(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     code, out = run("volume", "--chart", name, "--db", str(tmp_path / "missing.db"))
     assert code == 2, out
-    [line] = [ln for ln in out.splitlines() if ln.startswith("Error")]
+    [line] = [ln for ln in out.splitlines() if ln.lower().startswith("error")]
     assert message in line and "--chart" in line
 
 

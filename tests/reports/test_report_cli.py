@@ -16,7 +16,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
-from reportdata import HOSTILE, expected_volume, fill
+from reports.reportdata import HOSTILE, expected_volume, fill
 
 from monitor.store import open_store
 from monitor.cli.report import report

@@ -6,7 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from reportdata import Dataset
+from reports.reportdata import Dataset
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
 

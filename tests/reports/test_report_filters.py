@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from reportdata import Dataset, fill
+from reports.reportdata import Dataset, fill
 
 from monitor.store import open_store
 from monitor.cli.report import report
@@ -81,7 +81,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cli_exits_2_with_one_line(db: Path, command: str, args: tuple[str, str]) -> None:
     result = CliRunner().invoke(report, [command, *args, "--db", str(db)])
     assert result.exit_code == 2, result.output
-    [error] = [line for line in result.output.splitlines() if line.startswith("Error")]
+    [error] = [line for line in result.output.splitlines() if line.lower().startswith("error")]
     assert "no such" in error and "Traceback" not in result.output
 
 

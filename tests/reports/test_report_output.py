@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from reportdata import HOSTILE, Dataset
+from reports.reportdata import HOSTILE, Dataset
 
 from monitor.reports.charts import write_chart
 from monitor.escape import excel_safe, terminal

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from reportdata import CHANNELS, SAVED_AT, Dataset
+from reports.reportdata import CHANNELS, SAVED_AT, Dataset
 
 from monitor.errors import ConfigError
 from monitor.reports.periods import MAX_PERIODS, buckets, label, period_count, shift, to_day

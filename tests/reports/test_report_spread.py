@@ -10,7 +10,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from reportdata import CHANNEL_BY_ID, DUP_TEXT, UNWATCHED_SOURCE, Dataset
+from reports.reportdata import CHANNEL_BY_ID, DUP_TEXT, UNWATCHED_SOURCE, Dataset
 
 from monitor.models import Channel
 from monitor.reports.discovery import discovery

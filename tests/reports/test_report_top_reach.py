@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, timedelta
 from itertools import combinations
 
-from reportdata import CHANNEL_BY_ID, HOSTILE, SAVED_AT, Dataset, language_of
+from reports.reportdata import CHANNEL_BY_ID, HOSTILE, SAVED_AT, Dataset, language_of
 
 from monitor.reports.reach import reach
 from monitor.reports.spec import ReportSpec

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from reportdata import ReportStore
+from reports.reportdata import ReportStore
 
 from monitor.store import open_store
 from monitor.models import Channel, ChannelRef, Post, TaggedPost, Tags

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from reportdata import CHANNELS, Dataset, all_periods, expected_volume, selected
+from reports.reportdata import CHANNELS, Dataset, all_periods, expected_volume, selected
 
 from monitor.errors import ConfigError
 from monitor.reports.spec import ReportSpec, parse_by

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from reportdata import Dataset, all_periods, expected_volume
+from reports.reportdata import Dataset, all_periods, expected_volume
 
 from monitor.reports.periods import to_day
 from monitor.reports.spec import ReportSpec

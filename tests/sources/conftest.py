@@ -13,7 +13,7 @@ from monitor.clock import FrozenClock
 from monitor.sources.telegram import TelethonSource
 from monitor.sources.telegram_fake import FakeTelegramClient
 
-from .builders import T0, Build
+from sources.builders import T0, Build
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from monitor.sources.scenario import load_scenario
 from monitor.sources.telegram import TelethonSource
 from monitor.sources.telegram_fake import FakeTelegramClient
 
-from .builders import T0, channel, iso, messages, scenario
-from .loopback import LoopbackServer, LoopbackTelegramClient
+from sources.builders import T0, channel, iso, messages, scenario
+from sources.loopback import LoopbackServer, LoopbackTelegramClient
 
 REF = ChannelRef(key="ozod_sado", username="ozod_sado")
 

@@ -12,7 +12,7 @@ import pytest
 from monitor.errors import ImportFormatError
 from monitor.sources.scenario import Series, load_scenario
 
-from .builders import channel, messages, scenario
+from sources.builders import channel, messages, scenario
 
 
 def test_full_message_round_trip(tmp_path: Path) -> None:

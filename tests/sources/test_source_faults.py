@@ -28,8 +28,8 @@ from monitor.errors import (
 from monitor.models import ChannelRef
 from monitor.sources.telegram import TelethonSource
 
-from .builders import T0, Build, channel, messages, scenario
-from .mtproto_endpoints import endpoint, string_session_for
+from sources.builders import T0, Build, channel, messages, scenario
+from sources.mtproto_endpoints import endpoint, string_session_for
 
 REF = ChannelRef(key="ozod_sado", username="ozod_sado")
 

@@ -13,7 +13,7 @@ from telethon.tl import patched, types
 from monitor.clock import FrozenClock
 from monitor.sources.telegram_fake import FakeTelegramClient
 
-from .builders import T0, channel, iso, messages, scenario
+from sources.builders import T0, channel, iso, messages, scenario
 
 PEER = types.InputPeerChannel(1001, 10011)
 

@@ -13,7 +13,7 @@ from monitor.errors import ChannelUnavailable, FloodWait, SourceConnectionError
 from monitor.models import Channel, ChannelRef, ForwardOrigin
 from monitor.sources.telegram import TelethonSource
 
-from .builders import T0, Build, channel, iso, messages, scenario
+from sources.builders import T0, Build, channel, iso, messages, scenario
 
 REF = ChannelRef(key="ozod_sado", username="ozod_sado")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -23,8 +22,7 @@ from typing import Any
 import pytest
 from postgres_server import fresh_schema
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "reports"))
-from reportdata import CHANNELS, SAVED_AT, START, _build_posts, _build_samples  # noqa: E402
+from reports.reportdata import CHANNELS, SAVED_AT, START, _build_posts, _build_samples  # noqa: E402
 
 from monitor.alerts.config import AlertsConfig, parse_alerts  # noqa: E402
 from monitor.alerts.dryrun import dry_run  # noqa: E402

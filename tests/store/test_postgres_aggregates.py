@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -19,8 +18,7 @@ from typing import Any
 import pytest
 from postgres_server import fresh_schema
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "reports"))
-from reportdata import CHANNELS, SAVED_AT, START, _build_posts, fill  # noqa: E402
+from reports.reportdata import CHANNELS, SAVED_AT, START, _build_posts, fill  # noqa: E402
 
 from monitor.models import Alert, Channel, ChannelRef, TaggedPost, Tags  # noqa: E402
 from monitor.store import Store, open_store  # noqa: E402

@@ -435,7 +435,7 @@ def parse_alerts(section: Mapping[str, Any] | None, where: str) -> AlertsConfig:
             continue
         if isinstance(name, str):
             names_seen.add(name)
-        rule = _parse_rule(c, f"alerts.rules[{i}]", raw, sink_names)  # type: ignore[arg-type]
+        rule = _parse_rule(c, f"alerts.rules[{i}]", raw, sink_names)  # type: ignore[arg-type]  # sink_names holds only the str names (others were reported above); its set literal infers Optional
         if rule is not None:
             rules.append(rule)
     if c.problems:

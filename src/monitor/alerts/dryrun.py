@@ -306,7 +306,7 @@ async def dry_run(
             await _judge_tick(evaluator, history, tick, moment, max_age)
     replayed, evaluated, texts, late = counts["replayed"], counts["evaluated"], counts["texts"], counts["late"]
     # alerts on posts of the look-back only built cool-down and dedup state, as they did in the daemon
-    alerts = tuple(a for a in history.alerts if _posted_at(a) is None or _posted_at(a) >= since)  # type: ignore[operator]
+    alerts = tuple(a for a in history.alerts if _posted_at(a) is None or _posted_at(a) >= since)  # type: ignore[operator]  # the walrus-free filter calls _posted_at twice; the first call proved it is not None
     notes = []
     if rule.kind in ("new_term", "rising_term") and texts == 0:
         notes.append("no stored post text in range: term rules cannot be replayed (store_text is off?)")

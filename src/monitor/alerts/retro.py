@@ -306,7 +306,7 @@ async def _seed_terms(
         if not page:
             break
         page_terms = await asyncio.to_thread(  # CPU-bound on a large backlog: off the event loop
-            lambda page=page: [  # type: ignore[misc]
+            lambda page=page: [  # type: ignore[misc]  # the default argument binds this page into the lambda; mypy rejects the default's type
                 extract_terms(
                     t.post.text,
                     t.tags.lang,

@@ -91,7 +91,7 @@ class LazyGroup(click.Group):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.commands = _LazyCommands()  # type: ignore[assignment]
+        self.commands = _LazyCommands()
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = self.list_commands(ctx)
@@ -100,7 +100,7 @@ class LazyGroup(click.Group):
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
         for name in names:
-            loaded = self.commands.loaded(name)  # type: ignore[attr-defined]
+            loaded = self.commands.loaded(name)  # type: ignore[attr-defined]  # commands is our _LazyCommands (set in __init__); click types it as a dict
             if loaded is not None:
                 if loaded.hidden:  # pragma: no cover
                     continue

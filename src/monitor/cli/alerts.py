@@ -10,7 +10,6 @@ Nothing here writes to the database, except ``retro --seed``.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,13 +18,13 @@ from typing import Any, TypeVar
 import click
 
 from monitor.alerts.config import AlertRule, AlertsConfig
+from monitor.cli.common import chosen_database, config_option, database_option, friendly
 from monitor.cli.stores import open_db
-from monitor.errors import ConfigError, MonitorError, Problem
-from monitor.escape import json_dumps, json_text, one_line
+from monitor.errors import ConfigError, Problem
+from monitor.escape import json_dumps, one_line
 from monitor.models import Alert
 
 T = TypeVar("T")
-EXIT_CONFIG = 2
 
 
 def parse_when(value: str, *, now: datetime) -> datetime:
@@ -38,42 +37,24 @@ def parse_when(value: str, *, now: datetime) -> datetime:
         raise click.BadParameter(str(exc)) from None
 
 
-# -- escaping ----------------------------------------------------------------------------------
-def terminal_text(value: object, limit: int | None = None) -> str:
-    """One printable line: escape sequences, control, bidi and invisible characters out."""
-    return one_line("" if value is None else value, limit)
-
-
-def json_safe(text: str) -> str:
-    """JSON that cannot drive a terminal: unsafe characters become JSON \\uXXXX escapes."""
-    return json_text(text)
-
-
 def _dump(data: Any) -> str:
     return json_dumps(data, indent=2, default=str)
 
 
 # -- plumbing ------------------------------------------------------------------------------------
 def _run(coro: Awaitable[T]) -> T:
-    try:
-        return asyncio.run(coro)  # type: ignore[arg-type]
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {terminal_text(problem)}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except MonitorError as exc:
-        click.echo(f"error: {terminal_text(exc)}", err=True)
-        sys.exit(1)
+    return asyncio.run(coro)  # type: ignore[arg-type]  # asyncio.run is typed for Coroutine; ours are
 
 
 def _load(config_path: Path | None, database: str | None, *, need_config: bool) -> tuple[Any, str]:
     """(settings or None, database URL)."""
     settings = None
+    database = chosen_database(database, config_path)
     if config_path is not None or need_config or database is None:
         from monitor.settings import default_config_path, load
 
         settings = load(config_path or default_config_path())
-    url = database or settings.database_url  # type: ignore[union-attr]
+    url = database or settings.database_url  # type: ignore[union-attr]  # settings is loaded whenever no database was named, so it is not None here
     return settings, url
 
 
@@ -95,16 +76,13 @@ def _rule(settings: Any, name: str) -> tuple[AlertsConfig, AlertRule]:
 
 
 def _tagger(settings: Any) -> Any:
-    """The project's tagger with the analysts' keywords, or None when tagging is not available."""
-    try:
-        from monitor.tagging import build_tagger
+    """The project's tagger with the analysts' keywords, or None when it cannot be built (stored tags serve)."""
+    from monitor.compose import build_tagger
 
-        return build_tagger(
-            keywords=settings.keyword_specs(),
-            lexicon_extra=[settings.resolve_path(p) for p in settings.lexicon.extra],
-        )
-    except (ImportError, AttributeError, OSError) as exc:
-        click.echo(f"note: tagger unavailable ({terminal_text(exc)}); using stored tags", err=True)
+    try:
+        return build_tagger(settings)
+    except ConfigError as exc:
+        click.echo(f"note: tagger unavailable ({one_line(exc)}); using stored tags", err=True)
         return None
 
 
@@ -130,29 +108,15 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]])
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(terminal_text(title)), show_lines=False)
+    table = Table(title=Text(one_line(title)), show_lines=False)
     for col in columns:
         # a link is never folded across lines (it would stop being clickable); prose folds
         table.add_column(col, overflow="fold", no_wrap=col == "link", min_width=44 if col == "link" else None)
     for row in rows:
-        table.add_row(*(Text(terminal_text(cell)) for cell in row))
+        table.add_row(*(Text(one_line(cell)) for cell in row))
     Console(soft_wrap=False).print(table)
 
 
-config_option = click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file (default: $MONITOR_CONFIG or ./monitor.toml).",
-)
-database_option = click.option(
-    "--database",
-    envvar="MONITOR_DATABASE",
-    default=None,
-    help="Database path or sqlite:///path (default: the config's monitor.database).",
-)
 format_option = click.option(
     "--format",
     "fmt",
@@ -176,6 +140,7 @@ def alerts() -> None:
 @click.option("--rule", "rule_name", default=None, help="Only alerts of this rule.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
 @format_option
+@friendly
 def list_command(
     config_path: Path | None, database: str | None, since: str, rule_name: str | None, limit: int, fmt: str
 ) -> None:
@@ -200,7 +165,7 @@ def list_command(
             i.alert.fired_at.strftime("%Y-%m-%d %H:%M"),
             i.alert.rule,
             i.alert.kind,
-            terminal_text(i.alert.summary, 120),
+            one_line(i.alert.summary, 120),
             i.alert.link or "",
             ", ".join(f"{sink}:{state}" for sink, state in sorted(i.deliveries.items())) or "-",
         )
@@ -238,6 +203,7 @@ def list_command(
 )
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000), help="Alerts shown.")
 @format_option
+@friendly
 def test_command(
     rule_name: str,
     config_path: Path | None,
@@ -290,7 +256,7 @@ def test_command(
         )
         return
     click.echo(
-        f"rule {terminal_text(result.rule.name)} ({result.rule.kind}): {len(result.alerts)} alert(s)"
+        f"rule {one_line(result.rule.name)} ({result.rule.kind}): {len(result.alerts)} alert(s)"
         " would have been"
         f" sent to {', '.join(result.rule.sinks)} from {result.posts_evaluated} posts"
         f" {result.since:%Y-%m-%d %H:%M} .. {result.until:%Y-%m-%d %H:%M} UTC (dry run, nothing written)"
@@ -300,8 +266,8 @@ def test_command(
     rows = [
         (
             a.fired_at.strftime("%Y-%m-%d %H:%M"),
-            terminal_text(a.summary, 100),
-            terminal_text(a.details.get("why", ""), 160),
+            one_line(a.summary, 100),
+            one_line(a.details.get("why", ""), 160),
             _first_context(a),
             a.link or "",
         )
@@ -327,6 +293,7 @@ def test_command(
 )
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @format_option
+@friendly
 def retro_command(
     rule_name: str, config_path: Path | None, database: str | None, seed: bool, limit: int, fmt: str
 ) -> None:
@@ -377,7 +344,7 @@ def retro_command(
         )
         return
     click.echo(
-        f"rule {terminal_text(report.rule)} ({report.kind}): {report.total} earlier occurrence(s)"
+        f"rule {one_line(report.rule)} ({report.kind}): {report.total} earlier occurrence(s)"
         f" ({report.by_tags} by stored tags, {report.by_text} by text of {report.texts_scanned} stored texts)"
         + (f"; seeded {report.seeded_terms} terms, {report.seeded_channels} channels" if seed else "")
     )
@@ -394,8 +361,8 @@ def retro_command(
 def _first_context(alert: Alert) -> str:
     terms = alert.details.get("terms")
     if isinstance(terms, list) and terms and isinstance(terms[0], dict):
-        return terminal_text(terms[0].get("context", ""), 120)
+        return one_line(terms[0].get("context", ""), 120)
     return ""
 
 
-__all__ = ["alerts", "json_safe", "parse_when", "terminal_text"]
+__all__ = ["alerts", "parse_when"]

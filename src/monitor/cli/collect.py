@@ -10,23 +10,21 @@ never a traceback: 2 for configuration and usage problems, 1 for anything else
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from monitor import health, logs
 from monitor.errors import ConfigError, ImportFormatError, MonitorError, Problem
-from monitor.escape import json_dumps, terminal
+from monitor.escape import json_dumps, one_line, terminal
 from monitor.redact import redact
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
@@ -35,63 +33,16 @@ from monitor.settings import ChannelEntry, Settings, check, check_value, default
 from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.identity import id_key
+from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, config_option, friendly
 from monitor.cli.stores import open_db
 from monitor.store import Store, display_url, sqlite_path
 from monitor.alerts import import_hooks
 from monitor.pipeline import save_batch
 
-F = TypeVar("F", bound=Callable[..., Any])
-EXIT_CONFIG = 2
-EXIT_FAILURE = 1
 DEFAULT_DEMO_DIR = Path("monitor-demo")
 
 
-# -- error handling ----------------------------------------------------------------------------------
-
-
-def _fail(message: str, code: int = EXIT_FAILURE) -> None:
-    click.echo(f"error: {_one_line(message)}", err=True)
-    sys.exit(code)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def friendly(func: F) -> F:
-    """Turn monitor's errors into one line and an exit status; a traceback is for bugs only."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(f"error: {_one_line(str(problem))}", err=True)
-            sys.exit(EXIT_CONFIG)
-        except MonitorError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-        except OSError as exc:
-            _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
-        except sqlite3.DatabaseError as exc:  # a damaged page met while reading, past what opening checks
-            from monitor.cli.stores import database_error
-
-            _fail(database_error(exc))
-
-    return wrapper  # type: ignore[return-value]
-
-
-config_option = click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file (default: $MONITOR_CONFIG or ./monitor.toml).",
-)
+# -- shared with every command (cli/common.py) -------------------------------------------------------
 
 
 def _settings(config_path: Path | None, *, telegram: bool = False) -> Settings:
@@ -199,7 +150,7 @@ async def import_export(
     Saving is idempotent, so an import cut short (a kill) is resumed by running it again.
     ``checked(bytes read, size)`` and ``saved(posts in the batch, posts in all)`` report progress.
     """
-    from monitor.daemon import build_tagger
+    from monitor.compose import build_tagger
     from monitor.sources.export import CHANNEL_TYPES, ExportFile
 
     export = await asyncio.to_thread(
@@ -287,7 +238,7 @@ async def retag(
     resumes where the last one stopped. With ``everything`` the position is kept in
     a checkpoint file beside the database.
     """
-    from monitor.daemon import build_tagger
+    from monitor.compose import build_tagger
 
     url = _existing_db(settings)
     tagger = tagger or await asyncio.to_thread(build_tagger, settings)
@@ -365,7 +316,7 @@ def add_channel(
     if bad_interval is not None:
         raise ConfigError(Problem("--interval", bad_interval))
     if poll_interval is not None:  # the trigger `run` would build for it (as `monitor check` does)
-        from monitor.daemon import trigger_problem
+        from monitor.compose import trigger_problem
 
         if (problem := trigger_problem(poll_interval, settings.polling.jitter, "--interval")) is not None:
             raise ConfigError(problem)
@@ -464,14 +415,14 @@ def write_demo(folder: Path, *, seed: int = DEMO_SEED, log_format: str = "auto")
 
 async def run_demo(folder: Path, *, seed: int = DEMO_SEED, fresh: bool = True, tagger: Any = None) -> Settings:
     """Replay the bundled scenario through the real daemon into ``folder``/monitor.db."""
-    from monitor import daemon
+    from monitor import compose
 
     if fresh:
         for name in ("monitor.db", "monitor.db-wal", "monitor.db-shm"):
             (folder / name).unlink(missing_ok=True)
     config = write_demo(folder, seed=seed)
     settings = load(config)
-    await daemon.run(settings, tagger=tagger)
+    await compose.run(settings, tagger=tagger)
     return settings
 
 
@@ -484,12 +435,12 @@ async def run_demo(folder: Path, *, seed: int = DEMO_SEED, fresh: bool = True, t
 def run_cmd(config_path: Path | None) -> None:
     """Run the collector until SIGTERM/SIGINT (refuses to start on a bad config)."""
     signal.signal(signal.SIGTERM, _stop_during_startup)  # the daemon installs its own handlers once up
-    from monitor import daemon
+    from monitor import compose
 
     settings = _settings(config_path, telegram=True)
     logs.configure(settings.monitor.log_format)
     try:
-        asyncio.run(daemon.run(settings))
+        asyncio.run(compose.run(settings))
     except SystemExit as stop:  # SIGTERM before the daemon's handlers: leave no worker thread to wait on
         sys.stdout.flush()
         sys.stderr.flush()
@@ -512,14 +463,14 @@ def _stop_during_startup(signum: int, frame: object) -> None:
 @friendly
 def login_cmd(config_path: Path | None, phone: str | None, print_string_session: bool) -> None:
     """Log the collector's Telegram session in once, interactively (the daemon never signs in itself)."""
-    from monitor import daemon
+    from monitor import compose
 
     settings = _settings(config_path, telegram=True)
     if settings.source.kind != "telegram":
         raise ConfigError(f"source.kind is {settings.source.kind!r}: only a telegram source logs in")
 
     async def go() -> tuple[bool, str]:
-        source = daemon.telegram_source(settings, SystemClock())
+        source = compose.telegram_source(settings, SystemClock())
         try:
             fresh = await source.log_in(
                 phone=lambda: phone or click.prompt("phone number (international format)"),
@@ -545,16 +496,16 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
     path = config_path or default_config_path()
     problems = check(path)
     for problem in problems:
-        click.echo(_one_line(str(problem)))
+        click.echo(one_line(problem))
     if problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}", err=True)
         sys.exit(EXIT_CONFIG)
     settings = load(path, telegram=True)
-    from monitor.daemon import preflight
+    from monitor.compose import preflight
 
     built = preflight(settings)  # what `run` builds: the tagger, the pattern sets, the triggers
     for problem in built:
-        click.echo(_one_line(str(problem)))
+        click.echo(one_line(problem))
     if built:
         click.echo(f"{len(built)} problem{'s' if len(built) != 1 else ''} in {path}", err=True)
         sys.exit(EXIT_CONFIG)

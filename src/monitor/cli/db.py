@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.collect import _settings, config_option, friendly
+from monitor.cli.collect import _settings
+from monitor.cli.common import config_option, friendly
 from monitor.store import admin
 
 

@@ -164,6 +164,7 @@ def run(folder: Path, seed: int, keep: bool, echo: Any) -> None:
         echo(f"warning: {done.undelivered} alert deliveries not sent (see {log_path})", err=True)
     echo("try next:")
     base = monitor_command()
+    assert settings.path is not None  # the demo always writes its config file
     for hint in hints(settings.path):
         echo("  " + shlex.join([*base, *hint]))
     echo(f"  sqlite3 {shlex.quote(str(settings.database_url))} 'SELECT lang, script, count(*) FROM posts GROUP BY 1, 2'")

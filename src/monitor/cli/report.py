@@ -7,8 +7,6 @@ read-only transactions): a report never creates, migrates or writes a database.
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
 import sys
 import tomllib
 from collections.abc import Awaitable, Callable
@@ -17,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from monitor.cli.common import chosen_database, database_option, fail, friendly
 from monitor.errors import ConfigError, MonitorError
 from monitor.reports.output import FORMATS, default_format, write
 from monitor.reports.periods import EVERY
@@ -38,11 +37,11 @@ def _db_from_config(config: Path) -> str:
     try:
         data = tomllib.loads(config.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise click.ClickException(f"{config}: {exc}") from exc
+        raise MonitorError(f"{config}: {exc}") from exc
     section = data.get("monitor")
     value = section.get("database") if isinstance(section, dict) else None
     if not isinstance(value, str) or not value:
-        raise click.ClickException(f"{config}: no [monitor] database in this config; pass --db")
+        raise MonitorError(f"{config}: no [monitor] database in this config; pass --db")
     return resolve_database(value, config.parent)
 
 
@@ -58,17 +57,16 @@ def _db_path(db: str | None, config: Path | None) -> str:
     from monitor.cli.stores import missing_database
     from monitor.settings import default_config_path
 
-    if db is None and config is None and os.environ.get("MONITOR_DB"):
-        db = os.environ["MONITOR_DB"]
+    db = chosen_database(db, config)
     if db is None and config is None and default_config_path().is_file():
         config = default_config_path()
     if db is None and config is not None:
         db = _db_from_config(config)
     if db is None:
-        raise click.ClickException("which database? pass --db PATH or -c CONFIG (try `monitor demo`)")
+        raise MonitorError("which database? pass --db PATH or -c CONFIG (try `monitor demo`)")
     missing = missing_database(db)
     if missing is not None:
-        raise click.ClickException(f"no database at {missing}; pass --db PATH or -c CONFIG (try `monitor demo`)")
+        raise MonitorError(f"no database at {missing}; pass --db PATH or -c CONFIG (try `monitor demo`)")
     return db
 
 
@@ -112,7 +110,7 @@ def common_options(func: F) -> F:
                           "(use for files opened in Excel; off by default so cells stay as stored)."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write to FILE instead of standard output (required for parquet)."),
-        click.option("--db", help="The SQLite database file, or a postgresql:// URL."),
+        database_option,
         click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Take the database from this config file ([monitor] database)."),
     ]
@@ -137,14 +135,15 @@ def _spec(kw: dict[str, Any]) -> ReportSpec:
     )
 
 
+@friendly
 def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]],
          after: Callable[[Report, str], None] | None = None, chart: Path | None = None) -> None:
     """Check the options, run the report, print it; ``after`` gets the report and the database's name
-    (charts and graph files). A chart file that could not be written is refused before any work."""
+    (charts and graph files). A chart file that could not be written is refused before any work.
+    Errors are one line through `friendly`: a bad option or filter exits 2, a runtime failure 1."""
     fmt, output, excel = kw.pop("fmt"), kw.pop("output"), kw.pop("excel_safe")
     fmt = default_format(fmt, output, sys.stdout)
-    db, config = kw.pop("db"), kw.pop("config")
-    path: str | None = None
+    db, config = kw.pop("database"), kw.pop("config")
     try:
         if chart is not None:
             from monitor.reports.charts import chart_format
@@ -152,22 +151,18 @@ def _run(kw: dict[str, Any], make: Callable[[Any, ReportSpec], Awaitable[Report]
             chart_format(chart)
         spec = _spec(kw)
         if fmt == "parquet" and output is None:
-            raise click.UsageError("--format parquet needs --output FILE")
+            raise ConfigError("--format parquet needs --output FILE")
         path = _db_path(db, config)
         report = asyncio.run(_with_store(path, lambda store: make(store, spec)))
         write(report, fmt, output, stdout=sys.stdout, excel_safe=excel)
         if after is not None:
             after(report, _source_name(path))
-    except (ConfigError, ValueError) as exc:
-        raise click.UsageError(str(exc)) from exc
-    except MonitorError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # a bad date, --by field, chart name, or a filter naming nothing stored: usage
+        raise ConfigError(str(exc)) from exc
     except OSError as exc:  # an output, chart or graph file that cannot be written (missing folder, full disk)
         name = exc.filename or output
         where = f"{name}: " if name else ""
-        raise click.ClickException(f"cannot write {where}{exc.strerror or exc}") from exc
-    except sqlite3.DatabaseError as exc:  # a database damaged beyond what opening it checks
-        raise click.ClickException(f"database {path or db}: {exc}") from exc
+        fail(f"cannot write {where}{exc.strerror or exc}")
 
 
 def _chart_options(func: F) -> F:
@@ -187,7 +182,7 @@ def _charter(chart: Path | None, kind: str = "lines", metric: str = "posts",
         from monitor.reports import charts
 
         if report.name in ("volume", "trend"):
-            charts.write_chart(report, chart, kind=kind, metric=metric, source=source)  # type: ignore[arg-type]
+            charts.write_chart(report, chart, kind=kind, metric=metric, source=source)  # type: ignore[arg-type]  # chart is set whenever a chart is drawn; the closure cannot narrow it
         elif report.name.startswith("top-"):
             charts.write_top_chart(report, chart, source=source)
         elif report.name == "reach":
@@ -253,7 +248,7 @@ def top(what: str, limit: int, chart: Path | None, **kw: Any) -> None:
     """Top channels, posts by views or forwards, groups, keywords, and groups named together (chart: bars)."""
     from monitor.reports.top import top as run
 
-    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit), _charter(chart), chart)  # type: ignore[arg-type]
+    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit), _charter(chart), chart)  # type: ignore[arg-type]  # each report's own make() returns its Report subtype; _run is typed for the base
 
 
 @report.command()

@@ -151,24 +151,21 @@ def _fileno(stream: IO[str]) -> int | None:
 @click.option("--engine", default=None, help="Language engine (see `monitor lid eval --help` for the list).")
 def tag(jsonl: bool, config_path: Path | None, engine: str | None) -> None:
     """Tag text from stdin: one post per line in, one JSON object per line out."""
-    from monitor.errors import MonitorError
-    from monitor.tagger_cache import build_tagger
+    from monitor.compose import build_tagger
+    from monitor.errors import ConfigError, MonitorError
     from monitor.tagging.safe_text import scrub
 
     try:
-        keywords: tuple[Any, ...] = ()
-        extra: tuple[Path, ...] = ()
+        settings = None
         if config_path is not None:
             from monitor.settings import load
 
             settings = load(config_path)
-            keywords = tuple(settings.keyword_specs())
-            extra = tuple(settings.resolve_path(p) for p in settings.lexicon.extra)
-        tagger = build_tagger(keywords=keywords, lexicon_extra=extra, engine=engine)
+        tagger = build_tagger(settings, engine=engine)
+    except ConfigError as exc:  # an unknown --engine, a bad keyword or lexicon file: a usage error (exit 2)
+        raise click.UsageError(str(exc)) from exc
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from exc
-    except ValueError as exc:  # an unknown --engine
-        raise click.UsageError(str(exc)) from exc
     out = sys.stdout
     from monitor.tagging.language import language_shares
 

@@ -18,21 +18,20 @@ from typing import Any
 
 import click
 
-from monitor.cli.collect import friendly
+from monitor.cli.common import database_option, friendly
 from monitor.errors import ConfigError, MonitorError
 
-_db_option = click.option("--db", help="The SQLite database file, or a postgresql:// URL.")
+# as `monitor report` takes them: --db (or MONITOR_DB), else the database of -c CONFIG
+_db_option = database_option
 _config_option = click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                               help="Take the database from this config file ([monitor] database).")
 
 
 def _database(db: str | None, config: Path | None) -> str:
+    """The store URL, found as `monitor report` finds it (MonitorError naming what is missing)."""
     from monitor.cli.report import _db_path
 
-    try:
-        return _db_path(db, config)
-    except click.ClickException as exc:
-        raise MonitorError(exc.message) from exc
+    return _db_path(db, config)
 
 
 def _secret(secret_file: Path | None) -> str:
@@ -67,7 +66,7 @@ def _secret(secret_file: Path | None) -> str:
 @click.option("--trusted-proxy", multiple=True, default=("127.0.0.1", "::1"), show_default=True,
               help="Address or network of the reverse proxy whose headers are trusted (repeatable).")
 @friendly
-def web_cmd(db: str | None, config: Path | None, host: str, port: int, secret_file: Path | None,
+def web_cmd(database: str | None, config: Path | None, host: str, port: int, secret_file: Path | None,
             secure_cookies: bool, proxy_user_header: str | None, trusted_proxy: tuple[str, ...]) -> None:
     """Serve the analysts' dashboard over the database (read-mostly; log in with `monitor users add`)."""
     import uvicorn
@@ -76,7 +75,7 @@ def web_cmd(db: str | None, config: Path | None, host: str, port: int, secret_fi
     from monitor.web.app import create_app
     from monitor.web.common import WebConfig
 
-    url = _database(db, config)
+    url = _database(database, config)
     config_ = WebConfig(database=url, secret=_secret(secret_file), source_name=_source_name(url),
                         secure_cookies=secure_cookies, proxy_user_header=proxy_user_header,
                         trusted_proxies=tuple(trusted_proxy))
@@ -130,11 +129,12 @@ _role_option = click.option("--role", type=click.Choice(("viewer", "editor")), d
 _stdin_option = click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 
 
-def _save(name: str, role: str | None, from_stdin: bool, *, db: str | None, config: Path | None, adding: bool) -> None:
+def _save(name: str, role: str | None, from_stdin: bool, *, database: str | None, config: Path | None,
+          adding: bool) -> None:
     from monitor.models import AuditEntry, WebUser
     from monitor.web.auth import hash_password
 
-    url = _database(db, config)
+    url = _database(database, config)
     name = name.strip()
     if not name or len(name) > 64 or any(ch.isspace() or not ch.isprintable() for ch in name):
         raise ConfigError(f"user name {name!r}: 1-64 printable characters without spaces")
@@ -165,9 +165,9 @@ def _save(name: str, role: str | None, from_stdin: bool, *, db: str | None, conf
 @_db_option
 @_config_option
 @friendly
-def users_add(name: str, role: str | None, password_stdin: bool, db: str | None, config: Path | None) -> None:
+def users_add(name: str, role: str | None, password_stdin: bool, database: str | None, config: Path | None) -> None:
     """Add a user; the password is asked for (or read with --password-stdin)."""
-    _save(name, role, password_stdin, db=db, config=config, adding=True)
+    _save(name, role, password_stdin, database=database, config=config, adding=True)
 
 
 @users_group.command("passwd")
@@ -177,9 +177,10 @@ def users_add(name: str, role: str | None, password_stdin: bool, db: str | None,
 @_db_option
 @_config_option
 @friendly
-def users_passwd(name: str, role: str | None, password_stdin: bool, db: str | None, config: Path | None) -> None:
+def users_passwd(name: str, role: str | None, password_stdin: bool, database: str | None,
+                 config: Path | None) -> None:
     """Set a user's password (and, with --role, the role)."""
-    _save(name, role, password_stdin, db=db, config=config, adding=False)
+    _save(name, role, password_stdin, database=database, config=config, adding=False)
 
 
 @users_group.command("remove")
@@ -187,11 +188,11 @@ def users_passwd(name: str, role: str | None, password_stdin: bool, db: str | No
 @_db_option
 @_config_option
 @friendly
-def users_remove(name: str, db: str | None, config: Path | None) -> None:
+def users_remove(name: str, database: str | None, config: Path | None) -> None:
     """Remove a user (their sessions end at their next request)."""
     from monitor.models import AuditEntry
 
-    url = _database(db, config)
+    url = _database(database, config)
 
     async def work(store: Any) -> bool:
         entry = AuditEntry(actor=_actor(), action="user.remove", target=name, at=datetime.now(UTC))
@@ -206,11 +207,11 @@ def users_remove(name: str, db: str | None, config: Path | None) -> None:
 @_db_option
 @_config_option
 @friendly
-def users_list(db: str | None, config: Path | None) -> None:
+def users_list(database: str | None, config: Path | None) -> None:
     """Every user with role and when the password last changed."""
     from monitor.escape import terminal
 
-    url = _database(db, config)
+    url = _database(database, config)
 
     async def work(store: Any) -> list[Any]:
         return list(await store.web_users())

@@ -434,9 +434,10 @@ def write_spread_chart(report: Report, path: Path, *, source: str | None = None)
         first = datetime.fromisoformat(str(r[cols.index("first_at")]).replace("Z", "+00:00"))
         last = datetime.fromisoformat(str(r[cols.index("last_at")]).replace("Z", "+00:00"))
         channels = int(r[cols.index("channels")])
-        ax.plot([first, last], [y, y], color=PALETTE[0], linewidth=2, solid_capstyle="round")
-        ax.scatter([first], [y], s=30 + 25 * channels, color=PALETTE[1], zorder=3, edgecolors="black", linewidths=0.5)
-        ax.scatter([last], [y], s=18, color=PALETTE[0], zorder=3)
+        ax.plot([first, last], [y, y], color=PALETTE[0], linewidth=2, solid_capstyle="round")  # type: ignore[arg-type]  # matplotlib's date converter plots datetimes; its stubs list numbers only
+        ax.scatter([first], [y], s=30 + 25 * channels, color=PALETTE[1], zorder=3, edgecolors="black",  # type: ignore[arg-type]  # matplotlib's date converter plots datetimes; its stubs list numbers only
+                   linewidths=0.5)
+        ax.scatter([last], [y], s=18, color=PALETTE[0], zorder=3)  # type: ignore[arg-type]  # matplotlib's date converter plots datetimes; its stubs list numbers only
     labels = [f"#{r[cols.index('cluster')]} {r[cols.index('first_channel')]}: {r[cols.index('posts')]} posts,"
               f" {r[cols.index('channels')]} ch." for r in rows]
     ax.set_yticks(ys, [_label(t) for t in labels], fontsize="small")
@@ -458,7 +459,7 @@ def write_spread_chart(report: Report, path: Path, *, source: str | None = None)
 def write_network_chart(report: Report, nodes: Mapping[int, Mapping[str, Any]], path: Path, *,
                         source: str | None = None) -> None:
     """Who forwards whom: arrows source -> forwarding channel, width by forwards; watched channels filled."""
-    import networkx as nx  # type: ignore[import-untyped]
+    import networkx as nx
 
     chart_format(path)
     graph = nx.DiGraph()

@@ -137,7 +137,7 @@ def to_nl(report: Report, out: IO[str]) -> None:
 
 def _arrow_column(values: list[Any]) -> Any:
     """A typed Arrow array: integers, floats, booleans, dates, UTC timestamps, lists of strings, text."""
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa
 
     present = [v for v in values if v is not None]
     if not present:
@@ -177,7 +177,7 @@ def _utf8(text: str) -> str:
 def to_parquet(report: Report, path: Path) -> None:
     """Parquet with typed columns; text exactly as stored; the report name and meta in the file metadata."""
     import pyarrow as pa
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     columns = {name: _arrow_column([_finite(row[i]) for row in report.rows])
                for i, name in enumerate(report.columns)}
@@ -292,7 +292,7 @@ def write(report: Report, fmt: Format, output: Path | None, *, stdout: IO[str] |
 def default_format(fmt: str | None, output: Path | None, stdout: IO[str]) -> Format:
     """The format when none was asked: a table on a terminal, TSV into a pipe or a file."""
     if fmt is not None:
-        return fmt  # type: ignore[return-value]
+        return fmt  # type: ignore[return-value]  # fmt is one of FORMATS (click.Choice checked it); the Literal cannot be inferred from a str
     if output is not None:
         by_suffix: dict[str, Format] = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".txt": "table"}
         return by_suffix.get(output.suffix.lower(), "tsv")

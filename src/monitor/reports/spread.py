@@ -336,7 +336,7 @@ def _xml_safe(text: str) -> str:
 
 def export_graph(report: Report, nodes: dict[int, dict[str, Any]], path: Path) -> None:
     """Write the network as GraphML (.graphml) or GEXF (.gexf), chosen by the file suffix."""
-    import networkx as nx  # type: ignore[import-untyped]
+    import networkx as nx
 
     graph = nx.DiGraph(name="monitor forward network")
     for cid, attrs in nodes.items():

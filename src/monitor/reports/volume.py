@@ -96,7 +96,7 @@ async def volume_data(
         cell = totals[(int(row["bucket"]), sub.dim_values(row))]
         for i, metric in enumerate(METRICS):
             cell[i] += int(row[metric] or 0)
-    periods = buckets(res.since_day, res.until_day, period)  # type: ignore[arg-type]
+    periods = buckets(res.since_day, res.until_day, period)  # type: ignore[arg-type]  # the resolved range has both days set once a report has rows
     return series, totals, periods, table
 
 

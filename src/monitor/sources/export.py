@@ -149,7 +149,7 @@ class ExportFile:
 
     def _walk(self) -> Iterator[tuple[_ChatHead, str | None, Any]]:
         """(chat, where, message) per message in file order, then (chat, None, None) once its object ends."""
-        import ijson  # type: ignore[import-untyped]
+        import ijson  # type: ignore[import-untyped]  # ijson ships no type information
 
         with self.path.open("rb") as raw:
             reader = _Reader(raw, self.size, self._progress)
@@ -284,7 +284,7 @@ class ExportFile:
         return Post(
             channel_id=chat.channel.id,
             message_id=mid,
-            posted_at=posted_at,  # type: ignore[arg-type]
+            posted_at=posted_at,  # type: ignore[arg-type]  # posted_at was checked above (_CHECKED returned when it is None); mypy cannot follow it
             text=text,
             edited_at=edited_at,
             edit_hidden=False,

@@ -94,8 +94,8 @@ FaultMethod = Literal[
 
 _STATUSES = ("ok", "private", "banned", "not_found", "invalid", "forbidden")
 _KINDS = ("channel", "megagroup", "gigagroup", "user", "bot")
-_ERRORS: tuple[str, ...] = FaultError.__args__  # type: ignore[attr-defined]
-_METHODS: tuple[str, ...] = FaultMethod.__args__  # type: ignore[attr-defined]
+_ERRORS: tuple[str, ...] = FaultError.__args__  # type: ignore[attr-defined]  # a Literal's __args__ is its tuple of values; typing does not declare it
+_METHODS: tuple[str, ...] = FaultMethod.__args__  # type: ignore[attr-defined]  # a Literal's __args__ is its tuple of values; typing does not declare it
 MEDIA_KINDS = (
     "photo",
     "video",

@@ -71,6 +71,7 @@ _PROTOCOL_FAULTS: tuple[type[BaseException], ...] = (
     EOFError,  # asyncio.IncompleteReadError
     AssertionError,  # Telethon's plain sender asserts on malformed replies
 )
+_LOGIN_FAULTS: tuple[type[BaseException], ...] = (ConnectionError, OSError, *_PROTOCOL_FAULTS)
 _KEY_MISMATCH = "could not find a valid key for fingerprints"
 # (channel id or None for a resolve) of the call in flight, for the request hook; per task.
 _CALL: ContextVar[tuple[int | None] | None] = ContextVar("monitor_telegram_call", default=None)
@@ -292,7 +293,7 @@ class TelethonSource:
             if authorized:
                 return False
             await self._client.start(phone=phone, code_callback=code, password=password)
-        except (ConnectionError, OSError, *_PROTOCOL_FAULTS) as exc:
+        except _LOGIN_FAULTS as exc:
             await self.close()
             what = "the endpoint does not answer in MTProto" if isinstance(exc, _PROTOCOL_FAULTS) else "Telegram is unreachable"
             raise SourceConnectionError(f"cannot log in: {what} ({_describe(exc)})") from exc
@@ -321,7 +322,7 @@ class TelethonSource:
         if ref.username:
             target = ref.username
         elif ref.channel_id is not None or (known is not None):
-            target = types.PeerChannel(ref.channel_id if ref.channel_id is not None else known.id)  # type: ignore[union-attr]
+            target = types.PeerChannel(ref.channel_id if ref.channel_id is not None else known.id)  # type: ignore[union-attr]  # the elif guarantees known is set when channel_id is None
         else:
             raise ChannelUnavailable("invalid", f"{ref.key}: neither a username nor an id")
         if isinstance(target, str) and utils.parse_username(target)[0] is None:
@@ -525,7 +526,7 @@ class TelethonSource:
             until = self._blocked.get(key)
             if until is not None:
                 if now < until:
-                    raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope)  # type: ignore[arg-type]
+                    raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope)  # type: ignore[arg-type]  # scope is one of the FloodWait scope literals (account, channel:KEY)
                 del self._blocked[key]
         if self._budget is not None:
             await self._budget()
@@ -584,7 +585,7 @@ class TelethonSource:
 REQUEST_TIMEOUT = 120.0  # seconds one request may take; Telethon itself never gives up on a live socket
 
 
-class BudgetedTelegramClient(TelegramClient):  # type: ignore[misc]
+class BudgetedTelegramClient(TelegramClient):
     """A TelegramClient that pays ``request_hook`` before every request and never waits forever for one.
 
     Why: Telethon's high-level calls may send several requests for one call (short

@@ -17,7 +17,7 @@ What PostgreSQL needs done differently:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,16 +27,13 @@ from monitor.identity import id_key, is_id_key, parse_id_key
 from monitor.models import (
     Alert,
     DiscoveredRow,
-    ForwardOrigin,
-    Match,
-    Post,
     RuleRecord,
     StoredAlert,
     TaggedPost,
-    Tags,
     TermRow,
     TermStat,
 )
+from monitor.store.rows import tagged_post
 from monitor.store.postgres.connection import Database
 
 _FAR = 2**62
@@ -467,17 +464,7 @@ class PostgresAlertQueries:
     ) -> list[tuple[TaggedPost, str | None]]:
         """Stored posts in publication order, rebuilt as TaggedPosts (text '' when not kept), with the
         channel username; ``after`` = (posted_at, channel_id, message_id) of the previous page's last row."""
-        where: list[str] = []
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
-        if since is not None:
-            where.append(f"p.posted_at >= {arg(_ts(since))}")
-        if until is not None:
-            where.append(f"p.posted_at < {arg(_ts(until))}")
+        where, args, arg = _published_between(since, until)
         if after is not None:
             where.append(
                 f"(p.posted_at, p.channel_id, p.message_id) > ({arg(int(after[0]))}::bigint,"
@@ -495,7 +482,7 @@ class PostgresAlertQueries:
             f" ORDER BY p.posted_at, p.channel_id, p.message_id LIMIT {arg(int(limit))}",
             *args,
         )
-        return [(_tagged(r), r["username"]) for r in rows]
+        return [(tagged_post(r), r["username"]) for r in rows]
 
     async def replay_stored(
         self,
@@ -508,17 +495,7 @@ class PostgresAlertQueries:
         """Stored posts published in [since, until), in the order the collector stored them (first_seen_at,
         then insertion order: ``seq``, SQLite's rowid), each with its channel username, when it was stored
         and its position; ``after`` = (stored epoch, position) of the previous page's last row."""
-        where: list[str] = []
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
-        if since is not None:
-            where.append(f"p.posted_at >= {arg(_ts(since))}")
-        if until is not None:
-            where.append(f"p.posted_at < {arg(_ts(until))}")
+        where, args, arg = _published_between(since, until)
         if after is not None:
             where.append(f"(p.first_seen_at, p.seq) > ({arg(int(after[0]))}::bigint, {arg(int(after[1]))}::bigint)")
         rows = await self._alert_rows(
@@ -530,7 +507,7 @@ class PostgresAlertQueries:
             *args,
         )
         return [
-            (_tagged(r), r["username"], datetime.fromtimestamp(r["first_seen_at"], UTC), int(r["seq"]))
+            (tagged_post(r), r["username"], datetime.fromtimestamp(r["first_seen_at"], UTC), int(r["seq"]))
             for r in rows
         ]
 
@@ -581,46 +558,23 @@ class PostgresAlertQueries:
         )
 
 
-def _tagged(r: Mapping[str, Any]) -> TaggedPost:
-    """A stored post row rebuilt as the TaggedPost the engine evaluates (matches only while text is kept)."""
-    post = Post(
-        channel_id=r["channel_id"],
-        message_id=r["message_id"],
-        posted_at=_at(r["posted_at"]),
-        text=r["text"] or "",
-        views=r["views"],
-        forwards=r["forwards"],
-        forward=ForwardOrigin(channel_id=r["fwd_channel_id"], name=r["fwd_name"], message_id=r["fwd_message_id"])
-        if r["fwd_channel_id"] is not None or r["fwd_name"] is not None
-        else None,
-        mentions=tuple(json.loads(r["mentions"] or "[]")),
-    )
-    matches = (
-        tuple(
-            Match(
-                kind=m["kind"],
-                canonical=m["canonical"],
-                term=m["term"],
-                start=m["start"],
-                end=m["end"],
-                rule=m["rule"],
-                group=m.get("group"),
-            )
-            for m in json.loads(r["matches"] or "[]")
-        )
-        if r["text"]
-        else ()
-    )
-    tags = Tags(
-        lang=r["lang"],
-        script=r["script"],
-        confidence=r["lang_confidence"],
-        groups=tuple(json.loads(r["groups"])),
-        people=tuple(json.loads(r["people"])),
-        keywords=tuple(json.loads(r["keywords"])),
-        matches=matches,
-    )
-    return TaggedPost(post=post, tags=tags, tagger_version=r["tagger_version"])
+def _published_between(
+    since: datetime | None, until: datetime | None
+) -> tuple[list[str], list[Any], Callable[[Any], str]]:
+    """WHERE terms for posts published in [since, until), their arguments, and ``arg(value)`` that adds
+    one more argument and returns its $n placeholder (the two replay queries page on other keys)."""
+    where: list[str] = []
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if since is not None:
+        where.append(f"p.posted_at >= {arg(_ts(since))}")
+    if until is not None:
+        where.append(f"p.posted_at < {arg(_ts(until))}")
+    return where, args, arg
 
 
 __all__ = ["PostgresAlertQueries", "PostgresAlertReader", "PostgresAlertReads", "PostgresAlertTx"]

@@ -16,8 +16,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from monitor.errors import MigrationError, StoreClosedError, StoreError
@@ -111,6 +111,19 @@ def _lost(exc: BaseException) -> bool:
     )
 
 
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """Database and connection errors raised inside become `translate`'s StoreError; others pass."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
+            raise translate(exc, url) from exc
+        raise
+
+
 def translate(exc: BaseException, url: str) -> StoreError:
     message = describe(exc, url)
     if is_conflict(exc):
@@ -186,29 +199,17 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
-        try:
+        with _translated(self.url):
             async with self.pool.acquire() as conn:
                 yield conn
-        except StoreError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
-                raise translate(exc, self.url) from exc
-            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
         """One transaction on one connection, committed on exit, rolled back on any error."""
         async with self.connection() as conn:
-            try:
+            with _translated(self.url):
                 async with conn.transaction():
                     yield conn
-            except StoreError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                if asyncpg is not None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or _lost(exc):
-                    raise translate(exc, self.url) from exc
-                raise
 
     async def run(self, work: Callable[[Any], Awaitable[T]], *, write: bool = True) -> T:
         """``work(conn)`` in one transaction (``write``) or on one connection, retried while the server is away.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from monitor.errors import StoreError
@@ -33,22 +33,10 @@ from monitor.models import (
 from monitor.store.ports import Evaluate, History
 from monitor.store.postgres.alerts import PostgresAlertQueries, PostgresAlertTx
 from monitor.store.postgres.connection import Database, mask_url
+from monitor.store.epoch import dt, ts
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
 from monitor.store.postgres.reports import PostgresReportQueries
 from monitor.store.postgres.web import PostgresWebQueries
-
-
-def ts(value: datetime | None) -> int | None:
-    """Aware datetime -> integer epoch seconds (the schema's time unit); naive values are taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
-
-
-def dt(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def _jdump(value: Any) -> str:

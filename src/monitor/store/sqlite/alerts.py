@@ -21,17 +21,14 @@ from monitor.identity import id_key, is_id_key, parse_id_key
 from monitor.models import (
     Alert,
     DiscoveredRow,
-    ForwardOrigin,
-    Match,
-    Post,
     RuleRecord,
     StoredAlert,
     TaggedPost,
-    Tags,
     TermRow,
     TermStat,
 )
-from monitor.store.sqlite.epoch import dt
+from monitor.store.rows import tagged_post
+from monitor.store.epoch import dt
 
 _CHUNK = 400
 
@@ -457,7 +454,7 @@ class AlertQueries:
             " ORDER BY p.posted_at, p.channel_id, p.message_id LIMIT ?",
             [*params, limit],
         )
-        return [(_replayed(r), r["username"]) for r in rows]
+        return [(tagged_post(r), r["username"]) for r in rows]
 
     async def replay_stored(
         self: _HasTransaction,
@@ -491,7 +488,7 @@ class AlertQueries:
             [*params, limit],
         )
         return [
-            (_replayed(r), r["username"], datetime.fromtimestamp(r["first_seen_at"], UTC), int(r["seq"]))
+            (tagged_post(r), r["username"], datetime.fromtimestamp(r["first_seen_at"], UTC), int(r["seq"]))
             for r in rows
         ]
 
@@ -549,47 +546,3 @@ class AlertQueries:
 __all__ = ["AlertQueries", "AlertReads", "AlertTx", "QueryReads", "RuleRecord", "StoredAlert", "TermStat"]
 
 
-def _replayed(r: Mapping[str, Any]) -> TaggedPost:
-    """A stored post rebuilt as the TaggedPost the engine saw (text '' when not kept)."""
-    from datetime import UTC
-
-    post = Post(
-        channel_id=r["channel_id"],
-        message_id=r["message_id"],
-        posted_at=datetime.fromtimestamp(r["posted_at"], UTC),
-        text=r["text"] or "",
-        views=r["views"],
-        forwards=r["forwards"],
-        forward=ForwardOrigin(
-            channel_id=r["fwd_channel_id"], name=r["fwd_name"], message_id=r["fwd_message_id"]
-        )
-        if r["fwd_channel_id"] is not None or r["fwd_name"] is not None
-        else None,
-        mentions=tuple(json.loads(r["mentions"] or "[]")),
-    )
-    matches = (
-        tuple(
-            Match(
-                kind=m["kind"],
-                canonical=m["canonical"],
-                term=m["term"],
-                start=m["start"],
-                end=m["end"],
-                rule=m["rule"],
-                group=m.get("group"),
-            )
-            for m in json.loads(r["matches"] or "[]")
-        )
-        if r["text"]
-        else ()
-    )
-    tags = Tags(
-        lang=r["lang"],
-        script=r["script"],
-        confidence=r["lang_confidence"],
-        groups=tuple(json.loads(r["groups"])),
-        people=tuple(json.loads(r["people"])),
-        keywords=tuple(json.loads(r["keywords"])),
-        matches=matches,
-    )
-    return TaggedPost(post=post, tags=tags, tagger_version=r["tagger_version"])

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import Alert, ClaimedDelivery
-from monitor.store.sqlite.epoch import dt, ts
+from monitor.store.epoch import dt, ts
 
 _ALERT_COLUMNS = (
     "a.id, a.rule, a.kind, a.dedup_key, a.fired_at, a.summary, a.details, a.channel_id, a.message_id,"

@@ -34,7 +34,7 @@ from monitor.models import (
     WatchState,
 )
 from monitor.store.ports import Evaluate, Store
-from monitor.store.sqlite.epoch import dt, ts
+from monitor.store.epoch import dt, ts
 from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
 from monitor.store.sqlite.alerts import AlertQueries, AlertTx
 from monitor.store.sqlite.delivery import DeliveryQueries

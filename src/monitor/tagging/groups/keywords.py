@@ -137,7 +137,7 @@ class PatternSet:
         return self.patterns
 
     def __setstate__(self, patterns: tuple[str, ...]) -> None:
-        self.__init__(patterns)  # type: ignore[misc]
+        self.__init__(patterns)  # type: ignore[misc]  # re-running __init__ rebuilds the RE2 set when unpickling; mypy forbids calling it
 
     def spans(self, text: str) -> list[tuple[int, int, int]]:
         """(pattern index, start, end) of every non-empty match in ``text``.

@@ -393,7 +393,7 @@ class GroupTagger:
                         setting = any(x.kind != "keyword" for x in out) or TERROR in state.cues
                     if not setting:
                         return out
-                    entry: _Entry = name.entry  # type: ignore[assignment]
+                    entry: _Entry = name.entry  # type: ignore[assignment]  # a guessed name always carries its entry (only keyword hits have none)
                     if state.guards(entry, fs, fe, s, e, e) == FAIL:
                         continue
                     added.append(_match(entry.kind, entry.canonical, text[s:e], s, e, "fuzzy", entry.group,

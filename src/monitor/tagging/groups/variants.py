@@ -107,10 +107,7 @@ def transliterate_uz(text: str, lang: str) -> str | None:
     """The same Uzbek text in the other script (alifbo), or None when not Uzbek or unchanged."""
     if lang not in ("uz-Latn", "uz-Cyrl"):
         return None
-    try:
-        import alifbo
-    except ImportError:  # pragma: no cover - alifbo is installed with the package
-        return None
+    import alifbo  # a dependency; imported here because most texts are not Uzbek
     if lang == "uz-Latn":
         out = alifbo.to_cyrillic(text).text
     else:
@@ -127,10 +124,7 @@ def new_latin_uz(text: str) -> str | None:
     """
     if not all(c.isascii() or c in "ʻʼ‘’`" for c in text):
         return None  # Cyrillic or Arabic forms: their old-Latin transliteration is handled instead
-    try:
-        import alifbo
-    except ImportError:  # pragma: no cover - alifbo is installed with the package
-        return None
+    import alifbo  # a dependency; imported here because most texts are not Uzbek
     out = alifbo.to_new_latin(text).text
     folded = fold_term(out)
     # short names lose too much with their diacritics: 'Doish' in the new alphabet folds to 'dois'

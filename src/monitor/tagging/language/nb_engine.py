@@ -105,7 +105,7 @@ class NaiveBayesIdentifier:
             in_script = (batch.script == sid) & (batch.letters > batch.foreign)
             decide = in_script & (batch.letters >= MIN_LETTERS) & (batch.foreign <= batch.letters) & ~names
             idx = np.flatnonzero(decide)
-            for i in np.flatnonzero(in_script & ~decide):
+            for i in np.flatnonzero(in_script & ~decide).tolist():
                 out[i] = LanguageGuess("und", script, 0.0)
             if len(idx) == 0 or model is None:
                 continue

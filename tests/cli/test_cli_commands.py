@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from monitor.cli import collect, main
 from monitor.store import open_store
 
-from .conftest import REPO, make_scenario, small_tagger, write_config
+from daemon.conftest import REPO, make_scenario, small_tagger, write_config
 
 SHARED = Path(os.environ.get("MONITOR_SHARED", REPO.parent / "shared"))
 EXPORT = SHARED / "fixtures" / "telegram-export" / "real_public_channel_TRFactsDeals_slice.json"
@@ -32,9 +32,9 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def small(monkeypatch: pytest.MonkeyPatch) -> None:
-    import monitor.daemon
+    import monitor.compose
 
-    monkeypatch.setattr(monitor.daemon, "build_tagger", lambda settings: small_tagger())
+    monkeypatch.setattr(monitor.compose, "build_tagger", lambda settings: small_tagger())
 
 
 def invoke(*args: str) -> object:

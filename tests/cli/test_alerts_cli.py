@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.alerts.engine import AlertEngine
-from monitor.cli.alerts import alerts, json_safe, parse_when
+from monitor.cli.alerts import alerts, parse_when
+from monitor.escape import json_text as json_safe
 from monitor.clock import FrozenClock
 
-sys.path.insert(0, str(Path(__file__).parent))
-from rules_support import CHANNELS, AlertStore, config, open_store, save, tagged, tags_for  # noqa: E402
+from alerts.rules_support import CHANNELS, AlertStore, config, open_store, save, tagged, tags_for  # noqa: E402
 
 OZOD, KHABAR = CHANNELS["ozod"], CHANNELS["khabar"]
 SRC = Path(__file__).resolve().parents[2] / "src"

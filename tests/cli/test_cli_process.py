@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import MONITOR, SRC, make_scenario, write_config
+from daemon.conftest import MONITOR, SRC, make_scenario, write_config
 
 pytestmark = pytest.mark.slow
 CHANNELS, POSTS = 5, 450  # 2,250 posts
@@ -105,7 +105,7 @@ async def seed(db: Path, n: int) -> None:
     from monitor.models import Channel, Post
     from monitor.store import open_store
 
-    from .conftest import small_tagger
+    from daemon.conftest import small_tagger
 
     store = open_store(db)
     await store.open()

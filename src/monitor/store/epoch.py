@@ -1,4 +1,7 @@
-"""The schema's time unit: INTEGER seconds since the Unix epoch, UTC."""
+"""The schema's time unit in both backends: INTEGER seconds since the Unix epoch, UTC.
+
+Shared so SQLite and PostgreSQL turn times into rows, and rows back into aware datetimes, the same way
+(the backends must give byte-identical reports). Only backends use it: epochs never cross the port."""
 
 from __future__ import annotations
 
