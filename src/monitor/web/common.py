@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 import jinja2
@@ -60,7 +60,7 @@ class User:
 
 
 def state(request: Request) -> State:
-    return request.app.state.web  # type: ignore[no-any-return]  # Starlette's state is untyped; create_app sets it
+    return cast(State, request.app.state.web)  # Starlette's state is untyped; create_app sets it
 
 
 def store_of(request: Request) -> Store:

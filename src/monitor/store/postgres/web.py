@@ -7,23 +7,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from monitor.models import AlertAck, AuditEntry, WebUser
+from monitor.store.epoch import dt, ts
 from monitor.store.postgres.connection import Database
 
 _USER_COLUMNS = "name, password_hash, role, created_at, updated_at"
 
 
 def _ts(value: datetime) -> int:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
+    seconds = ts(value)
+    assert seconds is not None
+    return seconds
 
 
 def _dt(value: int) -> datetime:
-    return datetime.fromtimestamp(int(value), UTC)
+    moment = dt(int(value))
+    assert moment is not None
+    return moment
 
 
 def _user(row: Mapping[str, Any]) -> WebUser:

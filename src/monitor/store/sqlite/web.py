@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import AlertAck, AuditEntry, WebUser
-from monitor.store.sqlite.epoch import dt, ts
+from monitor.store.epoch import dt, ts
 
 _USER_COLUMNS = "name, password_hash, role, created_at, updated_at"
 
