@@ -32,8 +32,9 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 log = logging.getLogger("monitor.store.postgres")
 T = TypeVar("T")
 
-# A constant key for pg_advisory_xact_lock: collectors starting together migrate one at a time.
-_MIGRATION_LOCK = 0x6D6F6E69746F72  # "monitor"
+# Keys for pg_advisory_xact_lock: collectors starting together migrate one at a time (per schema:
+# deployments in other schemas of the same database do not wait on each other).
+_MIGRATION_LOCK = 0x6D6F6E6D  # "monm", the first of the two int4 keys; the second hashes the search_path
 
 
 class StoreUnavailable(StoreError):
@@ -302,7 +303,7 @@ class Database:
             for migration in known:
                 try:
                     async with conn.transaction():
-                        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+                        await conn.execute("SELECT pg_advisory_xact_lock($1::int4, hashtext(current_setting('search_path')))", _MIGRATION_LOCK)
                         rows = await conn.fetch("SELECT version FROM schema_migrations")
                         applied = {int(r["version"]) for r in rows}
                         if applied and max(applied) > newest:

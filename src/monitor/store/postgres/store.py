@@ -157,11 +157,13 @@ def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> 
 # the same rows in opposite orders and deadlock. Taking turns at the start of the transaction, before
 # any row lock, makes concurrent collectors write one batch at a time, as SQLite's single writer
 # does; a save holds it for milliseconds, and polls spend their time waiting on Telegram, not here.
-_WRITER_LOCK = 0x6D6F6E6974_7772  # "monitwr"
+# The lock is keyed by the schema too: two deployments in two schemas of one database do not wait
+# on each other.
+_WRITER_LOCK = 0x6D6F6E77  # "monw", the first of the two int4 keys; the second hashes the search_path
 
 
 async def _writer_turn(conn: Any) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITER_LOCK)
+    await conn.execute("SELECT pg_advisory_xact_lock($1::int4, hashtext(current_setting('search_path')))", _WRITER_LOCK)
 
 
 async def _replace_tag_rows(conn: Any, channel_id: int, message_id: int, day: int, tags: Tags) -> None:
