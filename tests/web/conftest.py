@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
-from webdata import PASSWORDS, build
+from webdata import build
+from webhelpers import ROOT, SECRET, Served, free_port
 
 from monitor.web.app import create_app
 from monitor.web.common import WebConfig
-
-ROOT = Path(__file__).resolve().parents[2]
-SECRET = "test-secret-" + "x" * 40
 
 
 @pytest.fixture(scope="session")
@@ -38,25 +34,6 @@ def client(web_db: Path) -> Iterator[TestClient]:
     app = create_app(WebConfig(database=str(web_db), secret=SECRET, source_name="monitor.db"))
     with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as c:
         yield c
-
-
-def login(c: TestClient | httpx.Client, name: str, password: str | None = None) -> httpx.Response:
-    form = c.get("/login")
-    token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    return c.post("/login", data={"name": name, "password": password or PASSWORDS[name], "csrf": token,
-                                  "next": "/volume"})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    db: Path
 
 
 @pytest.fixture(scope="module")

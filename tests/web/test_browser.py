@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Served
+from webhelpers import ROOT, Served
 from webdata import CANARY, HOSTILE, HOSTILE_ID, PASSWORDS
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import SECRET, login
+from webhelpers import SECRET, login
 from starlette.testclient import TestClient
 from webdata import CANARY, HOSTILE_ID, PASSWORDS
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import SECRET, login
+from webhelpers import SECRET, login
 from starlette.testclient import TestClient
 from webdata import build
 
