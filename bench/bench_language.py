@@ -89,7 +89,8 @@ def open_set(names: list[str]) -> None:
     known_langs = {c.split("-")[0] for m in models.values() for c in m.classes[:-1]}
     for script, curve in curves.items():
         reject = dict(zip(models[script].classes, models[script].reject, strict=False))
-        answers = {"nb (held out)": [a.split("-")[0] for a in nb_answers(curve.unseen, reject)]}
+        second = dict(zip(models[script].classes, models[script].second, strict=False)) or None
+        answers = {"nb (held out)": [a.split("-")[0] for a in nb_answers(curve.unseen, reject, second)]}
         for name in ["nb", *[n for n in names if n != "nb"]]:
             label = "nb (shipped)" if name == "nb" else name
             answers[label] = [g.lang for g in get_identifier(name).identify_many(curve.unseen_texts)]
@@ -116,8 +117,9 @@ def open_set(names: list[str]) -> None:
         for loss, right, rejected, core_rate in curve_table(curve, (0.0, 0.001, 0.003, 0.005, 0.01, 0.02, 0.05)):
             print(f"| {script} | {loss:.3f} | {right:.4f} | {rejected:.4f} | {core_rate:.4f} |")
         reject = dict(zip(models[script].classes, models[script].reject, strict=False))
-        right, rejected, core_rate = curve.point(reject)
-        print(f"| {script} | shipped | {right:.4f} | {rejected:.4f} | {core_rate:.4f} |")
+        second = dict(zip(models[script].classes, models[script].second, strict=False)) or None
+        right, rejected, core_rate = curve.point(reject, second)
+        print(f"| {script} | shipped{' + second look' if second else ''} | {right:.4f} | {rejected:.4f} | {core_rate:.4f} |")
 
     leave_one_out(train, models, names)
 
@@ -126,8 +128,9 @@ def open_set(names: list[str]) -> None:
     print("|---|---|" + "---|" * len(names))
     for script, curve in curves.items():
         reject = dict(zip(models[script].classes, models[script].reject, strict=False))
+        second = dict(zip(models[script].classes, models[script].second, strict=False)) or None
         gold = [row[0] for row in curve.known]
-        columns = [nb_answers(curve.known, reject)]
+        columns = [nb_answers(curve.known, reject, second)]
         for name in names:
             if name != "nb":
                 columns.append(
@@ -154,7 +157,7 @@ def leave_one_out(train: Path, models, names: list[str]) -> None:  # type: ignor
     A proxy for unseen languages close to ours (Turkic, Mongolic, Slavic): how
     often is text of a language the model never saw labelled ru, tg or uz?
     """
-    from monitor.tagging.language.calibrate import HOLDOUT_EVERY, calibration_config, cuts
+    from monitor.tagging.language.calibrate import HOLDOUT_EVERY, calibration_config, cuts, nb_answers
     from monitor.tagging.language.nb_engine import open_set_scores
     from monitor.tagging.language.training import (
         TrainConfig,
@@ -162,6 +165,7 @@ def leave_one_out(train: Path, models, names: list[str]) -> None:  # type: ignor
         count_all,
         other_files,
         read_training_lines,
+        synthetic_keys,
         train_file_of,
     )
 
@@ -184,13 +188,12 @@ def leave_one_out(train: Path, models, names: list[str]) -> None:  # type: ignor
             rest = tuple(c for c in classes if c != label)
             known = {c: counts[script][c].train for c in rest}
             others = [counts[script][p.stem].full for p in other_files(train, script)]
+            others += [counts[script][k].full for k in synthetic_keys(train, script)]
             model = assemble(script, rest, known, others, cfg, reject)
             lines = list(read_training_lines(train / train_file_of(label), calibration_config(cfg), heldout=True))
             texts = [piece for line in lines[:300] for piece in cuts(line)]
-            answers = [
-                p if p is not None and llr >= reject[p][band] else "und"
-                for p, llr, band in open_set_scores(model, texts)
-            ]
+            second = dict(zip(classes, models[script].second, strict=False)) or None
+            answers = nb_answers([("", *row) for row in open_set_scores(model, texts)], reject, second)
             n = max(len(texts), 1)
             core = sum(1 for a in answers if a in CORE_CLASSES) / n
             und = sum(1 for a in answers if a == "und") / n

@@ -9,8 +9,6 @@ scheduling, parks, reconnect, config reload, heartbeat and retention.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,10 +19,14 @@ import re2
 
 from monitor.clock import Clock, FrozenClock, SystemClock
 from monitor.errors import ConfigError, Problem, StoreError
-from monitor.settings import Settings, parse_instant
 from monitor.tagger_cache import build_tagger as cached_tagger
 
 if TYPE_CHECKING:  # the rest loads when used: `monitor tag` must not import the daemon, stores or alerts
+    # (nor asyncio and the settings schema, which only the daemon's parts need: they cost `monitor tag`
+    # about a tenth of its first answer)
+    import asyncio
+
+    from monitor.settings import Settings
     from monitor.daemon import Daemon
     from monitor.pipeline import AlertStep, OnSaved, PostTagger
     from monitor.sources import Source
@@ -52,19 +54,27 @@ class Parts:
     workers: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(default_factory=list)
     virtual_end: datetime | None = None
     bucket: TokenBucket | None = None
-    stop: asyncio.Event = field(default_factory=asyncio.Event)  # set on shutdown; the budget watches it
+    stop: asyncio.Event = field(default_factory=lambda: _asyncio().Event())  # set on shutdown; the budget watches it
+
+
+def _asyncio() -> Any:
+    import asyncio
+
+    return asyncio
 
 
 def build_tagger(settings: Settings | None = None, *, engine: str | None = None) -> Tagger:
-    """The one tagger every command uses (tag, retag, import, demo, check, run, alerts): the shipped
-    lexicon plus the settings' keywords and [lexicon] extras, the group tagger from the disk cache.
+    """The one tagger every command uses (tag, retag, import, demo, check, run, alerts, label): the shipped
+    lexicon plus the settings' keywords, [lexicon] extras and suppressed aliases, the group tagger from
+    the disk cache.
 
     Raises ConfigError for an unknown engine, an unreadable lexicon file or bad keywords (a pattern
     set RE2 does not compile names the keywords), so `monitor check` reports what `run` would meet."""
     keywords = settings.keyword_specs() if settings is not None else ()
     try:
         extra = [settings.resolve_path(p) for p in settings.lexicon.extra] if settings is not None else []
-        return cached_tagger(keywords=keywords, lexicon_extra=extra, engine=engine)
+        suppress = settings.lexicon.suppress if settings is not None else ()
+        return cached_tagger(keywords=keywords, lexicon_extra=extra, engine=engine, suppress=suppress)
     except (ValueError, OSError) as exc:
         raise ConfigError(f"cannot build the tagger: {exc}") from exc
     except re2.error as exc:  # RE2 raises its own error type when a pattern set does not compile
@@ -93,6 +103,8 @@ def scenario_span(path: Path) -> tuple[datetime, datetime]:
 
 def make_clock(settings: Settings) -> tuple[Clock, datetime | None]:
     """The clock and, for a virtual clock, where it stops."""
+    from monitor.settings import parse_instant
+
     src = settings.source
     if src.kind != "scenario" or src.clock != "virtual":
         return SystemClock(), None
@@ -179,7 +191,7 @@ async def build_parts(
     try:
         await store.open()  # inside: a SIGTERM while migrating still closes the store's thread
         built: PostTagger = tagger if tagger is not None else await _off_loop(build_tagger, settings)
-        stop = asyncio.Event()
+        stop = _asyncio().Event()
         source = build_source(settings, clock, budget.until(stop) if budget is not None else None)
         alerts, workers = alert_hooks(settings, store, clock, built)
     except BaseException:
@@ -221,6 +233,9 @@ async def run(
 async def _off_loop(fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn`` in a daemon thread: unlike `asyncio.to_thread`, a SIGTERM during a long startup step
     (building the tagger on a cold cache) does not wait for the step at interpreter exit."""
+    import asyncio
+    import threading
+
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
 

@@ -191,7 +191,11 @@ def _prune(keep: Path) -> None:
 
 
 def build_tagger(
-    *, keywords: Sequence[KeywordSpec] = (), lexicon_extra: Sequence[Path] = (), engine: str | None = None
+    *,
+    keywords: Sequence[KeywordSpec] = (),
+    lexicon_extra: Sequence[Path] = (),
+    engine: str | None = None,
+    suppress: Sequence[str] = (),
 ) -> Tagger:
     """`monitor.tagging.build_tagger`, with the group tagger taken from the cache."""
     from monitor.tagging import Tagger
@@ -200,4 +204,5 @@ def build_tagger(
     return Tagger(
         language=get_identifier(engine),
         groups=cached_group_tagger(keywords=keywords, lexicon_extra=lexicon_extra),
+        suppress=suppress,
     )

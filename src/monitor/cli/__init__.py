@@ -30,6 +30,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
              "Run the real daemon offline over the bundled scenario (months replayed in seconds)."),
     "import": ("monitor.cli.collect:import_cmd",
                "Ingest a Telegram Desktop export (result.json) through the same tagging and store path."),
+    "label": ("monitor.cli.label:label",
+              "Mark a match of a stored post right or wrong, or a missed mention of a group (with --span)."),
     "lid": ("monitor.cli.lid:lid", "Language identification: build model data, evaluate engines."),
     "login": ("monitor.cli.collect:login_cmd",
               "Log the collector's Telegram session in once, interactively (the daemon never signs in itself)."),

@@ -337,5 +337,69 @@ def posts(limit: int, offset: int, **kw: Any) -> None:
 
     _run(kw, lambda s, spec: run(s, spec, limit=limit, offset=offset))
 
+def _label_options(func: F) -> F:
+    """The options of the reports that read analysts' labels (a file, not the database)."""
+    options = [
+        click.option("--group", "groups", multiple=True, help="Only this group id (repeatable)."),
+        click.option("--labels", type=click.Path(dir_okay=False, path_type=Path),
+                     help="The labels file (default: $MONITOR_LABELS, else labels.csv beside the config)."),
+        click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="The config file whose folder holds labels.csv."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="table (default on a terminal), tsv (default into a pipe or file), csv, json, nl, parquet."),
+        click.option("--excel-safe", is_flag=True, help="Prefix CSV/TSV cells a spreadsheet would run as a formula."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write to FILE instead of standard output (required for parquet)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _label_report(name: str, kw: dict[str, Any]) -> None:
+    from monitor.cli.label import labels_path
+    from monitor.labels import MISS_COLUMNS, PRECISION_COLUMNS, LabelError, current, miss_rows, precision_rows, read_labels
+
+    fmt = default_format(kw["fmt"], kw["output"], sys.stdout)
+    if fmt == "parquet" and kw["output"] is None:
+        raise click.UsageError("--format parquet needs --output FILE")
+    path = labels_path(kw["labels"], kw["config"])
+    try:
+        labels = read_labels(path)
+    except LabelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    groups = set(_split(kw["groups"]))
+    if groups:
+        labels = [x for x in labels if x.canonical in groups]
+    latest = current(labels)
+    if name == "precision":
+        columns, rows = PRECISION_COLUMNS, precision_rows(labels)
+        notes = "precision = right / (right + wrong), from the latest label of each match; alias * = all of the group"
+    else:
+        columns, rows = MISS_COLUMNS, miss_rows(labels)
+        notes = "mentions analysts marked as missed by the tagger (span = [start, end) in the post text)"
+    meta = {"labels_file": str(path), "labels": len(latest), "note": notes}
+    try:
+        write(Report(name=name, columns=columns, rows=rows, meta=meta), fmt, kw["output"], stdout=sys.stdout,
+              excel_safe=kw["excel_safe"])
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename or kw['output']}: {exc.strerror or exc}") from exc
+
+
+@report.command()
+@_label_options
+def precision(**kw: Any) -> None:
+    """Precision per group, alias, rule and lexicon version, from analysts' `monitor label` verdicts."""
+    _label_report("precision", kw)
+
+
+@report.command()
+@_label_options
+def misses(**kw: Any) -> None:
+    """Mentions analysts labelled as missed (`monitor label POST GROUP missed --span A:B`), for the lexicon's keepers."""
+    _label_report("misses", kw)
+
 
 __all__ = ["report"]

@@ -272,6 +272,14 @@ class LexiconSettings:
         tuple[str, ...],
         about("paths", "Extra lexicon TOML files (same format as the shipped one), in order."),
     ] = ()
+    suppress: Annotated[
+        tuple[str, ...],
+        about(
+            "terms",
+            "Aliases whose matches are dropped, as written in posts (any case): for an alias that"
+            " analysts' labels mark wrong too often (`monitor report precision`).",
+        ),
+    ] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,7 @@ most `MAX_MATCHES` matches are kept per post, with the number dropped beyond it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,10 +36,17 @@ def _bounded(text: str) -> str:
 
 
 class Tagger:
-    def __init__(self, *, language: LanguageIdentifier, groups: GroupTagger) -> None:
+    def __init__(
+        self, *, language: LanguageIdentifier, groups: GroupTagger, suppress: Sequence[str] = ()
+    ) -> None:
         self._language = language
         self._groups = groups
+        # aliases the analysts' labels mark wrong too often ([lexicon] suppress): matches written so are dropped
+        self._suppress = frozenset(term.casefold() for term in suppress if term.strip())
         self.version = f"lang={language.name}@{language.version};lex={groups.version}"
+        if self._suppress:  # a changed list must make stored posts stale for `monitor retag`
+            digest = hashlib.sha256("\n".join(sorted(self._suppress)).encode("utf-8")).hexdigest()[:8]
+            self.version += f";sup={digest}"
 
     def tag(self, text: str) -> Tags:
         text = pre_normalise(_bounded(text))
@@ -67,6 +75,13 @@ class Tagger:
 
     def _combine(self, text: str, guess: LanguageGuess) -> Tags:
         groups, people, keywords, matches = self._groups.tag(text)
+        if self._suppress and matches:
+            kept = tuple(m for m in matches if m.term.casefold() not in self._suppress)
+            if len(kept) != len(matches):
+                matches = kept
+                groups = tuple(sorted({m.canonical for m in kept if m.kind == "group"}))
+                people = tuple(sorted({m.canonical for m in kept if m.kind == "person"}))
+                keywords = tuple(sorted({m.canonical for m in kept if m.kind == "keyword"}))
         dropped = max(0, len(matches) - MAX_MATCHES)
         return Tags(
             lang=guess.lang,
@@ -88,6 +103,7 @@ def build_tagger(
     keywords: Sequence[KeywordSpec] = (),
     lexicon_extra: Sequence[Path] = (),
     engine: str | None = None,
+    suppress: Sequence[str] = (),
 ) -> Tagger:
     """The tagger the daemon, the importer, the demo and `monitor tag` all use."""
     from monitor.tagging.groups import GroupTagger, load_lexicon
@@ -96,4 +112,5 @@ def build_tagger(
     return Tagger(
         language=get_identifier(engine),
         groups=GroupTagger(load_lexicon(extra=lexicon_extra), keywords),
+        suppress=suppress,
     )

@@ -164,12 +164,14 @@ def anchors(name: FuzzyName) -> set[str]:
     w = max(cands, key=len)
     out: set[str] = set()
     for v in (w, *(v for v, rule in word_variants(w, name.cyrillic).items() if rule in _ANCHOR_RULES)):
-        if len(v) >= ANCHOR_LEN and v[:ANCHOR_LEN] not in _COMMON_ANCHORS:
+        if len(v) >= ANCHOR_LEN and v[:ANCHOR_LEN] not in _common_anchors():
             out.add(v[:ANCHOR_LEN])
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def _common_anchors() -> frozenset[str]:
+    """Built on first use (building a tagger), not at import: a cached tagger never needs it."""
     out: set[str] = set()
     for w in _COMMON:
         for cyr in (True, False):
@@ -177,8 +179,6 @@ def _common_anchors() -> frozenset[str]:
                 out.add(v[:ANCHOR_LEN])
     return frozenset(out)
 
-
-_COMMON_ANCHORS = _common_anchors()
 
 
 class PostWords:

@@ -20,11 +20,27 @@ from pathlib import Path
 
 import numpy as np
 
-from .calibrate import CORE_LOSS, KNOWN_LOSS, Curve, calibrate, calibration_config, thresholds
+from .calibrate import (
+    CORE_LOSS,
+    KNOWN_LOSS,
+    RECALL_FIRST,
+    Curve,
+    calibrate,
+    calibration_config,
+    second_look,
+    thresholds,
+)
 from .features import OPEN_SET_MIN_N
 from .langdetect_profiles import BUILT, PROFILE_DIR, build_profile
 from .naive_bayes import MODEL_META, ScriptModel
-from .training import TrainConfig, count_all, read_training_lines, train_file_of, train_script_models
+from .training import (
+    TrainConfig,
+    count_all,
+    read_training_lines,
+    synthetic_keys,
+    train_file_of,
+    train_script_models,
+)
 
 __all__ = ["BUILD_COMMAND", "PROVENANCE", "build_all", "train_models"]
 
@@ -47,7 +63,9 @@ def train_models(
     cfg = cfg or TrainConfig()
     counts = count_all(train_dir, calibration_config(cfg))
     curves = calibrate(train_dir, counts, cfg)
-    models, used = train_script_models(train_dir, cfg, counts, thresholds(curves))
+    reject = thresholds(curves)
+    second = {script: second_look(curve, reject[script]) for script, curve in curves.items()}
+    models, used = train_script_models(train_dir, cfg, counts, reject, second)
     return models, used, curves
 
 
@@ -63,13 +81,16 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
         payload = _gz(model.weights.tobytes())
         (out_dir / name).write_bytes(payload)
         digest.update(payload)
-        meta_scripts[script] = {
+        spec: dict[str, object] = {
             "file": name,
             "bits": model.bits,
             "classes": list(model.classes),
             "scale": model.scale,
             "reject": {c: list(t) for c, t in zip(model.classes, model.reject, strict=False)},
         }
+        if model.second:  # only scripts where the second look paid on held-out text (calibrate.second_look)
+            spec["second"] = dict(zip(model.classes, model.second, strict=False))
+        meta_scripts[script] = spec
     digest.update(json.dumps(meta_scripts, sort_keys=True).encode("utf-8"))
     version = digest.hexdigest()[:12]
     meta = {"version": version, "scripts": meta_scripts, "train": asdict(cfg)}
@@ -93,6 +114,8 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
     calibration = {
         "known_loss": KNOWN_LOSS,
         "core_loss": CORE_LOSS,
+        "core_loss_classes": list(RECALL_FIRST),
+        "synthetic_other": {s: synthetic_keys(train_dir, s) for s in sorted(models)},
         "open_set_min_n": OPEN_SET_MIN_N,
         "per_script": {
             script: dict(
@@ -100,10 +123,14 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
                     ("labelled_pieces_right", "out_of_set_rejected", "out_of_set_as_ru_tg_uz"),
                     (
                         round(x, 4)
-                        for x in curve.point(dict(zip(models[script].classes, models[script].reject, strict=False)))
+                        for x in curve.point(
+                            dict(zip(models[script].classes, models[script].reject, strict=False)),
+                            dict(zip(models[script].classes, models[script].second, strict=False)) or None,
+                        )
                     ),
                     strict=True,
                 ),
+                second_look=bool(models[script].second),
                 labelled_pieces=len(curve.known),
                 out_of_set_pieces=len(curve.unseen),
             )

@@ -20,13 +20,23 @@ from pathlib import Path
 
 from .labels import CLASSES_BY_SCRIPT, CORE_CLASSES
 from .nb_engine import open_set_scores
-from .training import N_BANDS, Counts, TrainConfig, assemble, other_files, read_training_lines, train_file_of
+from .training import (
+    N_BANDS,
+    Counts,
+    TrainConfig,
+    assemble,
+    other_files,
+    read_training_lines,
+    synthetic_keys,
+    train_file_of,
+)
 
 __all__ = [
     "CORE_LOSS",
     "FOLDS",
     "HOLDOUT_EVERY",
     "KNOWN_LOSS",
+    "RECALL_FIRST",
     "Curve",
     "calibrate",
     "calibration_config",
@@ -34,6 +44,7 @@ __all__ = [
     "curve_table",
     "cuts",
     "nb_answers",
+    "second_look",
     "other_script_pieces",
     "thresholds",
 ]
@@ -42,6 +53,10 @@ HOLDOUT_EVERY = 10  # a tenth of every labelled file is held out for calibration
 FOLDS = 3  # out-of-set languages of a script are held out in (up to) this many folds
 KNOWN_LOSS = 0.01  # a class's threshold may cost at most this share of its held-out pieces ...
 CORE_LOSS = 0.003  # ... and a must-have class's (ru, tg, uz) this share: their recall comes first
+# Tatar and Bashkir take CORE_LOSS too: close relatives whose short pieces are already lost to each other
+# (and to kk/ky), so 1% more lost to "und" put them under their F1 target of 0.97 on held-out pieces;
+# out-of-set text that is accepted as tt or ba does not inflate the ru/tg/uz counts.
+RECALL_FIRST: tuple[str, ...] = (*CORE_CLASSES, "tt", "ba")
 MIN_DROPPED = 1  # ... but never set by a class's single worst piece (an outlier would open the door wide)
 MAX_PER_FILE = 200  # held-out lines per file scored (with their cuts): enough for a curve, quick
 
@@ -57,21 +72,27 @@ def cuts(text: str) -> list[str]:
     return out
 
 
+Row = tuple[str, str | None, float, int, float]  # (gold or file stem, best class, ratio, band, whole ratio)
+
+
 @dataclass(frozen=True, slots=True)
 class Curve:
     """Per script: labelled pieces (gold, predicted, llr) and out-of-set pieces (language, predicted, llr)."""
 
     script: str
-    known: list[tuple[str, str | None, float, int]]  # (gold class, best class, ratio, length band)
-    unseen: list[tuple[str, str | None, float, int]]  # (file stem, best class, ratio, length band)
+    known: list[Row]  # (gold class, best class, ratio, length band, ratio on every feature)
+    unseen: list[Row]  # (file stem, best class, ratio, length band, ratio on every feature)
     unseen_texts: list[str]
     known_texts: list[str]
 
-    def point(self, t: Mapping[str, Sequence[float]]) -> tuple[float, float, float]:
+    def point(
+        self, t: Mapping[str, Sequence[float]], second: Mapping[str, float] | None = None
+    ) -> tuple[float, float, float]:
         """(labelled pieces right and kept, out-of-set pieces rejected, out-of-set labelled ru/tg/uz) at t."""
-        right = sum(1 for g, p, s, b in self.known if g == p and s >= t[g][b]) / max(len(self.known), 1)
+        known = nb_answers(self.known, t, second)
+        right = sum(1 for row, a in zip(self.known, known, strict=True) if row[0] == a) / max(len(self.known), 1)
         n = max(len(self.unseen), 1)
-        kept = [p for _, p, s, b in self.unseen if p is not None and s >= t[p][b]]
+        kept = [a for a in nb_answers(self.unseen, t, second) if a != "und"]
         return right, 1 - len(kept) / n, sum(1 for p in kept if p in CORE_CLASSES) / n
 
 
@@ -97,19 +118,20 @@ def calibrate(train_dir: Path, counts: Mapping[str, Mapping[str, Counts]], cfg: 
         files = other_files(train_dir, script)
         n_folds = min(FOLDS, len(files))
         known_texts = [(c, piece) for c in classes for line in _heldout_known(train_dir, c) for piece in cuts(line)]
-        known_rows: list[tuple[str, str | None, float, int]] = []
-        unseen_rows: list[tuple[str, str | None, float, int]] = []
+        known_rows: list[Row] = []
+        unseen_rows: list[Row] = []
         unseen_texts: list[str] = []
         for fold in range(max(n_folds, 1)):
             held = files[fold::n_folds] if n_folds else []
             seen = [mine[p.stem].full for p in files if p not in held]
+            seen += [mine[k].full for k in synthetic_keys(train_dir, script)]  # never measured: always seen
             model = assemble(script, classes, known, seen, cfg)
             if fold == 0:  # the labelled pieces are scored once, by the first fold's model
                 scored = open_set_scores(model, [t for _, t in known_texts])
-                known_rows = [(g, p, s, b) for (g, _), (p, s, b) in zip(known_texts, scored, strict=True)]
+                known_rows = [(g, *row) for (g, _), row in zip(known_texts, scored, strict=True)]
             for path in held:
                 texts = [piece for line in _lines(path) for piece in cuts(line)]
-                unseen_rows += [(path.stem, p, s, b) for p, s, b in open_set_scores(model, texts)]
+                unseen_rows += [(path.stem, *row) for row in open_set_scores(model, texts)]
                 unseen_texts += texts
         curves[script] = Curve(
             script=script,
@@ -127,19 +149,19 @@ def choose(
     """Per labelled class and length band: the highest threshold that keeps all but ``known_loss``
     of the class's pieces in that band it had right.
 
-    The must-have classes use ``core_loss`` instead (when given). Only the
+    The must-have classes and tt, ba (``RECALL_FIRST``) use ``core_loss`` instead (when given). Only the
     labelled text sets the thresholds; the held-out languages only measure
     them, so the rejection figures are not fitted to those languages.
     """
     right: dict[tuple[str, int], list[float]] = {}
     total: dict[tuple[str, int], int] = {}
-    for gold, pred, llr, band in curve.known:
+    for gold, pred, llr, band, _ in curve.known:
         total[gold, band] = total.get((gold, band), 0) + 1
         if gold == pred:
             right.setdefault((gold, band), []).append(llr)
     out = {}
     for label in CLASSES_BY_SCRIPT[curve.script]:
-        loss = core_loss if core_loss is not None and label in CORE_CLASSES else known_loss
+        loss = core_loss if core_loss is not None and label in RECALL_FIRST else known_loss
         bands = []
         for band in range(N_BANDS):
             scores = sorted(right.get((label, band), []))
@@ -183,6 +205,44 @@ def other_script_pieces(train_dir: Path) -> list[tuple[str, str]]:
     ]
 
 
-def nb_answers(rows: Sequence[tuple[str, str | None, float, int]], reject: Mapping[str, Sequence[float]]) -> list[str]:
-    """What the calibration models answer on ``curve.unseen`` or ``curve.known`` at the given thresholds."""
-    return [p if p is not None and llr >= reject[p][band] else "und" for _, p, llr, band in rows]
+def nb_answers(
+    rows: Sequence[Row], reject: Mapping[str, Sequence[float]], second: Mapping[str, float] | None = None
+) -> list[str]:
+    """What the calibration models answer on ``curve.unseen`` or ``curve.known`` at the given thresholds
+    (``second``: the thresholds of the second look, ratio on every feature; None = no second look)."""
+    out = []
+    for _, p, llr, band, whole in rows:
+        ok = p is not None and (llr >= reject[p][band] or (second is not None and whole >= second[p]))
+        out.append(p if ok and p is not None else "und")
+    return out
+
+
+def second_look(curve: Curve, reject: Mapping[str, Sequence[float]]) -> dict[str, float] | None:
+    """Thresholds of the second look for one script, or None when it does not pay there.
+
+    A text the 4-5-gram ratio rejects is still accepted when the ratio over every
+    feature (1-3-grams too) clears a per-class threshold set like the first one
+    (all but KNOWN_LOSS of the class's held-out pieces it had right). Short posts
+    with one rare word (a rare inflection, a name) fail the first ratio and pass
+    this one. It is kept for a script only when, on the held-out pieces and the
+    held-out language folds, it keeps more labelled pieces right than it lets
+    out-of-set pieces in, and labels no more of them ru/tg/uz; dev.tsv plays no part.
+    """
+    right: dict[str, list[float]] = {}
+    total: dict[str, int] = {}
+    for gold, pred, _, _, whole in curve.known:
+        total[gold] = total.get(gold, 0) + 1
+        if gold == pred:
+            right.setdefault(gold, []).append(whole)
+    second = {}
+    for label in CLASSES_BY_SCRIPT[curve.script]:
+        scores = sorted(right.get(label, []))
+        k = max(MIN_DROPPED, int(KNOWN_LOSS * total.get(label, 0)))
+        second[label] = min(_grid_floor(scores[k]), 0.0) if k < len(scores) else 0.0
+    base = curve.point(reject)
+    with_second = curve.point(reject, second)
+    won = (with_second[0] - base[0]) * len(curve.known)  # labelled pieces it keeps right
+    let_in = (base[1] - with_second[1]) * len(curve.unseen)  # out-of-set pieces it stops rejecting
+    if won > let_in and with_second[2] <= base[2]:
+        return second
+    return None

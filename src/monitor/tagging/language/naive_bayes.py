@@ -39,6 +39,8 @@ class ScriptModel:
     scale: float
     # per labelled class: the per-feature log-likelihood ratio against OTHER below which the answer is "und"
     reject: tuple[tuple[float, ...], ...] = ()  # per class, per length band (see nb_engine.BANDS)
+    # per labelled class: the second look's threshold on the ratio over every feature (empty: no second look)
+    second: tuple[float, ...] = ()
 
     def score(
         self, segments: list[Segment], n_docs: int, split: int | None = None
@@ -90,5 +92,6 @@ def load_model(source: str | Path = DATA_PACKAGE) -> NaiveBayesModel:
             weights=weights,
             scale=float(spec["scale"]),
             reject=tuple(tuple(float(t) for t in spec["reject"][c]) for c in classes[:-1]),
+            second=tuple(float(spec["second"][c]) for c in classes[:-1]) if spec.get("second") else (),
         )
     return NaiveBayesModel(models=models, version=meta["version"])

@@ -136,12 +136,17 @@ def _decide_one(total: list[int], late: list[int], n_late: int, model: ScriptMod
     and words only, over ``n_late`` features. On those, the best labelled class must
     beat the rejection class by its threshold in ``model.reject`` (nats per
     feature, one threshold per length band: a long text must be clearer than a
-    short one); otherwise the text is not confidently one of ours: ``und``.
+    short one), or, where the script has a second look (``model.second``), beat it
+    by that threshold over all ``n_feats`` features; otherwise the text is not
+    confidently one of ours: ``und``.
     """
     known = total[:-1]
     best = max(range(len(known)), key=known.__getitem__)  # first maximum, as numpy's argmax
     llr = (late[best] - late[-1]) * model.scale / max(n_late, 1)
-    if llr < model.reject[best][length_band(n_late)]:
+    if llr < model.reject[best][length_band(n_late)] and not (
+        # the second look: over every feature (1-3-grams too) the text is still clearly this class
+        model.second and (known[best] - total[-1]) * model.scale / max(n_feats, 1) >= model.second[best]
+    ):
         return LanguageGuess("und", model.script, 0.0)
     lang, scr = split_class(model.classes[best])
     return LanguageGuess(lang, scr, _confidence_one(known, model.scale, n_feats))
@@ -164,14 +169,15 @@ def length_band(n_late: int) -> int:
     return bisect.bisect_right(BANDS, n_late)
 
 
-def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str | None, float, int]]:
-    """(best labelled class, its per-feature log-likelihood ratio against OTHER, length band) of each text.
+def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str | None, float, int, float]]:
+    """(best labelled class, its per-feature log-likelihood ratio against OTHER, length band, the same ratio
+    over every feature) of each text.
 
     For calibration: the same sums as ``_decide_one``. Texts whose dominant
     script is another one, or with too few letters, get (None, nan). Texts are
     raw posts (noise is stripped here).
     """
-    out: list[tuple[str | None, float, int]] = []
+    out: list[tuple[str | None, float, int, float]] = []
     sid = SCRIPTS.index(model.script)
     for i in range(0, len(texts), CHUNK):
         part = [strip_for_model(t) for t in texts[i : i + CHUNK]]
@@ -181,17 +187,23 @@ def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str 
         kept = [(h[ok[d]], d[ok[d]]) for h, d in feature_hashes(batch)]
         totals, lates = model.score(kept, n_docs, OPEN_SET_SEGMENT)
         n_late = np.zeros(n_docs, dtype=np.int64)
-        for _, d in kept[OPEN_SET_SEGMENT:]:
-            n_late += np.bincount(d, minlength=n_docs)
+        n_all = np.zeros(n_docs, dtype=np.int64)
+        for k, (_, d) in enumerate(kept):
+            counted = np.bincount(d, minlength=n_docs)
+            n_all += counted
+            if k >= OPEN_SET_SEGMENT:
+                n_late += counted
         for j in range(n_docs):
             if not ok[j]:
-                out.append((None, float("nan"), 0))
+                out.append((None, float("nan"), 0, float("nan")))
                 continue
-            known = totals[j].tolist()[:-1]
+            total = totals[j].tolist()
+            known = total[:-1]
             best = max(range(len(known)), key=known.__getitem__)
             late = lates[j].tolist()
             n = int(n_late[j])
-            out.append((model.classes[best], (late[best] - late[-1]) * model.scale / max(n, 1), length_band(n)))
+            whole = (total[best] - total[-1]) * model.scale / max(int(n_all[j]), 1)
+            out.append((model.classes[best], (late[best] - late[-1]) * model.scale / max(n, 1), length_band(n), whole))
     return out
 
 

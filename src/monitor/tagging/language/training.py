@@ -12,7 +12,7 @@ or without the held-out tenth, by adding counts instead of recounting text.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from .labels import CLASSES_BY_SCRIPT, OTHER
 from .naive_bayes import ScriptModel
 from .noise import strip_for_model
 from .script import SCRIPTS
+from .synthetic import SLAVIC_LATIN, SYNTHETIC_PREFIX, slavic_cyrillic
 
 __all__ = [
     "OTHER_DIR",
@@ -34,6 +35,7 @@ __all__ = [
     "other_files",
     "quantise",
     "read_training_lines",
+    "synthetic_keys",
     "train_file_of",
     "train_script_models",
 ]
@@ -69,6 +71,19 @@ def other_files(train_dir: Path, script: str) -> list[Path]:
     """The out-of-set files of one script, sorted by name (none when the pool is absent)."""
     pool = train_dir / OTHER_DIR
     return sorted(pool.glob(f"*-{script}.txt")) if pool.is_dir() else []
+
+
+def synthetic_sources(train_dir: Path, script: str) -> list[Path]:
+    """Out-of-set files of another script rendered into this one (``synthetic.py``): Cyrillic only."""
+    if script != "Cyrl":
+        return []
+    pool = train_dir / OTHER_DIR
+    return [pool / f"{stem}.txt" for stem in SLAVIC_LATIN if (pool / f"{stem}.txt").is_file()]
+
+
+def synthetic_keys(train_dir: Path, script: str) -> list[str]:
+    """Count keys of the synthetic out-of-set files of a script (always part of the rejection class)."""
+    return [SYNTHETIC_PREFIX + p.stem for p in synthetic_sources(train_dir, script)]
 
 
 def read_training_lines(path: Path, cfg: TrainConfig, *, heldout: bool = False) -> Iterator[str]:
@@ -126,10 +141,14 @@ class Counts:
         return self.train + self.held
 
 
-def _count_file(path: Path, label: str, script: str, cfg: TrainConfig, *, augment: bool) -> Counts:
+def _count_file(
+    path: Path, label: str, script: str, cfg: TrainConfig, *, augment: bool, render: bool = False
+) -> Counts:
     parts: dict[bool, list[str]] = {False: [], True: []}
     n = 0
     for i, raw in _numbered_lines(path):
+        if render:
+            raw = slavic_cyrillic(raw)
         n += 1
         is_out = cfg.holdout_every > 0 and i % cfg.holdout_every == cfg.holdout_phase
         line = strip_for_model(raw)
@@ -156,6 +175,8 @@ def count_all(train_dir: Path, cfg: TrainConfig) -> dict[str, dict[str, Counts]]
             mine[label] = _count_file(train_dir / train_file_of(label), label, script, cfg, augment=cfg.augment)
         for path in other_files(train_dir, script):
             mine[path.stem] = _count_file(path, OTHER, script, cfg, augment=False)
+        for path in synthetic_sources(train_dir, script):
+            mine[SYNTHETIC_PREFIX + path.stem] = _count_file(path, OTHER, script, cfg, augment=False, render=True)
         out[script] = mine
     return out
 
@@ -210,6 +231,7 @@ def train_script_models(
     cfg: TrainConfig,
     counts: Mapping[str, Mapping[str, Counts]] | None = None,
     reject: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    second: Mapping[str, Mapping[str, float] | None] | None = None,
 ) -> tuple[dict[str, ScriptModel], dict[str, int]]:
     """Quantised tables per script from all lines of every labelled and out-of-set file, and lines used per file.
 
@@ -223,7 +245,11 @@ def train_script_models(
         mine = counts[script]
         known = {c: mine[c].full for c in classes}
         others = [mine[p.stem].full for p in other_files(train_dir, script)]
+        others += [mine[k].full for k in synthetic_keys(train_dir, script)]
         models[script] = assemble(script, classes, known, others, cfg, (reject or {}).get(script))
+        look = (second or {}).get(script)
+        if look:
+            models[script] = replace(models[script], second=tuple(look[c] for c in classes))
         for c in classes:
             used[train_file_of(c)] = mine[c].lines
         for p in other_files(train_dir, script):
