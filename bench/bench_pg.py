@@ -3,7 +3,7 @@ and a reader running reports while the collector ingests.
 
     PYTHONPATH=src .venv/bin/python bench/bench_pg.py ingest --posts 1000000
     PYTHONPATH=src .venv/bin/python bench/bench_pg.py drivers --posts 100000     # needs psycopg[binary]
-    PYTHONPATH=src .venv/bin/python bench/bench_pg.py reports --posts 1000000
+    PYTHONPATH=src .venv/bin/python bench/bench_pg.py --reports --posts 1000000   # = reports
     PYTHONPATH=src .venv/bin/python bench/bench_pg.py reader --posts 100000
 
 The server is MONITOR_TEST_POSTGRES (default postgresql://postgres@127.0.0.1:5432/test); every run
@@ -21,7 +21,8 @@ parameters), on the same batches.
 reports: bench_reports.py builds its SQLite database; posts and post_tags are COPYed into PostgreSQL
 with the triggers off and the aggregates filled from their recount (store/postgres/recount.py, the
 very GROUP BYs the triggers keep), then the triggers go back on. The same report calls then run on
-both stores.
+both stores; the slowest on PostgreSQL is run once more with its statements timed, and the plan of its
+slowest statement is printed (EXPLAIN (ANALYZE, BUFFERS)).
 
 reader: ingest alone, then the same ingest with another process running volume/top reports in a
 loop on a read-only store; the slowdown of ingest is printed.
@@ -266,7 +267,8 @@ async def load_postgres(sqlite_path: Path, url: str) -> float:
     return time.perf_counter() - t0
 
 
-async def time_cases(store: Any, repeat: int) -> list[tuple[str, int, float, float]]:
+def report_cases(store: Any, span: tuple[int, int] | None) -> list[tuple[str, Callable[[], Awaitable[Any]]]]:
+    """Every main report, named as on the command line."""
     from datetime import date, timedelta
 
     from monitor.reports.discovery import discovery
@@ -276,11 +278,11 @@ async def time_cases(store: Any, repeat: int) -> list[tuple[str, int, float, flo
     from monitor.reports.trend import trend
     from monitor.reports.volume import volume
 
-    span = await store.report_day_range()
+    assert span is not None, "no posts"
     last = date(1970, 1, 1) + timedelta(days=span[1])
     month_ago, week_ago = last - timedelta(days=30), last - timedelta(days=6)
-    full = ReportSpec(every="month")
-    cases: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+    full, whole = ReportSpec(every="month"), ReportSpec()  # rankings take no --every
+    return [
         ("volume --every month (all posts)", lambda: volume(store, full)),
         ("volume --by group,language --every month", lambda: volume(store, ReportSpec(by=("group", "language")))),
         ("volume --by label:country --every week", lambda: volume(store, ReportSpec(every="week", by=("label:country",)))),
@@ -291,13 +293,17 @@ async def time_cases(store: Any, repeat: int) -> list[tuple[str, int, float, flo
         ("volume --by group,keyword (posts path, last 30 days)",
          lambda: volume(store, ReportSpec(by=("group", "keyword"), since=month_ago))),
         ("trend --by group --every week", lambda: trend(store, ReportSpec(every="week", by=("group",)))),
-        ("top --what channels", lambda: top(store, full, what="channels")),
-        ("top --what posts-by-views (all time)", lambda: top(store, full, what="posts-by-views")),
-        ("top --what pairs", lambda: top(store, full, what="pairs")),
-        ("network (forwards, all time)", lambda: forward_network(store, full)),
-        ("discovery (all time)", lambda: discovery(store, full)),
+        ("top --what channels", lambda: top(store, whole, what="channels")),
+        ("top --what posts-by-views (all time)", lambda: top(store, whole, what="posts-by-views")),
+        ("top --what pairs", lambda: top(store, whole, what="pairs")),
+        ("network (forwards, all time)", lambda: forward_network(store, whole)),
+        ("discovery (all time)", lambda: discovery(store, whole)),
         ("spread (last 7 days)", lambda: clusters(store, ReportSpec(since=week_ago))),
     ]
+
+
+async def time_cases(store: Any, repeat: int) -> list[tuple[str, int, float, float]]:
+    cases = report_cases(store, await store.report_day_range())
     results = []
     for name, make in cases:
         times = []
@@ -310,6 +316,42 @@ async def time_cases(store: Any, repeat: int) -> list[tuple[str, int, float, flo
             rows = len(report) if isinstance(report, list) else len(report.rows)
         results.append((name, rows, min(times), statistics.median(times)))
     return results
+
+
+async def explain_slowest(store: Any, url: str, name: str) -> str:
+    """Run report ``name`` once more with the store's reads recorded, and EXPLAIN (ANALYZE, BUFFERS) the
+    statement that took longest: the plan to read when a report is slow."""
+    seen: list[tuple[float, str, list[Any]]] = []
+    rows, fetch = store._rows, store._fetch
+
+    async def timed_rows(sql: str, args: Any = ()) -> Any:
+        t0 = time.perf_counter()
+        out = await rows(sql, args)
+        seen.append((time.perf_counter() - t0, sql, list(getattr(args, "values", args))))
+        return out
+
+    async def timed_fetch(sql: str, *args: Any) -> Any:
+        t0 = time.perf_counter()
+        out = await fetch(sql, *args)
+        seen.append((time.perf_counter() - t0, sql, list(args)))
+        return out
+
+    store._rows, store._fetch = timed_rows, timed_fetch
+    try:
+        [(_, make)] = [(n, m) for n, m in report_cases(store, await store.report_day_range()) if n == name]
+        await make()
+    finally:
+        store._rows, store._fetch = rows, fetch
+    if not seen:
+        return "(no statement recorded)"
+    took, sql, values = max(seen, key=lambda r: r[0])
+    conn = await asyncpg.connect(url)
+    try:
+        lines = [r[0] for r in await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *values)]
+    finally:
+        await conn.close()
+    return (f"its slowest statement ({took:.3f} s of {len(seen)} statements):\n{sql}\n"
+            f"parameters: {values!r}\n" + "\n".join(lines))
 
 
 async def cmd_reports(args: argparse.Namespace) -> None:
@@ -331,15 +373,15 @@ async def cmd_reports(args: argparse.Namespace) -> None:
             try:
                 on_lite = await time_cases(lite, args.repeat)
                 on_pg = await time_cases(pg, args.repeat)
-                conn = await asyncpg.connect(s.url)
                 slowest = max(on_pg, key=lambda r: r[2])
-                print(f"slowest on PostgreSQL: {slowest[0]}", file=sys.stderr)
-                await conn.close()
+                plan = await explain_slowest(pg, s.url, slowest[0])
             finally:
                 await lite.close()
                 await pg.close()
     print(machine())
     print(f"{args.posts:,} posts, 200 channels, 5 years; SQLite built in {built:.0f} s, PostgreSQL loaded in {loaded:.0f} s")
+    print(f"slowest on PostgreSQL: {slowest[0]} ({slowest[2]:.3f} s best of {args.repeat})")
+    print(plan)
     width = max(len(r[0]) for r in on_lite)
     print(f"| {'report':<{width}} | rows | SQLite best s | PostgreSQL best s | PostgreSQL median s |")
     print(f"|{'-' * (width + 2)}|-----:|------:|------:|------:|")
@@ -402,12 +444,17 @@ async def cmd_reader(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=("ingest", "drivers", "reports", "reader"))
+    ap.add_argument("what", nargs="?", choices=("ingest", "drivers", "reports", "reader"))
+    ap.add_argument("--reports", action="store_true", help="the same as the `reports` mode")
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=100, help="posts per transaction (the daemon's batch_size)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--pause", type=float, default=0.0, help="reader: seconds between report rounds (0: back to back)")
     args = ap.parse_args()
+    if args.reports:
+        args.what = "reports"
+    if args.what is None:
+        ap.error("which mode? ingest, drivers, reports (or --reports), reader")
     run = {"ingest": cmd_ingest, "drivers": cmd_drivers, "reports": cmd_reports, "reader": cmd_reader}[args.what]
     asyncio.run(run(args))
 

@@ -164,7 +164,7 @@ async def run(path: Path, repeat: int) -> None:
         last = date(1970, 1, 1) + timedelta(days=span[1])
         month_ago = last - timedelta(days=30)
         week_ago = last - timedelta(days=6)
-        full = ReportSpec(every="month")
+        full, whole = ReportSpec(every="month"), ReportSpec()  # rankings take no --every
         cases: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("volume --every month (all posts)", lambda: volume(store, full)),
             ("volume --by group,language --every month", lambda: volume(store, ReportSpec(by=("group", "language")))),
@@ -182,15 +182,15 @@ async def run(path: Path, repeat: int) -> None:
             ("volume --by group,keyword (posts path, last 30 days)",
              lambda: volume(store, ReportSpec(by=("group", "keyword"), since=month_ago))),
             ("trend --by group --every week", lambda: trend(store, ReportSpec(every="week", by=("group",)))),
-            ("top --what channels", lambda: top(store, full, what="channels")),
-            ("top --what posts-by-views (all time)", lambda: top(store, full, what="posts-by-views")),
+            ("top --what channels", lambda: top(store, whole, what="channels")),
+            ("top --what posts-by-views (all time)", lambda: top(store, whole, what="posts-by-views")),
             ("top --what posts-by-views (last 30 days)",
              lambda: top(store, ReportSpec(since=month_ago), what="posts-by-views")),
-            ("top --what pairs", lambda: top(store, full, what="pairs")),
+            ("top --what pairs", lambda: top(store, whole, what="pairs")),
             ("top --what pairs (last 30 days)", lambda: top(store, ReportSpec(since=month_ago), what="pairs")),
-            ("network (forwards, all time)", lambda: forward_network(store, full)),
+            ("network (forwards, all time)", lambda: forward_network(store, whole)),
             ("network (forwards, last 30 days)", lambda: forward_network(store, ReportSpec(since=month_ago))),
-            ("discovery (all time)", lambda: discovery(store, full)),
+            ("discovery (all time)", lambda: discovery(store, whole)),
             ("discovery (last 30 days)", lambda: discovery(store, ReportSpec(since=month_ago))),
             ("spread (last 7 days)", lambda: clusters(store, ReportSpec(since=week_ago))),
             ("plain GROUP BY posts: month x lang x script",

@@ -227,7 +227,7 @@ def channel_key(value: object) -> ChannelKey | None:
     if _ascii_digits(digits):
         bare = bare_channel_id(text)
         if bare is None and len(digits) <= 19:
-            bare = int(digits) or None
+            bare = int(digits) if 0 < int(digits) <= _MAX_ID else None  # past 64 bits: no channel, not an error
         return id_key(bare) if bare is not None else None
     try:
         return parse_channel(text).key

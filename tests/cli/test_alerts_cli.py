@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -106,9 +107,9 @@ def assert_terminal_safe(text: str) -> None:
 
 
 def test_list_shows_fired_alerts_with_delivery_state(workspace: Path) -> None:
-    code, out = run(["list", "--since", "2d"], workspace)
+    code, out = run(["list", "--since", "2d", "--format", "table"], workspace)
     assert code == 0, out
-    assert "2 alerts since" in out and "iskp" in out and "log:pending" in out
+    assert "alerts: 2" in out and "iskp" in out and "log:pending" in out
     assert "https://t.me/ozod_sado/2" in out and "https://t.me/khabar_tj/3" in out
     assert_terminal_safe(out)
 
@@ -128,6 +129,65 @@ def test_list_as_json_and_filters(workspace: Path) -> None:
         ["list", "--format", "json", "--since", (NOW + timedelta(days=1)).date().isoformat()], workspace
     )
     assert json.loads(out) == []
+
+
+def test_list_in_every_export_format_keeps_the_data_and_escapes_what_a_terminal_sees(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """The reports' formats and writer: CSV/TSV/Parquet files hold the stored text byte for byte (the
+    escape sequence and the bidi override included), JSON and NL escape them as \\uXXXX, the table
+    drops or shows them; the default into a pipe is TSV."""
+    import csv as csvlib
+
+    import pyarrow.parquet as pq
+
+    code, out = run(["list", "--since", "7d"], workspace)  # not a terminal: TSV with a header
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].split("\t") == ["id", "fired_at", "rule", "kind", "summary", "link", "channel_id",
+                                      "message_id", "deliveries", "details"]
+    assert len(lines) == 3 and "\x1b" not in out  # CliRunner's output is not a terminal, but the raw TSV ...
+    code, out = run(["list", "--since", "7d", "--format", "tsv", "-o", str(tmp_path / "a.tsv")], workspace)
+    assert code == 0, out
+    tsv = (tmp_path / "a.tsv").read_text("utf-8").splitlines()
+    cell = tsv[1].split("\t")[-1]  # details: JSON text, unsafe characters as \\uXXXX escapes, TSV-escaped
+    unescaped = re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), cell)
+    assert EVIL in json.loads(unescaped)["terms"][0]["context"]  # ... decodes to the data as stored
+
+    code, out = run(["list", "--since", "7d", "--format", "csv", "-o", str(tmp_path / "a.csv")], workspace)
+    assert code == 0, out
+    with (tmp_path / "a.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csvlib.DictReader(f))
+    assert [r["link"] for r in rows] == ["https://t.me/khabar_tj/3", "https://t.me/ozod_sado/2"]
+    details = json.loads(rows[0]["details"])
+    assert details["terms"][0]["context"].endswith(EVIL) or EVIL in details["terms"][0]["context"]
+    assert rows[0]["deliveries"] == "log:pending" and rows[0]["fired_at"].endswith("Z")
+
+    code, out = run(["list", "--since", "7d", "--format", "nl"], workspace)
+    assert code == 0, out
+    assert_terminal_safe(out)
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert [o["message_id"] for o in objects] == [3, 2] and objects[0]["deliveries"] == {"log": "pending"}
+    assert EVIL in objects[0]["details"]["terms"][0]["context"]  # lossless once decoded
+
+    code, out = run(["list", "--since", "7d", "--format", "table"], workspace)
+    assert code == 0 and "https://t.me/ozod_sado/2" in out
+    assert_terminal_safe(out)
+
+    code, out = run(["list", "--since", "7d", "--format", "parquet"], workspace)
+    assert code == 2 and "needs --output" in out
+    code, out = run(["list", "--since", "7d", "-o", str(tmp_path / "a.parquet")], workspace)
+    assert code == 0, out
+    table = pq.read_table(tmp_path / "a.parquet")
+    assert str(table.schema.field("fired_at").type) == "timestamp[us, tz=UTC]"
+    assert str(table.schema.field("message_id").type) == "int64"
+    assert str(table.schema.field("deliveries").type) == "list<element: string>"
+    assert table.column("deliveries").to_pylist() == [["log:pending"], ["log:pending"]]
+    assert EVIL in json.loads(table.column("details")[0].as_py())["terms"][0]["context"]
+
+    code, out = run(["list", "--since", "7d", "--format", "csv", "-o", str(tmp_path / "missing" / "a.csv")],
+                    workspace)
+    assert code == 1 and out.startswith("error: cannot write") and "Traceback" not in out
 
 
 def test_test_dry_runs_a_rule_and_writes_nothing(workspace: Path) -> None:

@@ -62,7 +62,7 @@ def test_channels_add_list_remove_edit_config_and_store(config: Path, tmp_path: 
     }
     assert data["polling"]["batch_size"] == 50 and "# trailing comment stays" in config.read_text("utf-8")
     listed = invoke("channels", "list", "-c", str(config))
-    assert "new_channel\t90s\tcountry=TJ" in listed.output
+    assert "new_channel\t90.0\tFalse\tcountry=TJ" in listed.output
     dup = invoke("channels", "add", "@new_channel", "-c", str(config))
     assert dup.exit_code == 2 and "already watched" in dup.output
     bad = invoke("channels", "add", "@x", "-c", str(config))

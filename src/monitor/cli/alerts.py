@@ -19,6 +19,7 @@ import click
 
 from monitor.alerts.config import AlertRule, AlertsConfig
 from monitor.cli.common import chosen_database, config_option, database_option, friendly
+from monitor.cli.records import chosen_format, emit, emit_text, record_options
 from monitor.cli.stores import open_db
 from monitor.errors import ConfigError, Problem
 from monitor.escape import json_dumps, one_line
@@ -139,12 +140,18 @@ def alerts() -> None:
 )
 @click.option("--rule", "rule_name", default=None, help="Only alerts of this rule.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
-@format_option
+@record_options
 @friendly
 def list_command(
-    config_path: Path | None, database: str | None, since: str, rule_name: str | None, limit: int, fmt: str
+    config_path: Path | None, database: str | None, since: str, rule_name: str | None, limit: int,
+    fmt: str | None, excel_safe: bool, output: Path | None,
 ) -> None:
-    """Fired alerts, newest first, with the delivery state per sink."""
+    """Fired alerts, newest first, with the delivery state per sink.
+
+    --format as on the reports (docs/exports.md): json is a list of alert objects with their details
+    and deliveries, nl one such object per line; table, csv, tsv and parquet have one row per alert
+    (details as a JSON text column, deliveries as sink:state items)."""
+    fmt = chosen_format(fmt, output)
     moment = parse_when(since, now=datetime.now(UTC))
 
     async def go() -> list[Any]:
@@ -156,26 +163,49 @@ def list_command(
             await store.close()
 
     items = _run(go())
-    if fmt == "json":
-        click.echo(_dump([_alert_dict(i.alert, dict(i.deliveries)) for i in items]))
+    if fmt in ("json", "nl"):
+        objects = [_alert_dict(i.alert, dict(i.deliveries)) for i in items]
+        if fmt == "json":
+            text = _dump(objects) + "\n"
+        else:
+            text = "".join(json_dumps(o, default=str) + "\n" for o in objects)
+        emit_text(text, output)
         return
-    rows = [
+    report = alerts_report(items, since=moment, rule=rule_name, brief=fmt == "table")
+    emit(report, fmt, output, excel_safe=excel_safe)
+
+
+def alerts_report(items: Sequence[Any], *, since: datetime, rule: str | None, brief: bool = False) -> Any:
+    """The fired alerts as a Report: one row per alert, typed for Parquet (times, integers, lists).
+    ``brief`` (the terminal table) leaves out the ids of the post and the details, which the link and
+    the exports carry."""
+    from monitor.reports.table import Report
+
+    rows: list[tuple[Any, ...]] = [
         (
             i.alert.id,
-            i.alert.fired_at.strftime("%Y-%m-%d %H:%M"),
+            i.alert.fired_at.astimezone(UTC),
             i.alert.rule,
             i.alert.kind,
-            one_line(i.alert.summary, 120),
-            i.alert.link or "",
-            ", ".join(f"{sink}:{state}" for sink, state in sorted(i.deliveries.items())) or "-",
+            i.alert.summary,
+            i.alert.link or None,
+            i.alert.channel_id,
+            i.alert.message_id,
+            [f"{sink}:{state}" for sink, state in sorted(i.deliveries.items())],
+            json_dumps(dict(i.alert.details), default=str),
         )
         for i in items
     ]
-    _table(
-        f"{len(rows)} alerts since {moment:%Y-%m-%d %H:%M} UTC",
-        ("id", "fired (UTC)", "rule", "kind", "summary", "link", "deliveries"),
-        rows,
-    )
+    meta: dict[str, Any] = {"alerts": len(rows), "since": since.astimezone(UTC)}
+    if rule is not None:
+        meta["rule"] = rule
+    columns: tuple[str, ...] = ("id", "fired_at", "rule", "kind", "summary", "link", "channel_id", "message_id",
+                                "deliveries", "details")
+    if brief:
+        keep = [columns.index(c) for c in ("id", "fired_at", "rule", "kind", "summary", "link", "deliveries")]
+        columns = tuple(columns[i] for i in keep)
+        rows = [tuple(row[i] for i in keep) for row in rows]
+    return Report(name="alerts", columns=columns, rows=rows, meta=meta)
 
 
 @alerts.command("test")

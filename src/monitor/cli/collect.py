@@ -34,6 +34,7 @@ from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.identity import id_key
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, config_option, friendly
+from monitor.cli.records import chosen_format, emit, record_options
 from monitor.cli.stores import open_db
 from monitor.store import Store, display_url, sqlite_path
 from monitor.alerts import import_hooks
@@ -697,16 +698,31 @@ def channels_remove(config_path: Path | None, handle: str) -> None:
 
 @channels_group.command("list")
 @config_option
+@record_options
 @friendly
-def channels_list(config_path: Path | None) -> None:
-    """The watch list with labels and intervals."""
+def channels_list(config_path: Path | None, fmt: str | None, excel_safe: bool, output: Path | None) -> None:
+    """The watch list with labels and intervals (from the config; --format as on the reports)."""
+    fmt = chosen_format(fmt, output)
     settings = _settings(config_path)
-    for ref in settings.channels:
-        labels = ", ".join(f"{k}={v}" for k, v in ref.labels.items())
-        interval = (
-            f"{ref.poll_interval:g}s" if ref.poll_interval else f"{settings.polling.interval:g}s (default)"
+    emit(watch_list_report(settings), fmt, output, excel_safe=excel_safe)
+
+
+def watch_list_report(settings: Settings) -> Any:
+    """The config's watch list as a Report: channel, poll interval in seconds (and whether it is the
+    default), labels as key=value items."""
+    from monitor.reports.table import Report
+
+    rows = [
+        (
+            ref.key,
+            float(ref.poll_interval or settings.polling.interval),
+            not ref.poll_interval,
+            [f"{k}={v}" for k, v in ref.labels.items()],
         )
-        click.echo(f"{ref.key}\t{interval}\t{labels}")
+        for ref in settings.channels
+    ]
+    return Report(name="channels", columns=("channel", "interval_seconds", "default_interval", "labels"),
+                  rows=rows, meta={"config": str(settings.path), "channels": len(rows)})
 
 
 @click.command("retag")

@@ -174,6 +174,33 @@ async def _replace_tag_rows(conn: Any, channel_id: int, message_id: int, day: in
         await conn.execute(_INSERT_TAGS, *_columns(rows, 5))
 
 
+async def _diff_tag_rows(conn: Any, posts: Sequence[tuple[PostKey, int, Tags]]) -> None:
+    """Make each post's post_tags rows equal to its tags, deleting and inserting only the rows that differ."""
+    rows = await conn.fetch(
+        "SELECT t.channel_id, t.message_id, t.kind, t.value FROM unnest($1::bigint[], $2::bigint[]) AS k(c, m)"
+        " JOIN post_tags t ON t.channel_id = k.c AND t.message_id = k.m",
+        [k.channel_id for k, _, _ in posts], [k.message_id for k, _, _ in posts],
+    )
+    stored: dict[tuple[int, int], set[tuple[str, str]]] = {}
+    for r in rows:
+        stored.setdefault((int(r[0]), int(r[1])), set()).add((str(r[2]), str(r[3])))
+    gone: list[tuple[Any, ...]] = []
+    added: list[tuple[Any, ...]] = []
+    for key, day, tags in posts:
+        old = stored.get((key.channel_id, key.message_id), set())
+        new = {(row[2], row[3]) for row in _tag_rows(key.channel_id, key.message_id, day, tags)}
+        gone += [(key.channel_id, key.message_id, kind, value) for kind, value in sorted(old - new)]
+        added += [(key.channel_id, key.message_id, kind, value, day) for kind, value in sorted(new - old)]
+    if gone:
+        await conn.execute(
+            "DELETE FROM post_tags t USING unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])"
+            " AS g(c, m, k, v) WHERE t.channel_id = g.c AND t.message_id = g.m AND t.kind = g.k AND t.value = g.v",
+            *_columns(gone, 4),
+        )
+    if added:
+        await conn.execute(_INSERT_TAGS, *_columns(added, 5))
+
+
 async def _evaluate_in(conn: Any, evaluate: Evaluate, result: SaveResult) -> SaveResult:
     """Run the alert step inside the save transaction, under a savepoint so its failure undoes only itself."""
     savepoint = conn.transaction()  # nested in the save's transaction: a SAVEPOINT
@@ -613,19 +640,53 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
         return [_stored(r) for r in rows]
 
     async def update_tags(self, items: Sequence[tuple[PostKey, Tags, str]]) -> None:
+        """New tags for stored posts, batched; a post whose tags did not change gets only its version.
+
+        Why (as in the SQLite store): a retag after a version bump mostly recomputes the same tags,
+        and rewriting them sent every post_tags row through the aggregate triggers (delete, then
+        insert) and left a dead tuple per row for VACUUM. The stored tag columns of the whole batch
+        are read in one query and compared; changed posts get their columns rewritten and only the
+        post_tags rows that differ are deleted or inserted.
+        """
         if not items:
             return
 
         async def work(conn: Any) -> None:
             await _writer_turn(conn)
+            rows = await conn.fetch(
+                "SELECT p.channel_id, p.message_id, p.day, p.lang, p.script, p.lang_confidence, p.groups,"
+                " p.people, p.keywords, p.matches, p.tagger_version"
+                " FROM unnest($1::bigint[], $2::bigint[]) AS k(c, m)"
+                " JOIN posts p ON p.channel_id = k.c AND p.message_id = k.m",
+                [k.channel_id for k, _, _ in items], [k.message_id for k, _, _ in items],
+            )
+            current = {(int(r[0]), int(r[1])): tuple(r[2:]) for r in rows}
+            version_only: list[tuple[str, int, int]] = []
+            changed: list[tuple[Any, ...]] = []
+            regrouped: list[tuple[PostKey, int, Tags]] = []
             for key, tags, version in items:
-                day = await conn.fetchval(
-                    f"UPDATE posts SET {_TAG_SET}, tagger_version = $8 WHERE channel_id = $9 AND message_id = $10"
-                    " RETURNING day",
-                    *_tag_values(tags), version, key.channel_id, key.message_id,
+                row = current.get((key.channel_id, key.message_id))
+                if row is None:
+                    continue  # deleted meanwhile
+                values = _tag_values(tags)
+                if values == row[1:8]:
+                    if row[8] != version:
+                        version_only.append((version, key.channel_id, key.message_id))
+                    continue
+                changed.append((*values, version, key.channel_id, key.message_id))
+                if values[3:6] != row[4:7]:  # groups, people or keywords differ
+                    regrouped.append((key, int(row[0]), tags))
+            if version_only:
+                await conn.executemany(
+                    "UPDATE posts SET tagger_version = $1 WHERE channel_id = $2 AND message_id = $3", version_only
                 )
-                if day is not None:
-                    await _replace_tag_rows(conn, key.channel_id, key.message_id, int(day), tags)
+            if changed:
+                await conn.executemany(
+                    f"UPDATE posts SET {_TAG_SET}, tagger_version = $8 WHERE channel_id = $9 AND message_id = $10",
+                    changed,
+                )
+            if regrouped:
+                await _diff_tag_rows(conn, regrouped)
 
         await self.db.run(work)
 

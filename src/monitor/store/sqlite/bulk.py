@@ -187,7 +187,9 @@ async def peek_schema_version(url: str) -> int:
     def read() -> int:
         if not path.is_file():
             return 0
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        from monitor.store.sqlite.readonly import read_only_uri
+
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").fetchone() is None:
                 return 0

@@ -38,6 +38,7 @@ from monitor.store.epoch import dt, ts
 from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
 from monitor.store.sqlite.alerts import AlertQueries, AlertTx
 from monitor.store.sqlite.delivery import DeliveryQueries
+from monitor.store.sqlite.readonly import read_only_uri
 from monitor.store.sqlite.reports import ReportQueries
 from monitor.store.sqlite.web import WebQueries
 
@@ -207,6 +208,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, WebQueries, Stor
         self._busy_timeout_ms = busy_timeout_ms
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._ro_uri: str | None = None  # how a read-only store opened the file (also its reader)
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -250,8 +252,9 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, WebQueries, Stor
         """For commands that only read: mode=ro, never created, never migrated; the schema must be current."""
         if not self.path.is_file():
             raise StoreError(f"no database at {self.path}")
+        self._ro_uri = read_only_uri(self.path)  # mode=ro, or immutable=1 on a read-only directory (readonly.py)
         try:
-            self._writer = await aiosqlite.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            self._writer = await aiosqlite.connect(self._ro_uri, uri=True)
             await self._writer.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             exists = await (
                 await self._writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'")
@@ -365,7 +368,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, WebQueries, Stor
     async def _read_conn(self) -> aiosqlite.Connection:
         self._conn()  # raises when closed
         if self._reader is None:
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            uri = self._ro_uri or f"{self.path.resolve().as_uri()}?mode=ro"
             self._reader = await aiosqlite.connect(uri, uri=True)
             await self._reader.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             self._reader.row_factory = aiosqlite.Row
