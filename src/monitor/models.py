@@ -329,3 +329,41 @@ class ClaimedDelivery(NamedTuple):
 
     alert: Alert
     attempt: int
+
+
+# -- the web dashboard's users, audit trail and acknowledgements (monitor.web; docs/web.md) ----------
+
+WebRole = Literal["viewer", "editor"]
+WEB_ROLES: tuple[WebRole, ...] = ("viewer", "editor")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebUser:
+    """A local dashboard user. ``password_hash`` is an argon2id PHC string; the password is never kept."""
+
+    name: str
+    password_hash: str
+    role: WebRole
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One write through the dashboard or ``monitor users``: who, what, on what, when (and details)."""
+
+    actor: str
+    action: str
+    target: str
+    at: datetime
+    detail: Mapping[str, object] = field(default_factory=dict)
+    id: int | None = None  # set once stored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertAck:
+    """An alert acknowledged in the dashboard: by whom and when."""
+
+    alert_id: int
+    actor: str
+    at: datetime

@@ -165,6 +165,7 @@ def test_demo_output_is_a_summary_with_hints_that_run_as_printed(demo: Path) -> 
     # every delivery finished before the demo exited
     assert rows(demo / "monitor.db", "SELECT count(*) FROM deliveries WHERE state <> 'delivered'") == [(0,)]
     hints = out.split("try next:\n", 1)[1].splitlines()
+    assert hints[-1].startswith("$ ") and hints[-1].endswith(f"web -c {shlex.quote(str(demo / 'monitor.toml'))}")
     commands = [shlex.split(h) for h in hints if h.startswith("  ") and not h.strip().startswith("sqlite3")]
     assert len(commands) >= 6
     for argv in commands:

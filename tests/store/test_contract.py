@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 from dataclasses import replace
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from contract_data import CHANNEL, DAY0, OTHER, T0, alert, tagged, watch
 from monitor.errors import StoreClosedError
 from monitor.models import (
     ChannelEvent,
+    AlertAck,
+    AuditEntry,
     ChannelRef,
     ChannelSnapshot,
     ClaimedDelivery,
@@ -29,6 +32,7 @@ from monitor.models import (
     RuleRecord,
     Tags,
     TermRow,
+    WebUser,
 )
 from monitor.store import ports
 from monitor.store.ports import Store
@@ -280,6 +284,66 @@ async def test_report_fingerprints_forwards_and_mentions(store: Store) -> None:
     assert await store.report_forward_names([OTHER.id]) == {OTHER.id: "Src"}
     mentions = await store.report_mentions(since_day=DAY0, until_day=DAY0 + 1)
     assert mentions, "the mention of @manba is reported"
+
+
+async def test_report_posts_pages_the_posts_behind_a_cell_oldest_first(store: Store) -> None:
+    await _report_data(store)
+    every = await store.report_posts(since_day=DAY0, until_day=DAY0 + 1, limit=10)
+    assert [int(r["message_id"]) for r in every] == [1, 2, 3]
+    first = every[0]
+    assert first["text"] == "ИГИЛ и Талибан" and first["username"] == "ozod_sado" and int(first["views"]) == 100
+    assert json.loads(first["groups"]) == ["IS", "TALIBAN"] and json.loads(first["links"]) == []
+    assert [(m["canonical"], m["start"], m["end"]) for m in json.loads(first["matches"])] == [("IS", 0, 2),
+                                                                                             ("TALIBAN", 0, 7)]
+    page = await store.report_posts(since_day=DAY0, until_day=DAY0 + 1, limit=1, offset=1)
+    assert [int(r["message_id"]) for r in page] == [2]
+    only = await store.report_posts(since_day=DAY0, until_day=DAY0, limit=10, tags={"group": ["TALIBAN"]},
+                                    langs=[("ru", None)], scripts=["Cyrl"], channel_ids=[CHANNEL.id])
+    assert [int(r["message_id"]) for r in only] == [1]
+    assert await store.report_posts(since_day=DAY0 + 1, until_day=DAY0 + 1, limit=10, channel_ids=[OTHER.id]) == []
+
+
+# -- the web dashboard's users, audit and acknowledgements -------------------------------------------------
+
+
+async def test_web_users_are_added_replaced_and_removed_each_write_audited(store: Store) -> None:
+    assert await store.web_user("ana") is None and await store.web_users() == []
+    ana = WebUser(name="ana", password_hash="$argon2id$x", role="viewer", created_at=T0, updated_at=T0)
+    added = await store.save_web_user(ana, audit=AuditEntry(actor="cli:root", action="user.add", target="ana", at=T0))
+    assert added is True and await store.web_user("ana") == ana
+    later = T0 + timedelta(hours=1)
+    changed = WebUser(name="ana", password_hash="$argon2id$y", role="editor", created_at=later, updated_at=later)
+    assert await store.save_web_user(changed, audit=AuditEntry(actor="cli:root", action="user.passwd",
+                                                               target="ana", at=later, detail={"role": "editor"})) is False
+    got = await store.web_user("ana")
+    assert got is not None and got.password_hash == "$argon2id$y" and got.role == "editor"
+    assert got.created_at == T0 and got.updated_at == later  # added once, changed since
+    assert [u.name for u in await store.web_users()] == ["ana"]
+    gone = AuditEntry(actor="cli:root", action="user.remove", target="ana", at=later)
+    assert await store.remove_web_user("ana", audit=gone) is True
+    assert await store.remove_web_user("ana", audit=gone) is False  # nothing removed, nothing recorded
+    await store.record_audit(AuditEntry(actor="bob", action="login", target="", at=later, detail={"ip": "127.0.0.1"}))
+    log = await store.audit_log()
+    assert [(e.actor, e.action, e.target) for e in log] == [
+        ("bob", "login", ""), ("cli:root", "user.remove", "ana"), ("cli:root", "user.passwd", "ana"),
+        ("cli:root", "user.add", "ana")]
+    assert log[0].detail == {"ip": "127.0.0.1"} and log[2].detail == {"role": "editor"} and log[0].at == later
+    assert [e.id for e in log] == sorted((e.id for e in log), reverse=True)
+    assert len(await store.audit_log(limit=2)) == 2
+
+
+async def test_an_alert_is_acknowledged_once_and_audited(store: Store) -> None:
+    async with store.alert_transaction() as tx:
+        saved = await tx.insert_alert(alert(1), ["log"], now=T0)
+    assert saved is not None and saved.id is not None
+    assert await store.alert_acks([saved.id]) == {}
+    ack = await store.acknowledge_alert(saved.id, actor="ed", at=T0)
+    assert ack == AlertAck(alert_id=saved.id, actor="ed", at=T0)
+    again = await store.acknowledge_alert(saved.id, actor="other", at=T0 + timedelta(hours=1))
+    assert again == ack  # the first acknowledgement stands
+    assert await store.acknowledge_alert(saved.id + 1000, actor="ed", at=T0) is None
+    assert await store.alert_acks([saved.id, saved.id + 1000]) == {saved.id: ack}
+    assert [(e.actor, e.action, e.target) for e in await store.audit_log()] == [("ed", "alert.ack", str(saved.id))]
 
 
 # -- alert history -----------------------------------------------------------------------------------------

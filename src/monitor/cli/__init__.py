@@ -45,6 +45,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("monitor.cli.collect:status_cmd",
                "Per channel: state, last poll, newest post, posts stored, last error, parked-until."),
     "tag": ("monitor.cli.tag:tag", "Tag text from stdin: one post per line in, one JSON object per line out."),
+    "users": ("monitor.cli.web:users_group",
+              "Local accounts of the web dashboard: add, passwd, remove, list (roles viewer and editor)."),
+    "web": ("monitor.cli.web:web_cmd",
+            "Serve the analysts' dashboard over the database (read-mostly; log in with `monitor users add`)."),
 }
 
 

@@ -396,6 +396,17 @@ def links(what: str, limit: int, raw: bool, deleted: str, **kw: Any) -> None:
     _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit, raw=raw, include_deleted=deleted == "include"))
 
 
+@report.command()
+@common_options
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="Posts per page.")
+@click.option("--offset", type=click.IntRange(0, None), default=0, show_default=True, help="Posts to skip.")
+def posts(limit: int, offset: int, **kw: Any) -> None:
+    """The posts behind a report cell (range and filters), oldest first, with the terms each matched."""
+    from monitor.reports.posts import posts as run
+
+    _run(kw, lambda s, spec: run(s, spec, limit=limit, offset=offset))
+
+
 def _label_options(func: F) -> F:
     """The options of the reports that read analysts' labels (a file, not the database)."""
     options = [

@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 from monitor.models import (
     Alert,
+    AlertAck,
+    AuditEntry,
     Channel,
     ChannelEvent,
     ChannelRef,
@@ -44,6 +46,7 @@ from monitor.models import (
     TermRow,
     TermStat,
     WatchState,
+    WebUser,
 )
 
 # A row of a report query: plain keys documented on each method (backends return the same keys).
@@ -281,6 +284,23 @@ class ReportReads(Protocol):
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[ReportRow]:
         """Channels mentioned or linked by posts, for discovery."""
+        ...
+
+    async def report_posts(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        limit: int,
+        offset: int = 0,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[ReportRow]:
+        """The posts behind a report cell, oldest first (posted_at, channel_id, message_id), a page of
+        ``limit`` after ``offset``: channel_id, message_id, posted_at, views, forwards, lang, script,
+        groups, people, keywords, matches, links (JSON texts), text (None when not kept), username, title."""
         ...
 
 
@@ -569,7 +589,50 @@ class Outbox(Protocol):
 Evaluate = Callable[[History, SaveResult], Awaitable[None]]
 
 
-class Store(Lifecycle, WatchList, PostWrites, DaemonState, ReportReads, AlertHistory, Outbox, ChannelHistory, Protocol):
+class WebAccess(Protocol):
+    """The web dashboard's users, its audit trail and alert acknowledgements (``monitor web``).
+
+    Why writes carry their audit entry: the change and the record of who made it commit in ONE
+    transaction, so no write through the dashboard or ``monitor users`` goes unrecorded.
+    """
+
+    async def web_user(self, name: str) -> WebUser | None:
+        """One user by login name, or None."""
+        ...
+
+    async def web_users(self) -> list[WebUser]:
+        """Every user, by name."""
+        ...
+
+    async def save_web_user(self, user: WebUser, *, audit: AuditEntry) -> bool:
+        """Add or replace a user (hash, role, updated_at; created_at kept) and record ``audit``; True when added."""
+        ...
+
+    async def remove_web_user(self, name: str, *, audit: AuditEntry) -> bool:
+        """Remove a user and record ``audit``; False (and nothing recorded) when there was none."""
+        ...
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append one entry to the audit trail."""
+        ...
+
+    async def audit_log(self, *, limit: int = 200) -> list[AuditEntry]:
+        """The newest audit entries first, with their ids."""
+        ...
+
+    async def acknowledge_alert(self, alert_id: int, *, actor: str, at: datetime) -> AlertAck | None:
+        """Acknowledge an alert (audited as ``alert.ack``); an alert acknowledged before keeps its first
+        acknowledgement, which is returned; None when there is no such alert."""
+        ...
+
+    async def alert_acks(self, alert_ids: Sequence[int]) -> dict[int, AlertAck]:
+        """The acknowledgements of those alerts that have one."""
+        ...
+
+
+class Store(
+    Lifecycle, WatchList, PostWrites, DaemonState, ReportReads, AlertHistory, Outbox, ChannelHistory, WebAccess, Protocol
+):
     """Everything a backend implements: the union of the roles above."""
 
 
@@ -630,6 +693,9 @@ COPY_TABLES: tuple[CopyTable, ...] = (
     CopyTable("post_links", ("channel_id", "message_id", "url", "domain", "day", "preview_title", "preview_site"),
               ("channel_id", "message_id", "url")),
     CopyTable("discovery_decisions", ("ref", "decision", "at", "note"), ("ref",)),
+    CopyTable("web_users", ("name", "password_hash", "role", "created_at", "updated_at"), ("name",)),
+    CopyTable("web_audit", ("id", "at", "actor", "action", "target", "detail"), ("id",)),
+    CopyTable("alert_acks", ("alert_id", "actor", "at"), ("alert_id",)),
 )
 COPY_TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in COPY_TABLES)
 
@@ -711,4 +777,5 @@ __all__ = [
     "ReportRow",
     "Store",
     "WatchList",
+    "WebAccess",
 ]

@@ -38,6 +38,7 @@ from monitor.store.postgres.delivery import PostgresDeliveryQueries
 from monitor.store.postgres.reports import PostgresReportQueries
 from monitor.store.postgres.lifecycle import UPSERT_LINKS, PostgresLifecycleQueries
 from monitor.store.linkrows import link_rows
+from monitor.store.postgres.web import PostgresWebQueries
 
 
 def _jdump(value: Any) -> str:
@@ -241,7 +242,9 @@ def _retag_where(after: PostKey | None, stale_only_version: str | None) -> tuple
     return " AND ".join(where), params
 
 
-class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries, PostgresLifecycleQueries):
+class PostgresStore(
+    PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries, PostgresLifecycleQueries, PostgresWebQueries
+):
     """One database shared by a team: collectors write, analysts read through read-only connections.
 
     ``url`` is shown with its password masked (the real one stays inside the pool). ``read_only``
@@ -348,9 +351,14 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
             "SELECT w.key, w.channel_id, w.labels, w.poll_interval, w.watched, w.status, w.status_reason,"
             " w.retry_at, w.last_poll_at, w.last_success_at, w.last_error,"
             " c.username, c.title, c.access_hash, coalesce(c.checkpoint, 0),"
-            " (SELECT count(*) FROM posts p WHERE p.channel_id = w.channel_id),"
-            " (SELECT max(posted_at) FROM posts p WHERE p.channel_id = w.channel_id)"
-            f" FROM watch w LEFT JOIN channels c ON c.id = w.channel_id {where} ORDER BY w.key COLLATE \"C\""
+            " coalesce(a.posts, 0),"
+            # Telegram numbers a channel's messages in publication order: the newest post is the one with
+            # the highest id, one primary-key probe (max(posted_at) read every post of the channel)
+            " (SELECT p.posted_at FROM posts p WHERE p.channel_id = w.channel_id ORDER BY p.message_id DESC LIMIT 1)"
+            " FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
+            # posts per channel from the aggregate the triggers keep equal to a count (one grouped scan)
+            " LEFT JOIN (SELECT channel_id, sum(posts) AS posts FROM agg_channel_day GROUP BY channel_id) a"
+            f" ON a.channel_id = w.channel_id {where} ORDER BY w.key COLLATE \"C\""
         )
         states = []
         for r in rows:
