@@ -88,17 +88,18 @@ def polled(db: Path) -> int:
         return 0
 
 
-def peak_rss_kb(pid: int) -> int:
+def peak_rss_kb(pid: int, field: str = "VmHWM") -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise RuntimeError("no VmHWM")
+    raise RuntimeError(f"no {field}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--channels", type=int, default=1000)
     ap.add_argument("--posts", type=int, default=5, help="posts per channel")
+    ap.add_argument("--timeline", action="store_true", help="print RSS every 2 s while the first pass runs")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -112,18 +113,26 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
             env=env,
         )
+        timeline: list[tuple[float, int, int]] = []  # (seconds, channels polled, RSS kB)
         try:
-            while polled(folder / "bench.db") < args.channels:
+            while (done := polled(folder / "bench.db")) < args.channels:
                 if proc.poll() is not None:
                     raise SystemExit(f"monitor run exited with {proc.returncode}")
+                if not timeline or time.monotonic() - t0 - timeline[-1][0] >= 2:
+                    timeline.append((time.monotonic() - t0, done, peak_rss_kb(proc.pid, "VmRSS")))
                 time.sleep(0.2)
             took = time.monotonic() - t0
             time.sleep(1)
             peak = peak_rss_kb(proc.pid)
+            settled = peak_rss_kb(proc.pid, "VmRSS")
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=60)
     mb = peak / 1024
+    if args.timeline:
+        print(f"{'s':>7}{'polled':>8}{'RSS MB':>8}")
+        for at, done, kb in timeline:
+            print(f"{at:7.1f}{done:8}{kb / 1024:8.1f}")
     probe = (
         "from monitor.tagging import build_tagger; build_tagger(); "
         "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
@@ -136,6 +145,7 @@ def main() -> None:
     print(f"machine: {platform.machine()} python {platform.python_version()}")
     print(f"{'channels':>9}{'posts':>8}{'first full pass s':>19}{'peak RSS MB':>13}{'exit':>6}")
     print(f"{args.channels:>9}{args.channels * args.posts:>8}{took:>19.1f}{mb:>13.1f}{code:>6}")
+    print(f"RSS once every channel was polled: {settled / 1024:.1f} MB")
     print(f"for scale: a bare process that only builds the tagger peaks at {tagger_kb / 1024:.1f} MB")
     print(f"goal < 150 MB: {'met' if mb < 150 else 'NOT met'}")
 

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from monitor.alerts import render
 from monitor.alerts.sinks.email import EmailSink
 from monitor.alerts.sinks.webhook import WebhookSink
+from monitor.identity import USERNAME
 from monitor.escape import BIDI, INVISIBLE, formula_like, is_unsafe, json_dumps, one_line, terminal
 from monitor.models import Alert
 from monitor.reports.output import to_csv, to_json, to_nl, to_parquet, to_table, to_tsv, write
@@ -77,7 +78,8 @@ hostile_text = st.one_of(
 )
 PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-POST_LINK = re.compile(r"^https://t\.me/(?:c/\d+|[A-Za-z][A-Za-z0-9_]{3,31})/\d+$")
+# a post link as monitor builds one: the username grammar is identity's (3-32 characters), not a copy
+POST_LINK = re.compile(rf"^https://t\.me/(?:c/\d+|{USERNAME.pattern})/\d+$")
 ZERO_WIDTH_WE_ADD = {"\u200b", "\u2060"}  # Slack escaping breaks Markdown and mentions with these
 
 

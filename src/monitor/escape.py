@@ -180,10 +180,33 @@ def excel_safe(text: str) -> str:
     return "'" + text if formula_like(text) else text
 
 
+
+
+# -- links in untrusted text (alerts, the links report) ------------------------------------------------
+_SCHEME = re.compile(r"(?i)\b(h)tt(ps?)(:)")
+_OTHER_SCHEME = re.compile(r"(?i)\b(ftp|tg|file|javascript|data|mailto|tel)(:)")
+# a dot between two labels of a host name ending in a 2-63 letter TLD (Latin or IDN: кремль.рф),
+# and the dots of an IPv4 address: a client that links bare domains links these
+_HOST_DOT = re.compile(r"(?<=[^\W_])\.(?=(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W\d_]{2,63}(?!\w))")
+_IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b")
+_MD_LINK = re.compile(r"\]\s*\(")
+
+
+def defang(text: str) -> str:
+    """Make links in untrusted text unclickable in every client: ``hxxps://``, ``evil[.]example[.]com``,
+    ``t[.]me``, ``1[.]2[.]3[.]4``, ``tg[:]``, and a Markdown link ``[x](url)`` broken into ``[x] (url)``."""
+    text = _SCHEME.sub(lambda m: f"{m.group(1)}xx{m.group(2)}{m.group(3)}", text)
+    text = _OTHER_SCHEME.sub(lambda m: f"{m.group(1)}[:]", text)
+    text = _IPV4.sub(lambda m: "[.]".join(m.groups()), text)
+    text = _HOST_DOT.sub("[.]", text)
+    return _MD_LINK.sub("] (", text)
+
+
 __all__ = [
     "BIDI",
     "INVISIBLE",
     "clean_data",
+    "defang",
     "excel_safe",
     "formula_like",
     "is_unsafe",

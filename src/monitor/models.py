@@ -58,6 +58,19 @@ class ForwardOrigin:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LinkPreview:
+    """What Telegram's preview of a link in a post says (title and site name as Telegram built them).
+
+    Kept because the page behind a link dies with the channel; the preview text is Telegram's copy.
+    Attacker-controlled like the post text: escape where shown. Either field may be missing.
+    """
+
+    url: str
+    title: str | None = None
+    site_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Post:
     """One channel post as a source saw it. ``text`` is '' for media-only posts, never None."""
 
@@ -78,6 +91,7 @@ class Post:
     author: str | None = None  # post signature
     links: tuple[str, ...] = ()  # outgoing URLs (not t.me)
     mentions: tuple[str, ...] = ()  # @names and t.me links, normalised to lower-case usernames or t.me paths
+    preview: LinkPreview | None = None  # Telegram's own link preview (MessageMediaWebPage), never fetched by us
 
     @property
     def key(self) -> PostKey:
@@ -221,6 +235,39 @@ class Alert:
     id: int | None = None  # set once stored
 
 
+# -- channel lifecycle (monitor.lifecycle) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelSnapshot:
+    """A channel's profile at one moment, as GetFullChannel answered: the history of title, username,
+    description and subscriber count. Any field Telegram left out is None (it never stops a poll)."""
+
+    channel_id: int
+    observed_at: datetime
+    title: str | None = None
+    username: str | None = None
+    about: str | None = None
+    subscribers: int | None = None
+    restriction: str | None = None  # "platform:reason: text" of Telegram's restriction_reason, joined by "; "
+    ttl_period: int | None = None  # seconds of the channel's auto-delete timer, None when off
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelEvent:
+    """One change of a watched channel's lifecycle state, with when and why.
+
+    ``state`` is one of monitor.lifecycle.STATES (active, private, banned, deleted, restricted,
+    username_changed, username_freed, invalid); ``reason`` is Telegram's error or restriction text.
+    """
+
+    key: str
+    channel_id: int | None
+    state: str
+    at: datetime
+    reason: str | None = None
+
+
 # -- alert history and outbox rows (the store's alert ports hand these over; defined once, here) ------
 
 
@@ -283,6 +330,44 @@ class ClaimedDelivery(NamedTuple):
 
     alert: Alert
     attempt: int
+
+
+# -- the web dashboard's users, audit trail and acknowledgements (monitor.web; docs/web.md) ----------
+
+WebRole = Literal["viewer", "editor"]
+WEB_ROLES: tuple[WebRole, ...] = ("viewer", "editor")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebUser:
+    """A local dashboard user. ``password_hash`` is an argon2id PHC string; the password is never kept."""
+
+    name: str
+    password_hash: str
+    role: WebRole
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One write through the dashboard or ``monitor users``: who, what, on what, when (and details)."""
+
+    actor: str
+    action: str
+    target: str
+    at: datetime
+    detail: Mapping[str, object] = field(default_factory=dict)
+    id: int | None = None  # set once stored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertAck:
+    """An alert acknowledged in the dashboard: by whom and when."""
+
+    alert_id: int
+    actor: str
+    at: datetime
 
 
 # -- team mode: collectors, leases, accounts -------------------------------------------------------------

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from monitor import lifecycle
 from monitor.clock import Clock
 from monitor.errors import (
     ChannelUnavailable,
@@ -118,6 +119,7 @@ class PollOptions:
     store_text: bool = False
     source_name: str = "telegram"
     tag_in_thread: bool = True  # tagging a batch off the event loop keeps other channels responsive
+    profile_every: float = 86400  # seconds between GetFullChannel samples of one channel (0 = never)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +134,7 @@ class PollOutcome:
     inserted: int = 0
     updated: int = 0
     resampled: int = 0
+    deleted: int = 0  # posts a re-sample found gone (auto-delete expiries not counted)
     batches: int = 0
     checkpoint: int = 0
     park_scope: str | None = None  # "account" or "channel:<key>"
@@ -203,6 +206,9 @@ async def poll_channel(
             on_saved=on_saved,
             alerts=alerts,
         )
+        await lifecycle.on_success(
+            store, source, ref.key, channel, clock=clock, profile_every=options.profile_every
+        )
         await store.record_poll(ref.key, at=clock.now())
         return progress.outcome("ok", started)
     except PollStopped:
@@ -237,6 +243,7 @@ async def poll_channel(
         await store.set_watch_status(
             ref.key, status, reason=exc.detail or exc.reason, retry_at=retry, at=at, error=str(exc)
         )
+        await lifecycle.on_unavailable(store, ref.key, exc, known=known, at=at)
         return progress.outcome("unavailable", started, retry_at=retry, error=str(exc))
     except SourceConnectionError as exc:
         await store.record_poll(ref.key, at=clock.now(), error=str(exc))
@@ -259,6 +266,7 @@ class _Progress:
     inserted: int = 0
     updated: int = 0
     resampled: int = 0
+    deleted: int = 0
     batches: int = 0
     saved: list[int] = field(default_factory=list)
 
@@ -272,6 +280,7 @@ class _Progress:
             inserted=self.inserted,
             updated=self.updated,
             resampled=self.resampled,
+            deleted=self.deleted,
             batches=self.batches,
             checkpoint=self.checkpoint,
             duration=time.monotonic() - started,
@@ -404,7 +413,12 @@ async def _resample(
     ]
     seen = 0
     for start in range(0, len(ids), REFRESH_CHUNK):
-        posts = await source.refresh(channel, ids[start : start + REFRESH_CHUNK])
+        chunk = ids[start : start + REFRESH_CHUNK]
+        posts = await source.refresh(channel, chunk)
+        gone = set(chunk) - {p.message_id for p in posts}
+        if gone:  # asked for and not given back: deleted from the channel (or expired by its timer)
+            deleted, _expired = await lifecycle.mark_gone(store, channel, gone, at=clock.now())
+            progress.deleted += deleted
         if not posts:
             continue
         seen += len(posts)

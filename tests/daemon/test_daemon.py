@@ -115,3 +115,29 @@ async def test_token_bucket_spends_one_token_per_request() -> None:
     for _ in range(5):
         await bucket()
     assert bucket.spent == 5
+
+
+async def test_channels_due_at_once_wait_in_a_queue_not_as_tasks(tmp_path: Path) -> None:
+    """40 channels fall due together (jitter 0): at most max_concurrent polls and workers exist at any
+    time, the rest wait as queued keys (issue 16: a task chain per waiting channel cost memory), and
+    every channel is still polled and stored."""
+    channels = 40
+    scenario = make_scenario(channels=channels, posts=3, start=START)
+    (tmp_path / "s.json").write_text(json.dumps(scenario), "utf-8")
+    handles = [f"@chan_{i:04d}" for i in range(channels)]
+    config = write_config(tmp_path, tmp_path / "s.json", handles, polling={"interval": 3600, "max_concurrent": 2})
+    settings = load(config, env={})
+    most = {"tasks": 0, "workers": 0, "queued": 0}
+
+    def until(d: daemon.Daemon) -> bool:
+        polls = [t for t in asyncio.all_tasks() if "Daemon._poll " in repr(t.get_coro())]
+        most["tasks"] = max(most["tasks"], len(polls))
+        most["workers"] = max(most["workers"], len(d._workers))
+        most["queued"] = max(most["queued"], len(d._due))
+        return d.polls >= channels
+
+    d = await asyncio.wait_for(compose.run(settings, until=until, tagger=small_tagger()), timeout=120)
+    assert d.polls == channels
+    assert most["workers"] <= 2 and 1 <= most["tasks"] <= 2  # before: one poll task per due channel
+    assert most["queued"] > 0  # the check saw channels waiting in the queue
+    assert len(dump(tmp_path / "monitor.db")[0]) == channels * 3

@@ -71,7 +71,9 @@ def test_top_level_shape(scenario: dict[str, Any]) -> None:
     assert len(set(ids)) == len(ids)
     assert [ch["username"] for ch in scenario["channels"]] == [c.username for c in DEMO_CHANNELS]
     for ch in scenario["channels"]:
-        assert set(ch) == {"id", "username", "title", "access_hash", "status", "messages"}
+        assert {"id", "username", "title", "access_hash", "status", "messages", "subscribers", "about"} <= set(ch)
+        assert set(ch) <= {"id", "username", "title", "access_hash", "status", "messages", "subscribers", "about",
+                           "changes"}  # the takedown story (docs/lifecycle.md)
         assert ch["status"] == "ok" and isinstance(ch["access_hash"], int) and ch["title"]
 
 
@@ -84,7 +86,7 @@ def test_at_least_600_posts_and_under_a_megabyte(scenario: dict[str, Any], messa
 
 def test_message_fields(messages: list) -> None:
     for _ch, m in messages:
-        assert set(m) == MESSAGE_KEYS, m["id"]
+        assert set(m) - {"preview"} == MESSAGE_KEYS, m["id"]  # preview: Telegram's link preview, when it has one
         assert isinstance(m["id"], int) and m["id"] > 0
         assert isinstance(m["text"], str)
         assert m["media"] in MEDIA
@@ -246,8 +248,22 @@ def test_unwatched_channels_are_cited_with_idlib_xronika_first(messages: list) -
         for name in re.findall(r"(?:@|t\.me/)(\w+)", m["text"]):
             if name not in watched:
                 cited[name] += 1
-    assert set(cited) == set(names.values())
+    from monitor.demo.compose import SUCCESSOR
+
+    assert set(cited) == set(names.values()) | {SUCCESSOR}  # and the backup channel of the takedown story
     assert cited.most_common(1)[0][0] == "idlib_xronika"
+
+
+def test_a_takedown_a_successor_and_previews_for_the_lifecycle_reports(scenario: dict[str, Any]) -> None:
+    from monitor.demo.compose import SUCCESSOR, TAKEDOWN_ID
+
+    gone = next(c for c in scenario["channels"] if c["id"] == TAKEDOWN_ID)
+    assert [c["status"] for c in gone["changes"]] == ["banned", "ok"]
+    texts = [m["text"] for c in scenario["channels"] for m in c["messages"]]
+    assert sum(f"t.me/{SUCCESSOR}" in t for t in texts) == 1 and sum(f"@{SUCCESSOR}" in t for t in texts) == 1
+    previews = [m["preview"] for c in scenario["channels"] for m in c["messages"] if "preview" in m]
+    assert previews and {p["site_name"] for p in previews} == {"UN monitoring", None}
+    assert any(c["subscribers"] is None for c in scenario["channels"])
 
 
 def test_demo_config_lists_every_channel_with_labels(tmp_path) -> None:

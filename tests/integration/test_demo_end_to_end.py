@@ -165,9 +165,35 @@ def test_demo_output_is_a_summary_with_hints_that_run_as_printed(demo: Path) -> 
     # every delivery finished before the demo exited
     assert rows(demo / "monitor.db", "SELECT count(*) FROM deliveries WHERE state <> 'delivered'") == [(0,)]
     hints = out.split("try next:\n", 1)[1].splitlines()
+    assert hints[-1].startswith("$ ") and hints[-1].endswith(f"web -c {shlex.quote(str(demo / 'monitor.toml'))}")
     commands = [shlex.split(h) for h in hints if h.startswith("  ") and not h.strip().startswith("sqlite3")]
     assert len(commands) >= 6
     for argv in commands:
         assert Path(argv[0]).is_absolute(), argv  # the monitor that ran, not whatever `monitor` is on PATH
         result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
         assert result.returncode == 0, (argv, result.stderr[-2000:])
+
+
+def test_the_takedown_its_return_and_its_successor(demo: Path) -> None:
+    """The daemon (in the demo subprocess) recorded the ban and the return; the reports and the queue show them."""
+    events = rows(demo / "monitor.db", "SELECT state, at, reason FROM channel_events WHERE key = 'muhojirlar_xabari'"
+                  " ORDER BY at")
+    assert [e[0] for e in events] == ["active", "banned", "active"]
+    assert month(events[1][1]) == "2024-05" and "banned" in events[1][2].lower()
+    weekly = report(demo, "takedowns", "--every", "week", "--by", "group")
+    assert sum(r["takedowns"] for r in weekly) == 1 and sum(r["returns"] for r in weekly) == 1
+    why = monitor("discovery", "why", "@muhojirlar_zaxira", "-c", str(demo / "monitor.toml")).stdout
+    assert "announced by @muhojirlar_xabari" in why and "a follower of @muhojirlar_xabari" in why
+
+
+def test_deletions_profiles_and_link_previews(demo: Path) -> None:
+    scenario = json.loads((demo / "scenario.json").read_text("utf-8"))
+    deleted_in_scenario = {(c["id"], m["id"]) for c in scenario["channels"] for m in c["messages"] if m["deleted_at"]}
+    marked = set(rows(demo / "monitor.db", "SELECT channel_id, message_id FROM posts WHERE deleted_at IS NOT NULL"))
+    assert marked and marked <= deleted_in_scenario  # only posts that really went, and some were caught
+    counts = dict(rows(demo / "monitor.db", "SELECT channel_id, count(subscribers) FROM channel_snapshots GROUP BY 1"))
+    assert counts[1004] == 0 and all(n > 0 for cid, n in counts.items() if cid != 1004)  # a hidden count
+    previews = set(rows(demo / "monitor.db", "SELECT preview_site FROM post_links WHERE preview_title IS NOT NULL"))
+    assert previews == {("UN monitoring",), (None,)}
+    domains = report(demo, "links", "--limit", "3")
+    assert domains[0]["domain"] == "un-monitoring[.]example"

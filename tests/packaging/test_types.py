@@ -25,6 +25,9 @@ STRICT = [
     "src/monitor/config_file.py",
     "src/monitor/alerts/sinks",
     "src/monitor/sources/links.py",
+    "src/monitor/web",
+    "src/monitor/reports/posts.py",
+    "src/monitor/cli/web.py",
 ]
 
 

@@ -131,9 +131,11 @@ async def test_migration_backfills_existing_posts(tmp_path: Path) -> None:
                      " applied_at INTEGER NOT NULL)")
         conn.execute("INSERT INTO schema_migrations VALUES (1, 'initial', 0)")
         for table in ("watch", "channels", "posts", "post_tags", "metric_samples"):
-            rows = full.execute(f"SELECT * FROM {table}").fetchall()
+            # the columns 0001 had (later migrations add some, e.g. posts.deleted_at in 0009)
+            cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA table_info({table})"))
+            rows = full.execute(f"SELECT {cols} FROM {table}").fetchall()
             if rows:
-                conn.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
+                conn.executemany(f"INSERT INTO {table} ({cols}) VALUES ({','.join('?' * len(rows[0]))})", rows)
     store = open_store(old)
     await store.open()
     try:

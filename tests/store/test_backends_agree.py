@@ -230,3 +230,84 @@ async def test_alerts_fired_in_the_save_and_their_dry_runs_agree(loaded: Loaded)
             a.posts_replayed, a.posts_evaluated, a.texts, a.notes
         ), rule.name
         assert [_alert_dict(x) for x in b.alerts] == [_alert_dict(x) for x in a.alerts], rule.name
+
+
+async def _lifecycle(store: Store) -> None:
+    """The same takedowns, deletions, out-links and profiles on a backend (see test_lifecycle_reports_agree)."""
+    from monitor.models import ChannelEvent, ChannelSnapshot, LinkPreview, Post, Tags
+
+    def at(days: float) -> datetime:
+        return START + timedelta(days=days)
+
+    for key, cid, state, days, reason in (
+        ("alpha_news", 1001, "active", 1, None), ("beta_tj", 1002, "active", 1, None),
+        ("alpha_news", 1001, "banned", 40, "The channel is banned"), ("alpha_news", 1001, "active", 47, None),
+        ("beta_tj", 1002, "username_changed", 50, "@beta_tj -> @beta_tj2"),
+        ("beta_tj", 1002, "restricted", 60, "all:terrorism: blocked"),
+    ):
+        await store.add_channel_event(ChannelEvent(key=key, channel_id=cid, state=state, at=at(days), reason=reason))
+    await store.add_channel_snapshot(ChannelSnapshot(channel_id=1001, observed_at=at(30), subscribers=900))
+    posts = [
+        Post(channel_id=1003, message_id=90_000 + i, posted_at=at(20 + i), text=f"bak https://files.host{i % 2}.io/x{i}"
+             f" zaxira kanal t.me/gamma_backup", links=(f"https://files.host{i % 2}.io/x{i}",), mentions=("gamma_backup",),
+             preview=LinkPreview(url=f"https://files.host{i % 2}.io/x{i}", title=f"x{i}.zip",
+                                 site_name=None if i % 2 else "Host"))
+        for i in range(4)
+    ]
+    tagged = [TaggedPost(post=p, tags=Tags(lang="ru", script="Cyrl", groups=("IS",)), tagger_version="t@1")
+              for p in posts]
+    await store.save_posts(1003, tagged, at=SAVED_AT, store_text=True)
+    await store.mark_deleted(1003, [90_001], at=at(30), kind="deleted")
+    await store.mark_deleted(1003, [90_002], at=at(30), kind="expired")
+
+
+async def test_lifecycle_reports_agree(loaded: Loaded) -> None:
+    """takedowns, --takedowns, links, views per subscriber and the discovery queue: the same on both backends."""
+    from monitor.reports.audience import with_subscribers
+    from monitor.reports.links import links
+    from monitor.reports.queue import build_queue
+    from monitor.reports.spec import resolve
+    from monitor.reports.takedowns import takedowns
+
+    for store in (loaded.sqlite, loaded.postgres):
+        await _lifecycle(store)
+
+    async def queue(store: Store) -> Report:
+        items = await build_queue(store)
+        return Report(name="queue", columns=("ref", "priority", "distance", "successor_of", "evidence"),
+                      rows=[(c.ref, c.priority, c.distance, sorted(c.successor_of), c.evidence) for c in items])
+
+    async def per_subscriber(store: Store, spec: ReportSpec) -> Report:
+        return await with_subscribers(store, await resolve(store, spec), await top(store, spec))
+
+    weekly = ReportSpec(since=SINCE, until=UNTIL, every="week", by=("group",))
+    makes = {
+        "takedowns": lambda s: takedowns(s, weekly),
+        "takedowns by label": lambda s: takedowns(s, ReportSpec(since=SINCE, until=UNTIL, by=("label:country",))),
+        "takedown events": lambda s: takedowns(s, ReportSpec(since=SINCE, until=UNTIL), list_events=True),
+        "volume --takedowns": lambda s: _volume_takedowns(s, weekly),
+        "links by group": lambda s: links(s, ReportSpec(since=SINCE, until=UNTIL, by=("group", "language"))),
+        "links weekly raw": lambda s: links(s, ReportSpec(since=SINCE, until=UNTIL, every="week"), what="links",
+                                            raw=True, include_deleted=False),
+        "per subscriber": lambda s: per_subscriber(s, ReportSpec(since=SINCE, until=UNTIL)),
+        "top posts without deleted": lambda s: top(s, ReportSpec(since=SINCE, until=UNTIL), what="posts-by-views",
+                                                   limit=500, deleted="exclude"),
+        "top posts marked": lambda s: top(s, ReportSpec(since=SINCE, until=UNTIL), what="posts-by-forwards",
+                                          limit=500, deleted="mark"),
+        "queue": queue,
+    }
+    differ = []
+    for name, make in makes.items():
+        a, b = await _both(loaded, make)
+        assert not a.startswith("refused"), (name, a)
+        if a != b:
+            differ.append(f"{name}:\n--- sqlite\n{a[:1500]}\n--- postgres\n{b[:1500]}")
+    assert not differ, "\n\n".join(differ)
+    first = await takedowns(loaded.sqlite, weekly)
+    assert sum(r["takedowns"] for r in first.as_dicts()) == 2 and sum(r["posts_deleted"] for r in first.as_dicts()) == 1
+
+
+async def _volume_takedowns(store: Store, spec: ReportSpec) -> Report:
+    from monitor.reports.takedowns import with_takedowns
+
+    return await with_takedowns(store, spec, await volume(store, spec))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 from dataclasses import replace
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,16 +19,22 @@ from contract_data import CHANNEL, DAY0, OTHER, T0, alert, tagged, watch
 
 from monitor.errors import StoreClosedError
 from monitor.models import (
+    ChannelEvent,
+    AlertAck,
+    AuditEntry,
     AccountState,
     ChannelRef,
+    ChannelSnapshot,
     ClaimedDelivery,
     CollectorInfo,
     DiscoveredRow,
+    LinkPreview,
     MetricSample,
     PostKey,
     RuleRecord,
     Tags,
     TermRow,
+    WebUser,
 )
 from monitor.store import ports
 from monitor.store.ports import Store
@@ -281,6 +288,66 @@ async def test_report_fingerprints_forwards_and_mentions(store: Store) -> None:
     assert mentions, "the mention of @manba is reported"
 
 
+async def test_report_posts_pages_the_posts_behind_a_cell_oldest_first(store: Store) -> None:
+    await _report_data(store)
+    every = await store.report_posts(since_day=DAY0, until_day=DAY0 + 1, limit=10)
+    assert [int(r["message_id"]) for r in every] == [1, 2, 3]
+    first = every[0]
+    assert first["text"] == "ИГИЛ и Талибан" and first["username"] == "ozod_sado" and int(first["views"]) == 100
+    assert json.loads(first["groups"]) == ["IS", "TALIBAN"] and json.loads(first["links"]) == []
+    assert [(m["canonical"], m["start"], m["end"]) for m in json.loads(first["matches"])] == [("IS", 0, 2),
+                                                                                             ("TALIBAN", 0, 7)]
+    page = await store.report_posts(since_day=DAY0, until_day=DAY0 + 1, limit=1, offset=1)
+    assert [int(r["message_id"]) for r in page] == [2]
+    only = await store.report_posts(since_day=DAY0, until_day=DAY0, limit=10, tags={"group": ["TALIBAN"]},
+                                    langs=[("ru", None)], scripts=["Cyrl"], channel_ids=[CHANNEL.id])
+    assert [int(r["message_id"]) for r in only] == [1]
+    assert await store.report_posts(since_day=DAY0 + 1, until_day=DAY0 + 1, limit=10, channel_ids=[OTHER.id]) == []
+
+
+# -- the web dashboard's users, audit and acknowledgements -------------------------------------------------
+
+
+async def test_web_users_are_added_replaced_and_removed_each_write_audited(store: Store) -> None:
+    assert await store.web_user("ana") is None and await store.web_users() == []
+    ana = WebUser(name="ana", password_hash="$argon2id$x", role="viewer", created_at=T0, updated_at=T0)
+    added = await store.save_web_user(ana, audit=AuditEntry(actor="cli:root", action="user.add", target="ana", at=T0))
+    assert added is True and await store.web_user("ana") == ana
+    later = T0 + timedelta(hours=1)
+    changed = WebUser(name="ana", password_hash="$argon2id$y", role="editor", created_at=later, updated_at=later)
+    assert await store.save_web_user(changed, audit=AuditEntry(actor="cli:root", action="user.passwd",
+                                                               target="ana", at=later, detail={"role": "editor"})) is False
+    got = await store.web_user("ana")
+    assert got is not None and got.password_hash == "$argon2id$y" and got.role == "editor"
+    assert got.created_at == T0 and got.updated_at == later  # added once, changed since
+    assert [u.name for u in await store.web_users()] == ["ana"]
+    gone = AuditEntry(actor="cli:root", action="user.remove", target="ana", at=later)
+    assert await store.remove_web_user("ana", audit=gone) is True
+    assert await store.remove_web_user("ana", audit=gone) is False  # nothing removed, nothing recorded
+    await store.record_audit(AuditEntry(actor="bob", action="login", target="", at=later, detail={"ip": "127.0.0.1"}))
+    log = await store.audit_log()
+    assert [(e.actor, e.action, e.target) for e in log] == [
+        ("bob", "login", ""), ("cli:root", "user.remove", "ana"), ("cli:root", "user.passwd", "ana"),
+        ("cli:root", "user.add", "ana")]
+    assert log[0].detail == {"ip": "127.0.0.1"} and log[2].detail == {"role": "editor"} and log[0].at == later
+    assert [e.id for e in log] == sorted((e.id for e in log), reverse=True)
+    assert len(await store.audit_log(limit=2)) == 2
+
+
+async def test_an_alert_is_acknowledged_once_and_audited(store: Store) -> None:
+    async with store.alert_transaction() as tx:
+        saved = await tx.insert_alert(alert(1), ["log"], now=T0)
+    assert saved is not None and saved.id is not None
+    assert await store.alert_acks([saved.id]) == {}
+    ack = await store.acknowledge_alert(saved.id, actor="ed", at=T0)
+    assert ack == AlertAck(alert_id=saved.id, actor="ed", at=T0)
+    again = await store.acknowledge_alert(saved.id, actor="other", at=T0 + timedelta(hours=1))
+    assert again == ack  # the first acknowledgement stands
+    assert await store.acknowledge_alert(saved.id + 1000, actor="ed", at=T0) is None
+    assert await store.alert_acks([saved.id, saved.id + 1000]) == {saved.id: ack}
+    assert [(e.actor, e.action, e.target) for e in await store.audit_log()] == [("ed", "alert.ack", str(saved.id))]
+
+
 # -- alert history -----------------------------------------------------------------------------------------
 
 
@@ -487,6 +554,97 @@ async def test_bulk_copy_exports_in_key_order_and_imports_idempotently(store: St
     assert await bulk.copy_jobs() == ["src"]
     assert await bulk.copy_progress("elsewhere") == {}
     assert await bulk.aggregate_drift() == []
+
+
+# -- channel history: lifecycle, snapshots, deletions, out-links, discovery decisions -------------------
+
+
+async def test_channel_events_are_kept_in_time_order_and_filtered(store: Store) -> None:
+    await store.add_channel_event(ChannelEvent(key="ozod_sado", channel_id=CHANNEL.id, state="active", at=T0))
+    later = T0 + timedelta(days=3)
+    gone = ChannelEvent(key="ozod_sado", channel_id=CHANNEL.id, state="banned", at=later, reason="ChannelForbidden")
+    await store.add_channel_event(gone)
+    await store.add_channel_event(gone)  # the same change twice is one row
+    await store.add_channel_event(ChannelEvent(key="id:7", channel_id=None, state="private", at=T0, reason="x"))
+    every = await store.channel_events()
+    assert [(e.key, e.state) for e in every] == [("id:7", "private"), ("ozod_sado", "active"), ("ozod_sado", "banned")]
+    assert every[2] == gone and every[2].at.tzinfo is not None
+    assert [e.state for e in await store.channel_events(keys=["ozod_sado"])] == ["active", "banned"]
+    assert [e.state for e in await store.channel_events(since=T0 + timedelta(days=1))] == ["banned"]
+    assert [e.key for e in await store.channel_events(until=later)] == ["id:7", "ozod_sado"]
+    assert await store.channel_events(keys=[]) == []
+
+
+async def test_channel_snapshots_keep_the_profile_history(store: Store) -> None:
+    first = ChannelSnapshot(channel_id=CHANNEL.id, observed_at=T0, title="Ozod sado", username="ozod_sado",
+                            about="яңгиликлар", subscribers=1200, restriction=None, ttl_period=None)
+    second = ChannelSnapshot(channel_id=CHANNEL.id, observed_at=T0 + timedelta(days=1), title="Ozod sado 2",
+                             username=None, about=None, subscribers=None, restriction="all:terms: blocked",
+                             ttl_period=86400)
+    await store.add_channel_snapshot(second)
+    await store.add_channel_snapshot(first)
+    assert await store.channel_snapshots(CHANNEL.id) == [first, second]
+    assert await store.channel_snapshots(CHANNEL.id, since=T0 + timedelta(hours=1)) == [second]
+    assert await store.channel_snapshots(OTHER.id) == []
+
+
+async def test_deleted_posts_keep_their_row_and_leave_the_resample(store: Store) -> None:
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [tagged(1), tagged(2), tagged(3)], at=T0, store_text=True)
+    assert await store.mark_deleted(CHANNEL.id, [2, 99], at=T0 + timedelta(hours=5), kind="deleted") == 1
+    assert await store.mark_deleted(CHANNEL.id, [2, 3], at=T0 + timedelta(hours=6), kind="expired") == 1
+    assert await store.mark_deleted(CHANNEL.id, [], at=T0, kind="deleted") == 0
+    kept = await store.get_post(PostKey(CHANNEL.id, 2))
+    assert kept is not None and kept.text == "post number 2"  # the row and its text stay
+    assert await store.resample_candidates(CHANNEL.id, since=T0 - timedelta(days=1)) == [1]
+    rows = await store.report_deletions(since_day=DAY0 - 1, until_day=DAY0 + 1)
+    assert [(r["channel_id"], r["posts"], r["deleted"], r["expired"]) for r in rows] == [(CHANNEL.id, 3, 1, 1)]
+    assert await store.report_deletions(since_day=DAY0, until_day=DAY0, channel_ids=[OTHER.id]) == []
+
+
+async def test_out_links_are_stored_with_domain_and_preview_in_the_save(store: Store) -> None:
+    await watch(store)
+    base = tagged(1, "see https://WWW.Example.org/a and files", groups=("ISKP",))
+    post = replace(base.post, links=("https://WWW.Example.org/a", "http://files.host.io/x?y=1", "https://WWW.Example.org/a"),
+                   preview=LinkPreview(url="http://files.host.io/x?y=1", title="Payload <b>", site_name=None))
+    await store.save_posts(CHANNEL.id, [replace(base, post=post), tagged(2, lang="uz")], at=T0)
+    await store.save_posts(CHANNEL.id, [replace(base, post=post)], at=T0)  # a re-save adds nothing
+    rows = await store.report_links(since_day=DAY0 - 1, until_day=DAY0 + 1)
+    got = sorted((r["domain"], r["url"], r["preview_title"], r["preview_site"], r["groups"], r["deleted"]) for r in rows)
+    assert got == [
+        ("example.org", "https://WWW.Example.org/a", None, None, ["ISKP"], False),
+        ("files.host.io", "http://files.host.io/x?y=1", "Payload <b>", None, ["ISKP"], False),
+    ]
+    assert await store.report_links(since_day=DAY0 - 1, until_day=DAY0 + 1, langs=[("uz", None)]) == []
+    assert len(await store.report_links(since_day=DAY0 - 1, until_day=DAY0 + 1, tags={"group": ["ISKP"]})) == 2
+    await store.mark_deleted(CHANNEL.id, [1], at=T0, kind="deleted")
+    assert await store.report_links(since_day=DAY0 - 1, until_day=DAY0 + 1, include_deleted=False) == []
+    assert {r["deleted"] for r in await store.report_links(since_day=DAY0 - 1, until_day=DAY0 + 1)} == {True}
+
+
+async def test_references_carry_the_evidence_the_discovery_queue_needs(store: Store) -> None:
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [
+        tagged(1, "zaxira kanal t.me/yangi_kanal", mentions=("yangi_kanal",), groups=("IMU",), lang="uz"),
+        tagged(2, forward_from=OTHER.id),
+        tagged(3),
+    ], at=T0, store_text=True)
+    rows = await store.report_references(since_day=DAY0 - 1, until_day=DAY0 + 1)
+    assert [(r["message_id"], r["fwd_channel_id"], r["mentions"], r["groups"], r["lang"]) for r in rows] == [
+        (1, None, ["yangi_kanal"], ["IMU"], "uz"), (2, OTHER.id, [], [], "ru")]
+    assert rows[0]["text"] == "zaxira kanal t.me/yangi_kanal" and rows[0]["posted_at"] == int(T0.timestamp()) + 3600
+    assert await store.report_references(since_day=DAY0 - 1, until_day=DAY0 + 1, channel_ids=[OTHER.id]) == []
+
+
+async def test_discovery_decisions_are_remembered_and_the_last_one_counts(store: Store) -> None:
+    assert await store.discovery_decisions() == {}
+    await store.set_discovery_decision("@zaxira", "rejected", at=T0, note="a fan page")
+    await store.set_discovery_decision("@yangi", "accepted", at=T0)
+    await store.set_discovery_decision("@zaxira", "accepted", at=T0 + timedelta(hours=1), note="it is the successor")
+    assert await store.discovery_decisions() == {
+        "@yangi": ("accepted", T0, None),
+        "@zaxira": ("accepted", T0 + timedelta(hours=1), "it is the successor"),
+    }
 
 
 # -- team mode: collectors, leases, accounts --------------------------------------------------------------

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor import identity
-from monitor.escape import one_line
+from monitor.escape import defang, one_line
 from monitor.identity import id_key
 from monitor.models import Alert
 
@@ -52,13 +52,6 @@ _MATCH_KEYS = ("matches", "terms")
 _SHOWN_ELSEWHERE = frozenset({"why", "counts", "rule", "kind", "channel", "groups", "people", "keywords"})
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _LINK = re.compile(r"^https://t\.me/(?:c/\d+|[A-Za-z][A-Za-z0-9_]{3,31})/\d+$")
-_SCHEME = re.compile(r"(?i)\b(h)tt(ps?)(:)")
-_OTHER_SCHEME = re.compile(r"(?i)\b(ftp|tg|file|javascript|data|mailto|tel)(:)")
-# a dot between two labels of a host name ending in a 2-63 letter TLD (Latin or IDN: кремль.рф),
-# and the dots of an IPv4 address: a client that links bare domains links these
-_HOST_DOT = re.compile(r"(?<=[^\W_])\.(?=(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W\d_]{2,63}(?!\w))")
-_IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b")
-_MD_LINK = re.compile(r"\]\s*\(")
 _MENTION = re.compile(r"(?i)([@!])(channel|here|all|everyone|group)\b")
 
 
@@ -66,16 +59,6 @@ def clean(text: object, limit: int | None = None) -> str:
     """Untrusted text -> one printable line: no escape sequences, control, bidi or invisible
     characters, whitespace folded, capped at ``limit`` (``monitor.escape.one_line``)."""
     return one_line(text, limit)
-
-
-def defang(text: str) -> str:
-    """Make links in untrusted text unclickable in every client: ``hxxps://``, ``evil[.]example[.]com``,
-    ``t[.]me``, ``1[.]2[.]3[.]4``, ``tg[:]``, and a Markdown link ``[x](url)`` broken into ``[x] (url)``."""
-    text = _SCHEME.sub(lambda m: f"{m.group(1)}xx{m.group(2)}{m.group(3)}", text)
-    text = _OTHER_SCHEME.sub(lambda m: f"{m.group(1)}[:]", text)
-    text = _IPV4.sub(lambda m: "[.]".join(m.groups()), text)
-    text = _HOST_DOT.sub("[.]", text)
-    return _MD_LINK.sub("] (", text)
 
 
 def unmention(text: str) -> str:

@@ -28,6 +28,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("monitor.cli.db:db_group", "Schema upgrades, consistency checks and copies between SQLite and PostgreSQL."),
     "demo": ("monitor.cli.collect:demo_cmd",
              "Run the real daemon offline over the bundled scenario (months replayed in seconds)."),
+    "discovery": ("monitor.cli.discovery:discovery_group",
+                  "The discovery queue: channels the watched ones point at, and successors of channels taken down."),
     "import": ("monitor.cli.collect:import_cmd",
                "Ingest a Telegram Desktop export (result.json) through the same tagging and store path."),
     "label": ("monitor.cli.label:label",
@@ -43,6 +45,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("monitor.cli.collect:status_cmd",
                "Per channel: state, last poll, newest post, posts stored, last error, parked-until."),
     "tag": ("monitor.cli.tag:tag", "Tag text from stdin: one post per line in, one JSON object per line out."),
+    "users": ("monitor.cli.web:users_group",
+              "Local accounts of the web dashboard: add, passwd, remove, list (roles viewer and editor)."),
+    "web": ("monitor.cli.web:web_cmd",
+            "Serve the analysts' dashboard over the database (read-mostly; log in with `monitor users add`)."),
 }
 
 

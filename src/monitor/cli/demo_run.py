@@ -47,6 +47,13 @@ def hints(config: Path) -> list[list[str]]:
     ]
 
 
+def dashboard(config: Path) -> list[list[str]]:
+    """The commands that open the demo database in `monitor web` (not run by the hint test: they prompt
+    for a password and serve until stopped)."""
+    c = ["-c", str(config)]
+    return [["users", "add", "analyst", "--role", "editor", *c], ["web", *c]]
+
+
 def scenario_posts(folder: Path) -> int:
     """How many posts the scenario holds (the progress bar's total)."""
     data = json.loads((folder / "scenario.json").read_text("utf-8"))
@@ -161,10 +168,13 @@ def run(folder: Path, seed: int, keep: bool, echo: Any) -> None:
     for hint in hints(settings.path):
         echo("  " + shlex.join([*base, *hint]))
     echo(f"  sqlite3 {shlex.quote(str(settings.database_url))} 'SELECT lang, script, count(*) FROM posts GROUP BY 1, 2'")
+    echo("open it in the dashboard (add a user once, then serve http://127.0.0.1:8080/):")
+    for line in dashboard(settings.path):
+        echo("$ " + shlex.join([*base, *line]))
     echo(
         f"demo took {time.perf_counter() - wall:.1f} s ({time.process_time() - cpu:.1f} s of CPU in this process)",
         err=True,
     )
 
 
-__all__ = ["drain_deliveries", "hints", "monitor_command", "run", "summary"]
+__all__ = ["dashboard", "drain_deliveries", "hints", "monitor_command", "run", "summary"]

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
-from monitor.reports.output import FORMATS, default_format, write
+from monitor.reports.output import FORMATS, Format, default_format, write
 from monitor.reports.table import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,7 +47,7 @@ def chosen_format(fmt: str | None, output: Path | None) -> str:
 def emit(report: Report, fmt: str, output: Path | None, *, excel_safe: bool) -> None:
     """Write ``report`` with the reports' writer; a file that cannot be written is one error line, exit 1."""
     try:
-        write(report, fmt, output, stdout=sys.stdout, excel_safe=excel_safe)  # type: ignore[arg-type]
+        write(report, cast(Format, fmt), output, stdout=sys.stdout, excel_safe=excel_safe)  # click checked the choice
     except OSError as exc:
         name = exc.filename or output
         where = f"{name}: " if name else ""

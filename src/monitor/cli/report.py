@@ -201,6 +201,25 @@ def _chart_option(func: F) -> F:
                         help="Also draw a chart to FILE (.png or .svg).")(func)
 
 
+def _takedowns_option(func: F) -> F:
+    return click.option("--takedowns", is_flag=True,
+                        help="Add channels_taken_down: how many of the channels that carried the row's series were "
+                             "taken down in its period (see `monitor report takedowns`).")(func)
+
+
+def _with_takedowns(make: Callable[[Any, ReportSpec], Awaitable[Report]],
+                    on: bool) -> Callable[[Any, ReportSpec], Awaitable[Report]]:
+    if not on:
+        return make
+
+    async def run(store: Any, spec: ReportSpec) -> Report:
+        from monitor.reports.takedowns import with_takedowns
+
+        return await with_takedowns(store, spec, await make(store, spec))
+
+    return run
+
+
 @click.group()
 def report() -> None:
     """Analysts' reports over the stored, tagged posts (UTC periods; empty periods are zero rows).
@@ -215,11 +234,12 @@ def report() -> None:
 @report.command()
 @common_options
 @_chart_options
-def volume(chart: Path | None, chart_kind: str, **kw: Any) -> None:
+@_takedowns_option
+def volume(chart: Path | None, chart_kind: str, takedowns: bool, **kw: Any) -> None:
     """Posts, views and forwards per period, absolute and as a share of the same channels' output."""
     from monitor.reports.volume import volume as run
 
-    _run(kw, run, _charter(chart, chart_kind, "posts"), chart)
+    _run(kw, _with_takedowns(run, takedowns), _charter(chart, chart_kind, "posts"), chart)
 
 
 @report.command()
@@ -229,13 +249,15 @@ def volume(chart: Path | None, chart_kind: str, **kw: Any) -> None:
 @click.option("--threshold", type=float, default=3.5, show_default=True, help="Robust z-score that flags a period.")
 @click.option("--window", type=int, default=None, help="Baseline length in periods (default 8 weeks/days, 12 months).")
 @click.option("--only-flagged", is_flag=True, help="Show flagged periods only.")
+@_takedowns_option
 def trend(chart: Path | None, chart_kind: str, metric: str, threshold: float, window: int | None,
-          only_flagged: bool, **kw: Any) -> None:
+          only_flagged: bool, takedowns: bool, **kw: Any) -> None:
     """Change vs the previous period and vs a rolling baseline; spikes flagged by a median/MAD z-score."""
     from monitor.reports.trend import trend as run
 
-    _run(kw, lambda s, spec: run(s, spec, metric=metric, threshold=threshold, window=window,
-                                 only_flagged=only_flagged), _charter(chart, chart_kind, metric), chart)
+    _run(kw, _with_takedowns(lambda s, spec: run(s, spec, metric=metric, threshold=threshold, window=window,
+                                                 only_flagged=only_flagged), takedowns),
+         _charter(chart, chart_kind, metric), chart)
 
 
 @report.command()
@@ -243,12 +265,32 @@ def trend(chart: Path | None, chart_kind: str, metric: str, threshold: float, wi
 @click.option("--what", type=click.Choice(("channels", "posts-by-views", "posts-by-forwards", "groups", "keywords",
                                            "people", "pairs")), default="channels", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--per-subscriber", is_flag=True,
+              help="channels, posts-by-views: add subscribers and views_per_subscriber (Telegram counts views per "
+                   "session and they can be inflated: docs/lifecycle.md).")
 @_chart_option
-def top(what: str, limit: int, chart: Path | None, **kw: Any) -> None:
+@click.option("--deleted", type=click.Choice(("include", "exclude", "mark")), default="include", show_default=True,
+              help="posts-by-views/forwards: keep posts later deleted from their channel, leave them out, or mark "
+                   "them in a deleted column.")
+def top(what: str, limit: int, per_subscriber: bool, deleted: str, chart: Path | None, **kw: Any) -> None:
     """Top channels, posts by views or forwards, groups, keywords, and groups named together (chart: bars)."""
     from monitor.reports.top import top as run
 
-    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit), _charter(chart), chart)  # type: ignore[arg-type]  # each report's own make() returns its Report subtype; _run is typed for the base
+    if per_subscriber and what not in ("channels", "posts-by-views", "posts-by-forwards"):
+        raise click.UsageError(f"--per-subscriber has no effect on top {what}")
+    if deleted != "include" and what not in ("posts-by-views", "posts-by-forwards"):
+        raise click.UsageError(f"--deleted has no effect on top {what}")
+
+    async def make(store: Any, spec: ReportSpec) -> Report:
+        rep = await run(store, spec, what=what, limit=limit, deleted=deleted)  # type: ignore[arg-type]  # click.Choice keeps what to the TopWhat names
+        if not per_subscriber:
+            return rep
+        from monitor.reports.audience import with_subscribers
+        from monitor.reports.spec import resolve
+
+        return await with_subscribers(store, await resolve(store, spec), rep)
+
+    _run(kw, make, _charter(chart), chart)
 
 
 @report.command()
@@ -325,6 +367,44 @@ def discovery(limit: int, **kw: Any) -> None:
     from monitor.reports.discovery import discovery as run
 
     _run(kw, lambda s, spec: run(s, spec, limit=limit))
+
+
+@report.command()
+@common_options
+@click.option("--events", "list_events", is_flag=True, help="List every lifecycle event (time, state, reason) instead.")
+def takedowns(list_events: bool, **kw: Any) -> None:
+    """Channels taken down (banned, deleted, restricted, private) and back, per period by group, channel or
+    label, with renames and posts deleted from channels (docs/lifecycle.md)."""
+    from monitor.reports.takedowns import takedowns as run
+
+    _run(kw, lambda s, spec: run(s, spec, list_events=list_events))
+
+
+@report.command()
+@common_options
+@click.option("--what", type=click.Choice(("domains", "links")), default="domains", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              help="Rows per period and --by value.")
+@click.option("--raw", is_flag=True, help="Show links as stored instead of defanged (hxxps://x[.]com).")
+@click.option("--deleted", type=click.Choice(("include", "exclude")), default="include", show_default=True,
+              help="Count links of posts later deleted from their channel, or leave them out.")
+def links(what: str, limit: int, raw: bool, deleted: str, **kw: Any) -> None:
+    """Domains and links the channels point to, ranked per period (--every) and --by group, language,
+    channel or label; Telegram's preview title and site name for links (never fetched)."""
+    from monitor.reports.links import links as run
+
+    _run(kw, lambda s, spec: run(s, spec, what=what, limit=limit, raw=raw, include_deleted=deleted == "include"))
+
+
+@report.command()
+@common_options
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="Posts per page.")
+@click.option("--offset", type=click.IntRange(0, None), default=0, show_default=True, help="Posts to skip.")
+def posts(limit: int, offset: int, **kw: Any) -> None:
+    """The posts behind a report cell (range and filters), oldest first, with the terms each matched."""
+    from monitor.reports.posts import posts as run
+
+    _run(kw, lambda s, spec: run(s, spec, limit=limit, offset=offset))
 
 
 def _label_options(func: F) -> F:

@@ -538,9 +538,56 @@ class Composer:
                     "access_hash": ch.access_hash,
                     "status": "ok",
                     "messages": [self.message(d) for d in self.drafts[ch.id]],
+                    # the profile GetFullChannel answers; one channel hides its subscriber count
+                    "subscribers": None if ch.id == NO_COUNT_ID else ch.subscribers,
+                    "about": f"{ch.title} ({ch.country})",
                 }
             )
+        lifecycle_story(channels)
         return {"format": FORMAT, "channels": channels, "faults": []}
+
+
+# -- channels that die and come back (docs/lifecycle.md) ---------------------------------------------
+
+TAKEDOWN_ID = 1005  # muhojirlar_xabari: banned on TAKEDOWN_AT, back on RETURN_AT
+TAKEDOWN_AT = datetime(2024, 5, 20, tzinfo=UTC)
+RETURN_AT = datetime(2024, 5, 27, tzinfo=UTC)
+SUCCESSOR = "muhojirlar_zaxira"  # the backup channel it announced before the ban (never watched)
+NO_COUNT_ID = 1004  # a channel whose profile has no subscriber count
+PREVIEW_TITLES = {REPORT_SITES[0]: ("Monitoring report", "UN monitoring"), REPORT_SITES[1]: ("Regional brief", None)}
+
+
+def lifecycle_story(channels: list[dict[str, Any]]) -> None:
+    """A takedown and its successor, added without touching the generator's random stream: the channel
+    announces a backup in its last post before the ban, a channel that forwarded from it points its
+    readers there after, Telegram bans it for a week; link previews (one without a site name)."""
+    by_id = {c["id"]: c for c in channels}
+    copied = {(m["fwd_from"]["channel_id"], m["fwd_from"]["message_id"]) for c in channels for m in c["messages"]
+              if m.get("fwd_from") and m["fwd_from"].get("message_id") is not None}  # forwards copy the text
+    gone = by_id[TAKEDOWN_ID]
+    gone["changes"] = [{"at": iso(TAKEDOWN_AT), "status": "banned"}, {"at": iso(RETURN_AT), "status": "ok"}]
+    before = [m for m in gone["messages"] if m["date"] < iso(TAKEDOWN_AT) and m["text"] and not m.get("deleted_at")
+              and not m.get("fwd_from") and (TAKEDOWN_ID, m["id"]) not in copied]
+    if before:
+        before[-1]["text"] += f"\n\nZaxira kanal: https://t.me/{SUCCESSOR} obuna bo'ling"
+    followers = [c for c in channels if c["id"] != TAKEDOWN_ID and any(
+        (m.get("fwd_from") or {}).get("channel_id") == TAKEDOWN_ID and m["date"] < iso(TAKEDOWN_AT)
+        for m in c["messages"])]
+    for follower in followers[:1]:
+        after = [m for m in follower["messages"] if iso(TAKEDOWN_AT) < m["date"] and m["text"]
+                 and not m.get("deleted_at") and not m.get("fwd_from") and (follower["id"], m["id"]) not in copied]
+        if after:
+            after[0]["text"] += f"\n\n👉 @{SUCCESSOR}"
+    for chan in channels:
+        for m in chan["messages"]:
+            if m["media"] is not None:
+                continue
+            for site, (title, name) in PREVIEW_TITLES.items():
+                at = m["text"].find(site)
+                if at >= 0:
+                    url = m["text"][at:].split()[0]
+                    m["preview"] = {"url": url, "title": title, "site_name": name}
+                    break
 
 
 DEMO_SEED = 7  # the trends documented for the demo are this seed's

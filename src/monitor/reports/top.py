@@ -41,7 +41,10 @@ async def _ranked(store: ReportSource, res: Resolved, by: str, limit: int) -> Re
                   meta=res.meta() | {"source": table, "order": "posts, then views"})
 
 
-async def top(store: ReportSource, spec: ReportSpec, *, what: TopWhat = "channels", limit: int = 20) -> Report:
+async def top(store: ReportSource, spec: ReportSpec, *, what: TopWhat = "channels", limit: int = 20,
+              deleted: str = "include") -> Report:
+    """``deleted`` (posts-by-views/forwards): "include" posts found deleted from their channel, "exclude"
+    them, or "mark" them in a ``deleted`` column."""
     if what not in TOP_WHAT:
         raise ValueError(f"top what must be one of {TOP_WHAT}")
     why = "; it ranks the whole --since/--until range by what --what names"
@@ -60,7 +63,8 @@ async def top(store: ReportSource, spec: ReportSpec, *, what: TopWhat = "channel
                       meta=res.meta() | {"source": "agg_pair_day", "note": "posts naming both groups"})
     order = "views" if what == "posts-by-views" else "forwards"
     rows = await store.report_top_posts(
-        since_day=res.since_day, until_day=res.until_day, order=order, limit=limit, **res.filters()
+        since_day=res.since_day, until_day=res.until_day, order=order, limit=limit,
+        include_deleted=deleted != "exclude", **res.filters()
     )
     out: list[tuple[Any, ...]] = []
     for i, r in enumerate(rows, start=1):
@@ -70,10 +74,12 @@ async def top(store: ReportSource, spec: ReportSpec, *, what: TopWhat = "channel
             from_day(int(r["posted_at"]) // 86400).isoformat(), r["views"], r["forwards"],
             f"{r['lang']}-{r['script']}" if r["script"] else r["lang"],
             json.loads(r["groups"] or "[]"), text, post_link(r["username"], r["channel_id"], r["message_id"]),
+            *((r.get("deleted_at") is not None,) if deleted == "mark" else ()),
         ))
     return Report(
         name=f"top-{what}",
-        columns=("rank", "channel", "message_id", "date", "views", "forwards", "language", "groups", "text", "link"),
+        columns=("rank", "channel", "message_id", "date", "views", "forwards", "language", "groups", "text", "link",
+                 *(("deleted",) if deleted == "mark" else ())),
         rows=out,
         meta=res.meta() | {"order": f"{order}, latest value stored on each post"},
     )

@@ -273,6 +273,16 @@ class PollingSettings:
             le=30 * DAY,
         ),
     ] = 21600
+    profile_every: Annotated[
+        float,
+        about(
+            "seconds",
+            "Each channel's profile (title, username, description, subscribers, restriction, auto-delete"
+            " timer) is sampled with one GetFullChannel this rarely, inside the request budget; 0 = never.",
+            ge=0,
+            le=30 * DAY,
+        ),
+    ] = 86400
     batch_size: Annotated[
         int,
         about("posts", "Posts per store transaction (posts, tags and checkpoint together).", ge=1, le=10000),

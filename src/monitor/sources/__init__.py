@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from monitor.models import Channel, ChannelRef, Post
+from monitor.models import Channel, ChannelRef, ChannelSnapshot, Post
 
 
 class Source(Protocol):
@@ -70,4 +70,9 @@ class Source(Protocol):
 
         Asked in chunks of at most 100 ids (one request each), in the order given.
         """
+        ...
+
+    async def channel_info(self, channel: Channel) -> ChannelSnapshot:
+        """The channel's profile now (title, username, description, subscribers, restriction, auto-delete
+        timer): one request. Raises like ``refresh``; fields the source cannot tell are None."""
         ...

@@ -14,6 +14,15 @@ the daemon tests can read a scenario without the fake. The format
                                          # (forbidden: the username resolves to ChannelForbidden)
         "kind": "channel",               # channel | megagroup | gigagroup | user | bot: what the
                                          # username resolves to (only a channel can be collected)
+        "subscribers": 1200,             # optional: GetFullChannel's participants_count (null: not said)
+        "about": "...",                  # optional: the channel's description
+        "ttl_period": 86400,             # optional: the auto-delete timer in seconds
+        "restriction": [{"platform": "all", "reason": "terms", "text": "..."}],
+                                         # optional: Telegram's restriction_reason (restricted=True)
+        "changes": [{"at": "2024-03-01T00:00:00Z", "status": "forbidden"}],
+                                         # optional: from ``at`` on, any of status, username, title,
+                                         # subscribers, about, ttl_period, restriction take new values
+                                         # (a takedown, a return, a rename, a freed username)
         "messages": [{
            "id": 1,
            "date": "2024-01-03T08:15:00Z",           # ISO 8601 with offset (or Z); UTC assumed if none
@@ -30,8 +39,10 @@ the daemon tests can read a scenario without the fake. The format
            "edits": [{"at": "2024-01-03T09:00:00Z", "text": "...", "hide": false}],
                                                      # text omitted = unchanged (a reaction "edit")
            "deleted_at": null,
-           "withheld": false}]}],                    # true: never served (e.g. withheld by local law),
+           "withheld": false,                        # true: never served (e.g. withheld by local law),
                                                      # so GetHistory answers with a short page
+           "preview": {"url": "...", "title": "...", "site_name": null}}]}],
+                                                     # Telegram's link preview (MessageMediaWebPage)
 
      "faults": [{"method": "iter_messages",          # iter_messages|get_messages|get_entity|get_input_entity
                                                      # |connect|is_user_authorized
@@ -56,7 +67,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -90,7 +101,8 @@ FaultError = Literal[
     "frozen_method_invalid",
 ]
 FaultMethod = Literal[
-    "iter_messages", "get_messages", "get_entity", "get_input_entity", "connect", "is_user_authorized"
+    "iter_messages", "get_messages", "get_entity", "get_input_entity", "connect", "is_user_authorized",
+    "get_full_channel",
 ]
 
 _STATUSES = ("ok", "private", "banned", "not_found", "invalid", "forbidden")
@@ -166,6 +178,7 @@ class ScenarioMessage:
     edits: tuple[ScenarioEdit, ...] = ()
     deleted_at: datetime | None = None
     withheld: bool = False  # takes its place in history but is never served
+    preview: Mapping[str, str | None] | None = None  # Telegram's link preview: url, title, site_name
 
     def visible_at(self, now: datetime) -> bool:
         return self.date <= now and (self.deleted_at is None or now < self.deleted_at)
@@ -185,6 +198,24 @@ class ScenarioMessage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Restriction:
+    platform: str
+    reason: str
+    text: str = ""
+
+
+_CHANGEABLE = ("status", "username", "title", "subscribers", "about", "ttl_period", "restriction")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenarioChange:
+    """From ``at`` on, the channel's fields named in ``values`` take these values."""
+
+    at: datetime
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScenarioChannel:
     id: int
     username: str | None
@@ -193,6 +224,21 @@ class ScenarioChannel:
     status: ChannelStatus = "ok"
     messages: tuple[ScenarioMessage, ...] = ()
     kind: ChannelKind = "channel"
+    subscribers: int | None = None
+    about: str = ""
+    ttl_period: int | None = None
+    restriction: tuple[Restriction, ...] = ()
+    changes: tuple[ScenarioChange, ...] = ()
+
+    def at(self, now: datetime) -> ScenarioChannel:
+        """The channel as it is at ``now``: every change dated at or before it applied, in order."""
+        if not self.changes:
+            return self
+        values: dict[str, Any] = {}
+        for change in self.changes:
+            if change.at <= now:
+                values.update(change.values)
+        return replace(self, **values) if values else self
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,7 +306,18 @@ class _Parser:
             raise ImportFormatError(f"{where}.messages: duplicate message id")
         access_hash = obj.get("access_hash")
         username = username.removeprefix("@") if username else None
+        changes = tuple(
+            sorted(
+                (self.change(c, f"{where}.changes[{i}]") for i, c in enumerate(self._list(obj.get("changes", []), f"{where}.changes"))),
+                key=lambda c: c.at,
+            )
+        )
         return ScenarioChannel(
+            subscribers=self._opt_int(obj.get("subscribers"), f"{where}.subscribers"),
+            about=self._str(obj.get("about"), f"{where}.about"),
+            ttl_period=self._opt_int(obj.get("ttl_period"), f"{where}.ttl_period"),
+            restriction=self.restriction(obj.get("restriction"), f"{where}.restriction"),
+            changes=changes,
             id=cid,
             username=username,
             title=str(obj.get("title") or username or cid),
@@ -271,6 +328,42 @@ class _Parser:
             messages=tuple(sorted(msgs, key=lambda m: m.id)),
             kind=kind,
         )
+
+    def restriction(self, value: Any, where: str) -> tuple[Restriction, ...]:
+        if value is None:
+            return ()
+        out = []
+        for i, item in enumerate(self._list(value, where)):
+            obj = self._dict(item, f"{where}[{i}]")
+            out.append(Restriction(platform=self._str(obj.get("platform"), f"{where}[{i}].platform") or "all",
+                                   reason=self._str(obj.get("reason"), f"{where}[{i}].reason"),
+                                   text=self._str(obj.get("text"), f"{where}[{i}].text")))
+        return tuple(out)
+
+    def change(self, data: Any, where: str) -> ScenarioChange:
+        obj = self._dict(data, where)
+        at = self._date(obj.get("at"), f"{where}.at")
+        values: dict[str, Any] = {}
+        for name, value in obj.items():
+            if name == "at":
+                continue
+            if name not in _CHANGEABLE:
+                raise ImportFormatError(f"{where}.{name}: not a changeable field ({', '.join(_CHANGEABLE)})")
+            if name == "status":
+                if value not in _STATUSES:
+                    raise ImportFormatError(f"{where}.status: {value!r} is not one of {', '.join(_STATUSES)}")
+                values[name] = value
+            elif name == "username":
+                if value is not None and not isinstance(value, str):
+                    raise ImportFormatError(f"{where}.username: expected a string or null")
+                values[name] = value.removeprefix("@") if value else None
+            elif name in ("title", "about"):
+                values[name] = self._str(value, f"{where}.{name}")
+            elif name == "restriction":
+                values[name] = self.restriction(value, f"{where}.restriction")
+            else:
+                values[name] = self._opt_int(value, f"{where}.{name}")
+        return ScenarioChange(at=at, values=values)
 
     def message(self, data: Any, where: str) -> ScenarioMessage:
         obj = self._dict(data, where)
@@ -303,7 +396,18 @@ class _Parser:
                 else self._date(obj["deleted_at"], f"{where}.deleted_at")
             ),
             withheld=bool(obj.get("withheld", False)),
+            preview=self.preview(obj.get("preview"), f"{where}.preview"),
         )
+
+    def preview(self, value: Any, where: str) -> Mapping[str, str | None] | None:
+        if value is None:
+            return None
+        obj = self._dict(value, where)
+        url = self._str(obj.get("url"), f"{where}.url")
+        if not url:
+            raise ImportFormatError(f"{where}.url: a preview needs the url it shows")
+        return {"url": url, "title": obj.get("title") if isinstance(obj.get("title"), str) else None,
+                "site_name": obj.get("site_name") if isinstance(obj.get("site_name"), str) else None}
 
     def forward(self, data: Any, where: str) -> ScenarioForward:
         obj = self._dict(data, where)

@@ -39,7 +39,7 @@ from typing import Any, Literal
 from telethon import TelegramClient, errors, utils
 from telethon.errors import common as protocol_errors
 from telethon.sessions import MemorySession, StringSession
-from telethon.tl import types
+from telethon.tl import functions, types
 
 from monitor.clock import Clock, SystemClock, to_utc
 from monitor.errors import (
@@ -51,7 +51,7 @@ from monitor.errors import (
     SourceUnauthorized,
     UnavailableReason,
 )
-from monitor.models import Channel, ChannelRef, ForwardOrigin, Post
+from monitor.models import Channel, ChannelRef, ChannelSnapshot, ForwardOrigin, LinkPreview, Post
 from monitor.sources.links import Span, extract, utf16_slice
 
 RequestBudget = Callable[[], Awaitable[None]]
@@ -383,6 +383,45 @@ class TelethonSource:
                     out.append(self.to_post(msg, channel.id))
         return out
 
+    async def channel_info(self, channel: Channel) -> ChannelSnapshot:
+        """The channel's profile now (one GetFullChannel request, paid from the budget like any other).
+
+        Raises ChannelUnavailable when Telegram answers with a ChannelForbidden or refuses the channel,
+        FloodWait as every request; fields Telegram leaves out are None.
+        """
+        if channel.access_hash is None:
+            raise SourceError(f"{channel.username or channel.id}: no access hash to ask for the profile with")
+        request = functions.channels.GetFullChannelRequest(channel=types.InputChannel(channel.id, channel.access_hash))
+        with self._call(channel.id):
+            if not self._per_request:
+                await self._spend(channel.id)
+            with self._translate(channel.username or str(channel.id), channel.id):
+                full = await self._client(request)
+        return self.to_snapshot(full, channel)
+
+    def to_snapshot(self, full: Any, channel: Channel) -> ChannelSnapshot:
+        """messages.ChatFull -> ChannelSnapshot; a missing or odd field becomes None, never an error."""
+        chat = next((c for c in getattr(full, "chats", None) or [] if getattr(c, "id", None) == channel.id), None)
+        if isinstance(chat, types.ChannelForbidden):
+            raise ChannelUnavailable("banned", f"{channel.username or channel.id}: ChannelForbidden")
+        info = getattr(full, "full_chat", None)
+        subscribers = getattr(info, "participants_count", None)
+        ttl = getattr(info, "ttl_period", None)
+        about = getattr(info, "about", None)
+        title = getattr(chat, "title", None) if chat is not None else None
+        if title:
+            self._titles[channel.id] = title
+        return ChannelSnapshot(
+            channel_id=channel.id,
+            observed_at=self._clock.now(),
+            title=title if isinstance(title, str) else None,
+            username=_public_username(chat) if chat is not None else None,
+            about=about if isinstance(about, str) else None,
+            subscribers=subscribers if isinstance(subscribers, int) else None,
+            restriction=restriction_text(chat),
+            ttl_period=ttl if isinstance(ttl, int) and ttl > 0 else None,
+        )
+
     # -- history ----------------------------------------------------------------------------------
 
     async def _fetch_after(self, channel: Channel, after_id: int, limit: int | None) -> AsyncIterator[Post]:
@@ -463,6 +502,7 @@ class TelethonSource:
             author=msg.post_author,
             links=links,
             mentions=mentions,
+            preview=link_preview(msg.media),
         )
 
     def _forward(self, msg: Any) -> ForwardOrigin | None:
@@ -757,6 +797,31 @@ def _unavailable_reason(exc: BaseException) -> UnavailableReason | None:
     if isinstance(exc, errors.ChannelBannedError | errors.UserBannedInChannelError):
         return "banned"
     return None
+
+
+def restriction_text(entity: Any) -> str | None:
+    """Telegram's restriction_reason of a Channel as "platform:reason: text; ..." (None when unrestricted)."""
+    if entity is None or not getattr(entity, "restricted", False):
+        return None
+    parts = []
+    for item in getattr(entity, "restriction_reason", None) or []:
+        platform, reason = getattr(item, "platform", "") or "", getattr(item, "reason", "") or ""
+        text = (getattr(item, "text", "") or "").strip()
+        parts.append(f"{platform}:{reason}" + (f": {text}" if text else ""))
+    return "; ".join(parts) or "restricted"
+
+
+def link_preview(media: Any) -> LinkPreview | None:
+    """Telegram's own preview of the post's link (title, site name) when it built one; never fetched."""
+    if not isinstance(media, types.MessageMediaWebPage):
+        return None
+    page = media.webpage
+    url = getattr(page, "url", None)
+    if not isinstance(url, str) or not url:
+        return None  # WebPageEmpty / WebPagePending: Telegram has nothing (yet)
+    title, site = getattr(page, "title", None), getattr(page, "site_name", None)
+    return LinkPreview(url=url, title=title if isinstance(title, str) and title else None,
+                       site_name=site if isinstance(site, str) and site else None)
 
 
 def _is_service(msg: Any) -> bool:

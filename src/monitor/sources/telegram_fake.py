@@ -56,7 +56,7 @@ from typing import Any
 
 from telethon import TelegramClient, errors, utils
 from telethon.errors import common as protocol_errors
-from telethon.tl import patched, types
+from telethon.tl import functions, patched, types
 
 from monitor.clock import Clock, to_utc
 from monitor.identity import normalize_username
@@ -332,9 +332,11 @@ class FakeTelegramClient:
         """Resolve what the caller passed the way Telegram would, then apply status and faults."""
         chan: ScenarioChannel | None = None
         key: str
+        now = self.clock.now()
         if isinstance(entity, types.InputPeerChannel):
             key = str(entity.channel_id)
             chan = self._by_id.get(entity.channel_id)
+            chan = chan.at(now) if chan is not None else None
             await self._request(fault_method or method, chan, key)
             if chan is None or chan.access_hash != entity.access_hash:
                 self._refuse(method, chan, errors.ChannelInvalidError(request=None))
@@ -346,6 +348,7 @@ class FakeTelegramClient:
                 peer_type = types.PeerChannel
             key = str(cid)
             chan = self._by_id.get(cid) if peer_type is types.PeerChannel else None
+            chan = chan.at(now) if chan is not None else None
             if chan is None or cid not in self._seen:
                 # Telethon needs the access hash from its session cache to build an input peer; for an
                 # id it has never met it gives up before sending anything (users.py get_input_entity).
@@ -361,7 +364,7 @@ class FakeTelegramClient:
         elif isinstance(entity, str):
             name = normalize_username(entity)
             key = (name or entity).lower()
-            chan = self._by_name.get(key)
+            chan = self._named(key, now)
             await self._request(fault_method or method, chan, key)
             if name is None:
                 self._refuse(method, None, errors.UsernameInvalidError(request=None))
@@ -382,6 +385,33 @@ class FakeTelegramClient:
         if status_error is not None:
             self._refuse(method, chan, status_error)
         return chan
+
+    def _named(self, key: str, now: datetime) -> ScenarioChannel | None:
+        """The channel holding username ``key`` at ``now`` (usernames move with a scenario's changes)."""
+        for chan in self.scenario.channels:
+            if chan.changes:
+                current = chan.at(now)
+                if current.username and current.username.lower() == key:
+                    return current
+        named = self._by_name.get(key)
+        if named is None:
+            return None
+        current = named.at(now)
+        return current if current.username and current.username.lower() == key else None
+
+    # -- raw requests (client(request)) ---------------------------------------------------------------
+
+    async def __call__(self, request: Any, ordered: bool = False, flood_sleep_threshold: Any = None) -> Any:
+        """The raw requests the source sends: GetFullChannel only (the profile sample)."""
+        if isinstance(request, functions.channels.GetFullChannelRequest):
+            self.calls["get_full_channel"] += 1
+            target = request.channel
+            if isinstance(target, types.InputChannel):
+                target = types.InputPeerChannel(target.channel_id, target.access_hash)
+            chan = await self._lookup("get_full_channel", target)
+            self.requests.append(ServedRequest("get_full_channel", chan.id, {}))
+            return self.full_channel_object(chan)
+        raise TypeError(f"FakeTelegramClient does not serve {type(request).__name__}")
 
     async def _request(self, method: str, chan: ScenarioChannel | None, key: str | None = None) -> None:
         """Every request goes through here: the caller's hook, the connection and session checks, faults."""
@@ -440,9 +470,31 @@ class FakeTelegramClient:
             )
         return self.channel_object(chan)
 
+    def full_channel_object(self, chan: ScenarioChannel) -> Any:
+        """What GetFullChannel answers: messages.ChatFull with the ChannelFull and the Channel itself."""
+        full = types.ChannelFull(
+            id=chan.id,
+            about=chan.about,
+            read_inbox_max_id=0,
+            read_outbox_max_id=0,
+            unread_count=0,
+            chat_photo=types.PhotoEmpty(id=0),
+            notify_settings=types.PeerNotifySettings(),
+            bot_info=[],
+            pts=1,
+            participants_count=chan.subscribers,
+            ttl_period=chan.ttl_period,
+        )
+        return types.messages.ChatFull(full_chat=full, chats=[self.entity_object(chan)], users=[])
+
     def channel_object(self, chan: ScenarioChannel) -> types.Channel:
         """The Channel Telegram would send for this scenario channel."""
         return types.Channel(
+            restricted=bool(chan.restriction) or None,
+            restriction_reason=[
+                types.RestrictionReason(platform=r.platform, reason=r.reason, text=r.text) for r in chan.restriction
+            ]
+            or None,
             id=chan.id,
             title=chan.title,
             photo=types.ChatPhotoEmpty(),
@@ -481,7 +533,7 @@ class FakeTelegramClient:
             message=text,
             post=True,
             entities=_entities(text) or None,
-            media=_media(sm.media, sm.id, sm.date, text),
+            media=_webpage(sm.preview, sm.id) if sm.preview is not None else _media(sm.media, sm.id, sm.date, text),
             views=sm.views.at(hours) if sm.views is not None else None,
             forwards=sm.forwards.at(hours) if sm.forwards is not None else None,
             replies=types.MessageReplies(replies=sm.replies, replies_pts=sm.id)
@@ -608,6 +660,14 @@ def _document(mid: int, date: datetime, mime: str, attributes: Iterable[Any]) ->
         dc_id=2,
         attributes=list(attributes),
     )
+
+
+def _webpage(preview: Mapping[str, str | None], mid: int) -> Any:
+    """The MessageMediaWebPage Telegram attaches when it built a preview of the post's link."""
+    url = preview["url"] or ""
+    page = types.WebPage(id=mid, url=url, display_url=url.split("://", 1)[-1], hash=0, type="article",
+                         title=preview.get("title"), site_name=preview.get("site_name"))
+    return types.MessageMediaWebPage(webpage=page)
 
 
 def _media(kind: str | None, mid: int, date: datetime, text: str) -> Any:

@@ -28,8 +28,12 @@ from typing import Any, Protocol
 from monitor.models import (
     AccountState,
     Alert,
+    AlertAck,
+    AuditEntry,
     Channel,
+    ChannelEvent,
     ChannelRef,
+    ChannelSnapshot,
     ClaimedDelivery,
     CollectorInfo,
     DiscoveredRow,
@@ -45,6 +49,7 @@ from monitor.models import (
     TermRow,
     TermStat,
     WatchState,
+    WebUser,
 )
 
 # A row of a report query: plain keys documented on each method (backends return the same keys).
@@ -228,8 +233,10 @@ class ReportReads(Protocol):
         tags: Mapping[str, Sequence[str]] | None = None,
         langs: Sequence[tuple[str, str | None]] = (),
         scripts: Sequence[str] = (),
+        include_deleted: bool = True,
     ) -> list[ReportRow]:
-        """The ``limit`` posts with most ``order`` ("views" or "forwards")."""
+        """The ``limit`` posts with most ``order`` ("views" or "forwards"); ``deleted_at`` (epoch seconds)
+        is set on posts found gone from their channel, which ``include_deleted=False`` leaves out."""
         ...
 
     async def report_pairs(
@@ -280,6 +287,89 @@ class ReportReads(Protocol):
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[ReportRow]:
         """Channels mentioned or linked by posts, for discovery."""
+        ...
+
+    async def report_posts(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        limit: int,
+        offset: int = 0,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[ReportRow]:
+        """The posts behind a report cell, oldest first (posted_at, channel_id, message_id), a page of
+        ``limit`` after ``offset``: channel_id, message_id, posted_at, views, forwards, lang, script,
+        groups, people, keywords, matches, links (JSON texts), text (None when not kept), username, title."""
+        ...
+
+
+class ChannelHistory(Protocol):
+    """Channels that die and come back (``monitor.lifecycle``): state changes, profile history,
+    deleted posts, out-links and analysts' discovery decisions. Writes are idempotent upserts."""
+
+    async def add_channel_event(self, event: ChannelEvent) -> None:
+        """Record one lifecycle change (the same key, moment and state twice is stored once)."""
+        ...
+
+    async def channel_events(
+        self, *, keys: Sequence[str] | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ChannelEvent]:
+        """Lifecycle changes in [since, until) (all when None), oldest first, of ``keys`` (all when None)."""
+        ...
+
+    async def add_channel_snapshot(self, snapshot: ChannelSnapshot) -> None:
+        """Record a channel's profile at one moment (a second sample at the same moment replaces it)."""
+        ...
+
+    async def channel_snapshots(self, channel_id: int, *, since: datetime | None = None) -> list[ChannelSnapshot]:
+        """A channel's profile samples observed at or after ``since``, oldest first."""
+        ...
+
+    async def mark_deleted(self, channel_id: int, message_ids: Sequence[int], *, at: datetime, kind: str) -> int:
+        """Give stored posts that are gone a deleted time and kind ("deleted", or "expired" for the
+        channel's auto-delete timer); the rows and their text stay. Posts already marked keep their
+        first mark. Returns the posts marked now."""
+        ...
+
+    async def report_deletions(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[ReportRow]:
+        """Posts marked gone, by channel and day of publication: channel_id, day, deleted, expired, posts."""
+        ...
+
+    async def report_links(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+        include_deleted: bool = True,
+    ) -> list[ReportRow]:
+        """Out-links of posts: channel_id, message_id, day, url, domain, lang, script, groups (a list),
+        preview_title, preview_site, deleted (bool)."""
+        ...
+
+    async def report_references(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[ReportRow]:
+        """Posts that forward from a channel or mention/link one, oldest first: channel_id, message_id,
+        day, posted_at (epoch seconds), fwd_channel_id, fwd_name, mentions (a list), lang, script,
+        groups (a list), text (None when not kept). The discovery queue's evidence."""
+        ...
+
+    async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
+        """Remember an analyst's "accepted" or "rejected" for a discovered channel (the last one counts)."""
+        ...
+
+    async def discovery_decisions(self) -> dict[str, tuple[str, datetime, str | None]]:
+        """ref -> (decision, when, note) of every decision made."""
         ...
 
 
@@ -502,6 +592,47 @@ class Outbox(Protocol):
 Evaluate = Callable[[History, SaveResult], Awaitable[None]]
 
 
+class WebAccess(Protocol):
+    """The web dashboard's users, its audit trail and alert acknowledgements (``monitor web``).
+
+    Why writes carry their audit entry: the change and the record of who made it commit in ONE
+    transaction, so no write through the dashboard or ``monitor users`` goes unrecorded.
+    """
+
+    async def web_user(self, name: str) -> WebUser | None:
+        """One user by login name, or None."""
+        ...
+
+    async def web_users(self) -> list[WebUser]:
+        """Every user, by name."""
+        ...
+
+    async def save_web_user(self, user: WebUser, *, audit: AuditEntry) -> bool:
+        """Add or replace a user (hash, role, updated_at; created_at kept) and record ``audit``; True when added."""
+        ...
+
+    async def remove_web_user(self, name: str, *, audit: AuditEntry) -> bool:
+        """Remove a user and record ``audit``; False (and nothing recorded) when there was none."""
+        ...
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append one entry to the audit trail."""
+        ...
+
+    async def audit_log(self, *, limit: int = 200) -> list[AuditEntry]:
+        """The newest audit entries first, with their ids."""
+        ...
+
+    async def acknowledge_alert(self, alert_id: int, *, actor: str, at: datetime) -> AlertAck | None:
+        """Acknowledge an alert (audited as ``alert.ack``); an alert acknowledged before keeps its first
+        acknowledgement, which is returned; None when there is no such alert."""
+        ...
+
+    async def alert_acks(self, alert_ids: Sequence[int]) -> dict[int, AlertAck]:
+        """The acknowledgements of those alerts that have one."""
+        ...
+
+
 class Leases(Protocol):
     """Team mode: collectors, their leases on watched channels, and the accounts' health and sessions.
 
@@ -582,7 +713,19 @@ class Leases(Protocol):
         ...
 
 
-class Store(Lifecycle, WatchList, PostWrites, DaemonState, ReportReads, AlertHistory, Outbox, Leases, Protocol):
+class Store(
+    Lifecycle,
+    WatchList,
+    PostWrites,
+    DaemonState,
+    ReportReads,
+    AlertHistory,
+    Outbox,
+    ChannelHistory,
+    WebAccess,
+    Leases,
+    Protocol,
+):
     """Everything a backend implements: the union of the roles above."""
 
 
@@ -617,7 +760,8 @@ COPY_TABLES: tuple[CopyTable, ...] = (
                         "fwd_date", "reply_to_id", "grouped_id", "media_kind", "author", "links", "mentions",
                         "text_length", "content_hash", "prev_content_hash", "simhash", "lang", "script",
                         "lang_confidence", "groups", "people", "keywords", "matches", "tagger_version", "text",
-                        "source", "first_seen_at", "updated_at"), ("channel_id", "message_id")),
+                        "source", "first_seen_at", "updated_at", "deleted_at", "deleted_kind"),
+              ("channel_id", "message_id")),
     CopyTable("post_tags", ("channel_id", "message_id", "kind", "value", "day"),
               ("channel_id", "message_id", "kind", "value")),
     CopyTable("post_edits", ("channel_id", "message_id", "edited_at", "seen_at", "old_hash", "new_hash"),
@@ -636,6 +780,15 @@ COPY_TABLES: tuple[CopyTable, ...] = (
                                       "first_message_id", "hits"), ("ref",)),
     CopyTable("alert_rules", ("name", "kind", "detection_hash", "seeded_at", "last_fired_at", "suppressed",
                               "updated_at"), ("name",)),
+    CopyTable("channel_events", ("key", "channel_id", "state", "at", "reason"), ("key", "at", "state")),
+    CopyTable("channel_snapshots", ("channel_id", "observed_at", "title", "username", "about", "subscribers",
+                                    "restriction", "ttl_period"), ("channel_id", "observed_at")),
+    CopyTable("post_links", ("channel_id", "message_id", "url", "domain", "day", "preview_title", "preview_site"),
+              ("channel_id", "message_id", "url")),
+    CopyTable("discovery_decisions", ("ref", "decision", "at", "note"), ("ref",)),
+    CopyTable("web_users", ("name", "password_hash", "role", "created_at", "updated_at"), ("name",)),
+    CopyTable("web_audit", ("id", "at", "actor", "action", "target", "detail"), ("id",)),
+    CopyTable("alert_acks", ("alert_id", "actor", "at"), ("alert_id",)),
 )
 COPY_TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in COPY_TABLES)
 
@@ -703,6 +856,7 @@ __all__ = [
     "COPY_TABLE_NAMES",
     "AlertHistory",
     "BulkCopy",
+    "ChannelHistory",
     "CopyCursor",
     "CopyTable",
     "DaemonState",
@@ -717,4 +871,5 @@ __all__ = [
     "ReportRow",
     "Store",
     "WatchList",
+    "WebAccess",
 ]

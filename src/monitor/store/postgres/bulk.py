@@ -152,10 +152,10 @@ class PostgresBulk:
         async def work(conn: Any) -> None:
             await conn.execute(_CREATE_PROGRESS)
             await conn.execute(_COMMENT_PROGRESS)
-            if table == "alerts":  # ids were copied as they were: the next alert takes the next id
+            if table in ("alerts", "web_audit"):  # ids were copied as they were: the next row takes the next id
                 await conn.execute(
-                    "SELECT setval(pg_get_serial_sequence('alerts', 'id'), coalesce(max(id), 1), max(id) IS NOT NULL)"
-                    " FROM alerts"
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 1), max(id) IS NOT NULL)"
+                    f" FROM {table}"
                 )
             await conn.execute(
                 f"INSERT INTO {PROGRESS} (job, table_name, cursor, copied, done) VALUES ($1, $2, NULL, 0, 1)"

@@ -350,16 +350,43 @@ class PostgresReportQueries:
         tags: Mapping[str, Sequence[str]] | None = None,
         langs: Sequence[tuple[str, str | None]] = (),
         scripts: Sequence[str] = (),
+        include_deleted: bool = True,
     ) -> list[dict[str, Any]]:
         column = {"views": "p.views", "forwards": "p.forwards"}[order]
         args = Args()
         where = self._post_where(args, since_day, until_day, channel_ids, tags or {}, langs, scripts)
         where.append(f"{column} IS NOT NULL")
+        if not include_deleted:
+            where.append("p.deleted_at IS NULL")
         sql = (
             "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
-            " p.keywords, p.text, c.username, c.title FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
+            " p.keywords, p.text, c.username, c.title, p.deleted_at FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
             f" WHERE {' AND '.join(where)} ORDER BY {column} DESC, p.posted_at, p.channel_id, p.message_id"
             f" LIMIT {args(int(limit))}"
+        )
+        return await self._rows(sql, args)
+
+    async def report_posts(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        limit: int,
+        offset: int = 0,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """The posts behind a report cell, oldest first, one page (the day index bounds the work)."""
+        args = Args()
+        where = self._post_where(args, since_day, until_day, channel_ids, tags or {}, langs, scripts)
+        sql = (
+            "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
+            " p.people, p.keywords, p.matches, p.links, p.text, c.username, c.title"
+            " FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
+            f" WHERE {' AND '.join(where)} ORDER BY p.posted_at, p.channel_id, p.message_id"
+            f" LIMIT {args(int(limit))} OFFSET {args(int(offset))}"
         )
         return await self._rows(sql, args)
 

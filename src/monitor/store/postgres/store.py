@@ -37,6 +37,9 @@ from monitor.store.epoch import dt, ts
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
 from monitor.store.postgres.leases import PostgresLeaseQueries
 from monitor.store.postgres.reports import PostgresReportQueries
+from monitor.store.postgres.lifecycle import UPSERT_LINKS, PostgresLifecycleQueries
+from monitor.store.linkrows import link_rows
+from monitor.store.postgres.web import PostgresWebQueries
 
 
 def _jdump(value: Any) -> str:
@@ -240,7 +243,14 @@ def _retag_where(after: PostKey | None, stale_only_version: str | None) -> tuple
     return " AND ".join(where), params
 
 
-class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries, PostgresLeaseQueries):
+class PostgresStore(
+    PostgresReportQueries,
+    PostgresAlertQueries,
+    PostgresDeliveryQueries,
+    PostgresLifecycleQueries,
+    PostgresWebQueries,
+    PostgresLeaseQueries,
+):
     """One database shared by a team: collectors write, analysts read through read-only connections.
 
     ``url`` is shown with its password masked (the real one stays inside the pool). ``read_only``
@@ -347,9 +357,14 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
             "SELECT w.key, w.channel_id, w.labels, w.poll_interval, w.watched, w.status, w.status_reason,"
             " w.retry_at, w.last_poll_at, w.last_success_at, w.last_error,"
             " c.username, c.title, c.access_hash, coalesce(c.checkpoint, 0),"
-            " (SELECT count(*) FROM posts p WHERE p.channel_id = w.channel_id),"
-            " (SELECT max(posted_at) FROM posts p WHERE p.channel_id = w.channel_id)"
-            f" FROM watch w LEFT JOIN channels c ON c.id = w.channel_id {where} ORDER BY w.key COLLATE \"C\""
+            " coalesce(a.posts, 0),"
+            # Telegram numbers a channel's messages in publication order: the newest post is the one with
+            # the highest id, one primary-key probe (max(posted_at) read every post of the channel)
+            " (SELECT p.posted_at FROM posts p WHERE p.channel_id = w.channel_id ORDER BY p.message_id DESC LIMIT 1)"
+            " FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
+            # posts per channel from the aggregate the triggers keep equal to a count (one grouped scan)
+            " LEFT JOIN (SELECT channel_id, sum(posts) AS posts FROM agg_channel_day GROUP BY channel_id) a"
+            f" ON a.channel_id = w.channel_id {where} ORDER BY w.key COLLATE \"C\""
         )
         states = []
         for r in rows:
@@ -504,6 +519,9 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
             unchanged += len(new_rows) - len(inserted_ids)
             if samples:
                 await conn.execute(_UPSERT_SAMPLES, *_columns(samples, 7))
+            links = link_rows(channel_id, list(batch.values()))
+            if links:
+                await conn.execute(UPSERT_LINKS, *_columns(links, 7))
             if checkpoint is not None:
                 await conn.execute(
                     "UPDATE channels SET checkpoint = greatest(checkpoint, $1), updated_at = $2 WHERE id = $3",
@@ -608,7 +626,8 @@ class PostgresStore(PostgresReportQueries, PostgresAlertQueries, PostgresDeliver
 
     async def resample_candidates(self, channel_id: int, *, since: datetime) -> list[int]:
         rows = await self._fetch(
-            "SELECT message_id FROM posts WHERE channel_id = $1 AND posted_at >= $2 ORDER BY message_id",
+            "SELECT message_id FROM posts WHERE channel_id = $1 AND posted_at >= $2 AND deleted_at IS NULL"
+            " ORDER BY message_id",
             channel_id, ts(since),
         )
         return [int(r[0]) for r in rows]

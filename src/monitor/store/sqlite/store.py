@@ -41,6 +41,9 @@ from monitor.store.sqlite.delivery import DeliveryQueries
 from monitor.store.sqlite.leases import LeaseQueries
 from monitor.store.sqlite.readonly import read_only_uri
 from monitor.store.sqlite.reports import ReportQueries
+from monitor.store.sqlite.lifecycle import _UPSERT_LINKS, LifecycleQueries
+from monitor.store.linkrows import link_rows
+from monitor.store.sqlite.web import WebQueries
 
 _CHUNK = 400  # keys per IN (...) list; well under SQLite's variable limit
 
@@ -195,7 +198,7 @@ async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: S
     return result
 
 
-class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LeaseQueries, Store):
+class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries, WebQueries, LeaseQueries, Store):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
     def __init__(
@@ -432,9 +435,14 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LeaseQueries, St
             "SELECT w.key, w.channel_id, w.labels, w.poll_interval, w.watched, w.status, w.status_reason,"
             " w.retry_at, w.last_poll_at, w.last_success_at, w.last_error,"
             " c.username, c.title, c.access_hash, coalesce(c.checkpoint, 0),"
-            " (SELECT count(*) FROM posts p WHERE p.channel_id = w.channel_id),"
-            " (SELECT max(posted_at) FROM posts p WHERE p.channel_id = w.channel_id)"
-            f" FROM watch w LEFT JOIN channels c ON c.id = w.channel_id {where} ORDER BY w.key"
+            " coalesce(a.posts, 0),"
+            # Telegram numbers a channel's messages in publication order: the newest post is the one with
+            # the highest id, one primary-key probe (max(posted_at) read every post of the channel)
+            " (SELECT p.posted_at FROM posts p WHERE p.channel_id = w.channel_id ORDER BY p.message_id DESC LIMIT 1)"
+            " FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
+            # posts per channel from the aggregate the triggers keep equal to a count (one grouped scan)
+            " LEFT JOIN (SELECT channel_id, sum(posts) AS posts FROM agg_channel_day GROUP BY channel_id) a"
+            f" ON a.channel_id = w.channel_id {where} ORDER BY w.key"
         )
         states = []
         for r in rows:
@@ -608,6 +616,9 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LeaseQueries, St
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     samples,
                 )
+            links = link_rows(channel_id, posts)
+            if links:
+                await conn.executemany(_UPSERT_LINKS, links)
             if checkpoint is not None:
                 await conn.execute(
                     "UPDATE channels SET checkpoint = max(checkpoint, ?), updated_at = ? WHERE id = ?",
@@ -700,7 +711,8 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LeaseQueries, St
 
     async def resample_candidates(self, channel_id: int, *, since: datetime) -> list[int]:
         rows = await self._fetch(
-            "SELECT message_id FROM posts WHERE channel_id = ? AND posted_at >= ? ORDER BY message_id",
+            "SELECT message_id FROM posts WHERE channel_id = ? AND posted_at >= ? AND deleted_at IS NULL"
+            " ORDER BY message_id",
             (channel_id, ts(since)),
         )
         return [int(r[0]) for r in rows]

@@ -19,7 +19,6 @@ Pure: no I/O after construction, same input -> same output.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import re
 from collections.abc import Sequence
@@ -96,6 +95,8 @@ _Raw = tuple[int, int, int, int, "_Entry", str, int]
 
 def _alifbo_version() -> str:
     """Generated Uzbek spellings depend on alifbo, so its version is part of the tagger version."""
+    import importlib.metadata  # here: only a build needs it, a tagger loaded from the cache does not
+
     try:
         return importlib.metadata.version("alifbo")
     except importlib.metadata.PackageNotFoundError:

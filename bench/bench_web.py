@@ -1,0 +1,153 @@
+"""Times every page of `monitor web` server-side on a large database and names the slowest.
+
+    PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py                 # 10,000,000 posts
+    PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --posts 1000000 --db /tmp/web1m.db
+    PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --reuse --db /tmp/monitor-bench-reports.db
+    PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --posts 1000000 --postgres   # both backends
+
+The database is bench_reports.py's (same generator: 200 channels, 5 years, groups, keywords, forwards,
+mentions; no post text). A user is added through the store, the app runs in process with its lifespan
+(Starlette's test client: the request goes through the whole ASGI stack, no socket), and each page is
+requested ``--repeat`` times after one warm-up; the table shows the best and the median, from request
+to the last byte of the response.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench_reports import build
+
+from monitor.models import AuditEntry, WebUser
+from monitor.reports.periods import from_day
+from monitor.store import open_store
+from monitor.web.auth import hash_password
+
+PASSWORD = "bench-password-1"
+
+
+async def prepare(db: str) -> tuple[str, str]:
+    """Add the bench user (editor); return the last day with posts and the first day of its month."""
+    store = open_store(db)
+    await store.open()
+    try:
+        now = datetime.now(UTC)
+        await store.save_web_user(WebUser(name="bench", password_hash=hash_password(PASSWORD), role="editor",
+                                           created_at=now, updated_at=now),
+                                  audit=AuditEntry(actor="bench", action="user.add", target="bench", at=now))
+        span = await store.report_day_range()
+        assert span is not None, "an empty database"
+        last = from_day(span[1])
+        return last.isoformat(), last.replace(day=1).isoformat()
+    finally:
+        await store.close()
+
+
+def pages(last: str, month: str) -> list[tuple[str, str]]:
+    return [
+        ("volume, defaults (all time per month)", "/volume"),
+        ("volume by group per week", "/volume?by=group&every=week"),
+        ("volume by language, shares, per month", "/volume?by=language&show=shares"),
+        ("volume by channel per week (200 series)", "/volume?by=channel&every=week"),
+        ("volume by group per day, one month", f"/volume?by=group&every=day&since={month}&until={last}"),
+        ("volume, group ISKP + label country=UZ", "/volume?group=ISKP&label=country%3DUZ&every=week"),
+        ("posts of one day", f"/posts?since={last}&until={last}"),
+        ("posts of a bar: ISKP, one month", f"/posts?since={month}&until={last}&group=ISKP"),
+        ("posts, page 20 of a month", f"/posts?since={month}&until={last}&offset=950"),
+        ("alerts", "/alerts"),
+        ("channels", "/channels"),
+        ("network and discovery, one month", f"/network?since={month}&until={last}"),
+        ("audit", "/audit"),
+        ("volume.csv by group per week", "/volume.csv?by=group&every=week"),
+        ("trend.csv by group per week", "/trend.csv?by=group&every=week"),
+        ("posts.csv of a bar", f"/posts.csv?since={month}&until={last}&group=ISKP"),
+    ]
+
+
+Row = tuple[str, str, int, float, float, float, int]
+
+
+def time_pages(db: str, last: str, month: str, repeat: int) -> list[Row]:
+    """Each page ``repeat`` times after a warm-up: (name, path, status, best, median, median CPU, bytes).
+
+    CPU is this process's (the app and the in-process client; the database work of SQLite runs in it
+    too, PostgreSQL's does not): on a shared machine it moves far less with the load than wall time."""
+    from starlette.testclient import TestClient
+
+    from monitor.web.app import create_app
+    from monitor.web.common import WebConfig
+
+    app = create_app(WebConfig(database=db, secret="bench-secret-" + "x" * 40))
+    rows: list[Row] = []
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
+        form = client.get("/login").text
+        token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        assert client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf": token}).status_code == 303
+        for name, path in pages(last, month):
+            times, cpu = [], []
+            status, size = 0, 0
+            for i in range(repeat + 1):
+                t0, c0 = time.perf_counter(), time.process_time()
+                response = client.get(path)
+                elapsed, used = time.perf_counter() - t0, time.process_time() - c0
+                status, size = response.status_code, len(response.content)
+                if i:  # the first request warms caches (templates, database pages)
+                    times.append(elapsed)
+                    cpu.append(used)
+            rows.append((name, path, status, min(times), statistics.median(times), statistics.median(cpu), size))
+    return rows
+
+
+def show(backend: str, rows: list[Row]) -> None:
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{backend} (load average {os.getloadavg()[0]:.1f})")
+    print(f"{'page':<{width}}  status  best (s)  median (s)  median CPU (s)  bytes")
+    for name, _path, status, best, median, cpu, size in rows:
+        print(f"{name:<{width}}  {status:>6}  {best:8.3f}  {median:10.3f}  {cpu:14.3f}  {size:,}")
+    slowest = max(rows, key=lambda r: r[4])
+    print(f"slowest on {backend}: {slowest[0]} ({slowest[1]}), median {slowest[4]:.3f} s")
+    bad = [r for r in rows if r[2] != 200]
+    if bad:
+        print("not 200: " + ", ".join(f"{r[1]} -> {r[2]}" for r in bad), file=sys.stderr)
+
+
+async def _postgres(sqlite_db: Path, repeat: int) -> None:
+    from bench_pg import Schema, load_postgres
+
+    async with Schema("web") as schema:
+        seconds = await load_postgres(sqlite_db, schema.url)
+        print(f"copied into PostgreSQL in {seconds:.0f} s", file=sys.stderr)
+        last, month = await prepare(schema.url)
+        rows = await asyncio.to_thread(time_pages, schema.url, last, month, repeat)
+        show("PostgreSQL", rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=10_000_000)
+    parser.add_argument("--channels", type=int, default=200)
+    parser.add_argument("--years", type=float, default=5.0)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/monitor-bench-web.db"))
+    parser.add_argument("--reuse", action="store_true", help="time an existing database instead of rebuilding")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true",
+                        help="also copy the data into a fresh PostgreSQL schema (MONITOR_TEST_POSTGRES or the local"
+                             " server) and time the same pages there")
+    args = parser.parse_args()
+    if not args.reuse:
+        build(args.db, args.posts, args.channels, args.years)
+    last, month = asyncio.run(prepare(str(args.db)))
+    show("SQLite", time_pages(str(args.db), last, month, args.repeat))
+    if args.postgres:
+        asyncio.run(_postgres(args.db, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

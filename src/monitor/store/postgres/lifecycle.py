@@ -1,0 +1,189 @@
+"""The ``ChannelHistory`` port on PostgreSQL (migration 0005): the same rows and answers as SQLite's
+``store/sqlite/lifecycle.py``. Mixed into PostgresStore, whose ``db`` is the pool."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from monitor.models import ChannelEvent, ChannelSnapshot
+from monitor.store.postgres.connection import Database
+from monitor.store.postgres.reports import Args
+
+
+def _ts(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def _dt(value: int) -> datetime:
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+class PostgresLifecycleQueries:
+    db: Database
+
+    if TYPE_CHECKING:
+
+        async def _rows(self, sql: str, args: Args | Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+
+        def _post_where(
+            self,
+            args: Args,
+            since_day: int,
+            until_day: int,
+            channel_ids: Sequence[int] | None,
+            tags: Mapping[str, Sequence[str]],
+            langs: Sequence[tuple[str, str | None]],
+            scripts: Sequence[str],
+        ) -> list[str]: ...
+
+    async def _write(self, sql: str, *values: Any) -> str:
+        async def work(conn: Any) -> str:
+            return str(await conn.execute(sql, *values))
+
+        return await self.db.run(work)
+
+    async def add_channel_event(self, event: ChannelEvent) -> None:
+        await self._write(
+            "INSERT INTO channel_events (key, channel_id, state, at, reason) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (key, at, state) DO UPDATE SET reason = excluded.reason,"
+            " channel_id = coalesce(excluded.channel_id, channel_events.channel_id)",
+            event.key, event.channel_id, event.state, _ts(event.at), event.reason,
+        )
+
+    async def channel_events(
+        self, *, keys: Sequence[str] | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ChannelEvent]:
+        args = Args()
+        where = ["TRUE"]
+        if keys is not None:
+            where.append(f"key = ANY({args([str(k) for k in keys], '::text[]')})")
+        if since is not None:
+            where.append(f"at >= {args(_ts(since))}")
+        if until is not None:
+            where.append(f"at < {args(_ts(until))}")
+        rows = await self._rows(
+            "SELECT key, channel_id, state, at, reason FROM channel_events WHERE " + " AND ".join(where)
+            + ' ORDER BY at, key COLLATE "C", state COLLATE "C"',
+            args,
+        )
+        return [ChannelEvent(key=r["key"], channel_id=r["channel_id"], state=r["state"], at=_dt(r["at"]),
+                             reason=r["reason"]) for r in rows]
+
+    async def add_channel_snapshot(self, snapshot: ChannelSnapshot) -> None:
+        s = snapshot
+        await self._write(
+            "INSERT INTO channel_snapshots (channel_id, observed_at, title, username, about, subscribers, restriction,"
+            " ttl_period) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel_id, observed_at) DO UPDATE SET"
+            " title = excluded.title, username = excluded.username, about = excluded.about,"
+            " subscribers = excluded.subscribers, restriction = excluded.restriction, ttl_period = excluded.ttl_period",
+            s.channel_id, _ts(s.observed_at), s.title, s.username, s.about, s.subscribers, s.restriction, s.ttl_period,
+        )
+
+    async def channel_snapshots(self, channel_id: int, *, since: datetime | None = None) -> list[ChannelSnapshot]:
+        rows = await self._rows(
+            "SELECT channel_id, observed_at, title, username, about, subscribers, restriction, ttl_period"
+            " FROM channel_snapshots WHERE channel_id = $1 AND observed_at >= $2 ORDER BY observed_at",
+            [int(channel_id), _ts(since) if since is not None else -(2**62)],
+        )
+        return [ChannelSnapshot(channel_id=int(r["channel_id"]), observed_at=_dt(r["observed_at"]), title=r["title"],
+                                username=r["username"], about=r["about"], subscribers=r["subscribers"],
+                                restriction=r["restriction"], ttl_period=r["ttl_period"]) for r in rows]
+
+    async def mark_deleted(self, channel_id: int, message_ids: Sequence[int], *, at: datetime, kind: str) -> int:
+        ids = sorted({int(i) for i in message_ids})
+        if not ids:
+            return 0
+        status = await self._write(
+            "UPDATE posts SET deleted_at = $1, deleted_kind = $2 WHERE channel_id = $3 AND deleted_at IS NULL"
+            " AND message_id = ANY($4::bigint[])",
+            _ts(at), kind, int(channel_id), ids,
+        )
+        try:
+            return int(status.rsplit(" ", 1)[-1])
+        except ValueError:
+            return 0
+
+    async def report_deletions(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        args = Args()
+        where = self._post_where(args, since_day, until_day, channel_ids, {}, (), ())
+        rows = await self._rows(
+            "SELECT p.channel_id, p.day, count(*) AS posts,"
+            " sum(CASE WHEN p.deleted_kind = 'deleted' THEN 1 ELSE 0 END) AS deleted,"
+            " sum(CASE WHEN p.deleted_kind = 'expired' THEN 1 ELSE 0 END) AS expired"
+            " FROM posts p WHERE " + " AND ".join(where) + " GROUP BY p.channel_id, p.day ORDER BY p.day, p.channel_id",
+            args,
+        )
+        return [{k: int(v) for k, v in r.items()} for r in rows]
+
+    async def report_links(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+        include_deleted: bool = True,
+    ) -> list[dict[str, Any]]:
+        args = Args()
+        where = self._post_where(args, since_day, until_day, channel_ids, tags or {}, langs, scripts)
+        if not include_deleted:
+            where.append("p.deleted_at IS NULL")
+        rows = await self._rows(
+            "SELECT l.channel_id, l.message_id, l.day, l.url, l.domain, p.lang, coalesce(p.script, '') AS script,"
+            " p.groups, l.preview_title, l.preview_site, p.deleted_at IS NOT NULL AS deleted"
+            " FROM post_links l JOIN posts p ON p.channel_id = l.channel_id AND p.message_id = l.message_id"
+            " WHERE " + " AND ".join(where) + ' ORDER BY l.day, l.channel_id, l.message_id, l.url COLLATE "C"',
+            args,
+        )
+        for r in rows:
+            r["groups"] = json.loads(r["groups"] or "[]")
+            r["deleted"] = bool(r["deleted"])
+        return rows
+
+    async def report_references(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        args = Args()
+        where = self._post_where(args, since_day, until_day, channel_ids, {}, (), ())
+        rows = await self._rows(
+            "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
+            " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
+            + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
+            args,
+        )
+        for r in rows:
+            r["mentions"] = json.loads(r["mentions"] or "[]")
+            r["groups"] = json.loads(r["groups"] or "[]")
+        return rows
+
+    async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
+        await self._write(
+            "INSERT INTO discovery_decisions (ref, decision, at, note) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (ref) DO UPDATE SET decision = excluded.decision, at = excluded.at, note = excluded.note",
+            ref, decision, _ts(at), note,
+        )
+
+    async def discovery_decisions(self) -> dict[str, tuple[str, datetime, str | None]]:
+        rows = await self._rows('SELECT ref, decision, at, note FROM discovery_decisions ORDER BY ref COLLATE "C"')
+        return {str(r["ref"]): (str(r["decision"]), _dt(r["at"]), r["note"]) for r in rows}
+
+
+# post_links upsert for save_posts (unnest of seven columns).
+UPSERT_LINKS = (
+    "INSERT INTO post_links (channel_id, message_id, url, domain, day, preview_title, preview_site)"
+    " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])"
+    " ON CONFLICT (channel_id, message_id, url) DO UPDATE SET"
+    " preview_title = coalesce(excluded.preview_title, post_links.preview_title),"
+    " preview_site = coalesce(excluded.preview_site, post_links.preview_site)"
+)
+
+__all__ = ["PostgresLifecycleQueries", "UPSERT_LINKS"]

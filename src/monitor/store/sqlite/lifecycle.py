@@ -1,0 +1,192 @@
+"""The ``ChannelHistory`` port on SQLite: lifecycle events, profile snapshots, deletions, out-links and
+discovery decisions (migration 0009). Mixed into SQLiteStore, which provides the connections."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from monitor.models import ChannelEvent, ChannelSnapshot
+from monitor.store.epoch import dt, ts
+
+_CHUNK = 400
+_JSON_LIST = "(SELECT value FROM json_each(?))"
+
+
+def _event(r: Any) -> ChannelEvent:
+    at = dt(int(r[3]))
+    assert at is not None
+    return ChannelEvent(key=r[0], channel_id=r[1], state=r[2], at=at, reason=r[4])
+
+
+class LifecycleQueries:
+    """Async lifecycle queries; the class that mixes this in provides the connections."""
+
+    if TYPE_CHECKING:
+        from contextlib import AbstractAsyncContextManager
+
+        def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+        async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
+
+        async def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]: ...
+
+        def _post_where(
+            self,
+            since_day: int,
+            until_day: int,
+            channel_ids: Sequence[int] | None,
+            tags: Mapping[str, Sequence[str]],
+            langs: Sequence[tuple[str, str | None]],
+            scripts: Sequence[str],
+            *,
+            day_index: bool = True,
+        ) -> tuple[list[str], list[Any]]: ...
+
+    async def add_channel_event(self, event: ChannelEvent) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO channel_events (key, channel_id, state, at, reason) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(key, at, state) DO UPDATE SET reason = excluded.reason,"
+                " channel_id = coalesce(excluded.channel_id, channel_events.channel_id)",
+                (event.key, event.channel_id, event.state, ts(event.at), event.reason),
+            )
+
+    async def channel_events(
+        self, *, keys: Sequence[str] | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ChannelEvent]:
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if keys is not None:
+            where.append(f"key IN {_JSON_LIST}")
+            params.append(json.dumps(list(keys)))
+        if since is not None:
+            where.append("at >= ?")
+            params.append(ts(since))
+        if until is not None:
+            where.append("at < ?")
+            params.append(ts(until))
+        rows = await self._fetch(
+            "SELECT key, channel_id, state, at, reason FROM channel_events WHERE "
+            + " AND ".join(where) + " ORDER BY at, key, state",
+            params,
+        )
+        return [_event(r) for r in rows]
+
+    async def add_channel_snapshot(self, snapshot: ChannelSnapshot) -> None:
+        s = snapshot
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO channel_snapshots (channel_id, observed_at, title, username, about,"
+                " subscribers, restriction, ttl_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (s.channel_id, ts(s.observed_at), s.title, s.username, s.about, s.subscribers, s.restriction,
+                 s.ttl_period),
+            )
+
+    async def channel_snapshots(self, channel_id: int, *, since: datetime | None = None) -> list[ChannelSnapshot]:
+        rows = await self._fetch(
+            "SELECT channel_id, observed_at, title, username, about, subscribers, restriction, ttl_period"
+            " FROM channel_snapshots WHERE channel_id = ? AND observed_at >= ? ORDER BY observed_at",
+            (channel_id, ts(since) if since is not None else -(2**62)),
+        )
+        out = []
+        for r in rows:
+            at = dt(int(r[1]))
+            assert at is not None
+            out.append(ChannelSnapshot(channel_id=int(r[0]), observed_at=at, title=r[2], username=r[3], about=r[4],
+                                       subscribers=r[5], restriction=r[6], ttl_period=r[7]))
+        return out
+
+    async def mark_deleted(self, channel_id: int, message_ids: Sequence[int], *, at: datetime, kind: str) -> int:
+        ids = sorted({int(i) for i in message_ids})
+        marked = 0
+        async with self.transaction() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                cursor = await conn.execute(
+                    "UPDATE posts SET deleted_at = ?, deleted_kind = ? WHERE channel_id = ? AND deleted_at IS NULL"
+                    f" AND message_id IN {_JSON_LIST}",
+                    (ts(at), kind, channel_id, json.dumps(chunk)),
+                )
+                marked += cursor.rowcount
+        return marked
+
+    async def report_deletions(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        where, params = self._post_where(since_day, until_day, channel_ids, {}, (), ())
+        return await self.query(
+            "SELECT p.channel_id, p.day, count(*) AS posts,"
+            " sum(CASE WHEN p.deleted_kind = 'deleted' THEN 1 ELSE 0 END) AS deleted,"
+            " sum(CASE WHEN p.deleted_kind = 'expired' THEN 1 ELSE 0 END) AS expired"
+            " FROM posts p WHERE " + " AND ".join(where) + " GROUP BY p.channel_id, p.day ORDER BY p.day, p.channel_id",
+            params,
+        )
+
+    async def report_links(
+        self,
+        *,
+        since_day: int,
+        until_day: int,
+        channel_ids: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[str]] | None = None,
+        langs: Sequence[tuple[str, str | None]] = (),
+        scripts: Sequence[str] = (),
+        include_deleted: bool = True,
+    ) -> list[dict[str, Any]]:
+        where, params = self._post_where(since_day, until_day, channel_ids, tags or {}, langs, scripts)
+        if not include_deleted:
+            where.append("p.deleted_at IS NULL")
+        rows = await self.query(
+            "SELECT l.channel_id, l.message_id, l.day, l.url, l.domain, p.lang, coalesce(p.script, '') AS script,"
+            " p.groups, l.preview_title, l.preview_site, p.deleted_at IS NOT NULL AS deleted"
+            " FROM post_links l JOIN posts p ON p.channel_id = l.channel_id AND p.message_id = l.message_id"
+            " WHERE " + " AND ".join(where) + " ORDER BY l.day, l.channel_id, l.message_id, l.url",
+            params,
+        )
+        for r in rows:
+            r["groups"] = json.loads(r["groups"] or "[]")
+            r["deleted"] = bool(r["deleted"])
+        return rows
+
+    async def report_references(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        where, params = self._post_where(since_day, until_day, channel_ids, {}, (), ())
+        rows = await self.query(
+            "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
+            " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
+            + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
+            params,
+        )
+        for r in rows:
+            r["mentions"] = json.loads(r["mentions"] or "[]")
+            r["groups"] = json.loads(r["groups"] or "[]")
+        return rows
+
+    async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO discovery_decisions (ref, decision, at, note) VALUES (?, ?, ?, ?)",
+                (ref, decision, ts(at), note),
+            )
+
+    async def discovery_decisions(self) -> dict[str, tuple[str, datetime, str | None]]:
+        out: dict[str, tuple[str, datetime, str | None]] = {}
+        for r in await self._fetch("SELECT ref, decision, at, note FROM discovery_decisions ORDER BY ref"):
+            at = dt(int(r[2]))
+            assert at is not None
+            out[str(r[0])] = (str(r[1]), at, r[3])
+        return out
+
+
+_UPSERT_LINKS = (
+    "INSERT INTO post_links (channel_id, message_id, url, domain, day, preview_title, preview_site)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(channel_id, message_id, url) DO UPDATE SET"
+    " preview_title = coalesce(excluded.preview_title, post_links.preview_title),"
+    " preview_site = coalesce(excluded.preview_site, post_links.preview_site)"
+)
+
+__all__ = ["LifecycleQueries"]
