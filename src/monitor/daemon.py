@@ -38,17 +38,18 @@ from collections import deque
 import random
 import signal
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import account as connection, health, logs
 from monitor.clock import FrozenClock
+from monitor.collectors.team import Team, team_for
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
 from monitor.pipeline import PollOptions, PollOutcome, poll_channel
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # built by the composition root, which imports this module
     from monitor.compose import Parts
 
 log = logs.get_logger("monitor.daemon")
+T = TypeVar("T")
 RETENTION_EVERY = 3600.0  # seconds between retention passes
 
 
@@ -112,6 +114,11 @@ class Daemon:
         self._tick_done = asyncio.Event()
         self._scheduler: AsyncIOScheduler | None = None
         self._rng = random.Random(0 if self.virtual else None)
+        # Team mode (several collectors on one PostgreSQL store): poll only leased channels.
+        bucket = parts.bucket
+        self.team: Team | None = team_for(
+            settings, parts.store, parts.clock, virtual=self.virtual, spent=lambda: bucket.spent if bucket else 0
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def run(self, until: Callable[[Daemon], bool] | None = None) -> None:
@@ -154,7 +161,11 @@ class Daemon:
         now = self.clock.now()
         await self.store.sync_watchlist(list(self.refs.values()), at=now)
         await self._reload_states()
+        if self.team is not None:
+            await self.team.start()  # refuses when another process holds this account's session
         self.parks = await self.store.parks(now=now)
+        if self.team is not None:
+            self.parks.pop("account", None)  # shared by every collector: each account's park is its state
         for state in self.states.values():
             if state.retry_at is not None and state.status not in ("active", "new", "parked"):
                 self.retry_at[state.key] = state.retry_at
@@ -164,6 +175,9 @@ class Daemon:
         self._connected = await connection.connect_at_start(self.source, self.stop_event, self._refused)
         if not self._connected and not self.stopping:
             self._start_reconnect()
+        elif self._connected and self.team is not None:
+            await self.team.connected()
+        await self._lease_round()
 
     async def _shutdown(self, workers: Sequence[asyncio.Task[None]]) -> None:
         self.stopping = True
@@ -186,6 +200,8 @@ class Daemon:
             done, still = await asyncio.wait(workers, timeout=self.settings.monitor.shutdown_grace)
             for task in still:
                 task.cancel()
+        if self.team is not None:
+            await self.team.stop()  # after the in-flight polls: every lease released at once
         with contextlib.suppress(MonitorError, OSError, ConnectionError):
             await self.source.close()
         with contextlib.suppress(MonitorError):  # `monitor status` now says "stopped at T" and fails
@@ -202,6 +218,8 @@ class Daemon:
             self._add_job(sched, ref)
         m = self.settings.monitor
         sched.add_job(self._heartbeat, IntervalTrigger(seconds=m.heartbeat_interval), id="heartbeat")
+        if self.team is not None:
+            sched.add_job(self._lease_round, IntervalTrigger(seconds=self.team.renew_interval), id="leases")
         if self.settings.path is not None:
             sched.add_job(self._reload_config, IntervalTrigger(seconds=m.config_reload_interval), id="config")
         if m.store_text:
@@ -323,6 +341,8 @@ class Daemon:
         self._polled(key)
 
     def _skip_reason(self, key: str, now: datetime) -> str | None:
+        if self.team is not None and (leased := self.team.skip_reason(key)) is not None:
+            return leased
         account = self.parks.get("account")
         if account is not None and account > now:
             return f"account parked until {account.isoformat()}"
@@ -349,18 +369,24 @@ class Daemon:
                 log.debug("poll skipped", channel=key, reason=reason)
                 return
             try:
-                outcome = await poll_channel(
-                    ref,
-                    source=self.source,
-                    store=self.store,
-                    tagger=self.parts.tagger,
-                    clock=self.clock,
-                    options=self.options,
-                    state=self.states.get(key),
-                    on_saved=self._on_saved if self.parts.on_saved is not None else None,
-                    should_stop=lambda: self.stopping,
-                    alerts=self.parts.alerts,
+                polled = await self._guarded(
+                    key,
+                    lambda: poll_channel(
+                        ref,
+                        source=self.source,
+                        store=self.store,
+                        tagger=self.parts.tagger,
+                        clock=self.clock,
+                        options=self.options,
+                        state=self.states.get(key),
+                        on_saved=self._on_saved if self.parts.on_saved is not None else None,
+                        should_stop=lambda: self.stopping,
+                        alerts=self.parts.alerts,
+                    ),
                 )
+                if polled is None:
+                    return  # the lease ran out mid-poll: another collector takes the channel over
+                outcome = polled
             except Exception as exc:  # noqa: BLE001 - one channel's bug must never stop the daemon
                 if (cause := _database_unusable(exc)) is not None:
                     # A damaged or read-only file fails every poll alike: stop, say so once, exit non-zero.
@@ -381,6 +407,28 @@ class Daemon:
         self.polls += 1
         self.outcomes[key] = outcome
         await self._after_poll(ref, outcome)
+
+    async def _guarded(self, key: str, work: Callable[[], Awaitable[T]]) -> T | None:
+        """The poll, under this collector's lease in team mode (stopped when the lease runs out)."""
+        return await work() if self.team is None else await self.team.guard(key, work)
+
+    async def _lease_round(self) -> None:
+        if self.team is None or self.stopping:
+            return
+        mine = [k for k, ref in self.refs.items() if not ref.accounts or self.team.account in ref.accounts]
+        pins = {k: self.refs[k].accounts for k in mine if self.refs[k].accounts}
+        result = await self.team.round(mine, can_take=self.team.can_take(self._connected), pins=pins)
+        if result.taken:
+            with contextlib.suppress(MonitorError):  # checkpoints another collector moved
+                await self._reload_states()
+            for key in result.taken:
+                self._poll_now(key)
+
+    def _poll_now(self, key: str) -> None:
+        """A channel this collector just took: poll it now instead of at its next interval."""
+        job = self._scheduler.get_job(f"poll:{key}") if self._scheduler is not None else None
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
 
     async def _after_poll(self, ref: ChannelRef, outcome: PollOutcome) -> None:
         key = ref.key
@@ -403,6 +451,11 @@ class Daemon:
             "checkpoint": outcome.checkpoint,
             "seconds": round(outcome.duration, 3),
         }
+        if self.team is not None:  # the account's state, and its channels to others when it is lost
+            if outcome.outcome == "parked" and outcome.park_scope == "account" and outcome.retry_at:
+                await self.team.flood_waited(outcome.retry_at, outcome.error)
+            elif outcome.outcome == "ok":
+                await self.team.polled_ok()
         if outcome.outcome == "parked" and outcome.park_scope and outcome.retry_at:
             self.parks[outcome.park_scope] = outcome.retry_at
             log.warning(
@@ -468,14 +521,18 @@ class Daemon:
             self.source, self.stop_event, max_backoff=ceiling, rng=self._rng, on_refused=self._refused
         ):
             self._connected = True
+            if self.team is not None:
+                await self.team.connected()
 
     async def _refused(self, exc: Exception) -> None:
         """Telegram refused the session: every channel says so, since the first refusal (status and health fail)."""
+        if self.team is not None:
+            await self.team.refused(exc)
         first = getattr(self, "_refused_at", None)
         self._refused_at = first or self.clock.now()
         with contextlib.suppress(MonitorError):
             why = await health.mark_unauthorized(
-                self.store, list(self.refs), str(exc), at=self.clock.now(), since=self._refused_at
+                self.store, self.team.keeper.held() if self.team is not None else list(self.refs), str(exc), at=self.clock.now(), since=self._refused_at
             )
             if first is None:
                 log.error("Telegram session refused", reason=why)

@@ -34,6 +34,7 @@ class ChannelRef:
     channel_id: int | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     poll_interval: float | None = None  # seconds; None = the global default
+    accounts: tuple[str, ...] = ()  # team mode: only these accounts poll it (e.g. ones that joined it); () = any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -367,3 +368,54 @@ class AlertAck:
     alert_id: int
     actor: str
     at: datetime
+
+
+# -- team mode: collectors, leases, accounts -------------------------------------------------------------
+
+AccountStateName = Literal["ok", "flood_wait", "frozen", "banned", "unauthorized", "duplicated"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectorInfo:
+    """One `monitor run` process as the store knows it; ``stopped_at`` is set by a clean shutdown."""
+
+    id: str
+    host: str
+    pid: int
+    version: str
+    started_at: datetime
+    heartbeat_at: datetime
+    stopped_at: datetime | None = None
+    taking: bool = True  # False while it can take no channels (its account parked or lost)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lease:
+    """Who polls one watched channel until ``expires_at`` (and through which account)."""
+
+    key: str
+    collector_id: str
+    account: str | None
+    acquired_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountState:
+    """A Telegram account's health, with the reason and since when; ``until`` ends a flood wait.
+
+    ``method`` names the request Telegram flood-waited (None = the whole account). ``holder`` is the
+    collector using the account's session right now (one process per session), ``requests_hour``
+    the requests it made in the last hour as of ``beat_at``.
+    """
+
+    name: str
+    state: AccountStateName = "ok"
+    reason: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    method: str | None = None
+    holder: str | None = None
+    held_until: datetime | None = None
+    requests_hour: int = 0
+    beat_at: datetime | None = None

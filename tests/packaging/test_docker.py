@@ -74,3 +74,25 @@ def test_compose_has_a_postgres_profile_with_a_healthy_server_that_monitor_waits
 
 def test_the_image_can_talk_to_postgresql() -> None:
     assert "pip install '.[postgres]'" in (ROOT / "docker" / "Dockerfile").read_text()
+
+
+def test_compose_scales_collectors_each_taking_its_account_from_its_own_secret() -> None:
+    """`docker compose --profile team up --scale collector=3`: docker is not run here, the file is read as
+    Compose reads it (YAML) and checked for what scaling needs."""
+    yaml = pytest.importorskip("yaml")
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+    collector = compose["services"]["collector"]
+    assert collector["profiles"] == ["team"]
+    assert collector["depends_on"]["postgres"]["condition"] == "service_healthy"
+    # scalable: no fixed name, no published host port, no per-replica volume that two replicas would share
+    assert "container_name" not in collector and "ports" not in collector
+    assert all(not str(v).startswith("monitor-data") for v in collector.get("volumes", []))
+    secrets = collector["secrets"]
+    assert len(secrets) >= 3
+    for s in secrets:
+        assert s["target"].endswith(".toml") and s["source"] in compose["secrets"]
+        assert compose["secrets"][s["source"]]["file"].startswith("../secrets/")  # outside the image and the config
+    assert len({s["target"] for s in secrets}) == len(secrets)
+    assert "MONITOR_SESSION" not in str(collector) and "MONITOR_API_HASH" not in str(collector)
+    assert 'accounts_dir = "/run/secrets"' in (ROOT / "docker" / "compose.yaml").read_text()  # the documented setting
+

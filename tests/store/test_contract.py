@@ -22,9 +22,11 @@ from monitor.models import (
     ChannelEvent,
     AlertAck,
     AuditEntry,
+    AccountState,
     ChannelRef,
     ChannelSnapshot,
     ClaimedDelivery,
+    CollectorInfo,
     DiscoveredRow,
     LinkPreview,
     MetricSample,
@@ -643,6 +645,95 @@ async def test_discovery_decisions_are_remembered_and_the_last_one_counts(store:
         "@yangi": ("accepted", T0, None),
         "@zaxira": ("accepted", T0 + timedelta(hours=1), "it is the successor"),
     }
+
+
+# -- team mode: collectors, leases, accounts --------------------------------------------------------------
+
+
+def _collector(cid: str, pid: int = 100) -> CollectorInfo:
+    return CollectorInfo(id=cid, host="box", pid=pid, version="1.0", started_at=T0, heartbeat_at=T0)
+
+
+async def test_collectors_register_beat_and_stop_releasing_their_leases(store: Store) -> None:
+    await store.sync_watchlist([ChannelRef(key="a", username="a"), ChannelRef(key="b", username="b")], at=T0)
+    await store.register_collector(_collector("c1"))
+    await store.register_collector(_collector("c2", pid=200))
+    await store.collector_beat("c2", at=T0 + timedelta(seconds=5), taking=False)
+    assert [(c.id, c.pid, c.heartbeat_at, c.stopped_at, c.taking) for c in await store.collectors()] == [
+        ("c2", 200, T0 + timedelta(seconds=5), None, False),
+        ("c1", 100, T0, None, True),
+    ]
+    assert await store.claim_leases("c1", ["a", "b"], at=T0, expiry=60, limit=10) == ["a", "b"]
+    assert await store.hold_account("acc", "c1", at=T0, expiry=60) is None
+    assert await store.collector_stopped("c1", at=T0 + timedelta(seconds=7)) == 2
+    assert await store.leases() == []
+    [acc] = await store.account_states()
+    assert acc.holder is None  # a clean stop gives the session back too
+    c1 = next(c for c in await store.collectors() if c.id == "c1")
+    assert c1.stopped_at == T0 + timedelta(seconds=7)
+    await store.register_collector(_collector("c1"))  # a restart under the same id runs again
+    assert next(c for c in await store.collectors() if c.id == "c1").stopped_at is None
+
+
+async def test_leases_are_exclusive_until_they_expire_then_taken_over(store: Store) -> None:
+    refs = [ChannelRef(key=k, username=k) for k in ("a", "b", "c", "gone")]
+    await store.sync_watchlist(refs, at=T0)
+    await store.sync_watchlist(refs[:3], at=T0)  # "gone" is no longer watched: never leased
+    assert await store.claim_leases("c1", ["b", "a", "gone"], at=T0, expiry=60, limit=10) == ["b", "a"]
+    # c2 asks for everything: only the free channel, and no more than its limit
+    assert await store.claim_leases("c2", ["a", "b", "c"], at=T0 + timedelta(seconds=1), expiry=60, limit=5) == ["c"]
+    assert await store.claim_leases("c2", ["a", "b"], at=T0 + timedelta(seconds=59), expiry=60, limit=5) == []
+    held = {(lease.key, lease.collector_id, lease.expires_at) for lease in await store.leases()}
+    assert held == {("a", "c1", T0 + timedelta(seconds=60)), ("b", "c1", T0 + timedelta(seconds=60)),
+                    ("c", "c2", T0 + timedelta(seconds=61))}
+    # c1 renews at +30: its leases run to +90; c2 cannot take them at +61
+    assert await store.renew_leases("c1", at=T0 + timedelta(seconds=30), expiry=60) == ["a", "b"]
+    assert await store.claim_leases("c2", ["a", "b"], at=T0 + timedelta(seconds=61), expiry=60, limit=5) == []
+    # c1 dies: at +90 its leases are free, c2 takes one (its limit), then the other
+    assert await store.claim_leases("c2", ["a", "b"], at=T0 + timedelta(seconds=90), expiry=60, limit=1) == ["a"]
+    assert await store.claim_leases("c2", ["a", "b"], at=T0 + timedelta(seconds=91), expiry=60, limit=1) == ["b"]
+    # c1 comes back: what was taken over is gone for it, renewal says so
+    assert await store.renew_leases("c1", at=T0 + timedelta(seconds=92), expiry=60) == []
+    assert await store.renew_leases("c2", at=T0 + timedelta(seconds=92), expiry=60) == ["a", "b", "c"]
+    # an expired lease nobody took is still its holder's to renew
+    assert await store.renew_leases("c2", at=T0 + timedelta(seconds=500), expiry=60) == ["a", "b", "c"]
+
+
+async def test_release_and_account_assignment_of_leases(store: Store) -> None:
+    await store.sync_watchlist([ChannelRef(key=k, username=k) for k in ("a", "b")], at=T0)
+    assert await store.claim_leases("c1", ["a", "b"], at=T0, expiry=60, limit=10) == ["a", "b"]
+    await store.set_lease_accounts("c1", {"a": "acc1", "b": "acc2"})
+    await store.set_lease_accounts("c2", {"a": "theirs"})  # not c2's lease: nothing changes
+    assert {(x.key, x.account) for x in await store.leases()} == {("a", "acc1"), ("b", "acc2")}
+    assert await store.release_leases("c2", ["a"]) == 0
+    assert await store.release_leases("c1", ["a"]) == 1
+    assert await store.claim_leases("c2", ["a", "b"], at=T0, expiry=60, limit=10) == ["a"]
+    assert {(x.key, x.collector_id, x.account) for x in await store.leases()} == {("a", "c2", None), ("b", "c1", "acc2")}
+    assert await store.remove_watch("a")
+    assert await store.claim_leases("c3", ["a"], at=T0 + timedelta(hours=1), expiry=60, limit=10) == []
+
+
+async def test_account_states_and_one_holder_per_session(store: Store) -> None:
+    parked = AccountState(name="acc1", state="flood_wait", reason="FLOOD_WAIT_3600", since=T0,
+                          until=T0 + timedelta(hours=1), method="GetHistoryRequest")
+    await store.set_account_state(parked)
+    await store.set_account_state(AccountState(name="acc2", state="banned", reason="USER_DEACTIVATED_BAN", since=T0))
+    assert await store.hold_account("acc1", "c1", at=T0, expiry=60, requests_hour=12) is None
+    assert await store.hold_account("acc1", "c2", at=T0 + timedelta(seconds=30), expiry=60) == "c1"
+    assert await store.hold_account("acc1", "c1", at=T0 + timedelta(seconds=30), expiry=60, requests_hour=20) is None
+    [acc1, acc2] = await store.account_states()
+    assert acc1 == replace(parked, holder="c1", held_until=T0 + timedelta(seconds=90), requests_hour=20,
+                           beat_at=T0 + timedelta(seconds=30))
+    assert (acc2.state, acc2.reason, acc2.holder) == ("banned", "USER_DEACTIVATED_BAN", None)
+    await store.set_account_state(AccountState(name="acc1", state="ok", since=T0 + timedelta(hours=1)))
+    assert (await store.account_states())[0].holder == "c1"  # a state change keeps the hold
+    assert await store.hold_account("acc1", "c2", at=T0 + timedelta(seconds=91), expiry=60) is None  # c1 died
+    assert not await store.release_account("acc1", "c1")
+    assert await store.release_account("acc1", "c2")
+    assert await store.hold_account("acc1", "c1", at=T0 + timedelta(seconds=92), expiry=60) is None
+    assert await store.hold_account("acc1", "c3", at=T0 + timedelta(seconds=93), expiry=60, steal_from="c2") == "c1"
+    assert await store.hold_account("acc1", "c3", at=T0 + timedelta(seconds=93), expiry=60, steal_from="c1") is None
+    assert (await store.account_states())[0].holder == "c3"  # c1 died on this host: taken at once
 
 
 def _port_methods() -> set[str]:

@@ -36,6 +36,7 @@ from monitor.identity import id_key
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, config_option, friendly
 from monitor.cli.records import chosen_format, emit, record_options
 from monitor.cli.stores import open_db
+from monitor.collectors.status import TeamStatus, account_rows, collector_rows, stalled
 from monitor.store import Store, display_url, sqlite_path
 from monitor.alerts import import_hooks
 from monitor.pipeline import save_batch
@@ -91,6 +92,16 @@ class StatusReport:
     stale_after: float
     now: datetime
     counts: dict[str, int] = field(default_factory=dict)
+    team: TeamStatus | None = None  # several collectors (PostgreSQL): collectors, leases, accounts
+    interval: float = 300.0
+
+    @property
+    def stalled(self) -> list[WatchState]:
+        """Team mode: channels nobody polled for three intervals, whichever collector was meant to."""
+        if self.team is None:
+            return []
+        live = [c.started_at for c in self.team.collectors if self.team.alive(c)]
+        return stalled(self.channels, now=self.now, interval=self.interval, running_since=min(live, default=None))
 
     @property
     def heartbeat_age(self) -> float | None:
@@ -98,7 +109,22 @@ class StatusReport:
 
     @property
     def health(self) -> health.Health:
-        """Running, stale, stopped, never ran, or refused by Telegram: one verdict for status and health checks."""
+        """Running, stale, stopped, never ran, or refused by Telegram: one verdict for status and health checks.
+        In team mode: healthy while some collector runs and no channel has stalled."""
+        if self.team is not None:
+            live = [c for c in self.team.collectors if self.team.alive(c)]
+            stuck = self.stalled
+            if not live:
+                return health.Health(healthy=False, state="stale", summary="collectors: none running")
+            if stuck:
+                keys = ", ".join(s.key for s in stuck[:5]) + (" ..." if len(stuck) > 5 else "")
+                return health.Health(
+                    healthy=False,
+                    state="stale",
+                    summary=f"collectors: {len(live)} running; STALLED: {len(stuck)} channel(s) unpolled for"
+                    f" more than three intervals: {keys}",
+                )
+            return health.Health(healthy=True, state="running", summary=f"collectors: {len(live)} running: ok")
         return health.assess(self.heartbeat, self.channels, now=self.now, stale_after=self.stale_after)
 
     @property
@@ -112,7 +138,19 @@ async def status_report(settings: Settings, *, now: datetime | None = None) -> S
     store = await open_db(url, read_only=True)
     try:
         now = now or datetime.now(UTC)
+        team = None
+        collectors = await store.collectors()
+        if collectors:
+            team = TeamStatus(
+                collectors=collectors,
+                leases=await store.leases(),
+                accounts=await store.account_states(),
+                now=now,
+                expiry=settings.collectors.lease_expiry,
+            )
         return StatusReport(
+            team=team,
+            interval=settings.polling.interval,
             database=display_url(url),
             channels=await store.watch_states(),
             parks=await store.parks(now=now),
@@ -440,12 +478,42 @@ def run_cmd(config_path: Path | None) -> None:
 
     settings = _settings(config_path, telegram=True)
     logs.configure(settings.monitor.log_format)
+    from monitor.collectors.runlock import for_run
+
+    pool = settings.collectors.accounts_per_collector if settings.telegram.accounts_dir else 1
+    if pool > 1:  # several accounts in this process, one collector each (monitor/collectors/multi.py)
+        from monitor.collectors.multi import run_pool
+
+        with for_run(settings.database_url, None):
+            asyncio.run(run_pool(settings, pool))
+        return
+    if settings.telegram.accounts_dir:
+        settings = asyncio.run(_pooled(settings))
     try:
-        asyncio.run(compose.run(settings))
+        with for_run(settings.database_url, _session_file(settings)):
+            asyncio.run(compose.run(settings))
     except SystemExit as stop:  # SIGTERM before the daemon's handlers: leave no worker thread to wait on
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(stop.code if isinstance(stop.code, int) else 0)
+
+
+async def _pooled(settings: Settings) -> Settings:
+    """Team mode's account pool: the settings with the first account no running collector holds."""
+    from monitor.collectors.pool import choose_account
+
+    store = await open_db(settings.database_url)
+    try:
+        return await choose_account(settings, store)
+    finally:
+        await store.close()
+
+
+def _session_file(settings: Settings) -> Path | None:
+    """The Telegram session file `monitor run` will use (None for a string session or a scenario)."""
+    if settings.source.kind != "telegram" or (settings.credentials is not None and settings.credentials.session):
+        return None
+    return settings.resolve_path(settings.telegram.session_file)
 
 
 def _stop_during_startup(signum: int, frame: object) -> None:
@@ -533,6 +601,11 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
     Exits 1 when the daemon's heartbeat is missing or older than heartbeat_stale_after,
     when the daemon was stopped, or when Telegram refused its session, so it works as a
     container health check.
+
+    Team mode (several collectors on PostgreSQL) adds the collectors (host, pid, version,
+    heartbeat, leases held), the accounts (state, parked until, requests in the last hour,
+    channels) and each channel's collector and account; it exits 1 when no collector runs
+    or a channel went unpolled for three intervals.
     """
     settings = _settings(config_path)
     report = asyncio.run(status_report(settings))
@@ -540,8 +613,12 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
         sys.exit(0 if report.healthy else EXIT_FAILURE)
     parks = report.parks
     rows: list[dict[str, Any]] = []
+    team = report.team
+    leased = team.live_leases() if team is not None else {}
+    stuck = {s.key for s in report.stalled}
     for s in report.channels:
-        park = parks.get(f"channel:{s.key}") or parks.get("account")
+        # team mode: an account's flood wait is its state (accounts table), not every channel's park
+        park = parks.get(f"channel:{s.key}") or (parks.get("account") if team is None else None)
         error, error_at = health.current_error(s)
         rows.append(
             {
@@ -558,6 +635,15 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
                 "retry_at": _iso(s.retry_at),
             }
         )
+        if team is not None:
+            lease = leased.get(s.key)
+            rows[-1] |= {
+                "collector": lease.collector_id if lease else None,
+                "account": lease.account if lease else None,
+                "stalled": s.key in stuck,
+            }
+    collectors = collector_rows(team) if team is not None else []
+    accounts = account_rows(team) if team is not None else []
     age = report.heartbeat_age
     beat = {
         "pid": report.heartbeat[0] if report.heartbeat else None,
@@ -571,7 +657,8 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
     if as_json or fmt == "json":
         click.echo(
             json_dumps(
-                {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts},
+                {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts}
+                | ({"collectors": collectors, "accounts": accounts} if team is not None else {}),
                 indent=2,
             )
         )
@@ -580,19 +667,13 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
         from rich.table import Table
 
         table = Table(title=f"monitor: {_clean(redact(report.database))}")
-        for col in (
-            "channel",
-            "state",
-            "last poll",
-            "newest id",
-            "newest date",
-            "posts",
-            "last error",
-            "parked until",
-        ):
+        columns = ["channel", "state", "last poll", "newest id", "newest date", "posts", "last error", "parked until"]
+        if team is not None:
+            columns += ["collector", "account"]
+        for col in columns:
             table.add_column(col, no_wrap=col == "channel")  # a handle is never split across lines
         for r in rows:
-            table.add_row(
+            cells = [
                 _clean(r["channel"]),
                 _clean(r["state"]),
                 _clean(r["last_poll"] or "-"),
@@ -601,12 +682,41 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
                 str(r["posts"]),
                 _clean(f"{r['last_error_at']}: {r['last_error']}"[:80] if r["last_error"] else ""),
                 _clean(r["parked_until"] or ""),
-            )
+            ]
+            if team is not None:
+                cells += [_clean(r["collector"] or ("STALLED" if r["stalled"] else "-")), _clean(r["account"] or "-")]
+            table.add_row(*cells)
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
         console.print(_clean(report.health.summary))  # the metadata above the rows
+        if team is not None:
+            console.print(_team_tables(collectors, accounts))
         console.print(table)
     if not report.healthy:
         sys.exit(EXIT_FAILURE)
+
+
+def _team_tables(collectors: list[dict[str, Any]], accounts: list[dict[str, Any]]) -> Any:
+    """The collectors and accounts of team mode, as two rich tables."""
+    from rich.console import Group
+    from rich.table import Table
+
+    ct = Table(title="collectors")
+    for col in ("host", "pid", "version", "state", "heartbeat", "leases"):
+        ct.add_column(col)
+    for c in collectors:
+        ct.add_row(
+            _clean(c["host"]), str(c["pid"]), _clean(c["version"]), _clean(c["state"]),
+            _clean(f"{c['heartbeat']} ({c['heartbeat_age_seconds']:g}s ago)"), str(c["leases"]),
+        )
+    at = Table(title="accounts")
+    for col in ("account", "state", "parked until", "requests/h", "channels", "reason"):
+        at.add_column(col)
+    for a in accounts:
+        at.add_row(
+            _clean(a["name"]), _clean(a["state"]), _clean(a["parked_until"] or "-"), str(a["requests_last_hour"]),
+            str(a["channels"]), _clean((a["reason"] or "")[:80]),
+        )
+    return Group(ct, at)
 
 
 def _iso(value: datetime | None) -> str | None:

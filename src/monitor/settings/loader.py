@@ -144,6 +144,13 @@ class _Parser:
         source: schema.SourceSettings = sections["source"]
         polling: schema.PollingSettings = sections["polling"]
         lexicon: schema.LexiconSettings = sections["lexicon"]
+        collectors: schema.CollectorSettings = sections["collectors"]
+        if collectors.lease_renew_interval >= collectors.lease_expiry:
+            self.problem(
+                "collectors.lease_renew_interval",
+                f"must be below collectors.lease_expiry ({collectors.lease_expiry:g} seconds), got"
+                f" {collectors.lease_renew_interval:g}: leases would run out between renewals",
+            )
         channels = self.channels(data.get("channels", []))
         keywords = self.keywords(data.get("keywords", []))
         alerts = data.get("alerts", {})
@@ -166,6 +173,7 @@ class _Parser:
             source=source,
             polling=polling,
             lexicon=lexicon,
+            collectors=collectors,
             channels=channels,
             keywords=keywords,
             alerts=alerts,
@@ -237,6 +245,10 @@ class _Parser:
                 ok, interval, message = convert(specs["poll_interval"], entry["poll_interval"])
                 if not ok:
                     self.problem(f"{where}.poll_interval", message)
+            accounts = entry.get("accounts", [])
+            if not isinstance(accounts, list) or not all(isinstance(a, str) and a for a in accounts):
+                self.problem(f"{where}.accounts", f"expected an array of account names, got {show(accounts)}")
+                accounts = []
             if handle is None:
                 self.problem(f"{where}.handle", "missing: @username, t.me link or numeric id")
                 continue
@@ -254,6 +266,7 @@ class _Parser:
                 channel_id=ident.channel_id,
                 labels=labels,
                 poll_interval=interval,
+                accounts=tuple(accounts),
             )
             if ref.key in seen:
                 self.problem(f"{where}.handle", f"duplicate channel {ref.key!r} (also channels[{seen[ref.key]}])")

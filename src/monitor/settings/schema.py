@@ -151,6 +151,25 @@ class TelegramSettings:
             " string session is given.",
         ),
     ] = "monitor.session"
+    accounts_dir: Annotated[
+        str,
+        about(
+            "path",
+            "Team mode: a folder of credentials files, one TOML per account (as credentials_file; the"
+            " file name without .toml is the account name). Each collector takes the first account no"
+            " running collector holds, so `docker compose up --scale collector=3` gives every replica"
+            " its own account from its own secret. Empty = credentials_file or the environment.",
+        ),
+    ] = ""
+    account_name: Annotated[
+        str,
+        about(
+            "name",
+            "This collector's account in the account pool of team mode (PostgreSQL): its health state"
+            " and its session's holder are stored under this name, and a second process using the"
+            " same name is refused. Empty = the session file's name.",
+        ),
+    ] = ""
     flood_sleep_threshold: Annotated[
         int,
         about(
@@ -275,6 +294,54 @@ class PollingSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CollectorSettings:
+    """``[collectors]``: team mode, several `monitor run` processes sharing one PostgreSQL store."""
+
+    lease_expiry: Annotated[
+        float,
+        about(
+            "seconds",
+            "A collector's claim on a channel runs out this long after its last renewal: a collector"
+            " that died (kill -9, machine gone, network cut) loses its channels to the others after"
+            " at most this long. Shorter = faster takeover, more renewals.",
+            ge=5,
+            le=HOUR,
+        ),
+    ] = 60
+    lease_renew_interval: Annotated[
+        float,
+        about(
+            "seconds",
+            "How often a collector renews its leases, beats and picks up channels nobody holds (new"
+            " ones in the watch list, a dead collector's); must be below lease_expiry.",
+            gt=0,
+            le=HOUR,
+        ),
+    ] = 15
+    max_channels: Annotated[
+        int,
+        about(
+            "channels",
+            "Most channels one collector leases; it takes its fair share (watched channels over live"
+            " collectors) up to this.",
+            ge=1,
+            le=1_000_000,
+        ),
+    ] = 1000
+    accounts_per_collector: Annotated[
+        int,
+        about(
+            "accounts",
+            "With telegram.accounts_dir: how many accounts one `monitor run` process takes; each gets"
+            " its own collector (own session, own request budget, own leases) and they share the"
+            " tagger. 1 = one account per process.",
+            ge=1,
+            le=64,
+        ),
+    ] = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LexiconSettings:
     """``[lexicon]``: the group lexicon shipped with monitor, extended by the analyst."""
 
@@ -328,6 +395,14 @@ class ChannelEntry:
         float | None,
         about("seconds", "This channel's own interval; absent = polling.interval.", gt=0, le=WEEK),
     ] = None
+    accounts: Annotated[
+        tuple[str, ...],
+        about(
+            "account names",
+            "Team mode: only collectors on these accounts poll the channel (e.g. accounts that joined"
+            " it); absent = any account.",
+        ),
+    ] = ()
 
 
 # -- the whole tree ------------------------------------------------------------------------------
@@ -354,6 +429,7 @@ class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
     polling: PollingSettings = field(default_factory=PollingSettings)
     lexicon: LexiconSettings = field(default_factory=LexiconSettings)
+    collectors: CollectorSettings = field(default_factory=CollectorSettings)
     channels: tuple[ChannelRef, ...] = ()
     keywords: tuple[KeywordEntry, ...] = ()
     alerts: Mapping[str, Any] = field(default_factory=dict)  # raw [alerts] table, for monitor.alerts.config
@@ -389,7 +465,7 @@ class Settings:
     def redacted(self) -> dict[str, Any]:
         """A JSON-able dump without secrets, for `monitor check --show` and logs."""
         out: dict[str, Any] = {}
-        for name in ("monitor", "telegram", "source", "polling", "lexicon"):
+        for name in ("monitor", "telegram", "source", "polling", "lexicon", "collectors"):
             out[name] = _plain(getattr(self, name))
         out["monitor"]["database"] = _without_password(self.monitor.database)
         out["channels"] = [
@@ -429,6 +505,7 @@ SECTIONS: Mapping[str, type] = {
     "source": SourceSettings,
     "polling": PollingSettings,
     "lexicon": LexiconSettings,
+    "collectors": CollectorSettings,
 }
 ARRAYS: Mapping[str, type] = {"channels": ChannelEntry, "keywords": KeywordEntry}
 TOP_LEVEL = frozenset({*SECTIONS, *ARRAYS, "alerts"})

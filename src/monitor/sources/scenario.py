@@ -56,7 +56,7 @@ the daemon tests can read a scenario without the fake. The format
                                                      # |auth_key_unregistered|session_revoked
                                                      # |auth_key_duplicated|user_deactivated
                                                      # |user_deactivated_ban (these also log the
-                                                     # session out for good)
+                                                     # session out for good)|frozen_method_invalid
                  "seconds": 40}]}
 
 Series are linearly interpolated at the clock time, clamped to the first and
@@ -98,6 +98,7 @@ FaultError = Literal[
     "auth_key_duplicated",
     "user_deactivated",
     "user_deactivated_ban",
+    "frozen_method_invalid",
 ]
 FaultMethod = Literal[
     "iter_messages", "get_messages", "get_entity", "get_input_entity", "connect", "is_user_authorized",

@@ -577,6 +577,9 @@ class TelethonSource:
         try:
             yield
         except errors.FloodError as exc:
+            if _frozen(exc):  # a 420 like a flood wait, but no wait ends it: the account is frozen
+                self._unauthorized = SourceUnauthorized("FROZEN_METHOD_INVALID", str(exc).split(" (caused by ")[0])
+                raise self._unauthorized from exc
             seconds = max(int(getattr(exc, "seconds", 0) or 0), 1)
             scope: FloodScope = "channel" if isinstance(exc, errors.SlowModeWaitError) else self._flood_scope
             if scope == "account":
@@ -729,6 +732,13 @@ class _SenderLogFilter(logging.Filter):
         for watch in list(self.watches):
             keep = watch.see(record) and keep
         return keep
+
+
+def _frozen(exc: BaseException) -> bool:
+    """FROZEN_METHOD_INVALID: Telegram froze the account. Newer Telethon raises FrozenMethodInvalidError
+    (a FloodError subclass); older releases a plain FloodError carrying that message."""
+    cls = getattr(errors, "FrozenMethodInvalidError", None)
+    return (isinstance(cls, type) and isinstance(exc, cls)) or getattr(exc, "message", None) == "FROZEN_METHOD_INVALID"
 
 
 def _rpc_name(exc: Any) -> str:

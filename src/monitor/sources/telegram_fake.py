@@ -609,9 +609,20 @@ def _fault_error(f: ScenarioFault) -> BaseException:
         "auth_key_duplicated": lambda: errors.AuthKeyDuplicatedError(request=None),
         "user_deactivated": lambda: errors.UserDeactivatedError(request=None),
         "user_deactivated_ban": lambda: errors.UserDeactivatedBanError(request=None),
+        "frozen_method_invalid": _frozen_error,
     }
     make = errors_by_name.get(f.error)
     return make() if make is not None else ConnectionError("Connection to Telegram failed (injected disconnect)")
+
+
+def _frozen_error() -> BaseException:
+    """What Telethon raises for FROZEN_METHOD_INVALID: its own class where it has one (1.40+), else the
+    plain 420 FloodError its older releases build from that message."""
+    cls = getattr(errors, "FrozenMethodInvalidError", None)
+    if isinstance(cls, type):
+        made: BaseException = cls(request=None)
+        return made
+    return errors.FloodError(request=None, message="FROZEN_METHOD_INVALID", code=420)
 
 
 def _utf16_len(text: str) -> int:

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from monitor.models import (
+    AccountState,
     Alert,
     AlertAck,
     AuditEntry,
@@ -34,7 +35,9 @@ from monitor.models import (
     ChannelRef,
     ChannelSnapshot,
     ClaimedDelivery,
+    CollectorInfo,
     DiscoveredRow,
+    Lease,
     MetricSample,
     PostKey,
     RuleRecord,
@@ -630,8 +633,98 @@ class WebAccess(Protocol):
         ...
 
 
+class Leases(Protocol):
+    """Team mode: collectors, their leases on watched channels, and the accounts' health and sessions.
+
+    A channel is polled by the collector holding its unexpired lease. Claims skip rows another
+    collector is claiming at the same moment (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's one
+    writer serialises them), so two claims never both win. Times are the caller's (a virtual clock
+    in tests); every collector sharing a database must keep its clock in sync (NTP).
+    """
+
+    async def register_collector(self, info: CollectorInfo) -> None:
+        """Insert or replace the collector's row (a restart under the same id clears ``stopped_at``)."""
+        ...
+
+    async def collector_beat(self, collector_id: str, *, at: datetime, taking: bool = True) -> None:
+        """Move the collector's heartbeat to ``at``; ``taking`` False = it can take no channels now."""
+        ...
+
+    async def collector_stopped(self, collector_id: str, *, at: datetime) -> int:
+        """A clean shutdown: release every lease of the collector at once and set ``stopped_at``;
+        returns the number of leases released."""
+        ...
+
+    async def collectors(self) -> list[CollectorInfo]:
+        """Every collector row, newest heartbeat first."""
+        ...
+
+    async def claim_leases(
+        self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
+    ) -> list[str]:
+        """Take up to ``limit`` of ``keys`` (watched channels only) that have no lease or an expired
+        one, for ``expiry`` seconds from ``at``; rows locked by a concurrent claim are skipped.
+        Returns the keys taken, in the order of ``keys``."""
+        ...
+
+    async def renew_leases(self, collector_id: str, *, at: datetime, expiry: float) -> list[str]:
+        """Extend every lease the collector still holds (expired but not taken over counts) to
+        ``at + expiry``; returns the keys held, sorted. A lease another collector took is gone."""
+        ...
+
+    async def release_leases(self, collector_id: str, keys: Sequence[str]) -> int:
+        """Give back some of the collector's leases at once (rebalancing, an account lost)."""
+        ...
+
+    async def set_lease_accounts(self, collector_id: str, accounts: Mapping[str, str | None]) -> None:
+        """Record which of the collector's accounts polls each of its leased channels."""
+        ...
+
+    async def leases(self) -> list[Lease]:
+        """Every lease row (expired ones too, until taken over), sorted by key."""
+        ...
+
+    async def set_account_state(self, state: AccountState) -> None:
+        """Store an account's health (state, reason, since, until, method); the session hold and
+        request count are left as they are (a new account starts with none)."""
+        ...
+
+    async def account_states(self) -> list[AccountState]:
+        """Every account, sorted by name."""
+        ...
+
+    async def hold_account(
+        self,
+        name: str,
+        holder: str,
+        *,
+        at: datetime,
+        expiry: float,
+        requests_hour: int = 0,
+        steal_from: str | None = None,
+    ) -> str | None:
+        """Take or renew the session of ``name`` for ``holder`` until ``at + expiry`` and record its
+        requests of the last hour: None on success, else the id of the collector holding it.
+        ``steal_from`` takes it from that holder even unexpired (a dead process on this host)."""
+        ...
+
+    async def release_account(self, name: str, holder: str) -> bool:
+        """Give the session back at once; False when ``holder`` did not hold it."""
+        ...
+
+
 class Store(
-    Lifecycle, WatchList, PostWrites, DaemonState, ReportReads, AlertHistory, Outbox, ChannelHistory, WebAccess, Protocol
+    Lifecycle,
+    WatchList,
+    PostWrites,
+    DaemonState,
+    ReportReads,
+    AlertHistory,
+    Outbox,
+    ChannelHistory,
+    WebAccess,
+    Leases,
+    Protocol,
 ):
     """Everything a backend implements: the union of the roles above."""
 
@@ -770,6 +863,7 @@ __all__ = [
     "Evaluate",
     "History",
     "HistoryReads",
+    "Leases",
     "Lifecycle",
     "Outbox",
     "PostWrites",

@@ -35,6 +35,7 @@ from monitor.store.postgres.alerts import PostgresAlertQueries, PostgresAlertTx
 from monitor.store.postgres.connection import Database, mask_url
 from monitor.store.epoch import dt, ts
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
+from monitor.store.postgres.leases import PostgresLeaseQueries
 from monitor.store.postgres.reports import PostgresReportQueries
 from monitor.store.postgres.lifecycle import UPSERT_LINKS, PostgresLifecycleQueries
 from monitor.store.linkrows import link_rows
@@ -243,7 +244,12 @@ def _retag_where(after: PostKey | None, stale_only_version: str | None) -> tuple
 
 
 class PostgresStore(
-    PostgresReportQueries, PostgresAlertQueries, PostgresDeliveryQueries, PostgresLifecycleQueries, PostgresWebQueries
+    PostgresReportQueries,
+    PostgresAlertQueries,
+    PostgresDeliveryQueries,
+    PostgresLifecycleQueries,
+    PostgresWebQueries,
+    PostgresLeaseQueries,
 ):
     """One database shared by a team: collectors write, analysts read through read-only connections.
 

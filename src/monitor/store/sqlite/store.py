@@ -38,6 +38,7 @@ from monitor.store.epoch import dt, ts
 from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
 from monitor.store.sqlite.alerts import AlertQueries, AlertTx
 from monitor.store.sqlite.delivery import DeliveryQueries
+from monitor.store.sqlite.leases import LeaseQueries
 from monitor.store.sqlite.readonly import read_only_uri
 from monitor.store.sqlite.reports import ReportQueries
 from monitor.store.sqlite.lifecycle import _UPSERT_LINKS, LifecycleQueries
@@ -197,7 +198,7 @@ async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: S
     return result
 
 
-class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries, WebQueries, Store):
+class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries, WebQueries, LeaseQueries, Store):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
     def __init__(

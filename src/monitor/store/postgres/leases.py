@@ -1,0 +1,226 @@
+"""Team mode on PostgreSQL: collectors, channel leases and the account pool (migration 0004).
+
+A mixin for ``PostgresStore`` (it uses ``db.run``, ``_fetch`` and ``_execute``). Why leases are
+claimed this way: every collector runs the same claim at the same time, so the claim locks the
+candidate ``watch`` rows with ``FOR UPDATE ... SKIP LOCKED`` (a row another claim is taking is
+skipped, not waited for: no collector queues behind another) and the upsert into ``leases`` only
+overwrites a lease that has expired. A holder renewing at the same moment wins or loses as a whole:
+the upsert's WHERE is checked again on the row's newest version, so two holders never both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.models import AccountState, CollectorInfo, Lease
+
+
+def fts(value: datetime | None) -> float | None:
+    """Aware datetime -> float Unix seconds (lease times need sub-second precision)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def fdt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(float(value), UTC)
+
+
+def _when(value: float | None) -> datetime:
+    moment = fdt(value)
+    assert moment is not None
+    return moment
+
+
+_CLAIM = """
+WITH candidates AS (
+    SELECT w.key, u.ord
+    FROM unnest($2::text[]) WITH ORDINALITY AS u(key, ord)
+    JOIN watch w ON w.key = u.key
+    LEFT JOIN leases l ON l.key = w.key
+    WHERE w.watched = 1 AND (l.key IS NULL OR l.expires_at <= $3)
+    ORDER BY u.ord
+    LIMIT $5
+    FOR UPDATE OF w SKIP LOCKED
+)
+INSERT INTO leases (key, collector_id, account, acquired_at, expires_at)
+SELECT key, $1, NULL, $3, $4 FROM candidates
+ON CONFLICT (key) DO UPDATE SET collector_id = excluded.collector_id, account = NULL,
+    acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+WHERE leases.expires_at <= $3
+RETURNING key
+"""
+
+_HOLD = """
+INSERT INTO accounts (name, holder, held_until, requests_hour, beat_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until,
+    requests_hour = excluded.requests_hour, beat_at = excluded.beat_at
+WHERE accounts.holder IS NULL OR accounts.holder = excluded.holder OR accounts.held_until <= excluded.beat_at
+    OR accounts.holder = $6
+RETURNING name
+"""
+
+
+def _collector(r: Any) -> CollectorInfo:
+    return CollectorInfo(
+        id=r[0], host=r[1], pid=int(r[2]), version=r[3], started_at=_when(r[4]), heartbeat_at=_when(r[5]),
+        stopped_at=fdt(r[6]), taking=bool(r[7]),
+    )
+
+
+def _account(r: Any) -> AccountState:
+    return AccountState(
+        name=r[0], state=r[1], reason=r[2], since=fdt(r[3]), until=fdt(r[4]), method=r[5], holder=r[6],
+        held_until=fdt(r[7]), requests_hour=int(r[8]), beat_at=fdt(r[9]),
+    )
+
+
+class PostgresLeaseQueries:
+    """The ``Leases`` port on PostgreSQL."""
+
+    db: Any
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        raise NotImplementedError
+
+    async def _execute(self, sql: str, *args: Any) -> str:
+        raise NotImplementedError
+
+    async def register_collector(self, info: CollectorInfo) -> None:
+        await self._execute(
+            "INSERT INTO collectors (id, host, pid, version, started_at, heartbeat_at, stopped_at, taking)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET host = excluded.host,"
+            " pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,"
+            " heartbeat_at = excluded.heartbeat_at, stopped_at = excluded.stopped_at, taking = excluded.taking",
+            info.id, info.host, info.pid, info.version, fts(info.started_at), fts(info.heartbeat_at),
+            fts(info.stopped_at), int(info.taking),
+        )
+
+    async def collector_beat(self, collector_id: str, *, at: datetime, taking: bool = True) -> None:
+        await self._execute(
+            "UPDATE collectors SET heartbeat_at = $2, taking = $3 WHERE id = $1", collector_id, fts(at), int(taking)
+        )
+
+    async def collector_stopped(self, collector_id: str, *, at: datetime) -> int:
+        async def work(conn: Any) -> int:
+            status = await conn.execute("DELETE FROM leases WHERE collector_id = $1", collector_id)
+            await conn.execute(
+                "UPDATE accounts SET holder = NULL, held_until = NULL WHERE holder = $1", collector_id
+            )
+            await conn.execute(
+                "UPDATE collectors SET stopped_at = $2, heartbeat_at = $2 WHERE id = $1", collector_id, fts(at)
+            )
+            return int(str(status).split()[-1])
+
+        result: int = await self.db.run(work)
+        return result
+
+    async def collectors(self) -> list[CollectorInfo]:
+        rows = await self._fetch(
+            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
+            " ORDER BY heartbeat_at DESC, id"
+        )
+        return [_collector(r) for r in rows]
+
+    async def claim_leases(
+        self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
+    ) -> list[str]:
+        if limit <= 0 or not keys:
+            return []
+        now = fts(at)
+        assert now is not None
+        rows = await self._fetch_write(_CLAIM, collector_id, list(keys), now, now + expiry, limit)
+        taken = {r[0] for r in rows}
+        return [k for k in dict.fromkeys(keys) if k in taken]
+
+    async def _fetch_write(self, sql: str, *args: Any) -> list[Any]:
+        async def work(conn: Any) -> list[Any]:
+            return list(await conn.fetch(sql, *args))
+
+        result: list[Any] = await self.db.run(work)
+        return result
+
+    async def renew_leases(self, collector_id: str, *, at: datetime, expiry: float) -> list[str]:
+        now = fts(at)
+        assert now is not None
+        rows = await self._fetch_write(
+            "UPDATE leases SET expires_at = $2 WHERE collector_id = $1 RETURNING key", collector_id, now + expiry
+        )
+        return sorted(r[0] for r in rows)
+
+    async def release_leases(self, collector_id: str, keys: Sequence[str]) -> int:
+        if not keys:
+            return 0
+        status = await self._execute(
+            "DELETE FROM leases WHERE collector_id = $1 AND key = ANY($2::text[])", collector_id, list(keys)
+        )
+        return int(status.split()[-1])
+
+    async def set_lease_accounts(self, collector_id: str, accounts: Mapping[str, str | None]) -> None:
+        if not accounts:
+            return
+        await self._execute(
+            "UPDATE leases l SET account = u.a FROM unnest($2::text[], $3::text[]) AS u(k, a)"
+            " WHERE l.key = u.k AND l.collector_id = $1",
+            collector_id, list(accounts), list(accounts.values()),
+        )
+
+    async def leases(self) -> list[Lease]:
+        rows = await self._fetch(
+            "SELECT key, collector_id, account, acquired_at, expires_at FROM leases ORDER BY key"
+        )
+        return [
+            Lease(key=r[0], collector_id=r[1], account=r[2], acquired_at=_when(r[3]), expires_at=_when(r[4]))
+            for r in rows
+        ]
+
+    async def set_account_state(self, state: AccountState) -> None:
+        await self._execute(
+            "INSERT INTO accounts (name, state, reason, since, until, method) VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason,"
+            " since = excluded.since, until = excluded.until, method = excluded.method",
+            state.name, state.state, state.reason, fts(state.since), fts(state.until), state.method,
+        )
+
+    async def account_states(self) -> list[AccountState]:
+        rows = await self._fetch(
+            "SELECT name, state, reason, since, until, method, holder, held_until, requests_hour, beat_at"
+            " FROM accounts ORDER BY name"
+        )
+        return [_account(r) for r in rows]
+
+    async def hold_account(
+        self,
+        name: str,
+        holder: str,
+        *,
+        at: datetime,
+        expiry: float,
+        requests_hour: int = 0,
+        steal_from: str | None = None,
+    ) -> str | None:
+        now = fts(at)
+        assert now is not None
+
+        async def work(conn: Any) -> str | None:
+            won = await conn.fetch(_HOLD, name, holder, now + expiry, requests_hour, now, steal_from)
+            if won:
+                return None
+            other = await conn.fetchval("SELECT holder FROM accounts WHERE name = $1", name)
+            return str(other)
+
+        result: str | None = await self.db.run(work)
+        return result
+
+    async def release_account(self, name: str, holder: str) -> bool:
+        status = await self._execute(
+            "UPDATE accounts SET holder = NULL, held_until = NULL WHERE name = $1 AND holder = $2", name, holder
+        )
+        return status.endswith(" 1")
+
+
+__all__ = ["PostgresLeaseQueries", "fdt", "fts"]

@@ -1,0 +1,200 @@
+"""Team mode's tables in SQLite (migration 0008): the same port as PostgreSQL, one collector.
+
+A mixin for ``SQLiteStore`` (it uses ``transaction()`` and ``_fetch()``). SQLite has one writer,
+so a claim inside ``BEGIN IMMEDIATE`` already excludes every other claim: there is nothing to
+skip. A second `monitor run` on the same file is refused before it gets here (monitor/leases.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.models import AccountState, CollectorInfo, Lease
+
+_CHUNK = 400  # keys per IN (...) list
+
+
+def fts(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def fdt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(float(value), UTC)
+
+
+def _when(value: float | None) -> datetime:
+    moment = fdt(value)
+    assert moment is not None
+    return moment
+
+
+class LeaseQueries:
+    """The ``Leases`` port on SQLite."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        raise NotImplementedError
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def register_collector(self, info: CollectorInfo) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO collectors (id, host, pid, version, started_at, heartbeat_at, stopped_at, taking)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET host = excluded.host,"
+                " pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,"
+                " heartbeat_at = excluded.heartbeat_at, stopped_at = excluded.stopped_at, taking = excluded.taking",
+                (info.id, info.host, info.pid, info.version, fts(info.started_at), fts(info.heartbeat_at),
+                 fts(info.stopped_at), int(info.taking)),
+            )
+
+    async def collector_beat(self, collector_id: str, *, at: datetime, taking: bool = True) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "UPDATE collectors SET heartbeat_at = ?, taking = ? WHERE id = ?", (fts(at), int(taking), collector_id)
+            )
+
+    async def collector_stopped(self, collector_id: str, *, at: datetime) -> int:
+        async with self.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM leases WHERE collector_id = ?", (collector_id,))
+            released = int(cursor.rowcount)
+            await conn.execute("UPDATE accounts SET holder = NULL, held_until = NULL WHERE holder = ?", (collector_id,))
+            await conn.execute(
+                "UPDATE collectors SET stopped_at = ?, heartbeat_at = ? WHERE id = ?", (fts(at), fts(at), collector_id)
+            )
+        return released
+
+    async def collectors(self) -> list[CollectorInfo]:
+        rows = await self._fetch(
+            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
+            " ORDER BY heartbeat_at DESC, id"
+        )
+        return [
+            CollectorInfo(id=r[0], host=r[1], pid=int(r[2]), version=r[3], started_at=_when(r[4]),
+                          heartbeat_at=_when(r[5]), stopped_at=fdt(r[6]), taking=bool(r[7]))
+            for r in rows
+        ]
+
+    async def claim_leases(
+        self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
+    ) -> list[str]:
+        wanted = list(dict.fromkeys(keys))
+        if limit <= 0 or not wanted:
+            return []
+        now = fts(at)
+        assert now is not None
+        async with self.transaction() as conn:
+            free: set[str] = set()
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                cursor = await conn.execute(
+                    f"SELECT w.key FROM watch w LEFT JOIN leases l ON l.key = w.key WHERE w.key IN ({marks})"
+                    " AND w.watched = 1 AND (l.key IS NULL OR l.expires_at <= ?)",
+                    (*chunk, now),
+                )
+                free |= {r[0] for r in await cursor.fetchall()}
+            taken = [k for k in wanted if k in free][:limit]
+            await conn.executemany(
+                "INSERT INTO leases (key, collector_id, account, acquired_at, expires_at) VALUES (?, ?, NULL, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET collector_id = excluded.collector_id, account = NULL,"
+                " acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+                [(k, collector_id, now, now + expiry) for k in taken],
+            )
+        return taken
+
+    async def renew_leases(self, collector_id: str, *, at: datetime, expiry: float) -> list[str]:
+        now = fts(at)
+        assert now is not None
+        async with self.transaction() as conn:
+            await conn.execute("UPDATE leases SET expires_at = ? WHERE collector_id = ?", (now + expiry, collector_id))
+            cursor = await conn.execute("SELECT key FROM leases WHERE collector_id = ? ORDER BY key", (collector_id,))
+            return [r[0] for r in await cursor.fetchall()]
+
+    async def release_leases(self, collector_id: str, keys: Sequence[str]) -> int:
+        released = 0
+        async with self.transaction() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = list(keys[start : start + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                cursor = await conn.execute(
+                    f"DELETE FROM leases WHERE collector_id = ? AND key IN ({marks})", (collector_id, *chunk)
+                )
+                released += int(cursor.rowcount)
+        return released
+
+    async def set_lease_accounts(self, collector_id: str, accounts: Mapping[str, str | None]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(
+                "UPDATE leases SET account = ? WHERE key = ? AND collector_id = ?",
+                [(account, key, collector_id) for key, account in accounts.items()],
+            )
+
+    async def leases(self) -> list[Lease]:
+        rows = await self._fetch("SELECT key, collector_id, account, acquired_at, expires_at FROM leases ORDER BY key")
+        return [
+            Lease(key=r[0], collector_id=r[1], account=r[2], acquired_at=_when(r[3]), expires_at=_when(r[4]))
+            for r in rows
+        ]
+
+    async def set_account_state(self, state: AccountState) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO accounts (name, state, reason, since, until, method) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason,"
+                " since = excluded.since, until = excluded.until, method = excluded.method",
+                (state.name, state.state, state.reason, fts(state.since), fts(state.until), state.method),
+            )
+
+    async def account_states(self) -> list[AccountState]:
+        rows = await self._fetch(
+            "SELECT name, state, reason, since, until, method, holder, held_until, requests_hour, beat_at"
+            " FROM accounts ORDER BY name"
+        )
+        return [
+            AccountState(name=r[0], state=r[1], reason=r[2], since=fdt(r[3]), until=fdt(r[4]), method=r[5],
+                         holder=r[6], held_until=fdt(r[7]), requests_hour=int(r[8]), beat_at=fdt(r[9]))
+            for r in rows
+        ]
+
+    async def hold_account(
+        self,
+        name: str,
+        holder: str,
+        *,
+        at: datetime,
+        expiry: float,
+        requests_hour: int = 0,
+        steal_from: str | None = None,
+    ) -> str | None:
+        now = fts(at)
+        assert now is not None
+        async with self.transaction() as conn:
+            cursor = await conn.execute("SELECT holder, held_until FROM accounts WHERE name = ?", (name,))
+            row = await cursor.fetchone()
+            if row is not None and row[0] is not None and row[0] not in (holder, steal_from) and (row[1] or 0) > now:
+                return str(row[0])
+            await conn.execute(
+                "INSERT INTO accounts (name, holder, held_until, requests_hour, beat_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until,"
+                " requests_hour = excluded.requests_hour, beat_at = excluded.beat_at",
+                (name, holder, now + expiry, requests_hour, now),
+            )
+        return None
+
+    async def release_account(self, name: str, holder: str) -> bool:
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE accounts SET holder = NULL, held_until = NULL WHERE name = ? AND holder = ?", (name, holder)
+            )
+            return int(cursor.rowcount) == 1
+
+
+__all__ = ["LeaseQueries"]
