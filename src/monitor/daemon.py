@@ -481,7 +481,7 @@ class Daemon:
         }
         if self.team is not None:  # the account's state, and its channels to others when it is lost
             if outcome.outcome == "parked" and outcome.park_scope == "account" and outcome.retry_at:
-                await self.team.flood_waited(outcome.retry_at, outcome.error)
+                await self.team.flood_waited(outcome.retry_at, outcome.error, method=outcome.method)
             elif outcome.outcome == "ok":
                 await self.team.polled_ok()
         if outcome.outcome == "parked" and outcome.park_scope and outcome.retry_at:

@@ -42,9 +42,9 @@ def held(d: Daemon) -> set[str]:
     return set(d.team.keeper.held())
 
 
-async def eventually(check: Callable[[], bool], what: Callable[[], str], timeout: float = 60) -> None:
+async def eventually(check: Callable[[], bool], what: Callable[[], str], within: float = 60) -> None:
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    end = loop.time() + within
     while not check():
         if loop.time() > end:
             pytest.fail(f"timed out waiting: {what()}")

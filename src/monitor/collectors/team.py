@@ -137,10 +137,11 @@ class Team:
             except MonitorError as exc:
                 log.error("could not release the leases; they expire on their own", error=str(exc))
 
-    async def flood_waited(self, until: datetime, reason: str | None) -> None:
+    async def flood_waited(self, until: datetime, reason: str | None, *, method: str | None = None) -> None:
+        """The account is flood-waited until ``until``; ``method`` is the request Telegram named."""
         now = self.keeper.clock.now()
         await self.account_changed(
-            AccountState(name=self.account, state="flood_wait", reason=reason, since=now, until=until)
+            AccountState(name=self.account, state="flood_wait", reason=reason, since=now, until=until, method=method)
         )
 
     async def refused(self, exc: Exception) -> None:
