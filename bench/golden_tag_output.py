@@ -32,8 +32,8 @@ def lines() -> list[str]:
         sample.append(rows[::7][:3000])
     for rows in sample:
         out += rows
-    for a, b in zip(sample, sample[1:] + sample[:1]):
-        out += [f"{x} «{y}» {x}" for x, y in zip(a[:300], b[:300])]
+    for a, b in zip(sample, sample[1:] + sample[:1], strict=True):
+        out += [f"{x} «{y}» {x}" for x, y in zip(a[:300], b[:300], strict=False)]
     return out
 
 
