@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config_file import channel_entries, write_channels
-from monitor.errors import ConfigError, Problem
+from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.escape import one_line
 from monitor.models import ChannelRef
 from monitor.reports.queue import Candidate
@@ -77,7 +77,7 @@ def candidate_handle(c: Candidate) -> str:
         return f"@{c.username}"
     if c.channel_id is not None:
         return str(c.channel_id)
-    raise ConfigError(Problem("candidate", f"{c.ref}: neither a username nor an id to watch it by"))
+    raise MonitorError(f"{c.ref}: neither a username nor an id to watch it by")
 
 
 def candidate_labels(c: Candidate, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -16,7 +16,7 @@ import click
 
 from monitor.cli.collect import _existing_db, _open, _settings, add_channel
 from monitor.cli.common import config_option, friendly
-from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.errors import ConfigError, Problem
 from monitor.escape import defang, json_dumps, one_line
 from monitor.reports.periods import from_day
 from monitor.reports.queue import DEFAULT_LANGS, Candidate, build_queue, find

@@ -168,7 +168,7 @@ def network(rows: Sequence[Sequence[object]], nodes: dict[int, dict[str, object]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="network" viewBox="0 0 {NET_SIZE} {NET_SIZE}"'
            f' width="{NET_SIZE}" height="{NET_SIZE}" role="img" aria-label="forward network"'
            f' data-nodes="{len(shown)}" data-all-nodes="{len(weight)}" data-edges="{len(rows)}">',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7"'
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9"'
            ' orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>']
     drawn = 0
     for src, s_name, dst, t_name, forwards, first, last in (tuple(r) for r in rows):

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from monitor.reports.discovery import discovery
 from monitor.reports.spread import export_graph, forward_network
 from monitor.collectors.status import TeamStatus, account_rows, collector_rows
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, MonitorError
 from monitor.escape import terminal
 from monitor.models import AuditEntry
 from monitor.reports.queue import build_queue, find
@@ -107,6 +107,8 @@ async def accept(request: Request, user: User) -> Response:
         ref, labels = await run_in_threadpool(accept_candidate, config_path, c)
     except ConfigError as exc:
         return error_page(request, 409, terminal("; ".join(str(p) for p in exc.problems)), user)
+    except MonitorError as exc:  # a candidate known by neither username nor id
+        return error_page(request, 409, terminal(str(exc)), user)
     now = datetime.now(UTC)
     await remember_accepted(store, ref, c, labels, at=now)
     await store.record_audit(AuditEntry(actor=user.name, action="watch.add", target=ref.key, at=now,
