@@ -91,3 +91,54 @@ def test_excel_safe_neutralises_a_formula_that_starts_a_cell(tmp_path: Path) -> 
         code, out = invoke("-c", str(path), "--format", fmt, "--excel-safe", "-o", str(tmp_path / f"s.{fmt}"))
         assert code == 0, out
         assert "'=cmd=1+1" in (tmp_path / f"s.{fmt}").read_text("utf-8")
+
+
+def test_status_channel_rows_in_every_format(tmp_path: Path) -> None:
+    """`monitor status` prints records like every other command: the channel rows as raw CSV, typed
+    Parquet, one JSON object per line; the health check's exit status is the same in every format."""
+    from datetime import UTC, datetime
+
+    import pyarrow.parquet as pq
+    from storefill import build_database
+
+    from monitor.models import Channel, ChannelRef
+
+    async def fill(store: object) -> None:
+        now = datetime.now(UTC)
+        await store.add_watch(ChannelRef(key="ozod_sado", username="ozod_sado"), at=now)  # type: ignore[attr-defined]
+        await store.set_resolved(  # type: ignore[attr-defined]
+            "ozod_sado", Channel(id=1234, username="ozod_sado", title=FORMULA + ESCAPE), at=now
+        )
+
+    build_database(tmp_path / "monitor.db", fill)
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text('[monitor]\ndatabase = "monitor.db"\n[[channels]]\nhandle = "@ozod_sado"\n', "utf-8")
+
+    def status(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["status", "-c", str(cfg), *args])
+        return result.exit_code, result.stdout
+
+    codes = set()
+    code, out = status("--format", "csv", "-o", str(tmp_path / "s.csv"))
+    codes.add(code)
+    with (tmp_path / "s.csv").open(encoding="utf-8", newline="") as f:
+        raw = list(csv.DictReader(f))
+    assert [r["channel"] for r in raw] == ["ozod_sado"] and raw[0]["title"] == FORMULA + ESCAPE  # raw cells
+    code, out = status("--format", "csv", "--excel-safe", "-o", str(tmp_path / "safe.csv"))
+    codes.add(code)
+    assert "'=HYPERLINK" in (tmp_path / "safe.csv").read_text("utf-8")
+    code, _ = status("--format", "parquet", "-o", str(tmp_path / "s.parquet"))
+    codes.add(code)
+    assert pq.read_table(tmp_path / "s.parquet").to_pylist()[0]["posts"] == 0  # an integer column
+    code, out = status("--format", "nl")
+    codes.add(code)
+    assert json.loads(out.splitlines()[0])["title"] == FORMULA + ESCAPE and "\x1b" not in out
+    code, out = status("--format", "json")
+    codes.add(code)
+    assert json.loads(out)["channels"][0]["channel"] == "ozod_sado"
+    code, out = status("--format", "tsv")
+    codes.add(code)
+    assert out.splitlines()[0].startswith("channel\ttitle\tstate")
+    assert codes == {1}  # no heartbeat: unhealthy, whatever the format
+    code, out = status("--format", "parquet")
+    assert code == 2  # parquet needs a file, refused before any work

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import tomllib
 from datetime import UTC, datetime, timedelta
@@ -13,10 +12,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from storefill import build_database
 from monitor.cli import main
 from monitor.models import Channel, ChannelEvent, ChannelRef, ForwardOrigin, Post, TaggedPost, Tags
 from monitor.reports.queue import build_queue, find
-from monitor.store import open_store
 
 from .conftest import make_scenario, write_config
 
@@ -99,15 +98,7 @@ def config(tmp_path: Path) -> Path:
     path = write_config(tmp_path, scenario, ["@iskp_main", "@fan_one"])
     path.write_text("# analysts' notes stay\n" + path.read_text("utf-8") + "# trailing comment stays\n", "utf-8")
 
-    async def build() -> None:
-        store = open_store(tmp_path / "monitor.db")
-        await store.open()
-        try:
-            await fill(store)
-        finally:
-            await store.close()
-
-    asyncio.run(build())
+    build_database(tmp_path / "monitor.db", fill)
     return path
 
 

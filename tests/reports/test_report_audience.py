@@ -7,6 +7,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from storefill import build_database
 from monitor.cli.report import report
 from monitor.models import Channel, ChannelRef, ChannelSnapshot, Post, TaggedPost, Tags
 from monitor.reports.audience import CAUTION, with_subscribers
@@ -50,21 +51,11 @@ async def test_views_per_subscriber_for_channels_and_posts(store_factory: Any) -
 
 
 def test_cli_per_subscriber_and_refusal(tmp_path: Any) -> None:
-    import asyncio
 
-    from monitor.store import open_store
 
     path = tmp_path / "m.db"
 
-    async def build() -> None:
-        store = open_store(path)
-        await store.open()
-        try:
-            await fill(store)
-        finally:
-            await store.close()
-
-    asyncio.run(build())
+    build_database(path, fill)
     ok = CliRunner().invoke(report, ["top", "--per-subscriber", "--db", str(path), "--format", "csv"])
     assert ok.exit_code == 0, ok.output
     assert ok.output.splitlines()[0].endswith("subscribers,views_per_subscriber")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -13,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from reports.reportdata import fill
 
-from monitor.store import open_store
+from storefill import build_database
 from monitor.cli.report import report
 from monitor.reports.charts import MAX_SERIES, PALETTE, write_chart
 from monitor.reports.spec import ReportSpec
@@ -25,15 +24,7 @@ from monitor.reports.trend import trend
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("charts") / "monitor.db"
 
-    async def build() -> None:
-        store = open_store(path)
-        await store.open()
-        try:
-            await fill(store)
-        finally:
-            await store.close()
-
-    asyncio.run(build())
+    build_database(path, fill)
     return path
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from reports.reportdata import Dataset, fill
 
-from monitor.store import open_store
+from storefill import build_database
 from monitor.cli.report import report
 from monitor.errors import ConfigError
 from monitor.reports.spec import ReportSpec, resolve
@@ -63,15 +62,7 @@ async def test_known_values_from_the_lexicon_tagger_and_data_pass(dataset: Datas
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("filters") / "monitor.db"
 
-    async def build() -> None:
-        store = open_store(path)
-        await store.open()
-        try:
-            await fill(store)
-        finally:
-            await store.close()
-
-    asyncio.run(build())
+    build_database(path, fill)
     return path
 
 

@@ -4,7 +4,6 @@ port in the contract suite)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -12,11 +11,11 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from storefill import build_database
 from monitor.cli.report import report
 from monitor.models import Channel, ChannelRef, LinkPreview, Match, Post, TaggedPost, Tags
 from monitor.reports.links import links
 from monitor.reports.spec import ReportSpec
-from monitor.store import open_store
 
 T0 = datetime(2024, 5, 6, 9, tzinfo=UTC)
 A = Channel(id=21, username="manba_uz", title="Manba", access_hash=1)
@@ -67,15 +66,7 @@ async def test_domains_ranked_by_group_and_defanged(store_factory: Any) -> None:
 def test_cli_links_json_and_a_refused_dimension(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
 
-    async def build() -> None:
-        store = open_store(path)
-        await store.open()
-        try:
-            await fill(store)
-        finally:
-            await store.close()
-
-    asyncio.run(build())
+    build_database(path, fill)
     runner = CliRunner()
     out = runner.invoke(report, ["links", "--db", str(path), "--what", "links", "--format", "json", "--lang", "uz"])
     assert out.exit_code == 0, out.output

@@ -3,7 +3,6 @@ holds (SQLite; the port itself is checked on both backends by the contract suite
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -11,12 +10,12 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from storefill import build_database
 from monitor.cli.report import report
 from monitor.models import Channel, ChannelEvent, ChannelRef, Match, Post, TaggedPost, Tags
 from monitor.reports.spec import ReportSpec
 from monitor.reports.takedowns import takedowns, with_takedowns
 from monitor.reports.volume import volume
-from monitor.store import open_store
 
 T0 = datetime(2024, 3, 4, 12, tzinfo=UTC)  # a Monday
 A = Channel(id=11, username="iskp_a", title="A", access_hash=1)
@@ -97,15 +96,7 @@ async def test_volume_shows_how_many_of_the_series_channels_were_taken_down(stor
 def test_cli_takedowns_json_and_volume_option(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
 
-    async def build() -> None:
-        store = open_store(path)
-        await store.open()
-        try:
-            await fill(store)
-        finally:
-            await store.close()
-
-    asyncio.run(build())
+    build_database(path, fill)
     runner = CliRunner()
     out = runner.invoke(report, ["takedowns", "--db", str(path), "--every", "week", "--by", "group",
                                  "--since", "2024-03-04", "--until", "2024-03-24", "--format", "json"])

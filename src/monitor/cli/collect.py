@@ -34,7 +34,7 @@ from monitor.demo import DEMO_SEED
 from monitor.sources.links import parse_channel_ref
 from monitor.identity import id_key
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, config_option, friendly
-from monitor.cli.records import chosen_format, emit, record_options
+from monitor.cli.records import chosen_format, emit, emit_text, record_options
 from monitor.cli.stores import open_db
 from monitor.collectors.status import TeamStatus, account_rows, collector_rows, stalled
 from monitor.store import Store, display_url, sqlite_path
@@ -588,15 +588,18 @@ def check_cmd(config_path: Path | None, show: bool) -> None:
 
 @click.command("status")
 @config_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-    help="A table, or one JSON object (UTF-8, times in RFC 3339 with Z).",
-)
+@record_options
 @click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format json.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit status tells (for health checks).")
 @friendly
-def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -> None:
+def status_cmd(
+    config_path: Path | None, fmt: str | None, excel_safe: bool, output: Path | None, as_json: bool, quiet: bool
+) -> None:
     """Per channel: state, last poll, newest post, posts stored, last error, parked-until.
+
+    A table unless --format says otherwise (also into a pipe: the health summary sits above it);
+    json is one object with the heartbeat, counts, channels (and collectors and accounts);
+    csv, tsv, nl and parquet hold the channel rows.
 
     Exits 1 when the daemon's heartbeat is missing or older than heartbeat_stale_after,
     when the daemon was stopped, or when Telegram refused its session, so it works as a
@@ -607,6 +610,9 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
     channels) and each channel's collector and account; it exits 1 when no collector runs
     or a channel went unpolled for three intervals.
     """
+    fmt = "json" if as_json else (fmt or "table")
+    if fmt == "parquet" and output is None:
+        raise click.UsageError("--format parquet needs --output FILE")
     settings = _settings(config_path)
     report = asyncio.run(status_report(settings))
     if quiet:
@@ -654,14 +660,19 @@ def status_cmd(config_path: Path | None, fmt: str, as_json: bool, quiet: bool) -
         "state": report.health.state,
         "summary": report.health.summary,
     }
-    if as_json or fmt == "json":
-        click.echo(
-            json_dumps(
-                {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts}
-                | ({"collectors": collectors, "accounts": accounts} if team is not None else {}),
-                indent=2,
-            )
-        )
+    if fmt == "json":
+        document = {"database": redact(report.database), "heartbeat": beat, "channels": rows, "counts": report.counts}
+        if team is not None:
+            document |= {"collectors": collectors, "accounts": accounts}
+        emit_text(json_dumps(document, indent=2) + "\n", output)
+    elif fmt != "table":
+        from monitor.reports.table import Report
+
+        names = tuple(rows[0]) if rows else ("channel", "title", "state", "last_poll", "newest_id", "newest_date",
+                                                "posts", "last_error", "last_error_at", "parked_until", "retry_at")
+        meta = {"database": redact(report.database), "health": report.health.summary}
+        records = Report(name="status", columns=names, rows=[tuple(r.values()) for r in rows], meta=meta)
+        emit(records, fmt, output, excel_safe=excel_safe)
     else:
         from rich.console import Console
         from rich.table import Table

@@ -18,18 +18,22 @@ from monitor.reports.table import Report
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# The output options shared by every command that prints records (reports, alerts list, channels list).
+OUTPUT_OPTIONS = [
+    click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                 help="table (default on a terminal), tsv (default into a pipe or file), csv, json, "
+                      "nl (one JSON object per line), parquet (typed columns; needs -o)."),
+    click.option("--excel-safe", is_flag=True,
+                 help="Prefix CSV/TSV cells that a spreadsheet would run as a formula with an apostrophe "
+                      "(use for files opened in Excel; off by default so cells stay as stored)."),
+    click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write to FILE instead of standard output (required for parquet)."),
+]
+
+
 def record_options(func: F) -> F:
     """--format, --excel-safe, --output/-o, worded as on the reports."""
-    options = [
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                     help="table (default on a terminal), tsv (default into a pipe or file), csv, json, "
-                          "nl (one JSON object per line), parquet (typed columns; needs -o)."),
-        click.option("--excel-safe", is_flag=True,
-                     help="Prefix CSV/TSV cells that a spreadsheet would run as a formula with an apostrophe "
-                          "(use for files opened in Excel; off by default so cells stay as stored)."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write to FILE instead of standard output (required for parquet)."),
-    ]
+    options = OUTPUT_OPTIONS
     for option in reversed(options):
         func = option(func)
     return func

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 import click
 
 from monitor.cli.common import chosen_database, database_option, fail, friendly
+from monitor.cli.records import OUTPUT_OPTIONS
 from monitor.errors import ConfigError, MonitorError
-from monitor.reports.output import FORMATS, default_format, write
+from monitor.reports.output import default_format, write
 from monitor.reports.periods import EVERY
 from monitor.reports.spec import ReportSpec, parse_by, parse_date
 from monitor.reports.table import Report
@@ -102,14 +103,7 @@ def common_options(func: F) -> F:
         click.option("--label", "labels", multiple=True, help="Only channels with label key=value (repeatable)."),
         click.option("--keyword", "keywords", multiple=True, help="Only posts with this analyst keyword (repeatable)."),
         click.option("--person", "people", multiple=True, help="Only posts naming this person id (repeatable)."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                     help="table (default on a terminal), tsv (default into a pipe or file), csv, json, "
-                          "nl (one JSON object per line), parquet (typed columns; needs -o)."),
-        click.option("--excel-safe", is_flag=True,
-                     help="Prefix CSV/TSV cells that a spreadsheet would run as a formula with an apostrophe "
-                          "(use for files opened in Excel; off by default so cells stay as stored)."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write to FILE instead of standard output (required for parquet)."),
+        *OUTPUT_OPTIONS,
         database_option,
         click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Take the database from this config file ([monitor] database)."),
@@ -415,11 +409,7 @@ def _label_options(func: F) -> F:
                      help="The labels file (default: $MONITOR_LABELS, else labels.csv beside the config)."),
         click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="The config file whose folder holds labels.csv."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                     help="table (default on a terminal), tsv (default into a pipe or file), csv, json, nl, parquet."),
-        click.option("--excel-safe", is_flag=True, help="Prefix CSV/TSV cells a spreadsheet would run as a formula."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write to FILE instead of standard output (required for parquet)."),
+        *OUTPUT_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)
