@@ -21,6 +21,7 @@ from monitor.errors import ConfigError, MonitorError
 from monitor.escape import terminal
 from monitor.models import AuditEntry
 from monitor.reports.queue import build_queue, find
+from monitor.reports.spec import resolve
 from monitor.watchlist import accept_candidate, remember_accepted
 from monitor.web import svg
 from monitor.web.common import User, download, error_page, page, render, state, store_of, write_action
@@ -51,7 +52,9 @@ async def network_page(request: Request, user: User) -> Response:
     report, nodes = await forward_network(store_of(request), spec)
     found = await discovery(store_of(request), spec, limit=integer(params, "limit", 50, 1, 10_000))
     items = spec_items(spec)
-    queue = await build_queue(store_of(request), depth_limit=QUEUE_DEPTH)
+    res = await resolve(store_of(request), spec)  # the queue of the page's range, not of all time (speed)
+    queue = await build_queue(store_of(request), since_day=res.since_day, until_day=res.until_day,
+                              depth_limit=QUEUE_DEPTH)
     return render(request, "network.html", {
         "queue": queue[:integer(params, "limit", 50, 1, 10_000)],
         "can_watch": state(request).config.config_path is not None,
