@@ -172,6 +172,19 @@ class SaveResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Quarantined:
+    """A discovery candidate polled before an analyst accepted it: reports leave its channel out
+    until ``accepted_at`` is set (docs/lifecycle.md, quarantine)."""
+
+    key: str  # the watch key it is polled under
+    ref: str  # "@username" or "id:N", as the discovery queue names it
+    priority: float
+    since: datetime
+    channel_id: int | None = None  # known once a poll resolved it
+    accepted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WatchState:
     """What the store knows of one configured channel: resolution, status and poll history."""
 

@@ -49,6 +49,7 @@ class Candidate:
     successor_of: set[str] = field(default_factory=set)
     evidence: list[str] = field(default_factory=list)
     decision: str | None = None
+    quarantined: bool = False  # polled in quarantine, not yet accepted (monitor.quarantine)
     priority: float = 0.0
 
     def source_label(self) -> str:
@@ -170,12 +171,14 @@ async def build_queue(
             forwarded.get(cand.channel_id) if cand.channel_id is not None else None)
         cand.priority = priority(cand, langs)
     decisions = await store.discovery_decisions()
+    in_quarantine = {q.ref for q in await store.quarantined()}
     out = []
     for cand in queue.values():
         if cand.distance > depth_limit:
             continue
         decided = decisions.get(cand.ref)
         cand.decision = decided[0] if decided else None
+        cand.quarantined = cand.ref in in_quarantine
         if decided and not include_decided:
             continue
         out.append(cand)
