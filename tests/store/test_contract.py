@@ -29,6 +29,7 @@ from monitor.models import (
     ClaimedDelivery,
     CollectorInfo,
     DiscoveredRow,
+    DiscoveryLead,
     LinkPreview,
     MetricSample,
     PostKey,
@@ -670,6 +671,24 @@ async def test_quarantine_is_polled_unwatched_and_ends_on_accept(store: Store) -
     assert [q.key for q in await store.quarantined()] == ["later"]
     assert [(q.key, q.accepted_at) for q in await store.quarantined(include_accepted=True)] == [
         ("later", None), ("zaxira", T0 + timedelta(days=1))]
+
+
+async def test_discovery_leads_are_upserted_per_ref_via_and_basis(store: Store) -> None:
+    assert await store.discovery_leads() == []
+    await store.add_discovery_leads([])
+    rec = DiscoveryLead(ref="@zaxira", username="zaxira", channel_id=606, title="Zaxira", via="recommended",
+                        basis="@ozod_sado", seen_at=T0)
+    tag = DiscoveryLead(ref="@zaxira", username="zaxira", channel_id=606, title=None, via="hashtag", basis="#hijrat",
+                        hits=3, seen_at=T0)
+    await store.add_discovery_leads([rec, tag])
+    again = DiscoveryLead(ref="@zaxira", username=None, channel_id=None, title="Zaxira 2", via="hashtag",
+                          basis="#hijrat", hits=5, seen_at=T0 + timedelta(days=1))
+    await store.add_discovery_leads([again])
+    assert await store.discovery_leads() == [
+        DiscoveryLead(ref="@zaxira", username="zaxira", channel_id=606, title="Zaxira 2", via="hashtag",
+                      basis="#hijrat", hits=5, seen_at=T0 + timedelta(days=1)),
+        rec,
+    ]
 
 
 # -- team mode: collectors, leases, accounts --------------------------------------------------------------

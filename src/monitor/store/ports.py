@@ -35,6 +35,7 @@ from monitor.models import (
     ChannelRef,
     ChannelSnapshot,
     Quarantined,
+    DiscoveryLead,
     ClaimedDelivery,
     CollectorInfo,
     DiscoveredRow,
@@ -384,6 +385,14 @@ class ChannelHistory(Protocol):
 
     async def accept_quarantined(self, key: str, *, at: datetime) -> bool:
         """End ``key``'s quarantine: its posts count as watched from now on. False when it was not in one."""
+        ...
+
+    async def add_discovery_leads(self, leads: Sequence[DiscoveryLead]) -> None:
+        """Store what Telegram pointed to; the same (ref, via, basis) again updates hits, title, seen_at."""
+        ...
+
+    async def discovery_leads(self) -> list[DiscoveryLead]:
+        """Every lead, ordered by ref, via, basis."""
         ...
 
 
@@ -801,6 +810,8 @@ COPY_TABLES: tuple[CopyTable, ...] = (
               ("channel_id", "message_id", "url")),
     CopyTable("discovery_decisions", ("ref", "decision", "at", "note"), ("ref",)),
     CopyTable("quarantine", ("key", "ref", "priority", "since", "accepted_at"), ("key",)),
+    CopyTable("discovery_leads", ("ref", "via", "basis", "username", "channel_id", "title", "hits", "seen_at"),
+              ("ref", "via", "basis")),
     CopyTable("web_users", ("name", "password_hash", "role", "created_at", "updated_at"), ("name",)),
     CopyTable("web_audit", ("id", "at", "actor", "action", "target", "detail"), ("id",)),
     CopyTable("alert_acks", ("alert_id", "actor", "at"), ("alert_id",)),

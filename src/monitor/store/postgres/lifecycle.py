@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.models import ChannelEvent, ChannelSnapshot, Quarantined
+from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
 from monitor.store.postgres.connection import Database
 from monitor.store.postgres.reports import Args
 
@@ -213,6 +213,32 @@ class PostgresLifecycleQueries:
             "UPDATE quarantine SET accepted_at = $1 WHERE key = $2 AND accepted_at IS NULL", _ts(at), key
         )
         return status.endswith(" 1")
+
+    async def add_discovery_leads(self, leads: Sequence[DiscoveryLead]) -> None:
+        if not leads:
+            return
+
+        async def work(conn: Any) -> None:
+            await conn.executemany(
+                "INSERT INTO discovery_leads (ref, via, basis, username, channel_id, title, hits, seen_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (ref, via, basis) DO UPDATE SET"
+                " username = coalesce(excluded.username, discovery_leads.username),"
+                " channel_id = coalesce(excluded.channel_id, discovery_leads.channel_id),"
+                " title = coalesce(excluded.title, discovery_leads.title), hits = excluded.hits,"
+                " seen_at = excluded.seen_at",
+                [(x.ref, x.via, x.basis, x.username, x.channel_id, x.title, x.hits, _ts(x.seen_at)) for x in leads],
+            )
+
+        await self.db.run(work)
+
+    async def discovery_leads(self) -> list[DiscoveryLead]:
+        rows = await self._rows(
+            "SELECT ref, via, basis, username, channel_id, title, hits, seen_at FROM discovery_leads"
+            ' ORDER BY ref COLLATE "C", via COLLATE "C", basis COLLATE "C"'
+        )
+        return [DiscoveryLead(ref=str(r["ref"]), via=str(r["via"]), basis=str(r["basis"]), username=r["username"],
+                              channel_id=r["channel_id"], title=r["title"], hits=int(r["hits"]),
+                              seen_at=_dt(r["seen_at"])) for r in rows]
 
 
 # post_links upsert for save_posts (unnest of seven columns).

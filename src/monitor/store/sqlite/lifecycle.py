@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.models import ChannelEvent, ChannelSnapshot, Quarantined
+from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
 from monitor.store.epoch import dt, ts
 
 _CHUNK = 400
@@ -217,6 +217,33 @@ class LifecycleQueries:
                 "UPDATE quarantine SET accepted_at = ? WHERE key = ? AND accepted_at IS NULL", (ts(at), key)
             )
             return cursor.rowcount > 0
+
+    async def add_discovery_leads(self, leads: Sequence[DiscoveryLead]) -> None:
+        if not leads:
+            return
+        async with self.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO discovery_leads (ref, via, basis, username, channel_id, title, hits, seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ref, via, basis) DO UPDATE SET"
+                " username = coalesce(excluded.username, discovery_leads.username),"
+                " channel_id = coalesce(excluded.channel_id, discovery_leads.channel_id),"
+                " title = coalesce(excluded.title, discovery_leads.title), hits = excluded.hits,"
+                " seen_at = excluded.seen_at",
+                [(x.ref, x.via, x.basis, x.username, x.channel_id, x.title, x.hits, ts(x.seen_at)) for x in leads],
+            )
+
+    async def discovery_leads(self) -> list[DiscoveryLead]:
+        rows = await self._fetch(
+            "SELECT ref, via, basis, username, channel_id, title, hits, seen_at FROM discovery_leads"
+            " ORDER BY ref, via, basis"
+        )
+        out = []
+        for r in rows:
+            seen = dt(int(r[7]))
+            assert seen is not None
+            out.append(DiscoveryLead(ref=r[0], via=r[1], basis=r[2], username=r[3], channel_id=r[4], title=r[5],
+                                     hits=int(r[6]), seen_at=seen))
+        return out
 
 
 _UPSERT_LINKS = (

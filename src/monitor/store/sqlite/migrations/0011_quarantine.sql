@@ -7,3 +7,17 @@ CREATE TABLE quarantine (
     since       INTEGER NOT NULL,
     accepted_at INTEGER
 );
+
+-- discovery_leads: candidates Telegram itself pointed to (similar-channel recommendations of a watched
+-- channel, public posts with a searched hashtag); the discovery queue reads them as evidence.
+CREATE TABLE discovery_leads (
+    ref        TEXT NOT NULL,
+    via        TEXT NOT NULL,
+    basis      TEXT NOT NULL,
+    username   TEXT,
+    channel_id INTEGER,
+    title      TEXT,
+    hits       INTEGER NOT NULL,
+    seen_at    INTEGER NOT NULL,
+    PRIMARY KEY (ref, via, basis)
+);
