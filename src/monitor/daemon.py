@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import account as connection, health, logs, quarantine
+from monitor import account as connection, discovery_feed, health, logs, quarantine
 from monitor.clock import FrozenClock
 from monitor.collectors.team import Team, team_for
 from monitor.errors import ConfigError, MonitorError, StoreError
@@ -93,6 +93,7 @@ class Daemon:
         self.virtual = isinstance(parts.clock, FrozenClock) and parts.virtual_end is not None
         self.options = poll_options(settings)
         self.quarantine = quarantine.rule_of(settings)
+        self.feed = discovery_feed.rule_of(settings)
         self.refs: dict[str, ChannelRef] = {r.key: r for r in settings.channels}
         self.states: dict[str, WatchState] = {}
         self.parks: dict[str, datetime] = {}
@@ -229,6 +230,13 @@ class Daemon:
                 IntervalTrigger(seconds=self.settings.polling.interval),
                 id="quarantine",
                 next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            )
+        if self.feed.on and not self.virtual:
+            sched.add_job(
+                self._feed_round,
+                IntervalTrigger(seconds=self.settings.discovery.search_every),
+                id="discovery",
+                next_run_time=datetime.now(UTC) + timedelta(seconds=10),
             )
         if m.store_text:
             sched.add_job(
@@ -521,6 +529,20 @@ class Daemon:
         if outcomes:
             log.info("quarantine polled", channels=len(outcomes),
                      saved=sum(o.inserted for o in outcomes))
+
+    async def _feed_round(self) -> None:
+        """Recommendations and hashtag search into the discovery queue (docs/lifecycle.md)."""
+        if self.stopping or not self._connected:
+            return
+        if self.team is not None:
+            return  # team mode: no collector is designated to ask for the team (not done yet)
+        try:
+            done = await discovery_feed.feed_round(self.store, self.source, rule=self.feed, clock=self.clock)
+        except MonitorError as exc:
+            log.error("discovery round failed", error=str(exc))
+            return
+        if "account" in done.parked:
+            self.parks["account"] = (await self.store.parks(now=self.clock.now())).get("account", self.clock.now())
 
     async def _reload_states(self) -> None:
         self.states = {s.key: s for s in await self.store.watch_states()}
