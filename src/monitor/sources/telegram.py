@@ -464,7 +464,7 @@ class TelethonSource:
         for key, scope in (("account", "account"), ("search", "channel")):
             until = self._blocked.get(key)
             if until is not None and now < until:
-                raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope)  # type: ignore[arg-type]
+                raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope)  # type: ignore[arg-type]  # scope is one of the FloodWait scope literals
         if self._budget is not None:
             await self._budget()
         flood: errors.FloodError | None = None
