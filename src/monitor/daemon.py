@@ -25,7 +25,12 @@ With ``[source] clock = "virtual"`` (scenario sources only) time is a
 `FrozenClock` moved by a tick loop: every tick advances it by ``virtual_step`` and
 fires every channel's job once through the scheduler, and the next tick waits
 for all of them, so months of a scenario replay in seconds with the same result
-every time. `monitor demo` runs that.
+every time. `monitor demo` runs that. The polls of one tick run one at a time in
+channel-key order (one worker, the smallest queued key first): a batch is judged by
+the alert engine inside the transaction that saves it, against the posts already
+committed, so concurrent polls committing in whatever order the threads finish made
+a spike at its threshold fire in some runs and not others. Real time keeps
+``max_concurrent`` workers taking keys in the order they fell due.
 """
 
 from __future__ import annotations
@@ -328,16 +333,29 @@ class Daemon:
             return
         self._pending.add(key)
         self._due.append(key)
-        if len(self._workers) < max(1, self.settings.polling.max_concurrent):
+        if len(self._workers) < self._max_workers():
             worker = asyncio.ensure_future(self._work())
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
+
+    def _max_workers(self) -> int:
+        """Concurrent polls: ``max_concurrent`` in real time, one on a virtual clock (see the module
+        docstring: a tick's batches must commit, and be judged, in the same order every run)."""
+        return 1 if self.virtual else max(1, self.settings.polling.max_concurrent)
+
+    def _next_due(self) -> str:
+        """The next key to poll: the first that fell due, or on a virtual clock the smallest queued."""
+        if not self.virtual:
+            return self._due.popleft()
+        key = min(self._due)
+        self._due.remove(key)
+        return key
 
     async def _work(self) -> None:
         """Poll queued keys until the queue is empty. Each poll is its own task, which a scheduler
         shutdown never cancels mid-batch; `_shutdown` waits for the in-flight ones."""
         while self._due and not self.stopping:
-            key = self._due.popleft()
+            key = self._next_due()
             task = asyncio.ensure_future(self._poll(key))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)

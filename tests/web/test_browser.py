@@ -139,6 +139,16 @@ def test_a_hostile_post_runs_no_script_and_breaks_nothing(page: object) -> None:
     shot(page, "hostile-post")
     page.goto("/alerts")  # type: ignore[attr-defined]
     assert page.evaluate(f"window.{CANARY}") == 0  # type: ignore[attr-defined]
+    # the top-posts page shows the same text: escaped there too, its link only to t.me
+    page.goto("/top?what=posts-by-views&since=2024-02-10&until=2024-02-10&limit=100")  # type: ignore[attr-defined]
+    assert page.evaluate(f"window.{CANARY}") == 0  # type: ignore[attr-defined]
+    assert page.evaluate("document.querySelectorAll('script, iframe, img, style, svg [onload]').length") == 0  # type: ignore[attr-defined]
+    assert page.evaluate("getComputedStyle(document.body).display") == "block"  # type: ignore[attr-defined]
+    top = page.locator("#top").inner_text()  # type: ignore[attr-defined]
+    assert "<script>window.__pwned=1</script>" in top and "\\u202etxt.exe" in top
+    hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))")  # type: ignore[attr-defined]
+    assert not [h for h in hrefs if h and not h.startswith(("/", "https://t.me/"))]
+    shot(page, "hostile-top-posts")
 
 
 def test_the_canary_would_catch_an_injected_script(page: object) -> None:
@@ -179,3 +189,20 @@ def test_a_viewer_cannot_write_and_a_post_without_csrf_is_refused(page: object) 
     page.wait_for_url(re.compile(r".*/alerts.*"))  # type: ignore[attr-defined]
     assert "by ana" in page.locator("#alert-2").inner_text()  # type: ignore[attr-defined]
     shot(page, "alerts-acknowledged")
+
+
+def test_the_forward_network_is_drawn_and_reach_and_top_render(page: object) -> None:
+    log_in(page, "vic")
+    page.goto("/network")  # type: ignore[attr-defined]
+    nodes = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        "svg.network g.node circle", "els => els.map(e => e.getBoundingClientRect().width)")
+    edges = page.eval_on_selector_all("svg.network line.edge", "els => els.length")  # type: ignore[attr-defined]
+    assert len(nodes) >= 2 and all(w > 0 for w in nodes) and edges >= 1  # drawn, not only in the HTML
+    assert page.evaluate(f"window.{CANARY}") == 0  # type: ignore[attr-defined]
+    shot(page, "network")
+    page.goto("/top?what=channels")  # type: ignore[attr-defined]
+    assert page.locator("#top tr").count() >= 3  # type: ignore[attr-defined]
+    shot(page, "top-channels")
+    page.goto("/reach")  # type: ignore[attr-defined]
+    assert page.locator("#reach").count() == 1  # type: ignore[attr-defined]
+    shot(page, "reach")

@@ -151,6 +151,10 @@ def test_a_bad_filter_is_a_400_with_the_clis_message(client: TestClient) -> None
     ("trend", "by=channel&every=week&metric=views", ["--by", "channel", "--every", "week", "--metric", "views"]),
     ("posts", "since=2024-02-10&until=2024-02-11&group=IS&limit=50",
      ["--since", "2024-02-10", "--until", "2024-02-11", "--group", "IS", "--limit", "50"]),
+    ("top", "what=posts-by-views&limit=30&deleted=mark&since=2024-02-01",
+     ["--what", "posts-by-views", "--limit", "30", "--deleted", "mark", "--since", "2024-02-01"]),
+    ("top", "what=channels&per_subscriber=1", ["--what", "channels", "--per-subscriber"]),
+    ("top", "what=groups&lang=ru", ["--what", "groups", "--lang", "ru"]),
 ])
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_downloads_are_byte_identical_to_the_cli(client: TestClient, web_db: Path, report: str, query: str,
@@ -160,7 +164,7 @@ def test_downloads_are_byte_identical_to_the_cli(client: TestClient, web_db: Pat
     assert got.status_code == 200
     expected = subprocess.run([*MONITOR, "report", report, *cli_args, "--format", fmt, "--db", str(web_db)],
                               capture_output=True, timeout=120, check=True).stdout
-    assert len(expected) > 200
+    assert len(expected) > 60 and expected.count(b"\n") >= 3  # a header and rows, not an empty report
     assert got.content == expected
 
 
@@ -335,3 +339,81 @@ def test_spread_opens_on_an_explicit_range_and_downloads_what_the_cli_prints(cli
                                "--format", "csv", "--db", str(web_db)], capture_output=True, timeout=120,
                               check=True).stdout
     assert got == expected and expected.count(b"\n") >= 2
+
+
+def test_top_and_reach_pages_link_their_downloads_and_refuse_what_the_cli_refuses(client: TestClient) -> None:
+    login(client, "vic")
+    page = client.get("/top?what=posts-by-views&limit=5")
+    assert page.status_code == 200
+    table = page.text.split('<table id="top">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 6  # header and the five posts
+    assert 'href="/top.csv?what=posts-by-views&amp;limit=5"' in page.text
+    reach = client.get("/reach?ages=1,6")
+    assert reach.status_code == 200 and 'href="/reach.csv?ages=1%2C6"' in reach.text
+    assert "monitor report reach --ages 1,6" in reach.text
+    for bad, message in (("/top?what=groups&per_subscriber=1", "per_subscriber has no effect on top groups"),
+                         ("/top?what=channels&deleted=mark", "deleted has no effect on top channels"),
+                         ("/top?what=colours", "what &#39;colours&#39;"), ("/reach?ages=1,x", "whole hours"),
+                         ("/top.csv?limit=0", "limit 0")):
+        response = client.get(bad)
+        assert response.status_code == 400 and message in response.text, bad
+        assert "Traceback" not in response.text
+
+
+def test_the_network_page_draws_the_graph_it_offers_as_gexf(client: TestClient) -> None:
+    import xml.etree.ElementTree as ET
+
+    login(client, "vic")
+    page = client.get("/network").text
+    svg = page.split('<figure class="network">', 1)[1].split("<figcaption>", 1)[0]
+    root = ET.fromstring(svg)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    gexf = ET.fromstring(client.get("/network.gexf").content)
+    g = {"g": "http://gexf.net/1.2"} if gexf.tag.startswith("{http://gexf.net/1.2}") else \
+        {"g": gexf.tag.split("}", 1)[0][1:]}
+    gexf_nodes = {n.get("id") for n in gexf.iterfind(".//g:node", g)}
+    gexf_edges = gexf.findall(".//g:edge", g)
+    drawn = {n.get("data-id") for n in root.iterfind(".//s:g[@class='node']", ns)}
+    assert drawn == gexf_nodes and len(drawn) >= 2  # the same channels (fewer than the drawing's limit)
+    edges = root.findall(".//s:line[@class='edge']", ns)
+    assert len(edges) == len(gexf_edges) >= 1
+    assert sorted(int(e.get("data-forwards") or 0) for e in edges) == sorted(
+        int(float(e.get("weight") or 0)) for e in gexf_edges)
+    assert client.get("/network").text == page  # deterministic: the same picture for the same data
+
+
+def test_reach_downloads_are_the_clis_bytes_over_resampled_views(tmp_path: Path) -> None:
+    """The shared database has no re-samples; this one has views at 1, 6 and 24 hours of every post."""
+    from datetime import UTC, datetime, timedelta
+
+    from webdata import build
+
+    from monitor.models import MetricSample
+
+    db = tmp_path / "monitor.db"
+
+    async def fill() -> None:
+        await build(str(db), channels=2, days=12)
+        store = open_store(str(db))
+        await store.open()
+        try:
+            rows = await store.report_top_posts(since_day=0, until_day=10**6, order="views", limit=500)
+            samples = [MetricSample(channel_id=int(r["channel_id"]), message_id=int(r["message_id"]),
+                                    sampled_at=datetime.fromtimestamp(int(r["posted_at"]), UTC) + timedelta(hours=h), views=(k + 1) * 10 * h, forwards=0)
+                       for k, r in enumerate(rows) for h in (1, 6, 24)]
+            await store.record_samples(samples)
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    app = create_app(WebConfig(database=str(db), secret=SECRET))
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as c:
+        login(c, "vic")
+        page = c.get("/reach?ages=1,24,6&by=channel")
+        assert page.status_code == 200 and page.text.split('<table id="reach">', 1)[1].count("<tr>") == 7
+        for fmt in ("csv", "json"):
+            got = c.get(f"/reach.{fmt}?ages=1,24,6&by=channel").content
+            expected = subprocess.run([*MONITOR, "report", "reach", "--ages", "1,24,6", "--by", "channel",
+                                       "--format", fmt, "--db", str(db)], capture_output=True, timeout=120,
+                                      check=True).stdout
+            assert got == expected and expected.count(b"\n") >= 6

@@ -28,10 +28,10 @@ from monitor.escape import json_dumps, one_line, terminal
 from monitor.redact import redact
 from monitor.models import Post, PostKey, WatchState
 from monitor.clock import SystemClock
-from monitor.config_file import channel_entries, write_channels
+from monitor.config_file import write_channels
+from monitor.watchlist import add_to_config, remove_from_config
 from monitor.settings import ChannelEntry, Settings, check, check_value, default_config_path, load
 from monitor.demo import DEMO_SEED
-from monitor.sources.links import parse_channel_ref
 from monitor.identity import id_key
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, config_option, friendly
 from monitor.cli.records import chosen_format, emit, emit_text, record_options
@@ -318,13 +318,6 @@ async def retag(
 
 
 
-def _entry_key(entry: dict[str, Any]) -> str | None:
-    try:
-        return parse_channel_ref(str(entry.get("handle", ""))).key
-    except ValueError:
-        return None
-
-
 async def _store_watch(settings: Settings, fn: Callable[[Store], Any]) -> bool:
     """Apply a watch-list change to the store when its database folder exists; False when skipped."""
     url = settings.database_url
@@ -345,44 +338,22 @@ def add_channel(
     labels: dict[str, str] | None = None,
     poll_interval: float | None = None,
 ) -> str:
-    """Add a channel to the config file's [[channels]] and to the store's watch list; returns its key."""
+    """Add a channel to the config file's [[channels]] (monitor.watchlist, shared with the dashboard)
+    and to the store's watch list; returns its key."""
     assert settings.path is not None
-    try:
-        ref = parse_channel_ref(handle, labels=labels, poll_interval=poll_interval)
-    except ValueError as exc:
-        raise ConfigError(Problem("channel", str(exc))) from exc
-    bad_interval = check_value(ChannelEntry, "poll_interval", poll_interval)
-    if bad_interval is not None:
-        raise ConfigError(Problem("--interval", bad_interval))
-    if poll_interval is not None:  # the trigger `run` would build for it (as `monitor check` does)
-        from monitor.compose import trigger_problem
+    if poll_interval is not None and check_value(ChannelEntry, "poll_interval", poll_interval) is None:
+        from monitor.compose import trigger_problem  # the trigger `run` would build for it (as `monitor check` does)
 
         if (problem := trigger_problem(poll_interval, settings.polling.jitter, "--interval")) is not None:
             raise ConfigError(problem)
-    entries = channel_entries(settings.path)
-    if any(_entry_key(e) == ref.key for e in entries):
-        raise ConfigError(Problem(f"{settings.path}: channels", f"{ref.key!r} is already watched"))
-    entry: dict[str, Any] = {"handle": handle if not handle.strip().lstrip("-").isdigit() else int(handle)}
-    if labels:
-        entry["labels"] = dict(labels)
-    if poll_interval is not None:
-        entry["poll_interval"] = poll_interval
-    write_channels(settings.path, [*entries, entry])
+    ref = add_to_config(settings.path, handle, labels=labels, poll_interval=poll_interval)
     asyncio.run(_store_watch(settings, lambda s: s.add_watch(ref, at=datetime.now(UTC))))
     return ref.key
 
 
 def remove_channel(settings: Settings, handle: str) -> str:
     assert settings.path is not None
-    try:
-        key = parse_channel_ref(handle).key
-    except ValueError as exc:
-        raise ConfigError(Problem("channel", str(exc))) from exc
-    entries = channel_entries(settings.path)
-    kept = [e for e in entries if _entry_key(e) != key]
-    if len(kept) == len(entries):
-        raise ConfigError(Problem(f"{settings.path}: channels", f"{key!r} is not in the watch list"))
-    write_channels(settings.path, kept)
+    key = remove_from_config(settings.path, handle)
     asyncio.run(_store_watch(settings, lambda s: s.remove_watch(key)))
     return key
 

@@ -16,10 +16,11 @@ import click
 
 from monitor.cli.collect import _existing_db, _open, _settings, add_channel
 from monitor.cli.common import config_option, friendly
-from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.errors import ConfigError, Problem
 from monitor.escape import defang, json_dumps, one_line
 from monitor.reports.periods import from_day
 from monitor.reports.queue import DEFAULT_LANGS, Candidate, build_queue, find
+from monitor.watchlist import candidate_handle, candidate_labels
 
 _depth = click.option("--depth", type=click.IntRange(1, 10), default=2, show_default=True,
                       help="Largest distance from the configured channels (1 = pointed at by them directly).")
@@ -120,17 +121,14 @@ def discovery_accept(config_path: Path | None, depth: int, candidate: str, label
     """Watch CANDIDATE: it is added to the config's [[channels]] with labels saying where it came from."""
     settings = _settings(config_path)
     c = _pick(settings, candidate, depth)
-    if c.username is None and c.channel_id is None:
-        raise MonitorError(f"{c.ref}: neither a username nor an id to watch it by")
     extra: dict[str, str] = {}
     for item in labels:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(Problem("--label", f"{item!r} is not key=value"))
         extra[key.strip()] = value.strip()
-    label_set = {"discovered": one_line(c.source_label(), 200), "discovery_depth": str(c.distance), **extra}
-    handle = f"@{c.username}" if c.username else str(c.channel_id)
-    key = add_channel(settings, handle, labels=label_set)
+    label_set = candidate_labels(c, extra)
+    key = add_channel(settings, candidate_handle(c), labels=label_set)
 
     async def remember() -> bool:
         store = await _open(settings.database_url)

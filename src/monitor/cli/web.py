@@ -52,6 +52,16 @@ def _secret(secret_file: Path | None) -> str:
     return text
 
 
+def _lease_expiry(config: Path | None) -> float:
+    """[collectors] lease_expiry of the config (team mode's "dead collector" limit), else its default."""
+    from monitor.settings import load
+    from monitor.settings.schema import CollectorSettings
+
+    if config is None:
+        return CollectorSettings().lease_expiry
+    return load(config).collectors.lease_expiry
+
+
 @click.command("web")
 @_db_option
 @_config_option
@@ -78,7 +88,8 @@ def web_cmd(database: str | None, config: Path | None, host: str, port: int, sec
     url = _database(database, config)
     config_ = WebConfig(database=url, secret=_secret(secret_file), source_name=_source_name(url),
                         secure_cookies=secure_cookies, proxy_user_header=proxy_user_header,
-                        trusted_proxies=tuple(trusted_proxy))
+                        trusted_proxies=tuple(trusted_proxy), config_path=config,
+                        lease_expiry=_lease_expiry(config))
     app = create_app(config_)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"monitor web: http://{shown}:{port}/ over {_source_name(url)} (Ctrl-C stops)", err=True)

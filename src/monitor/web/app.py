@@ -26,7 +26,7 @@ from monitor.store import open_store
 from monitor.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Sessions, check_password, hash_password, needs_rehash, same
 from monitor.web.common import HERE, State, User, WebConfig, client_host, current_user, error_page, page, render, \
     secure, state, store_of
-from monitor.web.views import alerts, channels, charts, posts, spread
+from monitor.web.views import alerts, channels, charts, posts, reach, spread
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self';"
        " connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
@@ -184,6 +184,7 @@ def create_app(config: WebConfig) -> Starlette:
         *alerts.routes,
         *channels.routes,
         *spread.routes,
+        *reach.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)

@@ -37,6 +37,8 @@ class WebConfig:
     proxy_user_header: str | None = None  # e.g. "X-Remote-User": trust this header as the user name ...
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # ... only from these addresses (or networks)
     proxy_default_role: WebRole = "viewer"  # role of a proxy-authenticated user with no local account
+    config_path: Path | None = None  # the config whose [[channels]] editors may add to (`monitor web -c`)
+    lease_expiry: float = 60.0  # [collectors] lease_expiry of that config: when a collector counts as dead
 
 
 @dataclass(slots=True)

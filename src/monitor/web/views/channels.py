@@ -7,29 +7,59 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from datetime import UTC, datetime
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from monitor.reports.discovery import discovery
 from monitor.reports.spread import export_graph, forward_network
-from monitor.web.common import User, download, page, render, store_of
+from monitor.collectors.status import TeamStatus, account_rows, collector_rows
+from monitor.errors import ConfigError, MonitorError
+from monitor.escape import terminal
+from monitor.models import AuditEntry
+from monitor.reports.queue import build_queue, find
+from monitor.reports.spec import resolve
+from monitor.watchlist import accept_candidate, remember_accepted
+from monitor.web import svg
+from monitor.web.common import User, download, error_page, page, render, state, store_of, write_action
 from monitor.web.query import Params, integer, spec_from, spec_items, url
 
 
 async def channels_page(request: Request, user: User) -> Response:
-    states = await store_of(request).watch_states(include_unwatched=True)
-    return render(request, "channels.html", {"states": states}, user=user)
+    """Every channel; in team mode (collectors registered, PostgreSQL) also the collectors, the accounts
+    and who polls each channel, from the same functions as `monitor status`."""
+    store = store_of(request)
+    states = await store.watch_states(include_unwatched=True)
+    collectors = await store.collectors()
+    team = None
+    if collectors:
+        team = TeamStatus(collectors=collectors, leases=await store.leases(), accounts=await store.account_states(),
+                          now=datetime.now(UTC), expiry=state(request).config.lease_expiry)
+    leased = team.live_leases() if team is not None else {}
+    return render(request, "channels.html", {
+        "states": states, "team": team is not None, "leased": leased,
+        "collectors": collector_rows(team) if team is not None else [],
+        "accounts": account_rows(team) if team is not None else [],
+    }, user=user)
 
 
 async def network_page(request: Request, user: User) -> Response:
     params = Params(request.query_params.multi_items())
     spec = spec_from(params)
-    report, _nodes = await forward_network(store_of(request), spec)
+    report, nodes = await forward_network(store_of(request), spec)
     found = await discovery(store_of(request), spec, limit=integer(params, "limit", 50, 1, 10_000))
     items = spec_items(spec)
+    res = await resolve(store_of(request), spec)  # the queue of the page's range, not of all time (speed)
+    queue = await build_queue(store_of(request), since_day=res.since_day, until_day=res.until_day,
+                              depth_limit=QUEUE_DEPTH)
     return render(request, "network.html", {
+        "queue": queue[:integer(params, "limit", 50, 1, 10_000)],
+        "can_watch": state(request).config.config_path is not None,
         "edges": report.as_dicts(), "candidates": found.as_dicts(), "meta": report.meta,
+        "picture": svg.network(report.rows, nodes), "picture_limit": svg.NET_NODES,  # strings escaped by svg._t
         "gexf": url("/network.gexf", items), "csv": url("/network.csv", items), "json": url("/network.json", items),
         "discovery_csv": url("/discovery.csv", items),
     }, user=user)
@@ -60,7 +90,37 @@ async def discovery_csv(request: Request, user: User) -> Response:
     return download(found, "csv", "discovery")
 
 
+QUEUE_DEPTH = 2  # as `monitor discovery list/accept` by default
+
+
+async def accept(request: Request, user: User) -> Response:
+    """An editor watches a discovery candidate: `monitor discovery accept` over HTTP (config file
+    edited with its comments kept, store watch list and decision, an audit entry)."""
+    config_path = state(request).config.config_path
+    if config_path is None:
+        return error_page(request, 409, "the dashboard was started without --config: there is no watch list"
+                          " to add to (start it with `monitor web -c CONFIG`)", user)
+    form = await request.form()
+    wanted = str(form.get("candidate") or "")
+    store = store_of(request)
+    c = find(await build_queue(store, depth_limit=QUEUE_DEPTH, include_decided=True), wanted)
+    if c is None:
+        return error_page(request, 404, f"{terminal(wanted)!s} is not in the discovery queue", user)
+    try:
+        ref, labels = await run_in_threadpool(accept_candidate, config_path, c)
+    except ConfigError as exc:
+        return error_page(request, 409, terminal("; ".join(str(p) for p in exc.problems)), user)
+    except MonitorError as exc:  # a candidate known by neither username nor id
+        return error_page(request, 409, terminal(str(exc)), user)
+    now = datetime.now(UTC)
+    await remember_accepted(store, ref, c, labels, at=now)
+    await store.record_audit(AuditEntry(actor=user.name, action="watch.add", target=ref.key, at=now,
+                                        detail={"candidate": c.ref, **labels}))
+    return RedirectResponse("/channels", status_code=303)
+
+
 routes = [
+    Route("/discovery/accept", write_action(accept), methods=["POST"]),
     Route("/channels", page(channels_page)),
     Route("/network", page(network_page)),
     Route("/network.gexf", page(network_gexf)),
