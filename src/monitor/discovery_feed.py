@@ -112,7 +112,8 @@ async def _search(store: Any, source: Any, rule: FeedRule, clock: Any, leads: li
     quota: SearchQuota | None = None
     for tag in rule.hashtags:
         try:
-            if quota is None:
+            if quota is None or quota.remains <= 0:
+                # query_is_free is about one query: a spent quota is asked again for this hashtag
                 quota = await source.search_quota(tag)
             if not quota.free:
                 # Spent for today: a search now would cost stars. Wait for the free quota to come back.

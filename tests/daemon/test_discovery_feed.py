@@ -135,4 +135,13 @@ def test_the_tl_answers_are_the_real_types() -> None:
     clock = FrozenClock(START + timedelta(hours=12))
     client = FakeTelegramClient.from_scenario(scenario(), clock)
     flood = client._search_flood()
-    assert isinstance(flood, types.SearchPostsFlood) and flood.query_is_free and flood.stars_amount == 10
+    assert isinstance(flood, types.SearchPostsFlood) and flood.remains == 10 and flood.stars_amount == 10
+    assert not flood.query_is_free
+
+
+async def test_a_query_telegram_calls_free_is_searched_with_no_slot_left(tmp_path: Path, tagger: Any) -> None:
+    store, source, client, clock = await _setup(tmp_path, tagger)
+    client.search_quota.update(remains=0, query_is_free=True)
+    done = await feed_round(store, source, rule=FeedRule(hashtags=("hijrat",)), clock=clock)
+    assert done.searched == ["hijrat"] and client.stars_spent == 0 and client.search_quota["remains"] == 0
+    await store.close()

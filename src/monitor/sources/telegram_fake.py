@@ -100,7 +100,8 @@ class FakeTelegramClient:
     _faults: list[_FaultState] = field(default_factory=list)
     # discovery: channel id -> the channel ids GetChannelRecommendations answers with
     recommendations: dict[int, list[int]] = field(default_factory=dict)
-    # Telegram's free daily post searches (what CheckSearchPostsFlood reports); searches past it cost stars
+    # Telegram's free daily post searches (what CheckSearchPostsFlood reports: searchPostsFlood's fields);
+    # searches past them cost stars; query_is_free: this query uses no slot
     search_quota: dict[str, Any] = field(
         default_factory=lambda: {"total_daily": 10, "remains": 10, "stars_amount": 10, "wait_till": None}
     )
@@ -434,11 +435,13 @@ class FakeTelegramClient:
             await self._request("search_posts", None)
             if request.allow_paid_stars:
                 self.stars_spent += int(request.allow_paid_stars)
-            elif self.search_quota["remains"] <= 0:
-                # Telegram refuses a search past the free quota unless stars are offered
+            elif self.search_quota["remains"] <= 0 and not self.search_quota.get("query_is_free"):
+                # A search past the free slots needs stars. Which error Telegram answers without them is
+                # not documented; this one is the fake's stand-in (monitor never gets this far).
                 self._refuse("search_posts", None, errors.RPCError(request=None, message="SEARCH_QUERY_FREE_LIMIT",
                                                                    code=400))
-            self.search_quota["remains"] -= 1
+            if not self.search_quota.get("query_is_free"):  # a free query uses no slot
+                self.search_quota["remains"] -= 1
             self.requests.append(ServedRequest("search_posts", None, {"hashtag": request.hashtag}))
             return self._search_result(request)
         if isinstance(request, functions.channels.GetFullChannelRequest):
@@ -454,7 +457,7 @@ class FakeTelegramClient:
     def _search_flood(self) -> types.SearchPostsFlood:
         q = self.search_quota
         return types.SearchPostsFlood(total_daily=q["total_daily"], remains=max(q["remains"], 0),
-                                      stars_amount=q["stars_amount"], query_is_free=q["remains"] > 0 or None,
+                                      stars_amount=q["stars_amount"], query_is_free=q.get("query_is_free"),
                                       wait_till=q.get("wait_till"))
 
     def _search_result(self, request: Any) -> Any:
