@@ -80,6 +80,18 @@ async def test_migrates_an_empty_schema_once_and_refuses_a_newer_one(url: str) -
         await open_store(url, read_only=True).open()
 
 
+async def test_collectors_starting_together_migrate_an_empty_schema_once(url: str) -> None:
+    """Six stores opening one empty schema at the same moment (collectors started together): the
+    ledger's CREATE races no more (it runs under the migration lock), every migration is applied once."""
+    stores = [open_store(url) for _ in range(6)]
+    try:
+        await asyncio.gather(*(s.open() for s in stores))
+    finally:
+        await asyncio.gather(*(s.close() for s in stores))
+    versions = [r[0] for r in await _admin(url, "SELECT version FROM schema_migrations ORDER BY 1")]
+    assert versions == list(range(1, len(load_migrations()) + 1))
+
+
 async def test_read_only_never_migrates_and_refuses_an_empty_or_older_schema(url: str) -> None:
     with pytest.raises(MigrationError, match="no monitor schema"):
         await open_store(url, read_only=True).open()

@@ -35,6 +35,7 @@ T = TypeVar("T")
 # Keys for pg_advisory_xact_lock: collectors starting together migrate one at a time (per schema:
 # deployments in other schemas of the same database do not wait on each other).
 _MIGRATION_LOCK = 0x6D6F6E6D  # "monm", the first of the two int4 keys; the second hashes the search_path
+_TAKE_MIGRATION_LOCK = "SELECT pg_advisory_xact_lock($1::int4, hashtext(current_setting('search_path')))"
 
 
 class StoreUnavailable(StoreError):
@@ -294,16 +295,20 @@ class Database:
                 if current == newest:
                     return applied_now
             try:
-                await conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-                )
+                # under the lock: CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin (both
+                # see no table, the second fails on the catalog's unique index)
+                async with conn.transaction():
+                    await conn.execute(_TAKE_MIGRATION_LOCK, _MIGRATION_LOCK)
+                    await conn.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+                    )
             except Exception as exc:  # noqa: BLE001
                 raise MigrationError(f"cannot create the migration ledger: {describe(exc, self.url)}") from exc
             for migration in known:
                 try:
                     async with conn.transaction():
-                        await conn.execute("SELECT pg_advisory_xact_lock($1::int4, hashtext(current_setting('search_path')))", _MIGRATION_LOCK)
+                        await conn.execute(_TAKE_MIGRATION_LOCK, _MIGRATION_LOCK)
                         rows = await conn.fetch("SELECT version FROM schema_migrations")
                         applied = {int(r["version"]) for r in rows}
                         if applied and max(applied) > newest:

@@ -59,7 +59,10 @@ class ScriptModel:
             if n_docs == 1:  # one text: a plain sum, without the segment bookkeeping
                 target[0] += np.take(self.weights, buckets_of(hashes, self.bits), axis=0).sum(axis=0, dtype=np.int32)
                 continue
-            first = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
+            change = np.empty(len(docs), dtype=bool)  # np.r_ costs more than the comparison here
+            change[0] = True
+            np.not_equal(docs[1:], docs[:-1], out=change[1:])
+            first = np.flatnonzero(change)
             rows = np.take(self.weights, buckets_of(hashes, self.bits), axis=0)  # int8: 4x less to move
             target[docs[first]] += np.add.reduceat(rows, first, axis=0, dtype=np.int32)
         return total + early, total

@@ -100,6 +100,15 @@ class NaiveBayesIdentifier:
         segments = feature_hashes(batch)
         n_docs = len(texts)
         names = np.array(names_only, dtype=bool)
+        # features per document, counted once: filtering segments by script keeps all of a document's own
+        n_feats = np.zeros(n_docs, dtype=np.int64)
+        n_late = np.zeros(n_docs, dtype=np.int64)
+        for k, (_, d) in enumerate(segments):
+            counted = np.bincount(d, minlength=n_docs)
+            n_feats += counted
+            if k >= OPEN_SET_SEGMENT:
+                n_late += counted
+        feats_of, late_of = n_feats.tolist(), n_late.tolist()
         for sid, script in enumerate(SCRIPTS):
             model = self._model.models.get(script)
             in_script = (batch.script == sid) & (batch.letters > batch.foreign)
@@ -117,15 +126,9 @@ class NaiveBayesIdentifier:
             else:
                 segments_here = segments
             totals, lates = model.score(segments_here, n_docs, OPEN_SET_SEGMENT)
-            n_feats = np.zeros(n_docs, dtype=np.int64)
-            n_late = np.zeros(n_docs, dtype=np.int64)
-            for k, (_, d) in enumerate(segments_here):
-                counted = np.bincount(d, minlength=n_docs)
-                n_feats += counted
-                if k >= OPEN_SET_SEGMENT:
-                    n_late += counted
-            for i in idx.tolist():
-                out[i] = _decide_one(totals[i].tolist(), lates[i].tolist(), int(n_late[i]), model, int(n_feats[i]))
+            total_rows, late_rows = totals[idx].tolist(), lates[idx].tolist()  # one conversion, not one per row
+            for j, i in enumerate(idx.tolist()):
+                out[i] = _decide_one(total_rows[j], late_rows[j], late_of[i], model, feats_of[i])
         return out
 
 
@@ -141,7 +144,7 @@ def _decide_one(total: list[int], late: list[int], n_late: int, model: ScriptMod
     confidently one of ours: ``und``.
     """
     known = total[:-1]
-    best = max(range(len(known)), key=known.__getitem__)  # first maximum, as numpy's argmax
+    best = known.index(max(known))  # first maximum, as numpy's argmax
     llr = (late[best] - late[-1]) * model.scale / max(n_late, 1)
     if llr < model.reject[best][length_band(n_late)] and not (
         # the second look: over every feature (1-3-grams too) the text is still clearly this class
@@ -161,7 +164,7 @@ def _confidence_one(total: list[int], scale: float, n_feats: int) -> float:
     factor = scale / math.sqrt(max(n_feats, 1)) * CONFIDENCE_TEMPERATURE
     scaled = [v * factor for v in total]
     top = max(scaled)
-    return round(1.0 / sum(math.exp(v - top) for v in scaled), 4)
+    return round(1.0 / sum([math.exp(v - top) for v in scaled]), 4)  # a list: same order, faster than a generator
 
 
 def length_band(n_late: int) -> int:
