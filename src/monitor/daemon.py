@@ -54,7 +54,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import account as connection, health, logs
+from monitor import account as connection, discovery_feed, health, logs, quarantine
 from monitor.clock import FrozenClock
 from monitor.collectors.team import Team, team_for
 from monitor.errors import ConfigError, MonitorError, StoreError
@@ -99,6 +99,8 @@ class Daemon:
         self.clock = parts.clock
         self.virtual = isinstance(parts.clock, FrozenClock) and parts.virtual_end is not None
         self.options = poll_options(settings)
+        self.quarantine = quarantine.rule_of(settings)
+        self.feed = discovery_feed.rule_of(settings)
         self.refs: dict[str, ChannelRef] = {r.key: r for r in settings.channels}
         self.states: dict[str, WatchState] = {}
         self.parks: dict[str, datetime] = {}
@@ -233,6 +235,20 @@ class Daemon:
             sched.add_job(self._lease_round, IntervalTrigger(seconds=self.team.renew_interval), id="leases")
         if self.settings.path is not None:
             sched.add_job(self._reload_config, IntervalTrigger(seconds=m.config_reload_interval), id="config")
+        if self.quarantine.on and not self.virtual:
+            sched.add_job(
+                self._quarantine_round,
+                IntervalTrigger(seconds=self.settings.polling.interval),
+                id="quarantine",
+                next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            )
+        if self.feed.on and not self.virtual:
+            sched.add_job(
+                self._feed_round,
+                IntervalTrigger(seconds=self.settings.discovery.search_every),
+                id="discovery",
+                next_run_time=datetime.now(UTC) + timedelta(seconds=10),
+            )
         if m.store_text:
             sched.add_job(
                 self._retention,
@@ -287,6 +303,8 @@ class Daemon:
             first = False
             if self.settings.monitor.store_text:
                 await self._retention()
+            if self.quarantine.on:
+                await self._quarantine_round()
             keys = sorted(self.refs)
             self._tick_waiting = set(keys)
             self._tick_done.clear()
@@ -536,6 +554,41 @@ class Daemon:
             await hook(channel, tagged, result)
         except Exception as exc:  # noqa: BLE001 - alerting must never stop collection
             log.exception("alert hook failed", error=repr(exc))
+
+    async def _quarantine_round(self) -> None:
+        """Poll the discovery candidates in quarantine once (docs/lifecycle.md); never stops the daemon."""
+        if self.stopping or not self._connected or self.team is not None:
+            return  # team mode: leases cover watched channels only, so quarantine is one collector's job
+        try:
+            async with self._semaphore:
+                outcomes = await quarantine.poll_quarantined(
+                    self.store, source=self.source, tagger=self.parts.tagger, clock=self.clock,
+                    options=self.options, rule=self.quarantine,
+                    skip=lambda key: self._skip_reason(key, self.clock.now()),
+                )
+        except MonitorError as exc:
+            log.error("quarantine round failed", error=str(exc))
+            return
+        for outcome in outcomes:
+            if outcome.park_scope is not None and outcome.retry_at is not None:
+                self.parks[outcome.park_scope] = outcome.retry_at
+        if outcomes:
+            log.info("quarantine polled", channels=len(outcomes),
+                     saved=sum(o.inserted for o in outcomes))
+
+    async def _feed_round(self) -> None:
+        """Recommendations and hashtag search into the discovery queue (docs/lifecycle.md)."""
+        if self.stopping or not self._connected:
+            return
+        if self.team is not None:
+            return  # team mode: no collector is designated to ask for the team (not done yet)
+        try:
+            done = await discovery_feed.feed_round(self.store, self.source, rule=self.feed, clock=self.clock)
+        except MonitorError as exc:
+            log.error("discovery round failed", error=str(exc))
+            return
+        if "account" in done.parked:
+            self.parks["account"] = (await self.store.parks(now=self.clock.now())).get("account", self.clock.now())
 
     async def _reload_states(self) -> None:
         """The watch states this daemon polls from: every channel's, or in team mode the held ones'."""

@@ -172,6 +172,50 @@ class SaveResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SearchQuota:
+    """Telegram's free public-post searches (channels.checkSearchPostsFlood / search_flood). A search is
+    made only when it is free: ``stars_amount`` is what a paid one would cost, and monitor never pays."""
+
+    total_daily: int
+    remains: int
+    stars_amount: int
+    query_is_free: bool
+    wait_till: datetime | None = None  # when the free quota comes back, when Telegram says
+
+    @property
+    def free(self) -> bool:
+        return self.query_is_free or self.remains > 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscoveryLead:
+    """A candidate channel Telegram itself pointed to: a similar-channel recommendation of a watched
+    channel, or public posts carrying a searched hashtag. One row per (ref, via, basis)."""
+
+    ref: str  # "@username" or "id:N", as the discovery queue names it
+    username: str | None
+    channel_id: int | None
+    title: str | None
+    via: str  # "recommended" or "hashtag"
+    basis: str  # the watched channel it is similar to ("@name"), or the hashtag ("#tag")
+    hits: int = 1  # posts found with the hashtag (1 for a recommendation)
+    seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quarantined:
+    """A discovery candidate polled before an analyst accepted it: reports leave its channel out
+    until ``accepted_at`` is set (docs/lifecycle.md, quarantine)."""
+
+    key: str  # the watch key it is polled under
+    ref: str  # "@username" or "id:N", as the discovery queue names it
+    priority: float
+    since: datetime
+    channel_id: int | None = None  # known once a poll resolved it
+    accepted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WatchState:
     """What the store knows of one configured channel: resolution, status and poll history."""
 

@@ -96,9 +96,11 @@ def accept_candidate(path: str | Path, c: Candidate, *, extra: Mapping[str, str]
 
 async def remember_accepted(store: Any, ref: ChannelRef, c: Candidate, labels: Mapping[str, str], *,
                             at: datetime) -> None:
-    """The store's side of an accepted candidate: watched from now, and out of the queue."""
+    """The store's side of an accepted candidate: watched from now, out of the queue and out of quarantine."""
     await store.add_watch(ref, at=at)
     await store.set_discovery_decision(c.ref, "accepted", at=at, note=labels["discovered"])
+    # A channel polled in quarantine keeps its posts: the same channel id, now counted as watched.
+    await store.accept_quarantined(ref.key, at=at)
 
 
 __all__ = ["accept_candidate", "add_to_config", "candidate_handle", "candidate_labels", "entry_key",

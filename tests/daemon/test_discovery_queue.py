@@ -127,3 +127,30 @@ def test_cli_list_why_accept_reject(config: Path) -> None:
     assert {c["candidate"]: c["decision"] for c in every}["id:77"] == "rejected"
     missing = runner.invoke(main, ["discovery", "why", "@nobody_here", "-c", str(config)])
     assert missing.exit_code == 2 and missing.output.startswith("error: candidate:")
+
+
+def test_cli_accept_ends_a_quarantine_and_reports_include_its_posts(tmp_path: Path) -> None:
+    async def fill_held(store: Any) -> None:
+        await fill(store)
+        assert await store.add_quarantine("iskp_zaxira", "@iskp_zaxira", 9.0, at=T0)
+        zax = Channel(id=40, username="iskp_zaxira", title="Zaxira", access_hash=4)
+        await store.set_resolved("iskp_zaxira", zax, at=T0)
+        await store.save_posts(zax.id, [_p(zax, 1, 9), _p(zax, 2, 9.5)], at=T0)
+
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps(make_scenario(channels=1, posts=3)), "utf-8")
+    config = write_config(tmp_path, scenario, ["@iskp_main", "@fan_one"])
+    build_database(tmp_path / "monitor.db", fill_held)
+    runner = CliRunner()
+
+    def posts(*extra: str) -> int:
+        out = runner.invoke(main, ["report", "volume", "-c", str(config), "--format", "json", *extra])
+        assert out.exit_code == 0, out.output
+        return sum(int(r["posts"]) for r in json.loads(out.output)["rows"])
+
+    assert (posts(), posts("--quarantined")) == (8, 10)
+    listing = json.loads(runner.invoke(main, ["discovery", "list", "-c", str(config), "--json"]).output)
+    assert {c["candidate"]: c["quarantined"] for c in listing}["@iskp_zaxira"] is True
+    accepted = runner.invoke(main, ["discovery", "accept", "@iskp_zaxira", "-c", str(config)])
+    assert accepted.exit_code == 0 and "collected in quarantine now count" in accepted.output, accepted.output
+    assert posts() == 10

@@ -19,6 +19,7 @@ from contract_data import CHANNEL, DAY0, OTHER, T0, alert, tagged, watch
 
 from monitor.errors import StoreClosedError
 from monitor.models import (
+    Channel,
     ChannelEvent,
     AlertAck,
     AuditEntry,
@@ -28,6 +29,7 @@ from monitor.models import (
     ClaimedDelivery,
     CollectorInfo,
     DiscoveredRow,
+    DiscoveryLead,
     LinkPreview,
     MetricSample,
     PostKey,
@@ -645,6 +647,48 @@ async def test_discovery_decisions_are_remembered_and_the_last_one_counts(store:
         "@yangi": ("accepted", T0, None),
         "@zaxira": ("accepted", T0 + timedelta(hours=1), "it is the successor"),
     }
+
+
+async def test_quarantine_is_polled_unwatched_and_ends_on_accept(store: Store) -> None:
+    assert await store.quarantined() == []
+    assert await store.add_quarantine("zaxira", "@zaxira", 7.5, at=T0)
+    assert not await store.add_quarantine("zaxira", "@zaxira", 9.0, at=T0 + timedelta(hours=1))  # already held
+    await store.sync_watchlist([ChannelRef(key="kept", username="kept")], at=T0)
+    assert not await store.add_quarantine("kept", "@kept", 6.0, at=T0)  # a watched channel is never quarantined
+    assert await store.add_quarantine("later", "@later", 5.0, at=T0)
+    [later, zax] = await store.quarantined()
+    assert (zax.key, zax.ref, zax.priority, zax.since, zax.channel_id, zax.accepted_at) == (
+        "zaxira", "@zaxira", 7.5, T0, None, None)
+    assert later.key == "later" and later.priority == 5.0
+    assert [s.key for s in await store.watch_states()] == ["kept"]  # the quarantined ones are not watched
+    unwatched = {s.key: s for s in await store.watch_states(include_unwatched=True)}
+    assert not unwatched["zaxira"].watched and unwatched["zaxira"].labels == {"quarantine": "@zaxira"}
+    await store.set_resolved("zaxira", Channel(id=606, username="zaxira", title="Zaxira", access_hash=6), at=T0)
+    assert [q.channel_id for q in await store.quarantined() if q.key == "zaxira"] == [606]
+    assert await store.accept_quarantined("zaxira", at=T0 + timedelta(days=1))
+    assert not await store.accept_quarantined("zaxira", at=T0 + timedelta(days=2))
+    assert not await store.accept_quarantined("never_held", at=T0)
+    assert [q.key for q in await store.quarantined()] == ["later"]
+    assert [(q.key, q.accepted_at) for q in await store.quarantined(include_accepted=True)] == [
+        ("later", None), ("zaxira", T0 + timedelta(days=1))]
+
+
+async def test_discovery_leads_are_upserted_per_ref_via_and_basis(store: Store) -> None:
+    assert await store.discovery_leads() == []
+    await store.add_discovery_leads([])
+    rec = DiscoveryLead(ref="@zaxira", username="zaxira", channel_id=606, title="Zaxira", via="recommended",
+                        basis="@ozod_sado", seen_at=T0)
+    tag = DiscoveryLead(ref="@zaxira", username="zaxira", channel_id=606, title=None, via="hashtag", basis="#hijrat",
+                        hits=3, seen_at=T0)
+    await store.add_discovery_leads([rec, tag])
+    again = DiscoveryLead(ref="@zaxira", username=None, channel_id=None, title="Zaxira 2", via="hashtag",
+                          basis="#hijrat", hits=5, seen_at=T0 + timedelta(days=1))
+    await store.add_discovery_leads([again])
+    assert await store.discovery_leads() == [
+        DiscoveryLead(ref="@zaxira", username="zaxira", channel_id=606, title="Zaxira 2", via="hashtag",
+                      basis="#hijrat", hits=5, seen_at=T0 + timedelta(days=1)),
+        rec,
+    ]
 
 
 # -- team mode: collectors, leases, accounts --------------------------------------------------------------

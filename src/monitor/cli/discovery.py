@@ -70,7 +70,8 @@ def discovery_list(config_path: Path | None, depth: int, langs: tuple[str, ...],
     for c in queue[:limit]:
         click.echo("\t".join(str(v) for v in (
             c.priority, _shown(c.ref), c.distance, len(c.referrers), c.forwards, c.mentions,
-            _shown(", ".join(sorted(c.successor_of))), c.decision or "", _shown(c.title or ""))))
+            _shown(", ".join(sorted(c.successor_of))), c.decision or ("quarantined" if c.quarantined else ""),
+            _shown(c.title or ""))))
 
 
 def _as_dict(c: Candidate) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def _as_dict(c: Candidate) -> dict[str, Any]:
         "languages": dict(c.langs), "groups": dict(c.groups), "successor_of": sorted(c.successor_of),
         "first_day": from_day(c.first_day).isoformat() if c.first_day is not None else None,
         "last_day": from_day(c.last_day).isoformat() if c.last_day is not None else None,
-        "decision": c.decision, "evidence": c.evidence,
+        "decision": c.decision, "quarantined": c.quarantined, "evidence": c.evidence,
     }
 
 
@@ -129,15 +130,19 @@ def discovery_accept(config_path: Path | None, depth: int, candidate: str, label
     label_set = candidate_labels(c, extra)
     key = add_channel(settings, candidate_handle(c), labels=label_set)
 
-    async def remember() -> None:
+    async def remember() -> bool:
         store = await _open(settings.database_url)
         try:
-            await store.set_discovery_decision(c.ref, "accepted", at=datetime.now(UTC), note=label_set["discovered"])
+            now = datetime.now(UTC)
+            await store.set_discovery_decision(c.ref, "accepted", at=now, note=label_set["discovered"])
+            # A channel polled in quarantine keeps its posts: the same channel id, now counted as watched.
+            return bool(await store.accept_quarantined(key, at=now))
         finally:
             await store.close()
 
-    asyncio.run(remember())
-    click.echo(f"accepted {_shown(c.ref)}: watching {key} ({_shown(label_set['discovered'], 120)})")
+    from_quarantine = asyncio.run(remember())
+    click.echo(f"accepted {_shown(c.ref)}: watching {key} ({_shown(label_set['discovered'], 120)})"
+               + ("; its posts collected in quarantine now count in reports" if from_quarantine else ""))
 
 
 @discovery_group.command("reject")

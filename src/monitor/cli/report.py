@@ -103,6 +103,8 @@ def common_options(func: F) -> F:
         click.option("--label", "labels", multiple=True, help="Only channels with label key=value (repeatable)."),
         click.option("--keyword", "keywords", multiple=True, help="Only posts with this analyst keyword (repeatable)."),
         click.option("--person", "people", multiple=True, help="Only posts naming this person id (repeatable)."),
+        click.option("--quarantined", is_flag=True,
+                     help="Also count channels polled in quarantine (discovery candidates not yet accepted)."),
         *OUTPUT_OPTIONS,
         database_option,
         click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -126,6 +128,7 @@ def _spec(kw: dict[str, Any]) -> ReportSpec:
         labels=tuple(kw.pop("labels")),
         keywords=tuple(kw.pop("keywords")),
         people=_split(kw.pop("people")),
+        quarantined=bool(kw.pop("quarantined")),
     )
 
 

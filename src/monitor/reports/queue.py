@@ -7,7 +7,8 @@ discovery why`` can show why it is there, and a priority that orders the queue:
 
     priority = (3 x referring channels + 0.5 x references (at most 20) + 2 x share of referring posts in
                 the watched languages + 2 x share naming a group + 1 per distinct group (at most 3)
-                + 5 when it is a successor candidate) / distance
+                + 5 when it is a successor candidate + 2 per watched channel Telegram finds it similar to
+                (at most 3) + 1 per searched hashtag it posted (at most 3)) / distance
 
 ``distance`` is one more than the smallest distance of a channel pointing at it (a configured channel
 is at 0; a channel accepted from the queue keeps the distance it was accepted at in its
@@ -47,14 +48,22 @@ class Candidate:
     first_day: int | None = None
     last_day: int | None = None
     successor_of: set[str] = field(default_factory=set)
+    recommended_for: set[str] = field(default_factory=set)  # watched channels Telegram finds it similar to
+    hashtags: set[str] = field(default_factory=set)  # searched hashtags it posted
+    lead_title: str | None = None
     evidence: list[str] = field(default_factory=list)
     decision: str | None = None
+    quarantined: bool = False  # polled in quarantine, not yet accepted (monitor.quarantine)
     priority: float = 0.0
 
     def source_label(self) -> str:
         """What the watch-list label says about where the channel came from."""
         if self.successor_of:
             return "successor of " + ", ".join(sorted(self.successor_of))
+        if not self.referrers and self.recommended_for:
+            return "recommended by Telegram for " + ", ".join(sorted(self.recommended_for)[:5])
+        if not self.referrers and self.hashtags:
+            return "hashtag search " + ", ".join(sorted(self.hashtags)[:5])
         kinds = [k for k, n in (("forwarded", self.forwards), ("mentioned", self.mentions)) if n]
         return f"{' and '.join(kinds) or 'referenced'} by " + ", ".join(sorted(self.referrers)[:5])
 
@@ -163,19 +172,37 @@ async def build_queue(
         cand.successor_of |= of
         cand.evidence.extend(lines)
         cand.distance = min(cand.distance, 1 + min((depth.get(c, 0) for c in by_id if name_of.get(c) in of), default=0))
+    for lead in await store.discovery_leads():
+        if lead.ref in watched_refs or (lead.channel_id is not None and lead.channel_id in depth):
+            continue
+        cand = get(lead.ref, lead.username.lower() if lead.username else None, lead.channel_id)
+        cand.lead_title = cand.lead_title or lead.title
+        seen = lead.seen_at.date().isoformat()
+        if lead.via == "recommended":
+            cand.recommended_for.add(lead.basis)
+            cand.evidence.append(f"{seen} Telegram recommends it as similar to {lead.basis}")
+            basis_depth = min((depth.get(c, 0) for c in by_id if name_of.get(c) == lead.basis and c in depth),
+                              default=0)
+            cand.distance = min(cand.distance, basis_depth + 1)
+        else:
+            cand.hashtags.add(lead.basis)
+            cand.evidence.append(f"{seen} {lead.hits} public post(s) with {lead.basis} (hashtag search)")
+            cand.distance = min(cand.distance, 1)  # the analysts chose the hashtag: as near as a reference
     forwarded = await store.report_forward_names(sorted({c.channel_id for c in queue.values() if c.channel_id is not None}))
     for cand in queue.values():
         known = by_id.get(cand.channel_id) if cand.channel_id is not None else None
         cand.title = (known["title"] if known else None) or (
-            forwarded.get(cand.channel_id) if cand.channel_id is not None else None)
+            forwarded.get(cand.channel_id) if cand.channel_id is not None else None) or cand.lead_title
         cand.priority = priority(cand, langs)
     decisions = await store.discovery_decisions()
+    in_quarantine = {q.ref for q in await store.quarantined()}
     out = []
     for cand in queue.values():
         if cand.distance > depth_limit:
             continue
         decided = decisions.get(cand.ref)
         cand.decision = decided[0] if decided else None
+        cand.quarantined = cand.ref in in_quarantine
         if decided and not include_decided:
             continue
         out.append(cand)
@@ -189,6 +216,7 @@ def priority(cand: Candidate, langs: tuple[str, ...]) -> float:
     score += 2 * sum(n for lang, n in cand.langs.items() if lang in langs) / posts
     score += 2 * cand.grouped_posts / posts + min(len(cand.groups), 3)
     score += 5 if cand.successor_of else 0
+    score += 2 * min(len(cand.recommended_for), 3) + min(len(cand.hashtags), 3)
     return round(score / max(cand.distance, 1), 2)
 
 

@@ -107,6 +107,7 @@ class ReportSpec:
     labels: tuple[str, ...] = ()  # "key=value"; several values of one key: any of them
     keywords: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
+    quarantined: bool = False  # also count channels polled in quarantine (left out by default)
 
     @property
     def period(self) -> Every:
@@ -421,6 +422,11 @@ async def resolve(store: ReportSource, spec: ReportSpec, *, today: date | None =
             if all(info.labels.get(k) in vals for k, vals in wanted_labels.items())
         }
         channel_ids = labelled if channel_ids is None else channel_ids & labelled
+    if not spec.quarantined:
+        # Channels polled in quarantine are counted apart from the watch list until accepted.
+        held = {q.channel_id for q in await store.quarantined() if q.channel_id is not None}
+        if held:
+            channel_ids = (set(infos) if channel_ids is None else channel_ids) - held
     span = await store.report_day_range()
     fallback = to_day(today or datetime.now(UTC).date())
     since_day = to_day(spec.since) if spec.since else (span[0] if span else fallback)

@@ -174,6 +174,7 @@ class _Parser:
             polling=polling,
             lexicon=lexicon,
             collectors=collectors,
+            discovery=sections["discovery"],
             channels=channels,
             keywords=keywords,
             alerts=alerts,

@@ -342,6 +342,54 @@ class CollectorSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DiscoverySettings:
+    """``[discovery]``: what the daemon does with the discovery queue besides listing it (all off by default;
+    docs/lifecycle.md). Read-only towards Telegram: nothing is ever joined."""
+
+    quarantine_above: Annotated[
+        float,
+        about(
+            "priority",
+            "Undecided candidates with at least this queue priority are polled in quarantine: collected"
+            " like watched channels, left out of every report until `monitor discovery accept`. 0 = off.",
+            ge=0,
+            le=1000,
+        ),
+    ] = 0
+    quarantine_max: Annotated[
+        int, about("channels", "Most channels in quarantine at once (the highest priorities first).", ge=1, le=1000)
+    ] = 10
+    quarantine_depth: Annotated[
+        int, about("hops", "Largest distance from the configured channels of a quarantined candidate.", ge=1, le=10)
+    ] = 2
+    recommendations: Annotated[
+        bool,
+        about(
+            "on/off",
+            "Ask Telegram for channels similar to each watched one (channels.getChannelRecommendations) and"
+            " put them in the discovery queue.",
+        ),
+    ] = False
+    hashtags: Annotated[
+        tuple[str, ...],
+        about(
+            "hashtags",
+            "Hashtags searched in public posts (channels.searchPosts) for the discovery queue; only the free"
+            " daily searches Telegram reports are used, never paid stars. [] = off.",
+        ),
+    ] = ()
+    search_every: Annotated[
+        float,
+        about(
+            "seconds",
+            "Between two rounds of recommendations and hashtag searches, paid from the request budget.",
+            ge=60,
+            le=30 * DAY,
+        ),
+    ] = DAY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LexiconSettings:
     """``[lexicon]``: the group lexicon shipped with monitor, extended by the analyst."""
 
@@ -430,6 +478,7 @@ class Settings:
     polling: PollingSettings = field(default_factory=PollingSettings)
     lexicon: LexiconSettings = field(default_factory=LexiconSettings)
     collectors: CollectorSettings = field(default_factory=CollectorSettings)
+    discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
     channels: tuple[ChannelRef, ...] = ()
     keywords: tuple[KeywordEntry, ...] = ()
     alerts: Mapping[str, Any] = field(default_factory=dict)  # raw [alerts] table, for monitor.alerts.config
@@ -465,7 +514,7 @@ class Settings:
     def redacted(self) -> dict[str, Any]:
         """A JSON-able dump without secrets, for `monitor check --show` and logs."""
         out: dict[str, Any] = {}
-        for name in ("monitor", "telegram", "source", "polling", "lexicon", "collectors"):
+        for name in ("monitor", "telegram", "source", "polling", "lexicon", "collectors", "discovery"):
             out[name] = _plain(getattr(self, name))
         out["monitor"]["database"] = _without_password(self.monitor.database)
         out["channels"] = [
@@ -506,6 +555,7 @@ SECTIONS: Mapping[str, type] = {
     "polling": PollingSettings,
     "lexicon": LexiconSettings,
     "collectors": CollectorSettings,
+    "discovery": DiscoverySettings,
 }
 ARRAYS: Mapping[str, type] = {"channels": ChannelEntry, "keywords": KeywordEntry}
 TOP_LEVEL = frozenset({*SECTIONS, *ARRAYS, "alerts"})

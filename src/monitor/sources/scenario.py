@@ -102,7 +102,7 @@ FaultError = Literal[
 ]
 FaultMethod = Literal[
     "iter_messages", "get_messages", "get_entity", "get_input_entity", "connect", "is_user_authorized",
-    "get_full_channel",
+    "get_full_channel", "get_channel_recommendations", "check_search_posts_flood", "search_posts",
 ]
 
 _STATUSES = ("ok", "private", "banned", "not_found", "invalid", "forbidden")

@@ -32,7 +32,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +51,7 @@ from monitor.errors import (
     SourceUnauthorized,
     UnavailableReason,
 )
-from monitor.models import Channel, ChannelRef, ChannelSnapshot, ForwardOrigin, LinkPreview, Post
+from monitor.models import Channel, ChannelRef, ChannelSnapshot, DiscoveryLead, ForwardOrigin, LinkPreview, Post, SearchQuota
 from monitor.sources.links import Span, extract, utf16_slice
 
 RequestBudget = Callable[[], Awaitable[None]]
@@ -399,6 +399,87 @@ class TelethonSource:
             with self._translate(channel.username or str(channel.id), channel.id):
                 full = await self._client(request)
         return self.to_snapshot(full, channel)
+
+    # -- discovery: what Telegram itself points to (read only: nothing is joined) -------------------
+
+    async def similar_channels(self, channel: Channel) -> list[DiscoveryLead]:
+        """Telegram's similar-channel recommendations for a watched channel (one
+        channels.getChannelRecommendations request, paid from the budget; FloodWait as every request)."""
+        if channel.access_hash is None:
+            raise SourceError(f"{channel.username or channel.id}: no access hash to ask for recommendations with")
+        request = functions.channels.GetChannelRecommendationsRequest(
+            channel=types.InputChannel(channel.id, channel.access_hash))
+        with self._call(channel.id):
+            if not self._per_request:
+                await self._spend(channel.id)
+            with self._translate(channel.username or str(channel.id), channel.id):
+                answer = await self._client(request)
+        basis = f"@{channel.username}" if channel.username else f"id:{channel.id}"
+        now = self._clock.now()
+        out = []
+        for chat in getattr(answer, "chats", None) or []:
+            if not isinstance(chat, types.Channel) or not chat.broadcast or chat.id == channel.id:
+                continue  # a ChannelForbidden, a group: not a channel to propose
+            username = _public_username(chat)
+            out.append(DiscoveryLead(
+                ref=f"@{username.lower()}" if username else f"id:{chat.id}", username=username, channel_id=chat.id,
+                title=chat.title if isinstance(chat.title, str) else None, via="recommended", basis=basis,
+                seen_at=now))
+        return out
+
+    async def search_quota(self, hashtag: str) -> SearchQuota:
+        """What Telegram says a public post search would cost now (channels.checkSearchPostsFlood)."""
+        answer = await self._search_request(functions.channels.CheckSearchPostsFloodRequest(query="#" + hashtag))
+        return _quota(answer)
+
+    async def search_hashtag(self, hashtag: str, *, limit: int = 100) -> tuple[list[DiscoveryLead], SearchQuota | None]:
+        """Public channel posts carrying ``#hashtag`` (one channels.searchPosts request), as one lead per
+        channel with its number of posts, and the quota Telegram reported with them. Never offers stars
+        (``allow_paid_stars`` is left out): a search past the free quota is refused by Telegram."""
+        request = functions.channels.SearchPostsRequest(
+            offset_rate=0, offset_peer=types.InputPeerEmpty(), offset_id=0, limit=limit, hashtag=hashtag)
+        answer = await self._search_request(request)
+        chats = {c.id: c for c in getattr(answer, "chats", None) or [] if isinstance(c, types.Channel)}
+        hits: dict[int, int] = {}
+        for msg in getattr(answer, "messages", None) or []:
+            peer = getattr(msg, "peer_id", None)
+            if isinstance(peer, types.PeerChannel) and peer.channel_id in chats:
+                hits[peer.channel_id] = hits.get(peer.channel_id, 0) + 1
+        now = self._clock.now()
+        leads = []
+        for cid, n in hits.items():
+            chat = chats[cid]
+            if not chat.broadcast:
+                continue
+            username = _public_username(chat)
+            leads.append(DiscoveryLead(
+                ref=f"@{username.lower()}" if username else f"id:{cid}", username=username, channel_id=cid,
+                title=chat.title if isinstance(chat.title, str) else None, via="hashtag", basis=f"#{hashtag}",
+                hits=n, seen_at=now))
+        flood = getattr(answer, "search_flood", None)
+        return leads, (_quota(flood) if isinstance(flood, types.SearchPostsFlood) else None)
+
+    async def _search_request(self, request: Any) -> Any:
+        """A search request: paid from the budget; a flood wait on it blocks only searches ("search")."""
+        now = self._clock.now()
+        for key, scope in (("account", "account"), ("search", "channel")):
+            until = self._blocked.get(key)
+            if until is not None and now < until:
+                raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope)  # type: ignore[arg-type]  # scope is one of the FloodWait scope literals
+        if self._budget is not None:
+            await self._budget()
+        flood: errors.FloodError | None = None
+        with self._translate("search", None):
+            try:
+                return await self._client(request)
+            except errors.FloodError as exc:
+                if _frozen(exc):
+                    raise  # not a wait: _translate says the account is frozen
+                flood = exc
+        seconds = max(int(getattr(flood, "seconds", 0) or 0), 1)
+        until = self._clock.now() + timedelta(seconds=seconds)
+        self._blocked["search"] = max(until, self._blocked.get("search", until))
+        raise FloodWait(seconds, scope="channel") from flood
 
     def to_snapshot(self, full: Any, channel: Channel) -> ChannelSnapshot:
         """messages.ChatFull -> ChannelSnapshot; a missing or odd field becomes None, never an error."""
@@ -795,6 +876,15 @@ def _kind(entity: Any) -> str:
     if isinstance(entity, types.Chat | types.ChatForbidden | types.ChatEmpty):
         return "group"
     return type(entity).__name__
+
+
+def _quota(flood: Any) -> SearchQuota:
+    wait = getattr(flood, "wait_till", None)
+    return SearchQuota(
+        total_daily=int(getattr(flood, "total_daily", 0) or 0), remains=int(getattr(flood, "remains", 0) or 0),
+        stars_amount=int(getattr(flood, "stars_amount", 0) or 0), query_is_free=bool(getattr(flood, "query_is_free", False)),
+        wait_till=datetime.fromtimestamp(int(wait), UTC) if isinstance(wait, int) and wait > 0 else None,
+    )
 
 
 def _public_username(entity: Any) -> str | None:

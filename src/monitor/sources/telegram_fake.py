@@ -98,6 +98,14 @@ class FakeTelegramClient:
     _by_id: dict[int, ScenarioChannel] = field(default_factory=dict)
     _by_name: dict[str, ScenarioChannel] = field(default_factory=dict)
     _faults: list[_FaultState] = field(default_factory=list)
+    # discovery: channel id -> the channel ids GetChannelRecommendations answers with
+    recommendations: dict[int, list[int]] = field(default_factory=dict)
+    # Telegram's free daily post searches (what CheckSearchPostsFlood reports: searchPostsFlood's fields);
+    # searches past them cost stars; query_is_free: this query uses no slot
+    search_quota: dict[str, Any] = field(
+        default_factory=lambda: {"total_daily": 10, "remains": 10, "stars_amount": 10, "wait_till": None}
+    )
+    stars_spent: int = 0  # stars a SearchPosts offered (allow_paid_stars): must stay 0
     _host: TelegramClient | None = None
     request_hook: Callable[[], Awaitable[None]] | None = None
     authorized: bool = True  # False: the session is logged out (a fresh one, or revoked)
@@ -402,7 +410,40 @@ class FakeTelegramClient:
     # -- raw requests (client(request)) ---------------------------------------------------------------
 
     async def __call__(self, request: Any, ordered: bool = False, flood_sleep_threshold: Any = None) -> Any:
-        """The raw requests the source sends: GetFullChannel only (the profile sample)."""
+        """The raw requests the source sends: GetFullChannel (the profile sample), and for discovery
+        GetChannelRecommendations (from ``recommendations``), CheckSearchPostsFlood and SearchPosts
+        (hashtag search of every public scenario channel's visible posts, counted against
+        ``search_quota`` like Telegram's free daily searches)."""
+        if isinstance(request, functions.channels.GetChannelRecommendationsRequest):
+            self.calls["get_channel_recommendations"] += 1
+            target = request.channel
+            if isinstance(target, types.InputChannel):
+                target = types.InputPeerChannel(target.channel_id, target.access_hash)
+            chan = await self._lookup("get_channel_recommendations", target)
+            self.requests.append(ServedRequest("get_channel_recommendations", chan.id, {}))
+            now = self.clock.now()
+            chats = [self.channel_object(self._by_id[i].at(now)) for i in self.recommendations.get(chan.id, ())
+                     if i in self._by_id]
+            return types.messages.Chats(chats=chats)
+        if isinstance(request, functions.channels.CheckSearchPostsFloodRequest):
+            self.calls["check_search_posts_flood"] += 1
+            await self._request("check_search_posts_flood", None)
+            self.requests.append(ServedRequest("check_search_posts_flood", None, {}))
+            return self._search_flood()
+        if isinstance(request, functions.channels.SearchPostsRequest):
+            self.calls["search_posts"] += 1
+            await self._request("search_posts", None)
+            if request.allow_paid_stars:
+                self.stars_spent += int(request.allow_paid_stars)
+            elif self.search_quota["remains"] <= 0 and not self.search_quota.get("query_is_free"):
+                # A search past the free slots needs stars. Which error Telegram answers without them is
+                # not documented; this one is the fake's stand-in (monitor never gets this far).
+                self._refuse("search_posts", None, errors.RPCError(request=None, message="SEARCH_QUERY_FREE_LIMIT",
+                                                                   code=400))
+            if not self.search_quota.get("query_is_free"):  # a free query uses no slot
+                self.search_quota["remains"] -= 1
+            self.requests.append(ServedRequest("search_posts", None, {"hashtag": request.hashtag}))
+            return self._search_result(request)
         if isinstance(request, functions.channels.GetFullChannelRequest):
             self.calls["get_full_channel"] += 1
             target = request.channel
@@ -412,6 +453,32 @@ class FakeTelegramClient:
             self.requests.append(ServedRequest("get_full_channel", chan.id, {}))
             return self.full_channel_object(chan)
         raise TypeError(f"FakeTelegramClient does not serve {type(request).__name__}")
+
+    def _search_flood(self) -> types.SearchPostsFlood:
+        q = self.search_quota
+        return types.SearchPostsFlood(total_daily=q["total_daily"], remains=max(q["remains"], 0),
+                                      stars_amount=q["stars_amount"], query_is_free=q.get("query_is_free"),
+                                      wait_till=q.get("wait_till"))
+
+    def _search_result(self, request: Any) -> Any:
+        """messages.MessagesSlice of public broadcast posts carrying the hashtag, newest first."""
+        tag = "#" + str(request.hashtag or "").lower()
+        now = self.clock.now()
+        hits: list[tuple[ScenarioChannel, ScenarioMessage]] = []
+        for chan in self._by_id.values():
+            current = chan.at(now)
+            if current.status != "ok" or current.kind != "channel" or not current.username:
+                continue
+            for sm in current.messages:
+                if sm.visible_at(now) and not sm.withheld and not sm.service and tag in (sm.text or "").lower():
+                    hits.append((current, sm))
+        hits.sort(key=lambda h: (h[1].date, h[0].id, h[1].id), reverse=True)
+        hits = hits[: max(int(request.limit), 0)]
+        chats = {c.id: self.channel_object(c) for c, _ in hits}
+        return types.messages.MessagesSlice(
+            count=len(hits), messages=[self.message_object(c, sm, now) for c, sm in hits], topics=[],
+            chats=list(chats.values()), users=[], search_flood=self._search_flood(),
+        )
 
     async def _request(self, method: str, chan: ScenarioChannel | None, key: str | None = None) -> None:
         """Every request goes through here: the caller's hook, the connection and session checks, faults."""

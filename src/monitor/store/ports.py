@@ -34,6 +34,8 @@ from monitor.models import (
     ChannelEvent,
     ChannelRef,
     ChannelSnapshot,
+    Quarantined,
+    DiscoveryLead,
     ClaimedDelivery,
     CollectorInfo,
     DiscoveredRow,
@@ -306,6 +308,10 @@ class ReportReads(Protocol):
         groups, people, keywords, matches, links (JSON texts), text (None when not kept), username, title."""
         ...
 
+    async def quarantined(self, *, include_accepted: bool = False) -> list[Quarantined]:
+        """Channels in quarantine (and those accepted from it on request), ordered by key."""
+        ...
+
 
 class ChannelHistory(Protocol):
     """Channels that die and come back (``monitor.lifecycle``): state changes, profile history,
@@ -370,6 +376,23 @@ class ChannelHistory(Protocol):
 
     async def discovery_decisions(self) -> dict[str, tuple[str, datetime, str | None]]:
         """ref -> (decision, when, note) of every decision made."""
+        ...
+
+    async def add_quarantine(self, key: str, ref: str, priority: float, *, at: datetime) -> bool:
+        """Poll ``key`` in quarantine: a quarantine row and an unwatched watch row (an unwatched one that
+        exists is kept). False, and nothing written, when ``key`` is watched or already in quarantine."""
+        ...
+
+    async def accept_quarantined(self, key: str, *, at: datetime) -> bool:
+        """End ``key``'s quarantine: its posts count as watched from now on. False when it was not in one."""
+        ...
+
+    async def add_discovery_leads(self, leads: Sequence[DiscoveryLead]) -> None:
+        """Store what Telegram pointed to; the same (ref, via, basis) again updates hits, title, seen_at."""
+        ...
+
+    async def discovery_leads(self) -> list[DiscoveryLead]:
+        """Every lead, ordered by ref, via, basis."""
         ...
 
 
@@ -786,6 +809,9 @@ COPY_TABLES: tuple[CopyTable, ...] = (
     CopyTable("post_links", ("channel_id", "message_id", "url", "domain", "day", "preview_title", "preview_site"),
               ("channel_id", "message_id", "url")),
     CopyTable("discovery_decisions", ("ref", "decision", "at", "note"), ("ref",)),
+    CopyTable("quarantine", ("key", "ref", "priority", "since", "accepted_at"), ("key",)),
+    CopyTable("discovery_leads", ("ref", "via", "basis", "username", "channel_id", "title", "hits", "seen_at"),
+              ("ref", "via", "basis")),
     CopyTable("web_users", ("name", "password_hash", "role", "created_at", "updated_at"), ("name",)),
     CopyTable("web_audit", ("id", "at", "actor", "action", "target", "detail"), ("id",)),
     CopyTable("alert_acks", ("alert_id", "actor", "at"), ("alert_id",)),

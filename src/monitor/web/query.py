@@ -50,12 +50,14 @@ def _values(params: Params, name: str) -> tuple[str, ...]:
 def spec_from(params: Params) -> ReportSpec:
     """The ReportSpec the parameters describe (ConfigError, the CLI's message, when one is wrong)."""
     every = params.one("every")
+    filters: dict[str, Any] = {field: _values(params, name) for name, field in FILTERS.items()}
     return ReportSpec(
         since=parse_date(params.one("since")),
         until=parse_date(params.one("until")),
         every=every,  # type: ignore[arg-type]  # checked by ReportSpec
         by=parse_by(params.all("by")),
-        **{field: _values(params, name) for name, field in FILTERS.items()},
+        quarantined=(params.one("quarantined") or "").lower() in ("1", "true", "on", "yes"),
+        **filters,
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.models import ChannelEvent, ChannelSnapshot
+from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
 from monitor.store.postgres.connection import Database
 from monitor.store.postgres.reports import Args
 
@@ -175,6 +175,70 @@ class PostgresLifecycleQueries:
     async def discovery_decisions(self) -> dict[str, tuple[str, datetime, str | None]]:
         rows = await self._rows('SELECT ref, decision, at, note FROM discovery_decisions ORDER BY ref COLLATE "C"')
         return {str(r["ref"]): (str(r["decision"]), _dt(r["at"]), r["note"]) for r in rows}
+
+    async def add_quarantine(self, key: str, ref: str, priority: float, *, at: datetime) -> bool:
+        async def work(conn: Any) -> bool:
+            async with conn.transaction():
+                if await conn.fetchval("SELECT 1 FROM watch WHERE key = $1 AND watched = 1", key) is not None:
+                    return False  # watched already: quarantine would take it out of the reports
+                row = await conn.fetchrow(
+                    "INSERT INTO quarantine (key, ref, priority, since) VALUES ($1, $2, $3, $4)"
+                    " ON CONFLICT (key) DO NOTHING RETURNING key",
+                    key, ref, float(priority), _ts(at),
+                )
+                await conn.execute(
+                    "INSERT INTO watch (key, labels, watched, added_at) VALUES ($1, $2, 0, $3)"
+                    " ON CONFLICT (key) DO NOTHING",
+                    key, json.dumps({"quarantine": ref}), _ts(at),
+                )
+                return row is not None
+
+        return bool(await self.db.run(work))
+
+    async def quarantined(self, *, include_accepted: bool = False) -> list[Quarantined]:
+        where = "" if include_accepted else " WHERE q.accepted_at IS NULL"
+        rows = await self._rows(
+            "SELECT q.key, q.ref, q.priority, q.since, w.channel_id, q.accepted_at"
+            ' FROM quarantine q LEFT JOIN watch w ON w.key = q.key' + where + ' ORDER BY q.key COLLATE "C"'
+        )
+        return [
+            Quarantined(key=str(r["key"]), ref=str(r["ref"]), priority=float(r["priority"]), since=_dt(r["since"]),
+                        channel_id=r["channel_id"],
+                        accepted_at=_dt(r["accepted_at"]) if r["accepted_at"] is not None else None)
+            for r in rows
+        ]
+
+    async def accept_quarantined(self, key: str, *, at: datetime) -> bool:
+        status = await self._write(
+            "UPDATE quarantine SET accepted_at = $1 WHERE key = $2 AND accepted_at IS NULL", _ts(at), key
+        )
+        return status.endswith(" 1")
+
+    async def add_discovery_leads(self, leads: Sequence[DiscoveryLead]) -> None:
+        if not leads:
+            return
+
+        async def work(conn: Any) -> None:
+            await conn.executemany(
+                "INSERT INTO discovery_leads (ref, via, basis, username, channel_id, title, hits, seen_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (ref, via, basis) DO UPDATE SET"
+                " username = coalesce(excluded.username, discovery_leads.username),"
+                " channel_id = coalesce(excluded.channel_id, discovery_leads.channel_id),"
+                " title = coalesce(excluded.title, discovery_leads.title), hits = excluded.hits,"
+                " seen_at = excluded.seen_at",
+                [(x.ref, x.via, x.basis, x.username, x.channel_id, x.title, x.hits, _ts(x.seen_at)) for x in leads],
+            )
+
+        await self.db.run(work)
+
+    async def discovery_leads(self) -> list[DiscoveryLead]:
+        rows = await self._rows(
+            "SELECT ref, via, basis, username, channel_id, title, hits, seen_at FROM discovery_leads"
+            ' ORDER BY ref COLLATE "C", via COLLATE "C", basis COLLATE "C"'
+        )
+        return [DiscoveryLead(ref=str(r["ref"]), via=str(r["via"]), basis=str(r["basis"]), username=r["username"],
+                              channel_id=r["channel_id"], title=r["title"], hits=int(r["hits"]),
+                              seen_at=_dt(r["seen_at"])) for r in rows]
 
 
 # post_links upsert for save_posts (unnest of seven columns).

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.models import ChannelEvent, ChannelSnapshot
+from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
 from monitor.store.epoch import dt, ts
 
 _CHUNK = 400
@@ -179,6 +179,70 @@ class LifecycleQueries:
             at = dt(int(r[2]))
             assert at is not None
             out[str(r[0])] = (str(r[1]), at, r[3])
+        return out
+
+    async def add_quarantine(self, key: str, ref: str, priority: float, *, at: datetime) -> bool:
+        async with self.transaction() as conn:
+            cursor = await conn.execute("SELECT 1 FROM watch WHERE key = ? AND watched = 1", (key,))
+            if await cursor.fetchone() is not None:
+                return False  # watched already: quarantine would take it out of the reports
+            cursor = await conn.execute(
+                "INSERT INTO quarantine (key, ref, priority, since) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                (key, ref, float(priority), ts(at)),
+            )
+            added = cursor.rowcount > 0
+            await conn.execute(
+                "INSERT INTO watch (key, labels, watched, added_at) VALUES (?, ?, 0, ?) ON CONFLICT(key) DO NOTHING",
+                (key, json.dumps({"quarantine": ref}), ts(at)),
+            )
+            return added
+
+    async def quarantined(self, *, include_accepted: bool = False) -> list[Quarantined]:
+        where = "" if include_accepted else " WHERE q.accepted_at IS NULL"
+        rows = await self._fetch(
+            "SELECT q.key, q.ref, q.priority, q.since, w.channel_id, q.accepted_at"
+            " FROM quarantine q LEFT JOIN watch w ON w.key = q.key" + where + " ORDER BY q.key"
+        )
+        out = []
+        for r in rows:
+            since = dt(int(r[3]))
+            assert since is not None
+            out.append(Quarantined(key=r[0], ref=r[1], priority=float(r[2]), since=since, channel_id=r[4],
+                                   accepted_at=dt(int(r[5])) if r[5] is not None else None))
+        return out
+
+    async def accept_quarantined(self, key: str, *, at: datetime) -> bool:
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE quarantine SET accepted_at = ? WHERE key = ? AND accepted_at IS NULL", (ts(at), key)
+            )
+            return cursor.rowcount > 0
+
+    async def add_discovery_leads(self, leads: Sequence[DiscoveryLead]) -> None:
+        if not leads:
+            return
+        async with self.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO discovery_leads (ref, via, basis, username, channel_id, title, hits, seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ref, via, basis) DO UPDATE SET"
+                " username = coalesce(excluded.username, discovery_leads.username),"
+                " channel_id = coalesce(excluded.channel_id, discovery_leads.channel_id),"
+                " title = coalesce(excluded.title, discovery_leads.title), hits = excluded.hits,"
+                " seen_at = excluded.seen_at",
+                [(x.ref, x.via, x.basis, x.username, x.channel_id, x.title, x.hits, ts(x.seen_at)) for x in leads],
+            )
+
+    async def discovery_leads(self) -> list[DiscoveryLead]:
+        rows = await self._fetch(
+            "SELECT ref, via, basis, username, channel_id, title, hits, seen_at FROM discovery_leads"
+            " ORDER BY ref, via, basis"
+        )
+        out = []
+        for r in rows:
+            seen = dt(int(r[7]))
+            assert seen is not None
+            out.append(DiscoveryLead(ref=r[0], via=r[1], basis=r[2], username=r[3], channel_id=r[4], title=r[5],
+                                     hits=int(r[6]), seen_at=seen))
         return out
 
 
