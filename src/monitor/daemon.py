@@ -4,7 +4,8 @@ It runs on `monitor.compose.Parts` (built by the composition root, `monitor.comp
 place that names concrete adapters) and is the one place that imports APScheduler. Shape of a
 running daemon:
 
-* one APScheduler 3.x job per channel (``coalesce``, ``max_instances=1``, jitter),
+* one APScheduler 3.x job per channel (``coalesce``, ``max_instances=1``, jitter); in team mode
+  only per channel this collector leases (jobs follow the leases, see ``_sync_jobs``),
   a semaphore capping concurrent polls and a token bucket capping requests per
   minute over all channels (handed to the source, which awaits it before every
   request Telegram sees); a due channel's job only queues its key (once: a key
@@ -49,6 +50,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -121,6 +123,7 @@ class Daemon:
         self._tick_done = asyncio.Event()
         self._scheduler: AsyncIOScheduler | None = None
         self._rng = random.Random(0 if self.virtual else None)
+        self._jobs: set[str] = set()  # team mode: the channels with a poll job (those this collector holds)
         # Team mode (several collectors on one PostgreSQL store): poll only leased channels.
         bucket = parts.bucket
         self.team: Team | None = team_for(
@@ -221,8 +224,11 @@ class Daemon:
         sched = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         )
-        for ref in self.refs.values():
-            self._add_job(sched, ref)
+        if self.team is None:
+            for ref in self.refs.values():
+                self._add_job(sched, ref)
+        else:  # only the channels leased so far; every lease round adds and removes jobs (`_sync_jobs`)
+            self._sync_jobs(sched)
         m = self.settings.monitor
         sched.add_job(self._heartbeat, IntervalTrigger(seconds=m.heartbeat_interval), id="heartbeat")
         if self.team is not None:
@@ -255,7 +261,7 @@ class Daemon:
     def _interval(self, ref: ChannelRef) -> float:
         return ref.poll_interval or self.settings.polling.interval
 
-    def _add_job(self, sched: AsyncIOScheduler, ref: ChannelRef) -> None:
+    def _add_job(self, sched: AsyncIOScheduler, ref: ChannelRef, *, now: bool = False) -> None:
         job_id = f"poll:{ref.key}"
         if self.virtual:
             # Fired by the tick loop only; the interval is never reached in a virtual run.
@@ -270,7 +276,9 @@ class Daemon:
             return
         interval = self._interval(ref)
         jitter = self.settings.polling.jitter
-        first = datetime.now(UTC) + timedelta(seconds=self._rng.uniform(0, min(interval, jitter, 5.0)))
+        first = datetime.now(UTC)
+        if not now:  # a channel just taken is polled at once, others spread over the first seconds
+            first += timedelta(seconds=self._rng.uniform(0, min(interval, jitter, 5.0)))
         sched.add_job(
             self._poll_job,
             IntervalTrigger(seconds=interval, jitter=jitter or None),
@@ -457,14 +465,34 @@ class Daemon:
         if result.taken:
             with contextlib.suppress(MonitorError):  # checkpoints another collector moved
                 await self._reload_states()
-            for key in result.taken:
-                self._poll_now(key)
+            for key in result.taken:  # a channel another collector found unavailable keeps its retry time
+                state = self.states.get(key)
+                if state is not None and state.retry_at is not None and state.status not in ("active", "new", "parked"):
+                    self.retry_at[key] = state.retry_at
+                else:
+                    self.retry_at.pop(key, None)
+        if self._scheduler is not None:
+            self._sync_jobs(self._scheduler, poll_now=result.taken)
 
-    def _poll_now(self, key: str) -> None:
-        """A channel this collector just took: poll it now instead of at its next interval."""
-        job = self._scheduler.get_job(f"poll:{key}") if self._scheduler is not None else None
-        if job is not None:
-            job.modify(next_run_time=datetime.now(UTC))
+    def _sync_jobs(self, sched: AsyncIOScheduler, *, poll_now: Sequence[str] = ()) -> None:
+        """Team mode: a poll job and a cached watch state for each channel this collector holds, none
+        for the others. Why: a collector's memory then grows with the channels it leases, not with the
+        whole watch list (APScheduler jobs and watch states of 10,000 channels in every collector).
+        Jobs of channels just taken (``poll_now``) run at once; channels given back, lost, or whose lease
+        this collector no longer trusts lose their job (a later round that renews them adds it again)."""
+        if self.team is None:
+            return
+        held = {k for k in self.team.keeper.held() if k in self.refs}
+        for key in self._jobs - held:
+            with contextlib.suppress(JobLookupError):
+                sched.remove_job(f"poll:{key}")
+            self.states.pop(key, None)
+            self.outcomes.pop(key, None)
+            self.retry_at.pop(key, None)  # read again from the watch state if the channel is taken again
+        now = set(poll_now)
+        for key in sorted(held - self._jobs):
+            self._add_job(sched, self.refs[key], now=key in now)
+        self._jobs = held
 
     async def _after_poll(self, ref: ChannelRef, outcome: PollOutcome) -> None:
         key = ref.key
@@ -489,7 +517,7 @@ class Daemon:
         }
         if self.team is not None:  # the account's state, and its channels to others when it is lost
             if outcome.outcome == "parked" and outcome.park_scope == "account" and outcome.retry_at:
-                await self.team.flood_waited(outcome.retry_at, outcome.error)
+                await self.team.flood_waited(outcome.retry_at, outcome.error, method=outcome.method)
             elif outcome.outcome == "ok":
                 await self.team.polled_ok()
         if outcome.outcome == "parked" and outcome.park_scope and outcome.retry_at:
@@ -563,7 +591,13 @@ class Daemon:
             self.parks["account"] = (await self.store.parks(now=self.clock.now())).get("account", self.clock.now())
 
     async def _reload_states(self) -> None:
-        self.states = {s.key: s for s in await self.store.watch_states()}
+        """The watch states this daemon polls from: every channel's, or in team mode the held ones'."""
+        states = await self.store.watch_states()
+        if self.team is None:
+            self.states = {s.key: s for s in states}
+        else:
+            held = set(self.team.keeper.held())
+            self.states = {s.key: s for s in states if s.key in held}
 
     async def _heartbeat(self) -> None:
         try:
@@ -650,7 +684,16 @@ class Daemon:
             for k in new_refs
             if k in old_refs and (interval_changed or new_refs[k].poll_interval != old_refs[k].poll_interval)
         ]
-        if sched is not None:
+        if sched is not None and self.team is not None:
+            # removed channels lose their job now; added ones get one when a lease round takes them
+            for key in removed:
+                with contextlib.suppress(JobLookupError):
+                    sched.remove_job(f"poll:{key}")
+            self._jobs -= set(removed)
+            for key in changed:
+                if key in self._jobs:
+                    self._add_job(sched, new_refs[key])
+        elif sched is not None:
             for key in removed:
                 with contextlib.suppress(Exception):
                     sched.remove_job(f"poll:{key}")

@@ -58,11 +58,15 @@ class SourceError(MonitorError):
 
 
 class FloodWait(SourceError):
-    """Telegram's FLOOD_WAIT: nothing of this scope may be asked for ``seconds``."""
+    """Telegram's FLOOD_WAIT: nothing of this scope may be asked for ``seconds``; ``method`` names the
+    request Telegram answered it to (Telethon's request class, e.g. ``GetHistoryRequest``) when known."""
 
-    def __init__(self, seconds: int, scope: Literal["channel", "account"] = "account") -> None:
+    def __init__(
+        self, seconds: int, scope: Literal["channel", "account"] = "account", *, method: str | None = None
+    ) -> None:
         self.seconds = seconds
         self.scope = scope
+        self.method = method
         super().__init__(f"flood wait of {seconds}s ({scope})")
 
 

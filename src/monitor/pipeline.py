@@ -140,6 +140,7 @@ class PollOutcome:
     park_scope: str | None = None  # "account" or "channel:<key>"
     retry_at: datetime | None = None
     error: str | None = None
+    method: str | None = None  # parked: the request Telegram flood-waited (GetHistoryRequest), when known
     duration: float = 0.0  # seconds of wall time
     saved: tuple[int, ...] = field(default=(), repr=False)  # message ids inserted, for tests and alerts
 
@@ -226,7 +227,9 @@ async def poll_channel(
             at=at,
             error=str(exc),
         )
-        return progress.outcome("parked", started, park_scope=scope, retry_at=until, error=str(exc))
+        return progress.outcome(
+            "parked", started, park_scope=scope, retry_at=until, error=str(exc), method=exc.method
+        )
     except ChannelUnavailable as exc:
         if exc.reason == "invalid" and known is not None and known.access_hash is not None:
             # The stored access hash was refused: resolve the username once more to tell a

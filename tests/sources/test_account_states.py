@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from telethon import errors
+from telethon.tl import functions
 
 from monitor.clock import FrozenClock
 from monitor.errors import FloodWait, SourceUnauthorized
@@ -67,6 +68,27 @@ async def test_an_account_flood_wait_parks_the_account_until_it_ends(
         await _poll(src)
     state = flood_waited("acc1", info.value, at=clock.now())
     assert state.state == "flood_wait" and state.until == clock.now() + timedelta(hours=1)
+    # the request Telegram flood-waited, from the `request` Telethon sets on its FloodWaitError
+    cause = info.value.__cause__
+    assert isinstance(cause, errors.FloodWaitError) and isinstance(cause.request, functions.messages.GetHistoryRequest)
+    assert info.value.method == state.method == "GetHistoryRequest"
     assert not usable(state, now=clock.now() + timedelta(minutes=59))
     assert usable(state, now=clock.now() + timedelta(hours=1))
     assert usable(None, now=T0) and usable(AccountState(name="x"), now=T0)
+
+
+async def test_the_flood_waited_request_is_named_by_later_refusals_too(build: Build, clock: FrozenClock) -> None:
+    """While a wait runs the source refuses before asking Telegram; that FloodWait names the request
+    Telegram flood-waited, so a later refusal does not overwrite the stored method with nothing."""
+    faults = [{"method": "get_entity", "error": "flood_wait", "seconds": 600}]
+    _fake, src = build(scenario(channel(msgs=messages(3)), faults=faults))
+    await src.start()
+    with pytest.raises(FloodWait) as first:
+        await src.resolve(REF)
+    assert isinstance(first.value.__cause__, errors.FloodWaitError)
+    assert first.value.method == "ResolveUsernameRequest"
+    clock.advance(timedelta(minutes=1))
+    with pytest.raises(FloodWait) as again:
+        await src.resolve(REF)
+    assert again.value.__cause__ is None and again.value.seconds == 540
+    assert again.value.method == "ResolveUsernameRequest"

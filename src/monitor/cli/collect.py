@@ -691,11 +691,12 @@ def _team_tables(collectors: list[dict[str, Any]], accounts: list[dict[str, Any]
             _clean(f"{c['heartbeat']} ({c['heartbeat_age_seconds']:g}s ago)"), str(c["leases"]),
         )
     at = Table(title="accounts")
-    for col in ("account", "state", "parked until", "requests/h", "channels", "reason"):
+    for col in ("account", "state", "parked until", "method", "requests/h", "channels", "reason"):
         at.add_column(col)
     for a in accounts:
         at.add_row(
-            _clean(a["name"]), _clean(a["state"]), _clean(a["parked_until"] or "-"), str(a["requests_last_hour"]),
+            _clean(a["name"]), _clean(a["state"]), _clean(a["parked_until"] or "-"), _clean(a["method"] or "-"),
+            str(a["requests_last_hour"]),
             str(a["channels"]), _clean((a["reason"] or "")[:80]),
         )
     return Group(ct, at)

@@ -3,8 +3,9 @@
 `Team` is made by the daemon when the store is PostgreSQL (``team_for``); with SQLite it is None
 and nothing changes. What the daemon asks of it:
 
-* ``skip_reason(key)`` before every poll: channels leased to another collector are skipped
-  cheaply (every collector schedules every channel; only the holder polls);
+* ``skip_reason(key)`` before every poll: a channel whose lease ran out is not polled (the daemon
+  schedules only the channels it holds, adding and removing poll jobs after every lease round, so
+  this catches the moments between a lease's end and the round that removes its job);
 * ``guard(key, work)`` around every poll: the poll runs while the lease is trusted and is
   cancelled the moment it is not (a cancelled batch rolls back; a re-fetch stores nothing twice),
   so two collectors never poll one channel at overlapping times;
@@ -136,10 +137,11 @@ class Team:
             except MonitorError as exc:
                 log.error("could not release the leases; they expire on their own", error=str(exc))
 
-    async def flood_waited(self, until: datetime, reason: str | None) -> None:
+    async def flood_waited(self, until: datetime, reason: str | None, *, method: str | None = None) -> None:
+        """The account is flood-waited until ``until``; ``method`` is the request Telegram named."""
         now = self.keeper.clock.now()
         await self.account_changed(
-            AccountState(name=self.account, state="flood_wait", reason=reason, since=now, until=until)
+            AccountState(name=self.account, state="flood_wait", reason=reason, since=now, until=until, method=method)
         )
 
     async def refused(self, exc: Exception) -> None:

@@ -47,11 +47,9 @@ def refused(name: str, exc: SourceUnauthorized, *, at: datetime) -> AccountState
 
 def flood_waited(name: str, wait: FloodWait, *, at: datetime) -> AccountState:
     """An account-wide flood wait; ``method`` is the request Telegram named, when it did."""
-    request = getattr(wait.__cause__, "request", None)
-    method = type(request).__name__ if request is not None else None
     return AccountState(
         name=name, state="flood_wait", reason=str(wait), since=at, until=at + timedelta(seconds=wait.seconds),
-        method=method,
+        method=wait.method,
     )
 
 

@@ -132,6 +132,7 @@ class TelethonSource:
         self._flood_scope: FloodScope = flood_scope
         self._titles: dict[int, str] = {}  # channel id -> title, from everything resolved so far
         self._blocked: dict[str, datetime] = {}  # "account" / "channel:<id>" -> end of a flood wait
+        self._blocked_by: dict[str, str | None] = {}  # same keys -> the request Telegram flood-waited
 
     @classmethod
     def from_credentials(
@@ -647,7 +648,8 @@ class TelethonSource:
             until = self._blocked.get(key)
             if until is not None:
                 if now < until:
-                    raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope)  # type: ignore[arg-type]  # scope is one of the FloodWait scope literals (account, channel:KEY)
+                    raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope,  # type: ignore[arg-type]
+                                    method=self._blocked_by.get(key))  # scope is one of the FloodWait scope literals (account, channel:KEY)
                 del self._blocked[key]
         if self._budget is not None:
             await self._budget()
@@ -668,8 +670,11 @@ class TelethonSource:
             else:
                 key = f"channel:{channel_id}" if channel_id is not None else "resolve"
             until = self._clock.now() + timedelta(seconds=seconds)
+            method = _request_name(exc)
+            if until >= self._blocked.get(key, until):
+                self._blocked_by[key] = method
             self._blocked[key] = max(until, self._blocked.get(key, until))
-            raise FloodWait(seconds, scope=scope) from exc
+            raise FloodWait(seconds, scope=scope, method=method) from exc
         except ValueError as exc:
             if "unsuccessful" in str(exc):  # Telethon gave up retrying internal server errors
                 raise SourceConnectionError(f"Telegram kept failing: {exc}") from exc
@@ -820,6 +825,21 @@ def _frozen(exc: BaseException) -> bool:
     (a FloodError subclass); older releases a plain FloodError carrying that message."""
     cls = getattr(errors, "FrozenMethodInvalidError", None)
     return (isinstance(cls, type) and isinstance(exc, cls)) or getattr(exc, "message", None) == "FROZEN_METHOD_INVALID"
+
+
+def _request_name(exc: BaseException) -> str | None:
+    """The TL request Telegram answered with ``exc`` (``GetHistoryRequest``), from the ``request`` Telethon
+    sets on its RPC errors, unwrapped from the envelopes it may send it in (InvokeWithLayer,
+    InitConnection); None when Telethon did not say (the request is not stored in every path)."""
+    request = getattr(exc, "request", None)
+    while request is not None and type(request).__name__.startswith(("Invoke", "InitConnection")):
+        inner = getattr(request, "query", None)
+        if inner is None:
+            break
+        request = inner
+    if request is None or isinstance(request, list | tuple):
+        return None
+    return type(request).__name__
 
 
 def _rpc_name(exc: Any) -> str:

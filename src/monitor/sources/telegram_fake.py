@@ -11,7 +11,7 @@ semantics, so the source under test runs the same code it runs in production:
 * it is clock-driven: a message exists once ``clock.now() >= date`` and until
   ``deleted_at``; views and forwards are interpolated at ``clock.now()``; an edit
   shows from its ``at`` (with ``edit_date`` and ``edit_hide``);
-* it raises Telethon's own errors: ``FloodWaitError(request=None, capture=N)``,
+* it raises Telethon's own errors: ``FloodWaitError(request=<the request>, capture=N)``,
   ``SlowModeWaitError``, ``FloodPremiumWaitError``, ``ChannelPrivateError``,
   ``ChannelBannedError``, ``UsernameNotOccupiedError`` (wrapped in ValueError by
   get_entity/get_input_entity, as Telethon does), ``UsernameInvalidError``,
@@ -500,7 +500,7 @@ class FakeTelegramClient:
             state.seen += 1
             if state.seen == f.nth:
                 state.fired = True
-                error = _fault_error(f)
+                error = _fault_error(f, _sent_request(method, chan, key))
                 if isinstance(error, errors.UnauthorizedError | errors.AuthKeyError):
                     self.revoke(error)
                 self._refuse(method, chan, error, reason=f"fault:{f.error}")
@@ -654,12 +654,33 @@ def _describe_peer(entity: Any) -> str:
     return f"{entity} ({type(entity).__name__})"
 
 
-def _fault_error(f: ScenarioFault) -> BaseException:
-    """The exception Telethon raises for the fault; each one is what Telethon really raises."""
+def _sent_request(method: str, chan: ScenarioChannel | None, key: str | None) -> Any:
+    """The TL request Telethon sends for ``method`` (the ``request`` its RPC errors carry); None when
+    the method sends no request of its own (connect)."""
+    if method == "iter_messages" and chan is not None:
+        return functions.messages.GetHistoryRequest(
+            peer=types.InputPeerChannel(chan.id, chan.access_hash), offset_id=0, offset_date=None, add_offset=0,
+            limit=100, max_id=0, min_id=0, hash=0,
+        )
+    if method in ("get_messages", "get_full_channel") and chan is not None:
+        channel = types.InputChannel(chan.id, chan.access_hash)
+        if method == "get_messages":
+            return functions.channels.GetMessagesRequest(channel=channel, id=[])
+        return functions.channels.GetFullChannelRequest(channel=channel)
+    if method in ("get_entity", "get_input_entity"):
+        return functions.contacts.ResolveUsernameRequest(username=(chan.username if chan else None) or key or "")
+    if method == "is_user_authorized":
+        return functions.updates.GetStateRequest()
+    return None
+
+
+def _fault_error(f: ScenarioFault, request: Any = None) -> BaseException:
+    """The exception Telethon raises for the fault; each one is what Telethon really raises. Flood waits
+    carry the request they answered (``request``), as Telethon's sender sets it."""
     errors_by_name: dict[str, Callable[[], BaseException]] = {
-        "flood_wait": lambda: errors.FloodWaitError(request=None, capture=f.seconds),
-        "slow_mode": lambda: errors.SlowModeWaitError(request=None, capture=f.seconds),
-        "flood_premium": lambda: errors.FloodPremiumWaitError(request=None, capture=f.seconds),
+        "flood_wait": lambda: errors.FloodWaitError(request=request, capture=f.seconds),
+        "slow_mode": lambda: errors.SlowModeWaitError(request=request, capture=f.seconds),
+        "flood_premium": lambda: errors.FloodPremiumWaitError(request=request, capture=f.seconds),
         "private": lambda: errors.ChannelPrivateError(request=None),
         "not_found": lambda: errors.UsernameNotOccupiedError(request=None),
         "invalid": lambda: errors.UsernameInvalidError(request=None),
