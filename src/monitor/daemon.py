@@ -519,7 +519,7 @@ class Daemon:
             if outcome.outcome == "parked" and outcome.park_scope == "account" and outcome.retry_at:
                 await self.team.flood_waited(outcome.retry_at, outcome.error, method=outcome.method)
             elif outcome.outcome == "ok":
-                await self.team.polled_ok()
+                await self.team.polled_ok(outcome.duration)
         if outcome.outcome == "parked" and outcome.park_scope and outcome.retry_at:
             self.parks[outcome.park_scope] = outcome.retry_at
             log.warning(

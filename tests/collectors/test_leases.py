@@ -197,3 +197,24 @@ async def test_a_channel_only_this_collector_may_poll_is_never_given_back_as_exc
         r = await y.round(keys, pins=pins)
         assert not {"chan02", "chan03"} & set(r.released)
     assert {"chan02", "chan03"} <= set(y.held()) and sorted(owners(x, y)) == keys
+
+
+async def test_a_poll_that_began_before_the_ban_does_not_make_the_account_ok_again(pg_store: Store) -> None:
+    """Two polls of one account run at once; one is refused (banned), the other was already past its
+    requests and finishes well afterwards. Its success proves nothing about the account: the ban stays.
+    A poll that begins after the state was recorded and works does make it ok (a new login took)."""
+    from monitor.collectors.team import Team
+    from monitor.models import AccountState
+
+    clock = FrozenClock(T0)
+    team = Team(keeper(pg_store, clock, 1), account="acc1", renew_interval=15,
+                monotonic=lambda: clock.now().timestamp())
+    await team.account_changed(AccountState(name="acc1", state="banned", reason="UserDeactivatedBanError",
+                                            since=clock.now()))
+    clock.advance(timedelta(seconds=3))
+    await team.polled_ok(duration=5.0)  # began 2 s before the ban was stored
+    assert [s.state for s in await pg_store.account_states()] == ["banned"]
+    assert team.account_state is not None and team.account_state.state == "banned"
+    clock.advance(timedelta(seconds=60))
+    await team.polled_ok(duration=5.0)  # began after it: the account works again
+    assert [s.state for s in await pg_store.account_states()] == ["ok"]

@@ -157,11 +157,15 @@ class Team:
         if state is not None and state.state not in ("ok", "flood_wait"):
             await self.account_changed(AccountState(name=self.account, state="ok", since=self.keeper.clock.now()))
 
-    async def polled_ok(self) -> None:
-        """A poll worked: an account stored in another state is ok again (logged in anew, wait over).
-        A flood wait stands until its end even so: a poll already past its requests may finish after it."""
+    async def polled_ok(self, duration: float = 0.0) -> None:
+        """A poll of ``duration`` seconds worked: an account stored in another state is ok again (logged in
+        anew, wait over). A poll that began before the state was recorded proves nothing (it was past its
+        requests when a concurrent poll was banned), and a flood wait stands until its end even so."""
         state = self.account_state
-        if state is not None and state.state != "ok" and accounts.usable(state, now=self.keeper.clock.now()) | (
+        now = self.keeper.clock.now()
+        if state is not None and state.since is not None and now - timedelta(seconds=duration) <= state.since:
+            return
+        if state is not None and state.state != "ok" and accounts.usable(state, now=now) | (
             state.state != "flood_wait"
         ):
             await self.account_changed(AccountState(name=self.account, state="ok", since=self.keeper.clock.now()))
