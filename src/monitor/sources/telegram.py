@@ -648,8 +648,8 @@ class TelethonSource:
             until = self._blocked.get(key)
             if until is not None:
                 if now < until:
-                    raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope,  # type: ignore[arg-type]
-                                    method=self._blocked_by.get(key))  # scope is one of the FloodWait scope literals (account, channel:KEY)
+                    raise FloodWait(math.ceil((until - now).total_seconds()), scope=scope,  # type: ignore[arg-type]  # scope is a FloodWait scope literal
+                                    method=self._blocked_by.get(key))
                 del self._blocked[key]
         if self._budget is not None:
             await self._budget()
