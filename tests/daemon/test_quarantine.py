@@ -3,12 +3,15 @@ Telethon objects into a real SQLite store, left out of every report until `monit
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import FrozenClock
 from monitor.pipeline import PollOptions, poll_channel
+from monitor.errors import ConfigError
 from monitor.quarantine import QuarantineRule, poll_quarantined, refresh
 from monitor.reports.spec import ReportSpec
 from monitor.reports.top import top
@@ -79,6 +82,10 @@ async def test_candidates_above_the_threshold_are_polled_apart_until_accepted(tm
     assert [s.key for s in await store.watch_states()] == ["fan_one"]
     assert await _volume_posts(store) == 5
     assert await _volume_posts(store, quarantined=True) == 8
+    # asked for by name, a quarantined channel is an error that says why, not a report of zeros
+    with pytest.raises(ConfigError, match="quarantine.*--quarantined"):
+        await _volume_posts(store, channels=("@iskp_zaxira",))
+    assert await _volume_posts(store, channels=("@iskp_zaxira",), quarantined=True) == 3
     ranked = (await top(store, ReportSpec())).as_dicts()
     assert all("zaxira" not in str(r.get("channel")) for r in ranked)
     assert any("zaxira" in str(r.get("channel")) for r in (await top(store, ReportSpec(quarantined=True))).as_dicts())

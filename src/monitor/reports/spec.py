@@ -425,6 +425,12 @@ async def resolve(store: ReportSource, spec: ReportSpec, *, today: date | None =
     if not spec.quarantined:
         # Channels polled in quarantine are counted apart from the watch list until accepted.
         held = {q.channel_id for q in await store.quarantined() if q.channel_id is not None}
+        if held and spec.channels and channel_ids is not None and channel_ids <= held:
+            # every channel asked for is in quarantine: say so rather than print a report of zeros
+            raise ConfigError(
+                f"--channel {', '.join(spec.channels)}: polled in quarantine (not yet accepted into the watch"
+                " list); add --quarantined to count it"
+            )
         if held:
             channel_ids = (set(infos) if channel_ids is None else channel_ids) - held
     span = await store.report_day_range()
