@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,11 @@ async def test_jobs_and_states_follow_the_leases(
             report,
         )
         assert len(scheduled(a)) < len(KEYS) and len(scheduled(b)) < len(KEYS)
-        assert not polled_by(a) & polled_by(b)
+        # the first to start may poll everything before the other takes its share: a channel polled by
+        # both is fine, two polls of one channel at overlapping times are not
+        polls = sorted((p["key"], p["start"], p["end"]) for p in map(json.loads, log.read_text().splitlines()))
+        for (key, _start, end), (next_key, next_start, _end) in pairwise(polls):
+            assert key != next_key or end <= next_start, (key, polls)
         # b stops cleanly: a takes b's channels over, adds their jobs and polls them
         gone = held(b)
         b.request_stop()
