@@ -369,12 +369,12 @@ class GroupTagger:
         text, m = state.text, state.m
         # a guess needs the setting: militancy words or another name. Another name is known now, and the
         # cue words often are (a conditional hit looked them up): without the setting no window is built
-        setting: bool | None = True if any(x.kind != "keyword" for x in out) else None
+        taken = [(x.start, x.end) for x in out if x.kind != "keyword"]
+        setting: bool | None = True if taken else None
         if setting is None and state.known_cues is not None:
             setting = TERROR in state.known_cues
             if not setting:
                 return out
-        taken = [(x.start, x.end) for x in out if x.kind != "keyword"]
         added: list[Match] = []
         words: PostWords | None = None
         seen: set[int] = set()
