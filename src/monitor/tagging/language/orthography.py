@@ -22,15 +22,11 @@ __all__ = ["FOREIGN_SHARE", "not_uzbek_latin"]
 # more than this share of words that Uzbek Latin cannot spell: not Uzbek
 FOREIGN_SHARE = 0.2
 _APOSTROPHES = re.compile("[ʻʼ’‘`´′]")
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
-_NOT_UZBEK = re.compile(r"c(?!h)|w|[^a-z']")  # on a lower-cased Latin word: w, c not in ch, accents
-_UZBEK_MARK = re.compile(r"[og]'|[qx]|sh|ch")
-_LATIN_END = 0x250  # Basic Latin to IPA extensions; Latin Extended Additional below
-_LATIN_EXTRA = range(0x1E00, 0x1F00)
-
-
-def _latin(word: str) -> bool:
-    return all(ord(ch) < _LATIN_END or ord(ch) in _LATIN_EXTRA or ch == "'" for ch in word)
+_L = "a-zA-Z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"  # Latin letters (not × ÷)
+_WORD = re.compile(f"[{_L}]+(?:'[{_L}]+)*")  # a Latin word, Uzbek oʻ/gʻ apostrophes inside it
+_NOT_UZBEK = re.compile("c(?!h)|w|[^a-z']")  # on a lower-cased Latin word: w, c not in ch, accents
+_ANY_NOT_UZBEK = re.compile("c(?!h)|w|[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
+_UZBEK_MARK = re.compile("[og]'|[qx]|sh|ch")
 
 
 def not_uzbek_latin(text: str) -> bool:
@@ -41,11 +37,11 @@ def not_uzbek_latin(text: str) -> bool:
     Words in other scripts are not counted; capitalised words (names, brands)
     count as words but never as foreign ones.
     """
-    words = [w for w in _WORD.findall(_APOSTROPHES.sub("'", text[:1000])) if _latin(w)]
-    if not words:
+    text = text[:1000]
+    if not _ANY_NOT_UZBEK.search(text.lower()):  # the usual case: every letter is Uzbek Latin
         return False
+    words = _WORD.findall(_APOSTROPHES.sub("'", text))
     foreign = sum(1 for w in words if not w[0].isupper() and _NOT_UZBEK.search(w.lower()))
-    words = [w.lower() for w in words]
     if foreign == 0:
         return False
-    return foreign > FOREIGN_SHARE * len(words) or not any(_UZBEK_MARK.search(w) for w in words)
+    return foreign > FOREIGN_SHARE * len(words) or not any(_UZBEK_MARK.search(w.lower()) for w in words)
