@@ -153,6 +153,8 @@ UZBEK_WITH_BRANDS: list[str] = [
     "Masalan, BMW kompaniyasi",
     "Bugun Washington shahrida yig‘ilish bo‘ldi",
     "Sizni doimo yangilab turadi",  # no Uzbek letter pair, but nothing Uzbek cannot spell either
+    "whatsapp orqali yozing",  # one brand in lower case: not enough against an Uzbek spelling
+    "facebook sahifamizga obuna bo‘ling",
 ]
 
 
