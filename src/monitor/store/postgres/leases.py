@@ -11,29 +11,12 @@ the upsert's WHERE is checked again on the row's newest version, so two holders 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from monitor.models import AccountState, CollectorInfo, Lease
-
-
-def fts(value: datetime | None) -> float | None:
-    """Aware datetime -> float Unix seconds (lease times need sub-second precision)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
-def fdt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(float(value), UTC)
-
-
-def _when(value: float | None) -> datetime:
-    moment = fdt(value)
-    assert moment is not None
-    return moment
+from monitor.store.epoch import fts
+from monitor.store.rows import account_state, collector_info, lease
 
 
 _CLAIM = """
@@ -64,19 +47,6 @@ WHERE accounts.holder IS NULL OR accounts.holder = excluded.holder OR accounts.h
 RETURNING name
 """
 
-
-def _collector(r: Any) -> CollectorInfo:
-    return CollectorInfo(
-        id=r[0], host=r[1], pid=int(r[2]), version=r[3], started_at=_when(r[4]), heartbeat_at=_when(r[5]),
-        stopped_at=fdt(r[6]), taking=bool(r[7]),
-    )
-
-
-def _account(r: Any) -> AccountState:
-    return AccountState(
-        name=r[0], state=r[1], reason=r[2], since=fdt(r[3]), until=fdt(r[4]), method=r[5], holder=r[6],
-        held_until=fdt(r[7]), requests_hour=int(r[8]), beat_at=fdt(r[9]),
-    )
 
 
 class PostgresLeaseQueries:
@@ -124,7 +94,7 @@ class PostgresLeaseQueries:
             "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
             " ORDER BY heartbeat_at DESC, id"
         )
-        return [_collector(r) for r in rows]
+        return [collector_info(r) for r in rows]
 
     async def claim_leases(
         self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
@@ -173,10 +143,7 @@ class PostgresLeaseQueries:
         rows = await self._fetch(
             "SELECT key, collector_id, account, acquired_at, expires_at FROM leases ORDER BY key"
         )
-        return [
-            Lease(key=r[0], collector_id=r[1], account=r[2], acquired_at=_when(r[3]), expires_at=_when(r[4]))
-            for r in rows
-        ]
+        return [lease(r) for r in rows]
 
     async def set_account_state(self, state: AccountState) -> None:
         await self._execute(
@@ -191,7 +158,7 @@ class PostgresLeaseQueries:
             "SELECT name, state, reason, since, until, method, holder, held_until, requests_hour, beat_at"
             " FROM accounts ORDER BY name"
         )
-        return [_account(r) for r in rows]
+        return [account_state(r) for r in rows]
 
     async def hold_account(
         self,
@@ -223,4 +190,4 @@ class PostgresLeaseQueries:
         return status.endswith(" 1")
 
 
-__all__ = ["PostgresLeaseQueries", "fdt", "fts"]
+__all__ = ["PostgresLeaseQueries"]

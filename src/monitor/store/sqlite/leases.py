@@ -9,30 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from monitor.models import AccountState, CollectorInfo, Lease
+from monitor.store.epoch import fts
+from monitor.store.rows import account_state, collector_info, lease
 
 _CHUNK = 400  # keys per IN (...) list
-
-
-def fts(value: datetime | None) -> float | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
-def fdt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(float(value), UTC)
-
-
-def _when(value: float | None) -> datetime:
-    moment = fdt(value)
-    assert moment is not None
-    return moment
 
 
 class LeaseQueries:
@@ -76,11 +60,7 @@ class LeaseQueries:
             "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
             " ORDER BY heartbeat_at DESC, id"
         )
-        return [
-            CollectorInfo(id=r[0], host=r[1], pid=int(r[2]), version=r[3], started_at=_when(r[4]),
-                          heartbeat_at=_when(r[5]), stopped_at=fdt(r[6]), taking=bool(r[7]))
-            for r in rows
-        ]
+        return [collector_info(r) for r in rows]
 
     async def claim_leases(
         self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
@@ -139,10 +119,7 @@ class LeaseQueries:
 
     async def leases(self) -> list[Lease]:
         rows = await self._fetch("SELECT key, collector_id, account, acquired_at, expires_at FROM leases ORDER BY key")
-        return [
-            Lease(key=r[0], collector_id=r[1], account=r[2], acquired_at=_when(r[3]), expires_at=_when(r[4]))
-            for r in rows
-        ]
+        return [lease(r) for r in rows]
 
     async def set_account_state(self, state: AccountState) -> None:
         async with self.transaction() as conn:
@@ -158,11 +135,7 @@ class LeaseQueries:
             "SELECT name, state, reason, since, until, method, holder, held_until, requests_hour, beat_at"
             " FROM accounts ORDER BY name"
         )
-        return [
-            AccountState(name=r[0], state=r[1], reason=r[2], since=fdt(r[3]), until=fdt(r[4]), method=r[5],
-                         holder=r[6], held_until=fdt(r[7]), requests_hour=int(r[8]), beat_at=fdt(r[9]))
-            for r in rows
-        ]
+        return [account_state(r) for r in rows]
 
     async def hold_account(
         self,
