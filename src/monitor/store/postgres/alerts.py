@@ -177,7 +177,6 @@ class PostgresAlertReads:
         return None if not rows or rows[0][0] is None else _at(rows[0][0])
 
     async def watched_refs(self) -> frozenset[str]:
-        """Every way a watched channel can be referred to: watch key, "id:<id>", username."""
         rows = await self._fetch(
             "SELECT w.key, w.channel_id, c.username FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
             " WHERE w.watched = 1"
@@ -462,8 +461,6 @@ class PostgresAlertQueries:
         text_only: bool = False,
         stored_before: datetime | None = None,
     ) -> list[tuple[TaggedPost, str | None]]:
-        """Stored posts in publication order, rebuilt as TaggedPosts (text '' when not kept), with the
-        channel username; ``after`` = (posted_at, channel_id, message_id) of the previous page's last row."""
         where, args, arg = _published_between(since, until)
         if after is not None:
             where.append(
@@ -492,9 +489,7 @@ class PostgresAlertQueries:
         after: tuple[int, int] | None = None,
         limit: int = 1000,
     ) -> list[tuple[TaggedPost, str | None, datetime, int]]:
-        """Stored posts published in [since, until), in the order the collector stored them (first_seen_at,
-        then insertion order: ``seq``, SQLite's rowid), each with its channel username, when it was stored
-        and its position; ``after`` = (stored epoch, position) of the previous page's last row."""
+        """Insertion order is ``seq`` (SQLite's rowid)."""
         where, args, arg = _published_between(since, until)
         if after is not None:
             where.append(f"(p.first_seen_at, p.seq) > ({arg(int(after[0]))}::bigint, {arg(int(after[1]))}::bigint)")
@@ -524,8 +519,6 @@ class PostgresAlertQueries:
         limit: int = 100_000,
         stored_before: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Posts whose stored tags include any of ``values`` of ``kind``: key, time, language, username,
-        the tag value. Uses the (kind, value, day) index."""
         if not values:
             return []
         cutoff = _ts(stored_before) if stored_before is not None else _FAR

@@ -144,7 +144,6 @@ class PostgresReportQueries:
         langs: Sequence[tuple[str, str | None]] = (),
         scripts: Sequence[str] = (),
     ) -> tuple[list[dict[str, Any]], str]:
-        """Posts, views, forwards per bucket and dims, and the logical source (see the SQLite mixin)."""
         tags = {k: list(v) for k, v in (tags or {}).items() if v}
         bad = set(dims) - SQL_DIMS
         if bad or set(tags) - set(TAG_KINDS):

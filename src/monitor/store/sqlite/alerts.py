@@ -190,7 +190,6 @@ class AlertReads:
         return None if not rows or rows[0][0] is None else _at(rows[0][0])
 
     async def watched_refs(self) -> frozenset[str]:
-        """Every way a watched channel can be referred to: watch key, "id:<id>", username."""
         rows = await self._all(
             "SELECT w.key, w.channel_id, c.username FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
             " WHERE w.watched = 1"
@@ -429,8 +428,6 @@ class AlertQueries:
         text_only: bool = False,
         stored_before: datetime | None = None,
     ) -> list[tuple[TaggedPost, str | None]]:
-        """Stored posts in publication order, rebuilt as TaggedPosts (text '' when not kept), with the
-        channel username; ``after`` = (posted_at, channel_id, message_id) of the previous page's last row."""
         where, params = ["1 = 1"], []  # type: list[str], list[Any]
         if since is not None:
             where.append("p.posted_at >= ?")
@@ -464,9 +461,6 @@ class AlertQueries:
         after: tuple[int, int] | None = None,
         limit: int = 1000,
     ) -> list[tuple[TaggedPost, str | None, datetime, int]]:
-        """Stored posts published in [since, until), in the order the collector stored them (first_seen_at,
-        then insertion order), each with its channel username, when it was stored and its position (``after``
-        = (stored epoch, position) of the previous page's last row). What a dry-run needs to replay the daemon."""
         from datetime import UTC
 
         where, params = ["1 = 1"], []  # type: list[str], list[Any]
@@ -507,8 +501,6 @@ class AlertQueries:
         limit: int = 100_000,
         stored_before: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Posts whose stored tags include any of ``values`` of ``kind``: key, time, language, username,
-        the tag value. Uses the (kind, value, day) index."""
         if not values:
             return []
         cutoff = _ts(stored_before) if stored_before is not None else 2**62

@@ -161,13 +161,6 @@ class ReportQueries:
         langs: Sequence[tuple[str, str | None]] = (),
         scripts: Sequence[str] = (),
     ) -> tuple[list[dict[str, Any]], str]:
-        """Posts, views, forwards per bucket and dims. Returns (rows, the logical source that answered).
-
-        Row keys: ``bucket`` (first day of the period), then ``channel_id``, ``tag_<kind>``,
-        ``lang``/``script`` as asked, and ``posts``, ``views``, ``forwards``. A post with two
-        tags of a grouped kind counts once under each; filters on a tag kind keep posts with
-        any of the given values, counted once.
-        """
         tags = {k: list(v) for k, v in (tags or {}).items() if v}
         bad = set(dims) - SQL_DIMS
         if bad or set(tags) - set(TAG_KINDS):
