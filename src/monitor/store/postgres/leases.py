@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.models import AccountState, CollectorInfo, Lease
+from monitor.models import AccountState, CollectorInfo
 from monitor.store.epoch import fts
-from monitor.store.rows import account_state, collector_info, lease
+from monitor.store.common.leases import SharedLeaseQueries
 
 
 _CLAIM = """
@@ -49,7 +49,7 @@ RETURNING name
 
 
 
-class PostgresLeaseQueries:
+class PostgresLeaseQueries(SharedLeaseQueries):
     """The ``Leases`` port on PostgreSQL."""
 
     db: Any
@@ -88,13 +88,6 @@ class PostgresLeaseQueries:
 
         result: int = await self.db.run(work)
         return result
-
-    async def collectors(self) -> list[CollectorInfo]:
-        rows = await self._fetch(
-            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
-            " ORDER BY heartbeat_at DESC, id"
-        )
-        return [collector_info(r) for r in rows]
 
     async def claim_leases(
         self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
@@ -139,12 +132,6 @@ class PostgresLeaseQueries:
             collector_id, list(accounts), list(accounts.values()),
         )
 
-    async def leases(self) -> list[Lease]:
-        rows = await self._fetch(
-            "SELECT key, collector_id, account, acquired_at, expires_at FROM leases ORDER BY key"
-        )
-        return [lease(r) for r in rows]
-
     async def set_account_state(self, state: AccountState) -> None:
         await self._execute(
             "INSERT INTO accounts (name, state, reason, since, until, method) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -153,28 +140,11 @@ class PostgresLeaseQueries:
             state.name, state.state, state.reason, fts(state.since), fts(state.until), state.method,
         )
 
-    async def account_states(self) -> list[AccountState]:
-        rows = await self._fetch(
-            "SELECT name, state, reason, since, until, method, holder, held_until, requests_hour, beat_at"
-            " FROM accounts ORDER BY name"
-        )
-        return [account_state(r) for r in rows]
-
-    async def hold_account(
-        self,
-        name: str,
-        holder: str,
-        *,
-        at: datetime,
-        expiry: float,
-        requests_hour: int = 0,
-        steal_from: str | None = None,
+    async def _hold(
+        self, name: str, holder: str, *, now: float, until: float, requests_hour: int, steal_from: str | None
     ) -> str | None:
-        now = fts(at)
-        assert now is not None
-
         async def work(conn: Any) -> str | None:
-            won = await conn.fetch(_HOLD, name, holder, now + expiry, requests_hour, now, steal_from)
+            won = await conn.fetch(_HOLD, name, holder, until, requests_hour, now, steal_from)
             if won:
                 return None
             other = await conn.fetchval("SELECT holder FROM accounts WHERE name = $1", name)

@@ -12,14 +12,14 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from monitor.models import AccountState, CollectorInfo, Lease
+from monitor.models import AccountState, CollectorInfo
 from monitor.store.epoch import fts
-from monitor.store.rows import account_state, collector_info, lease
+from monitor.store.common.leases import SharedLeaseQueries
 
 _CHUNK = 400  # keys per IN (...) list
 
 
-class LeaseQueries:
+class LeaseQueries(SharedLeaseQueries):
     """The ``Leases`` port on SQLite."""
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
@@ -54,13 +54,6 @@ class LeaseQueries:
                 "UPDATE collectors SET stopped_at = ?, heartbeat_at = ? WHERE id = ?", (fts(at), fts(at), collector_id)
             )
         return released
-
-    async def collectors(self) -> list[CollectorInfo]:
-        rows = await self._fetch(
-            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
-            " ORDER BY heartbeat_at DESC, id"
-        )
-        return [collector_info(r) for r in rows]
 
     async def claim_leases(
         self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
@@ -117,10 +110,6 @@ class LeaseQueries:
                 [(account, key, collector_id) for key, account in accounts.items()],
             )
 
-    async def leases(self) -> list[Lease]:
-        rows = await self._fetch("SELECT key, collector_id, account, acquired_at, expires_at FROM leases ORDER BY key")
-        return [lease(r) for r in rows]
-
     async def set_account_state(self, state: AccountState) -> None:
         async with self.transaction() as conn:
             await conn.execute(
@@ -130,25 +119,9 @@ class LeaseQueries:
                 (state.name, state.state, state.reason, fts(state.since), fts(state.until), state.method),
             )
 
-    async def account_states(self) -> list[AccountState]:
-        rows = await self._fetch(
-            "SELECT name, state, reason, since, until, method, holder, held_until, requests_hour, beat_at"
-            " FROM accounts ORDER BY name"
-        )
-        return [account_state(r) for r in rows]
-
-    async def hold_account(
-        self,
-        name: str,
-        holder: str,
-        *,
-        at: datetime,
-        expiry: float,
-        requests_hour: int = 0,
-        steal_from: str | None = None,
+    async def _hold(
+        self, name: str, holder: str, *, now: float, until: float, requests_hour: int, steal_from: str | None
     ) -> str | None:
-        now = fts(at)
-        assert now is not None
         async with self.transaction() as conn:
             cursor = await conn.execute("SELECT holder, held_until FROM accounts WHERE name = ?", (name,))
             row = await cursor.fetchone()
@@ -158,7 +131,7 @@ class LeaseQueries:
                 "INSERT INTO accounts (name, holder, held_until, requests_hour, beat_at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until,"
                 " requests_hour = excluded.requests_hour, beat_at = excluded.beat_at",
-                (name, holder, now + expiry, requests_hour, now),
+                (name, holder, until, requests_hour, now),
             )
         return None
 
