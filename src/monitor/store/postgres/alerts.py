@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.identity import id_key, is_id_key, parse_id_key
+from monitor.identity import is_id_key, parse_id_key
 from monitor.models import (
     Alert,
     DiscoveredRow,
@@ -33,6 +33,7 @@ from monitor.models import (
     TermRow,
     TermStat,
 )
+from monitor.store.common.alertrows import alert_values, labelled_ids, stored_alert, watched_refs
 from monitor.store.rows import tagged_post
 from monitor.store.postgres.connection import Database
 
@@ -60,22 +61,6 @@ def _rule(name: str, kind: str, detection_hash: str | None, seeded_at: int | Non
 
 def _jdump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _alert_from(row: Mapping[str, Any]) -> Alert:
-    return Alert(
-        id=int(row["id"]),
-        rule=row["rule"],
-        kind=row["kind"],
-        fired_at=_at(row["fired_at"]),
-        dedup_key=row["dedup_key"],
-        summary=row["summary"],
-        details=json.loads(row["details"] or "{}"),
-        channel_id=row["channel_id"],
-        message_id=row["message_id"],
-        channel_username=row["channel_username"],
-        link=row["link"],
-    )
 
 
 class PostgresAlertReads:
@@ -181,14 +166,7 @@ class PostgresAlertReads:
             "SELECT w.key, w.channel_id, c.username FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
             " WHERE w.watched = 1"
         )
-        refs: set[str] = set()
-        for key, cid, username in rows:
-            refs.add(str(key).lower())
-            if cid is not None:
-                refs.add(id_key(int(cid)))
-            if username:
-                refs.add(str(username).lower())
-        return frozenset(refs)
+        return watched_refs(rows)
 
     async def channel_labels(self, channel_id: int) -> dict[str, str]:
         rows = await self._fetch(
@@ -201,12 +179,7 @@ class PostgresAlertReads:
         rows = await self._fetch(
             'SELECT channel_id, labels FROM watch WHERE channel_id IS NOT NULL ORDER BY key COLLATE "C"'
         )
-        out = []
-        for cid, raw in rows:
-            have = json.loads(raw or "{}")
-            if all(have.get(k) in vals for k, vals in labels):
-                out.append(int(cid))
-        return out
+        return labelled_ids(rows, labels)
 
     async def channel_ids_for_keys(self, keys: Sequence[str]) -> list[int]:
         """Channel ids of watch keys / usernames / "id:N" keys."""
@@ -360,16 +333,7 @@ class PostgresAlertTx(PostgresAlertReads):
             " SELECT $1, $2, $3::text, $4, $5, $6, $7, $8, $9, $10"
             " WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $3::text)"
             " ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-            alert.rule,
-            alert.kind,
-            alert.dedup_key,
-            _ts(alert.fired_at),
-            alert.summary,
-            _jdump(dict(alert.details)),
-            alert.channel_id,
-            alert.message_id,
-            alert.channel_username,
-            alert.link,
+            *alert_values(alert),
         )
         if alert_id is None:
             return None
@@ -442,7 +406,7 @@ class PostgresAlertQueries:
             " ORDER BY a.fired_at DESC, a.id DESC LIMIT $3",
             None if since is None else _ts(since), rule, int(limit),
         )
-        return [StoredAlert(_alert_from(r), json.loads(r["states"] or "{}")) for r in rows]
+        return [stored_alert(r) for r in rows]
 
     async def rule_states(self) -> dict[str, RuleRecord]:
         rows = await self._alert_rows(
