@@ -54,6 +54,7 @@ sys.path.insert(0, str(HERE))
 import asyncpg  # noqa: E402
 from bench_ingest import by_channel_batches, posts  # noqa: E402
 
+from monitor.store.common.postrows import post_row, tag_rows  # noqa: E402
 from monitor.store.postgres.recount import RECOUNTS  # noqa: E402
 from monitor.store.postgres.store import (  # noqa: E402
     _INSERT_POSTS,
@@ -62,8 +63,6 @@ from monitor.store.postgres.store import (  # noqa: E402
     _UPSERT_SAMPLES,
     PostgresStore,
     _columns,
-    _tag_rows,
-    post_row,
 )
 
 SERVER = os.environ.get("MONITOR_TEST_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/test"
@@ -132,7 +131,7 @@ async def store_ingest(url: str, n: int, batch: int) -> float:
 
 def _rows(items: list[Any], now: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     rows = [post_row(t, now=now, store_text=False, source="telegram") for t in items]
-    tags = [tag for t, r in zip(items, rows, strict=True) for tag in _tag_rows(r[0], r[1], r[3], t.tags)]
+    tags = [tag for t, r in zip(items, rows, strict=True) for tag in tag_rows(r[0], r[1], r[3], t.tags)]
     samples = [(r[0], r[1], now, r[5], r[6], r[7], r[8]) for r in rows]
     return rows, tags, samples
 

@@ -19,7 +19,7 @@ import re2
 
 from monitor.clock import Clock, FrozenClock, SystemClock
 from monitor.errors import ConfigError, Problem, StoreError
-from monitor.tagger_cache import build_tagger as cached_tagger
+from monitor.tagger_cache import cached_group_tagger
 
 if TYPE_CHECKING:  # the rest loads when used: `monitor tag` must not import the daemon, stores or alerts
     # (nor asyncio and the settings schema, which only the daemon's parts need: they cost `monitor tag`
@@ -70,11 +70,14 @@ def build_tagger(settings: Settings | None = None, *, engine: str | None = None)
 
     Raises ConfigError for an unknown engine, an unreadable lexicon file or bad keywords (a pattern
     set RE2 does not compile names the keywords), so `monitor check` reports what `run` would meet."""
+    from monitor.tagging import build_tagger as build
+
     keywords = settings.keyword_specs() if settings is not None else ()
     try:
         extra = [settings.resolve_path(p) for p in settings.lexicon.extra] if settings is not None else []
         suppress = settings.lexicon.suppress if settings is not None else ()
-        return cached_tagger(keywords=keywords, lexicon_extra=extra, engine=engine, suppress=suppress)
+        groups = cached_group_tagger(keywords=keywords, lexicon_extra=extra)
+        return build(engine=engine, suppress=suppress, groups=groups)
     except (ValueError, OSError) as exc:
         raise ConfigError(f"cannot build the tagger: {exc}") from exc
     except re2.error as exc:  # RE2 raises its own error type when a pattern set does not compile

@@ -181,32 +181,12 @@ async def poll_channel(
         channel = await _resolve(ref, known, source=source, store=store, clock=clock)
         progress.channel_id = channel.id
         progress.channel = channel
-        await _ingest(
-            channel,
-            progress,
-            source=source,
-            store=store,
-            tagger=tagger,
-            clock=clock,
-            options=options,
-            on_saved=on_saved,
-            should_stop=should_stop,
-            alerts=alerts,
-        )
+        poll = _Poll(source, store, tagger, clock, options, on_saved, alerts)
+        await _ingest(channel, progress, poll, should_stop)
         if should_stop is not None and should_stop():
             await store.record_poll(ref.key, at=clock.now())
             return progress.outcome("stopped", started)
-        progress.resampled = await _resample(
-            channel,
-            progress,
-            source=source,
-            store=store,
-            tagger=tagger,
-            clock=clock,
-            options=options,
-            on_saved=on_saved,
-            alerts=alerts,
-        )
+        progress.resampled = await _resample(channel, progress, poll)
         await lifecycle.on_success(
             store, source, ref.key, channel, clock=clock, profile_every=options.profile_every
         )
@@ -326,19 +306,38 @@ async def _tag(tagger: PostTagger, posts: Sequence[Post], in_thread: bool) -> li
     return tagger.tag_posts(posts)
 
 
-async def _ingest(
-    channel: Channel,
-    progress: _Progress,
-    *,
-    source: Source,
-    store: Store,
-    tagger: PostTagger,
-    clock: Clock,
-    options: PollOptions,
-    on_saved: OnSaved | None,
-    should_stop: Callable[[], bool] | None,
-    alerts: AlertStep | None = None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Poll:
+    """What one poll works with, handed to both of its halves (new posts, then re-sampled ones)."""
+
+    source: Source
+    store: Store
+    tagger: PostTagger
+    clock: Clock
+    options: PollOptions
+    on_saved: OnSaved | None
+    alerts: AlertStep | None
+
+    async def save(
+        self, channel: Channel, posts: Sequence[Post], checkpoint: int | None
+    ) -> tuple[list[TaggedPost], SaveResult]:
+        """Tag ``posts`` and save them (and the checkpoint, when given) with their alert step."""
+        tagged = await _tag(self.tagger, posts, self.options.tag_in_thread)
+        result = await save_batch(
+            self.store,
+            channel,
+            tagged,
+            alerts=self.alerts,
+            at=self.clock.now(),
+            checkpoint=checkpoint,
+            store_text=self.options.store_text,
+            source=self.options.source_name,
+        )
+        return tagged, result
+
+
+async def _ingest(channel: Channel, progress: _Progress, poll: _Poll, should_stop: Callable[[], bool] | None) -> None:
+    source, clock, options, on_saved = poll.source, poll.clock, poll.options, poll.on_saved
     first_sight = progress.checkpoint == 0
     limit = options.backfill_posts if first_sight else None
     since = (
@@ -351,18 +350,8 @@ async def _ingest(
     batch: list[Post] = []
 
     async def flush() -> None:
-        tagged = await _tag(tagger, batch, options.tag_in_thread)
         newest = max(p.message_id for p in batch)
-        result = await save_batch(
-            store,
-            channel,
-            tagged,
-            alerts=alerts,
-            at=clock.now(),
-            checkpoint=newest,
-            store_text=options.store_text,
-            source=options.source_name,
-        )
+        tagged, result = await poll.save(channel, batch, newest)
         progress.checkpoint = max(progress.checkpoint, newest)
         progress.batches += 1
         progress.inserted += result.inserted
@@ -391,19 +380,9 @@ async def _ingest(
             await aclose()
 
 
-async def _resample(
-    channel: Channel,
-    progress: _Progress,
-    *,
-    source: Source,
-    store: Store,
-    tagger: PostTagger,
-    clock: Clock,
-    options: PollOptions,
-    on_saved: OnSaved | None,
-    alerts: AlertStep | None = None,
-) -> int:
+async def _resample(channel: Channel, progress: _Progress, poll: _Poll) -> int:
     """Re-read recent posts: views and forwards become a time series, edits update the stored post."""
+    source, store, clock, options = poll.source, poll.store, poll.clock, poll.options
     if options.resample_days <= 0:
         return 0
     fresh = set(progress.saved)
@@ -425,20 +404,10 @@ async def _resample(
         if not posts:
             continue
         seen += len(posts)
-        tagged = await _tag(tagger, posts, options.tag_in_thread)
-        result = await save_batch(
-            store,
-            channel,
-            tagged,
-            alerts=alerts,
-            at=clock.now(),
-            checkpoint=None,
-            store_text=options.store_text,
-            source=options.source_name,
-        )
+        tagged, result = await poll.save(channel, posts, None)
         progress.updated += result.updated
-        if on_saved is not None and result.updated:
-            await on_saved(channel, tagged, result)
+        if poll.on_saved is not None and result.updated:
+            await poll.on_saved(channel, tagged, result)
     return seen
 
 

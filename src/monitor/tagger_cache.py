@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from monitor.tagging import Tagger
     from monitor.tagging.groups import GroupTagger, KeywordSpec
 
 ENV = "MONITOR_CACHE_DIR"
@@ -202,20 +201,3 @@ def _prune(keep: Path) -> None:
     except OSError:
         pass
 
-
-def build_tagger(
-    *,
-    keywords: Sequence[KeywordSpec] = (),
-    lexicon_extra: Sequence[Path] = (),
-    engine: str | None = None,
-    suppress: Sequence[str] = (),
-) -> Tagger:
-    """`monitor.tagging.build_tagger`, with the group tagger taken from the cache."""
-    from monitor.tagging import Tagger
-    from monitor.tagging.language import get_identifier
-
-    return Tagger(
-        language=get_identifier(engine),
-        groups=cached_group_tagger(keywords=keywords, lexicon_extra=lexicon_extra),
-        suppress=suppress,
-    )

@@ -10,6 +10,7 @@ from reports.reportdata import CHANNELS, Dataset, all_periods, expected_volume, 
 from monitor.errors import ConfigError
 from monitor.reports.spec import ReportSpec, parse_by
 from monitor.reports.volume import volume
+from monitor.store.common.reports import PostFilter
 
 SINCE, UNTIL = date(2021, 1, 1), date(2021, 6, 30)  # May and June hold no posts
 
@@ -113,7 +114,7 @@ async def test_aggregate_and_posts_paths_agree(dataset: Dataset) -> None:
     kwargs = {"since_day": 18628, "until_day": 18748, "every": "week"}
     via_agg, table = await store.report_volume(dims=("group", "lang"), **kwargs)
     via_posts, source = await store._volume_posts(  # the general path, forced
-        18628, 18748, "week", ("group", "lang"), None, {}, (), ()
+        PostFilter(since_day=18628, until_day=18748), "week", ("group", "lang")
     )
     assert table == "daily tag aggregates" and source == "posts"
     def key(r: dict[str, object]) -> tuple[object, ...]:

@@ -380,6 +380,8 @@ def test_the_network_page_draws_the_graph_it_offers_as_gexf(client: TestClient) 
     assert sorted(int(e.get("data-forwards") or 0) for e in edges) == sorted(
         int(float(e.get("weight") or 0)) for e in gexf_edges)
     assert client.get("/network").text == page  # deterministic: the same picture for the same data
+    # the page title is plain text: the discovery queue (and its CSRF token) is drawn once, in the page body
+    assert "<title>Network and discovery · monitor</title>" in page and page.count('<table id="queue">') == 1
 
 
 def test_reach_downloads_are_the_clis_bytes_over_resampled_views(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -179,26 +179,56 @@ def _counts_line(v: AlertView) -> str:
 
 
 # -- plain text (log, e-mail text part, JSON "text") -----------------------------------------
-def plain(alert: Alert) -> str:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Markup:
+    """How one medium spells an alert's lines; every value passes through ``esc`` before it is placed
+    (``more`` takes ``{n}``; ``link`` takes ``{link}`` escaped or ``{raw}`` as is)."""
+
+    esc: Callable[[str], str]
+    head: str
+    rule: str
+    target: str
+    how: str
+    ctx: str
+    match: str
+    more: str
+    link: str
+
+
+def _lines(alert: Alert, mk: _Markup) -> str:
+    """The alert in ``mk``'s markup: head, rule, why, matches, counts, extra facts, channel, link."""
     v = view(alert)
-    lines = [f"[{v.rule}] {v.summary}", f"rule: {v.rule} ({v.kind}), fired {v.fired_at}"]
+    e = mk.esc
+    lines = [mk.head.format(rule=e(v.rule), summary=e(v.summary)),
+             mk.rule.format(rule=e(v.rule), kind=e(v.kind), fired_at=e(v.fired_at))]
     if v.why:
-        lines.append(f"why: {v.why}")
+        lines.append(f"why: {e(v.why)}")
     for m in v.matches:
-        target = f" -> {m.target}" if m.target else ""
-        how = f" [{m.rule}]" if m.rule else ""
-        ctx = f': "{m.context}"' if m.context else ""
-        lines.append(f"matched: {m.term}{target}{how}{ctx}")
+        target = mk.target.format(e(m.target)) if m.target else ""
+        how = mk.how.format(e(m.rule)) if m.rule else ""
+        ctx = mk.ctx.format(e(m.context)) if m.context else ""
+        lines.append(mk.match.format(term=e(m.term), target=target, how=how, ctx=ctx))
     if v.more_matches:
-        lines.append(f"... and {v.more_matches} more matches")
+        lines.append(mk.more.format(n=v.more_matches))
     if v.counts:
-        lines.append(f"counts: {_counts_line(v)}")
-    lines += [f"{k}: {val}" for k, val in v.extra]
+        lines.append(f"counts: {e(_counts_line(v))}")
+    lines += [f"{e(k)}: {e(val)}" for k, val in v.extra]
     if v.channel:
-        lines.append(f"channel: {v.channel}")
+        lines.append(f"channel: {e(v.channel)}")
     if v.link:
-        lines.append(f"post: {v.link}")
+        lines.append(mk.link.format(link=e(v.link), raw=v.link))
     return "\n".join(lines)
+
+
+_PLAIN = _Markup(
+    esc=str, head="[{rule}] {summary}", rule="rule: {rule} ({kind}), fired {fired_at}", target=" -> {}",
+    how=" [{}]", ctx=': "{}"', match="matched: {term}{target}{how}{ctx}", more="... and {n} more matches",
+    link="post: {link}",
+)
+
+
+def plain(alert: Alert) -> str:
+    return _lines(alert, _PLAIN)
 
 
 def subject(alerts: Sequence[Alert], prefix: str = "[monitor]") -> str:
@@ -294,27 +324,15 @@ def slack_escape(text: str) -> str:
     return _MD_BREAK.sub("\\1\u200b", text)
 
 
+_SLACK = _Markup(
+    esc=slack_escape, head="*[{rule}]* {summary}", rule="rule *{rule}* ({kind}), {fired_at}", target=" → {}",
+    how=" ({})", ctx=": “{}”", match="• matched *{term}*{target}{how}{ctx}", more="• … and {n} more",
+    link="<{raw}|open post>",
+)
+
+
 def slack_one(alert: Alert) -> str:
-    v = view(alert)
-    e = slack_escape
-    lines = [f"*[{e(v.rule)}]* {e(v.summary)}", f"rule *{e(v.rule)}* ({e(v.kind)}), {e(v.fired_at)}"]
-    if v.why:
-        lines.append(f"why: {e(v.why)}")
-    for m in v.matches:
-        target = f" → {e(m.target)}" if m.target else ""
-        how = f" ({e(m.rule)})" if m.rule else ""
-        ctx = f": “{e(m.context)}”" if m.context else ""
-        lines.append(f"• matched *{e(m.term)}*{target}{how}{ctx}")
-    if v.more_matches:
-        lines.append(f"• … and {v.more_matches} more")
-    if v.counts:
-        lines.append(f"counts: {e(_counts_line(v))}")
-    lines += [f"{e(k)}: {e(val)}" for k, val in v.extra]
-    if v.channel:
-        lines.append(f"channel: {e(v.channel)}")
-    if v.link:
-        lines.append(f"<{v.link}|open post>")
-    return "\n".join(lines)
+    return _lines(alert, _SLACK)
 
 
 def fit_lines(part: str, limit: int) -> str:
@@ -353,30 +371,16 @@ def slack_payload(
 TELEGRAM_LIMIT = 4096
 
 
+_TELEGRAM = _Markup(
+    esc=_h, head="<b>[{rule}]</b> {summary}", rule="rule <b>{rule}</b> ({kind}), {fired_at}", target=" → {}",
+    how=" <i>({})</i>", ctx=": «{}»", match="• <b>{term}</b>{target}{how}{ctx}", more="• … and {n} more",
+    link='<a href="{link}">{link}</a>',
+)
+
+
 def telegram_one(alert: Alert) -> str:
     """Telegram's HTML subset: <b>, <i>, <a>; everything else escaped (& < > ")."""
-    v = view(alert)
-    lines = [
-        f"<b>[{_h(v.rule)}]</b> {_h(v.summary)}",
-        f"rule <b>{_h(v.rule)}</b> ({_h(v.kind)}), {_h(v.fired_at)}",
-    ]
-    if v.why:
-        lines.append(f"why: {_h(v.why)}")
-    for m in v.matches:
-        target = f" → {_h(m.target)}" if m.target else ""
-        how = f" <i>({_h(m.rule)})</i>" if m.rule else ""
-        ctx = f": «{_h(m.context)}»" if m.context else ""
-        lines.append(f"• <b>{_h(m.term)}</b>{target}{how}{ctx}")
-    if v.more_matches:
-        lines.append(f"• … and {v.more_matches} more")
-    if v.counts:
-        lines.append(f"counts: {_h(_counts_line(v))}")
-    lines += [f"{_h(k)}: {_h(val)}" for k, val in v.extra]
-    if v.channel:
-        lines.append(f"channel: {_h(v.channel)}")
-    if v.link:
-        lines.append(f'<a href="{_h(v.link)}">{_h(v.link)}</a>')
-    return "\n".join(lines)
+    return _lines(alert, _TELEGRAM)
 
 
 def telegram_messages(

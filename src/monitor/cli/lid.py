@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,26 +23,19 @@ def _default_data_dir() -> Path:
     return Path(data.__file__).parent
 
 
+def _folder_option(flag: str, dest: str, help: str) -> Any:
+    """An optional folder (it need not exist yet) given as a Path, None when left out."""
+    return click.option(flag, dest, type=click.Path(file_okay=False, path_type=Path), default=None, help=help)
+
+
 @click.group()
 def lid() -> None:
     """Language identification: build model data, evaluate engines."""
 
 
 @lid.command()
-@click.option(
-    "--train",
-    "train_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Training text, one <lang>-<Script>.txt per class [default: $MONITOR_SHARED/data/lid/train].",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the model data [default: the installed package's data directory].",
-)
+@_folder_option("--train", "train_dir", "Training text, one <lang>-<Script>.txt per class [default: $MONITOR_SHARED/data/lid/train].")
+@_folder_option("--out", "out_dir", "Where to write the model data [default: the installed package's data directory].")
 def build(train_dir: Path | None, out_dir: Path | None) -> None:
     """Rebuild the naive Bayes tables and langdetect profiles (byte-identical for the same input)."""
     from monitor.tagging.language.build import build_all

@@ -140,6 +140,13 @@ _role_option = click.option("--role", type=click.Choice(("viewer", "editor")), d
 _stdin_option = click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 
 
+def _save_options(command: Any) -> Any:
+    """NAME, --role, --password-stdin, --database and --config: what `users add` and `users passwd` take."""
+    for option in (_config_option, _db_option, _stdin_option, _role_option, click.argument("name")):
+        command = option(command)
+    return command
+
+
 def _save(name: str, role: str | None, from_stdin: bool, *, database: str | None, config: Path | None,
           adding: bool) -> None:
     from monitor.models import AuditEntry, WebUser
@@ -170,11 +177,7 @@ def _save(name: str, role: str | None, from_stdin: bool, *, database: str | None
 
 
 @users_group.command("add")
-@click.argument("name")
-@_role_option
-@_stdin_option
-@_db_option
-@_config_option
+@_save_options
 @friendly
 def users_add(name: str, role: str | None, password_stdin: bool, database: str | None, config: Path | None) -> None:
     """Add a user; the password is asked for (or read with --password-stdin)."""
@@ -182,11 +185,7 @@ def users_add(name: str, role: str | None, password_stdin: bool, database: str |
 
 
 @users_group.command("passwd")
-@click.argument("name")
-@_role_option
-@_stdin_option
-@_db_option
-@_config_option
+@_save_options
 @friendly
 def users_passwd(name: str, role: str | None, password_stdin: bool, database: str | None,
                  config: Path | None) -> None:

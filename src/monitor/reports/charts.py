@@ -250,17 +250,23 @@ def _lines(report: Report, metric: str, source: str | None) -> Figure:
     return _small_multiples(report, periods, data, flags, metric, title)
 
 
+def _fold_rest(data: dict[str, dict[str, float]], most: int) -> dict[str, dict[str, float]]:
+    """At most ``most`` series: past that, the last ones are summed into one "other (n series)"."""
+    names = list(data)
+    if len(names) <= most:
+        return data
+    keep, rest = names[: most - 1], names[most - 1 :]
+    other: dict[str, float] = defaultdict(float)
+    for name in rest:
+        for p, v in data[name].items():
+            other[p] += v
+    return {n: data[n] for n in keep} | {f"other ({len(rest)} series)": dict(other)}
+
+
 def _small_multiples(report: Report, periods: Sequence[str], data: dict[str, dict[str, float]],
                      flags: Mapping[str, Mapping[str, str]], metric: str, title: str) -> Figure:
+    data = _fold_rest(data, MAX_PANELS)
     names = list(data)
-    if len(names) > MAX_PANELS:
-        keep, rest = names[: MAX_PANELS - 1], names[MAX_PANELS - 1 :]
-        other: dict[str, float] = defaultdict(float)
-        for name in rest:
-            for p, v in data[name].items():
-                other[p] += v
-        data = {n: data[n] for n in keep} | {f"other ({len(rest)} series)": dict(other)}
-        names = list(data)
     cols = 4 if len(names) > 9 else 3
     rows = math.ceil(len(names) / cols)
     fig = _new_figure(12, 1.9 * rows + 1.2)
@@ -289,15 +295,8 @@ def _small_multiples(report: Report, periods: Sequence[str], data: dict[str, dic
 
 def _stacked(report: Report, metric: str, source: str | None) -> Figure:
     periods, data = _series(report, metric)
+    data = _fold_rest(data, MAX_SERIES)  # shares of a whole: the smallest are summed, the whole stays whole
     names = list(data)
-    if len(names) > MAX_SERIES:  # shares of a whole: the smallest are summed, the whole stays whole
-        keep, rest = names[: MAX_SERIES - 1], names[MAX_SERIES - 1 :]
-        other: dict[str, float] = defaultdict(float)
-        for name in rest:
-            for p, v in data[name].items():
-                other[p] += v
-        data = {n: data[n] for n in keep} | {f"other ({len(rest)} series)": dict(other)}
-        names = list(data)
     fig = _new_figure()
     ax = fig.add_subplot()
     totals = [sum(data[n].get(p, 0.0) for n in names) for p in periods]

@@ -415,12 +415,7 @@ class FakeTelegramClient:
         (hashtag search of every public scenario channel's visible posts, counted against
         ``search_quota`` like Telegram's free daily searches)."""
         if isinstance(request, functions.channels.GetChannelRecommendationsRequest):
-            self.calls["get_channel_recommendations"] += 1
-            target = request.channel
-            if isinstance(target, types.InputChannel):
-                target = types.InputPeerChannel(target.channel_id, target.access_hash)
-            chan = await self._lookup("get_channel_recommendations", target)
-            self.requests.append(ServedRequest("get_channel_recommendations", chan.id, {}))
+            chan = await self._channel_request("get_channel_recommendations", request.channel)
             now = self.clock.now()
             chats = [self.channel_object(self._by_id[i].at(now)) for i in self.recommendations.get(chan.id, ())
                      if i in self._by_id]
@@ -445,14 +440,18 @@ class FakeTelegramClient:
             self.requests.append(ServedRequest("search_posts", None, {"hashtag": request.hashtag}))
             return self._search_result(request)
         if isinstance(request, functions.channels.GetFullChannelRequest):
-            self.calls["get_full_channel"] += 1
-            target = request.channel
-            if isinstance(target, types.InputChannel):
-                target = types.InputPeerChannel(target.channel_id, target.access_hash)
-            chan = await self._lookup("get_full_channel", target)
-            self.requests.append(ServedRequest("get_full_channel", chan.id, {}))
+            chan = await self._channel_request("get_full_channel", request.channel)
             return self.full_channel_object(chan)
         raise TypeError(f"FakeTelegramClient does not serve {type(request).__name__}")
+
+    async def _channel_request(self, method: str, target: Any) -> ScenarioChannel:
+        """Count, look up (an InputChannel as its peer) and record one raw request about a channel."""
+        self.calls[method] += 1
+        if isinstance(target, types.InputChannel):
+            target = types.InputPeerChannel(target.channel_id, target.access_hash)
+        chan = await self._lookup(method, target)
+        self.requests.append(ServedRequest(method, chan.id, {}))
+        return chan
 
     def _search_flood(self) -> types.SearchPostsFlood:
         q = self.search_quota

@@ -19,3 +19,23 @@ def ts(value: datetime | None) -> int | None:
 
 def dt(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def fts(value: datetime | None) -> float | None:
+    """Aware datetime -> float Unix seconds (team mode's lease times need sub-second precision)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def fdt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(float(value), UTC)
+
+
+def fdt_required(value: float | None) -> datetime:
+    """``fdt`` of a NOT NULL column."""
+    moment = fdt(value)
+    assert moment is not None
+    return moment

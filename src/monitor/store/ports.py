@@ -221,7 +221,13 @@ class ReportReads(Protocol):
         scripts: Sequence[str] = (),
     ) -> tuple[list[ReportRow], str]:
         """Posts, views, forwards per bucket and dims, and the logical source that answered
-        ("daily aggregates", "posts", ...). Raises ValueError for an unknown dimension."""
+        ("daily aggregates", "posts", ...). Raises ValueError for an unknown dimension.
+
+        Row keys: ``bucket`` (first day of the period), then ``channel_id``, ``tag_<kind>``,
+        ``lang``/``script`` as asked, and ``posts``, ``views``, ``forwards``. A post with two
+        tags of a grouped kind counts once under each; filters on a tag kind keep posts with
+        any of the given values, counted once.
+        """
         ...
 
     async def report_top_posts(
@@ -575,7 +581,8 @@ class Outbox(Protocol):
     async def claim_digest(
         self, sink: str, *, now: datetime, period_seconds: int, lease_until: datetime, limit: int
     ) -> tuple[datetime, list[ClaimedDelivery]] | None:
-        """Claim the pending rows of the oldest ended digest period: (period start, claims), or None."""
+        """Claim the due pending rows of the oldest *ended* digest period of ``sink`` (UTC-aligned periods
+        of ``fired_at``), now 'sending': (period start, claims); None when no period is complete yet."""
         ...
 
     async def mark_delivered(
@@ -595,7 +602,11 @@ class Outbox(Protocol):
         ...
 
     async def recover_in_doubt(self, *, now: datetime, resend: bool, max_attempts: int) -> int:
-        """Resolve 'sending' rows whose lease expired: back to pending (``resend``) or failed."""
+        """Resolve 'sending' rows whose lease expired before ``now``; returns rows changed.
+
+        resend=True (at-least-once): back to 'pending', due now, unless ``max_attempts`` is used up;
+        resend=False (at-most-once): 'failed', to be re-queued by hand.
+        """
         ...
 
     async def requeue_failed(self, *, at: datetime, sink: str | None = None) -> int:

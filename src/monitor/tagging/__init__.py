@@ -130,13 +130,15 @@ def build_tagger(
     lexicon_extra: Sequence[Path] = (),
     engine: str | None = None,
     suppress: Sequence[str] = (),
+    groups: GroupTagger | None = None,
 ) -> Tagger:
-    """The tagger the daemon, the importer, the demo and `monitor tag` all use."""
+    """The tagger the daemon, the importer, the demo and `monitor tag` all use (``groups``: a group
+    tagger built already, such as the disk cache's; else one is built from the keywords and lexicon)."""
     from monitor.tagging.groups import GroupTagger, load_lexicon
     from monitor.tagging.language import get_identifier
 
     return Tagger(
         language=get_identifier(engine),
-        groups=GroupTagger(load_lexicon(extra=lexicon_extra), keywords),
+        groups=groups if groups is not None else GroupTagger(load_lexicon(extra=lexicon_extra), keywords),
         suppress=suppress,
     )

@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.identity import id_key, is_id_key, parse_id_key
+from monitor.identity import is_id_key, parse_id_key
 from monitor.models import (
     Alert,
     DiscoveredRow,
@@ -33,6 +33,7 @@ from monitor.models import (
     TermRow,
     TermStat,
 )
+from monitor.store.common.alertrows import alert_values, labelled_ids, stored_alert, watched_refs
 from monitor.store.rows import tagged_post
 from monitor.store.postgres.connection import Database
 
@@ -60,22 +61,6 @@ def _rule(name: str, kind: str, detection_hash: str | None, seeded_at: int | Non
 
 def _jdump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _alert_from(row: Mapping[str, Any]) -> Alert:
-    return Alert(
-        id=int(row["id"]),
-        rule=row["rule"],
-        kind=row["kind"],
-        fired_at=_at(row["fired_at"]),
-        dedup_key=row["dedup_key"],
-        summary=row["summary"],
-        details=json.loads(row["details"] or "{}"),
-        channel_id=row["channel_id"],
-        message_id=row["message_id"],
-        channel_username=row["channel_username"],
-        link=row["link"],
-    )
 
 
 class PostgresAlertReads:
@@ -177,19 +162,11 @@ class PostgresAlertReads:
         return None if not rows or rows[0][0] is None else _at(rows[0][0])
 
     async def watched_refs(self) -> frozenset[str]:
-        """Every way a watched channel can be referred to: watch key, "id:<id>", username."""
         rows = await self._fetch(
             "SELECT w.key, w.channel_id, c.username FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
             " WHERE w.watched = 1"
         )
-        refs: set[str] = set()
-        for key, cid, username in rows:
-            refs.add(str(key).lower())
-            if cid is not None:
-                refs.add(id_key(int(cid)))
-            if username:
-                refs.add(str(username).lower())
-        return frozenset(refs)
+        return watched_refs(rows)
 
     async def channel_labels(self, channel_id: int) -> dict[str, str]:
         rows = await self._fetch(
@@ -202,12 +179,7 @@ class PostgresAlertReads:
         rows = await self._fetch(
             'SELECT channel_id, labels FROM watch WHERE channel_id IS NOT NULL ORDER BY key COLLATE "C"'
         )
-        out = []
-        for cid, raw in rows:
-            have = json.loads(raw or "{}")
-            if all(have.get(k) in vals for k, vals in labels):
-                out.append(int(cid))
-        return out
+        return labelled_ids(rows, labels)
 
     async def channel_ids_for_keys(self, keys: Sequence[str]) -> list[int]:
         """Channel ids of watch keys / usernames / "id:N" keys."""
@@ -361,16 +333,7 @@ class PostgresAlertTx(PostgresAlertReads):
             " SELECT $1, $2, $3::text, $4, $5, $6, $7, $8, $9, $10"
             " WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $3::text)"
             " ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-            alert.rule,
-            alert.kind,
-            alert.dedup_key,
-            _ts(alert.fired_at),
-            alert.summary,
-            _jdump(dict(alert.details)),
-            alert.channel_id,
-            alert.message_id,
-            alert.channel_username,
-            alert.link,
+            *alert_values(alert),
         )
         if alert_id is None:
             return None
@@ -443,7 +406,7 @@ class PostgresAlertQueries:
             " ORDER BY a.fired_at DESC, a.id DESC LIMIT $3",
             None if since is None else _ts(since), rule, int(limit),
         )
-        return [StoredAlert(_alert_from(r), json.loads(r["states"] or "{}")) for r in rows]
+        return [stored_alert(r) for r in rows]
 
     async def rule_states(self) -> dict[str, RuleRecord]:
         rows = await self._alert_rows(
@@ -462,8 +425,6 @@ class PostgresAlertQueries:
         text_only: bool = False,
         stored_before: datetime | None = None,
     ) -> list[tuple[TaggedPost, str | None]]:
-        """Stored posts in publication order, rebuilt as TaggedPosts (text '' when not kept), with the
-        channel username; ``after`` = (posted_at, channel_id, message_id) of the previous page's last row."""
         where, args, arg = _published_between(since, until)
         if after is not None:
             where.append(
@@ -492,9 +453,7 @@ class PostgresAlertQueries:
         after: tuple[int, int] | None = None,
         limit: int = 1000,
     ) -> list[tuple[TaggedPost, str | None, datetime, int]]:
-        """Stored posts published in [since, until), in the order the collector stored them (first_seen_at,
-        then insertion order: ``seq``, SQLite's rowid), each with its channel username, when it was stored
-        and its position; ``after`` = (stored epoch, position) of the previous page's last row."""
+        """Insertion order is ``seq`` (SQLite's rowid)."""
         where, args, arg = _published_between(since, until)
         if after is not None:
             where.append(f"(p.first_seen_at, p.seq) > ({arg(int(after[0]))}::bigint, {arg(int(after[1]))}::bigint)")
@@ -524,8 +483,6 @@ class PostgresAlertQueries:
         limit: int = 100_000,
         stored_before: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Posts whose stored tags include any of ``values`` of ``kind``: key, time, language, username,
-        the tag value. Uses the (kind, value, day) index."""
         if not values:
             return []
         cutoff = _ts(stored_before) if stored_before is not None else _FAR

@@ -111,8 +111,6 @@ class PostgresDeliveryQueries:
     async def claim_digest(
         self, sink: str, *, now: datetime, period_seconds: int, lease_until: datetime, limit: int
     ) -> tuple[datetime, list[ClaimedDelivery]] | None:
-        """The due pending rows of the oldest *ended* digest period of ``sink`` (UTC-aligned periods of
-        ``fired_at``), now 'sending'; None when no period is complete yet."""
         p = int(period_seconds)
         now_s = _ts(now)
 
@@ -179,11 +177,6 @@ class PostgresDeliveryQueries:
         )
 
     async def recover_in_doubt(self, *, now: datetime, resend: bool, max_attempts: int) -> int:
-        """Resolve 'sending' rows whose lease expired before ``now``.
-
-        resend=True (at-least-once): back to 'pending', due now, unless ``max_attempts``
-        is used up; resend=False (at-most-once): 'failed', to be re-queued by hand.
-        """
         async def work(conn: Any) -> int:
             exhausted = 0
             if resend:

@@ -11,29 +11,12 @@ the upsert's WHERE is checked again on the row's newest version, so two holders 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from monitor.models import AccountState, CollectorInfo, Lease
-
-
-def fts(value: datetime | None) -> float | None:
-    """Aware datetime -> float Unix seconds (lease times need sub-second precision)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
-def fdt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(float(value), UTC)
-
-
-def _when(value: float | None) -> datetime:
-    moment = fdt(value)
-    assert moment is not None
-    return moment
+from monitor.models import AccountState, CollectorInfo
+from monitor.store.epoch import fts
+from monitor.store.common.leases import SharedLeaseQueries
 
 
 _CLAIM = """
@@ -65,21 +48,8 @@ RETURNING name
 """
 
 
-def _collector(r: Any) -> CollectorInfo:
-    return CollectorInfo(
-        id=r[0], host=r[1], pid=int(r[2]), version=r[3], started_at=_when(r[4]), heartbeat_at=_when(r[5]),
-        stopped_at=fdt(r[6]), taking=bool(r[7]),
-    )
 
-
-def _account(r: Any) -> AccountState:
-    return AccountState(
-        name=r[0], state=r[1], reason=r[2], since=fdt(r[3]), until=fdt(r[4]), method=r[5], holder=r[6],
-        held_until=fdt(r[7]), requests_hour=int(r[8]), beat_at=fdt(r[9]),
-    )
-
-
-class PostgresLeaseQueries:
+class PostgresLeaseQueries(SharedLeaseQueries):
     """The ``Leases`` port on PostgreSQL."""
 
     db: Any
@@ -118,13 +88,6 @@ class PostgresLeaseQueries:
 
         result: int = await self.db.run(work)
         return result
-
-    async def collectors(self) -> list[CollectorInfo]:
-        rows = await self._fetch(
-            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
-            " ORDER BY heartbeat_at DESC, id"
-        )
-        return [_collector(r) for r in rows]
 
     async def claim_leases(
         self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
@@ -169,15 +132,6 @@ class PostgresLeaseQueries:
             collector_id, list(accounts), list(accounts.values()),
         )
 
-    async def leases(self) -> list[Lease]:
-        rows = await self._fetch(
-            "SELECT key, collector_id, account, acquired_at, expires_at FROM leases ORDER BY key"
-        )
-        return [
-            Lease(key=r[0], collector_id=r[1], account=r[2], acquired_at=_when(r[3]), expires_at=_when(r[4]))
-            for r in rows
-        ]
-
     async def set_account_state(self, state: AccountState) -> None:
         await self._execute(
             "INSERT INTO accounts (name, state, reason, since, until, method) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -186,28 +140,11 @@ class PostgresLeaseQueries:
             state.name, state.state, state.reason, fts(state.since), fts(state.until), state.method,
         )
 
-    async def account_states(self) -> list[AccountState]:
-        rows = await self._fetch(
-            "SELECT name, state, reason, since, until, method, holder, held_until, requests_hour, beat_at"
-            " FROM accounts ORDER BY name"
-        )
-        return [_account(r) for r in rows]
-
-    async def hold_account(
-        self,
-        name: str,
-        holder: str,
-        *,
-        at: datetime,
-        expiry: float,
-        requests_hour: int = 0,
-        steal_from: str | None = None,
+    async def _hold(
+        self, name: str, holder: str, *, now: float, until: float, requests_hour: int, steal_from: str | None
     ) -> str | None:
-        now = fts(at)
-        assert now is not None
-
         async def work(conn: Any) -> str | None:
-            won = await conn.fetch(_HOLD, name, holder, now + expiry, requests_hour, now, steal_from)
+            won = await conn.fetch(_HOLD, name, holder, until, requests_hour, now, steal_from)
             if won:
                 return None
             other = await conn.fetchval("SELECT holder FROM accounts WHERE name = $1", name)
@@ -223,4 +160,4 @@ class PostgresLeaseQueries:
         return status.endswith(" 1")
 
 
-__all__ = ["PostgresLeaseQueries", "fdt", "fts"]
+__all__ = ["PostgresLeaseQueries"]

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
+from monitor.store.common.reports import PostFilter, reference_rows
 from monitor.store.postgres.connection import Database
 from monitor.store.postgres.reports import Args
 
@@ -30,16 +31,8 @@ class PostgresLifecycleQueries:
 
         async def _rows(self, sql: str, args: Args | Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
-        def _post_where(
-            self,
-            args: Args,
-            since_day: int,
-            until_day: int,
-            channel_ids: Sequence[int] | None,
-            tags: Mapping[str, Sequence[str]],
-            langs: Sequence[tuple[str, str | None]],
-            scripts: Sequence[str],
-        ) -> list[str]: ...
+        @staticmethod
+        def _post_where(args: Args, f: PostFilter) -> list[str]: ...
 
     async def _write(self, sql: str, *values: Any) -> str:
         async def work(conn: Any) -> str:
@@ -112,7 +105,7 @@ class PostgresLifecycleQueries:
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
         args = Args()
-        where = self._post_where(args, since_day, until_day, channel_ids, {}, (), ())
+        where = self._post_where(args, PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
         rows = await self._rows(
             "SELECT p.channel_id, p.day, count(*) AS posts,"
             " sum(CASE WHEN p.deleted_kind = 'deleted' THEN 1 ELSE 0 END) AS deleted,"
@@ -122,48 +115,31 @@ class PostgresLifecycleQueries:
         )
         return [{k: int(v) for k, v in r.items()} for r in rows]
 
-    async def report_links(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-        include_deleted: bool = True,
-    ) -> list[dict[str, Any]]:
+    async def _links(self, f: PostFilter, include_deleted: bool) -> list[dict[str, Any]]:
         args = Args()
-        where = self._post_where(args, since_day, until_day, channel_ids, tags or {}, langs, scripts)
+        where = self._post_where(args, f)
         if not include_deleted:
             where.append("p.deleted_at IS NULL")
-        rows = await self._rows(
+        return await self._rows(
             "SELECT l.channel_id, l.message_id, l.day, l.url, l.domain, p.lang, coalesce(p.script, '') AS script,"
             " p.groups, l.preview_title, l.preview_site, p.deleted_at IS NOT NULL AS deleted"
             " FROM post_links l JOIN posts p ON p.channel_id = l.channel_id AND p.message_id = l.message_id"
             " WHERE " + " AND ".join(where) + ' ORDER BY l.day, l.channel_id, l.message_id, l.url COLLATE "C"',
             args,
         )
-        for r in rows:
-            r["groups"] = json.loads(r["groups"] or "[]")
-            r["deleted"] = bool(r["deleted"])
-        return rows
 
     async def report_references(
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
         args = Args()
-        where = self._post_where(args, since_day, until_day, channel_ids, {}, (), ())
+        where = self._post_where(args, PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
         rows = await self._rows(
             "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
             " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
             + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
             args,
         )
-        for r in rows:
-            r["mentions"] = json.loads(r["mentions"] or "[]")
-            r["groups"] = json.loads(r["groups"] or "[]")
-        return rows
+        return reference_rows(rows)
 
     async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
         await self._write(

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from monitor.errors import StoreError
-from monitor.fingerprint import content_hash, simhash64, to_signed64
+from monitor.fingerprint import content_hash
 from monitor.models import (
     Channel,
     ChannelRef,
@@ -28,11 +28,13 @@ from monitor.models import (
     StoredPost,
     Tags,
     TaggedPost,
-    WatchState,
 )
 from monitor.store.ports import Evaluate, History
 from monitor.store.postgres.alerts import PostgresAlertQueries, PostgresAlertTx
 from monitor.store.postgres.connection import Database, mask_url
+from monitor.store.common.postrows import fingerprints, jdump, post_row, tag_row_changes, tag_values
+from monitor.store.common.postrows import tag_rows as post_tag_rows
+from monitor.store.common.store import SharedStoreQueries, park_times, tag_updates
 from monitor.store.epoch import dt, ts
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
 from monitor.store.postgres.leases import PostgresLeaseQueries
@@ -40,48 +42,6 @@ from monitor.store.postgres.reports import PostgresReportQueries
 from monitor.store.postgres.lifecycle import UPSERT_LINKS, PostgresLifecycleQueries
 from monitor.store.linkrows import link_rows
 from monitor.store.postgres.web import PostgresWebQueries
-
-
-def _jdump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _matches_json(tags: Tags) -> str:
-    return _jdump(
-        [
-            {"kind": m.kind, "canonical": m.canonical, "term": m.term, "start": m.start, "end": m.end,
-             "rule": m.rule, "group": m.group}
-            for m in tags.matches
-        ]
-    )
-
-
-def _tag_values(tags: Tags) -> tuple[Any, ...]:
-    """lang, script, lang_confidence, groups, people, keywords, matches."""
-    return (
-        tags.lang,
-        tags.script,
-        float(tags.confidence),
-        _jdump(list(tags.groups)),
-        _jdump(list(tags.people)),
-        _jdump(list(tags.keywords)),
-        _matches_json(tags),
-    )
-
-
-def _tag_rows(channel_id: int, message_id: int, day: int, tags: Tags) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = [(channel_id, message_id, "group", g, day) for g in tags.groups]
-    rows += [(channel_id, message_id, "person", p, day) for p in tags.people]
-    rows += [(channel_id, message_id, "keyword", k, day) for k in tags.keywords]
-    return rows
-
-
-def fingerprints(tagged: TaggedPost) -> tuple[str, int]:
-    """(content hash, signed SimHash): taken from the tagging stage when it computed them."""
-    text = tagged.post.text
-    chash = tagged.content_hash if tagged.content_hash is not None else content_hash(text)
-    shash = tagged.simhash if tagged.simhash is not None else simhash64(text)
-    return chash, to_signed64(shash)
 
 
 # (column, PostgreSQL type) of the posts table in insert order; the types type the unnest arrays.
@@ -133,27 +93,6 @@ _UPSERT_KNOWN_SAMPLES = _UPSERT_SAMPLES.replace(
 _TAG_SET = "lang = $1, script = $2, lang_confidence = $3, groups = $4, people = $5, keywords = $6, matches = $7"
 
 
-def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> tuple[Any, ...]:
-    """The posts-table row of a tagged post, in ``_POST_COLUMNS`` order (shared with the benchmarks)."""
-    post, tags = tagged.post, tagged.tags
-    posted = ts(post.posted_at)
-    assert posted is not None
-    fwd = post.forward
-    chash, shash = fingerprints(tagged)
-    return (
-        post.channel_id, post.message_id, posted, posted // 86400, ts(post.edited_at),
-        post.views, post.forwards, post.replies, post.reactions,
-        fwd.channel_id if fwd else None, fwd.name if fwd else None, fwd.message_id if fwd else None,
-        ts(fwd.date) if fwd else None,
-        post.reply_to_id, post.grouped_id, post.media_kind, post.author,
-        _jdump(list(post.links)), _jdump(list(post.mentions)), len(post.text), chash, shash,
-        *_tag_values(tags),
-        tagged.tagger_version,
-        post.text if store_text and post.text else None,
-        source, now, now,
-    )
-
-
 # One transaction-scoped advisory lock for the writes that move report aggregates (saves, retags).
 # Why: a save is several statements (posts, then tags, then alert history), and each statement's
 # trigger locks aggregate rows in key order, but two statements of two collectors can still take
@@ -172,7 +111,7 @@ async def _writer_turn(conn: Any) -> None:
 async def _replace_tag_rows(conn: Any, channel_id: int, message_id: int, day: int, tags: Tags) -> None:
     """A post's rows in post_tags made equal to ``tags`` (DELETE and INSERT: the triggers need no UPDATE)."""
     await conn.execute("DELETE FROM post_tags WHERE channel_id = $1 AND message_id = $2", channel_id, message_id)
-    rows = _tag_rows(channel_id, message_id, day, tags)
+    rows = post_tag_rows(channel_id, message_id, day, tags)
     if rows:
         await conn.execute(_INSERT_TAGS, *_columns(rows, 5))
 
@@ -184,16 +123,7 @@ async def _diff_tag_rows(conn: Any, posts: Sequence[tuple[PostKey, int, Tags]]) 
         " JOIN post_tags t ON t.channel_id = k.c AND t.message_id = k.m",
         [k.channel_id for k, _, _ in posts], [k.message_id for k, _, _ in posts],
     )
-    stored: dict[tuple[int, int], set[tuple[str, str]]] = {}
-    for r in rows:
-        stored.setdefault((int(r[0]), int(r[1])), set()).add((str(r[2]), str(r[3])))
-    gone: list[tuple[Any, ...]] = []
-    added: list[tuple[Any, ...]] = []
-    for key, day, tags in posts:
-        old = stored.get((key.channel_id, key.message_id), set())
-        new = {(row[2], row[3]) for row in _tag_rows(key.channel_id, key.message_id, day, tags)}
-        gone += [(key.channel_id, key.message_id, kind, value) for kind, value in sorted(old - new)]
-        added += [(key.channel_id, key.message_id, kind, value, day) for kind, value in sorted(new - old)]
+    gone, added = tag_row_changes(rows, posts)
     if gone:
         await conn.execute(
             "DELETE FROM post_tags t USING unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])"
@@ -250,6 +180,7 @@ class PostgresStore(
     PostgresLifecycleQueries,
     PostgresWebQueries,
     PostgresLeaseQueries,
+    SharedStoreQueries,
 ):
     """One database shared by a team: collectors write, analysts read through read-only connections.
 
@@ -257,6 +188,8 @@ class PostgresStore(
     opens every connection with default_transaction_read_only and never migrates: the schema must
     already be there, at a version this code knows.
     """
+
+    _COLLATE = ' COLLATE "C"'
 
     def __init__(self, url: str, *, read_only: bool = False, **options: Any) -> None:
         self.url = mask_url(url)
@@ -322,7 +255,7 @@ class PostgresStore(
                     " poll_interval = excluded.poll_interval, watched = 1,"
                     " channel_id = coalesce(watch.channel_id, excluded.channel_id)",
                     [r.key for r in unique],
-                    [_jdump(dict(r.labels)) for r in unique],
+                    [jdump(dict(r.labels)) for r in unique],
                     [r.poll_interval for r in unique],
                     now,
                     [r.channel_id for r in unique],
@@ -341,7 +274,7 @@ class PostgresStore(
                 "INSERT INTO watch (key, channel_id, labels, poll_interval, watched, added_at)"
                 " VALUES ($1, $2, $3, $4, 1, $5) ON CONFLICT (key) DO UPDATE SET watched = 1"
                 " WHERE watch.watched = 0 RETURNING key",
-                ref.key, ref.channel_id, _jdump(dict(ref.labels)), ref.poll_interval, ts(at),
+                ref.key, ref.channel_id, jdump(dict(ref.labels)), ref.poll_interval, ts(at),
             )
             return row is not None
 
@@ -350,48 +283,6 @@ class PostgresStore(
     async def remove_watch(self, key: str) -> bool:
         status = await self._execute("UPDATE watch SET watched = 0 WHERE key = $1 AND watched = 1", key)
         return status != "UPDATE 0"
-
-    async def watch_states(self, *, include_unwatched: bool = False) -> list[WatchState]:
-        where = "" if include_unwatched else "WHERE w.watched = 1"
-        rows = await self._fetch(
-            "SELECT w.key, w.channel_id, w.labels, w.poll_interval, w.watched, w.status, w.status_reason,"
-            " w.retry_at, w.last_poll_at, w.last_success_at, w.last_error,"
-            " c.username, c.title, c.access_hash, coalesce(c.checkpoint, 0),"
-            " coalesce(a.posts, 0),"
-            # Telegram numbers a channel's messages in publication order: the newest post is the one with
-            # the highest id, one primary-key probe (max(posted_at) read every post of the channel)
-            " (SELECT p.posted_at FROM posts p WHERE p.channel_id = w.channel_id ORDER BY p.message_id DESC LIMIT 1)"
-            " FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
-            # posts per channel from the aggregate the triggers keep equal to a count (one grouped scan)
-            " LEFT JOIN (SELECT channel_id, sum(posts) AS posts FROM agg_channel_day GROUP BY channel_id) a"
-            f" ON a.channel_id = w.channel_id {where} ORDER BY w.key COLLATE \"C\""
-        )
-        states = []
-        for r in rows:
-            channel = (
-                Channel(id=r[1], username=r[11], title=r[12] or "", access_hash=r[13])
-                if r[1] is not None and r[12] is not None
-                else None
-            )
-            states.append(
-                WatchState(
-                    key=r[0],
-                    channel=channel,
-                    labels=json.loads(r[2] or "{}"),
-                    poll_interval=r[3],
-                    watched=bool(r[4]),
-                    status=r[5],
-                    status_reason=r[6],
-                    retry_at=dt(r[7]),
-                    last_poll_at=dt(r[8]),
-                    last_success_at=dt(r[9]),
-                    last_error=r[10],
-                    checkpoint=int(r[14]),
-                    posts=int(r[15]),
-                    newest_posted_at=dt(r[16]),
-                )
-            )
-        return states
 
     async def set_resolved(self, key: str, channel: Channel, *, at: datetime) -> None:
         now = ts(at)
@@ -448,12 +339,7 @@ class PostgresStore(
 
     async def parks(self, *, now: datetime) -> dict[str, datetime]:
         rows = await self._fetch("SELECT scope, until FROM parks WHERE until > $1", ts(now))
-        result: dict[str, datetime] = {}
-        for scope, until in rows:
-            moment = dt(until)
-            assert moment is not None
-            result[scope] = moment
-        return result
+        return park_times(rows)
 
     # -- posts ----------------------------------------------------------------------
     async def save_posts(
@@ -505,7 +391,7 @@ class PostgresStore(
                 if mid not in inserted_ids:
                     continue  # another writer stored it a moment ago: it is theirs
                 post = batch[mid].post
-                tag_rows += _tag_rows(channel_id, mid, row[3], batch[mid].tags)
+                tag_rows += post_tag_rows(channel_id, mid, row[3], batch[mid].tags)
                 if post.views is not None or post.forwards is not None:
                     samples.append((channel_id, mid, now, post.views, post.forwards, post.replies, post.reactions))
             if tag_rows:
@@ -597,12 +483,12 @@ class PostgresStore(
             f"UPDATE posts SET prev_content_hash = content_hash, {_TAG_SET}, content_hash = $8, simhash = $9,"
             " text_length = $10, edit_count = edit_count + 1, links = $11, mentions = $12, text = $13,"
             " tagger_version = $14 WHERE channel_id = $15 AND message_id = $16",
-            *_tag_values(tags),
+            *tag_values(tags),
             chash,
             shash,
             len(post.text),
-            _jdump(list(post.links)),
-            _jdump(list(post.mentions)),
+            jdump(list(post.links)),
+            jdump(list(post.mentions)),
             post.text if store_text and post.text else None,
             tagged.tagger_version,
             post.channel_id,
@@ -675,21 +561,7 @@ class PostgresStore(
                 [k.channel_id for k, _, _ in items], [k.message_id for k, _, _ in items],
             )
             current = {(int(r[0]), int(r[1])): tuple(r[2:]) for r in rows}
-            version_only: list[tuple[str, int, int]] = []
-            changed: list[tuple[Any, ...]] = []
-            regrouped: list[tuple[PostKey, int, Tags]] = []
-            for key, tags, version in items:
-                row = current.get((key.channel_id, key.message_id))
-                if row is None:
-                    continue  # deleted meanwhile
-                values = _tag_values(tags)
-                if values == row[1:8]:
-                    if row[8] != version:
-                        version_only.append((version, key.channel_id, key.message_id))
-                    continue
-                changed.append((*values, version, key.channel_id, key.message_id))
-                if values[3:6] != row[4:7]:  # groups, people or keywords differ
-                    regrouped.append((key, int(row[0]), tags))
+            version_only, changed, regrouped = tag_updates(items, current, tag_values)
             if version_only:
                 await conn.executemany(
                     "UPDATE posts SET tagger_version = $1 WHERE channel_id = $2 AND message_id = $3", version_only
@@ -718,35 +590,5 @@ class PostgresStore(
             " beat_at = excluded.beat_at",
             pid, ts(started_at), ts(at),
         )
-
-    async def last_heartbeat(self) -> tuple[int, datetime, datetime] | None:
-        rows = await self._fetch("SELECT pid, started_at, beat_at FROM heartbeat WHERE id = 1")
-        if not rows:
-            return None
-        started, beat = dt(rows[0][1]), dt(rows[0][2])
-        assert started is not None and beat is not None
-        return int(rows[0][0]), started, beat
-
-    async def counts(self) -> Mapping[str, int]:
-        rows = await self._fetch(
-            "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM channels),"
-            " (SELECT count(*) FROM watch WHERE watched = 1), (SELECT count(*) FROM metric_samples),"
-            " (SELECT count(*) FROM post_edits), (SELECT count(*) FROM posts WHERE text IS NOT NULL)"
-        )
-        r = rows[0]
-        return {
-            "posts": int(r[0]),
-            "channels": int(r[1]),
-            "watched": int(r[2]),
-            "samples": int(r[3]),
-            "edits": int(r[4]),
-            "texts_kept": int(r[5]),
-        }
-
-    async def all_post_keys(self) -> list[PostKey]:
-        """Every stored key; for tests and consistency checks."""
-        rows = await self._fetch("SELECT channel_id, message_id FROM posts ORDER BY channel_id, message_id")
-        return [PostKey(int(r[0]), int(r[1])) for r in rows]
-
 
 __all__ = ["PostgresStore", "dt", "post_row", "ts"]

@@ -5,13 +5,13 @@ The same behaviour as ``store/sqlite/web.py``; each write and its audit entry co
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from monitor.models import AlertAck, AuditEntry, WebUser
-from monitor.store.epoch import dt, ts
+from monitor.store.epoch import ts
+from monitor.store.rows import alert_ack, audit_detail, audit_entry, user_record
 from monitor.store.postgres.connection import Database
 
 _USER_COLUMNS = "name, password_hash, role, created_at, updated_at"
@@ -23,30 +23,10 @@ def _ts(value: datetime) -> int:
     return seconds
 
 
-def _dt(value: int) -> datetime:
-    moment = dt(int(value))
-    assert moment is not None
-    return moment
-
-
-def _user(row: Mapping[str, Any]) -> WebUser:
-    return WebUser(name=row["name"], password_hash=row["password_hash"], role=row["role"],
-                   created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]))
-
-
-def _detail(text: str | None) -> dict[str, object]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {"detail": text}
-    return value if isinstance(value, dict) else {"detail": value}
-
-
 async def _audit(conn: Any, entry: AuditEntry) -> None:
     await conn.execute(
         "INSERT INTO web_audit (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
-        _ts(entry.at), entry.actor, entry.action, entry.target,
-        json.dumps(dict(entry.detail), ensure_ascii=False, sort_keys=True, default=str),
+        _ts(entry.at), entry.actor, entry.action, entry.target, audit_detail(entry),
     )
 
 
@@ -63,10 +43,10 @@ class PostgresWebQueries:
 
     async def web_user(self, name: str) -> WebUser | None:
         rows = await self._web_rows(f"SELECT {_USER_COLUMNS} FROM web_users WHERE name = $1", name)
-        return _user(rows[0]) if rows else None
+        return user_record(rows[0]) if rows else None
 
     async def web_users(self) -> list[WebUser]:
-        return [_user(r) for r in await self._web_rows(f"SELECT {_USER_COLUMNS} FROM web_users ORDER BY name")]
+        return [user_record(r) for r in await self._web_rows(f"SELECT {_USER_COLUMNS} FROM web_users ORDER BY name")]
 
     async def save_web_user(self, user: WebUser, *, audit: AuditEntry) -> bool:
         async def work(conn: Any) -> bool:
@@ -101,8 +81,7 @@ class PostgresWebQueries:
         rows = await self._web_rows(
             "SELECT id, at, actor, action, target, detail FROM web_audit ORDER BY id DESC LIMIT $1", int(limit)
         )
-        return [AuditEntry(id=int(r["id"]), at=_dt(r["at"]), actor=r["actor"], action=r["action"], target=r["target"],
-                           detail=_detail(r["detail"])) for r in rows]
+        return [audit_entry(r) for r in rows]
 
     async def acknowledge_alert(self, alert_id: int, *, actor: str, at: datetime) -> AlertAck | None:
         async def work(conn: Any) -> AlertAck | None:
@@ -115,7 +94,7 @@ class PostgresWebQueries:
             if status != "INSERT 0 0":
                 await _audit(conn, AuditEntry(actor=actor, action="alert.ack", target=str(int(alert_id)), at=at))
             row = await conn.fetchrow("SELECT actor, at FROM alert_acks WHERE alert_id = $1", int(alert_id))
-            return AlertAck(alert_id=int(alert_id), actor=row["actor"], at=_dt(row["at"]))
+            return alert_ack(alert_id, row[0], row[1])
 
         return await self.db.run(work)
 
@@ -125,5 +104,4 @@ class PostgresWebQueries:
         rows = await self._web_rows(
             "SELECT alert_id, actor, at FROM alert_acks WHERE alert_id = ANY($1::bigint[])", [int(i) for i in alert_ids]
         )
-        return {int(r["alert_id"]): AlertAck(alert_id=int(r["alert_id"]), actor=r["actor"], at=_dt(r["at"]))
-                for r in rows}
+        return {int(r[0]): alert_ack(r[0], r[1], r[2]) for r in rows}

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from monitor.identity import id_key, is_id_key, parse_id_key
+from monitor.identity import is_id_key, parse_id_key
 from monitor.models import (
     Alert,
     DiscoveredRow,
@@ -28,6 +28,7 @@ from monitor.models import (
     TermStat,
 )
 from monitor.store.rows import tagged_post
+from monitor.store.common.alertrows import alert_values, labelled_ids, stored_alert, watched_refs
 from monitor.store.epoch import dt
 
 _CHUNK = 400
@@ -64,24 +65,6 @@ class _HasTransaction(Protocol):
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
-
-
-def _alert_from(row: Mapping[str, Any]) -> Alert:
-    from datetime import UTC
-
-    return Alert(
-        id=row["id"],
-        rule=row["rule"],
-        kind=row["kind"],
-        fired_at=datetime.fromtimestamp(row["fired_at"], UTC),
-        dedup_key=row["dedup_key"],
-        summary=row["summary"],
-        details=json.loads(row["details"] or "{}"),
-        channel_id=row["channel_id"],
-        message_id=row["message_id"],
-        channel_username=row["channel_username"],
-        link=row["link"],
-    )
 
 
 class AlertReads:
@@ -190,19 +173,11 @@ class AlertReads:
         return None if not rows or rows[0][0] is None else _at(rows[0][0])
 
     async def watched_refs(self) -> frozenset[str]:
-        """Every way a watched channel can be referred to: watch key, "id:<id>", username."""
         rows = await self._all(
             "SELECT w.key, w.channel_id, c.username FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
             " WHERE w.watched = 1"
         )
-        refs: set[str] = set()
-        for key, cid, username in rows:
-            refs.add(str(key).lower())
-            if cid is not None:
-                refs.add(id_key(int(cid)))
-            if username:
-                refs.add(str(username).lower())
-        return frozenset(refs)
+        return watched_refs(rows)
 
     async def channel_labels(self, channel_id: int) -> dict[str, str]:
         rows = await self._all(
@@ -212,12 +187,7 @@ class AlertReads:
 
     async def channel_ids_with_labels(self, labels: Sequence[tuple[str, Sequence[str]]]) -> list[int]:
         rows = await self._all("SELECT channel_id, labels FROM watch WHERE channel_id IS NOT NULL")
-        out = []
-        for cid, raw in rows:
-            have = json.loads(raw or "{}")
-            if all(have.get(k) in vals for k, vals in labels):
-                out.append(int(cid))
-        return out
+        return labelled_ids(rows, labels)
 
     async def channel_ids_for_keys(self, keys: Sequence[str]) -> list[int]:
         """Channel ids of watch keys / usernames / "id:N" keys."""
@@ -357,18 +327,7 @@ class AlertTx(AlertReads):
             "INSERT INTO alerts (rule, kind, dedup_key, fired_at, summary, details, channel_id, message_id,"
             " channel_username, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(dedup_key) DO NOTHING",
-            (
-                alert.rule,
-                alert.kind,
-                alert.dedup_key,
-                _ts(alert.fired_at),
-                alert.summary,
-                _jdump(dict(alert.details)),
-                alert.channel_id,
-                alert.message_id,
-                alert.channel_username,
-                alert.link,
-            ),
+            alert_values(alert),
         )
         if cursor.rowcount != 1:
             return None
@@ -411,7 +370,7 @@ class AlertQueries:
             " ORDER BY a.fired_at DESC, a.id DESC LIMIT ?",
             [*params, limit],
         )
-        return [StoredAlert(_alert_from(r), json.loads(r["states"] or "{}")) for r in rows]
+        return [stored_alert(r) for r in rows]
 
     async def rule_states(self: _HasTransaction) -> dict[str, RuleRecord]:
         rows = await self.query(
@@ -429,8 +388,6 @@ class AlertQueries:
         text_only: bool = False,
         stored_before: datetime | None = None,
     ) -> list[tuple[TaggedPost, str | None]]:
-        """Stored posts in publication order, rebuilt as TaggedPosts (text '' when not kept), with the
-        channel username; ``after`` = (posted_at, channel_id, message_id) of the previous page's last row."""
         where, params = ["1 = 1"], []  # type: list[str], list[Any]
         if since is not None:
             where.append("p.posted_at >= ?")
@@ -464,9 +421,6 @@ class AlertQueries:
         after: tuple[int, int] | None = None,
         limit: int = 1000,
     ) -> list[tuple[TaggedPost, str | None, datetime, int]]:
-        """Stored posts published in [since, until), in the order the collector stored them (first_seen_at,
-        then insertion order), each with its channel username, when it was stored and its position (``after``
-        = (stored epoch, position) of the previous page's last row). What a dry-run needs to replay the daemon."""
         from datetime import UTC
 
         where, params = ["1 = 1"], []  # type: list[str], list[Any]
@@ -507,8 +461,6 @@ class AlertQueries:
         limit: int = 100_000,
         stored_before: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Posts whose stored tags include any of ``values`` of ``kind``: key, time, language, username,
-        the tag value. Uses the (kind, value, day) index."""
         if not values:
             return []
         cutoff = _ts(stored_before) if stored_before is not None else 2**62

@@ -9,33 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from monitor.models import AccountState, CollectorInfo, Lease
+from monitor.models import AccountState, CollectorInfo
+from monitor.store.epoch import fts
+from monitor.store.common.leases import SharedLeaseQueries
 
 _CHUNK = 400  # keys per IN (...) list
 
 
-def fts(value: datetime | None) -> float | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
-def fdt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(float(value), UTC)
-
-
-def _when(value: float | None) -> datetime:
-    moment = fdt(value)
-    assert moment is not None
-    return moment
-
-
-class LeaseQueries:
+class LeaseQueries(SharedLeaseQueries):
     """The ``Leases`` port on SQLite."""
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
@@ -70,17 +54,6 @@ class LeaseQueries:
                 "UPDATE collectors SET stopped_at = ?, heartbeat_at = ? WHERE id = ?", (fts(at), fts(at), collector_id)
             )
         return released
-
-    async def collectors(self) -> list[CollectorInfo]:
-        rows = await self._fetch(
-            "SELECT id, host, pid, version, started_at, heartbeat_at, stopped_at, taking FROM collectors"
-            " ORDER BY heartbeat_at DESC, id"
-        )
-        return [
-            CollectorInfo(id=r[0], host=r[1], pid=int(r[2]), version=r[3], started_at=_when(r[4]),
-                          heartbeat_at=_when(r[5]), stopped_at=fdt(r[6]), taking=bool(r[7]))
-            for r in rows
-        ]
 
     async def claim_leases(
         self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
@@ -137,13 +110,6 @@ class LeaseQueries:
                 [(account, key, collector_id) for key, account in accounts.items()],
             )
 
-    async def leases(self) -> list[Lease]:
-        rows = await self._fetch("SELECT key, collector_id, account, acquired_at, expires_at FROM leases ORDER BY key")
-        return [
-            Lease(key=r[0], collector_id=r[1], account=r[2], acquired_at=_when(r[3]), expires_at=_when(r[4]))
-            for r in rows
-        ]
-
     async def set_account_state(self, state: AccountState) -> None:
         async with self.transaction() as conn:
             await conn.execute(
@@ -153,29 +119,9 @@ class LeaseQueries:
                 (state.name, state.state, state.reason, fts(state.since), fts(state.until), state.method),
             )
 
-    async def account_states(self) -> list[AccountState]:
-        rows = await self._fetch(
-            "SELECT name, state, reason, since, until, method, holder, held_until, requests_hour, beat_at"
-            " FROM accounts ORDER BY name"
-        )
-        return [
-            AccountState(name=r[0], state=r[1], reason=r[2], since=fdt(r[3]), until=fdt(r[4]), method=r[5],
-                         holder=r[6], held_until=fdt(r[7]), requests_hour=int(r[8]), beat_at=fdt(r[9]))
-            for r in rows
-        ]
-
-    async def hold_account(
-        self,
-        name: str,
-        holder: str,
-        *,
-        at: datetime,
-        expiry: float,
-        requests_hour: int = 0,
-        steal_from: str | None = None,
+    async def _hold(
+        self, name: str, holder: str, *, now: float, until: float, requests_hour: int, steal_from: str | None
     ) -> str | None:
-        now = fts(at)
-        assert now is not None
         async with self.transaction() as conn:
             cursor = await conn.execute("SELECT holder, held_until FROM accounts WHERE name = ?", (name,))
             row = await cursor.fetchone()
@@ -185,7 +131,7 @@ class LeaseQueries:
                 "INSERT INTO accounts (name, holder, held_until, requests_hour, beat_at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until,"
                 " requests_hour = excluded.requests_hour, beat_at = excluded.beat_at",
-                (name, holder, now + expiry, requests_hour, now),
+                (name, holder, until, requests_hour, now),
             )
         return None
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
+from monitor.store.common.reports import PostFilter, reference_rows
 from monitor.store.epoch import dt, ts
 
 _CHUNK = 400
@@ -33,17 +34,7 @@ class LifecycleQueries:
 
         async def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]: ...
 
-        def _post_where(
-            self,
-            since_day: int,
-            until_day: int,
-            channel_ids: Sequence[int] | None,
-            tags: Mapping[str, Sequence[str]],
-            langs: Sequence[tuple[str, str | None]],
-            scripts: Sequence[str],
-            *,
-            day_index: bool = True,
-        ) -> tuple[list[str], list[Any]]: ...
+        def _post_where(self, f: PostFilter, *, day_index: bool = True) -> tuple[list[str], list[Any]]: ...
 
     async def add_channel_event(self, event: ChannelEvent) -> None:
         async with self.transaction() as conn:
@@ -116,7 +107,7 @@ class LifecycleQueries:
     async def report_deletions(
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
-        where, params = self._post_where(since_day, until_day, channel_ids, {}, (), ())
+        where, params = self._post_where(PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
         return await self.query(
             "SELECT p.channel_id, p.day, count(*) AS posts,"
             " sum(CASE WHEN p.deleted_kind = 'deleted' THEN 1 ELSE 0 END) AS deleted,"
@@ -125,46 +116,29 @@ class LifecycleQueries:
             params,
         )
 
-    async def report_links(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-        include_deleted: bool = True,
-    ) -> list[dict[str, Any]]:
-        where, params = self._post_where(since_day, until_day, channel_ids, tags or {}, langs, scripts)
+    async def _links(self, f: PostFilter, include_deleted: bool) -> list[dict[str, Any]]:
+        where, params = self._post_where(f)
         if not include_deleted:
             where.append("p.deleted_at IS NULL")
-        rows = await self.query(
+        return await self.query(
             "SELECT l.channel_id, l.message_id, l.day, l.url, l.domain, p.lang, coalesce(p.script, '') AS script,"
             " p.groups, l.preview_title, l.preview_site, p.deleted_at IS NOT NULL AS deleted"
             " FROM post_links l JOIN posts p ON p.channel_id = l.channel_id AND p.message_id = l.message_id"
             " WHERE " + " AND ".join(where) + " ORDER BY l.day, l.channel_id, l.message_id, l.url",
             params,
         )
-        for r in rows:
-            r["groups"] = json.loads(r["groups"] or "[]")
-            r["deleted"] = bool(r["deleted"])
-        return rows
 
     async def report_references(
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
-        where, params = self._post_where(since_day, until_day, channel_ids, {}, (), ())
+        where, params = self._post_where(PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
         rows = await self.query(
             "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
             " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
             + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
             params,
         )
-        for r in rows:
-            r["mentions"] = json.loads(r["mentions"] or "[]")
-            r["groups"] = json.loads(r["groups"] or "[]")
-        return rows
+        return reference_rows(rows)
 
     async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
         async with self.transaction() as conn:

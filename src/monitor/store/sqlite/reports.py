@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-TAG_KINDS = ("group", "keyword", "person")
-SQL_DIMS = frozenset({"channel", "lang", "script", *TAG_KINDS})
+from monitor.store.common.reports import (
+    SQL_DIMS,
+    TAG_KINDS,
+    PostFilter,
+    SharedReportQueries,
+    select_dims,
+)
 _EVERY = {
     # bucket start as days since the epoch, computed from the `day` column
     "day": "{d}",
@@ -26,7 +31,6 @@ _EVERY = {
     "all": "0",
 }
 _JSON_LIST = "(SELECT value FROM json_each(?))"
-_EPOCH = date(1970, 1, 1)
 
 
 def _j(values: Sequence[Any]) -> str:
@@ -37,38 +41,6 @@ def _bucket(every: str, column: str) -> str:
     if every not in _EVERY:
         raise ValueError(f"unknown period {every!r}")
     return _EVERY[every].format(d=column)
-
-
-def _month_start(day: int) -> int:
-    d = _EPOCH + timedelta(days=day)
-    return (date(d.year, d.month, 1) - _EPOCH).days
-
-
-def _next_month(start: int) -> int:
-    d = _EPOCH + timedelta(days=start)
-    return (date(d.year + d.month // 12, d.month % 12 + 1, 1) - _EPOCH).days
-
-
-def _month_split(lo: int, hi: int) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
-    """[lo, hi] as (days before the first whole month, first..last whole month starts, days after);
-    None when the range holds no whole calendar month."""
-    first = lo if _month_start(lo) == lo else _next_month(lo)
-    if _next_month(first) - 1 > hi:
-        return None
-    last = first
-    while _next_month(_next_month(last)) - 1 <= hi:
-        last = _next_month(last)
-    return (lo, first - 1), (first, last), (_next_month(last), hi)
-
-
-def _week_split(lo: int, hi: int) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
-    """[lo, hi] as (days before the first whole ISO week, first..last whole week starts, days after);
-    None when the range holds no whole week. Weeks start on Monday: day - ((day + 3) % 7)."""
-    first = lo if (lo + 3) % 7 == 0 else lo + 7 - (lo + 3) % 7
-    last = hi - 6 - (hi - 6 + 3) % 7
-    if last < first:
-        return None
-    return (lo, first - 1), (first, last), (last + 7, hi)
 
 
 def _lang_clause(langs: Sequence[tuple[str, str | None]], lang_col: str, script_col: str) -> tuple[str, list[Any]]:
@@ -84,22 +56,8 @@ def _lang_clause(langs: Sequence[tuple[str, str | None]], lang_col: str, script_
     return "(" + " OR ".join(parts) + ")", params
 
 
-# What a report's meta says answered it: a logical source, never a table name, so the same report on
-# another backend (or after a schema change) says the same thing.
-SOURCE_NAMES: Mapping[str, str] = {
-    "agg_lang_day_all": "daily aggregates",
-    "agg_lang_day": "daily aggregates per channel and language",
-    "agg_channel_day": "daily aggregates per channel",
-    "agg_tag_day_all": "daily tag aggregates",
-    "agg_tag_day": "daily tag aggregates per channel",
-    "agg_tag_week": "weekly tag aggregates per channel",
-    "agg_tag_month": "monthly tag aggregates per channel",
-    "posts": "posts",
-}
-
-
-class ReportQueries:
-    """Async report queries; the class that mixes this in provides ``query(sql, params)``."""
+class ReportQueries(SharedReportQueries):
+    """The SQL half of ``ReportReads`` on SQLite; the class that mixes this in provides ``query(sql, params)``."""
 
     if TYPE_CHECKING:  # provided by the store class this is mixed into (it comes later in the MRO)
 
@@ -107,216 +65,59 @@ class ReportQueries:
             self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
         ) -> list[dict[str, Any]]: ...
 
-    # -- reference data ---------------------------------------------------------------
-    async def report_day_range(self) -> tuple[int, int] | None:
-        """First and last day holding posts, read off the aggregate's primary key."""
-        rows = await self.query(
-            "SELECT (SELECT min(day) FROM agg_lang_day_all WHERE posts > 0) AS lo,"
-            " (SELECT max(day) FROM agg_lang_day_all WHERE posts > 0) AS hi"
-        )
-        if not rows or rows[0]["lo"] is None:
-            return None
-        return int(rows[0]["lo"]), int(rows[0]["hi"])
+    _bucket = staticmethod(_bucket)
 
-    async def report_channels(self) -> list[dict[str, Any]]:
-        """Every channel known from channels or the watch list: id, username, title, watched, labels, keys."""
-        rows = await self.query(
+    async def _rows(self, sql: str, args: Any = ()) -> list[dict[str, Any]]:
+        return await self.query(sql, args)
+
+    async def _channel_rows(self) -> list[dict[str, Any]]:
+        return await self.query(
             "SELECT c.id AS id, c.username AS username, c.title AS title, NULL AS key, 0 AS watched,"
             " '{}' AS labels FROM channels c"
             " UNION ALL SELECT w.channel_id, NULL, NULL, w.key, w.watched, w.labels FROM watch w"
         )
-        merged: dict[Any, dict[str, Any]] = {}
-        for r in rows:
-            ident = r["id"] if r["id"] is not None else f"key:{r['key']}"
-            item = merged.setdefault(
-                ident,
-                {"id": r["id"], "username": None, "title": None, "watched": False, "labels": {}, "keys": []},
-            )
-            if r["username"]:
-                item["username"] = r["username"]
-            if r["title"]:
-                item["title"] = r["title"]
-            if r["key"] is not None:
-                item["keys"].append(r["key"])
-                if r["watched"]:
-                    item["watched"] = True
-                    try:
-                        labels = json.loads(r["labels"] or "{}")
-                    except ValueError:
-                        labels = {}
-                    if isinstance(labels, dict):
-                        item["labels"].update({str(k): str(v) for k, v in labels.items()})
-        return list(merged.values())
 
     # -- volume -----------------------------------------------------------------------
-    async def report_volume(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        every: str,
-        dims: Sequence[str],
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-    ) -> tuple[list[dict[str, Any]], str]:
-        """Posts, views, forwards per bucket and dims. Returns (rows, the logical source that answered).
-
-        Row keys: ``bucket`` (first day of the period), then ``channel_id``, ``tag_<kind>``,
-        ``lang``/``script`` as asked, and ``posts``, ``views``, ``forwards``. A post with two
-        tags of a grouped kind counts once under each; filters on a tag kind keep posts with
-        any of the given values, counted once.
-        """
-        tags = {k: list(v) for k, v in (tags or {}).items() if v}
-        bad = set(dims) - SQL_DIMS
-        if bad or set(tags) - set(TAG_KINDS):
-            raise ValueError(f"unknown report dimension {sorted(bad | (set(tags) - set(TAG_KINDS)))}")
-        kinds = {d for d in dims if d in TAG_KINDS} | set(tags)
-        per_channel = "channel" in dims or channel_ids is not None
-        if not kinds:
-            rows, table = await self._volume_lang(
-                since_day, until_day, every, dims, channel_ids, langs, scripts, per_channel
-            )
-            return rows, SOURCE_NAMES[table]
-        (kind,) = kinds if len(kinds) == 1 else (None,)
-        if kind is not None and (kind in dims or len(tags.get(kind, [])) <= 1):
-            rows, table = await self._volume_tag(
-                kind, since_day, until_day, every, dims, channel_ids, tags.get(kind), langs, scripts, per_channel
-            )
-            return rows, SOURCE_NAMES[table]
-        rows, table = await self._volume_posts(since_day, until_day, every, dims, channel_ids, tags, langs, scripts)
-        return rows, SOURCE_NAMES[table]
-
-    def _select_dims(self, dims: Sequence[str], *, channel: str, lang: str, script: str) -> list[str]:
-        out: list[str] = []
-        if "channel" in dims:
-            out.append(f"{channel} AS channel_id")
-        if "lang" in dims:
-            out += [f"{lang} AS lang", f"{script} AS script"]
-        elif "script" in dims:
-            out.append(f"{script} AS script")
-        return out
-
     async def _volume_lang(
-        self,
-        since_day: int,
-        until_day: int,
-        every: str,
-        dims: Sequence[str],
-        channel_ids: Sequence[int] | None,
-        langs: Sequence[tuple[str, str | None]],
-        scripts: Sequence[str],
-        per_channel: bool,
+        self, f: PostFilter, every: str, dims: Sequence[str], per_channel: bool
     ) -> tuple[list[dict[str, Any]], str]:
-        by_lang = "lang" in dims or "script" in dims or bool(langs) or bool(scripts)
+        by_lang = "lang" in dims or "script" in dims or bool(f.langs) or bool(f.scripts)
         table = ("agg_lang_day" if by_lang else "agg_channel_day") if per_channel else "agg_lang_day_all"
-        cols = [f"{_bucket(every, 'day')} AS bucket", *self._select_dims(dims, channel="channel_id", lang="lang",
-                                                                          script="script")]
+        cols = [f"{_bucket(every, 'day')} AS bucket", *select_dims(dims, channel="channel_id", lang="lang", script="script")]
         where = ["day BETWEEN ? AND ?"]
-        params: list[Any] = [since_day, until_day]
-        return await self.query(*_summed(table, cols, where, params, channel_ids, langs, scripts)), table
-
-    async def _volume_tag(
-        self,
-        kind: str,
-        since_day: int,
-        until_day: int,
-        every: str,
-        dims: Sequence[str],
-        channel_ids: Sequence[int] | None,
-        values: Sequence[str] | None,
-        langs: Sequence[tuple[str, str | None]],
-        scripts: Sequence[str],
-        per_channel: bool,
-        *,
-        whole: bool = True,
-    ) -> tuple[list[dict[str, Any]], str]:
-        """``whole=False``: the days around whole months (weeks), which only the daily tables hold."""
-        by_channel_only = (
-            whole and per_channel and not langs and not scripts and "lang" not in dims and "script" not in dims
-        )
-        monthly = by_channel_only and every in ("month", "all")
-        if monthly:
-            split = _month_split(since_day, until_day)
-            if split is not None:
-                (head, months, tail) = split
-                rows: list[dict[str, Any]] = []
-                for lo, hi in (head, tail):
-                    if lo <= hi:
-                        part, _ = await self._volume_tag(kind, lo, hi, every, dims, channel_ids, values, langs,
-                                                         scripts, per_channel, whole=False)
-                        rows += part
-                rows += (await self._tag_rows("agg_tag_month", "month", "month" if every == "month" else "0",
-                                              kind, months[0], months[1], dims, channel_ids, values, (), ()))
-                return rows, "agg_tag_month"
-        if by_channel_only and every == "week":
-            wsplit = _week_split(since_day, until_day)
-            if wsplit is not None:
-                (head, weeks, tail) = wsplit
-                rows = []
-                for lo, hi in (head, tail):
-                    if lo <= hi:
-                        part, _ = await self._volume_tag(kind, lo, hi, every, dims, channel_ids, values, langs,
-                                                         scripts, per_channel, whole=False)
-                        rows += part
-                rows += await self._tag_rows("agg_tag_week", "week", "week", kind, weeks[0], weeks[1], dims,
-                                             channel_ids, values, (), ())
-                return rows, "agg_tag_week"
-        table = "agg_tag_day" if per_channel else "agg_tag_day_all"
-        return (await self._tag_rows(table, "day", _bucket(every, "day"), kind, since_day, until_day, dims,
-                                     channel_ids, values, langs, scripts)), table
+        params: list[Any] = [f.since_day, f.until_day]
+        return await self.query(*_summed(table, cols, where, params, f.channel_ids, f.langs, f.scripts)), table
 
     async def _tag_rows(
-        self,
-        table: str,
-        time_col: str,
-        bucket: str,
-        kind: str,
-        lo: int,
-        hi: int,
-        dims: Sequence[str],
-        channel_ids: Sequence[int] | None,
+        self, table: str, time_col: str, bucket: str, kind: str, f: PostFilter, dims: Sequence[str],
         values: Sequence[str] | None,
-        langs: Sequence[tuple[str, str | None]],
-        scripts: Sequence[str],
     ) -> list[dict[str, Any]]:
-        cols = [f"{bucket} AS bucket", *self._select_dims(dims, channel="channel_id", lang="lang", script="script")]
+        cols = [f"{bucket} AS bucket", *select_dims(dims, channel="channel_id", lang="lang", script="script")]
         if kind in dims:
             cols.append(f"value AS tag_{kind}")
         where = ["kind = ?", f"{time_col} BETWEEN ? AND ?"]
-        params: list[Any] = [kind, lo, hi]
+        params: list[Any] = [kind, f.since_day, f.until_day]
         if values:
             where.append(f"value IN {_JSON_LIST}")
             params.append(_j(values))
-        return await self.query(*_summed(table, cols, where, params, channel_ids, langs, scripts))
+        return await self.query(*_summed(table, cols, where, params, f.channel_ids, f.langs, f.scripts))
 
-    def _post_where(
-        self,
-        since_day: int,
-        until_day: int,
-        channel_ids: Sequence[int] | None,
-        tags: Mapping[str, Sequence[str]],
-        langs: Sequence[tuple[str, str | None]],
-        scripts: Sequence[str],
-        *,
-        day_index: bool = True,
-    ) -> tuple[list[str], list[Any]]:
+    def _post_where(self, f: PostFilter, *, day_index: bool = True) -> tuple[list[str], list[Any]]:
         """WHERE clauses over ``posts p`` for the common filters (``day_index=False``: keep the planner
         off the day index, so an ORDER BY ... LIMIT walks its own index instead)."""
         where = ["p.day BETWEEN ? AND ?" if day_index else "+p.day BETWEEN ? AND ?"]
-        params: list[Any] = [since_day, until_day]
-        if channel_ids is not None:
+        params: list[Any] = [f.since_day, f.until_day]
+        if f.channel_ids is not None:
             where.append(f"p.channel_id IN {_JSON_LIST}")
-            params.append(_j(channel_ids))
-        if langs:
-            clause, more = _lang_clause(langs, "p.lang", "coalesce(p.script, '')")
+            params.append(_j(f.channel_ids))
+        if f.langs:
+            clause, more = _lang_clause(f.langs, "p.lang", "coalesce(p.script, '')")
             where.append(clause)
             params += more
-        if scripts:
+        if f.scripts:
             where.append(f"coalesce(p.script, '') IN {_JSON_LIST}")
-            params.append(_j(scripts))
-        for kind, values in tags.items():
+            params.append(_j(f.scripts))
+        for kind, values in f.tags.items():
             if kind not in TAG_KINDS:
                 raise ValueError(f"unknown tag kind {kind!r}")
             if values:
@@ -327,37 +128,13 @@ class ReportQueries:
                 params += [kind, _j(values)]
         return where, params
 
-    async def _volume_posts(
-        self,
-        since_day: int,
-        until_day: int,
-        every: str,
-        dims: Sequence[str],
-        channel_ids: Sequence[int] | None,
-        tags: Mapping[str, Sequence[str]],
-        langs: Sequence[tuple[str, str | None]],
-        scripts: Sequence[str],
-    ) -> tuple[list[dict[str, Any]], str]:
+    async def _volume_posts(self, f: PostFilter, every: str, dims: Sequence[str]) -> tuple[list[dict[str, Any]], str]:
         """The general path (several tag kinds at once): a GROUP BY over posts and post_tags."""
         cols = [f"{_bucket(every, 'p.day')} AS bucket",
-                *self._select_dims(dims, channel="p.channel_id", lang="p.lang", script="coalesce(p.script, '')")]
-        joins: list[str] = []
-        join_params: list[Any] = []
-        for kind in TAG_KINDS:
-            if kind in dims:
-                alias = f"t_{kind}"
-                joins.append(
-                    f"JOIN post_tags {alias} ON {alias}.channel_id = p.channel_id"
-                    f" AND {alias}.message_id = p.message_id AND {alias}.kind = ?"
-                )
-                join_params.append(kind)
-                cols.append(f"{alias}.value AS tag_{kind}")
-                values = tags.get(kind)
-                if values:
-                    joins[-1] += f" AND {alias}.value IN {_JSON_LIST}"
-                    join_params.append(_j(values))
-        rest = {k: v for k, v in tags.items() if k not in dims}
-        where, params = self._post_where(since_day, until_day, channel_ids, rest, langs, scripts)
+                *select_dims(dims, channel="p.channel_id", lang="p.lang", script="coalesce(p.script, '')")]
+        joins, join_params = _tag_joins(dims, f.tags, cols)
+        rest = {k: v for k, v in f.tags.items() if k not in dims}
+        where, params = self._post_where(replace(f, tags=rest))
         keys = [c.rsplit(" AS ", 1)[1] for c in cols]
         sql = (
             f"SELECT {', '.join(cols)}, count(*) AS posts, coalesce(sum(p.views), 0) AS views,"
@@ -367,26 +144,11 @@ class ReportQueries:
         return await self.query(sql, [*join_params, *params]), "posts"
 
     # -- top --------------------------------------------------------------------------
-    async def report_top_posts(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        order: str,
-        limit: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-        include_deleted: bool = True,
-    ) -> list[dict[str, Any]]:
-        column = {"views": "p.views", "forwards": "p.forwards"}[order]
+    async def _top_posts(self, f: PostFilter, column: str, limit: int, include_deleted: bool) -> list[dict[str, Any]]:
         # Over a long range, walking the views (forwards) index from the top and stopping at ``limit``
         # beats sorting every post of the range (10M posts: 2 ms instead of 4 s); over a few days the
         # day index is better, and it bounds the work when the range holds few posts.
-        where, params = self._post_where(
-            since_day, until_day, channel_ids, tags or {}, langs, scripts, day_index=until_day - since_day <= 14
-        )
+        where, params = self._post_where(f, day_index=f.until_day - f.since_day <= 14)
         where.append(f"{column} IS NOT NULL")
         if not include_deleted:
             where.append("p.deleted_at IS NULL")
@@ -397,20 +159,9 @@ class ReportQueries:
         )
         return await self.query(sql, [*params, int(limit)])
 
-    async def report_posts(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        limit: int,
-        offset: int = 0,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
+    async def _posts_page(self, f: PostFilter, limit: int, offset: int) -> list[dict[str, Any]]:
         """The posts behind a report cell, oldest first, one page (the day index bounds the work)."""
-        where, params = self._post_where(since_day, until_day, channel_ids, tags or {}, langs, scripts)
+        where, params = self._post_where(f)
         sql = (
             "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
             " p.people, p.keywords, p.matches, p.links, p.text, c.username, c.title"
@@ -431,37 +182,16 @@ class ReportQueries:
         return await self.query(sql, [*params, int(limit)])
 
     # -- reach ------------------------------------------------------------------------
-    async def report_samples(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        dims: Sequence[str] = (),
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
+    async def _samples(self, f: PostFilter, dims: Sequence[str]) -> list[dict[str, Any]]:
         """One row per metric sample of the selected posts (with their dims), oldest first."""
-        tags = {k: list(v) for k, v in (tags or {}).items() if v}
         cols = ["p.channel_id AS channel_id", "p.message_id AS message_id", "p.posted_at AS posted_at",
                 "p.views AS latest_views", "s.sampled_at AS sampled_at", "s.views AS views"]
-        cols += self._select_dims(
+        cols += select_dims(
             [d for d in dims if d != "channel"], channel="p.channel_id", lang="p.lang",
             script="coalesce(p.script, '')",
         )
-        joins: list[str] = []
-        join_params: list[Any] = []
-        for kind in TAG_KINDS:
-            if kind in dims:
-                alias = f"t_{kind}"
-                joins.append(
-                    f"JOIN post_tags {alias} ON {alias}.channel_id = p.channel_id"
-                    f" AND {alias}.message_id = p.message_id AND {alias}.kind = ?"
-                )
-                join_params.append(kind)
-                cols.append(f"{alias}.value AS tag_{kind}")
-        where, params = self._post_where(since_day, until_day, channel_ids, tags, langs, scripts)
+        joins, join_params = _tag_joins(dims, {}, cols)
+        where, params = self._post_where(f)
         sql = (
             f"SELECT {', '.join(cols)} FROM posts p {' '.join(joins)}"
             " JOIN metric_samples s ON s.channel_id = p.channel_id AND s.message_id = p.message_id"
@@ -471,18 +201,8 @@ class ReportQueries:
         return await self.query(sql, [*join_params, *params])
 
     # -- spread -----------------------------------------------------------------------
-    async def report_fingerprints(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        min_length: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
-        where, params = self._post_where(since_day, until_day, channel_ids, tags or {}, langs, scripts)
+    async def _fingerprints(self, f: PostFilter, min_length: int) -> list[dict[str, Any]]:
+        where, params = self._post_where(f)
         where.append("p.text_length >= ?")
         params.append(int(min_length))
         sql = (
@@ -531,6 +251,29 @@ class ReportQueries:
 
 
 __all__ = ["SQL_DIMS", "TAG_KINDS", "ReportQueries"]
+
+
+def _tag_joins(
+    dims: Sequence[str], tags: Mapping[str, Sequence[str]], cols: list[str]
+) -> tuple[list[str], list[Any]]:
+    """A JOIN of post_tags per tag kind in ``dims`` (alias ``t_<kind>``, kept to ``tags[kind]`` when given),
+    with its bound values; each adds its ``tag_<kind>`` column to ``cols``."""
+    joins: list[str] = []
+    params: list[Any] = []
+    for kind in TAG_KINDS:
+        if kind in dims:
+            alias = f"t_{kind}"
+            joins.append(
+                f"JOIN post_tags {alias} ON {alias}.channel_id = p.channel_id"
+                f" AND {alias}.message_id = p.message_id AND {alias}.kind = ?"
+            )
+            params.append(kind)
+            cols.append(f"{alias}.value AS tag_{kind}")
+            values = tags.get(kind)
+            if values:
+                joins[-1] += f" AND {alias}.value IN {_JSON_LIST}"
+                params.append(_j(values))
+    return joins, params
 
 
 def _summed(

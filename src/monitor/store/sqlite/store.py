@@ -21,7 +21,7 @@ from typing import Any
 import aiosqlite
 
 from monitor.errors import MigrationError, StoreClosedError, StoreError
-from monitor.fingerprint import content_hash, simhash64, to_signed64
+from monitor.fingerprint import content_hash
 from monitor.models import (
     Channel,
     ChannelRef,
@@ -31,9 +31,11 @@ from monitor.models import (
     StoredPost,
     Tags,
     TaggedPost,
-    WatchState,
 )
 from monitor.store.ports import Evaluate, Store
+from monitor.store.common.postrows import fingerprints, jdump, post_row, tag_row_changes, tag_values
+from monitor.store.common.postrows import tag_rows as post_tag_rows
+from monitor.store.common.store import SharedStoreQueries, park_times, tag_updates
 from monitor.store.epoch import dt, ts
 from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
 from monitor.store.sqlite.alerts import AlertQueries, AlertTx
@@ -48,40 +50,6 @@ from monitor.store.sqlite.web import WebQueries
 _CHUNK = 400  # keys per IN (...) list; well under SQLite's variable limit
 
 
-def _jdump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _matches_json(tags: Tags) -> str:
-    return _jdump(
-        [
-            {
-                "kind": m.kind,
-                "canonical": m.canonical,
-                "term": m.term,
-                "start": m.start,
-                "end": m.end,
-                "rule": m.rule,
-                "group": m.group,
-            }
-            for m in tags.matches
-        ]
-    )
-
-
-def _tag_values(tags: Tags) -> tuple[Any, ...]:
-    """The posts-table tag columns: lang, script, lang_confidence, groups, people, keywords, matches."""
-    return (
-        tags.lang,
-        tags.script,
-        tags.confidence,
-        _jdump(list(tags.groups)),
-        _jdump(list(tags.people)),
-        _jdump(list(tags.keywords)),
-        _matches_json(tags),
-    )
-
-
 _TAG_SET = "lang = ?, script = ?, lang_confidence = ?, groups = ?, people = ?, keywords = ?, matches = ?"
 
 
@@ -90,7 +58,7 @@ async def _replace_tag_rows(conn: aiosqlite.Connection, channel_id: int, message
     await conn.execute("DELETE FROM post_tags WHERE channel_id = ? AND message_id = ?", (channel_id, message_id))
     await conn.executemany(
         "INSERT OR IGNORE INTO post_tags (channel_id, message_id, kind, value, day) VALUES (?, ?, ?, ?, ?)",
-        _tag_rows(channel_id, message_id, day, tags),
+        post_tag_rows(channel_id, message_id, day, tags),
     )
 
 
@@ -99,18 +67,9 @@ async def _diff_tag_rows(conn: aiosqlite.Connection, posts: Sequence[tuple[PostK
     cursor = await conn.execute(
         "SELECT t.channel_id, t.message_id, t.kind, t.value FROM json_each(?) j JOIN post_tags t"
         " ON t.channel_id = json_extract(j.value, '$[0]') AND t.message_id = json_extract(j.value, '$[1]')",
-        (_jdump([[k.channel_id, k.message_id] for k, _, _ in posts]),),
+        (jdump([[k.channel_id, k.message_id] for k, _, _ in posts]),),
     )
-    stored: dict[tuple[int, int], set[tuple[str, str]]] = {}
-    for r in await cursor.fetchall():
-        stored.setdefault((int(r[0]), int(r[1])), set()).add((str(r[2]), str(r[3])))
-    gone: list[tuple[Any, ...]] = []
-    added: list[tuple[Any, ...]] = []
-    for key, day, tags in posts:
-        old = stored.get((key.channel_id, key.message_id), set())
-        new = {(row[2], row[3]) for row in _tag_rows(key.channel_id, key.message_id, day, tags)}
-        gone += [(key.channel_id, key.message_id, kind, value) for kind, value in sorted(old - new)]
-        added += [(key.channel_id, key.message_id, kind, value, day) for kind, value in sorted(new - old)]
+    gone, added = tag_row_changes(await cursor.fetchall(), posts)
     if gone:
         await conn.executemany(
             "DELETE FROM post_tags WHERE channel_id = ? AND message_id = ? AND kind = ? AND value = ?", gone
@@ -122,13 +81,6 @@ async def _diff_tag_rows(conn: aiosqlite.Connection, posts: Sequence[tuple[PostK
         )
 
 
-def _tag_rows(channel_id: int, message_id: int, day: int, tags: Tags) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = [(channel_id, message_id, "group", g, day) for g in tags.groups]
-    rows += [(channel_id, message_id, "person", p, day) for p in tags.people]
-    rows += [(channel_id, message_id, "keyword", k, day) for k in tags.keywords]
-    return rows
-
-
 _POST_COLUMNS = (
     "channel_id, message_id, posted_at, day, edited_at, views, forwards, replies, reactions,"
     " fwd_channel_id, fwd_name, fwd_message_id, fwd_date, reply_to_id, grouped_id, media_kind, author,"
@@ -136,53 +88,6 @@ _POST_COLUMNS = (
     " groups, people, keywords, matches, tagger_version, text, source, first_seen_at, updated_at"
 )
 _INSERT_POST = f"INSERT INTO posts ({_POST_COLUMNS}) VALUES ({', '.join('?' * 34)})"
-
-
-def fingerprints(tagged: TaggedPost) -> tuple[str, int]:
-    """(content hash, signed SimHash) of a tagged post: taken from the tagging stage when it computed them."""
-    text = tagged.post.text
-    chash = tagged.content_hash if tagged.content_hash is not None else content_hash(text)
-    shash = tagged.simhash if tagged.simhash is not None else simhash64(text)
-    return chash, to_signed64(shash)
-
-
-def post_row(tagged: TaggedPost, *, now: int, store_text: bool, source: str) -> tuple[Any, ...]:
-    """The posts-table row of a tagged post (shared with the ingest benchmark)."""
-    post, tags = tagged.post, tagged.tags
-    posted = ts(post.posted_at)
-    assert posted is not None
-    fwd = post.forward
-    chash, shash = fingerprints(tagged)
-    return (
-        post.channel_id,
-        post.message_id,
-        posted,
-        posted // 86400,
-        ts(post.edited_at),
-        post.views,
-        post.forwards,
-        post.replies,
-        post.reactions,
-        fwd.channel_id if fwd else None,
-        fwd.name if fwd else None,
-        fwd.message_id if fwd else None,
-        ts(fwd.date) if fwd else None,
-        post.reply_to_id,
-        post.grouped_id,
-        post.media_kind,
-        post.author,
-        _jdump(list(post.links)),
-        _jdump(list(post.mentions)),
-        len(post.text),
-        chash,
-        shash,
-        *_tag_values(tags),
-        tagged.tagger_version,
-        post.text if store_text and post.text else None,
-        source,
-        now,
-        now,
-    )
 
 
 async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: SaveResult) -> SaveResult:
@@ -198,7 +103,9 @@ async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: S
     return result
 
 
-class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries, WebQueries, LeaseQueries, Store):
+class SQLiteStore(
+    ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries, WebQueries, LeaseQueries, SharedStoreQueries, Store
+):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
     def __init__(
@@ -402,7 +309,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
                     "INSERT INTO watch (key, labels, poll_interval, watched, added_at) VALUES (?, ?, ?, 1, ?)"
                     " ON CONFLICT(key) DO UPDATE SET labels = excluded.labels,"
                     " poll_interval = excluded.poll_interval, watched = 1",
-                    (ref.key, _jdump(dict(ref.labels)), ref.poll_interval, now),
+                    (ref.key, jdump(dict(ref.labels)), ref.poll_interval, now),
                 )
                 if ref.channel_id is not None:
                     await conn.execute(
@@ -420,7 +327,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
             cursor = await conn.execute(
                 "INSERT INTO watch (key, channel_id, labels, poll_interval, watched, added_at)"
                 " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET watched = 1",
-                (ref.key, ref.channel_id, _jdump(dict(ref.labels)), ref.poll_interval, ts(at)),
+                (ref.key, ref.channel_id, jdump(dict(ref.labels)), ref.poll_interval, ts(at)),
             )
             return cursor.rowcount > 0
 
@@ -428,48 +335,6 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
         async with self.transaction() as conn:
             cursor = await conn.execute("UPDATE watch SET watched = 0 WHERE key = ? AND watched = 1", (key,))
             return cursor.rowcount > 0
-
-    async def watch_states(self, *, include_unwatched: bool = False) -> list[WatchState]:
-        where = "" if include_unwatched else "WHERE w.watched = 1"
-        rows = await self._fetch(
-            "SELECT w.key, w.channel_id, w.labels, w.poll_interval, w.watched, w.status, w.status_reason,"
-            " w.retry_at, w.last_poll_at, w.last_success_at, w.last_error,"
-            " c.username, c.title, c.access_hash, coalesce(c.checkpoint, 0),"
-            " coalesce(a.posts, 0),"
-            # Telegram numbers a channel's messages in publication order: the newest post is the one with
-            # the highest id, one primary-key probe (max(posted_at) read every post of the channel)
-            " (SELECT p.posted_at FROM posts p WHERE p.channel_id = w.channel_id ORDER BY p.message_id DESC LIMIT 1)"
-            " FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
-            # posts per channel from the aggregate the triggers keep equal to a count (one grouped scan)
-            " LEFT JOIN (SELECT channel_id, sum(posts) AS posts FROM agg_channel_day GROUP BY channel_id) a"
-            f" ON a.channel_id = w.channel_id {where} ORDER BY w.key"
-        )
-        states = []
-        for r in rows:
-            channel = (
-                Channel(id=r[1], username=r[11], title=r[12] or "", access_hash=r[13])
-                if r[1] is not None and r[12] is not None
-                else None
-            )
-            states.append(
-                WatchState(
-                    key=r[0],
-                    channel=channel,
-                    labels=json.loads(r[2] or "{}"),
-                    poll_interval=r[3],
-                    watched=bool(r[4]),
-                    status=r[5],
-                    status_reason=r[6],
-                    retry_at=dt(r[7]),
-                    last_poll_at=dt(r[8]),
-                    last_success_at=dt(r[9]),
-                    last_error=r[10],
-                    checkpoint=int(r[14]),
-                    posts=int(r[15]),
-                    newest_posted_at=dt(r[16]),
-                )
-            )
-        return states
 
     async def set_resolved(self, key: str, channel: Channel, *, at: datetime) -> None:
         now = ts(at)
@@ -528,12 +393,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
 
     async def parks(self, *, now: datetime) -> dict[str, datetime]:
         rows = await self._fetch("SELECT scope, until FROM parks WHERE until > ?", (ts(now),))
-        result: dict[str, datetime] = {}
-        for scope, until in rows:
-            moment = dt(until)
-            assert moment is not None
-            result[scope] = moment
-        return result
+        return park_times(rows)
 
     # -- posts ----------------------------------------------------------------------
     async def save_posts(
@@ -582,7 +442,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
                 if old is None:
                     new_row = post_row(tagged, now=now, store_text=store_text, source=source)
                     new_rows.append(new_row)
-                    tag_rows += _tag_rows(channel_id, post.message_id, new_row[3], tagged.tags)
+                    tag_rows += post_tag_rows(channel_id, post.message_id, new_row[3], tagged.tags)
                     if post.views is not None or post.forwards is not None:
                         samples.append(
                             (channel_id, post.message_id, now, post.views, post.forwards,
@@ -682,11 +542,11 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
                 chash,
                 shash,
                 len(post.text),
-                _jdump(list(post.links)),
-                _jdump(list(post.mentions)),
+                jdump(list(post.links)),
+                jdump(list(post.mentions)),
                 1 if store_text and post.text else 0,
                 post.text,
-                *_tag_values(tags),
+                *tag_values(tags),
                 tagged.tagger_version,
                 post.channel_id,
                 post.message_id,
@@ -786,21 +646,7 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
             return
         async with self.transaction() as conn:
             current = await self._tag_columns(conn, [key for key, _, _ in items])
-            version_only: list[tuple[str, int, int]] = []
-            changed: list[tuple[Any, ...]] = []
-            regrouped: list[tuple[PostKey, int, Tags]] = []
-            for key, tags, version in items:
-                row = current.get((key.channel_id, key.message_id))
-                if row is None:
-                    continue  # deleted meanwhile
-                values = _tag_values(tags)
-                if values == row[1:8]:
-                    if row[8] != version:
-                        version_only.append((version, key.channel_id, key.message_id))
-                    continue
-                changed.append((*values, version, key.channel_id, key.message_id))
-                if values[3:6] != row[4:7]:  # groups, people or keywords differ
-                    regrouped.append((key, int(row[0]), tags))
+            version_only, changed, regrouped = tag_updates(items, current, tag_values)
             if version_only:
                 await conn.executemany(
                     "UPDATE posts SET tagger_version = ? WHERE channel_id = ? AND message_id = ?", version_only
@@ -817,12 +663,12 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
     async def _tag_columns(
         conn: aiosqlite.Connection, keys: Sequence[PostKey]
     ) -> dict[tuple[int, int], tuple[Any, ...]]:
-        """(day, the seven tag columns in _tag_values order, tagger_version) of each stored key."""
+        """(day, the seven tag columns in tag_values order, tagger_version) of each stored key."""
         cursor = await conn.execute(
             "SELECT p.channel_id, p.message_id, p.day, p.lang, p.script, p.lang_confidence, p.groups, p.people,"
             " p.keywords, p.matches, p.tagger_version FROM json_each(?) j JOIN posts p"
             " ON p.channel_id = json_extract(j.value, '$[0]') AND p.message_id = json_extract(j.value, '$[1]')",
-            (_jdump([[k.channel_id, k.message_id] for k in keys]),),
+            (jdump([[k.channel_id, k.message_id] for k in keys]),),
         )
         return {(int(r[0]), int(r[1])): tuple(r[2:]) for r in await cursor.fetchall()}
 
@@ -841,35 +687,5 @@ class SQLiteStore(ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries
                 " beat_at = excluded.beat_at",
                 (pid, ts(started_at), ts(at)),
             )
-
-    async def last_heartbeat(self) -> tuple[int, datetime, datetime] | None:
-        rows = await self._fetch("SELECT pid, started_at, beat_at FROM heartbeat WHERE id = 1")
-        if not rows:
-            return None
-        started, beat = dt(rows[0][1]), dt(rows[0][2])
-        assert started is not None and beat is not None
-        return int(rows[0][0]), started, beat
-
-    async def counts(self) -> Mapping[str, int]:
-        rows = await self._fetch(
-            "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM channels),"
-            " (SELECT count(*) FROM watch WHERE watched = 1), (SELECT count(*) FROM metric_samples),"
-            " (SELECT count(*) FROM post_edits), (SELECT count(*) FROM posts WHERE text IS NOT NULL)"
-        )
-        r = rows[0]
-        return {
-            "posts": r[0],
-            "channels": r[1],
-            "watched": r[2],
-            "samples": r[3],
-            "edits": r[4],
-            "texts_kept": r[5],
-        }
-
-    async def all_post_keys(self) -> list[PostKey]:
-        """Every stored key; for tests and consistency checks."""
-        rows = await self._fetch("SELECT channel_id, message_id FROM posts ORDER BY channel_id, message_id")
-        return [PostKey(int(r[0]), int(r[1])) for r in rows]
-
 
 __all__ = ["SQLiteStore", "dt", "post_row", "ts"]

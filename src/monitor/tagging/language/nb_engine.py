@@ -12,11 +12,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from .features import (
     MAX_N,
     MAX_RAW,
     OPEN_SET_SEGMENT,
+    Segment,
     buckets_of,
     encode,
     encode_one,
@@ -102,13 +104,7 @@ class NaiveBayesIdentifier:
         n_docs = len(texts)
         names = np.array(names_only, dtype=bool)
         # features per document, counted once: filtering segments by script keeps all of a document's own
-        n_feats = np.zeros(n_docs, dtype=np.int64)
-        n_late = np.zeros(n_docs, dtype=np.int64)
-        for k, (_, d) in enumerate(segments):
-            counted = np.bincount(d, minlength=n_docs)
-            n_feats += counted
-            if k >= OPEN_SET_SEGMENT:
-                n_late += counted
+        n_feats, n_late = _feature_counts(segments, n_docs)
         feats_of, late_of = n_feats.tolist(), n_late.tolist()
         for sid, script in enumerate(SCRIPTS):
             model = self._model.models.get(script)
@@ -131,6 +127,19 @@ class NaiveBayesIdentifier:
             for j, i in enumerate(idx.tolist()):
                 out[i] = _spelling_check(_decide_one(total_rows[j], late_rows[j], late_of[i], model, feats_of[i]), texts[i])
         return out
+
+
+def _feature_counts(segments: Sequence[Segment], n_docs: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Features per document, all and from the open-set segments on (``OPEN_SET_SEGMENT``); each
+    segment is (hashes, document index per hash)."""
+    n_all = np.zeros(n_docs, dtype=np.int64)
+    n_late = np.zeros(n_docs, dtype=np.int64)
+    for k, (_, d) in enumerate(segments):
+        counted = np.bincount(d, minlength=n_docs)
+        n_all += counted
+        if k >= OPEN_SET_SEGMENT:
+            n_late += counted
+    return n_all, n_late
 
 
 def _decide_one(total: list[int], late: list[int], n_late: int, model: ScriptModel, n_feats: int) -> LanguageGuess:
@@ -197,13 +206,7 @@ def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str 
         ok = (batch.script == sid) & (batch.letters >= MIN_LETTERS)
         kept = [(h[ok[d]], d[ok[d]]) for h, d in feature_hashes(batch)]
         totals, lates = model.score(kept, n_docs, OPEN_SET_SEGMENT)
-        n_late = np.zeros(n_docs, dtype=np.int64)
-        n_all = np.zeros(n_docs, dtype=np.int64)
-        for k, (_, d) in enumerate(kept):
-            counted = np.bincount(d, minlength=n_docs)
-            n_all += counted
-            if k >= OPEN_SET_SEGMENT:
-                n_late += counted
+        n_all, n_late = _feature_counts(kept, n_docs)
         for j in range(n_docs):
             if not ok[j]:
                 out.append((None, float("nan"), 0, float("nan")))
