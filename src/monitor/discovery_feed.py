@@ -15,7 +15,7 @@ account, usually), like a poll's. Nothing is joined: both requests read public d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from monitor import logs
@@ -57,6 +57,8 @@ class FeedRound:
     searched: list[str] = field(default_factory=list)
     quota: SearchQuota | None = None
     parked: dict[str, str] = field(default_factory=dict)  # scope -> why
+    # team mode: the account's flood wait (until, why, request), for the collector to record as its state
+    account_wait: tuple[datetime, str, str | None] | None = None
 
 
 def rule_of(settings: Any) -> FeedRule:
@@ -65,15 +67,21 @@ def rule_of(settings: Any) -> FeedRule:
     return FeedRule(recommendations=d.recommendations, hashtags=tags)
 
 
-async def feed_round(store: Any, source: Any, *, rule: FeedRule, clock: Any) -> FeedRound:
+async def feed_round(store: Any, source: Any, *, rule: FeedRule, clock: Any, team: bool = False) -> FeedRound:
     """One round of recommendations and hashtag searches; the leads go to the store. Never raises a
-    SourceError: a refusal is logged, a flood wait parks its scope."""
+    SourceError: a refusal is logged, a flood wait parks its scope.
+
+    ``team``: one collector runs the round for a team (monitor.collectors.tasks). The store's
+    ``account`` park is then not this account's (each collector's account has its own state, which
+    the caller checked), and an account-wide flood wait is returned in ``account_wait`` for the caller
+    to record as its account's state instead of parking every collector. The ``search`` park (the free
+    searches spent) and channel parks stay in the store, shared: a round taken over waits for them."""
     done = FeedRound()
     if not rule.on or not isinstance(source, DiscoverySource):
         return done
     now = clock.now()
     parks = await store.parks(now=now)
-    if "account" in parks:
+    if "account" in parks and not team:
         return done
     leads: list[DiscoveryLead] = []
     if rule.recommendations:
@@ -85,7 +93,11 @@ async def feed_round(store: Any, source: Any, *, rule: FeedRule, clock: Any) -> 
                 found = await source.similar_channels(channel)
             except FloodWait as exc:
                 scope = "account" if exc.scope == "account" else f"channel:{state.key}"
-                await store.park(scope, clock.now() + timedelta(seconds=exc.seconds), reason=f"recommendations: {exc}")
+                until = clock.now() + timedelta(seconds=exc.seconds)
+                if team and scope == "account":
+                    done.account_wait = (until, f"recommendations: {exc}", exc.method)
+                else:
+                    await store.park(scope, until, reason=f"recommendations: {exc}")
                 done.parked[scope] = str(exc)
                 if exc.scope == "account":
                     await store.add_discovery_leads(leads)
