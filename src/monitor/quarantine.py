@@ -82,8 +82,8 @@ async def poll_quarantined(
     Returns the outcomes; never raises a SourceError."""
     outcomes = []
     open_now = await refresh(store, rule, at=clock.now()) if fill else await store.quarantined()
-    if not open_now:
-        return []
+    if not open_now or all(skip(q.key) is not None for q in open_now):
+        return []  # nothing to poll here (in team mode: none leased to this collector): no watch table read
     states = {s.key: s for s in await store.watch_states(include_unwatched=True)}
     for q in open_now:
         if (reason := skip(q.key)) is not None:
