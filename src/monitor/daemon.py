@@ -638,8 +638,8 @@ class Daemon:
 
     @staticmethod
     async def _team_round(team: Team, name: str, every: float, work: Callable[[], Awaitable[None]]) -> None:
-        if await team.tasks.run(name, every, work):
-            log.info("team round done", task=name, collector=team.id)
+        if await team.tasks.run(name, every, work):  # the quarantine's, every interval, only in the debug log
+            (log.info if name == DISCOVERY else log.debug)("team round done", task=name, collector=team.id)
 
     def _run_tasks(self) -> None:
         """Team mode: start each team round this collector holds when it is due for the team; each runs
