@@ -50,6 +50,7 @@ from collections import deque
 import random
 import signal
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,7 @@ log = logs.get_logger("monitor.daemon")
 T = TypeVar("T")
 RETENTION_EVERY = 3600.0  # seconds between retention passes
 FEED_AFTER = 10.0  # seconds after start before the first discovery round: the first polls resolve the channels
+RECOMMEND_CHECK = 60.0  # team mode: at most this many seconds (4 lease rounds) between looks for due channels
 
 
 def poll_options(settings: Settings) -> PollOptions:
@@ -134,6 +136,8 @@ class Daemon:
         self._jobs: set[str] = set()  # team mode: the channels with a poll job (those this collector holds)
         self._quarantine_keys: list[str] = []  # team mode: open quarantine, leased like watched channels
         self._feed_at: datetime | None = None  # virtual clock: when the last discovery round ran
+        self._recommending: asyncio.Task[None] | None = None  # team mode: the pass over leased channels
+        self._recommend_next = 0.0  # team mode: monotonic time of the next look for due channels
         # Team mode (several collectors on one PostgreSQL store): poll only leased channels.
         bucket = parts.bucket
         self.team: Team | None = team_for(
@@ -634,7 +638,35 @@ class Daemon:
             self.parks["account"] = (await self.store.parks(now=self.clock.now())).get("account", self.clock.now())
 
     def _team_tasks(self) -> list[str]:
-        return ([DISCOVERY] if self.feed.on else []) + ([QUARANTINE] if self.quarantine.on else [])
+        """The team rounds this collector may run: the hashtag search (recommendations follow the
+        channel leases, ``_recommend_leased``) and filling the quarantine."""
+        return ([DISCOVERY] if self.feed.hashtags else []) + ([QUARANTINE] if self.quarantine.on else [])
+
+    async def _recommend_leased(self) -> None:
+        """Team mode: similar channels of the channels this collector leases and has polled (its account's
+        access hash: another account's is refused), those nobody asked for within ``search_every``."""
+        team = self.team
+        if team is None or self.stopping or not team.can_take(self._connected):
+            return
+        keys = [
+            k for k in team.keeper.held()
+            if k in self.refs and (o := self.outcomes.get(k)) is not None and o.outcome == "ok"
+            and (st := self.states.get(k)) is not None and st.channel is not None
+        ]
+        try:
+            asked = await self.store.recommendations_asked(keys)
+            before = self.clock.now() - timedelta(seconds=self.settings.discovery.search_every)
+            due = [self.states[k] for k in keys if k not in asked or asked[k] <= before]
+            if not due:
+                return
+            done = await discovery_feed.recommend_leased(self.store, self.source, due, clock=self.clock)
+        except MonitorError as exc:
+            log.error("recommendations failed", error=str(exc))
+            return
+        if done.account_wait is not None:
+            until, why, method = done.account_wait
+            self.parks["account"] = until
+            await team.flood_waited(until, why, method=method)
 
     @staticmethod
     async def _team_round(team: Team, name: str, every: float, work: Callable[[], Awaitable[None]]) -> None:
@@ -647,8 +679,15 @@ class Daemon:
         team = self.team
         if team is None or self.stopping:
             return
+        if self.feed.recommendations and (self._recommending is None or self._recommending.done()):
+            now = time.monotonic()
+            if now >= self._recommend_next:  # the leased channels' asked times are read once a minute
+                self._recommend_next = now + min(RECOMMEND_CHECK, 4 * team.renew_interval)
+                self._recommending = asyncio.ensure_future(self._recommend_leased())
+                self._inflight.add(self._recommending)
+                self._recommending.add_done_callback(self._inflight.discard)
         rounds: list[tuple[str, float, Callable[[], Awaitable[None]]]] = []
-        if self.feed.on and datetime.now(UTC) >= self.started_at + timedelta(seconds=FEED_AFTER):
+        if self.feed.hashtags and datetime.now(UTC) >= self.started_at + timedelta(seconds=FEED_AFTER):
             rounds.append((DISCOVERY, self.settings.discovery.search_every, self._feed_round))
         if self.quarantine.on:
             rounds.append((QUARANTINE, self.settings.polling.interval, self._fill_quarantine))

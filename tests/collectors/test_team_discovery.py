@@ -84,6 +84,7 @@ async def test_one_collector_asks_for_the_team_and_quarantine_is_leased(
         state["leads"] = {(x.ref, x.via) for x in await pg_store.discovery_leads()}
         state["quarantined"] = [q.key for q in await pg_store.quarantined()]
         state["posts"] = (await pg_store.counts())["posts"]
+        state["asked"] = await pg_store.recommendations_asked(["fan_one", "fan_two"])
 
     def report() -> str:
         return (f"tasks {state.get('tasks')}, leads {state.get('leads')}, quarantined {state.get('quarantined')},"
@@ -104,7 +105,7 @@ async def test_one_collector_asks_for_the_team_and_quarantine_is_leased(
                     {DISCOVERY, QUARANTINE} <= set(tasks) and all(t.finished_at for t in tasks.values())
                     and {("@hijrat_news", "recommended"), ("@hijrat_news", "hashtag")} <= state["leads"]
                     and state["quarantined"] == ["iskp_zaxira"] and state["posts"] == 4 + 1 + 3
-                    and len(polls("iskp_zaxira")) >= 2
+                    and len(polls("iskp_zaxira")) >= 2 and set(state["asked"]) == {"fan_one", "fan_two"}
                 ):
                     return
                 if loop.time() > end:
@@ -112,16 +113,24 @@ async def test_one_collector_asks_for_the_team_and_quarantine_is_leased(
                 await asyncio.sleep(0.2)
 
         await settled()
-        # the team asked Telegram once, through the round's holder: a recommendation per watched channel
-        # resolved by then, one quota check, one search; the other collector asked nothing
+        # the team asked Telegram once: the hashtag search through the round's holder (one quota check, one
+        # search; the other collector searched nothing), and the similar channels of each watched channel
+        # once, each by a collector that leased and polled it (an access hash is the account's own)
         discovery = state["tasks"][DISCOVERY]
         holder = next(d for d in daemons if d.team is not None and d.team.id == discovery.collector_id)
         other = b if holder is a else a
         assert holder.team is not None and discovery.ran_by == holder.team.id
-        assert calls(holder, "get_channel_recommendations") in (1, 2), report()
         assert (calls(holder, "check_search_posts_flood"), calls(holder, "search_posts")) == (1, 1), report()
+        assert (calls(other, "check_search_posts_flood"), calls(other, "search_posts")) == (0, 0), report()
+        assert total("get_channel_recommendations") == 2, report()
+        ids = {"fan_one": 501, "fan_two": 504}
+        for d in daemons:
+            assert d.team is not None
+            polled = {ids[p["key"]] for key in ids for p in polls(key) if p["collector"] == d.team.id}
+            asked_for = {r.channel_id for r in d.source.client.requests  # type: ignore[attr-defined]
+                         if r.method == "get_channel_recommendations"}
+            assert asked_for <= polled, (d.team.id, asked_for, polled)
         asked = ("get_channel_recommendations", "check_search_posts_flood", "search_posts")
-        assert [calls(other, m) for m in asked] == [0, 0, 0], report()
         before = {m: total(m) for m in asked}
         # the quarantined candidate is polled by one collector at a time, never by both at once
         zaxira = sorted((p["start"], p["end"], p["collector"]) for p in polls("iskp_zaxira"))

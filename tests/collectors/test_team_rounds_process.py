@@ -73,8 +73,10 @@ def start(root: Path, name: str, url: str) -> subprocess.Popen[str]:
 
 
 def rounds_logged(root: Path) -> int:
-    """Discovery rounds that asked Telegram, from every collector's log."""
-    return sum(log.read_text("utf-8", errors="replace").count('"discovery leads"') for log in root.glob("*/run*.log"))
+    """Hashtag-search rounds (the team's discovery round) that asked Telegram, from every collector's log
+    (the similar channels, asked by each channel's lease holder, log "discovery leads" without "searched")."""
+    lines = [line for log in root.glob("*/run*.log") for line in log.read_text("utf-8", errors="replace").splitlines()]
+    return sum(1 for line in lines if '"discovery leads"' in line and '"searched"' in line)
 
 
 def task(url: str) -> tuple[Any, ...] | None:

@@ -812,6 +812,14 @@ async def test_a_team_round_has_one_holder_and_runs_once_per_period(store: Store
     assert (free.collector_id, free.ran_by, free.started_at) == (None, "c3", due + timedelta(seconds=3))
 
 
+async def test_when_similar_channels_were_last_asked(store: Store) -> None:
+    assert await store.recommendations_asked(["a", "b"]) == {}
+    await store.set_recommendations_asked(["a", "b", "a"], at=T0)
+    await store.set_recommendations_asked(["b"], at=T0 + timedelta(hours=1))
+    assert await store.recommendations_asked(["a", "b", "c"]) == {"a": T0, "b": T0 + timedelta(hours=1)}
+    assert await store.recommendations_asked([]) == {}
+
+
 async def test_open_quarantine_is_leased_like_the_watch_list(store: Store) -> None:
     await store.sync_watchlist([ChannelRef(key="a", username="a")], at=T0)
     assert await store.add_quarantine("cand", "@cand", 9.0, at=T0)

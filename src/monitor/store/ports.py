@@ -759,6 +759,14 @@ class Leases(Protocol):
         """Every team round, sorted by name."""
         ...
 
+    async def recommendations_asked(self, keys: Sequence[str]) -> dict[str, datetime]:
+        """When Telegram's similar channels were last asked for each of ``keys`` (absent: never)."""
+        ...
+
+    async def set_recommendations_asked(self, keys: Sequence[str], *, at: datetime) -> None:
+        """Record that similar channels were asked for ``keys`` at ``at``."""
+        ...
+
 
 class Store(
     Lifecycle,

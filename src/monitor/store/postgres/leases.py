@@ -276,5 +276,22 @@ class PostgresLeaseQueries:
         )
         return [_task(r) for r in rows]
 
+    async def recommendations_asked(self, keys: Sequence[str]) -> dict[str, datetime]:
+        if not keys:
+            return {}
+        rows = await self._fetch(
+            "SELECT key, asked_at FROM recommendations_asked WHERE key = ANY($1::text[])", list(keys)
+        )
+        return {r[0]: _when(r[1]) for r in rows}
+
+    async def set_recommendations_asked(self, keys: Sequence[str], *, at: datetime) -> None:
+        if not keys:
+            return
+        await self._execute(
+            "INSERT INTO recommendations_asked (key, asked_at) SELECT k, $2 FROM unnest($1::text[]) AS u(k)"
+            " ON CONFLICT (key) DO UPDATE SET asked_at = excluded.asked_at",
+            list(dict.fromkeys(keys)), fts(at),
+        )
+
 
 __all__ = ["PostgresLeaseQueries", "fdt", "fts"]

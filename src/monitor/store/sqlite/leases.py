@@ -247,6 +247,24 @@ class LeaseQueries:
         )
         return [_task(r) for r in rows]
 
+    async def recommendations_asked(self, keys: Sequence[str]) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._fetch(f"SELECT key, asked_at FROM recommendations_asked WHERE key IN ({marks})", chunk)
+            found.update({r[0]: _when(r[1]) for r in rows})
+        return found
+
+    async def set_recommendations_asked(self, keys: Sequence[str], *, at: datetime) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO recommendations_asked (key, asked_at) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET asked_at = excluded.asked_at",
+                [(k, fts(at)) for k in dict.fromkeys(keys)],
+            )
+
 
 def _task(r: Any) -> TaskState:
     return TaskState(name=r[0], collector_id=r[1], expires_at=fdt(r[2]), started_at=fdt(r[3]),

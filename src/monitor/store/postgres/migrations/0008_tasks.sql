@@ -20,3 +20,12 @@ COMMENT ON COLUMN tasks.expires_at IS 'Unix seconds the hold lasts unless renewe
 COMMENT ON COLUMN tasks.started_at IS 'Unix seconds the last round started.';
 COMMENT ON COLUMN tasks.finished_at IS 'Unix seconds the last round ended; NULL while it runs, or when its collector died in it.';
 COMMENT ON COLUMN tasks.ran_by IS 'collectors.id of the collector that started the last round.';
+
+-- recommendations_asked: when Telegram's similar channels were last asked for each watched channel. In
+-- team mode each collector asks for the channels it leases (an access hash is valid only for the account
+-- that resolved the channel), once per discovery.search_every for the team, whoever asked before.
+CREATE TABLE recommendations_asked (
+    key      TEXT PRIMARY KEY,
+    asked_at DOUBLE PRECISION NOT NULL
+);
+COMMENT ON TABLE recommendations_asked IS 'When similar channels were last asked for each watched channel (team mode: by its lease holder).';
