@@ -29,3 +29,5 @@ CREATE TABLE recommendations_asked (
     asked_at DOUBLE PRECISION NOT NULL
 );
 COMMENT ON TABLE recommendations_asked IS 'When similar channels were last asked for each watched channel (team mode: by its lease holder).';
+COMMENT ON COLUMN recommendations_asked.key IS 'The watched channel (watch.key).';
+COMMENT ON COLUMN recommendations_asked.asked_at IS 'Unix seconds of the last channels.getChannelRecommendations for it (answered or refused).';
