@@ -31,7 +31,13 @@ channel-key order (one worker, the smallest queued key first): a batch is judged
 the alert engine inside the transaction that saves it, against the posts already
 committed, so concurrent polls committing in whatever order the threads finish made
 a spike at its threshold fire in some runs and not others. Real time keeps
-``max_concurrent`` workers taking keys in the order they fell due.
+``max_concurrent`` workers taking keys in the order they fell due. A tick also runs the
+quarantine round (before its polls) and, every ``search_every`` of virtual time, the discovery
+round (after its polls, which resolve the channels it asks about).
+
+In team mode (PostgreSQL), the rounds asked for the whole team (discovery, filling the quarantine)
+are each run by the one collector holding that round (`monitor.collectors.tasks`), started from
+the lease round as tasks of their own.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from collections import deque
 import random
 import signal
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -56,6 +63,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import account as connection, discovery_feed, health, logs, quarantine
 from monitor.clock import FrozenClock
+from monitor.collectors.tasks import DISCOVERY, QUARANTINE
 from monitor.collectors.team import Team, team_for
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.models import ChannelRef, SaveResult, TaggedPost, WatchState
@@ -69,6 +77,8 @@ if TYPE_CHECKING:  # built by the composition root, which imports this module
 log = logs.get_logger("monitor.daemon")
 T = TypeVar("T")
 RETENTION_EVERY = 3600.0  # seconds between retention passes
+FEED_AFTER = 10.0  # seconds after start before the first discovery round: the first polls resolve the channels
+RECOMMEND_CHECK = 60.0  # team mode: at most this many seconds (4 lease rounds) between looks for due channels
 
 
 def poll_options(settings: Settings) -> PollOptions:
@@ -124,6 +134,10 @@ class Daemon:
         self._scheduler: AsyncIOScheduler | None = None
         self._rng = random.Random(0 if self.virtual else None)
         self._jobs: set[str] = set()  # team mode: the channels with a poll job (those this collector holds)
+        self._quarantine_keys: list[str] = []  # team mode: open quarantine, leased like watched channels
+        self._feed_at: datetime | None = None  # virtual clock: when the last discovery round ran
+        self._recommending: asyncio.Task[None] | None = None  # team mode: the pass over leased channels
+        self._recommend_next = 0.0  # team mode: monotonic time of the next look for due channels
         # Team mode (several collectors on one PostgreSQL store): poll only leased channels.
         bucket = parts.bucket
         self.team: Team | None = team_for(
@@ -242,12 +256,12 @@ class Daemon:
                 id="quarantine",
                 next_run_time=datetime.now(UTC) + timedelta(seconds=5),
             )
-        if self.feed.on and not self.virtual:
+        if self.feed.on and not self.virtual and self.team is None:  # team mode: a team round (_run_tasks)
             sched.add_job(
                 self._feed_round,
                 IntervalTrigger(seconds=self.settings.discovery.search_every),
                 id="discovery",
-                next_run_time=datetime.now(UTC) + timedelta(seconds=10),
+                next_run_time=datetime.now(UTC) + timedelta(seconds=FEED_AFTER),
             )
         if m.store_text:
             sched.add_job(
@@ -321,6 +335,9 @@ class Daemon:
                 await asyncio.wait({stop, done}, return_when=asyncio.FIRST_COMPLETED)
                 stop.cancel()
                 done.cancel()
+            if self.feed.on and self._feed_due() and not self.stopping:  # after the tick's polls resolved the channels
+                self._feed_at = self.clock.now()
+                await self._feed_round()
             if until is not None and until(self):
                 break
         self.request_stop()
@@ -461,7 +478,15 @@ class Daemon:
             return
         mine = [k for k, ref in self.refs.items() if not ref.accounts or self.team.account in ref.accounts]
         pins = {k: self.refs[k].accounts for k in mine if self.refs[k].accounts}
-        result = await self.team.round(mine, can_take=self.team.can_take(self._connected), pins=pins)
+        if self.quarantine.on:  # quarantined channels are leased and polled like watched ones
+            try:
+                self._quarantine_keys = [q.key for q in await self.store.quarantined() if q.key not in self.refs]
+            except MonitorError as exc:  # keep the last list; the next round reads it again
+                log.error("could not read the quarantine", error=str(exc))
+            mine += self._quarantine_keys
+        result = await self.team.round(
+            mine, can_take=self.team.can_take(self._connected), pins=pins, tasks=self._team_tasks()
+        )
         if result.taken:
             with contextlib.suppress(MonitorError):  # checkpoints another collector moved
                 await self._reload_states()
@@ -473,6 +498,7 @@ class Daemon:
                     self.retry_at.pop(key, None)
         if self._scheduler is not None:
             self._sync_jobs(self._scheduler, poll_now=result.taken)
+        self._run_tasks()
 
     def _sync_jobs(self, sched: AsyncIOScheduler, *, poll_now: Sequence[str] = ()) -> None:
         """Team mode: a poll job and a cached watch state for each channel this collector holds, none
@@ -556,39 +582,120 @@ class Daemon:
             log.exception("alert hook failed", error=repr(exc))
 
     async def _quarantine_round(self) -> None:
-        """Poll the discovery candidates in quarantine once (docs/lifecycle.md); never stops the daemon."""
-        if self.stopping or not self._connected or self.team is not None:
-            return  # team mode: leases cover watched channels only, so quarantine is one collector's job
+        """Poll the discovery candidates in quarantine once (docs/lifecycle.md); never stops the daemon.
+        Team mode: only those this collector leases, each under its lease; one collector fills the
+        quarantine for the team (the ``quarantine`` team round, ``_run_tasks``)."""
+        if self.stopping or not self._connected:
+            return
         try:
             async with self._semaphore:
                 outcomes = await quarantine.poll_quarantined(
                     self.store, source=self.source, tagger=self.parts.tagger, clock=self.clock,
                     options=self.options, rule=self.quarantine,
                     skip=lambda key: self._skip_reason(key, self.clock.now()),
+                    fill=self.team is None,
+                    guard=self.team.guard if self.team is not None else None,
                 )
         except MonitorError as exc:
             log.error("quarantine round failed", error=str(exc))
             return
         for outcome in outcomes:
+            if self.team is not None and outcome.park_scope == "account" and outcome.retry_at is not None:
+                await self.team.flood_waited(outcome.retry_at, outcome.error, method=outcome.method)
             if outcome.park_scope is not None and outcome.retry_at is not None:
                 self.parks[outcome.park_scope] = outcome.retry_at
         if outcomes:
             log.info("quarantine polled", channels=len(outcomes),
                      saved=sum(o.inserted for o in outcomes))
 
+    async def _fill_quarantine(self) -> None:
+        """Team mode's ``quarantine`` round: strong candidates into quarantine, for the whole team."""
+        await quarantine.refresh(self.store, self.quarantine, at=self.clock.now())
+
+    def _feed_due(self) -> bool:
+        """Virtual clock: a discovery round every ``search_every`` seconds of virtual time."""
+        every = timedelta(seconds=self.settings.discovery.search_every)
+        return self._feed_at is None or self.clock.now() - self._feed_at >= every
+
     async def _feed_round(self) -> None:
-        """Recommendations and hashtag search into the discovery queue (docs/lifecycle.md)."""
+        """Recommendations and hashtag search into the discovery queue (docs/lifecycle.md). Team mode:
+        run by the one collector holding the ``discovery`` team round (``_run_tasks``)."""
         if self.stopping or not self._connected:
             return
-        if self.team is not None:
-            return  # team mode: no collector is designated to ask for the team (not done yet)
         try:
-            done = await discovery_feed.feed_round(self.store, self.source, rule=self.feed, clock=self.clock)
+            done = await discovery_feed.feed_round(
+                self.store, self.source, rule=self.feed, clock=self.clock, team=self.team is not None
+            )
         except MonitorError as exc:
             log.error("discovery round failed", error=str(exc))
             return
-        if "account" in done.parked:
+        if self.team is not None:
+            if done.account_wait is not None:
+                until, why, method = done.account_wait
+                self.parks["account"] = until
+                await self.team.flood_waited(until, why, method=method)
+        elif "account" in done.parked:
             self.parks["account"] = (await self.store.parks(now=self.clock.now())).get("account", self.clock.now())
+
+    def _team_tasks(self) -> list[str]:
+        """The team rounds this collector may run: the hashtag search (recommendations follow the
+        channel leases, ``_recommend_leased``) and filling the quarantine."""
+        return ([DISCOVERY] if self.feed.hashtags else []) + ([QUARANTINE] if self.quarantine.on else [])
+
+    async def _recommend_leased(self) -> None:
+        """Team mode: similar channels of the channels this collector leases and has polled (its account's
+        access hash: another account's is refused), those nobody asked for within ``search_every``."""
+        team = self.team
+        if team is None or self.stopping or not team.can_take(self._connected):
+            return
+        keys = [
+            k for k in team.keeper.held()
+            if k in self.refs and (o := self.outcomes.get(k)) is not None and o.outcome == "ok"
+            and (st := self.states.get(k)) is not None and st.channel is not None
+        ]
+        try:
+            asked = await self.store.recommendations_asked(keys)
+            before = self.clock.now() - timedelta(seconds=self.settings.discovery.search_every)
+            due = [self.states[k] for k in keys if k not in asked or asked[k] <= before]
+            if not due:
+                return
+            done = await discovery_feed.recommend_leased(self.store, self.source, due, clock=self.clock)
+        except MonitorError as exc:
+            log.error("recommendations failed", error=str(exc))
+            return
+        if done.account_wait is not None:
+            until, why, method = done.account_wait
+            self.parks["account"] = until
+            await team.flood_waited(until, why, method=method)
+
+    @staticmethod
+    async def _team_round(team: Team, name: str, every: float, work: Callable[[], Awaitable[None]]) -> None:
+        if await team.tasks.run(name, every, work):  # the quarantine's, every interval, only in the debug log
+            (log.info if name == DISCOVERY else log.debug)("team round done", task=name, collector=team.id)
+
+    def _run_tasks(self) -> None:
+        """Team mode: start each team round this collector holds when it is due for the team; each runs
+        as its own task (a long discovery round must not hold up the lease renewals)."""
+        team = self.team
+        if team is None or self.stopping:
+            return
+        if self.feed.recommendations and (self._recommending is None or self._recommending.done()):
+            now = time.monotonic()
+            if now >= self._recommend_next:  # the leased channels' asked times are read once a minute
+                self._recommend_next = now + min(RECOMMEND_CHECK, 4 * team.renew_interval)
+                self._recommending = asyncio.ensure_future(self._recommend_leased())
+                self._inflight.add(self._recommending)
+                self._recommending.add_done_callback(self._inflight.discard)
+        rounds: list[tuple[str, float, Callable[[], Awaitable[None]]]] = []
+        if self.feed.hashtags and datetime.now(UTC) >= self.started_at + timedelta(seconds=FEED_AFTER):
+            rounds.append((DISCOVERY, self.settings.discovery.search_every, self._feed_round))
+        if self.quarantine.on:
+            rounds.append((QUARANTINE, self.settings.polling.interval, self._fill_quarantine))
+        for name, every, work in rounds:
+            if team.tasks.due(name, every):
+                task = asyncio.ensure_future(self._team_round(team, name, every, work))
+                self._inflight.add(task)  # a shutdown waits for it like for a poll
+                task.add_done_callback(self._inflight.discard)
 
     async def _reload_states(self) -> None:
         """The watch states this daemon polls from: every channel's, or in team mode the held ones'."""

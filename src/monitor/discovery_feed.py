@@ -7,6 +7,11 @@
   searches only while a search is free, never offers stars (``allow_paid_stars`` is never set), and
   parks searching until the quota comes back (``wait_till``) when it is spent.
 
+In team mode (several collectors) the similar channels of each watched channel are asked by the
+collector leasing it (`recommend_leased`: an access hash is valid only for the account that resolved
+the channel), once per ``search_every`` for the team (``recommendations_asked``), and the hashtag
+searches by the one collector holding the team's ``discovery`` round (monitor.collectors.tasks).
+
 Every request is paid from the same request budget as the polls. A flood wait on a search parks only
 searching (store park scope ``search``); one on a recommendation parks what Telegram said (the
 account, usually), like a poll's. Nothing is joined: both requests read public data.
@@ -14,13 +19,14 @@ account, usually), like a poll's. Nothing is joined: both requests read public d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from monitor import logs
 from monitor.errors import ChannelUnavailable, FloodWait, SourceError
-from monitor.models import Channel, DiscoveryLead, SearchQuota
+from monitor.models import Channel, DiscoveryLead, SearchQuota, WatchState
 
 log = logs.get_logger("monitor.discovery")
 SEARCH_PARK = "search"
@@ -57,6 +63,8 @@ class FeedRound:
     searched: list[str] = field(default_factory=list)
     quota: SearchQuota | None = None
     parked: dict[str, str] = field(default_factory=dict)  # scope -> why
+    # team mode: the account's flood wait (until, why, request), for the collector to record as its state
+    account_wait: tuple[datetime, str, str | None] | None = None
 
 
 def rule_of(settings: Any) -> FeedRule:
@@ -65,38 +73,28 @@ def rule_of(settings: Any) -> FeedRule:
     return FeedRule(recommendations=d.recommendations, hashtags=tags)
 
 
-async def feed_round(store: Any, source: Any, *, rule: FeedRule, clock: Any) -> FeedRound:
+async def feed_round(store: Any, source: Any, *, rule: FeedRule, clock: Any, team: bool = False) -> FeedRound:
     """One round of recommendations and hashtag searches; the leads go to the store. Never raises a
-    SourceError: a refusal is logged, a flood wait parks its scope."""
+    SourceError: a refusal is logged, a flood wait parks its scope.
+
+    ``team``: one collector runs the round for a team (monitor.collectors.tasks). The store's
+    ``account`` park is then not this account's (each collector's account has its own state, which
+    the caller checked), and an account-wide flood wait is returned in ``account_wait`` for the caller
+    to record as its account's state instead of parking every collector. The ``search`` park (the free
+    searches spent) and channel parks stay in the store, shared: a round taken over waits for them."""
     done = FeedRound()
     if not rule.on or not isinstance(source, DiscoverySource):
         return done
     now = clock.now()
     parks = await store.parks(now=now)
-    if "account" in parks:
+    if "account" in parks and not team:
         return done
     leads: list[DiscoveryLead] = []
-    if rule.recommendations:
-        for state in await store.watch_states():
-            channel = state.channel
-            if channel is None or channel.access_hash is None or parks.get(f"channel:{state.key}"):
-                continue
-            try:
-                found = await source.similar_channels(channel)
-            except FloodWait as exc:
-                scope = "account" if exc.scope == "account" else f"channel:{state.key}"
-                await store.park(scope, clock.now() + timedelta(seconds=exc.seconds), reason=f"recommendations: {exc}")
-                done.parked[scope] = str(exc)
-                if exc.scope == "account":
-                    await store.add_discovery_leads(leads)
-                    done.leads = len(leads)
-                    return done
-                continue
-            except (ChannelUnavailable, SourceError) as exc:
-                log.info("recommendations refused", channel=state.key, error=str(exc))
-                continue
-            done.recommended_for.append(state.key)
-            leads.extend(found)
+    if rule.recommendations and not team:  # team mode: each collector asks for its leased channels
+        if not await _recommend(store, source, await store.watch_states(), parks, clock, leads, done, team=False):
+            await store.add_discovery_leads(leads)
+            done.leads = len(leads)
+            return done
     if rule.hashtags and SEARCH_PARK not in parks:
         await _search(store, source, rule, clock, leads, done)
     await store.add_discovery_leads(leads)
@@ -105,6 +103,60 @@ async def feed_round(store: Any, source: Any, *, rule: FeedRule, clock: Any) -> 
         log.info("discovery leads", leads=len(leads), recommended_for=len(done.recommended_for),
                  searched=done.searched, free_left=done.quota.remains if done.quota else None)
     return done
+
+
+async def recommend_leased(store: Any, source: Any, states: Sequence[WatchState], *, clock: Any) -> FeedRound:
+    """Team mode: Telegram's similar channels for ``states``, the channels this collector leases and has
+    polled (an access hash is the account's own: another collector's stored hash would be refused).
+    Each channel asked is recorded (``recommendations_asked``) so that no collector asks for it again
+    within ``search_every``; the caller picks the due ones. An account-wide flood wait ends the pass
+    and is returned in ``account_wait``. Never raises a SourceError."""
+    done = FeedRound()
+    if not states or not isinstance(source, DiscoverySource):
+        return done
+    leads: list[DiscoveryLead] = []
+    await _recommend(store, source, states, await store.parks(now=clock.now()), clock, leads, done, team=True)
+    await store.add_discovery_leads(leads)
+    done.leads = len(leads)
+    if leads or done.recommended_for:
+        log.info("discovery leads", leads=len(leads), recommended_for=len(done.recommended_for))
+    return done
+
+
+async def _recommend(store: Any, source: Any, states: Sequence[WatchState], parks: dict[str, Any], clock: Any,
+                     leads: list[DiscoveryLead], done: FeedRound, *, team: bool) -> bool:
+    """Ask for each channel's similar channels; False when an account-wide flood wait stopped the pass.
+    In team mode every channel asked (answered or refused) is recorded as asked."""
+    asked: list[str] = []
+    try:
+        for state in states:
+            channel = state.channel
+            if channel is None or channel.access_hash is None or parks.get(f"channel:{state.key}"):
+                continue
+            try:
+                found = await source.similar_channels(channel)
+            except FloodWait as exc:
+                scope = "account" if exc.scope == "account" else f"channel:{state.key}"
+                until = clock.now() + timedelta(seconds=exc.seconds)
+                if team and scope == "account":
+                    done.account_wait = (until, f"recommendations: {exc}", exc.method)
+                else:
+                    await store.park(scope, until, reason=f"recommendations: {exc}")
+                done.parked[scope] = str(exc)
+                if exc.scope == "account":
+                    return False
+                continue
+            except (ChannelUnavailable, SourceError) as exc:
+                log.info("recommendations refused", channel=state.key, error=str(exc))
+                asked.append(state.key)
+                continue
+            asked.append(state.key)
+            done.recommended_for.append(state.key)
+            leads.extend(found)
+        return True
+    finally:
+        if team and asked:
+            await store.set_recommendations_asked(asked, at=clock.now())
 
 
 async def _search(store: Any, source: Any, rule: FeedRule, clock: Any, leads: list[DiscoveryLead],
@@ -137,4 +189,4 @@ async def _search(store: Any, source: Any, rule: FeedRule, clock: Any, leads: li
         done.quota = quota or done.quota  # None: Telegram did not say, so the next search asks first
 
 
-__all__ = ["DiscoverySource", "FeedRound", "FeedRule", "feed_round", "rule_of"]
+__all__ = ["DiscoverySource", "FeedRound", "FeedRule", "feed_round", "recommend_leased", "rule_of"]

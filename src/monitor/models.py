@@ -445,6 +445,20 @@ class Lease:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TaskState:
+    """A round one collector runs for the whole team (team mode): its holder until ``expires_at``,
+    and when the last round started and finished (``finished_at`` None: it runs, or its collector
+    died in it)."""
+
+    name: str
+    collector_id: str | None = None
+    expires_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    ran_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountState:
     """A Telegram account's health, with the reason and since when; ``until`` ends a flood wait.
 

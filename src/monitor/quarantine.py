@@ -12,7 +12,7 @@ without an access hash, and nothing is ever joined.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from monitor.reports.queue import DEFAULT_LANGS, build_queue
 from monitor.sources.links import parse_channel_ref
 
 log = logs.get_logger("monitor.quarantine")
+Guard = Callable[[str, Callable[[], Awaitable[PollOutcome]]], Awaitable[PollOutcome | None]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,13 +72,18 @@ async def poll_quarantined(
     options: PollOptions,
     rule: QuarantineRule,
     skip: Callable[[str], str | None] = lambda key: None,
+    fill: bool = True,
+    guard: Guard | None = None,
 ) -> list[PollOutcome]:
-    """One round: refresh the quarantine, then poll each open one once (``skip(key)`` gives a reason
-    not to, e.g. a park in force). Returns the outcomes; never raises a SourceError."""
+    """One round: refresh the quarantine (unless ``fill`` is False: in team mode one collector does
+    that for the team), then poll each open one once (``skip(key)`` gives a reason not to, e.g. a park
+    in force, or in team mode a channel another collector leases). ``guard(key, poll)`` runs each poll
+    (team mode: under the channel's lease; None back = the lease ran out and the poll was stopped).
+    Returns the outcomes; never raises a SourceError."""
     outcomes = []
-    open_now = await refresh(store, rule, at=clock.now())
-    if not open_now:
-        return []
+    open_now = await refresh(store, rule, at=clock.now()) if fill else await store.quarantined()
+    if not open_now or all(skip(q.key) is not None for q in open_now):
+        return []  # nothing to poll here (in team mode: none leased to this collector): no watch table read
     states = {s.key: s for s in await store.watch_states(include_unwatched=True)}
     for q in open_now:
         if (reason := skip(q.key)) is not None:
@@ -85,8 +91,15 @@ async def poll_quarantined(
             continue
         ref = ChannelRef(key=q.key, username=q.key if not q.key.startswith("id:") else None,
                          channel_id=q.channel_id, labels={"quarantine": q.ref})
-        outcome = await poll_channel(ref, source=source, store=store, tagger=tagger, clock=clock, options=options,
-                                     state=states.get(q.key))
+
+        async def poll(ref: ChannelRef = ref, key: str = q.key) -> PollOutcome:
+            return await poll_channel(ref, source=source, store=store, tagger=tagger, clock=clock, options=options,
+                                      state=states.get(key))
+
+        got = await poll() if guard is None else await guard(q.key, poll)
+        if got is None:
+            continue
+        outcome = got
         outcomes.append(outcome)
         if outcome.outcome == "parked" and outcome.park_scope == "account":
             break  # the whole account waits: the rest of the round too

@@ -12,7 +12,7 @@ from typing import Any
 from telethon.tl import types
 
 from monitor.clock import FrozenClock
-from monitor.discovery_feed import FeedRule, feed_round
+from monitor.discovery_feed import FeedRule, feed_round, recommend_leased
 from monitor.pipeline import PollOptions, poll_channel
 from monitor.reports.queue import build_queue, find
 from monitor.sources.scenario import ScenarioFault
@@ -144,4 +144,28 @@ async def test_a_query_telegram_calls_free_is_searched_with_no_slot_left(tmp_pat
     client.search_quota.update(remains=0, query_is_free=True)
     done = await feed_round(store, source, rule=FeedRule(hashtags=("hijrat",)), clock=clock)
     assert done.searched == ["hijrat"] and client.stars_spent == 0 and client.search_quota["remains"] == 0
+    await store.close()
+
+
+async def test_team_mode_asks_for_the_leased_channels_and_records_when(tmp_path: Path, tagger: Any) -> None:
+    """recommend_leased (team mode): each channel asked is recorded for the team, refused ones too; an
+    account-wide flood wait is handed back for the collector's own account state, never stored as the
+    `account` park every other collector would obey."""
+    store, source, client, clock = await _setup(tmp_path, tagger)
+    states = [await state_of(store, "ozod_ovoz")]
+    client.add_fault(ScenarioFault(method="get_channel_recommendations", error="flood_wait", seconds=300))
+    waited = await recommend_leased(store, source, states, clock=clock)
+    assert waited.account_wait is not None and waited.account_wait[0] == clock.now() + timedelta(seconds=300)
+    assert await store.parks(now=clock.now()) == {} and await store.recommendations_asked(["ozod_ovoz"]) == {}
+    clock.advance(timedelta(minutes=6))
+    done = await recommend_leased(store, source, states, clock=clock)
+    assert done.recommended_for == ["ozod_ovoz"] and done.account_wait is None
+    assert await store.recommendations_asked(["ozod_ovoz"]) == {"ozod_ovoz": clock.now()}
+    assert {(x.ref, x.via) for x in await store.discovery_leads()} == {("@ovoz_ikki", "recommended")}
+    # a channel Telegram refuses (another account's access hash) is recorded as asked: not retried at once
+    client.add_fault(ScenarioFault(method="get_channel_recommendations", error="invalid"))
+    clock.advance(timedelta(hours=1))
+    refused = await recommend_leased(store, source, states, clock=clock)
+    assert refused.recommended_for == []
+    assert await store.recommendations_asked(["ozod_ovoz"]) == {"ozod_ovoz": clock.now()}
     await store.close()

@@ -780,6 +780,56 @@ async def test_account_states_and_one_holder_per_session(store: Store) -> None:
     assert (await store.account_states())[0].holder == "c3"  # c1 died on this host: taken at once
 
 
+async def test_a_team_round_has_one_holder_and_runs_once_per_period(store: Store) -> None:
+    every = timedelta(hours=24)
+    held = await store.hold_task("discovery", "c1", at=T0, expiry=60)
+    assert held is not None and (held.collector_id, held.started_at, held.finished_at) == ("c1", None, None)
+    assert await store.hold_task("discovery", "c2", at=T0 + timedelta(seconds=30), expiry=60) is None
+    assert not await store.start_task("discovery", "c2", at=T0 + timedelta(seconds=30), due_before=T0 - every)
+    assert await store.start_task("discovery", "c1", at=T0 + timedelta(seconds=30), due_before=T0 - every)
+    await store.finish_task("discovery", "c1", at=T0 + timedelta(seconds=40))
+    # started at +30: not due again within the period, whoever asks
+    later = T0 + timedelta(hours=1)
+    assert (await store.hold_task("discovery", "c1", at=later, expiry=60)) is not None
+    assert not await store.start_task("discovery", "c1", at=later, due_before=later - every)
+    # c1 dies; after its expiry c2 takes the round with its history, and it is due a period after +30
+    taken = await store.hold_task("discovery", "c2", at=later + timedelta(seconds=61), expiry=60)
+    assert taken is not None and taken.collector_id == "c2" and taken.ran_by == "c1"
+    assert taken.started_at == T0 + timedelta(seconds=30) and taken.finished_at == T0 + timedelta(seconds=40)
+    due = T0 + timedelta(seconds=30) + every
+    assert await store.hold_task("discovery", "c2", at=due, expiry=60) is not None
+    assert await store.start_task("discovery", "c2", at=due, due_before=due - every)
+    # c2 stops in the round (unfinished): whoever holds it next runs it again at once
+    assert await store.collector_stopped("c2", at=due + timedelta(seconds=1)) == 0
+    [stopped] = await store.tasks()
+    assert (stopped.collector_id, stopped.ran_by, stopped.finished_at) == (None, "c2", None)
+    assert await store.hold_task("discovery", "c3", at=due + timedelta(seconds=2), expiry=60) is not None
+    await store.finish_task("discovery", "c3", at=due + timedelta(seconds=2))  # not c3's round: no effect
+    assert await store.start_task("discovery", "c3", at=due + timedelta(seconds=3), due_before=due - every)
+    assert await store.release_tasks("c3", ["discovery"]) == 1
+    assert await store.release_tasks("c3", ["discovery"]) == 0
+    [free] = await store.tasks()
+    assert (free.collector_id, free.ran_by, free.started_at) == (None, "c3", due + timedelta(seconds=3))
+
+
+async def test_when_similar_channels_were_last_asked(store: Store) -> None:
+    assert await store.recommendations_asked(["a", "b"]) == {}
+    await store.set_recommendations_asked(["a", "b", "a"], at=T0)
+    await store.set_recommendations_asked(["b"], at=T0 + timedelta(hours=1))
+    assert await store.recommendations_asked(["a", "b", "c"]) == {"a": T0, "b": T0 + timedelta(hours=1)}
+    assert await store.recommendations_asked([]) == {}
+
+
+async def test_open_quarantine_is_leased_like_the_watch_list(store: Store) -> None:
+    await store.sync_watchlist([ChannelRef(key="a", username="a")], at=T0)
+    assert await store.add_quarantine("cand", "@cand", 9.0, at=T0)
+    assert await store.claim_leases("c1", ["a", "cand", "nobody"], at=T0, expiry=60, limit=10) == ["a", "cand"]
+    assert await store.accept_quarantined("cand", at=T0)
+    await store.release_leases("c1", ["cand"])
+    # accepted but not yet in the config (not watched): out of quarantine, so not leased
+    assert await store.claim_leases("c1", ["cand"], at=T0, expiry=60, limit=10) == []
+
+
 def _port_methods() -> set[str]:
     names: set[str] = set()
     for _, cls in inspect.getmembers(ports, inspect.isclass):

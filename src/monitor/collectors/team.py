@@ -11,7 +11,8 @@ and nothing changes. What the daemon asks of it:
   so two collectors never poll one channel at overlapping times;
 * ``round(keys)`` every ``lease_renew_interval``: renew, rebalance, take free channels,
   and poll a newly taken channel at once (a dead collector's channels are polled again within
-  lease_expiry + lease_renew_interval, continuing from the stored checkpoint);
+  lease_expiry + lease_renew_interval, continuing from the stored checkpoint); in the same round,
+  take or renew the team rounds it may run (``tasks``, `monitor.collectors.tasks`);
 * ``stop()`` on a clean shutdown, after the in-flight polls: every lease released at once.
 
 ``MONITOR_TEST_POLL_LOG`` (tests only) names a file that gets one JSON line per poll: channel,
@@ -34,6 +35,7 @@ from monitor import logs
 from monitor.clock import Clock
 from monitor.collectors.leases import LeaseKeeper, Round, new_collector
 from monitor.collectors.runlock import AlreadyRunning
+from monitor.collectors.tasks import TaskKeeper
 from monitor.errors import MonitorError, SourceUnauthorized
 from monitor.models import AccountState
 from monitor.sources import accounts
@@ -66,6 +68,8 @@ class Team:
         self._samples: deque[tuple[datetime, int]] = deque()
         self._monotonic = monotonic
         self._poll_log = os.environ.get(POLL_LOG_ENV) or None
+        self.tasks = TaskKeeper(keeper.store, keeper.id, clock=keeper.clock, expiry=keeper.expiry,
+                                monotonic=monotonic)
         _LIVE_HERE.add(keeper.id)
 
     @property
@@ -176,10 +180,16 @@ class Team:
         return "not leased to this collector"
 
     async def round(
-        self, keys: Sequence[str], *, can_take: bool = True, pins: Mapping[str, Sequence[str]] | None = None
+        self,
+        keys: Sequence[str],
+        *,
+        can_take: bool = True,
+        pins: Mapping[str, Sequence[str]] | None = None,
+        tasks: Sequence[str] = (),
     ) -> Round:
-        """One lease round; the caller reloads the watch states of ``taken`` channels (another
-        collector moved their checkpoints) and polls them at once."""
+        """One lease round over the channels ``keys`` and the team rounds ``tasks``; the caller reloads
+        the watch states of ``taken`` channels (another collector moved their checkpoints) and polls
+        them at once, and runs the team rounds this collector holds when they are due."""
         try:
             await self.hold_account()
         except AlreadyRunning as exc:  # our hold ran out (cut off) and another process took the account
@@ -188,6 +198,7 @@ class Team:
         except MonitorError as exc:
             log.error("could not renew the account's hold", error=str(exc))
         result = await self.keeper.round(keys, busy=self.busy.__contains__, can_take=can_take, pins=pins)
+        await self.tasks.round(tasks, can_take=can_take)
         if result.taken:
             try:
                 await self.keeper.store.set_lease_accounts(self.id, dict.fromkeys(result.taken, self.account))
@@ -241,6 +252,7 @@ class Team:
             os.close(fd)
 
     async def stop(self) -> None:
+        await self.tasks.stop()
         try:
             released = await self.keeper.stop()
         except MonitorError as exc:

@@ -19,6 +19,8 @@ the daemon tests can read a scenario without the fake. The format
         "ttl_period": 86400,             # optional: the auto-delete timer in seconds
         "restriction": [{"platform": "all", "reason": "terms", "text": "..."}],
                                          # optional: Telegram's restriction_reason (restricted=True)
+        "similar": [1002, 1003],         # optional: ids of the channels Telegram recommends as similar
+                                         # to this one (channels.getChannelRecommendations)
         "changes": [{"at": "2024-03-01T00:00:00Z", "status": "forbidden"}],
                                          # optional: from ``at`` on, any of status, username, title,
                                          # subscribers, about, ttl_period, restriction take new values
@@ -229,6 +231,7 @@ class ScenarioChannel:
     ttl_period: int | None = None
     restriction: tuple[Restriction, ...] = ()
     changes: tuple[ScenarioChange, ...] = ()
+    similar: tuple[int, ...] = ()  # ids GetChannelRecommendations answers with
 
     def at(self, now: datetime) -> ScenarioChannel:
         """The channel as it is at ``now``: every change dated at or before it applied, in order."""
@@ -318,6 +321,10 @@ class _Parser:
             ttl_period=self._opt_int(obj.get("ttl_period"), f"{where}.ttl_period"),
             restriction=self.restriction(obj.get("restriction"), f"{where}.restriction"),
             changes=changes,
+            similar=tuple(
+                self._int(x, f"{where}.similar[{i}]", positive=True)
+                for i, x in enumerate(self._list(obj.get("similar", []), f"{where}.similar"))
+            ),
             id=cid,
             username=username,
             title=str(obj.get("title") or username or cid),

@@ -117,6 +117,9 @@ class FakeTelegramClient:
         self._by_id = {c.id: c for c in self.scenario.channels}
         self._by_name = {c.username.lower(): c for c in self.scenario.channels if c.username}
         self._faults = [_FaultState(f) for f in self.scenario.faults]
+        for chan in self.scenario.channels:
+            if chan.similar:
+                self.recommendations.setdefault(chan.id, list(chan.similar))
 
     @classmethod
     def from_scenario(
@@ -423,11 +426,13 @@ class FakeTelegramClient:
         if isinstance(request, functions.channels.CheckSearchPostsFloodRequest):
             self.calls["check_search_posts_flood"] += 1
             await self._request("check_search_posts_flood", None)
+            self._renew_quota()
             self.requests.append(ServedRequest("check_search_posts_flood", None, {}))
             return self._search_flood()
         if isinstance(request, functions.channels.SearchPostsRequest):
             self.calls["search_posts"] += 1
             await self._request("search_posts", None)
+            self._renew_quota()
             if request.allow_paid_stars:
                 self.stars_spent += int(request.allow_paid_stars)
             elif self.search_quota["remains"] <= 0 and not self.search_quota.get("query_is_free"):
@@ -437,6 +442,9 @@ class FakeTelegramClient:
                                                                    code=400))
             if not self.search_quota.get("query_is_free"):  # a free query uses no slot
                 self.search_quota["remains"] -= 1
+                if self.search_quota["remains"] <= 0 and not self.search_quota.get("wait_till"):
+                    # the last free slot spent: the quota comes back a day later (SearchPostsFlood.wait_till)
+                    self.search_quota["wait_till"] = int(self.clock.now().timestamp()) + 86400
             self.requests.append(ServedRequest("search_posts", None, {"hashtag": request.hashtag}))
             return self._search_result(request)
         if isinstance(request, functions.channels.GetFullChannelRequest):
@@ -452,6 +460,13 @@ class FakeTelegramClient:
         chan = await self._lookup(method, target)
         self.requests.append(ServedRequest(method, chan.id, {}))
         return chan
+
+    def _renew_quota(self) -> None:
+        """Past ``wait_till`` the free daily searches are back (as Telegram's quota renews)."""
+        q = self.search_quota
+        wait = q.get("wait_till")
+        if wait and self.clock.now().timestamp() >= wait:
+            q.update(remains=q["total_daily"], wait_till=None)
 
     def _search_flood(self) -> types.SearchPostsFlood:
         q = self.search_quota

@@ -48,6 +48,7 @@ from monitor.models import (
     StoredPost,
     Tags,
     TaggedPost,
+    TaskState,
     TermRow,
     TermStat,
     WatchState,
@@ -696,7 +697,7 @@ class Leases(Protocol):
     async def claim_leases(
         self, collector_id: str, keys: Sequence[str], *, at: datetime, expiry: float, limit: int
     ) -> list[str]:
-        """Take up to ``limit`` of ``keys`` (watched channels only) that have no lease or an expired
+        """Take up to ``limit`` of ``keys`` (watched channels, or in open quarantine) that have no lease or an expired
         one, for ``expiry`` seconds from ``at``; rows locked by a concurrent claim are skipped.
         Returns the keys taken, in the order of ``keys``."""
         ...
@@ -744,6 +745,37 @@ class Leases(Protocol):
 
     async def release_account(self, name: str, holder: str) -> bool:
         """Give the session back at once; False when ``holder`` did not hold it."""
+        ...
+
+    async def hold_task(self, name: str, collector_id: str, *, at: datetime, expiry: float) -> TaskState | None:
+        """Take or renew the team round ``name`` for ``collector_id`` until ``at + expiry``: its row
+        when held, None while another collector's unexpired hold stands (two takers never both win)."""
+        ...
+
+    async def release_tasks(self, collector_id: str, names: Sequence[str]) -> int:
+        """Give some team rounds back at once (the account parked or lost); returns how many."""
+        ...
+
+    async def start_task(self, name: str, collector_id: str, *, at: datetime, due_before: datetime) -> bool:
+        """Record that ``collector_id`` starts round ``name`` at ``at``, only while it holds it unexpired and
+        the last round started at or before ``due_before`` (or never finished: its collector died in it).
+        False: not held, or not due (another collector ran it): the caller does not run it."""
+        ...
+
+    async def finish_task(self, name: str, collector_id: str, *, at: datetime) -> None:
+        """Record the end of the round ``collector_id`` started."""
+        ...
+
+    async def tasks(self) -> list[TaskState]:
+        """Every team round, sorted by name."""
+        ...
+
+    async def recommendations_asked(self, keys: Sequence[str]) -> dict[str, datetime]:
+        """When Telegram's similar channels were last asked for each of ``keys`` (absent: never)."""
+        ...
+
+    async def set_recommendations_asked(self, keys: Sequence[str], *, at: datetime) -> None:
+        """Record that similar channels were asked for ``keys`` at ``at``."""
         ...
 
 

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.models import AccountState, CollectorInfo
-from monitor.store.epoch import fts
+from monitor.models import AccountState, CollectorInfo, TaskState
 from monitor.store.common.leases import SharedLeaseQueries
+from monitor.store.epoch import fdt, fdt_required, fts
 
 
 _CLAIM = """
@@ -25,7 +25,8 @@ WITH candidates AS (
     FROM unnest($2::text[]) WITH ORDINALITY AS u(key, ord)
     JOIN watch w ON w.key = u.key
     LEFT JOIN leases l ON l.key = w.key
-    WHERE w.watched = 1 AND (l.key IS NULL OR l.expires_at <= $3)
+    WHERE (w.watched = 1 OR EXISTS (SELECT 1 FROM quarantine q WHERE q.key = w.key AND q.accepted_at IS NULL))
+        AND (l.key IS NULL OR l.expires_at <= $3)
     ORDER BY u.ord
     LIMIT $5
     FOR UPDATE OF w SKIP LOCKED
@@ -47,6 +48,24 @@ WHERE accounts.holder IS NULL OR accounts.holder = excluded.holder OR accounts.h
 RETURNING name
 """
 
+
+_HOLD_TASK = """
+INSERT INTO tasks (name, collector_id, expires_at) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO UPDATE SET collector_id = excluded.collector_id, expires_at = excluded.expires_at
+WHERE tasks.collector_id IS NULL OR tasks.collector_id = excluded.collector_id OR tasks.expires_at <= $4
+RETURNING name, collector_id, expires_at, started_at, finished_at, ran_by
+"""
+
+_START_TASK = """
+UPDATE tasks SET started_at = $3, finished_at = NULL, ran_by = $2
+WHERE name = $1 AND collector_id = $2 AND expires_at > $3
+    AND (started_at IS NULL OR finished_at IS NULL OR started_at <= $4)
+"""
+
+
+def _task(r: Any) -> TaskState:
+    return TaskState(name=r[0], collector_id=r[1], expires_at=fdt(r[2]), started_at=fdt(r[3]),
+                     finished_at=fdt(r[4]), ran_by=r[5])
 
 
 class PostgresLeaseQueries(SharedLeaseQueries):
@@ -80,6 +99,9 @@ class PostgresLeaseQueries(SharedLeaseQueries):
             status = await conn.execute("DELETE FROM leases WHERE collector_id = $1", collector_id)
             await conn.execute(
                 "UPDATE accounts SET holder = NULL, held_until = NULL WHERE holder = $1", collector_id
+            )
+            await conn.execute(
+                "UPDATE tasks SET collector_id = NULL, expires_at = NULL WHERE collector_id = $1", collector_id
             )
             await conn.execute(
                 "UPDATE collectors SET stopped_at = $2, heartbeat_at = $2 WHERE id = $1", collector_id, fts(at)
@@ -158,6 +180,54 @@ class PostgresLeaseQueries(SharedLeaseQueries):
             "UPDATE accounts SET holder = NULL, held_until = NULL WHERE name = $1 AND holder = $2", name, holder
         )
         return status.endswith(" 1")
+
+    async def hold_task(self, name: str, collector_id: str, *, at: datetime, expiry: float) -> TaskState | None:
+        now = fts(at)
+        assert now is not None
+        rows = await self._fetch_write(_HOLD_TASK, name, collector_id, now + expiry, now)
+        return _task(rows[0]) if rows else None
+
+    async def release_tasks(self, collector_id: str, names: Sequence[str]) -> int:
+        if not names:
+            return 0
+        status = await self._execute(
+            "UPDATE tasks SET collector_id = NULL, expires_at = NULL WHERE collector_id = $1 AND name = ANY($2::text[])",
+            collector_id, list(names),
+        )
+        return int(status.split()[-1])
+
+    async def start_task(self, name: str, collector_id: str, *, at: datetime, due_before: datetime) -> bool:
+        status = await self._execute(_START_TASK, name, collector_id, fts(at), fts(due_before))
+        return status.endswith(" 1")
+
+    async def finish_task(self, name: str, collector_id: str, *, at: datetime) -> None:
+        await self._execute(
+            "UPDATE tasks SET finished_at = $3 WHERE name = $1 AND ran_by = $2 AND finished_at IS NULL",
+            name, collector_id, fts(at),
+        )
+
+    async def tasks(self) -> list[TaskState]:
+        rows = await self._fetch(
+            "SELECT name, collector_id, expires_at, started_at, finished_at, ran_by FROM tasks ORDER BY name"
+        )
+        return [_task(r) for r in rows]
+
+    async def recommendations_asked(self, keys: Sequence[str]) -> dict[str, datetime]:
+        if not keys:
+            return {}
+        rows = await self._fetch(
+            "SELECT key, asked_at FROM recommendations_asked WHERE key = ANY($1::text[])", list(keys)
+        )
+        return {r[0]: fdt_required(r[1]) for r in rows}
+
+    async def set_recommendations_asked(self, keys: Sequence[str], *, at: datetime) -> None:
+        if not keys:
+            return
+        await self._execute(
+            "INSERT INTO recommendations_asked (key, asked_at) SELECT k, $2 FROM unnest($1::text[]) AS u(k)"
+            " ON CONFLICT (key) DO UPDATE SET asked_at = excluded.asked_at",
+            list(dict.fromkeys(keys)), fts(at),
+        )
 
 
 __all__ = ["PostgresLeaseQueries"]

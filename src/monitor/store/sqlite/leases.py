@@ -12,9 +12,9 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from monitor.models import AccountState, CollectorInfo
-from monitor.store.epoch import fts
+from monitor.models import AccountState, CollectorInfo, TaskState
 from monitor.store.common.leases import SharedLeaseQueries
+from monitor.store.epoch import fdt, fdt_required, fts
 
 _CHUNK = 400  # keys per IN (...) list
 
@@ -50,6 +50,8 @@ class LeaseQueries(SharedLeaseQueries):
             cursor = await conn.execute("DELETE FROM leases WHERE collector_id = ?", (collector_id,))
             released = int(cursor.rowcount)
             await conn.execute("UPDATE accounts SET holder = NULL, held_until = NULL WHERE holder = ?", (collector_id,))
+            await conn.execute("UPDATE tasks SET collector_id = NULL, expires_at = NULL WHERE collector_id = ?",
+                               (collector_id,))
             await conn.execute(
                 "UPDATE collectors SET stopped_at = ?, heartbeat_at = ? WHERE id = ?", (fts(at), fts(at), collector_id)
             )
@@ -70,7 +72,8 @@ class LeaseQueries(SharedLeaseQueries):
                 marks = ",".join("?" * len(chunk))
                 cursor = await conn.execute(
                     f"SELECT w.key FROM watch w LEFT JOIN leases l ON l.key = w.key WHERE w.key IN ({marks})"
-                    " AND w.watched = 1 AND (l.key IS NULL OR l.expires_at <= ?)",
+                    " AND (w.watched = 1 OR EXISTS (SELECT 1 FROM quarantine q WHERE q.key = w.key"
+                    " AND q.accepted_at IS NULL)) AND (l.key IS NULL OR l.expires_at <= ?)",
                     (*chunk, now),
                 )
                 free |= {r[0] for r in await cursor.fetchall()}
@@ -141,6 +144,77 @@ class LeaseQueries(SharedLeaseQueries):
                 "UPDATE accounts SET holder = NULL, held_until = NULL WHERE name = ? AND holder = ?", (name, holder)
             )
             return int(cursor.rowcount) == 1
+
+    async def hold_task(self, name: str, collector_id: str, *, at: datetime, expiry: float) -> TaskState | None:
+        now = fts(at)
+        assert now is not None
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO tasks (name, collector_id, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET collector_id = excluded.collector_id, expires_at = excluded.expires_at"
+                " WHERE tasks.collector_id IS NULL OR tasks.collector_id = excluded.collector_id"
+                " OR tasks.expires_at <= ?"
+                " RETURNING name, collector_id, expires_at, started_at, finished_at, ran_by",
+                (name, collector_id, now + expiry, now),
+            )
+            row = await cursor.fetchone()
+        return _task(row) if row is not None else None
+
+    async def release_tasks(self, collector_id: str, names: Sequence[str]) -> int:
+        released = 0
+        async with self.transaction() as conn:
+            for name in names:
+                cursor = await conn.execute(
+                    "UPDATE tasks SET collector_id = NULL, expires_at = NULL WHERE collector_id = ? AND name = ?",
+                    (collector_id, name),
+                )
+                released += int(cursor.rowcount)
+        return released
+
+    async def start_task(self, name: str, collector_id: str, *, at: datetime, due_before: datetime) -> bool:
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE tasks SET started_at = ?, finished_at = NULL, ran_by = ? WHERE name = ? AND collector_id = ?"
+                " AND expires_at > ? AND (started_at IS NULL OR finished_at IS NULL OR started_at <= ?)",
+                (fts(at), collector_id, name, collector_id, fts(at), fts(due_before)),
+            )
+            return int(cursor.rowcount) == 1
+
+    async def finish_task(self, name: str, collector_id: str, *, at: datetime) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "UPDATE tasks SET finished_at = ? WHERE name = ? AND ran_by = ? AND finished_at IS NULL",
+                (fts(at), name, collector_id),
+            )
+
+    async def tasks(self) -> list[TaskState]:
+        rows = await self._fetch(
+            "SELECT name, collector_id, expires_at, started_at, finished_at, ran_by FROM tasks ORDER BY name"
+        )
+        return [_task(r) for r in rows]
+
+    async def recommendations_asked(self, keys: Sequence[str]) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._fetch(f"SELECT key, asked_at FROM recommendations_asked WHERE key IN ({marks})", chunk)
+            found.update({r[0]: fdt_required(r[1]) for r in rows})
+        return found
+
+    async def set_recommendations_asked(self, keys: Sequence[str], *, at: datetime) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO recommendations_asked (key, asked_at) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET asked_at = excluded.asked_at",
+                [(k, fts(at)) for k in dict.fromkeys(keys)],
+            )
+
+
+def _task(r: Any) -> TaskState:
+    return TaskState(name=r[0], collector_id=r[1], expires_at=fdt(r[2]), started_at=fdt(r[3]),
+                     finished_at=fdt(r[4]), ran_by=r[5])
 
 
 __all__ = ["LeaseQueries"]
