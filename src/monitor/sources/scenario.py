@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import functools
 import json
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -258,11 +259,11 @@ class Scenario:
 
 
 class LazyMessages(Sequence[ScenarioMessage]):
-    """A channel's messages kept as their compact JSON text and parsed when asked for.
+    """A channel's messages kept as their compact JSON text (UTF-8, zlib level 1) and parsed when asked for.
 
     Why: the daemon's scenario source (`monitor run` on a scenario, its benchmarks, the demo) held
-    every message of every channel as objects, about 4 KB per message once parsed (issue 16, memory);
-    the text is a fraction of that. The last few channels parsed are kept (`_parse_messages`), so a
+    every message of every channel as objects, about 1.5 KB per message once parsed (issue 16,
+    memory); the compressed text is a few hundred bytes per channel (as a str, 1.3 KB per message). The last few channels parsed are kept (`_parse_messages`), so a
     poll that reads its channel several times parses it once. The file was checked whole when it was
     loaded, so parsing again cannot fail, and gives equal (frozen) objects every time.
     """
@@ -270,7 +271,7 @@ class LazyMessages(Sequence[ScenarioMessage]):
     __slots__ = ("_raw", "_where")
     __hash__ = None  # type: ignore[assignment]  # compared by content, like the tuple it stands for
 
-    def __init__(self, raw: str, where: str) -> None:
+    def __init__(self, raw: bytes, where: str) -> None:
         self._raw = raw
         self._where = where
 
@@ -295,9 +296,14 @@ class LazyMessages(Sequence[ScenarioMessage]):
         return f"LazyMessages({self._parsed()!r})"
 
 
+def _pack(messages: Any) -> bytes:
+    """Compact JSON, UTF-8 (surrogatepass: a lone surrogate escape is a str Python's reader accepts), zlib 1."""
+    return zlib.compress(json.dumps(messages, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"), 1)
+
+
 @functools.lru_cache(maxsize=64)
-def _parse_messages(raw: str, where: str) -> tuple[ScenarioMessage, ...]:
-    return _Parser().messages(json.loads(raw), where)
+def _parse_messages(raw: bytes, where: str) -> tuple[ScenarioMessage, ...]:
+    return _Parser().messages(json.loads(zlib.decompress(raw).decode("utf-8", "surrogatepass")), where)
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], *, lazy: bool = False) -> Scenario:
@@ -356,8 +362,7 @@ def _stream(path: Path) -> Scenario:
         for i, obj in enumerate(ijson.items(fh, "channels.item", use_float=True)):
             where = f"channels[{i}]"
             chan = parser.channel(obj, where)  # every check, on every message; the objects are dropped
-            raw = json.dumps(obj.get("messages", []), ensure_ascii=False, separators=(",", ":"))
-            channels.append(replace(chan, messages=LazyMessages(raw, f"{where}.messages")))
+            channels.append(replace(chan, messages=LazyMessages(_pack(obj.get("messages", [])), f"{where}.messages")))
     ids = [c.id for c in channels]
     if len(set(ids)) != len(ids):
         raise ImportFormatError("channels: duplicate channel id")
