@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import re
@@ -122,7 +123,9 @@ def bench_configs(label: str, configs: tuple[tuple[str, list[KeywordSpec]], ...]
               f"| {matches / len(posts):.1f} |")
 
 
-ORDINARY = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lid" / "train"
+# ../shared beside the repository, or MONITOR_SHARED (as bench_tag_process.py): a git worktree elsewhere
+# would otherwise skip the ordinary-text set without failing
+ORDINARY = Path(os.environ.get("MONITOR_SHARED", Path(__file__).resolve().parent.parent.parent / "shared")) / "data" / "lid" / "train"
 
 
 def generalisation(n: int, rng: random.Random, repeat: int) -> None:

@@ -121,6 +121,7 @@ def open_set(names: list[str]) -> None:
         right, rejected, core_rate = curve.point(reject, second)
         print(f"| {script} | shipped{' + second look' if second else ''} | {right:.4f} | {rejected:.4f} | {core_rate:.4f} |")
 
+    pool_lines_held_out(train, models, names)
     leave_one_out(train, models, names)
 
     print("\nNew languages: F1 on the held-out tenth of their train/ files (and cuts), nb trained on the rest:\n")
@@ -149,6 +150,55 @@ def open_set(names: list[str]) -> None:
                 + " | ".join(f"{x:.4f}" for x in f1s)
                 + " |"
             )
+
+
+def pool_lines_held_out(train: Path, models, names: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Out-of-set languages that ARE in train/other, on lines the model never saw (every 10th line held out).
+
+    The other proxy for the judges' out-of-set text: if their languages are the
+    pool's (European languages of the diaspora, Kurdish...), this is the
+    figure that applies; the language folds above are the one for languages
+    absent from the pool. Shipped thresholds; labelled files also lose their tenth.
+    """
+    from monitor.tagging.language.calibrate import HOLDOUT_EVERY, calibration_config, cuts, nb_answers
+    from monitor.tagging.language.nb_engine import open_set_scores
+    from monitor.tagging.language.training import (
+        TrainConfig,
+        assemble,
+        count_all,
+        other_files,
+        read_training_lines,
+        synthetic_keys,
+    )
+
+    cfg = TrainConfig()
+    split = calibration_config(cfg)
+    counts = count_all(train, split)
+    print("\nOut-of-set languages of train/other on held-out lines (1 in " + str(HOLDOUT_EVERY) + ", up to 100 per")
+    print("language, and cuts), models trained on the other lines of every file:\n")
+    print("| engine | script | pieces | not one of our languages | labelled ru/tg/uz |")
+    print("|---|---|---|---|---|")
+    known_langs = {c.split("-")[0] for m in models.values() for c in m.classes[:-1]}
+    for script in ("Cyrl", "Latn", "Arab"):
+        classes = models[script].classes[:-1]
+        reject = dict(zip(classes, models[script].reject, strict=False))
+        second = dict(zip(classes, models[script].second, strict=False)) or None
+        files = other_files(train, script)
+        others = [counts[script][p.stem].train for p in files]
+        others += [counts[script][k].full for k in synthetic_keys(train, script)]
+        model = assemble(script, classes, {c: counts[script][c].train for c in classes}, others, cfg, reject)
+        texts = [
+            piece for p in files for line in list(read_training_lines(p, split, heldout=True))[:100] for piece in cuts(line)
+        ]
+        got = {"nb": [a.split("-")[0] for a in nb_answers([("", *r) for r in open_set_scores(model, texts)], reject, second)]}
+        for name in names:
+            if name != "nb":
+                got[name] = [g.lang for g in get_identifier(name).identify_many(texts)]
+        for name, answers in got.items():
+            n = max(len(answers), 1)
+            rejected = sum(1 for a in answers if a not in known_langs) / n
+            as_core = sum(1 for a in answers if a in ("ru", "tg", "uz")) / n
+            print(f"| {name} | {script} | {len(answers)} | {rejected:.4f} | {as_core:.4f} |")
 
 
 def leave_one_out(train: Path, models, names: list[str]) -> None:  # type: ignore[no-untyped-def]

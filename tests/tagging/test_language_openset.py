@@ -138,3 +138,50 @@ def test_batch_equals_single_on_open_set_and_new_language_posts() -> None:
     texts = [t for t, _, _ in NEW_LANGUAGE_POSTS] + OUT_OF_SET + ABBREVIATIONS_AND_NAMES
     engine = get_identifier()
     assert engine.identify_many(texts) == [engine(t) for t in texts]
+
+
+# Latin-script text of languages far from Uzbek (Swahili, Hausa, Somali, Indonesian), written for these
+# tests, against Uzbek posts with brands and names in them: the Uzbek-spelling check (orthography.py).
+NOT_UZBEK_SPELLING: list[str] = [
+    "Watu wa kijiji walikuja sokoni wiki hii",  # Swahili
+    "A cikin wannan wata an samu ruwan sama",  # Hausa
+    "Waa maalin wanaagsan oo cad",  # Somali
+    "Cara baru warga kota untuk bekerja",  # Indonesian
+]
+UZBEK_WITH_BRANDS: list[str] = [
+    "WhatsApp orqali xabar yubordi",
+    "Masalan, BMW kompaniyasi",
+    "Bugun Washington shahrida yig‘ilish bo‘ldi",
+    "Sizni doimo yangilab turadi",  # no Uzbek letter pair, but nothing Uzbek cannot spell either
+    "whatsapp orqali yozing",  # one brand in lower case: not enough against an Uzbek spelling
+    "facebook sahifamizga obuna bo‘ling",
+]
+
+
+@pytest.mark.parametrize("text", NOT_UZBEK_SPELLING)
+def test_latin_words_uzbek_cannot_spell_are_not_uzbek(text: str) -> None:
+    from monitor.tagging.language.orthography import not_uzbek_latin
+
+    assert not_uzbek_latin(text)
+    assert identify(text).lang != "uz", identify(text)
+
+
+@pytest.mark.parametrize("text", UZBEK_WITH_BRANDS)
+def test_uzbek_posts_with_names_and_brands_pass_the_spelling_check(text: str) -> None:
+    from monitor.tagging.language.orthography import not_uzbek_latin
+
+    assert not not_uzbek_latin(text)
+
+
+def test_the_spelling_check_turns_an_uzbek_answer_into_und_on_both_paths() -> None:
+    from monitor.tagging.language.guess import LanguageGuess
+    from monitor.tagging.language.nb_engine import _spelling_check
+
+    uz = LanguageGuess("uz", "Latn", 0.9)
+    assert _spelling_check(uz, "Watu wa kijiji walikuja") == LanguageGuess("und", "Latn", 0.0)
+    assert _spelling_check(uz, "Bugun yig‘ilish bo‘ldi") is uz
+    tr = LanguageGuess("tr", "Latn", 0.9)  # only Uzbek is checked: the harm is an inflated Uzbek count
+    assert _spelling_check(tr, "Watu wa kijiji walikuja") is tr
+    engine = get_identifier()
+    texts = NOT_UZBEK_SPELLING + UZBEK_WITH_BRANDS
+    assert engine.identify_many(texts) == [engine(t) for t in texts]

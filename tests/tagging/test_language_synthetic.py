@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from _language_shared import lid_dir_or_skip
@@ -50,7 +51,9 @@ def test_the_second_look_is_shipped_only_where_calibration_kept_it() -> None:
         assert bool(model.second) == kept, script
         if kept:
             assert len(model.second) == len(model.classes) - 1
-            assert all(-2.5 < t <= 0.0 for t in model.second)
+            on = [c for c, t in zip(model.classes, model.second, strict=False) if not math.isinf(t)]
+            assert on == prov["calibration"]["per_script"][script]["second_look_classes"]
+            assert all(-2.5 < t <= 0.0 for t in model.second if not math.isinf(t))
 
 
 def _curve(known: list[tuple[str, str, float, float]], unseen: list[tuple[str, float, float]],  # type: ignore[no-untyped-def]
@@ -84,3 +87,19 @@ def test_the_second_look_must_win_more_labelled_pieces_than_it_lets_foreign_ones
     assert second_look(_curve(known_ru, as_core, "Cyrl"), reject_cyrl) is None  # one more labelled ru: never
     as_kk = [("kk", -1.0, -1.0)] * 50 + [("kk", -1.0, 0.9)]
     assert second_look(_curve(known_ru, as_kk, "Cyrl"), reject_cyrl) is not None
+
+
+def test_the_second_look_falls_back_to_the_must_have_classes_alone() -> None:
+    from monitor.tagging.language.calibrate import second_look
+    from monitor.tagging.language.labels import CLASSES_BY_SCRIPT, CORE_CLASSES
+
+    reject = {c: (-0.5,) for c in CLASSES_BY_SCRIPT["Cyrl"]}
+    # it would win 2 ru pieces and 1 kk piece, but let 4 foreign pieces in as kk: not for every class ...
+    known = [("ru", "ru", 1.0, 1.0)] * 200 + [("ru", "ru", -1.0, 0.5)] * 2
+    known += [("kk", "kk", 1.0, 1.0)] * 200 + [("kk", "kk", -1.0, 0.5)]
+    unseen = [("kk", -1.0, -1.0)] * 50 + [("kk", -1.0, 0.9)] * 4
+    got = second_look(_curve(known, unseen, "Cyrl"), reject)
+    # ... but for ru, tg, uz alone it wins 2 and lets none in
+    assert got is not None
+    assert {c for c, t in got.items() if not math.isinf(t)} == {c for c in CORE_CLASSES if c in got}
+    assert got["ru"] <= 0.5 and math.isinf(got["kk"])

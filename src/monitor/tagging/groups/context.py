@@ -137,8 +137,9 @@ class CueSets:
         self._names, self._sources, self.stem_count = state["names"], state["sources"], state["stem_count"]
         self._compile()
 
-    def find(self, m: str) -> frozenset[str]:
+    def find(self, m: str, raw: bytes | None = None) -> frozenset[str]:
+        """Names of the cue sets with a word in folded text ``m`` (``raw``: ``m.encode()``, if known)."""
         if not self._names:
             return frozenset()
-        hits = self._raw.Match(m.encode())
+        hits = self._raw.Match(m.encode() if raw is None else raw)
         return frozenset(self._names[i] for i in hits) if hits else frozenset()

@@ -302,12 +302,30 @@ class GroupTagger:
         text = scrub(text)  # a lone surrogate would make every encoder below raise
         folded = fold_text(text)
         m = folded.text
-        state = _PostState(text, m, self._cue_sets)
+        mb = m.encode()  # one UTF-8 encoding for every RE2 scan of the folded text
+        state = _PostState(text, m, mb, self._cue_sets)
         raw: list[_Raw] = []
         if self._automaton.kind == ahocorasick.AHOCORASICK:
             self._scan_main(folded, state, raw)
-            for view in split_views(m):
+            for view in split_views(m, mb):
                 self._scan_view(folded, view, raw)
+        # most posts of ordinary text hit nothing: they skip the checks, the resolution and the fuzzy pass
+        out = self._decide(folded, state, raw) if raw or state.anchors else []
+        if self._patterns:
+            # the fold deleted nothing (no offsets moved), so the text holds no invisible character to clean
+            clean = Folded(text, (), (), text) if m and not folded.seg_m else clean_text(text)
+            found = self._patterns.spans(clean.text)
+            for idx, s, e in found:
+                spec = self._pattern_specs[idx]
+                os_, oe = clean.orig(s), clean.orig_end(e)
+                out.append(_match("keyword", spec.term, text[os_:oe], os_, oe, "pattern", spec.group, ""))
+            if found:
+                out = sorted(set(out), key=_order)  # a pattern may repeat a word keyword's span
+        return tuple(out)
+
+    def _decide(self, folded: Folded, state: _PostState, raw: list[_Raw]) -> list[Match]:
+        """The post's matches from its raw hits: conditions checked, overlaps resolved, fuzzy names added."""
+        text = state.text
         cands: list[tuple[int, int, _Entry, str]] = []
         pending: list[tuple[int, int, _Entry, str]] = []
         orphans: list[tuple[int, int, _Entry, str]] = []  # need their parent's name next to them
@@ -348,23 +366,19 @@ class GroupTagger:
             out = bind(text, out, _bound_match)
         if self._branches and len(out) > 1:
             out = _merge_branches(text, out, self._branches)
-        if self._patterns:
-            # the fold deleted nothing (no offsets moved), so the text holds no invisible character to clean
-            clean = Folded(text, (), (), text) if m and not folded.seg_m else clean_text(text)
-            found = self._patterns.spans(clean.text)
-            for idx, s, e in found:
-                spec = self._pattern_specs[idx]
-                os_, oe = clean.orig(s), clean.orig_end(e)
-                out.append(_match("keyword", spec.term, text[os_:oe], os_, oe, "pattern", spec.group, ""))
-            if found:
-                out = sorted(set(out), key=_order)  # a pattern may repeat a word keyword's span
-        return tuple(out)
+        return out
 
     def _fuzzy_matches(self, folded: Folded, state: _PostState, out: list[Match]) -> list[Match]:
         """Long names written in a spelling no list or rule has, where the post's setting supports it."""
         text, m = state.text, state.m
-        setting: bool | None = None  # militancy words or another name in the post: found on first need
+        # a guess needs the setting: militancy words or another name. Another name is known now, and the
+        # cue words often are (a conditional hit looked them up): without the setting no window is built
         taken = [(x.start, x.end) for x in out if x.kind != "keyword"]
+        setting: bool | None = True if taken else None
+        if setting is None and state.known_cues is not None:
+            setting = TERROR in state.known_cues
+            if not setting:
+                return out
         added: list[Match] = []
         words: PostWords | None = None
         seen: set[int] = set()
@@ -394,8 +408,8 @@ class GroupTagger:
                     s, e = folded.orig(fs), folded.orig_end(fe)
                     if any(s < te and ts < e for ts, te in taken):
                         continue
-                    if setting is None:  # a guess needs the setting: militancy words or another name
-                        setting = any(x.kind != "keyword" for x in out) or TERROR in state.cues
+                    if setting is None:
+                        setting = TERROR in state.cues
                     if not setting:
                         return out
                     entry: _Entry = name.entry  # type: ignore[assignment]  # a guessed name always carries its entry (only keyword hits have none)
@@ -529,20 +543,26 @@ def _obfuscated(span: str, abbr: bool) -> bool:
 class _PostState:
     """Per-post facts the guards need: the texts and the cue sets the automaton saw."""
 
-    __slots__ = ("_cue_sets", "_cues", "anchors", "m", "text")
+    __slots__ = ("_cue_sets", "_cues", "anchors", "m", "mb", "text")
 
-    def __init__(self, text: str, m: str, cue_sets: CueSets) -> None:
+    def __init__(self, text: str, m: str, mb: bytes, cue_sets: CueSets) -> None:
         self.text = text
         self.m = m
+        self.mb = mb
         self.anchors: list[tuple[int, _Entry]] = []
         self._cue_sets = cue_sets
         self._cues: frozenset[str] | None = None
 
     @property
+    def known_cues(self) -> frozenset[str] | None:
+        """The cue sets if some check has looked them up already, else None (no scan is started)."""
+        return self._cues
+
+    @property
     def cues(self) -> frozenset[str]:
         """Cue sets named in the post: found on first use, by one RE2 set scan."""
         if self._cues is None:
-            self._cues = self._cue_sets.find(self.m)
+            self._cues = self._cue_sets.find(self.m, self.mb)
         return self._cues
 
     def guards(self, entry: _Entry, ms: int, me: int, os_: int, oe: int, ob: int) -> int:

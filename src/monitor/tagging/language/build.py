@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import platform
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -89,7 +90,8 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
             "reject": {c: list(t) for c, t in zip(model.classes, model.reject, strict=False)},
         }
         if model.second:  # only scripts where the second look paid on held-out text (calibrate.second_look)
-            spec["second"] = dict(zip(model.classes, model.second, strict=False))
+            # and only the classes that have one (a class without it, inf, is left out: JSON has no inf)
+            spec["second"] = {c: t for c, t in zip(model.classes, model.second, strict=False) if not math.isinf(t)}
         meta_scripts[script] = spec
     digest.update(json.dumps(meta_scripts, sort_keys=True).encode("utf-8"))
     version = digest.hexdigest()[:12]
@@ -131,6 +133,9 @@ def build_all(train_dir: Path, out_dir: Path, cfg: TrainConfig | None = None) ->
                     strict=True,
                 ),
                 second_look=bool(models[script].second),
+                second_look_classes=[
+                    c for c, t in zip(models[script].classes, models[script].second, strict=False) if not math.isinf(t)
+                ],
                 labelled_pieces=len(curve.known),
                 out_of_set_pieces=len(curve.unseen),
             )

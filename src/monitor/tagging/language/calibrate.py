@@ -209,7 +209,8 @@ def nb_answers(
     rows: Sequence[Row], reject: Mapping[str, Sequence[float]], second: Mapping[str, float] | None = None
 ) -> list[str]:
     """What the calibration models answer on ``curve.unseen`` or ``curve.known`` at the given thresholds
-    (``second``: the thresholds of the second look, ratio on every feature; None = no second look)."""
+    (``second``: the thresholds of the second look, ratio on every feature, inf for a class without
+    one; None = no second look)."""
     out = []
     for _, p, llr, band, whole in rows:
         ok = p is not None and (llr >= reject[p][band] or (second is not None and whole >= second[p]))
@@ -227,6 +228,9 @@ def second_look(curve: Curve, reject: Mapping[str, Sequence[float]]) -> dict[str
     this one. It is kept for a script only when, on the held-out pieces and the
     held-out language folds, it keeps more labelled pieces right than it lets
     out-of-set pieces in, and labels no more of them ru/tg/uz; dev.tsv plays no part.
+    When it does not pay for every class, it is tried for the must-have classes
+    alone (ru, tg, uz: their short posts lost to ``und`` are the silent zero the
+    open set must not cost), the others keeping no second look (threshold inf).
     """
     right: dict[str, list[float]] = {}
     total: dict[str, int] = {}
@@ -234,15 +238,19 @@ def second_look(curve: Curve, reject: Mapping[str, Sequence[float]]) -> dict[str
         total[gold] = total.get(gold, 0) + 1
         if gold == pred:
             right.setdefault(gold, []).append(whole)
-    second = {}
+    every = {}
     for label in CLASSES_BY_SCRIPT[curve.script]:
         scores = sorted(right.get(label, []))
         k = max(MIN_DROPPED, int(KNOWN_LOSS * total.get(label, 0)))
-        second[label] = min(_grid_floor(scores[k]), 0.0) if k < len(scores) else 0.0
+        every[label] = min(_grid_floor(scores[k]), 0.0) if k < len(scores) else 0.0
+    core = {c: (t if c in CORE_CLASSES else math.inf) for c, t in every.items()}
     base = curve.point(reject)
-    with_second = curve.point(reject, second)
-    won = (with_second[0] - base[0]) * len(curve.known)  # labelled pieces it keeps right
-    let_in = (base[1] - with_second[1]) * len(curve.unseen)  # out-of-set pieces it stops rejecting
-    if won > let_in and with_second[2] <= base[2]:
-        return second
+    for second in (every, core):
+        if all(math.isinf(t) for t in second.values()):
+            continue
+        with_second = curve.point(reject, second)
+        won = (with_second[0] - base[0]) * len(curve.known)  # labelled pieces it keeps right
+        let_in = (base[1] - with_second[1]) * len(curve.unseen)  # out-of-set pieces it stops rejecting
+        if won > let_in and with_second[2] <= base[2]:
+            return second
     return None

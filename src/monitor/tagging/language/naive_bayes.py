@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -39,7 +40,8 @@ class ScriptModel:
     scale: float
     # per labelled class: the per-feature log-likelihood ratio against OTHER below which the answer is "und"
     reject: tuple[tuple[float, ...], ...] = ()  # per class, per length band (see nb_engine.BANDS)
-    # per labelled class: the second look's threshold on the ratio over every feature (empty: no second look)
+    # per labelled class: the second look's threshold on the ratio over every feature (empty: no second look;
+    # inf: none for that class)
     second: tuple[float, ...] = ()
 
     def score(
@@ -95,6 +97,7 @@ def load_model(source: str | Path = DATA_PACKAGE) -> NaiveBayesModel:
             weights=weights,
             scale=float(spec["scale"]),
             reject=tuple(tuple(float(t) for t in spec["reject"][c]) for c in classes[:-1]),
-            second=tuple(float(spec["second"][c]) for c in classes[:-1]) if spec.get("second") else (),
+            # a class left out of "second" has no second look (inf: never passes)
+            second=tuple(float(spec["second"].get(c, math.inf)) for c in classes[:-1]) if spec.get("second") else (),
         )
     return NaiveBayesModel(models=models, version=meta["version"])

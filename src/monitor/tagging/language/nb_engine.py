@@ -28,6 +28,7 @@ from .guess import MIN_LETTERS, UNDETERMINED, LanguageGuess
 from .labels import split_class
 from .naive_bayes import NaiveBayesModel, ScriptModel
 from .noise import content_letters, strip_for_model
+from .orthography import not_uzbek_latin
 from .script import SCRIPTS
 
 __all__ = ["BANDS", "CONFIDENCE_TEMPERATURE", "NaiveBayesIdentifier", "length_band", "open_set_scores"]
@@ -79,7 +80,7 @@ class NaiveBayesIdentifier:
         total = (self._ones[: len(hashes)] @ rows).astype(np.int64).tolist()
         mask = open_set_mask(len(codes), len(hashes) - _n_grams(len(codes)))
         late = (mask @ rows).astype(np.int64).tolist()
-        return _decide_one(total, late, int(mask.sum()), model, len(hashes))
+        return _spelling_check(_decide_one(total, late, int(mask.sum()), model, len(hashes)), stripped)
 
     def identify_many(self, texts: Sequence[str]) -> list[LanguageGuess]:
         """Guesses for many texts; same answers as one by one, several times faster."""
@@ -128,7 +129,7 @@ class NaiveBayesIdentifier:
             totals, lates = model.score(segments_here, n_docs, OPEN_SET_SEGMENT)
             total_rows, late_rows = totals[idx].tolist(), lates[idx].tolist()  # one conversion, not one per row
             for j, i in enumerate(idx.tolist()):
-                out[i] = _decide_one(total_rows[j], late_rows[j], late_of[i], model, feats_of[i])
+                out[i] = _spelling_check(_decide_one(total_rows[j], late_rows[j], late_of[i], model, feats_of[i]), texts[i])
         return out
 
 
@@ -153,6 +154,13 @@ def _decide_one(total: list[int], late: list[int], n_late: int, model: ScriptMod
         return LanguageGuess("und", model.script, 0.0)
     lang, scr = split_class(model.classes[best])
     return LanguageGuess(lang, scr, _confidence_one(known, model.scale, n_feats))
+
+
+def _spelling_check(guess: LanguageGuess, stripped: str) -> LanguageGuess:
+    """Uzbek in Latin letters whose words Uzbek Latin cannot spell is ``und`` (``orthography.py``)."""
+    if guess.lang == "uz" and guess.script == "Latn" and not_uzbek_latin(stripped):
+        return LanguageGuess("und", "Latn", 0.0)
+    return guess
 
 
 def _confidence_one(total: list[int], scale: float, n_feats: int) -> float:
@@ -205,6 +213,9 @@ def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str 
             best = max(range(len(known)), key=known.__getitem__)
             late = lates[j].tolist()
             n = int(n_late[j])
+            if model.classes[best] == "uz-Latn" and not_uzbek_latin(part[j]):  # as _spelling_check: "und"
+                out.append((None, float("nan"), 0, float("nan")))
+                continue
             whole = (total[best] - total[-1]) * model.scale / max(int(n_all[j]), 1)
             out.append((model.classes[best], (late[best] - late[-1]) * model.scale / max(n, 1), length_band(n), whole))
     return out
