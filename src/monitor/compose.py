@@ -128,7 +128,11 @@ def build_source(settings: Settings, clock: Clock, budget: Callable[[], Awaitabl
     if settings.source.kind == "scenario":
         from monitor.sources.telegram_fake import FakeTelegramClient
 
-        client = FakeTelegramClient.from_scenario(settings.resolve_path(settings.source.scenario), clock)
+        # the fake's log of answered requests is for tests: the daemon keeps the last 1,000 (a real
+        # source keeps none; 100,000 entries were ~7 MB at 5,000 channels, issue 16 memory)
+        client = FakeTelegramClient.from_scenario(
+            settings.resolve_path(settings.source.scenario), clock, keep_requests=1_000
+        )
         return TelethonSource(client, clock=clock, request_budget=budget)
     return telegram_source(settings, clock, budget)
 

@@ -28,14 +28,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
 
 from monitor.clock import Clock
 from monitor.errors import ChannelUnavailable, FloodWait, SourceConnectionError, SourceError, SourceUnauthorized
 from monitor.models import Channel, ChannelEvent, ChannelSnapshot, PostKey
 from monitor.store.ports import ChannelHistory
+from monitor.logger import get_logger
 
-log = structlog.get_logger("monitor.lifecycle")
+log = get_logger("monitor.lifecycle")
 
 STATES = ("active", "private", "banned", "deleted", "restricted", "not_found", "invalid")
 CHANGES = ("username_changed", "username_freed")

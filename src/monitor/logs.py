@@ -17,8 +17,8 @@ import logging
 import sys
 from typing import Any, TextIO
 
-import structlog
-
+from monitor import logger
+from monitor.logger import structlog
 from monitor.redact import redact
 
 _NOISY = {
@@ -88,7 +88,8 @@ def configure(fmt: str = "auto", *, level: str | int = "INFO", stream: TextIO | 
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
         shared.append(structlog.processors.format_exc_info)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=_isatty(stream))
+        colors = _isatty(stream)
+        renderer = structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=_console_tracebacks(colors))
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         RedactingFormatter(
@@ -112,8 +113,21 @@ def configure(fmt: str = "auto", *, level: str | int = "INFO", stream: TextIO | 
     )
 
 
-def get_logger(name: str = "monitor") -> Any:
-    return structlog.get_logger(name)
+def _console_tracebacks(colors: bool) -> Any:
+    """structlog's default for a console: rich's tracebacks (in colour on a terminal), rich loaded now."""
+    dev: Any = structlog.dev
+    try:
+        import rich
+        from rich.console import Console
+        from rich.traceback import Traceback
+    except ImportError:  # no rich: structlog's own fallback
+        return dev.default_exception_formatter if colors else dev.default_monochrome_exception_formatter
+    # structlog.dev was imported without rich (monitor.logger): give it the names its formatter uses
+    dev.rich, dev.Console, dev.Traceback = rich, Console, Traceback
+    return dev.RichTracebackFormatter() if colors else dev.RichTracebackFormatter(color_system=None)
+
+
+get_logger = logger.get_logger
 
 
 def _isatty(stream: TextIO) -> bool:

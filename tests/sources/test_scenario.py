@@ -119,3 +119,41 @@ def test_hours_since() -> None:
     sc = load_scenario(scenario(channel(msgs=messages(1))))
     m = sc.channels[0].messages[0]
     assert m.hours_since(m.date + timedelta(hours=36)) == 36
+
+
+def test_lazy_loading_gives_the_same_scenario(tmp_path: Path) -> None:
+    """`load_scenario(path, lazy=True)` (the daemon's scenario source) keeps each channel's messages as
+    JSON text: what it serves equals the plain reading, message by message, also once parsed again."""
+    from monitor.demo import build_scenario
+    from monitor.sources.scenario import LazyMessages, _parse_messages
+
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps(build_scenario(), ensure_ascii=False), encoding="utf-8")
+    plain, lazy = load_scenario(path), load_scenario(path, lazy=True)
+    assert all(isinstance(c.messages, LazyMessages) for c in lazy.channels)
+    assert lazy == plain and lazy.faults == plain.faults
+    for a, b in zip(plain.channels, lazy.channels, strict=True):
+        assert tuple(b.messages) == a.messages and len(b.messages) == len(a.messages)
+        assert b.messages[-1] == a.messages[-1]
+    _parse_messages.cache_clear()  # parsed again from the text: equal objects
+    assert [tuple(c.messages) for c in lazy.channels] == [c.messages for c in plain.channels]
+
+
+@pytest.mark.parametrize(("where", "data"), list(_broken().items()))
+def test_lazy_loading_reports_errors_the_same_way(tmp_path: Path, where: str, data: dict[str, Any]) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ImportFormatError, match=where.replace("[", r"\[").replace("]", r"\]")):
+        load_scenario(path, lazy=True)
+
+
+def test_lazy_loading_falls_back_on_what_the_stream_reader_refuses(tmp_path: Path) -> None:
+    """A lone surrogate escape or NaN is JSON that Python's reader takes and ijson does not: read plainly."""
+    path = tmp_path / "s.json"
+    path.write_text(
+        '{"format": "monitor-scenario/1", "channels": [{"id": 5, "messages": [{"id": 1,'
+        ' "date": "2024-01-03T08:15:00Z", "text": "a\\ud800b", "views": [[NaN, 1]]}]}]}',
+        encoding="utf-8",
+    )
+    [chan] = load_scenario(path, lazy=True).channels
+    assert chan.messages[0].text == "a\ud800b"

@@ -50,13 +50,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-import structlog
 
 from monitor.alerts.sinks import DigestPeriod, PermanentDeliveryError, RetryAfter, Sink, build_sinks
 from monitor.clock import Clock
 from monitor.errors import MonitorError
 from monitor.models import ClaimedDelivery
 from monitor.store.ports import Outbox
+from monitor.logger import get_logger
 
 InDoubt = Literal["resend", "drop"]
 
@@ -131,7 +131,7 @@ class Deliverer:
         self.digest_limit = digest_limit
         self.in_doubt = in_doubt
         self._rng = rng or random.Random()
-        self._log = logger if logger is not None else structlog.get_logger("monitor.alerts.delivery")
+        self._log = logger if logger is not None else get_logger("monitor.alerts.delivery")
         self._hold: dict[str, datetime] = {}  # sink -> not before (after a transient failure)
         self._checked_orphans = False
 

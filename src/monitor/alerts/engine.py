@@ -28,7 +28,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-import structlog
 
 from monitor.alerts.config import AlertRule, AlertsConfig
 from monitor.models import DiscoveredRow, TermRow
@@ -56,8 +55,9 @@ from monitor.alerts.rules import (
 from monitor.alerts.terms import TermHit, context, extract_terms
 from monitor.clock import Clock
 from monitor.models import Alert, Channel, PostKey, TaggedPost
+from monitor.logger import get_logger
 
-log = structlog.get_logger("monitor.alerts")
+log = get_logger("monitor.alerts")
 
 TERM_RULES = ("new_term", "rising_term")
 MIN_TERM_DAYS = (

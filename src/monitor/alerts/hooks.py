@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import structlog
 
 from monitor.alerts.config import AlertsConfig
 from monitor.alerts.delivery import Deliverer
@@ -25,8 +24,9 @@ from monitor.alerts.retro import TextTagger
 from monitor.clock import Clock
 from monitor.alerts.terms import TermHit
 from monitor.models import Alert, Channel, PostKey, SaveResult, TaggedPost
+from monitor.logger import get_logger
 
-log = structlog.get_logger("monitor.alerts")
+log = get_logger("monitor.alerts")
 
 
 @dataclass

@@ -67,8 +67,10 @@ last points. Errors name the JSON path, e.g. ``channels[0].messages[3].date``.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -224,7 +226,7 @@ class ScenarioChannel:
     title: str
     access_hash: int
     status: ChannelStatus = "ok"
-    messages: tuple[ScenarioMessage, ...] = ()
+    messages: Sequence[ScenarioMessage] = ()  # a tuple, or `LazyMessages` from ``load_scenario(lazy=True)``
     kind: ChannelKind = "channel"
     subscribers: int | None = None
     about: str = ""
@@ -259,8 +261,68 @@ class Scenario:
     faults: tuple[ScenarioFault, ...] = ()
 
 
-def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
-    """Parse a scenario from a path or an already-decoded dict; ImportFormatError names what is wrong."""
+class LazyMessages(Sequence[ScenarioMessage]):
+    """A channel's messages kept as their compact JSON text (UTF-8, zlib level 1) and parsed when asked for.
+
+    Why: the daemon's scenario source (`monitor run` on a scenario, its benchmarks, the demo) held
+    every message of every channel as objects, about 1.5 KB per message once parsed (issue 16,
+    memory); the compressed text is a few hundred bytes per channel (as a str, 1.3 KB per message). The last few channels parsed are kept (`_parse_messages`), so a
+    poll that reads its channel several times parses it once. The file was checked whole when it was
+    loaded, so parsing again cannot fail, and gives equal (frozen) objects every time.
+    """
+
+    __slots__ = ("_raw", "_where")
+    __hash__ = None  # type: ignore[assignment]  # compared by content, like the tuple it stands for
+
+    def __init__(self, raw: bytes, where: str) -> None:
+        self._raw = raw
+        self._where = where
+
+    def _parsed(self) -> tuple[ScenarioMessage, ...]:
+        return _parse_messages(self._raw, self._where)
+
+    def __len__(self) -> int:
+        return len(self._parsed())
+
+    def __iter__(self) -> Iterator[ScenarioMessage]:
+        return iter(self._parsed())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._parsed()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyMessages | tuple):
+            return self._parsed() == tuple(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"LazyMessages({self._parsed()!r})"
+
+
+def _pack(messages: Any) -> bytes:
+    """Compact JSON, UTF-8 (surrogatepass: a lone surrogate escape is a str Python's reader accepts), zlib 1."""
+    return zlib.compress(json.dumps(messages, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"), 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_messages(raw: bytes, where: str) -> tuple[ScenarioMessage, ...]:
+    return _Parser().messages(json.loads(zlib.decompress(raw).decode("utf-8", "surrogatepass")), where)
+
+
+def load_scenario(source: str | Path | Mapping[str, Any], *, lazy: bool = False) -> Scenario:
+    """Parse a scenario from a path or an already-decoded dict; ImportFormatError names what is wrong.
+
+    ``lazy`` (a path only): the file is read as a stream, one channel at a time, and each channel's
+    messages are kept as `LazyMessages`, so memory is about the messages' JSON text rather than
+    the whole parsed file plus every message as objects. The same checks run, on every message;
+    a file the streaming reader does not take as it is (not an object, bad JSON, any error) is read
+    again the plain way, so errors are reported with the same messages.
+    """
+    if lazy and not isinstance(source, Mapping):
+        try:
+            return _stream(Path(source))
+        except Exception:  # noqa: BLE001 - anything odd: the plain reading below is the reference
+            pass  # and reports the problem the way it always has
     if isinstance(source, Mapping):
         data: Any = source
     else:
@@ -272,6 +334,46 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ImportFormatError(f"{path}: not a JSON scenario: {exc}") from exc
     return _Parser().scenario(data)
+
+
+def _stream(path: Path) -> Scenario:
+    """``load_scenario(path, lazy=True)``: ijson yields one channel's object at a time; each is checked
+    whole (messages included) and kept with its messages as compact JSON text."""
+    import ijson  # type: ignore[import-untyped]  # ijson ships no type information
+
+    with path.open("rb") as fh:  # the top level: an object, "channels" an array, "faults" absent or one
+        top = [(p, e, v) for p, e, v in ijson.parse(fh) if p in ("", "channels", "faults")]
+    keys = [v for p, e, v in top if p == "" and e == "map_key"]
+    starts = {p: e for p, e, _ in top if p and e.startswith("start_")}
+    if (
+        not top
+        or top[0][1] != "start_map"
+        or keys.count("channels") != 1
+        or keys.count("faults") > 1
+        or keys.count("format") != 1
+        or starts.get("channels") != "start_array"
+        or ("faults" in keys and starts.get("faults") != "start_array")
+    ):
+        raise ImportFormatError(f"{path}: not a plain scenario object")  # the plain reading says what is wrong
+    with path.open("rb") as fh:
+        fmt = next(ijson.items(fh, "format", use_float=True), None)
+    if fmt != FORMAT:
+        raise ImportFormatError(f"format: expected {FORMAT!r}, got {fmt!r}")
+    parser = _Parser()
+    channels: list[ScenarioChannel] = []
+    with path.open("rb") as fh:
+        for i, obj in enumerate(ijson.items(fh, "channels.item", use_float=True)):
+            where = f"channels[{i}]"
+            chan = parser.channel(obj, where)  # every check, on every message; the objects are dropped
+            channels.append(replace(chan, messages=LazyMessages(_pack(obj.get("messages", [])), f"{where}.messages")))
+    ids = [c.id for c in channels]
+    if len(set(ids)) != len(ids):
+        raise ImportFormatError("channels: duplicate channel id")
+    with path.open("rb") as fh:
+        faults = tuple(
+            parser.fault(f, f"faults[{i}]") for i, f in enumerate(ijson.items(fh, "faults.item", use_float=True))
+        )
+    return Scenario(channels=tuple(channels), faults=faults)
 
 
 class _Parser:
@@ -301,12 +403,7 @@ class _Parser:
         username = obj.get("username")
         if username is not None and not isinstance(username, str):
             raise ImportFormatError(f"{where}.username: expected a string or null")
-        msgs = tuple(
-            self.message(m, f"{where}.messages[{i}]")
-            for i, m in enumerate(self._list(obj.get("messages", []), f"{where}.messages"))
-        )
-        if len({m.id for m in msgs}) != len(msgs):
-            raise ImportFormatError(f"{where}.messages: duplicate message id")
+        msgs = self.messages(obj.get("messages", []), f"{where}.messages")
         access_hash = obj.get("access_hash")
         username = username.removeprefix("@") if username else None
         changes = tuple(
@@ -332,9 +429,16 @@ class _Parser:
                 self._int(access_hash, f"{where}.access_hash") if access_hash is not None else cid * 7919 + 13
             ),
             status=status,
-            messages=tuple(sorted(msgs, key=lambda m: m.id)),
+            messages=msgs,
             kind=kind,
         )
+
+    def messages(self, data: Any, where: str) -> tuple[ScenarioMessage, ...]:
+        """A channel's ``messages`` array, sorted by id; ``where`` is its path (``channels[0].messages``)."""
+        msgs = tuple(self.message(m, f"{where}[{i}]") for i, m in enumerate(self._list(data, where)))
+        if len({m.id for m in msgs}) != len(msgs):
+            raise ImportFormatError(f"{where}: duplicate message id")
+        return tuple(sorted(msgs, key=lambda m: m.id))
 
     def restriction(self, value: Any, where: str) -> tuple[Restriction, ...]:
         if value is None:

@@ -123,10 +123,13 @@ class FakeTelegramClient:
 
     @classmethod
     def from_scenario(
-        cls, source: str | Path | Mapping[str, Any] | Scenario, clock: Clock
+        cls, source: str | Path | Mapping[str, Any] | Scenario, clock: Clock, *, keep_requests: int = 100_000
     ) -> FakeTelegramClient:
-        scenario = source if isinstance(source, Scenario) else load_scenario(source)
-        return cls(scenario=scenario, clock=clock)
+        """The fake for a scenario; ``keep_requests``: how many of the newest answered requests
+        `requests` keeps (the daemon's scenario source keeps few: a log entry is about 500 bytes)."""
+        # a file is read lazily: each channel's messages stay JSON text until a request needs them
+        scenario = source if isinstance(source, Scenario) else load_scenario(source, lazy=True)
+        return cls(scenario=scenario, clock=clock, requests=deque(maxlen=keep_requests))
 
     # -- connection -------------------------------------------------------------------------------
 

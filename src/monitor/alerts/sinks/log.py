@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import structlog
 
 from monitor.alerts.render import plain, post_link, untrusted
 from monitor.alerts.sinks.base import DigestPeriod, Option, SinkKind
 from monitor.models import Alert
+from monitor.logger import get_logger
 
 
 class LogSink:
@@ -18,7 +18,7 @@ class LogSink:
     def __init__(self, name: str = "log", *, level: str = "warning", logger: object | None = None) -> None:
         self.name = name
         self.level = level
-        self._log = logger if logger is not None else structlog.get_logger("monitor.alerts")
+        self._log = logger if logger is not None else get_logger("monitor.alerts")
 
     async def send(self, alerts: Sequence[Alert], *, period: DigestPeriod | None = None) -> None:
         emit = getattr(self._log, self.level)

@@ -159,6 +159,9 @@ class GroupTagger:
                 table.setdefault(s, []).append(entry)
         self._entries.clear()
         tuples: dict[tuple[_Entry, ...], tuple[_Entry, ...]] = {}
+        # The ~78,000 literals carry only ~4,700 distinct values: one shared tuple per value saves the
+        # daemon about 6 MB resident and the cache load as much again at its peak (issue 16, memory).
+        values: dict[tuple[int, tuple[_Entry, ...], bool, bool], tuple[int, tuple[_Entry, ...], bool, bool]] = {}
         for literal, entries in table.items():
             # can any entry take more letters after the literal (an ending, a prefix keyword)? Most cannot,
             # and then a hit inside a longer word is dropped before any further work
@@ -166,7 +169,8 @@ class GroupTagger:
             shared = tuples.setdefault(tuple(entries), tuple(entries))
             # only analysts' words and prefixes: the scan takes a short path (no ending, case or condition)
             kw_only = all(e.kind == "keyword" for e in entries)
-            self._automaton.add_word(literal, (len(literal), shared, takes_rest, kw_only))
+            value = (len(literal), shared, takes_rest, kw_only)
+            self._automaton.add_word(literal, values.setdefault(value, value))
         if table:
             self._automaton.make_automaton()
         self._patterns = PatternSet(patterns)
