@@ -41,7 +41,9 @@ async def test_one_process_runs_a_collector_per_account_and_they_share_the_chann
         team = getattr(d, "team", None)
         if team is not None:
             seen[team.account] = len(team.keeper.held())
-        return getattr(d, "polls", 0) >= 6 and len(seen) == 2 and sum(seen.values()) == 6
+        # both hold their fair share: the first may take every channel before the second joins, and gives
+        # the excess back once it sees the second (a race the machine's load decides)
+        return getattr(d, "polls", 0) >= 6 and sorted(seen.values()) == [3, 3]
 
     daemons = await run_pool(settings, 2, until=until)
     assert sorted(seen) == ["acc2", "acc3"]  # acc1 was held elsewhere
