@@ -9,8 +9,9 @@ status, reason, retry time and error text, which park, which lifecycle event, wh
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,11 @@ from monitor.errors import (
     SourceError,
     SourceUnauthorized,
 )
-from monitor.models import Channel, ChannelRef, ChannelSnapshot, Post, PostKey, WatchState
+from monitor.models import Channel, ChannelRef, ChannelSnapshot, Post, PostKey, SaveResult, TaggedPost, WatchState
 from monitor.pipeline import REFRESH_CHUNK, PollOptions, PollOutcome, park_scope, poll_channel
 from monitor.sources.links import parse_channel_ref
 from monitor.store import Store, open_store
+from monitor.store.ports import Evaluate
 
 from daemon.conftest import small_tagger
 
@@ -575,3 +577,185 @@ async def test_the_profile_is_sampled_on_success_at_its_cadence(store: Store) ->
     await poll(store, source, clock, options=opts)
     assert source.info_calls == 1
     assert [s.title for s in await store.channel_snapshots(7001)] == ["Kanal"]
+
+
+# ---- written from the second mutation run: what the first set left unpinned -----------------
+
+
+class AlertProbe:
+    """An alert step that writes down which batches it sees, before, inside and after each save."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, list[int]]] = []
+
+    async def before_save(self, channel: Channel, tagged: Sequence[TaggedPost]) -> None:
+        self.calls.append(("before", channel.id, [t.post.message_id for t in tagged]))
+
+    def evaluator(self, channel: Channel, tagged: Sequence[TaggedPost]) -> Evaluate:
+        async def evaluate(history: Any, result: SaveResult) -> None:
+            self.calls.append(("evaluate", channel.id, [t.post.message_id for t in tagged]))
+
+        return evaluate
+
+    async def after_save(self, channel: Channel, tagged: Sequence[TaggedPost], result: SaveResult) -> None:
+        self.calls.append(("after", channel.id, [t.post.message_id for t in tagged]))
+
+
+async def test_the_alert_step_sees_every_batch_of_the_poll_and_of_the_resample(store: Store) -> None:
+    await known(store)
+    clock = FrozenClock(NOW)
+    source = ScriptedSource(posts=[post(1), post(2)])
+    await poll(store, source, clock)
+    source.posts += [post(3), post(4), post(5), post(6)]
+    source.refreshed = {1: post(1, views=9), 2: post(2, views=9)}
+    probe = AlertProbe()
+    opts = PollOptions(batch_size=3, backfill_posts=None, backfill_days=None, resample_days=7, profile_every=0)
+    await poll(store, source, clock, options=opts, state=await state(store), alerts=probe)
+    steps = [(step, ids) for step, channel_id, ids in probe.calls if channel_id == 7001]
+    saves = [(s, ids) for ids in ([3, 4, 5], [6]) for s in ("before", "evaluate", "after")]
+    # the re-sample inserts nothing, so the store has nothing to evaluate
+    assert steps == [*saves, ("before", [1, 2]), ("after", [1, 2])]
+
+
+async def test_a_poll_adds_up_updates_over_its_batches(store: Store) -> None:
+    await known(store)
+    clock = FrozenClock(NOW)
+    source = ScriptedSource(posts=[post(i, views=1) for i in range(1, 6)])
+    await poll(store, source, clock)
+    # posts stored past the checkpoint (an import does this): the poll fetches them again, changed
+    source.posts = [post(i, views=2) for i in range(1, 6)]
+    rewound = replace(await state(store), checkpoint=0)
+    out = await poll(store, source, clock, state=rewound)
+    assert (out.inserted, out.updated, out.batches) == (0, 5, 2)
+
+
+async def test_a_resample_adds_up_updates_over_its_chunks(store: Store) -> None:
+    await known(store)
+    clock = FrozenClock(NOW)
+    n = REFRESH_CHUNK + 4
+    source = ScriptedSource(posts=[post(i, at=NOW - timedelta(minutes=i)) for i in range(1, n + 1)])
+    await poll(
+        store,
+        source,
+        clock,
+        options=PollOptions(batch_size=500, backfill_posts=None, backfill_days=None, resample_days=0, profile_every=0),
+    )
+    source.refreshed = {i: post(i, at=NOW - timedelta(minutes=i), views=100 + i) for i in range(1, n + 1)}
+    opts = PollOptions(batch_size=500, backfill_posts=None, backfill_days=None, resample_days=7, profile_every=0)
+    out = await poll(store, source, clock, options=opts, state=await state(store))
+    assert (out.resampled, out.updated) == (n, n)
+
+
+async def test_a_resample_keeps_an_edit_s_text_when_text_is_kept(store: Store) -> None:
+    await known(store)
+    clock = FrozenClock(NOW)
+    keep = PollOptions(
+        batch_size=10, backfill_posts=None, backfill_days=None, resample_days=7, profile_every=0, store_text=True
+    )
+    source = ScriptedSource(posts=[post(1, text="first words")])
+    await poll(store, source, clock, options=keep)
+    source.refreshed = {
+        1: Post(channel_id=7001, message_id=1, posted_at=post(1).posted_at, text="edited: ISIS", edited_at=NOW)
+    }
+    seen: list[tuple[int, list[int], int]] = []
+
+    async def on_saved(channel: Channel, tagged: Sequence[TaggedPost], result: SaveResult) -> None:
+        seen.append((channel.id, [t.post.message_id for t in tagged], result.updated))
+
+    out = await poll(store, source, clock, options=keep, state=await state(store), on_saved=on_saved)
+    assert out.updated == 1 and seen == [(7001, [1], 1)]
+    stored = await store.get_post(PostKey(7001, 1))
+    assert stored is not None and stored.text == "edited: ISIS" and stored.groups == ("IS",)
+
+
+async def test_a_first_chunk_wholly_gone_does_not_stop_the_next_chunk(store: Store) -> None:
+    await known(store)
+    clock = FrozenClock(NOW)
+    n = REFRESH_CHUNK + 5
+    source = ScriptedSource(posts=[post(i, at=NOW - timedelta(minutes=n - i)) for i in range(1, n + 1)])
+    await poll(
+        store,
+        source,
+        clock,
+        options=PollOptions(batch_size=500, backfill_posts=None, backfill_days=None, resample_days=0, profile_every=0),
+    )
+    source.refreshed = {p.message_id: p for p in source.posts if p.message_id > REFRESH_CHUNK}
+    opts = PollOptions(batch_size=500, backfill_posts=None, backfill_days=None, resample_days=7, profile_every=0)
+    out = await poll(store, source, clock, options=opts, state=await state(store))
+    assert len(source.refresh_calls) == 2
+    assert (out.resampled, out.deleted) == (5, REFRESH_CHUNK)
+
+
+async def test_no_resample_window_reads_nothing_back_even_a_post_of_this_very_moment(store: Store) -> None:
+    await known(store)
+    clock = FrozenClock(NOW)
+    source = ScriptedSource(posts=[post(1, at=NOW)])
+    await poll(store, source, clock)
+    source.refreshed = {1: post(1, at=NOW)}
+    out = await poll(store, source, clock, state=await state(store))  # resample_days=0
+    assert source.refresh_calls == [] and out.resampled == 0
+
+
+@pytest.mark.parametrize("in_thread", [True, False])
+async def test_tagging_runs_off_the_event_loop_when_asked(store: Store, in_thread: bool) -> None:
+    await known(store)
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+    inner = small_tagger()
+
+    class ThreadNoting:
+        version = inner.version
+
+        def tag_posts(self, posts: Sequence[Post]) -> list[TaggedPost]:
+            threads.append(threading.get_ident())
+            return inner.tag_posts(posts)
+
+    clock = FrozenClock(NOW)
+    source = ScriptedSource(posts=[post(1), post(2)])
+    await poll(store, source, clock)
+    source.posts.append(post(3))
+    source.refreshed = {1: post(1, views=4)}
+    opts = PollOptions(
+        batch_size=10,
+        backfill_posts=None,
+        backfill_days=None,
+        resample_days=7,
+        profile_every=0,
+        tag_in_thread=in_thread,
+    )
+    await poll_channel(REF, source=source, store=store, tagger=ThreadNoting(), clock=clock, options=opts)
+    assert len(threads) == 2  # the new post, then the re-sample
+    assert all((t != loop_thread) == in_thread for t in threads)
+
+
+async def test_the_fetch_is_closed_before_the_poll_goes_on(store: Store) -> None:
+    """A stopped poll closes the source's iterator itself (Telethon's holds a request open), not the GC later."""
+    await known(store)
+    source = ScriptedSource(posts=[post(i) for i in range(1, 8)])
+    closed_when_asked: list[int] = []
+
+    def stop() -> bool:
+        closed_when_asked.append(source.closed_iterators)
+        return True
+
+    out = await poll(store, source, should_stop=stop)
+    assert out.outcome == "stopped"
+    assert closed_when_asked == [0, 1]  # open after the first batch, closed when the poll asks again
+
+
+async def test_a_park_keeps_its_reason_and_the_status_its_moment(store: Store) -> None:
+    await known(store)
+    clock = FrozenClock(NOW + timedelta(minutes=5))
+    source = ScriptedSource(fetch_error=FloodWait(60, "channel"))
+    await poll(store, source, clock)
+    rows = await store.query("SELECT scope, reason FROM parks")
+    assert [(r["scope"], r["reason"]) for r in rows] == [("channel:kanal", "flood wait of 60s (channel)")]
+    assert (await state(store)).last_poll_at == NOW + timedelta(minutes=5)
+
+
+async def test_a_channel_in_error_resolved_again_is_active(store: Store) -> None:
+    await known(store)
+    await store.set_watch_status(REF.key, "error", reason="earlier", at=NOW)
+    source = ScriptedSource(fetch_error=ChannelUnavailable("invalid", "CHANNEL_INVALID"))
+    out = await poll(store, source)
+    assert out.outcome == "error" and (await state(store)).status == "active"
