@@ -278,6 +278,7 @@ def test_a_digest_lists_thirty_alerts_and_counts_the_rest() -> None:
     text = "\n\n".join(render.telegram_messages(many))
     assert text.count("\nrule <b>") == 30 and text.endswith("… and 3 more alerts")
     assert render.plain_many(small(30)).count("more alerts") == 0
+    assert render.plain_many(small(2)).startswith("Digest: 2 alerts\n\nby rule: b: 1, a: 1\n\n[b] s0")
 
 
 def test_fit_lines_drops_whole_lines_and_keeps_the_last() -> None:

@@ -233,3 +233,30 @@ def test_default_format() -> None:
     assert o.default_format(None, None, io.StringIO()) == "tsv"
     assert o.default_format(None, None, Tty()) == "table"
     assert o.terminal_width(io.StringIO()) == 160 and o.terminal_width(None) == 160
+
+
+def test_times_are_utc_whatever_the_machine_s_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A naive time from the store is UTC; a collector in Tashkent (UTC+5) must not shift it."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tashkent")
+    time.tzset()
+    try:
+        report = Report(name="r", columns=("when",), rows=[(datetime(2024, 3, 1, 12),)])  # noqa: DTZ001
+        assert json.loads(o.to_json(report))["rows"] == [{"when": "2024-03-01T12:00:00Z"}]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_other_values_are_written_as_text() -> None:
+    from decimal import Decimal
+
+    report = Report(name="r", columns=("v", "s"), rows=[(Decimal("1.50"), {2, "a", 10})])
+    assert json.loads(o.to_json(report))["rows"] == [{"v": "1.50", "s": [10, 2, "a"]}]  # a mixed set sorts as text
+
+
+def test_a_closed_stream_gets_tsv() -> None:
+    stream = io.StringIO()
+    stream.close()
+    assert o.default_format(None, None, stream) == "tsv"
