@@ -260,3 +260,66 @@ def test_a_closed_stream_gets_tsv() -> None:
     stream = io.StringIO()
     stream.close()
     assert o.default_format(None, None, stream) == "tsv"
+
+
+TABLE = Report(
+    name="top\x1b[2J posts",
+    columns=("channel", "views", "text", "share"),
+    rows=[
+        ("@ozod_sado", 1200, "ISIS claimed [bold]an attack[/bold] near the border, said the post", 0.5),
+        ("@kanal\u202e", 7, "short", None),
+    ],
+    meta={"since": "2024-01-01", "columns": ["x"], "ratio": float("nan")},
+)
+
+
+def test_a_table_wide_enough_shows_the_name_the_notes_and_one_line_per_row() -> None:
+    assert o.to_table(TABLE, width=100) == (
+        "top posts\n"
+        'since: "2024-01-01"\n'
+        "ratio: null\n"
+        "channel        views   text                                                           share\n"
+        + "─"
+        * 91
+        + "\n"
+        "@ozod_sado      1200   ISIS claimed [bold]an attack[/bold] near the border, said t…     0.5\n"
+        "@kanal\\u202e       7   short                                                               \n"
+    )
+    # narrower: the text column gives way, nothing else does
+    assert o.to_table(TABLE, width=60) == (
+        "top posts\n"
+        'since: "2024-01-01"\n'
+        "ratio: null\n"
+        "channel        views   text                            share\n" + "─" * 60 + "\n"
+        "@ozod_sado      1200   ISIS claimed [bold]an attack…     0.5\n"
+        "@kanal\\u202e       7   short                                \n"
+    )
+
+
+def test_too_narrow_for_a_row_per_line_is_one_line_per_cell() -> None:
+    assert o.to_table(TABLE, width=30) == (
+        "top posts\n"
+        'since: "2024-01-01"\n'
+        "ratio: null\n"
+        "channel  @ozod_sado\n"
+        "views    1200\n"
+        "text     ISIS claimed [bold]an attack[/bold] near the border, said t…\n"
+        "share    0.5\n"
+        "\n"
+        "channel  @kanal\\u202e\n"
+        "views    7\n"
+        "text     short\n"
+        "share    \n"
+        "\n"
+    )
+    # 12 columns of room for the text is the least a table gets: 22 fixed + 3 dividers of 3
+    assert "─" in o.to_table(TABLE, width=43) and "─" not in o.to_table(TABLE, width=42)
+
+
+def test_a_table_without_text_needs_only_room_for_its_columns() -> None:
+    report = Report(name="n", columns=("a", "b"), rows=[("x" * 30, "y" * 30)])
+    assert o.to_table(report, width=63) == (
+        "n\na" + " " * 32 + "b" + " " * 29 + "\n" + "─" * 63 + "\n" + "x" * 30 + "   " + "y" * 30 + "\n"
+    )
+    assert o.to_table(report, width=62) == "n\na  " + "x" * 30 + "\nb  " + "y" * 30 + "\n\n"
+    assert o.to_table(Report(name="e", columns=("a",), rows=[])) == "e\na\n─\n"
