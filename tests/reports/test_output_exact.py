@@ -154,6 +154,7 @@ def test_parquet_columns_are_typed(tmp_path: Path) -> None:
                 1,
             ),
             (None, 2.5, None, None, None, None, None, None, None, None, "x"),
+            (2, None, False, None, None, None, None, ["y", 3], "b", None, 2.5),
         ],
         meta={"k": 1},
     )
@@ -173,9 +174,10 @@ def test_parquet_columns_are_typed(tmp_path: Path) -> None:
         "none": "string",
         "mixed": "string",
     }
-    assert table.column("text").to_pylist() == ["a\ufffd", None]
-    assert table.column("mixed").to_pylist() == ["1", "x"]
-    assert table.column("f").to_pylist() == [1.0, 2.5]
+    assert table.column("text").to_pylist() == ["a\ufffd", None, "b"]
+    assert table.column("mixed").to_pylist() == ["1", "x", "2.5"]
+    assert table.column("f").to_pylist() == [1.0, 2.5, None]
+    assert table.column("tags").to_pylist() == [["x"], None, ["y", "3"]]
     assert table.schema.metadata[b"monitor.report"] == b"typed"
     assert json.loads(table.schema.metadata[b"monitor.meta"]) == {"k": 1}
     empty = tmp_path / "e.parquet"
