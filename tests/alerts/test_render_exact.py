@@ -348,3 +348,57 @@ def test_unmention_and_slack_escape() -> None:
         "&lt;@U1|\u200bx&gt; &amp; [\u200ba]\u200b(b) *\u200bb*\u200b _\u200bi_\u200b ~\u200bs~\u200b `\u200bc`\u200b |\u200b #\u200b &gt;"
     )
     assert render.untrusted("x\x00 http://t.me/a", 12) == "x hxxp://t.…"
+
+
+def test_every_cap_is_where_it_is_said() -> None:
+    """Each field is cut at its own cap, one character past it: the caps of counts, extra keys and
+    plain matches too, and of the rules named in digests and subjects."""
+    v = render.view(
+        rich(
+            details={
+                "counts": {"k" * 41: "v" * 61},
+                "count": "c" * 61,
+                "e" * 41: ["l" * 300],
+                "matches": ["t" * 61],
+            }
+        )
+    )
+    assert v.counts == (("k" * 39 + "…", "v" * 59 + "…"), ("count", "c" * 59 + "…"))
+    assert v.extra == (("e" * 39 + "…", '["' + "l" * 197 + "…"),)
+    assert v.matches == (render.MatchLine(term="t" * 59 + "…", target="", context="", rule=""),)
+    long_rules = [rich(rule="r" * 81), rich(rule="s" * 81)]
+    assert render.plain_many(long_rules).split("\n")[2] == f"by rule: {'r' * 79}…: 1, {'s' * 79}…: 1"
+    assert render.subject(long_rules) == f"[monitor] digest: 2 alerts ({'r' * 39}… x1, {'s' * 39}… x1)"
+    many_rules = [rich(rule=r) for r in ("a", "b", "b", "c", "c", "c", "d", "d", "d", "d")]
+    assert render.subject(many_rules) == "[monitor] digest: 10 alerts (d x4, c x3, b x2)"  # the three most frequent
+    digest = render.subject([rich(rule="x" * 40)] * 2 + [rich(rule="y" * 40)] * 3, prefix="[" + "p" * 100 + "]")
+    assert len(digest) == 200 and digest.endswith("x…")
+
+
+def test_details_values_by_kind() -> None:
+    v = render.view(
+        rich(details={"names": ["ИГИЛ", "t.me"], "when": [FIRED], "a mapping": {"context": "no term"}, 3: "int key"})
+    )
+    assert dict(v.extra) == {
+        "3": "int key",
+        "names": '["ИГИЛ", "t[.]me"]',  # Cyrillic as written, not \\u escapes
+        "when": '["2024-03-01 12:30:00+00:00"]',
+        "a mapping": '{"context": "no term"}',
+    }
+    m = render.view(rich(details={"matches": [{"context": "c"}]})).matches
+    assert m == (render.MatchLine(term="", target="", context="c", rule=""),)
+
+
+def test_thirty_alerts_are_all_listed_with_nothing_more_to_count() -> None:
+    thirty = small(30)
+    assert "more alerts" not in render.html_many(thirty)
+    assert "more alerts" not in str(render.slack_payload(thirty)["text"])
+    assert "more alerts" not in "".join(render.telegram_messages(thirty))
+
+
+def test_one_alert_with_a_period_is_a_telegram_digest() -> None:
+    assert render.telegram_messages(small(1), PERIOD)[0].startswith("<b>Digest 2024-03-01 00:00 - 2024-03-02 06:05 UTC")
+
+
+def test_fit_lines_cuts_at_lines_not_words() -> None:
+    assert render.fit_lines("a a a\nb b b\nthe link", 18) == "a a a\n…\nthe link"

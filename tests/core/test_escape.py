@@ -218,3 +218,11 @@ def test_the_escape_of_a_character_at_the_edge_of_the_basic_plane() -> None:
     assert _json_escape("\uffff") == "\\uffff"
     assert _json_escape("\U00010000") == "\\ud800\\udc00"
     assert json.loads('"' + _json_escape("\U0010ffff") + '"') == "\U0010ffff"
+
+
+def test_one_line_reads_exactly_its_bound_of_a_huge_text() -> None:
+    limit = 10
+    bound = limit * 8 + 1024
+    one_past = " " * (bound - 3) + "tail"  # one character past the bound: the last one is not read
+    assert one_line(one_past, limit) == "tai…"
+    assert one_line("ab cd", 4) == "ab…"  # the cut drops the space before the ellipsis, not the text
