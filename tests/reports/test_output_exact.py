@@ -247,7 +247,7 @@ def test_times_are_utc_whatever_the_machine_s_zone(monkeypatch: pytest.MonkeyPat
         report = Report(name="r", columns=("when",), rows=[(datetime(2024, 3, 1, 12),)])  # noqa: DTZ001
         assert json.loads(o.to_json(report))["rows"] == [{"when": "2024-03-01T12:00:00Z"}]
     finally:
-        monkeypatch.delenv("TZ")
+        monkeypatch.undo()  # the zone the run had, then tell the C library
         time.tzset()
 
 
