@@ -325,3 +325,21 @@ def test_a_table_without_text_needs_only_room_for_its_columns() -> None:
     )
     assert o.to_table(report, width=62) == "n\na  " + "x" * 30 + "\nb  " + "y" * 30 + "\n\n"
     assert o.to_table(Report(name="e", columns=("a",), rows=[])) == "e\na\n─\n"
+
+
+def test_write_passes_every_option_to_its_format(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    report = Report(name="w", columns=("a", "n"), rows=[("=x", 1)])
+    path = tmp_path / "w.parquet"
+    o.write(report, "parquet", path)
+    assert pq.read_table(path).to_pylist() == [{"a": "=x", "n": 1}]
+    stream = io.StringIO()
+    o.write(report, "tsv", None, stdout=stream, excel_safe=True)
+    assert stream.getvalue() == "a\tn\n'=x\t1\n"
+    tty = Tty()
+    o.write(Report(name="w", columns=("a",), rows=[("x\u202ey",)]), "tsv", None, stdout=tty)
+    assert tty.getvalue() == "a\nx\\u202ey\n"  # to a terminal: escaped
+    table = tmp_path / "w.txt"
+    o.write(report, "table", table, width=40)
+    assert table.read_text("utf-8").startswith("w\na ")
