@@ -168,9 +168,15 @@ def _store(path: Path, key: str, obj: Any) -> None:
 
 
 def cached_group_tagger(
-    *, keywords: Sequence[KeywordSpec] = (), lexicon_extra: Sequence[Path] = ()
+    *, keywords: Sequence[KeywordSpec] = (), lexicon_extra: Sequence[Path] = (), build_apart: bool = False
 ) -> GroupTagger:
-    """The group tagger for this lexicon and these keywords: loaded from the cache or built and cached."""
+    """The group tagger for this lexicon and these keywords: loaded from the cache or built and cached.
+
+    ``build_apart``: on a cold cache, build and store it in a child process, then load the file here.
+    Why: building leaves the builder's intermediate structures in this process's high-water mark (about
+    30 MB over a load from the cache); a long-running daemon should not carry that for its whole life
+    because it happened to start first after an upgrade. Any failure of the child falls back to
+    building here."""
     from monitor.tagging.groups import GroupTagger, load_lexicon
 
     folder = cache_dir()
@@ -183,6 +189,8 @@ def cached_group_tagger(
     path = None if folder is None or key is None else folder / f"group-tagger-{key[:20]}.pickle"
     if path is not None and key is not None:
         cached = _load(path, key)
+        if not isinstance(cached, GroupTagger) and build_apart and _build_in_child(keywords, lexicon_extra):
+            cached = _load(path, key)
         if isinstance(cached, GroupTagger):
             release_free_memory()
             return cached
@@ -192,6 +200,24 @@ def cached_group_tagger(
         _prune(path)
     release_free_memory()
     return tagger
+
+
+def _build_in_child(keywords: Sequence[KeywordSpec], lexicon_extra: Sequence[Path]) -> bool:
+    """Run ``python -m monitor.tagger_cache`` to build and store the tagger; True when it exited 0.
+
+    The arguments go over stdin as a pickle (the child is this same code, started by this process)."""
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor.tagger_cache"],
+            input=pickle.dumps((tuple(keywords), tuple(lexicon_extra))),
+            env=env, capture_output=True, timeout=600, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 def release_free_memory() -> None:
@@ -223,3 +249,7 @@ def _prune(keep: Path) -> None:
     except OSError:
         pass
 
+
+if __name__ == "__main__":  # the child of ``_build_in_child``: build, store, exit
+    _keywords, _extra = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - written by our parent process
+    cached_group_tagger(keywords=_keywords, lexicon_extra=_extra)

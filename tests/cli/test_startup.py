@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -50,6 +51,34 @@ def test_built_once_then_loaded_with_the_same_tags_private_files(cache: Path) ->
     again = tagger_cache.cached_group_tagger()
     assert path.stat().st_mtime_ns == mtime  # loaded, not rebuilt and rewritten
     assert [again.tag(t) for t in SAMPLES] == [built.tag(t) for t in SAMPLES]
+
+
+def test_a_cold_cache_is_filled_by_a_child_process_and_loaded(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daemon's path (build_apart): the child builds and writes the file, this process only loads it."""
+    spec = KeywordSpec(term="вербовк", mode="prefix")
+    assert tagger_cache._build_in_child([spec], ()) is True  # a real `python -m monitor.tagger_cache`
+    [path] = _files(cache)
+    loaded = tagger_cache._load(path, tagger_cache.cache_key((), [spec]))
+    assert isinstance(loaded, GroupTagger)
+    built_here: list[int] = []
+    real_init = GroupTagger.__init__
+
+    def counting_init(self: GroupTagger, *args: Any, **kwargs: Any) -> None:
+        built_here.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(GroupTagger, "__init__", counting_init)
+    path.unlink()
+    daemon = tagger_cache.cached_group_tagger(keywords=[spec], build_apart=True)
+    assert built_here == [] and _files(cache) == [path]  # built in the child, loaded here
+    assert [daemon.tag(t) for t in SAMPLES] == [loaded.tag(t) for t in SAMPLES]
+
+
+def test_a_failing_child_falls_back_to_building_here(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tagger_cache.sys, "executable", "/nonexistent/python")
+    assert tagger_cache._build_in_child((), ()) is False
+    tagger = tagger_cache.cached_group_tagger(build_apart=True)
+    assert isinstance(tagger, GroupTagger) and len(_files(cache)) == 1  # built and stored in this process
 
 
 def test_keywords_extra_lexicon_and_code_each_change_the_key(
