@@ -344,7 +344,8 @@ async def explain_slowest(store: Any, url: str, name: str) -> str:
     if not seen:
         return "(no statement recorded)"
     took, sql, values = max(seen, key=lambda r: r[0])
-    conn = await asyncpg.connect(url)
+    work_mem = getattr(store.db, "_work_mem", None)  # the plan under the reader pool's own settings
+    conn = await asyncpg.connect(url, server_settings={"work_mem": work_mem} if work_mem else None)
     try:
         lines = [r[0] for r in await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *values)]
     finally:
@@ -374,6 +375,13 @@ async def cmd_reports(args: argparse.Namespace) -> None:
                 on_pg = await time_cases(pg, args.repeat)
                 slowest = max(on_pg, key=lambda r: r[2])
                 plan = await explain_slowest(pg, s.url, slowest[0])
+                # the same cases on a reader pool left at the server's work_mem (4 MB by default)
+                pg_default = PostgresStore(s.url, read_only=True, work_mem=None)
+                await pg_default.open()
+                try:
+                    on_default = await time_cases(pg_default, args.repeat)
+                finally:
+                    await pg_default.close()
             finally:
                 await lite.close()
                 await pg.close()
@@ -382,11 +390,12 @@ async def cmd_reports(args: argparse.Namespace) -> None:
     print(f"slowest on PostgreSQL: {slowest[0]} ({slowest[2]:.3f} s best of {args.repeat})")
     print(plan)
     width = max(len(r[0]) for r in on_lite)
-    print(f"| {'report':<{width}} | rows | SQLite best s | PostgreSQL best s | PostgreSQL median s |")
-    print(f"|{'-' * (width + 2)}|-----:|------:|------:|------:|")
-    for a, b in zip(on_lite, on_pg, strict=True):
-        same = "" if a[1] == b[1] else f" (rows differ: {a[1]} vs {b[1]})"
-        print(f"| {a[0]:<{width}} | {b[1]:>4} | {a[2]:>6.3f} | {b[2]:>6.3f} | {b[3]:>6.3f} |{same}")
+    print(f"| {'report':<{width}} | rows | SQLite best s | PostgreSQL best s | PostgreSQL median s"
+          " | PostgreSQL, server's work_mem, best s |")
+    print(f"|{'-' * (width + 2)}|-----:|------:|------:|------:|------:|")
+    for a, b, c in zip(on_lite, on_pg, on_default, strict=True):
+        same = "" if a[1] == b[1] == c[1] else f" (rows differ: {a[1]} vs {b[1]} vs {c[1]})"
+        print(f"| {a[0]:<{width}} | {b[1]:>4} | {a[2]:>6.3f} | {b[2]:>6.3f} | {b[3]:>6.3f} | {c[2]:>6.3f} |{same}")
 
 
 # -- a reader while ingesting -----------------------------------------------------------------------

@@ -122,6 +122,27 @@ async def test_read_only_never_migrates_and_refuses_an_empty_or_older_schema(url
         await open_store(url, read_only=True).open()
 
 
+async def test_readers_sort_and_hash_in_64_mb_and_writers_keep_the_server_setting(url: str) -> None:
+    """A report's grouped read of the aggregates spills to disk under the server's 4 MB default."""
+    writer = PostgresStore(url)
+    await writer.open()
+    try:
+        server = await _admin(url, "SELECT current_setting('work_mem') AS v")
+        async with writer.db.pool.acquire() as conn:
+            assert await conn.fetchval("SHOW work_mem") == server[0]["v"]
+    finally:
+        await writer.close()
+    for store, expected in ((PostgresStore(url, read_only=True), "64MB"),
+                            (PostgresStore(url, read_only=True, work_mem="8MB"), "8MB"),
+                            (PostgresStore(url, read_only=True, work_mem=None), server[0]["v"])):
+        await store.open()
+        try:
+            async with store.db.pool.acquire() as conn:
+                assert await conn.fetchval("SHOW work_mem") == expected
+        finally:
+            await store.close()
+
+
 @pytest.fixture
 async def roles(url: str) -> AsyncIterator[tuple[str, str]]:
     """(analyst URL, read-only-by-default collector URL): a SELECT-only role, and a role whose

@@ -138,6 +138,10 @@ class Database:
 
     ``read_only`` sets default_transaction_read_only on every connection, so an analyst's report can
     never write, whatever role it connects with. ``statement_timeout_ms`` bounds every statement.
+    ``work_mem`` (read-only pools): the memory one sort or hash of a report may use before it spills to
+    disk. PostgreSQL's default, 4 MB, makes the large grouped reads (a group x channel x month heat map
+    regroups about 100,000 aggregate rows) spill both their hash and their sort; a reader's pool holds
+    at most ``max_size`` connections, so the bound stays small. ``None`` keeps the server's setting.
     """
 
     def __init__(
@@ -151,6 +155,7 @@ class Database:
         connect_timeout: float = 10.0,
         reconnect_timeout: float = 60.0,
         application_name: str = "monitor",
+        work_mem: str | None = "64MB",
     ) -> None:
         self.url = url
         self.read_only = read_only
@@ -160,6 +165,7 @@ class Database:
         self._connect_timeout = connect_timeout
         self.reconnect_timeout = reconnect_timeout
         self.application_name = application_name
+        self._work_mem = work_mem
         self._pool: Any = None
         self._closed = False
 
@@ -173,6 +179,8 @@ class Database:
         settings = {"application_name": self.application_name, "statement_timeout": str(self._timeout_ms), "timezone": "UTC"}
         if self.read_only:
             settings["default_transaction_read_only"] = "on"
+            if self._work_mem is not None:
+                settings["work_mem"] = self._work_mem
         try:
             self._pool = await asyncpg.create_pool(
                 self.url,
