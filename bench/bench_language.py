@@ -3,6 +3,7 @@
     python bench/bench_language.py              # dev.tsv and its Telegram-noisy variant: nb, pycld2, py3langid
     python bench/bench_language.py --all        # also langdetect (with built profiles) and the vote
     python bench/bench_language.py --open-set   # also out-of-set text and the new languages (trains fold models)
+    python bench/bench_language.py --ratio      # only throughput: nb / pycld2 by CPU time, interleaved rounds
 
 Prints per class (language and script) accuracy, short (<= 60 chars) vs long,
 macro-F1 over the four core classes and over the languages present, texts/s
@@ -255,12 +256,33 @@ def leave_one_out(train: Path, models, names: list[str]) -> None:  # type: ignor
             print(f"| {label} | {len(texts)} | {core:.4f} | {und:.4f} | " + " | ".join(f"{x:.4f}" for x in libs) + " |")
 
 
+def cpu_ratio(rows, rounds: int) -> None:  # type: ignore[no-untyped-def]
+    """nb's batched rate over pycld2's, both by CPU time (``time.process_time``: other jobs' share of the
+    core does not count), in interleaved rounds so that both see the same machine; the median ratio."""
+    texts = [r.text for r in rows]
+    engines = {name: get_identifier(name) for name in (DEFAULT_ENGINE, "pycld2")}
+    for engine in engines.values():
+        engine.identify_many(texts[:500])  # warm-up
+    ratios = []
+    for i in range(rounds):
+        rates = {}
+        for name, engine in engines.items():
+            t0 = time.process_time()
+            engine.identify_many(texts)
+            rates[name] = len(texts) / (time.process_time() - t0)
+        ratios.append(rates[DEFAULT_ENGINE] / rates["pycld2"])
+        print(f"round {i + 1}: {DEFAULT_ENGINE} {rates[DEFAULT_ENGINE]:,.0f} texts/s, "
+              f"pycld2 {rates['pycld2']:,.0f} texts/s (CPU), ratio {ratios[-1]:.3f}")
+    print(f"{DEFAULT_ENGINE} / pycld2, median of {rounds} rounds: {sorted(ratios)[rounds // 2]:.3f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tsv", type=Path, default=None, help="default: $MONITOR_SHARED/data/lid/dev.tsv")
     parser.add_argument("--all", action="store_true", help="also langdetect and vote (slow)")
     parser.add_argument("--open-set", action="store_true", help="also out-of-set text and the new languages")
     parser.add_argument("--repeat", type=int, default=3, help="timing runs per engine; the best is kept")
+    parser.add_argument("--ratio", action="store_true", help="only nb / pycld2 by CPU time, 5 interleaved rounds")
     args = parser.parse_args()
 
     shared = Path(os.environ.get("MONITOR_SHARED", REPO.parent / "shared"))
@@ -271,6 +293,9 @@ def main() -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     rows = read_tsv(tsv)
+    if args.ratio:
+        cpu_ratio(rows, 5)
+        return 0
     names = [DEFAULT_ENGINE, "pycld2", "py3langid"] + (["langdetect", "vote"] if args.all else [])
     results, speeds, single = dev_tables(rows, names, args.repeat)
     print(f"{tsv}: {len(rows)} rows; Python {platform.python_version()} on {platform.machine()}, one core")
