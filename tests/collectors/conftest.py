@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,20 @@ def cli_process() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def sync_schema_url() -> Iterator[str]:
+    """A fresh schema's URL for tests that are not coroutines (they drive `monitor` subprocesses): skips
+    without a server, fails under CI, and drops the schema afterwards."""
+    server = postgres_server()
+    server.require_server()
+    loop = asyncio.new_event_loop()
+    schema = server.fresh_schema()
+    try:
+        yield loop.run_until_complete(schema.__aenter__())
+    finally:
+        loop.run_until_complete(schema.__aexit__(None, None, None))
+        loop.close()
 
 
 @pytest.fixture

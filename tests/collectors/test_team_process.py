@@ -15,7 +15,6 @@ a dead or cut-off collector's channels were polled again within lease expiry plu
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from daemon.conftest import MONITOR, SRC, make_scenario, write_config
 
-from .conftest import cli_process, postgres_server
+from .conftest import cli_process, sync_schema_url
 from .proxy import CuttableProxy
 
 _cli = cli_process()
@@ -48,15 +47,7 @@ HANDLES = [f"@chan_{i:04d}" for i in range(CHANNELS)]
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    server = postgres_server()
-    server.require_server()
-    loop = asyncio.new_event_loop()
-    schema = server.fresh_schema()
-    try:
-        yield loop.run_until_complete(schema.__aenter__())
-    finally:
-        loop.run_until_complete(schema.__aexit__(None, None, None))
-        loop.close()
+    yield from sync_schema_url()
 
 
 class Collector:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from daemon.conftest import MONITOR, SRC, write_config
 
-from .conftest import cli_process, postgres_server
+from .conftest import cli_process, sync_schema_url
 
 _cli = cli_process()
 kill = _cli.kill
@@ -35,15 +35,7 @@ EXPIRY = 5.0
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    server = postgres_server()
-    server.require_server()
-    loop = asyncio.new_event_loop()
-    schema = server.fresh_schema()
-    try:
-        yield loop.run_until_complete(schema.__aenter__())
-    finally:
-        loop.run_until_complete(schema.__aexit__(None, None, None))
-        loop.close()
+    yield from sync_schema_url()
 
 
 def _msg(mid: int, hours: float, text: str) -> dict[str, Any]:
