@@ -234,6 +234,49 @@ async def test_an_endpoint_answering_garbage_is_a_connection_fault_at_once(sessi
         assert "Traceback" not in str(info.value)
 
 
+class _DyingConnect:
+    """A client whose connect() meets garbage just as it is cancelled, as Telethon's can on SIGTERM."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+
+    async def connect(self) -> None:
+        self.entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise protocol_errors.InvalidChecksumError(1, 2) from None
+
+    def is_connected(self) -> bool:
+        return False
+
+    async def disconnect(self) -> None:
+        return None
+
+
+async def test_a_connect_cancelled_while_it_fails_leaves_no_unretrieved_error_behind() -> None:
+    # The daemon's log once held "Task exception was never retrieved" with Telethon's traceback.
+    import gc
+
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(str(context.get("message"))))
+    try:
+        client = _DyingConnect()
+        start = asyncio.ensure_future(TelethonSource(client, clock=FrozenClock(T0)).start())
+        await asyncio.wait_for(client.entered.wait(), 10)
+        start.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await start
+        del start
+        for _ in range(3):
+            await asyncio.sleep(0)
+            gc.collect()
+    finally:
+        loop.set_exception_handler(None)
+    assert reported == []
+
+
 @pytest.mark.parametrize("mode", ["random", "close"])
 async def test_a_silent_or_closing_endpoint_ends_within_the_connect_bound(mode: str) -> None:
     with endpoint(mode) as server:  # type: ignore[arg-type]

@@ -244,7 +244,7 @@ class TelethonSource:
             await self._client.connect()
             return bool(await self._client.is_user_authorized())
 
-        job = asyncio.ensure_future(work())
+        job = _owned(asyncio.ensure_future(work()))
         tripped = asyncio.ensure_future(watch.tripped.wait())
         try:
             async with asyncio.timeout(self._connect_timeout):
@@ -732,7 +732,7 @@ class BudgetedTelegramClient(TelegramClient):
         hook = self.request_hook
         if hook is not None:
             await hook()
-        call = asyncio.ensure_future(super().__call__(request, ordered, flood_sleep_threshold))
+        call = _owned(asyncio.ensure_future(super().__call__(request, ordered, flood_sleep_threshold)))
         watch = self.protocol_watch
         tripped = asyncio.ensure_future(watch.tripped.wait()) if watch is not None else None
         try:
@@ -818,6 +818,16 @@ class _SenderLogFilter(logging.Filter):
         for watch in list(self.watches):
             keep = watch.see(record) and keep
         return keep
+
+
+def _owned(task: asyncio.Future[Any]) -> asyncio.Future[Any]:
+    """``task``, its error marked as seen: the caller reports it, or was cancelled and no longer cares.
+
+    Why: a Telethon call cancelled on shutdown may still end in an error (garbage read
+    during the cancel); unread, asyncio logs it with a traceback when the task is collected.
+    """
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return task
 
 
 def _frozen(exc: BaseException) -> bool:
