@@ -343,3 +343,105 @@ def test_write_passes_every_option_to_its_format(tmp_path: Path) -> None:
     table = tmp_path / "w.txt"
     o.write(report, "table", table, width=40)
     assert table.read_text("utf-8").startswith("w\na ")
+
+
+def test_a_row_that_does_not_match_the_columns_fails_loudly_in_every_format() -> None:
+    # a cell too few or too many would otherwise shift or drop silently: numbers under the wrong header
+    for row in [("x",), ("x", 1, "extra")]:
+        report = Report(name="bad", columns=("a", "n"), rows=[row])
+        for render in (o.to_json, o.to_table, lambda r: o.to_nl(r, io.StringIO())):
+            with pytest.raises(ValueError):
+                render(report)
+
+
+def test_a_short_text_column_is_only_as_wide_as_its_longest_cell() -> None:
+    report = Report(name="s", columns=("channel", "text"), rows=[("@a", "short"), ("@bb", "tiny")])
+    assert o.to_table(report, width=100) == "s\nchannel   text \n" + "─" * 15 + "\n@a        short\n@bb       tiny \n"
+
+
+def test_the_default_width_is_160_columns() -> None:
+    # 70 + 70 fixed, two dividers of 3: 14 columns left for the text at 160, 15 at 161
+    report = Report(name="w", columns=("a", "b", "text"), rows=[("x" * 70, "y" * 70, "z" * 40)])
+    assert o.to_table(report) == o.to_table(report, width=160) != o.to_table(report, width=161)
+    assert max(len(line) for line in o.to_table(report).splitlines()) == 160
+
+
+def test_notes_wrap_at_the_width_and_any_value_is_written() -> None:
+    report = Report(
+        name="n",
+        columns=("a",),
+        rows=[("x",)],
+        meta={"since": date(2024, 1, 1), "labels": {"b", "a"}, "note": "z" * 40},
+    )
+    assert o.to_table(report, width=30) == (
+        "n\n"
+        'since: "2024-01-01"\n'
+        'labels: ["a", "b"]\n'
+        "note: \n"  # rich breaks before a word too long for the line, then folds it
+        '"' + "z" * 29 + "\n" + "z" * 11 + '"\n'
+        "a\n─\nx\n"
+    )
+
+
+def test_a_capped_cell_keeps_leading_space_and_drops_the_space_before_the_ellipsis() -> None:
+    assert o._table_cell("title", " " + "y" * 120) == " " + "y" * 118 + "…"
+    assert o._table_cell("title", "y" * 117 + "   z") == "y" * 117 + "…"
+
+
+class RaisingTty(io.StringIO):
+    def isatty(self) -> bool:
+        raise ValueError("I/O operation on closed file")
+
+
+def test_write_defaults_and_a_stream_that_cannot_say_whether_it_is_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    formula = Report(name="f", columns=("a",), rows=[("=x\u202e",)])
+    stream = io.StringIO()
+    o.write(formula, "csv", None, stdout=stream)
+    assert stream.getvalue() == "a\r\n=x\u202e\r\n"  # as stored unless excel_safe is asked for
+    stream = RaisingTty()
+    o.write(formula, "tsv", None, stdout=stream)
+    assert stream.getvalue() == "a\n=x\u202e\n"  # not known to be a terminal: not escaped
+    with pytest.raises(ValueError, match=r"^--format parquet needs --output FILE$"):
+        o.write(formula, "parquet", None, stdout=io.StringIO())
+    # a file gets the full width even when the command runs in a narrow terminal
+    monkeypatch.setenv("COLUMNS", "40")
+    wide = Report(name="w", columns=("a", "text"), rows=[("x" * 30, "z" * 60)])
+    path = tmp_path / "w.txt"
+    o.write(wide, "table", path, stdout=Tty())
+    assert path.read_text("utf-8") == o.to_table(wide, width=160)
+    stream = Tty()
+    o.write(wide, "table", None, stdout=stream)
+    assert stream.getvalue() == o.to_table(wide, width=40)
+
+
+def test_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setenv("COLUMNS", "77")
+    assert o.terminal_width(Tty()) == 77
+    assert o.terminal_width(io.StringIO()) == o.terminal_width(RaisingTty()) == o.terminal_width(None) == 160
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setattr(sys, "__stdout__", io.StringIO())  # no terminal to ask: the fallback
+    assert o.terminal_width(Tty()) == 160
+
+
+def test_parquet_keeps_types_of_an_empty_report_and_converts_other_zones(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "e.parquet"
+    o.to_parquet(Report(name="e", columns=("a", "b"), rows=[], meta={"since": date(2024, 1, 1)}), path)
+    table = pq.read_table(path)
+    assert [str(f.type) for f in table.schema] == ["string", "string"]
+    assert json.loads(table.schema.metadata[b"monitor.meta"]) == {"since": "2024-01-01"}
+    report = Report(name="z", columns=("when", "day"), rows=[("2024-03-01T15:00:00+03:00", "2024-03-01")])
+    o.to_parquet(report, path)
+    assert pq.read_table(path).to_pylist() == [{"when": datetime(2024, 3, 1, 12, tzinfo=UTC), "day": date(2024, 3, 1)}]
+
+
+def test_a_forced_colour_environment_adds_no_escape_codes_to_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = o.to_table(TABLE, width=100)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    assert o.to_table(TABLE, width=100) == plain and "\x1b" not in plain

@@ -217,8 +217,9 @@ def to_table(report: Report, *, width: int | None = None) -> str:
     width = width or 160
     rows = [[_table_cell(c, v) for c, v in zip(report.columns, row, strict=True)] for row in report.rows]
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, emoji=False,
-                      highlight=False, markup=False, soft_wrap=False)
+    # Everything printed below is a Text, which rich never parses for markup or emoji, and no colour
+    # system means no styles are written (FORCE_COLOR included): the console needs no other option.
+    console = Console(file=buffer, width=width, color_system=None)
     notes = [_table_cell("meta", f"{k}: {json_dumps(_finite(v), default=_jsonable)}")
              for k, v in report.meta.items() if k not in ("columns",)]
     console.print(Text(terminal(report.name)))
