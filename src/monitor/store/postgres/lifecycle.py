@@ -1,4 +1,4 @@
-"""The ``ChannelHistory`` port on PostgreSQL (migration 0005): the same rows and answers as SQLite's
+"""The ``ChannelHistory`` port on PostgreSQL (migration 0001): the same rows and answers as SQLite's
 ``store/sqlite/lifecycle.py``. Mixed into PostgresStore, whose ``db`` is the pool."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The ``ChannelHistory`` port on SQLite: lifecycle events, profile snapshots, deletions, out-links and
-discovery decisions (migration 0009). Mixed into SQLiteStore, which provides the connections."""
+discovery decisions (migration 0006). Mixed into SQLiteStore, which provides the connections."""
 
 from __future__ import annotations
 
