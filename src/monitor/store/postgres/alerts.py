@@ -27,7 +27,9 @@ from monitor.identity import is_id_key, parse_id_key
 from monitor.models import (
     Alert,
     DiscoveredRow,
+    RuleNote,
     RuleRecord,
+    Series,
     StoredAlert,
     TaggedPost,
     TermRow,
@@ -114,17 +116,10 @@ class PostgresAlertReads:
     async def alert_exists(self, dedup_key: str) -> bool:
         return bool(await self._fetch("SELECT 1 FROM alerts WHERE dedup_key = $1", dedup_key))
 
-    async def series_counts(
-        self,
-        on: str,
-        value: str,
-        windows: Sequence[tuple[datetime, datetime]],
-        *,
-        channel_ids: Sequence[int] | None = None,
-        languages: Sequence[str] = (),
-    ) -> list[int]:
+    async def series_counts(self, series: Series, windows: Sequence[tuple[datetime, datetime]]) -> list[int]:
         """Posts of one series in each (start, end] window, by posted_at. Uses the day indexes."""
         counts: list[int] = []
+        on, value = series.on, series.value
         for start_at, end_at in windows:
             start, end = _ts(start_at), _ts(end_at)
             if on == "group":
@@ -147,11 +142,11 @@ class PostgresAlertReads:
                     " AND p.posted_at > $4 AND p.posted_at <= $5"
                 )
                 args = [int(value), start // 86400, end // 86400, start, end]
-            if channel_ids is not None:
-                args.append([int(c) for c in channel_ids])
+            if series.channel_ids is not None:
+                args.append([int(c) for c in series.channel_ids])
                 sql += f" AND p.channel_id = ANY(${len(args)}::bigint[])"
-            if languages:
-                args.append(list(languages))
+            if series.languages:
+                args.append(list(series.languages))
                 sql += f" AND p.lang = ANY(${len(args)}::text[])"
             rows = await self._fetch(sql, *args)
             counts.append(int(rows[0][0]))
@@ -299,17 +294,7 @@ class PostgresAlertTx(PostgresAlertReads):
             refs, *([merged[r][i] for r in refs] for i in range(6)),
         )
 
-    async def note_rule(
-        self,
-        name: str,
-        kind: str,
-        *,
-        now: datetime,
-        fired: bool = False,
-        suppressed: int = 0,
-        detection_hash: str | None = None,
-        seeded: bool = False,
-    ) -> None:
+    async def note_rule(self, note: RuleNote) -> None:
         await self.conn.execute(
             "INSERT INTO alert_rules"
             " (name, kind, detection_hash, seeded_at, last_fired_at, suppressed, updated_at)"
@@ -322,7 +307,8 @@ class PostgresAlertTx(PostgresAlertReads):
             " last_fired_at = CASE WHEN $5::boolean THEN $7::bigint ELSE alert_rules.last_fired_at END,"
             " suppressed = CASE WHEN $5::boolean THEN 0 ELSE alert_rules.suppressed + $6::integer END,"
             " updated_at = $7::bigint",
-            name, kind, detection_hash, bool(seeded), bool(fired), int(suppressed), _ts(now),
+            note.name, note.kind, note.detection_hash, bool(note.seeded), bool(note.fired), int(note.suppressed),
+            _ts(note.now),
         )
 
     async def insert_alert(self, alert: Alert, sinks: Sequence[str], *, now: datetime) -> Alert | None:

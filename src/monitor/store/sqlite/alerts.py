@@ -21,7 +21,9 @@ from monitor.identity import is_id_key, parse_id_key
 from monitor.models import (
     Alert,
     DiscoveredRow,
+    RuleNote,
     RuleRecord,
+    Series,
     StoredAlert,
     TaggedPost,
     TermRow,
@@ -73,29 +75,29 @@ class AlertReads:
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
+    async def _in_chunks(self, sql: str, items: Sequence[Any], first: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """``sql``'s rows for every item: its ``{marks}`` list is filled a chunk of ``items`` at a time
+        (SQLite bounds the parameters of one statement), after the parameters ``first``."""
+        rows: list[tuple[Any, ...]] = []
+        for chunk in _chunks(list(items)):
+            rows += await self._all(sql.format(marks=",".join("?" * len(chunk))), [*first, *chunk])
+        return rows
+
     # -- terms -------------------------------------------------------------------------
     async def term_stats(self, terms: Sequence[str]) -> dict[str, TermStat]:
-        out: dict[str, TermStat] = {}
-        for chunk in _chunks(list(terms)):
-            rows = await self._all(
-                f"SELECT term, first_seen_at, total FROM terms WHERE term IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            out.update({r[0]: TermStat(_at(r[1]), int(r[2])) for r in rows})
-        return out
+        rows = await self._in_chunks("SELECT term, first_seen_at, total FROM terms WHERE term IN ({marks})", terms)
+        return {r[0]: TermStat(_at(r[1]), int(r[2])) for r in rows}
 
     async def term_days(
         self, terms: Sequence[str], first_day: int, last_day: int
     ) -> dict[str, dict[int, int]]:
         out: dict[str, dict[int, int]] = {}
-        for chunk in _chunks(list(terms)):
-            rows = await self._all(
-                "SELECT term, day, count FROM term_days WHERE day BETWEEN ? AND ?"
-                f" AND term IN ({','.join('?' * len(chunk))})",
-                [first_day, last_day, *chunk],
-            )
-            for term, day, count in rows:
-                out.setdefault(term, {})[int(day)] = int(count)
+        rows = await self._in_chunks(
+            "SELECT term, day, count FROM term_days WHERE day BETWEEN ? AND ? AND term IN ({marks})",
+            terms, [first_day, last_day],
+        )
+        for term, day, count in rows:
+            out.setdefault(term, {})[int(day)] = int(count)
         return out
 
     async def history_start(self) -> datetime | None:
@@ -104,14 +106,8 @@ class AlertReads:
         return None if not rows or rows[0][0] is None else _at(rows[0][0])
 
     async def discovered(self, refs: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for chunk in _chunks(list(refs)):
-            rows = await self._all(
-                f"SELECT ref, hits FROM discovered_channels WHERE ref IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            out.update({r[0]: int(r[1]) for r in rows})
-        return out
+        rows = await self._in_chunks("SELECT ref, hits FROM discovered_channels WHERE ref IN ({marks})", refs)
+        return {r[0]: int(r[1]) for r in rows}
 
     async def rule_records(self) -> dict[str, RuleRecord]:
         rows = await self._all(
@@ -123,24 +119,17 @@ class AlertReads:
         rows = await self._all("SELECT 1 FROM alerts WHERE dedup_key = ?", (dedup_key,))
         return bool(rows)
 
-    async def series_counts(
-        self,
-        on: str,
-        value: str,
-        windows: Sequence[tuple[datetime, datetime]],
-        *,
-        channel_ids: Sequence[int] | None = None,
-        languages: Sequence[str] = (),
-    ) -> list[int]:
+    async def series_counts(self, series: Series, windows: Sequence[tuple[datetime, datetime]]) -> list[int]:
         """Posts of one series in each (start, end] window, by posted_at. Uses the day indexes."""
         counts: list[int] = []
         extra, extra_params = "", []  # type: tuple[str, list[Any]]
-        if channel_ids is not None:
-            extra += f" AND p.channel_id IN ({','.join('?' * len(channel_ids)) or 'NULL'})"
-            extra_params += list(channel_ids)
-        if languages:
-            extra += f" AND p.lang IN ({','.join('?' * len(languages))})"
-            extra_params += list(languages)
+        on, value = series.on, series.value
+        if series.channel_ids is not None:
+            extra += f" AND p.channel_id IN ({','.join('?' * len(series.channel_ids)) or 'NULL'})"
+            extra_params += list(series.channel_ids)
+        if series.languages:
+            extra += f" AND p.lang IN ({','.join('?' * len(series.languages))})"
+            extra_params += list(series.languages)
         for start_at, end_at in windows:
             start, end = _ts(start_at), _ts(end_at)
             days = (start // 86400, end // 86400)
@@ -288,17 +277,7 @@ class AlertTx(AlertReads):
             [(r.ref, r.name, r.via, _ts(r.seen_at), r.channel_id, r.message_id, r.hits) for r in rows],
         )
 
-    async def note_rule(
-        self,
-        name: str,
-        kind: str,
-        *,
-        now: datetime,
-        fired: bool = False,
-        suppressed: int = 0,
-        detection_hash: str | None = None,
-        seeded: bool = False,
-    ) -> None:
+    async def note_rule(self, note: RuleNote) -> None:
         await self.conn.execute(
             "INSERT INTO alert_rules"
             " (name, kind, detection_hash, seeded_at, last_fired_at, suppressed, updated_at)"
@@ -311,13 +290,13 @@ class AlertTx(AlertReads):
             " suppressed = CASE WHEN :fired THEN 0 ELSE suppressed + :suppressed END,"
             " updated_at = :now",
             {
-                "name": name,
-                "kind": kind,
-                "hash": detection_hash,
-                "seeded": 1 if seeded else 0,
-                "fired": 1 if fired else 0,
-                "suppressed": suppressed,
-                "now": _ts(now),
+                "name": note.name,
+                "kind": note.kind,
+                "hash": note.detection_hash,
+                "seeded": 1 if note.seeded else 0,
+                "fired": 1 if note.fired else 0,
+                "suppressed": note.suppressed,
+                "now": _ts(note.now),
             },
         )
 
