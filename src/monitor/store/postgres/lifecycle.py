@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
+from monitor.store.common.alerts import time_bounds
 from monitor.store.common.lifecycle import SharedLifecycleReads
 from monitor.store.common.reports import PostFilter
 from monitor.store.postgres.connection import Database
@@ -58,10 +59,7 @@ class PostgresLifecycleQueries(SharedLifecycleReads):
         where = ["TRUE"]
         if keys is not None:
             where.append(f"key = ANY({args([str(k) for k in keys], '::text[]')})")
-        if since is not None:
-            where.append(f"at >= {args(_ts(since))}")
-        if until is not None:
-            where.append(f"at < {args(_ts(until))}")
+        where += time_bounds(args, "at", since, until)
         rows = await self._rows(
             "SELECT key, channel_id, state, at, reason FROM channel_events WHERE " + " AND ".join(where)
             + ' ORDER BY at, key COLLATE "C", state COLLATE "C"',

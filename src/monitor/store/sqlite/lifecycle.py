@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
+from monitor.store.common.alerts import time_bounds
 from monitor.store.common.lifecycle import SharedLifecycleReads
 from monitor.store.common.reports import PostFilter
 from monitor.store.epoch import dt, ts
@@ -57,12 +58,12 @@ class LifecycleQueries(SharedLifecycleReads):
         if keys is not None:
             where.append(f"key IN {_JSON_LIST}")
             params.append(json.dumps(list(keys)))
-        if since is not None:
-            where.append("at >= ?")
-            params.append(ts(since))
-        if until is not None:
-            where.append("at < ?")
-            params.append(ts(until))
+
+        def bind(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        where += time_bounds(bind, "at", since, until)
         rows = await self._fetch(
             "SELECT key, channel_id, state, at, reason FROM channel_events WHERE "
             + " AND ".join(where) + " ORDER BY at, key, state",
