@@ -20,36 +20,15 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from monitor import logs
+from monitor.clock import Stopped, until_stopped
 from monitor.errors import ConfigError, MonitorError, SourceConnectionError, SourceUnauthorized
 from monitor.sources import Source
 
 log = logs.get_logger("monitor.daemon")
 
 OnRefused = Callable[[SourceUnauthorized], Awaitable[None]]
-
-
-class Stopped(Exception):
-    """The stop event was set while connecting."""
-
-
-async def until_stopped(work: Awaitable[Any], stop: asyncio.Event) -> Any:
-    """``work``'s result, or `Stopped` (with ``work`` cancelled) as soon as ``stop`` is set."""
-    job = asyncio.ensure_future(work)
-    waiter = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({job, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-        if not job.done():
-            job.cancel()
-            with contextlib.suppress(BaseException):
-                await job
-    if job.cancelled():
-        raise Stopped
-    return job.result()
 
 
 async def connect_at_start(source: Source, stop: asyncio.Event, on_refused: OnRefused) -> bool:

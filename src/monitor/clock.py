@@ -1,9 +1,15 @@
-"""Time as a dependency, so tests can freeze and advance it instead of sleeping."""
+"""Time as a dependency, so tests can freeze and advance it instead of sleeping; and waiting that a
+stop event cuts short, so shutdown never waits for a slow connect or a rate budget."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -37,3 +43,24 @@ def to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+class Stopped(Exception):
+    """The stop event was set before the work finished."""
+
+
+async def until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T:
+    """``work``'s result, or `Stopped` (with ``work`` cancelled) as soon as ``stop`` is set."""
+    job = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({job, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        if not job.done():
+            job.cancel()
+            with contextlib.suppress(BaseException):
+                await job
+    if job.cancelled():
+        raise Stopped
+    return job.result()

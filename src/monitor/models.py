@@ -362,6 +362,33 @@ class RuleRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Series:
+    """What a spike rule counts: the posts of one group, language or channel (``on``: "group",
+    "language" or "channel"; ``value``: the group id, language code or channel id), optionally only
+    those of ``channel_ids`` and in ``languages``."""
+
+    on: str
+    value: str
+    channel_ids: tuple[int, ...] | None = None
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleNote:
+    """What the alert engine decided about a rule at ``now``, for its stored state: it fired (the
+    cool-down restarts), ``suppressed`` candidates were held back by the cool-down, or a retro-hunt
+    ``seeded`` it for ``detection_hash``."""
+
+    name: str
+    kind: str
+    now: datetime
+    fired: bool = False
+    suppressed: int = 0
+    detection_hash: str | None = None
+    seeded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class StoredAlert:
     """A stored alert and the state of its delivery to each sink (sink -> state)."""
 

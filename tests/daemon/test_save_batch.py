@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.models import Channel, Post, SaveResult, TaggedPost
+from monitor.models import Channel, Post, RuleNote, SaveResult, TaggedPost
 from monitor.pipeline import save_batch
 from monitor.store import open_store
 from monitor.tagging import Tagger
@@ -38,7 +38,7 @@ class RecordingStep:
         async def evaluate(history: Any, result: SaveResult) -> None:
             self.calls.append(("evaluate", channel.id, [t.post.message_id for t in tagged],
                                sorted(k.message_id for k in result.inserted_keys)))
-            await history.note_rule(self.rule, "match", now=AT, detection_hash="h", seeded=True)
+            await history.note_rule(RuleNote(self.rule, "match", AT, detection_hash="h", seeded=True))
             if self.fail:
                 raise RuntimeError("rule blew up")
 

@@ -131,7 +131,7 @@ async def test_migration_backfills_existing_posts(tmp_path: Path) -> None:
                      " applied_at INTEGER NOT NULL)")
         conn.execute("INSERT INTO schema_migrations VALUES (1, 'initial', 0)")
         for table in ("watch", "channels", "posts", "post_tags", "metric_samples"):
-            # the columns 0001 had (later migrations add some, e.g. posts.deleted_at in 0009)
+            # the columns 0001 had (later migrations add some, e.g. posts.deleted_at in 0006)
             cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA table_info({table})"))
             rows = full.execute(f"SELECT {cols} FROM {table}").fetchall()
             if rows:

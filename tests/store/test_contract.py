@@ -33,6 +33,8 @@ from monitor.models import (
     LinkPreview,
     MetricSample,
     PostKey,
+    RuleNote,
+    Series,
     RuleRecord,
     Tags,
     TermRow,
@@ -387,13 +389,13 @@ async def test_discovered_channels_count_up_and_seed(store: Store) -> None:
 
 async def test_rules_alerts_and_their_outbox_rows(store: Store) -> None:
     async with store.alert_transaction() as tx:
-        await tx.note_rule("r1", "match", now=T0, detection_hash="h1", seeded=True)
+        await tx.note_rule(RuleNote("r1", "match", T0, detection_hash="h1", seeded=True))
         saved = await tx.insert_alert(alert(1), ["log", "webhook", "log"], now=T0)
         assert saved is not None and saved.id is not None
         assert await tx.insert_alert(alert(1), ["log"], now=T0) is None  # same dedup key: kept once
         assert await tx.alert_exists("r1:1") and not await tx.alert_exists("r1:2")
-        await tx.note_rule("r1", "match", now=T0 + timedelta(minutes=1), fired=True)
-        await tx.note_rule("r1", "match", now=T0 + timedelta(minutes=2), suppressed=2)
+        await tx.note_rule(RuleNote("r1", "match", T0 + timedelta(minutes=1), fired=True))
+        await tx.note_rule(RuleNote("r1", "match", T0 + timedelta(minutes=2), suppressed=2))
     records = await store.alert_reader().rule_records()
     assert records["r1"] == RuleRecord("r1", "match", "h1", T0, T0 + timedelta(minutes=1), 2)
     assert (await store.rule_states())["r1"] == records["r1"]
@@ -427,9 +429,9 @@ async def test_history_reads_of_posts_and_watched_channels(store: Store) -> None
     assert await reader.channel_ids_with_labels([("country", ["UZ"])]) == []
     assert await reader.channel_ids_for_keys(["ozod_sado", "id:5"]) == [5, CHANNEL.id]
     window = (T0, T0 + timedelta(hours=2))
-    assert await reader.series_counts("group", "IS", [window, (T0 - timedelta(days=1), T0)]) == [2, 0]
-    assert await reader.series_counts("language", "en", [(T0, T0 + timedelta(days=2))]) == [1]
-    assert await reader.series_counts("channel", str(CHANNEL.id), [window], channel_ids=[CHANNEL.id]) == [2]
+    assert await reader.series_counts(Series("group", "IS"), [window, (T0 - timedelta(days=1), T0)]) == [2, 0]
+    assert await reader.series_counts(Series("language", "en"), [(T0, T0 + timedelta(days=2))]) == [1]
+    assert await reader.series_counts(Series("channel", str(CHANNEL.id), (CHANNEL.id,)), [window]) == [2]
 
 
 async def test_replay_tagged_and_referencing_posts(store: Store) -> None:

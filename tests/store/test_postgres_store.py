@@ -116,9 +116,9 @@ async def test_read_only_never_migrates_and_refuses_an_empty_or_older_schema(url
     finally:
         await reader.close()
 
-    last = load_migrations()[-1].version
+    last = load_migrations()[-1].version  # the schema as an older monitor (or none) left it
     await _admin(url, "DELETE FROM schema_migrations WHERE version = $1", last)
-    with pytest.raises(MigrationError, match="older"):
+    with pytest.raises(MigrationError, match="run `monitor db migrate` first"):
         await open_store(url, read_only=True).open()
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import pytest
 from contract_data import CHANNEL, T0, alert, tagged, watch
 
+from monitor.models import RuleNote
 from monitor.store import open_store
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -100,7 +101,7 @@ async def fill(path: Path) -> None:
         now = datetime.now(UTC)
         await store.heartbeat(pid=1, started_at=now, at=now)
         async with store.alert_transaction() as tx:
-            await tx.note_rule("r1", "match", now=T0, detection_hash="h1", seeded=True)
+            await tx.note_rule(RuleNote("r1", "match", T0, detection_hash="h1", seeded=True))
             await tx.insert_alert(alert(1), ["log"], now=T0)
     finally:
         await store.close()

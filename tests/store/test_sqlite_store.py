@@ -178,7 +178,7 @@ async def test_reader_is_read_only(store: SQLiteStore) -> None:
 
 
 async def test_simhash_index_is_dropped_and_no_spread_query_would_use_it(store: SQLiteStore, tmp_path: Path) -> None:
-    """Migration 0007 dropped posts_simhash: put it back and the spread report's queries still do not use it."""
+    """Migration 0006 drops posts_simhash: put it back and the spread report's queries still do not use it."""
     await store.save_posts(CHANNEL.id, [tagged(i, groups=("ISKP",)) for i in range(1, 6)], at=T0)
     seen: list[tuple[str, list[object]]] = []
     real_query = store.query

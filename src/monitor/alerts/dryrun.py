@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.alerts.config import AlertRule, AlertsConfig
 from monitor.alerts.engine import Evaluator
-from monitor.models import DiscoveredRow, RuleRecord, TermRow, TermStat
+from monitor.models import DiscoveredRow, RuleNote, RuleRecord, Series, TermRow, TermStat
 from monitor.store.ports import AlertHistory, HistoryReads
 from monitor.alerts.retro import TextTagger, retag_page
 from monitor.alerts.rules import DAY, WEEK, ChannelContext
@@ -120,22 +120,12 @@ class MemoryHistory:
             for name, r in self._rules.items()
         }
 
-    async def note_rule(
-        self,
-        name: str,
-        kind: str,
-        *,
-        now: datetime,
-        fired: bool = False,
-        suppressed: int = 0,
-        detection_hash: str | None = None,
-        seeded: bool = False,
-    ) -> None:
-        rec = self._rules.setdefault(name, _Record(kind=kind))
-        if fired:
-            rec.last_fired_at, rec.suppressed = now, 0
+    async def note_rule(self, note: RuleNote) -> None:
+        rec = self._rules.setdefault(note.name, _Record(kind=note.kind))
+        if note.fired:
+            rec.last_fired_at, rec.suppressed = note.now, 0
         else:
-            rec.suppressed += suppressed
+            rec.suppressed += note.suppressed
 
     async def alert_exists(self, dedup_key: str) -> bool:
         return dedup_key in self._dedup
@@ -147,19 +137,11 @@ class MemoryHistory:
         self.alerts.append(alert)
         return alert
 
-    async def series_counts(
-        self,
-        on: str,
-        value: str,
-        windows: Sequence[tuple[datetime, datetime]],
-        *,
-        channel_ids: Sequence[int] | None = None,
-        languages: Sequence[str] = (),
-    ) -> list[int]:
+    async def series_counts(self, series: Series, windows: Sequence[tuple[datetime, datetime]]) -> list[int]:
         """Posts of one series in each (start, end] window by posted_at, among the posts replayed so far."""
-        items = self._series.get((on, value), [])
-        ids = None if channel_ids is None else set(channel_ids)
-        langs = set(languages)
+        items = self._series.get((series.on, series.value), [])
+        ids = None if series.channel_ids is None else set(series.channel_ids)
+        langs = set(series.languages)
         out = []
         for start, end in windows:
             lo = bisect_right(items, (int(start.timestamp()), 1 << 62, "\uffff"))

@@ -27,10 +27,11 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 
 from monitor.alerts.config import AlertRule, AlertsConfig
-from monitor.models import DiscoveredRow, TermRow
+from monitor.models import DiscoveredRow, RuleNote, Series, TermRow
 from monitor.store.ports import AlertHistory, History
 from monitor.alerts.retro import RetroHuntReport, TextTagger, retro_hunt
 from monitor.alerts.rules import (
@@ -72,6 +73,17 @@ def _ts(value: datetime) -> int:
 def _at(value: int) -> datetime:
     """Epoch seconds (the engine's arithmetic) -> the aware datetime the store port takes."""
     return datetime.fromtimestamp(value, UTC)
+
+
+class _Batch(NamedTuple):
+    """One ``evaluate`` call, as its rule kinds read it: the history (bound to the save's transaction),
+    the channel, the new posts, those fresh enough to fire, and the time."""
+
+    history: History
+    channel: ChannelContext
+    posts: Sequence[TaggedPost]
+    fresh: Sequence[TaggedPost]
+    now: datetime
 
 
 @dataclass
@@ -128,11 +140,12 @@ class Evaluator:
         ``terms``: each post's terms from ``extract_batch_terms``, computed before the save (off the
         event loop, outside the store's write transaction); posts missing from it are extracted here."""
         fresh = [p for p in posts if fresh_since <= p.post.posted_at <= now + timedelta(minutes=10)]
+        batch = _Batch(history, channel, posts, fresh, now)
         candidates: list[tuple[AlertRule, Alert]] = []
         if self._term_rules:
-            candidates += await self._terms(history, channel, posts, fresh, now, terms or {})
+            candidates += await self._terms(batch, terms or {})
         if self._channel_rules:
-            candidates += await self._channels(history, channel, posts, fresh, now)
+            candidates += await self._channels(batch)
         for rule in self.rules:
             if rule.kind == "match":
                 for tagged in fresh:
@@ -140,7 +153,7 @@ class Evaluator:
                     if alert is not None:
                         candidates.append((rule, alert))
             elif rule.kind == "spike" and fresh:
-                candidates += await self._spikes(history, rule, channel, fresh, now)
+                candidates += await self._spikes(batch, rule)
         return await self._record(history, candidates, now)
 
     # -- recording with dedup and cool-down ---------------------------------------------------
@@ -162,7 +175,7 @@ class Evaluator:
                 suppressed[rule.name] = rec.suppressed if rec else 0
             if in_cooldown(rule, last_fired[rule.name], now):
                 suppressed[rule.name] += 1
-                await history.note_rule(rule.name, rule.kind, now=now, suppressed=1)
+                await history.note_rule(RuleNote(rule.name, rule.kind, now, suppressed=1))
                 continue
             if suppressed[rule.name]:
                 alert = replace(
@@ -174,19 +187,14 @@ class Evaluator:
             stored.append(saved)
             last_fired[rule.name] = now
             suppressed[rule.name] = 0
-            await history.note_rule(rule.name, rule.kind, now=now, fired=True)
+            await history.note_rule(RuleNote(rule.name, rule.kind, now, fired=True))
         return stored
 
     # -- terms -----------------------------------------------------------------------------------
     async def _terms(
-        self,
-        history: History,
-        channel: ChannelContext,
-        posts: Sequence[TaggedPost],
-        fresh: Sequence[TaggedPost],
-        now: datetime,
-        extracted: Mapping[PostKey, Sequence[TermHit]],
+        self, batch: _Batch, extracted: Mapping[PostKey, Sequence[TermHit]]
     ) -> list[tuple[AlertRule, Alert]]:
+        history, channel, posts, fresh, now = batch
         agg: dict[str, _TermAgg] = {}
         fresh_keys = {p.post.key for p in fresh}
         for tagged in posts:
@@ -341,14 +349,8 @@ class Evaluator:
         return out
 
     # -- spikes ------------------------------------------------------------------------------------
-    async def _spikes(
-        self,
-        history: History,
-        rule: AlertRule,
-        channel: ChannelContext,
-        fresh: Sequence[TaggedPost],
-        now: datetime,
-    ) -> list[tuple[AlertRule, Alert]]:
+    async def _spikes(self, batch: _Batch, rule: AlertRule) -> list[tuple[AlertRule, Alert]]:
+        history, channel, _, fresh, now = batch
         series: dict[tuple[str, str], TaggedPost] = {}
         for tagged in fresh:
             for s in spike_series(rule, channel, tagged.tags):
@@ -368,13 +370,9 @@ class Evaluator:
         for (on, value), tagged in sorted(series.items()):
             end = min(_ts(tagged.post.posted_at), _ts(now))
             current, base = spike_windows(rule, end)
-            counts = await history.series_counts(
-                on,
-                value,
-                [(_at(lo), _at(hi)) for lo, hi in (current, *base)],
-                channel_ids=channel_ids,
-                languages=rule.languages if on != "language" else (),
-            )
+            watched = Series(on, value, None if channel_ids is None else tuple(channel_ids),
+                             tuple(rule.languages) if on != "language" else ())
+            counts = await history.series_counts(watched, [(_at(lo), _at(hi)) for lo, hi in (current, *base)])
             known = sum(1 for w in base if posts_start is not None and w[0] >= posts_start)
             verdict = spike_verdict(rule, counts[0], counts[1:], known)
             if verdict.fired:
@@ -397,14 +395,8 @@ class Evaluator:
         return out
 
     # -- new channels -----------------------------------------------------------------------------
-    async def _channels(
-        self,
-        history: History,
-        channel: ChannelContext,
-        posts: Sequence[TaggedPost],
-        fresh: Sequence[TaggedPost],
-        now: datetime,
-    ) -> list[tuple[AlertRule, Alert]]:
+    async def _channels(self, batch: _Batch) -> list[tuple[AlertRule, Alert]]:
+        history, channel, posts, fresh, now = batch
         counting = replace(self._channel_rules[0], via=("forward", "link"), ignore_bots=False)
         hits: dict[str, int] = defaultdict(int)
         first: dict[str, tuple[TaggedPost, ChannelReference]] = {}

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from monitor.alerts.config import AlertRule
-from monitor.models import DiscoveredRow, TermRow
+from monitor.models import DiscoveredRow, RuleNote, TermRow
 from monitor.store.ports import AlertHistory
 from monitor.alerts.rules import DAY, ChannelContext, channel_references, evaluate_match, post_link
 from monitor.alerts.terms import extract_terms
@@ -226,13 +226,7 @@ async def retro_hunt(
         notes.append("a spike rule's history is the posts table itself: nothing to seed")
     if seed:
         async with store.alert_transaction() as tx:
-            await tx.note_rule(
-                rule.name,
-                rule.kind,
-                now=now,
-                detection_hash=recorded_hash,
-                seeded=True,
-            )
+            await tx.note_rule(RuleNote(rule.name, rule.kind, now, detection_hash=recorded_hash, seeded=True))
     ordered = sorted([*found.values(), *extra], key=lambda o: (o.posted_at, o.channel_id, o.message_id))
     return RetroHuntReport(
         rule=rule.name,

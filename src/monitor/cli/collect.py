@@ -14,7 +14,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ from monitor.watchlist import add_to_config, remove_from_config
 from monitor.settings import ChannelEntry, Settings, check, check_value, default_config_path, load
 from monitor.demo import DEMO_SEED
 from monitor.identity import id_key
-from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, config_option, friendly
+from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, config_option, friendly, parse_labels
 from monitor.cli.records import chosen_format, emit, emit_text, record_options
 from monitor.cli.stores import open_db
 from monitor.collectors.status import TeamStatus, account_rows, collector_rows, stalled
@@ -748,16 +748,6 @@ def channels_group() -> None:
     """Edit the watch list (the config file's [[channels]] and the store)."""
 
 
-def _labels(values: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(Problem("--label", f"{item!r} is not key=value"))
-        out[key.strip()] = value.strip()
-    return out
-
-
 @channels_group.command("add")
 @config_option
 @click.argument("handle")
@@ -771,7 +761,7 @@ def channels_add(
     settings = _settings(config_path)
     if interval is not None and interval <= 0:
         raise ConfigError(Problem("--interval", "must be a positive number of seconds"))
-    key = add_channel(settings, handle, labels=_labels(labels), poll_interval=interval)
+    key = add_channel(settings, handle, labels=parse_labels(labels), poll_interval=interval)
     click.echo(
         f"added {key} to {settings.path}; a running daemon picks it up within"
         f" {settings.monitor.config_reload_interval:g}s"

@@ -12,13 +12,13 @@ import functools
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.escape import one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -87,6 +87,17 @@ def database_option(func: F) -> F:
         return func(*args, database=database or database_alias, **kwargs)
 
     return merged  # type: ignore[return-value]  # functools.wraps keeps the signature, mypy cannot see it
+
+
+def parse_labels(values: Sequence[str]) -> dict[str, str]:
+    """``--label key=value`` options (repeatable) as a dict; a malformed one is a ConfigError naming it."""
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(Problem("--label", f"{item!r} is not key=value"))
+        out[key.strip()] = value.strip()
+    return out
 
 
 def chosen_database(database: str | None, config_path: Path | None) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from monitor.cli.collect import _existing_db, _open, _settings, add_channel
-from monitor.cli.common import config_option, friendly
+from monitor.cli.common import config_option, friendly, parse_labels
 from monitor.errors import ConfigError, Problem
 from monitor.escape import defang, json_dumps, one_line
 from monitor.reports.periods import from_day
@@ -121,13 +121,7 @@ def discovery_accept(config_path: Path | None, depth: int, candidate: str, label
     """Watch CANDIDATE: it is added to the config's [[channels]] with labels saying where it came from."""
     settings = _settings(config_path)
     c = _pick(settings, candidate, depth)
-    extra: dict[str, str] = {}
-    for item in labels:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(Problem("--label", f"{item!r} is not key=value"))
-        extra[key.strip()] = value.strip()
-    label_set = candidate_labels(c, extra)
+    label_set = candidate_labels(c, parse_labels(labels))
     key = add_channel(settings, candidate_handle(c), labels=label_set)
 
     async def remember() -> bool:

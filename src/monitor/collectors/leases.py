@@ -43,6 +43,26 @@ def new_collector(clock: Clock, *, pid: int, host: str | None = None) -> Collect
     )
 
 
+class Holder:
+    """What one collector holds for a while (channel leases, team rounds), each trusted until a local
+    deadline on its own monotonic clock (``renewed + expiry * SAFETY``), whatever the database says."""
+
+    def __init__(self, store: Leases, *, clock: Clock, expiry: float, monotonic: Callable[[], float]) -> None:
+        self.store = store
+        self.clock = clock
+        self.expiry = expiry
+        self._monotonic = monotonic
+        self._until: dict[str, float] = {}  # key or round name -> local deadline (monotonic seconds)
+
+    def holds(self, key: str) -> bool:
+        """True while this collector may act on ``key``: held, and the local deadline not passed."""
+        until = self._until.get(key)
+        return until is not None and self._monotonic() < until
+
+    def held(self) -> list[str]:
+        return sorted(k for k in self._until if self.holds(k))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Round:
     """What one lease round did."""
@@ -55,7 +75,7 @@ class Round:
     ok: bool = True
 
 
-class LeaseKeeper:
+class LeaseKeeper(Holder):
     """The leases of one collector; `holds` is what the daemon asks before every poll."""
 
     def __init__(
@@ -69,30 +89,18 @@ class LeaseKeeper:
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
-        self.store = store
+        super().__init__(store, clock=clock, expiry=expiry, monotonic=monotonic)
         self.collector = collector
-        self.clock = clock
-        self.expiry = expiry
         self.max_channels = max_channels
-        self._monotonic = monotonic
         self._rng = rng or random.Random()
-        self._until: dict[str, float] = {}  # key -> local deadline (monotonic seconds)
 
     @property
     def id(self) -> str:
         return self.collector.id
 
-    def holds(self, key: str) -> bool:
-        """True while this collector may poll ``key``: leased, and the local deadline not passed."""
-        until = self._until.get(key)
-        return until is not None and self._monotonic() < until
-
     def deadline(self, key: str) -> float | None:
         """Monotonic second when this collector must stop polling ``key``; None when not held."""
         return self._until.get(key) if self.holds(key) else None
-
-    def held(self) -> list[str]:
-        return sorted(k for k in self._until if self.holds(k))
 
     async def start(self) -> None:
         await self.store.register_collector(self.collector)
@@ -197,4 +205,4 @@ class LeaseKeeper:
         return await self.store.collector_stopped(self.id, at=self.clock.now())
 
 
-__all__ = ["SAFETY", "LeaseKeeper", "Round", "new_collector"]
+__all__ = ["SAFETY", "Holder", "LeaseKeeper", "Round", "new_collector"]

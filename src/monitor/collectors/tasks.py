@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from monitor import logs
 from monitor.clock import Clock
-from monitor.collectors.leases import SAFETY
+from monitor.collectors.leases import SAFETY, Holder
 from monitor.errors import MonitorError
 from monitor.models import TaskState
 from monitor.store.ports import Leases
@@ -41,7 +41,7 @@ DISCOVERY = "discovery"  # similar channels and hashtag search (discovery_feed.f
 QUARANTINE = "quarantine"  # putting strong candidates into quarantine (quarantine.refresh)
 
 
-class TaskKeeper:
+class TaskKeeper(Holder):
     """The team rounds one collector holds; ``run`` starts one when it is due for the team."""
 
     def __init__(
@@ -54,22 +54,11 @@ class TaskKeeper:
         monotonic: Callable[[], float] = time.monotonic,
         check_every: float = 1.0,
     ) -> None:
-        self.store = store
+        super().__init__(store, clock=clock, expiry=expiry, monotonic=monotonic)
         self.id = collector_id
-        self.clock = clock
-        self.expiry = expiry
-        self._monotonic = monotonic
-        self._until: dict[str, float] = {}  # name -> local deadline (monotonic seconds)
         self._state: dict[str, TaskState] = {}  # as the last renewal or start left it
         self.running: set[str] = set()
         self.check_every = check_every  # seconds between looks at the hold while a round runs
-
-    def holds(self, name: str) -> bool:
-        until = self._until.get(name)
-        return until is not None and self._monotonic() < until
-
-    def held(self) -> list[str]:
-        return sorted(n for n in self._until if self.holds(n))
 
     def due(self, name: str, every: float) -> bool:
         """Held, not running here, and the team's last round is ``every`` seconds old or unfinished

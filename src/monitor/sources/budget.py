@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from monitor.clock import Stopped, until_stopped
 from monitor.errors import PollStopped
 
 
@@ -63,16 +64,10 @@ class TokenBucket:
         async def spend() -> None:
             if stop.is_set():
                 raise PollStopped
-            waiter = asyncio.ensure_future(self.acquire())
-            stopper = asyncio.ensure_future(stop.wait())
             try:
-                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopper.cancel()
-            if not waiter.done():
-                waiter.cancel()
-                raise PollStopped
-            waiter.result()
+                await until_stopped(self.acquire(), stop)
+            except Stopped:
+                raise PollStopped from None
 
         return spend
 

@@ -42,7 +42,9 @@ from monitor.models import (
     Lease,
     MetricSample,
     PostKey,
+    RuleNote,
     RuleRecord,
+    Series,
     SaveResult,
     StoredAlert,
     StoredPost,
@@ -430,15 +432,7 @@ class HistoryReads(Protocol):
         """Whether an alert with this dedup key is stored."""
         ...
 
-    async def series_counts(
-        self,
-        on: str,
-        value: str,
-        windows: Sequence[tuple[datetime, datetime]],
-        *,
-        channel_ids: Sequence[int] | None = None,
-        languages: Sequence[str] = (),
-    ) -> list[int]:
+    async def series_counts(self, series: Series, windows: Sequence[tuple[datetime, datetime]]) -> list[int]:
         """Posts of one series (on "group", "language" or "channel") in each (start, end] window."""
         ...
 
@@ -482,17 +476,7 @@ class History(HistoryReads, Protocol):
         """Drop per-day term counts before ``before_day``; returns rows dropped."""
         ...
 
-    async def note_rule(
-        self,
-        name: str,
-        kind: str,
-        *,
-        now: datetime,
-        fired: bool = False,
-        suppressed: int = 0,
-        detection_hash: str | None = None,
-        seeded: bool = False,
-    ) -> None:
+    async def note_rule(self, note: RuleNote) -> None:
         """Record that a rule fired, was held back by its cool-down, or was seeded."""
         ...
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.models import Channel, PostKey, Tags, WatchState
-from monitor.store.epoch import dt
+from monitor.errors import StoreError
+from monitor.models import Channel, PostKey, SaveResult, TaggedPost, Tags, WatchState
+from monitor.store.epoch import dt, ts
+from monitor.store.ports import Evaluate
 
 
 def _watch_state(r: Sequence[Any]) -> WatchState:
@@ -38,12 +41,44 @@ def _watch_state(r: Sequence[Any]) -> WatchState:
 
 
 class SharedStoreQueries:
-    """Mixed into both stores, which provide ``_fetch(sql, params)`` and ``_COLLATE`` ('' or ' COLLATE "C"')."""
+    """Mixed into both stores, which provide ``_fetch(sql, params)``, ``_statement(sql, params)`` (one write
+    statement in its own transaction, written with ``?`` placeholders) and ``_COLLATE`` ('' or
+    ' COLLATE "C"')."""
 
     _COLLATE = ""
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError
+
+    async def _statement(self, sql: str, params: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    async def set_watch_status(
+        self,
+        key: str,
+        status: str,
+        *,
+        reason: str | None = None,
+        retry_at: datetime | None = None,
+        at: datetime,
+        error: str | None = None,
+    ) -> None:
+        await self._statement(
+            "UPDATE watch SET status = ?, status_reason = ?, retry_at = ?, last_poll_at = ?,"
+            " last_error = coalesce(?, last_error) WHERE key = ?",
+            (status, reason, ts(retry_at), ts(at), error, key),
+        )
+
+    async def record_poll(self, key: str, *, at: datetime, error: str | None = None) -> None:
+        now = ts(at)
+        if error is None:
+            await self._statement(
+                "UPDATE watch SET last_poll_at = ?, last_success_at = ?, status = 'active',"
+                " status_reason = NULL, retry_at = NULL WHERE key = ?",
+                (now, now, key),
+            )
+        else:
+            await self._statement("UPDATE watch SET last_poll_at = ?, last_error = ? WHERE key = ?", (now, error, key))
 
     async def watch_states(self, *, include_unwatched: bool = False) -> list[WatchState]:
         where = "" if include_unwatched else "WHERE w.watched = 1"
@@ -86,6 +121,51 @@ class SharedStoreQueries:
         return [PostKey(int(r[0]), int(r[1])) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A checked ``save_posts`` batch: every post is of ``channel_id``, one per message id (the first
+    given), in the order given."""
+
+    channel_id: int
+    posts: Mapping[int, TaggedPost]
+    now: int  # epoch seconds of the save
+    checkpoint: int | None
+    store_text: bool
+    source: str
+    evaluate: Evaluate | None
+
+
+class PostSaving:
+    """``save_posts`` of the port, its checks written once; each backend writes the checked batch in
+    ONE transaction in ``_save_batch``."""
+
+    async def save_posts(
+        self,
+        channel_id: int,
+        posts: Sequence[TaggedPost],
+        *,
+        at: datetime,
+        checkpoint: int | None = None,
+        store_text: bool = False,
+        source: str = "telegram",
+        evaluate: Evaluate | None = None,
+    ) -> SaveResult:
+        for tagged in posts:
+            if tagged.post.channel_id != channel_id:
+                raise StoreError(
+                    f"post {tagged.post.key} does not belong to channel {channel_id}; refusing the batch"
+                )
+        now = ts(at)
+        assert now is not None
+        batch: dict[int, TaggedPost] = {}
+        for tagged in posts:
+            batch.setdefault(tagged.post.message_id, tagged)  # the same id twice in one batch: keep the first
+        return await self._save_batch(Batch(channel_id, batch, now, checkpoint, store_text, source, evaluate))
+
+    async def _save_batch(self, batch: Batch) -> SaveResult:
+        raise NotImplementedError
+
+
 def park_times(rows: Sequence[Sequence[Any]]) -> dict[str, datetime]:
     """(scope, until epoch) rows of ``parks`` as scope -> until."""
     result: dict[str, datetime] = {}
@@ -122,4 +202,4 @@ def tag_updates(
     return version_only, changed, regrouped
 
 
-__all__ = ["SharedStoreQueries", "park_times", "tag_updates"]
+__all__ = ["Batch", "PostSaving", "SharedStoreQueries", "park_times", "tag_updates"]

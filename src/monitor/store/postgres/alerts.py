@@ -17,24 +17,21 @@ What PostgreSQL needs done differently:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.identity import is_id_key, parse_id_key
 from monitor.models import (
     Alert,
     DiscoveredRow,
-    RuleRecord,
-    StoredAlert,
-    TaggedPost,
     TermRow,
     TermStat,
 )
-from monitor.store.common.alertrows import alert_values, labelled_ids, stored_alert, watched_refs
-from monitor.store.rows import tagged_post
+from monitor.store.common.alerts import Placeholders, SharedAlertQueries, SharedAlertReads, SharedAlertWrites
+from monitor.store.common.alertrows import alert_values
+from monitor.store.postgres.reports import Args
 from monitor.store.postgres.connection import Database
 
 _FAR = 2**62
@@ -54,20 +51,31 @@ def _at(value: int) -> datetime:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-def _rule(name: str, kind: str, detection_hash: str | None, seeded_at: int | None, last_fired_at: int | None,
-          suppressed: int) -> RuleRecord:
-    return RuleRecord(name, kind, detection_hash, _dt(seeded_at), _dt(last_fired_at), int(suppressed))
-
-
 def _jdump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-class PostgresAlertReads:
+class Numbered(Args):
+    """`Placeholders` in asyncpg's style: ``$n``, a list of values is one array."""
+
+    def any(self, column: str, values: Sequence[Any], cast: str) -> str:
+        return f"{column} = ANY({self(list(values), cast + '[]')})"
+
+
+class PostgresAlertReads(SharedAlertReads):
     """The engine's history reads over whichever connection ``_fetch`` uses."""
+
+    _COLLATE = ' COLLATE "C"'
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         raise NotImplementedError
+
+    def _args(self) -> Numbered:
+        return Numbered()
+
+    async def _select(self, sql: str, args: Placeholders) -> list[Sequence[Any]]:
+        assert isinstance(args, Numbered)
+        return await self._fetch(sql, *args.values)
 
     # -- terms -------------------------------------------------------------------------
     async def term_stats(self, terms: Sequence[str]) -> dict[str, TermStat]:
@@ -91,11 +99,6 @@ class PostgresAlertReads:
             out.setdefault(term, {})[int(day)] = int(count)
         return out
 
-    async def history_start(self) -> datetime | None:
-        """When the oldest post the term history has counted was published (survives pruning of term_days)."""
-        rows = await self._fetch("SELECT min(first_seen_at) FROM terms")
-        return None if not rows or rows[0][0] is None else _at(rows[0][0])
-
     async def discovered(self, refs: Sequence[str]) -> dict[str, int]:
         if not refs:
             return {}
@@ -103,96 +106,6 @@ class PostgresAlertReads:
             "SELECT ref, hits FROM discovered_channels WHERE ref = ANY($1::text[])", list(refs)
         )
         return {r[0]: int(r[1]) for r in rows}
-
-    async def rule_records(self) -> dict[str, RuleRecord]:
-        rows = await self._fetch(
-            "SELECT name, kind, detection_hash, seeded_at, last_fired_at, suppressed FROM alert_rules"
-            ' ORDER BY name COLLATE "C"'
-        )
-        return {r[0]: _rule(*r) for r in rows}
-
-    async def alert_exists(self, dedup_key: str) -> bool:
-        return bool(await self._fetch("SELECT 1 FROM alerts WHERE dedup_key = $1", dedup_key))
-
-    async def series_counts(
-        self,
-        on: str,
-        value: str,
-        windows: Sequence[tuple[datetime, datetime]],
-        *,
-        channel_ids: Sequence[int] | None = None,
-        languages: Sequence[str] = (),
-    ) -> list[int]:
-        """Posts of one series in each (start, end] window, by posted_at. Uses the day indexes."""
-        counts: list[int] = []
-        for start_at, end_at in windows:
-            start, end = _ts(start_at), _ts(end_at)
-            if on == "group":
-                sql = (
-                    "SELECT count(*) FROM post_tags t JOIN posts p"
-                    " ON p.channel_id = t.channel_id AND p.message_id = t.message_id"
-                    " WHERE t.kind = 'group' AND t.value = $1 AND t.day BETWEEN $2 AND $3"
-                    " AND p.posted_at > $4 AND p.posted_at <= $5"
-                )
-                args: list[Any] = [value, start // 86400, end // 86400, start, end]
-            elif on == "language":
-                sql = (
-                    "SELECT count(*) FROM posts p WHERE p.lang = $1 AND p.day BETWEEN $2 AND $3"
-                    " AND p.posted_at > $4 AND p.posted_at <= $5"
-                )
-                args = [value, start // 86400, end // 86400, start, end]
-            else:
-                sql = (
-                    "SELECT count(*) FROM posts p WHERE p.day BETWEEN $2 AND $3 AND p.channel_id = $1"
-                    " AND p.posted_at > $4 AND p.posted_at <= $5"
-                )
-                args = [int(value), start // 86400, end // 86400, start, end]
-            if channel_ids is not None:
-                args.append([int(c) for c in channel_ids])
-                sql += f" AND p.channel_id = ANY(${len(args)}::bigint[])"
-            if languages:
-                args.append(list(languages))
-                sql += f" AND p.lang = ANY(${len(args)}::text[])"
-            rows = await self._fetch(sql, *args)
-            counts.append(int(rows[0][0]))
-        return counts
-
-    async def posts_start(self) -> datetime | None:
-        rows = await self._fetch("SELECT min(posted_at) FROM posts")
-        return None if not rows or rows[0][0] is None else _at(rows[0][0])
-
-    async def watched_refs(self) -> frozenset[str]:
-        rows = await self._fetch(
-            "SELECT w.key, w.channel_id, c.username FROM watch w LEFT JOIN channels c ON c.id = w.channel_id"
-            " WHERE w.watched = 1"
-        )
-        return watched_refs(rows)
-
-    async def channel_labels(self, channel_id: int) -> dict[str, str]:
-        rows = await self._fetch(
-            'SELECT labels FROM watch WHERE channel_id = $1 ORDER BY watched DESC, key COLLATE "C" LIMIT 1',
-            int(channel_id),
-        )
-        return json.loads(rows[0][0] or "{}") if rows else {}
-
-    async def channel_ids_with_labels(self, labels: Sequence[tuple[str, Sequence[str]]]) -> list[int]:
-        rows = await self._fetch(
-            'SELECT channel_id, labels FROM watch WHERE channel_id IS NOT NULL ORDER BY key COLLATE "C"'
-        )
-        return labelled_ids(rows, labels)
-
-    async def channel_ids_for_keys(self, keys: Sequence[str]) -> list[int]:
-        """Channel ids of watch keys / usernames / "id:N" keys."""
-        ids = {n for n in map(parse_id_key, keys) if n is not None}
-        names = [k for k in keys if not is_id_key(k)]
-        if names:
-            rows = await self._fetch(
-                "SELECT id FROM channels WHERE lower(username) = ANY($1::text[])"
-                " UNION SELECT channel_id FROM watch WHERE key = ANY($1::text[]) AND channel_id IS NOT NULL",
-                names,
-            )
-            ids |= {int(r[0]) for r in rows}
-        return sorted(ids)
 
 
 class PostgresAlertReader(PostgresAlertReads):
@@ -208,7 +121,7 @@ class PostgresAlertReader(PostgresAlertReads):
         return await self._db.run(work, write=False)
 
 
-class PostgresAlertTx(PostgresAlertReads):
+class PostgresAlertTx(PostgresAlertReads, SharedAlertWrites):
     """Alert-state reads and writes inside one transaction on ``conn`` (the ``History`` of the port)."""
 
     def __init__(self, conn: Any) -> None:
@@ -299,32 +212,6 @@ class PostgresAlertTx(PostgresAlertReads):
             refs, *([merged[r][i] for r in refs] for i in range(6)),
         )
 
-    async def note_rule(
-        self,
-        name: str,
-        kind: str,
-        *,
-        now: datetime,
-        fired: bool = False,
-        suppressed: int = 0,
-        detection_hash: str | None = None,
-        seeded: bool = False,
-    ) -> None:
-        await self.conn.execute(
-            "INSERT INTO alert_rules"
-            " (name, kind, detection_hash, seeded_at, last_fired_at, suppressed, updated_at)"
-            " VALUES ($1, $2, $3::text, CASE WHEN $4::boolean THEN $7::bigint END,"
-            " CASE WHEN $5::boolean THEN $7::bigint END,"
-            " CASE WHEN $5::boolean THEN 0 ELSE $6::integer END, $7::bigint)"
-            " ON CONFLICT (name) DO UPDATE SET kind = excluded.kind,"
-            " detection_hash = coalesce($3::text, alert_rules.detection_hash),"
-            " seeded_at = CASE WHEN $4::boolean THEN $7::bigint ELSE alert_rules.seeded_at END,"
-            " last_fired_at = CASE WHEN $5::boolean THEN $7::bigint ELSE alert_rules.last_fired_at END,"
-            " suppressed = CASE WHEN $5::boolean THEN 0 ELSE alert_rules.suppressed + $6::integer END,"
-            " updated_at = $7::bigint",
-            name, kind, detection_hash, bool(seeded), bool(fired), int(suppressed), _ts(now),
-        )
-
     async def insert_alert(self, alert: Alert, sinks: Sequence[str], *, now: datetime) -> Alert | None:
         """Store an alert and one pending delivery per sink; None when its dedup_key is already stored."""
         alert_id = await self.conn.fetchval(
@@ -376,10 +263,12 @@ def _count(status: str) -> int:
         return 0
 
 
-class PostgresAlertQueries:
+class PostgresAlertQueries(SharedAlertQueries):
     """``AlertHistory`` (and the ``History`` handed to the engine inside a save); ``self.db`` is the pool."""
 
     db: Database
+    _SEQ = "p.seq"
+    _STATES = 'json_object_agg(d.sink, d.state ORDER BY d.sink COLLATE "C")::text'
 
     @asynccontextmanager
     async def alert_transaction(self) -> AsyncIterator[PostgresAlertTx]:
@@ -390,148 +279,17 @@ class PostgresAlertQueries:
         """History reads on pooled connections (read-only for analysts): dry-runs, CLI."""
         return PostgresAlertReader(self.db)
 
-    async def _alert_rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+    def _alert_args(self) -> Numbered:
+        return Numbered()
+
+    async def _alert_rows(self, sql: str, args: Placeholders) -> list[dict[str, Any]]:
+        assert isinstance(args, Numbered)
+
         async def work(conn: Any) -> list[dict[str, Any]]:
-            return [dict(r) for r in await conn.fetch(sql, *args)]
+            return [dict(r) for r in await conn.fetch(sql, *args.values)]
 
         return await self.db.run(work, write=False)
 
-    async def list_alerts(
-        self, *, since: datetime | None = None, rule: str | None = None, limit: int = 200
-    ) -> list[StoredAlert]:
-        rows = await self._alert_rows(
-            "SELECT a.*, (SELECT json_object_agg(d.sink, d.state ORDER BY d.sink COLLATE \"C\") FROM deliveries d"
-            " WHERE d.alert_id = a.id)::text AS states FROM alerts a"
-            " WHERE ($1::bigint IS NULL OR a.fired_at >= $1::bigint) AND ($2::text IS NULL OR a.rule = $2::text)"
-            " ORDER BY a.fired_at DESC, a.id DESC LIMIT $3",
-            None if since is None else _ts(since), rule, int(limit),
-        )
-        return [stored_alert(r) for r in rows]
-
-    async def rule_states(self) -> dict[str, RuleRecord]:
-        rows = await self._alert_rows(
-            "SELECT name, kind, detection_hash, seeded_at, last_fired_at, suppressed FROM alert_rules"
-            ' ORDER BY name COLLATE "C"'
-        )
-        return {r["name"]: _rule(**r) for r in rows}
-
-    async def replay_posts(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after: tuple[int, int, int] | None = None,
-        limit: int = 1000,
-        text_only: bool = False,
-        stored_before: datetime | None = None,
-    ) -> list[tuple[TaggedPost, str | None]]:
-        where, args, arg = _published_between(since, until)
-        if after is not None:
-            where.append(
-                f"(p.posted_at, p.channel_id, p.message_id) > ({arg(int(after[0]))}::bigint,"
-                f" {arg(int(after[1]))}::bigint, {arg(int(after[2]))}::bigint)"
-            )
-        if text_only:
-            where.append("p.text IS NOT NULL")
-        if stored_before is not None:
-            where.append(f"p.first_seen_at < {arg(_ts(stored_before))}")
-        rows = await self._alert_rows(
-            "SELECT p.channel_id, p.message_id, p.posted_at, p.text, p.lang, p.script, p.lang_confidence,"
-            " p.groups, p.people, p.keywords, p.matches, p.tagger_version, p.fwd_channel_id, p.fwd_name,"
-            " p.fwd_message_id, p.mentions, p.views, p.forwards, c.username"
-            f" FROM posts p LEFT JOIN channels c ON c.id = p.channel_id WHERE {' AND '.join(where) or 'true'}"
-            f" ORDER BY p.posted_at, p.channel_id, p.message_id LIMIT {arg(int(limit))}",
-            *args,
-        )
-        return [(tagged_post(r), r["username"]) for r in rows]
-
-    async def replay_stored(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after: tuple[int, int] | None = None,
-        limit: int = 1000,
-    ) -> list[tuple[TaggedPost, str | None, datetime, int]]:
-        """Insertion order is ``seq`` (SQLite's rowid)."""
-        where, args, arg = _published_between(since, until)
-        if after is not None:
-            where.append(f"(p.first_seen_at, p.seq) > ({arg(int(after[0]))}::bigint, {arg(int(after[1]))}::bigint)")
-        rows = await self._alert_rows(
-            "SELECT p.seq, p.first_seen_at, p.channel_id, p.message_id, p.posted_at, p.text, p.lang, p.script,"
-            " p.lang_confidence, p.groups, p.people, p.keywords, p.matches, p.tagger_version, p.fwd_channel_id,"
-            " p.fwd_name, p.fwd_message_id, p.mentions, p.views, p.forwards, c.username"
-            f" FROM posts p LEFT JOIN channels c ON c.id = p.channel_id WHERE {' AND '.join(where) or 'true'}"
-            f" ORDER BY p.first_seen_at, p.seq LIMIT {arg(int(limit))}",
-            *args,
-        )
-        return [
-            (tagged_post(r), r["username"], datetime.fromtimestamp(r["first_seen_at"], UTC), int(r["seq"]))
-            for r in rows
-        ]
-
-    async def newest_post_at(self) -> datetime | None:
-        """When the newest stored post was published (None for an empty store)."""
-        rows = await self._alert_rows("SELECT max(posted_at) AS t FROM posts")
-        return None if not rows or rows[0]["t"] is None else datetime.fromtimestamp(rows[0]["t"], UTC)
-
-    async def tagged_posts(
-        self,
-        kind: str,
-        values: Sequence[str],
-        *,
-        limit: int = 100_000,
-        stored_before: datetime | None = None,
-    ) -> list[dict[str, Any]]:
-        if not values:
-            return []
-        cutoff = _ts(stored_before) if stored_before is not None else _FAR
-        return await self._alert_rows(
-            "SELECT t.channel_id, t.message_id, t.value, p.posted_at, p.lang, c.username"
-            " FROM post_tags t JOIN posts p ON p.channel_id = t.channel_id AND p.message_id = t.message_id"
-            " LEFT JOIN channels c ON c.id = t.channel_id"
-            " WHERE t.kind = $1 AND t.value = ANY($2::text[]) AND p.first_seen_at < $3"
-            ' ORDER BY p.posted_at, t.channel_id, t.message_id, t.value COLLATE "C" LIMIT $4',
-            kind, list(values), cutoff, int(limit),
-        )
-
-    async def referencing_posts(
-        self,
-        *,
-        after: tuple[int, int] | None = None,
-        limit: int = 5000,
-        stored_before: datetime | None = None,
-    ) -> list[dict[str, Any]]:
-        """Posts that forward from a channel or mention/link one, in key order (for new_channel seeding)."""
-        return await self._alert_rows(
-            "SELECT channel_id, message_id, posted_at, fwd_channel_id, fwd_name, mentions FROM posts"
-            " WHERE (channel_id, message_id) > ($1::bigint, $2::bigint)"
-            " AND (fwd_channel_id IS NOT NULL OR mentions <> '[]')"
-            " AND first_seen_at < $3 ORDER BY channel_id, message_id LIMIT $4",
-            after[0] if after else -_FAR,
-            after[1] if after else -_FAR,
-            _ts(stored_before) if stored_before is not None else _FAR,
-            int(limit),
-        )
-
-
-def _published_between(
-    since: datetime | None, until: datetime | None
-) -> tuple[list[str], list[Any], Callable[[Any], str]]:
-    """WHERE terms for posts published in [since, until), their arguments, and ``arg(value)`` that adds
-    one more argument and returns its $n placeholder (the two replay queries page on other keys)."""
-    where: list[str] = []
-    args: list[Any] = []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if since is not None:
-        where.append(f"p.posted_at >= {arg(_ts(since))}")
-    if until is not None:
-        where.append(f"p.posted_at < {arg(_ts(until))}")
-    return where, args, arg
 
 
 __all__ = ["PostgresAlertQueries", "PostgresAlertReader", "PostgresAlertReads", "PostgresAlertTx"]

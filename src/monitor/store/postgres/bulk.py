@@ -1,7 +1,7 @@
 """``BulkCopy`` on PostgreSQL: whole tables in key order, one ``unnest`` upsert per chunk, the recount.
 
 Why upserts through the triggers (and not COPY with the triggers off and a recount at the end): the
-statement-level triggers of migration 0002 turn each chunk into one grouped update per aggregate,
+statement-level triggers of migration 0001 turn each chunk into one grouped update per aggregate,
 so the aggregates are exact after every committed chunk, a copy killed half-way leaves a database
 that ``monitor db check`` finds consistent, and a resumed chunk (``ON CONFLICT``) nets to zero.
 Rows already equal are not even updated (``IS DISTINCT FROM``), so nothing fires for them.

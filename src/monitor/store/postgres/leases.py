@@ -1,4 +1,4 @@
-"""Team mode on PostgreSQL: collectors, channel leases and the account pool (migration 0004).
+"""Team mode on PostgreSQL: collectors, channel leases and the account pool (migration 0001).
 
 A mixin for ``PostgresStore`` (it uses ``db.run``, ``_fetch`` and ``_execute``). Why leases are
 claimed this way: every collector runs the same claim at the same time, so the claim locks the

@@ -1,4 +1,4 @@
-"""The ``ChannelHistory`` port on PostgreSQL (migration 0005): the same rows and answers as SQLite's
+"""The ``ChannelHistory`` port on PostgreSQL (migration 0001): the same rows and answers as SQLite's
 ``store/sqlite/lifecycle.py``. Mixed into PostgresStore, whose ``db`` is the pool."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
-from monitor.store.common.reports import PostFilter, reference_rows
+from monitor.store.common.alerts import time_bounds
+from monitor.store.common.lifecycle import SharedLifecycleReads
+from monitor.store.common.reports import PostFilter
 from monitor.store.postgres.connection import Database
 from monitor.store.postgres.reports import Args
 
@@ -24,15 +26,17 @@ def _dt(value: int) -> datetime:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-class PostgresLifecycleQueries:
+class PostgresLifecycleQueries(SharedLifecycleReads):
     db: Database
 
     if TYPE_CHECKING:
 
-        async def _rows(self, sql: str, args: Args | Sequence[Any] = ()) -> list[dict[str, Any]]: ...
-
         @staticmethod
         def _post_where(args: Args, f: PostFilter) -> list[str]: ...
+
+    def _filtered(self, f: PostFilter) -> tuple[list[str], Args]:
+        args = Args()
+        return self._post_where(args, f), args
 
     async def _write(self, sql: str, *values: Any) -> str:
         async def work(conn: Any) -> str:
@@ -55,10 +59,7 @@ class PostgresLifecycleQueries:
         where = ["TRUE"]
         if keys is not None:
             where.append(f"key = ANY({args([str(k) for k in keys], '::text[]')})")
-        if since is not None:
-            where.append(f"at >= {args(_ts(since))}")
-        if until is not None:
-            where.append(f"at < {args(_ts(until))}")
+        where += time_bounds(args, "at", since, until)
         rows = await self._rows(
             "SELECT key, channel_id, state, at, reason FROM channel_events WHERE " + " AND ".join(where)
             + ' ORDER BY at, key COLLATE "C", state COLLATE "C"',
@@ -100,46 +101,6 @@ class PostgresLifecycleQueries:
             return int(status.rsplit(" ", 1)[-1])
         except ValueError:
             return 0
-
-    async def report_deletions(
-        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
-    ) -> list[dict[str, Any]]:
-        args = Args()
-        where = self._post_where(args, PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
-        rows = await self._rows(
-            "SELECT p.channel_id, p.day, count(*) AS posts,"
-            " sum(CASE WHEN p.deleted_kind = 'deleted' THEN 1 ELSE 0 END) AS deleted,"
-            " sum(CASE WHEN p.deleted_kind = 'expired' THEN 1 ELSE 0 END) AS expired"
-            " FROM posts p WHERE " + " AND ".join(where) + " GROUP BY p.channel_id, p.day ORDER BY p.day, p.channel_id",
-            args,
-        )
-        return [{k: int(v) for k, v in r.items()} for r in rows]
-
-    async def _links(self, f: PostFilter, include_deleted: bool) -> list[dict[str, Any]]:
-        args = Args()
-        where = self._post_where(args, f)
-        if not include_deleted:
-            where.append("p.deleted_at IS NULL")
-        return await self._rows(
-            "SELECT l.channel_id, l.message_id, l.day, l.url, l.domain, p.lang, coalesce(p.script, '') AS script,"
-            " p.groups, l.preview_title, l.preview_site, p.deleted_at IS NOT NULL AS deleted"
-            " FROM post_links l JOIN posts p ON p.channel_id = l.channel_id AND p.message_id = l.message_id"
-            " WHERE " + " AND ".join(where) + ' ORDER BY l.day, l.channel_id, l.message_id, l.url COLLATE "C"',
-            args,
-        )
-
-    async def report_references(
-        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
-    ) -> list[dict[str, Any]]:
-        args = Args()
-        where = self._post_where(args, PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
-        rows = await self._rows(
-            "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
-            " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
-            + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
-            args,
-        )
-        return reference_rows(rows)
 
     async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
         await self._write(

@@ -1,7 +1,7 @@
 """The aggregates recounted from posts and post_tags, and compared with what the triggers keep.
 
-Why here: the invariant of migration 0002 is that every aggregate table equals the same GROUP BY
-over the current rows of posts joined with post_tags. ``aggregate_drift`` checks it, for the
+Why here: the invariant of the aggregate triggers (migration 0001) is that every aggregate table
+equals the same GROUP BY over the current rows of posts joined with post_tags. ``aggregate_drift`` checks it, for the
 tests and for ``monitor db check``. Rows the triggers brought back to zero are kept (as on SQLite)
 and compare equal to a missing row.
 """

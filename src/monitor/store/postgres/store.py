@@ -4,7 +4,7 @@ Why this shape: PostgreSQL takes many writers at once, so there is no write lock
 each write is one transaction on a pooled connection (``Database.run``), retried from the start
 when the connection is lost, which is safe because every write is an upsert keyed by
 (channel, message). A batch of posts goes in as ONE ``INSERT ... SELECT FROM unnest(...)`` per
-table: the statement-level triggers of migration 0002 then update every report aggregate once per
+table: the statement-level triggers of migration 0001 then update every report aggregate once per
 batch instead of once per row. The schema's units are SQLite's (epoch seconds, JSON text lists),
 so both backends hold the same values.
 """
@@ -17,7 +17,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from monitor.errors import StoreError
 from monitor.fingerprint import content_hash
 from monitor.models import (
     Channel,
@@ -34,7 +33,7 @@ from monitor.store.postgres.alerts import PostgresAlertQueries, PostgresAlertTx
 from monitor.store.postgres.connection import Database, mask_url
 from monitor.store.common.postrows import fingerprints, jdump, post_row, tag_row_changes, tag_values
 from monitor.store.common.postrows import tag_rows as post_tag_rows
-from monitor.store.common.store import SharedStoreQueries, park_times, tag_updates
+from monitor.store.common.store import Batch, PostSaving, SharedStoreQueries, park_times, tag_updates
 from monitor.store.epoch import dt, ts
 from monitor.store.postgres.delivery import PostgresDeliveryQueries
 from monitor.store.postgres.leases import PostgresLeaseQueries
@@ -181,6 +180,7 @@ class PostgresStore(
     PostgresWebQueries,
     PostgresLeaseQueries,
     SharedStoreQueries,
+    PostSaving,
 ):
     """One database shared by a team: collectors write, analysts read through read-only connections.
 
@@ -232,6 +232,12 @@ class PostgresStore(
             return list(await conn.fetch(sql, *args))
 
         return await self.db.run(work, write=False)
+
+    async def _statement(self, sql: str, params: Sequence[Any]) -> None:
+        """A shared statement (``?`` placeholders) in asyncpg's ``$n`` style: the n-th ``?`` is ``$n``."""
+        parts = sql.split("?")
+        numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+        await self._execute(numbered, *params)
 
     async def _execute(self, sql: str, *args: Any) -> str:
         """One write statement in its own transaction; returns the status tag ("UPDATE 3")."""
@@ -303,33 +309,6 @@ class PostgresStore(
 
         await self.db.run(work)
 
-    async def set_watch_status(
-        self,
-        key: str,
-        status: str,
-        *,
-        reason: str | None = None,
-        retry_at: datetime | None = None,
-        at: datetime,
-        error: str | None = None,
-    ) -> None:
-        await self._execute(
-            "UPDATE watch SET status = $1, status_reason = $2, retry_at = $3, last_poll_at = $4,"
-            " last_error = coalesce($5, last_error) WHERE key = $6",
-            status, reason, ts(retry_at), ts(at), error, key,
-        )
-
-    async def record_poll(self, key: str, *, at: datetime, error: str | None = None) -> None:
-        now = ts(at)
-        if error is None:
-            await self._execute(
-                "UPDATE watch SET last_poll_at = $1, last_success_at = $1, status = 'active',"
-                " status_reason = NULL, retry_at = NULL WHERE key = $2",
-                now, key,
-            )
-        else:
-            await self._execute("UPDATE watch SET last_poll_at = $1, last_error = $2 WHERE key = $3", now, error, key)
-
     async def park(self, scope: str, until: datetime, reason: str = "") -> None:
         await self._execute(
             "INSERT INTO parks (scope, until, reason) VALUES ($1, $2, $3) ON CONFLICT (scope) DO UPDATE"
@@ -342,27 +321,9 @@ class PostgresStore(
         return park_times(rows)
 
     # -- posts ----------------------------------------------------------------------
-    async def save_posts(
-        self,
-        channel_id: int,
-        posts: Sequence[TaggedPost],
-        *,
-        at: datetime,
-        checkpoint: int | None = None,
-        store_text: bool = False,
-        source: str = "telegram",
-        evaluate: Evaluate | None = None,
-    ) -> SaveResult:
-        now = ts(at)
-        assert now is not None
-        for tagged in posts:
-            if tagged.post.channel_id != channel_id:
-                raise StoreError(
-                    f"post {tagged.post.key} does not belong to channel {channel_id}; refusing the batch"
-                )
-        batch: dict[int, TaggedPost] = {}
-        for tagged in posts:
-            batch.setdefault(tagged.post.message_id, tagged)  # the same id twice in one batch: keep the first
+    async def _save_batch(self, saving: Batch) -> SaveResult:
+        channel_id, batch, now = saving.channel_id, saving.posts, saving.now
+        store_text, source = saving.store_text, saving.source
         ids = sorted(batch)
 
         async def work(conn: Any) -> SaveResult:
@@ -408,16 +369,16 @@ class PostgresStore(
             links = link_rows(channel_id, list(batch.values()))
             if links:
                 await conn.execute(UPSERT_LINKS, *_columns(links, 7))
-            if checkpoint is not None:
+            if saving.checkpoint is not None:
                 await conn.execute(
                     "UPDATE channels SET checkpoint = greatest(checkpoint, $1), updated_at = $2 WHERE id = $3",
-                    checkpoint, now, channel_id,
+                    saving.checkpoint, now, channel_id,
                 )
             keys = tuple(PostKey(channel_id, t.post.message_id) for t in batch.values()
                          if t.post.message_id in inserted_ids)
             result = SaveResult(inserted=len(keys), updated=updated, unchanged=unchanged, inserted_keys=keys)
-            if evaluate is not None and keys:
-                result = await _evaluate_in(conn, evaluate, result)
+            if saving.evaluate is not None and keys:
+                result = await _evaluate_in(conn, saving.evaluate, result)
             return result
 
         return await self.db.run(work)

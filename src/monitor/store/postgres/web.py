@@ -1,4 +1,4 @@
-"""``WebAccess`` on PostgreSQL: dashboard users, the audit trail and alert acknowledgements (migration 0006).
+"""``WebAccess`` on PostgreSQL: dashboard users, the audit trail and alert acknowledgements (migration 0001).
 
 The same behaviour as ``store/sqlite/web.py``; each write and its audit entry commit in one transaction.
 """

@@ -1,4 +1,4 @@
-"""Team mode's tables in SQLite (migration 0008): the same port as PostgreSQL, one collector.
+"""Team mode's tables in SQLite (migration 0006): the same port as PostgreSQL, one collector.
 
 A mixin for ``SQLiteStore`` (it uses ``transaction()`` and ``_fetch()``). SQLite has one writer,
 so a claim inside ``BEGIN IMMEDIATE`` already excludes every other claim: there is nothing to

@@ -1,5 +1,5 @@
 """The ``ChannelHistory`` port on SQLite: lifecycle events, profile snapshots, deletions, out-links and
-discovery decisions (migration 0009). Mixed into SQLiteStore, which provides the connections."""
+discovery decisions (migration 0006). Mixed into SQLiteStore, which provides the connections."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
-from monitor.store.common.reports import PostFilter, reference_rows
+from monitor.store.common.alerts import time_bounds
+from monitor.store.common.lifecycle import SharedLifecycleReads
+from monitor.store.common.reports import PostFilter
 from monitor.store.epoch import dt, ts
 
 _CHUNK = 400
@@ -22,7 +24,7 @@ def _event(r: Any) -> ChannelEvent:
     return ChannelEvent(key=r[0], channel_id=r[1], state=r[2], at=at, reason=r[4])
 
 
-class LifecycleQueries:
+class LifecycleQueries(SharedLifecycleReads):
     """Async lifecycle queries; the class that mixes this in provides the connections."""
 
     if TYPE_CHECKING:
@@ -35,6 +37,9 @@ class LifecycleQueries:
         async def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]: ...
 
         def _post_where(self, f: PostFilter, *, day_index: bool = True) -> tuple[list[str], list[Any]]: ...
+
+    def _filtered(self, f: PostFilter) -> tuple[list[str], list[Any]]:
+        return self._post_where(f)
 
     async def add_channel_event(self, event: ChannelEvent) -> None:
         async with self.transaction() as conn:
@@ -53,12 +58,12 @@ class LifecycleQueries:
         if keys is not None:
             where.append(f"key IN {_JSON_LIST}")
             params.append(json.dumps(list(keys)))
-        if since is not None:
-            where.append("at >= ?")
-            params.append(ts(since))
-        if until is not None:
-            where.append("at < ?")
-            params.append(ts(until))
+
+        def bind(value: Any) -> str:
+            params.append(value)
+            return "?"
+
+        where += time_bounds(bind, "at", since, until)
         rows = await self._fetch(
             "SELECT key, channel_id, state, at, reason FROM channel_events WHERE "
             + " AND ".join(where) + " ORDER BY at, key, state",
@@ -103,42 +108,6 @@ class LifecycleQueries:
                 )
                 marked += cursor.rowcount
         return marked
-
-    async def report_deletions(
-        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
-    ) -> list[dict[str, Any]]:
-        where, params = self._post_where(PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
-        return await self.query(
-            "SELECT p.channel_id, p.day, count(*) AS posts,"
-            " sum(CASE WHEN p.deleted_kind = 'deleted' THEN 1 ELSE 0 END) AS deleted,"
-            " sum(CASE WHEN p.deleted_kind = 'expired' THEN 1 ELSE 0 END) AS expired"
-            " FROM posts p WHERE " + " AND ".join(where) + " GROUP BY p.channel_id, p.day ORDER BY p.day, p.channel_id",
-            params,
-        )
-
-    async def _links(self, f: PostFilter, include_deleted: bool) -> list[dict[str, Any]]:
-        where, params = self._post_where(f)
-        if not include_deleted:
-            where.append("p.deleted_at IS NULL")
-        return await self.query(
-            "SELECT l.channel_id, l.message_id, l.day, l.url, l.domain, p.lang, coalesce(p.script, '') AS script,"
-            " p.groups, l.preview_title, l.preview_site, p.deleted_at IS NOT NULL AS deleted"
-            " FROM post_links l JOIN posts p ON p.channel_id = l.channel_id AND p.message_id = l.message_id"
-            " WHERE " + " AND ".join(where) + " ORDER BY l.day, l.channel_id, l.message_id, l.url",
-            params,
-        )
-
-    async def report_references(
-        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
-    ) -> list[dict[str, Any]]:
-        where, params = self._post_where(PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
-        rows = await self.query(
-            "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
-            " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
-            + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
-            params,
-        )
-        return reference_rows(rows)
 
     async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:
         async with self.transaction() as conn:

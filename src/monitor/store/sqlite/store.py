@@ -35,7 +35,7 @@ from monitor.models import (
 from monitor.store.ports import Evaluate, Store
 from monitor.store.common.postrows import fingerprints, jdump, post_row, tag_row_changes, tag_values
 from monitor.store.common.postrows import tag_rows as post_tag_rows
-from monitor.store.common.store import SharedStoreQueries, park_times, tag_updates
+from monitor.store.common.store import Batch, PostSaving, SharedStoreQueries, park_times, tag_updates
 from monitor.store.epoch import dt, ts
 from monitor.store.sqlite.migrate import CREATE_LEDGER, load_migrations
 from monitor.store.sqlite.alerts import AlertQueries, AlertTx
@@ -104,7 +104,8 @@ async def _evaluate_in(conn: aiosqlite.Connection, evaluate: Evaluate, result: S
 
 
 class SQLiteStore(
-    ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries, WebQueries, LeaseQueries, SharedStoreQueries, Store
+    ReportQueries, AlertQueries, DeliveryQueries, LifecycleQueries, WebQueries, LeaseQueries, SharedStoreQueries,
+    PostSaving, Store
 ):
     """The SQLite Store. ``path`` must be in an existing directory: a typo must not scatter databases."""
 
@@ -299,6 +300,10 @@ class SQLiteStore(
             cursor = await conn.execute(sql, params)
             return list(await cursor.fetchall())
 
+    async def _statement(self, sql: str, params: Sequence[Any]) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(sql, params)
+
     # -- watch list -----------------------------------------------------------------
     async def sync_watchlist(self, refs: Sequence[ChannelRef], *, at: datetime) -> None:
         now = ts(at)
@@ -352,37 +357,6 @@ class SQLiteStore(
                 (channel.id, key),
             )
 
-    async def set_watch_status(
-        self,
-        key: str,
-        status: str,
-        *,
-        reason: str | None = None,
-        retry_at: datetime | None = None,
-        at: datetime,
-        error: str | None = None,
-    ) -> None:
-        async with self.transaction() as conn:
-            await conn.execute(
-                "UPDATE watch SET status = ?, status_reason = ?, retry_at = ?, last_poll_at = ?,"
-                " last_error = coalesce(?, last_error) WHERE key = ?",
-                (status, reason, ts(retry_at), ts(at), error, key),
-            )
-
-    async def record_poll(self, key: str, *, at: datetime, error: str | None = None) -> None:
-        now = ts(at)
-        async with self.transaction() as conn:
-            if error is None:
-                await conn.execute(
-                    "UPDATE watch SET last_poll_at = ?, last_success_at = ?, status = 'active',"
-                    " status_reason = NULL, retry_at = NULL WHERE key = ?",
-                    (now, now, key),
-                )
-            else:
-                await conn.execute(
-                    "UPDATE watch SET last_poll_at = ?, last_error = ? WHERE key = ?", (now, error, key)
-                )
-
     async def park(self, scope: str, until: datetime, reason: str = "") -> None:
         async with self.transaction() as conn:
             await conn.execute(
@@ -396,29 +370,13 @@ class SQLiteStore(
         return park_times(rows)
 
     # -- posts ----------------------------------------------------------------------
-    async def save_posts(
-        self,
-        channel_id: int,
-        posts: Sequence[TaggedPost],
-        *,
-        at: datetime,
-        checkpoint: int | None = None,
-        store_text: bool = False,
-        source: str = "telegram",
-        evaluate: Evaluate | None = None,
-    ) -> SaveResult:
-        now = ts(at)
-        assert now is not None
-        for tagged in posts:
-            if tagged.post.channel_id != channel_id:
-                raise StoreError(
-                    f"post {tagged.post.key} does not belong to channel {channel_id}; refusing the batch"
-                )
+    async def _save_batch(self, batch: Batch) -> SaveResult:
+        channel_id, now, store_text = batch.channel_id, batch.now, batch.store_text
         inserted: list[PostKey] = []
         updated = unchanged = 0
         async with self.transaction() as conn:
             existing: dict[int, tuple[Any, ...]] = {}
-            ids = [t.post.message_id for t in posts]
+            ids = list(batch.posts)
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 cursor = await conn.execute(
@@ -432,15 +390,11 @@ class SQLiteStore(
             new_rows: list[tuple[Any, ...]] = []
             tag_rows: list[tuple[Any, ...]] = []
             samples: list[tuple[Any, ...]] = []
-            seen: set[int] = set()
-            for tagged in posts:
+            for tagged in batch.posts.values():
                 post = tagged.post
-                if post.message_id in seen:
-                    continue  # the same id twice in one batch: keep the first
-                seen.add(post.message_id)
                 old = existing.get(post.message_id)
                 if old is None:
-                    new_row = post_row(tagged, now=now, store_text=store_text, source=source)
+                    new_row = post_row(tagged, now=now, store_text=store_text, source=batch.source)
                     new_rows.append(new_row)
                     tag_rows += post_tag_rows(channel_id, post.message_id, new_row[3], tagged.tags)
                     if post.views is not None or post.forwards is not None:
@@ -476,19 +430,19 @@ class SQLiteStore(
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     samples,
                 )
-            links = link_rows(channel_id, posts)
+            links = link_rows(channel_id, list(batch.posts.values()))
             if links:
                 await conn.executemany(_UPSERT_LINKS, links)
-            if checkpoint is not None:
+            if batch.checkpoint is not None:
                 await conn.execute(
                     "UPDATE channels SET checkpoint = max(checkpoint, ?), updated_at = ? WHERE id = ?",
-                    (checkpoint, now, channel_id),
+                    (batch.checkpoint, now, channel_id),
                 )
             result = SaveResult(
                 inserted=len(inserted), updated=updated, unchanged=unchanged, inserted_keys=tuple(inserted)
             )
-            if evaluate is not None and inserted:
-                result = await _evaluate_in(conn, evaluate, result)
+            if batch.evaluate is not None and inserted:
+                result = await _evaluate_in(conn, batch.evaluate, result)
         return result
 
     async def _update_existing(

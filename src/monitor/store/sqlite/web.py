@@ -1,4 +1,4 @@
-"""``WebAccess`` on SQLite: dashboard users, the audit trail and alert acknowledgements (migration 0010).
+"""``WebAccess`` on SQLite: dashboard users, the audit trail and alert acknowledgements (migration 0006).
 
 A mixin for ``SQLiteStore`` (it uses ``transaction()`` and ``_fetch()``). Each write and its audit
 entry commit in one BEGIN IMMEDIATE transaction.
