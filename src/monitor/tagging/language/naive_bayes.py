@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from .alphabet import exclusion_table
 from .features import Segment, buckets_of
 from .guess import LanguageGuess
 from .labels import split_class
@@ -56,6 +57,8 @@ class ScriptModel:
     second_table: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
     answers: tuple[tuple[str, str | None], ...] = field(init=False, repr=False, compare=False)
     undetermined: LanguageGuess = field(init=False, repr=False, compare=False)
+    # (marker letters, labelled classes): True where the letter rules the class out (alphabet.py); None: never
+    excluded: npt.NDArray[np.bool_] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n_classes = self.weights.shape[1]
@@ -69,6 +72,7 @@ class ScriptModel:
         object.__setattr__(self, "second_table", np.array(self.second or [math.inf] * (n_classes - 1), dtype=np.float64))
         object.__setattr__(self, "answers", tuple(split_class(c) for c in self.classes[:-1]))
         object.__setattr__(self, "undetermined", LanguageGuess("und", self.script, 0.0))
+        object.__setattr__(self, "excluded", exclusion_table(self.classes[:-1]))
 
     def score(
         self, segments: list[Segment], n_docs: int, split: int | None = None

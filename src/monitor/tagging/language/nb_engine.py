@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .alphabet import markers_present
 from .features import (
     MAX_N,
     MAX_RAW,
@@ -44,6 +45,9 @@ CHUNK = 128
 # class. Bands at (70, 130) (about 30 and 60 characters) were tried: they tightened long texts to the
 # clean held-out train lines and rejected 1% of long dev rows (social media, UDHR), so they are off.
 BANDS: tuple[int, ...] = ()
+# the score of a class the text's alphabet rules out: below any real sum, and exp() of it is 0
+_NO_CANDIDATE = -(1 << 40)
+_FIRST = np.zeros(1, dtype=np.intp)
 
 
 class NaiveBayesIdentifier:
@@ -88,7 +92,8 @@ class NaiveBayesIdentifier:
         mask = open_set_mask(len(codes), len(hashes) - _n_grams(len(codes)))
         late = (mask @ rows).astype(np.int64)[None, :n_classes]
         n_late = np.array([int(mask.sum())], dtype=np.int64)
-        guess = _decide(total, late, n_late, np.array([len(hashes)], dtype=np.int64), model)[0]
+        ruled_out = _ruled_out(model, codes, _FIRST, 1, _FIRST)
+        guess = _decide(total, late, n_late, np.array([len(hashes)], dtype=np.int64), model, ruled_out)[0]
         return _spelling_check(guess, stripped)
 
     def identify_many(self, texts: Sequence[str]) -> list[LanguageGuess]:
@@ -123,7 +128,10 @@ class NaiveBayesIdentifier:
             if len(idx) == 0 or model is None:
                 continue
             n_classes = len(model.classes)
-            guesses = _decide(totals[idx, :n_classes], lates[idx, :n_classes], n_late[idx], n_feats[idx], model)
+            ruled_out = _ruled_out(model, batch.codes, batch.starts, n_docs, idx)
+            guesses = _decide(
+                totals[idx, :n_classes], lates[idx, :n_classes], n_late[idx], n_feats[idx], model, ruled_out
+            )
             for i, guess in zip(idx.tolist(), guesses, strict=True):
                 out[i] = _spelling_check(guess, texts[i])
         return out
@@ -176,6 +184,7 @@ def _decide(
     n_late: npt.NDArray[np.int64],
     n_feats: npt.NDArray[np.int64],
     model: ScriptModel,
+    ruled_out: npt.NDArray[np.bool_] | None = None,
 ) -> list[LanguageGuess]:
     """The answers for rows of class scores (the last class is OTHER), vectorised, for both paths.
 
@@ -185,10 +194,13 @@ def _decide(
     feature, one threshold per length band: a long text must be clearer than a
     short one), or, where the script has a second look (``model.second``), beat it
     by that threshold over all ``n_feats`` features; otherwise the text is not
-    confidently one of ours: ``und``. One text goes through the same numpy calls
+    confidently one of ours: ``und``. A class its alphabet rules out (``ruled_out``,
+    see ``alphabet.py``) is no candidate. One text goes through the same numpy calls
     as a batch (one row), so both paths give bit-identical answers.
     """
     known = total[:, :-1]
+    if ruled_out is not None:
+        known = np.where(ruled_out, _NO_CANDIDATE, known)
     best = known.argmax(axis=1)  # the first maximum, as before
     rows = np.arange(len(best))
     llr = (late[rows, best] - late[:, -1]) * model.scale / np.maximum(n_late, 1)
@@ -204,6 +216,22 @@ def _decide(
         LanguageGuess(answers[b][0], answers[b][1], c) if ok else model.undetermined
         for b, ok, c in zip(best.tolist(), accept.tolist(), confidence, strict=True)
     ]
+
+
+def _ruled_out(
+    model: ScriptModel,
+    codes: npt.NDArray[np.uint64],
+    starts: npt.NDArray[np.int64],
+    n_docs: int,
+    idx: npt.NDArray[np.intp],
+) -> npt.NDArray[np.bool_] | None:
+    """(len(idx), labelled classes): classes that letters of documents ``idx`` rule out; None: none can be."""
+    if model.excluded is None:
+        return None
+    present = markers_present(codes, starts, n_docs)[idx]
+    if not present.any():
+        return None
+    return (present.astype(np.int64) @ model.excluded.astype(np.int64)) > 0
 
 
 def _spelling_check(guess: LanguageGuess, stripped: str) -> LanguageGuess:
@@ -237,7 +265,7 @@ def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str 
     """(best labelled class, its per-feature log-likelihood ratio against OTHER, length band, the same ratio
     over every feature) of each text.
 
-    For calibration: the same sums as ``_decide_one``. Texts whose dominant
+    For calibration: the same sums as ``_decide``. Texts whose dominant
     script is another one, or with too few letters, get (None, nan). Texts are
     raw posts (noise is stripped here).
     """
@@ -251,12 +279,15 @@ def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str 
         kept = [(h[ok[d]], d[ok[d]]) for h, d in feature_hashes(batch)]
         totals, lates = model.score(kept, n_docs, OPEN_SET_SEGMENT)
         n_all, n_late = _feature_counts(kept, n_docs)
+        ruled_out = _ruled_out(model, batch.codes, batch.starts, n_docs, np.arange(n_docs))
         for j in range(n_docs):
             if not ok[j]:
                 out.append((None, float("nan"), 0, float("nan")))
                 continue
             total = totals[j].tolist()
             known = total[:-1]
+            if ruled_out is not None:  # as _decide: a class the alphabet rules out is no candidate
+                known = [_NO_CANDIDATE if gone else v for v, gone in zip(known, ruled_out[j].tolist(), strict=True)]
             best = max(range(len(known)), key=known.__getitem__)
             late = lates[j].tolist()
             n = int(n_late[j])
