@@ -155,7 +155,21 @@ UZBEK_WITH_BRANDS: list[str] = [
     "Sizni doimo yangilab turadi",  # no Uzbek letter pair, but nothing Uzbek cannot spell either
     "whatsapp orqali yozing",  # one brand in lower case: not enough against an Uzbek spelling
     "facebook sahifamizga obuna bo‘ling",
+    "Bugun biz şaharda çoy içdik va keyin uyga qaytdik",  # the 1993 alphabet's ş ç: Uzbek spellings
 ]
+# Turkic relatives keep letters Uzbek Latin never had, 1993 or 1995 (ı ü ə ä ň ý): still not Uzbek spelling
+TURKIC_NOT_UZBEK: list[str] = [
+    "Bugün Taşkent'te bakanlar toplantısı yapıldı",  # Turkish
+    "Bu gün Daşkənddə nazirlər iclası keçirildi",  # Azerbaijani
+    "Şu gün Daşkentde ministrleriň mejlisi geçirildi",  # Turkmen
+]
+
+
+@pytest.mark.parametrize("text", TURKIC_NOT_UZBEK)
+def test_turkic_spellings_outside_both_uzbek_alphabets_are_not_uzbek(text: str) -> None:
+    from monitor.tagging.language.orthography import not_uzbek_latin
+
+    assert not_uzbek_latin(text)
 
 
 @pytest.mark.parametrize("text", NOT_UZBEK_SPELLING)

@@ -87,10 +87,10 @@ class NaiveBayesIdentifier:
             return LanguageGuess("und", script, 0.0)
         hashes = single_feature_hashes(codes)
         rows = np.take(model.rows, buckets_of(hashes, model.bits), axis=0).astype(np.float32)
-        n_classes = len(model.classes)
-        total = (self._ones[: len(hashes)] @ rows).astype(np.int64)[None, :n_classes]
+        mine = slice(model.column, model.column + len(model.classes))
+        total = (self._ones[: len(hashes)] @ rows).astype(np.int64)[None, mine]
         mask = open_set_mask(len(codes), len(hashes) - _n_grams(len(codes)))
-        late = (mask @ rows).astype(np.int64)[None, :n_classes]
+        late = (mask @ rows).astype(np.int64)[None, mine]
         n_late = np.array([int(mask.sum())], dtype=np.int64)
         ruled_out = _ruled_out(model, codes, _FIRST, 1, _FIRST)
         guess = _decide(total, late, n_late, np.array([len(hashes)], dtype=np.int64), model, ruled_out)[0]
@@ -127,11 +127,9 @@ class NaiveBayesIdentifier:
                 out[i] = LanguageGuess("und", script, 0.0)
             if len(idx) == 0 or model is None:
                 continue
-            n_classes = len(model.classes)
+            mine = slice(model.column, model.column + len(model.classes))
             ruled_out = _ruled_out(model, batch.codes, batch.starts, n_docs, idx)
-            guesses = _decide(
-                totals[idx, :n_classes], lates[idx, :n_classes], n_late[idx], n_feats[idx], model, ruled_out
-            )
+            guesses = _decide(totals[idx, mine], lates[idx, mine], n_late[idx], n_feats[idx], model, ruled_out)
             for i, guess in zip(idx.tolist(), guesses, strict=True):
                 out[i] = _spelling_check(guess, texts[i])
         return out
