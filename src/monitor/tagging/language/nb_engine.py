@@ -8,12 +8,13 @@ Both give bit-identical answers (tested on every dev row).
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from .alphabet import markers_present
+from .alphabet import MARKERS, markers_present
 from .features import (
     MAX_N,
     MAX_RAW,
@@ -48,6 +49,7 @@ BANDS: tuple[int, ...] = ()
 # the score of a class the text's alphabet rules out: below any real sum, and exp() of it is 0
 _NO_CANDIDATE = -(1 << 40)
 _FIRST = np.zeros(1, dtype=np.intp)
+_MARKER_SET = frozenset(MARKERS)
 
 
 class NaiveBayesIdentifier:
@@ -88,12 +90,14 @@ class NaiveBayesIdentifier:
         hashes = single_feature_hashes(codes)
         rows = np.take(model.rows, buckets_of(hashes, model.bits), axis=0).astype(np.float32)
         mine = slice(model.column, model.column + len(model.classes))
-        total = (self._ones[: len(hashes)] @ rows).astype(np.int64)[None, mine]
+        total = (self._ones[: len(hashes)] @ rows).astype(np.int64)[mine].tolist()
         mask = open_set_mask(len(codes), len(hashes) - _n_grams(len(codes)))
-        late = (mask @ rows).astype(np.int64)[None, mine]
-        n_late = np.array([int(mask.sum())], dtype=np.int64)
-        ruled_out = _ruled_out(model, codes, _FIRST, 1, _FIRST)
-        guess = _decide(total, late, n_late, np.array([len(hashes)], dtype=np.int64), model, ruled_out)[0]
+        late = (mask @ rows).astype(np.int64)[mine].tolist()
+        ruled_out = None
+        if model.excluded is not None and not _MARKER_SET.isdisjoint(stripped[:MAX_RAW].lower()):
+            ruled = _ruled_out(model, codes, _FIRST, 1, _FIRST)  # the letters of the text the model reads
+            ruled_out = None if ruled is None else ruled[0].tolist()
+        guess = _decide_one(total, late, int(mask.sum()), len(hashes), model, ruled_out)
         return _spelling_check(guess, stripped)
 
     def identify_many(self, texts: Sequence[str]) -> list[LanguageGuess]:
@@ -214,6 +218,32 @@ def _decide(
         LanguageGuess(answers[b][0], answers[b][1], c) if ok else model.undetermined
         for b, ok, c in zip(best.tolist(), accept.tolist(), confidence, strict=True)
     ]
+
+
+def _decide_one(
+    total: list[int], late: list[int], n_late: int, n_feats: int, model: ScriptModel, ruled_out: list[bool] | None
+) -> LanguageGuess:
+    """``_decide`` for one text in plain Python: the same IEEE operations in the same order, so the same
+    answer bit for bit (the exponentials are numpy's, as in a batch), without a dozen numpy calls on
+    arrays of one row."""
+    known = total[:-1]
+    if ruled_out is not None:
+        known = [_NO_CANDIDATE if gone else v for v, gone in zip(known, ruled_out, strict=True)]
+    best = known.index(max(known))  # the first maximum, as numpy's argmax
+    llr = (late[best] - late[-1]) * model.scale / max(n_late, 1)
+    accept = llr >= float(model.reject_table[best, length_band(n_late)])
+    if model.second and not accept:
+        accept = (known[best] - total[-1]) * model.scale / max(n_feats, 1) >= float(model.second_table[best])
+    if not accept:
+        return model.undetermined
+    factor = model.scale / math.sqrt(max(n_feats, 1)) * CONFIDENCE_TEMPERATURE
+    scaled = [v * factor for v in known]
+    top = max(scaled)
+    norm = 0.0
+    for v in np.exp(np.array(scaled) - top).tolist():  # column order, as _confidence sums
+        norm += v
+    lang, scr = model.answers[best]
+    return LanguageGuess(lang, scr, float(np.round(np.float64(1.0 / norm), 4)))
 
 
 def _ruled_out(
