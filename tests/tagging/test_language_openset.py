@@ -155,7 +155,21 @@ UZBEK_WITH_BRANDS: list[str] = [
     "Sizni doimo yangilab turadi",  # no Uzbek letter pair, but nothing Uzbek cannot spell either
     "whatsapp orqali yozing",  # one brand in lower case: not enough against an Uzbek spelling
     "facebook sahifamizga obuna bo‘ling",
+    "Bugun biz şaharda çoy içdik va keyin uyga qaytdik",  # the 1993 alphabet's ş ç: Uzbek spellings
 ]
+# Turkic relatives keep letters Uzbek Latin never had, 1993 or 1995 (ı ü ə ä ň ý): still not Uzbek spelling
+TURKIC_NOT_UZBEK: list[str] = [
+    "Bugün Taşkent'te bakanlar toplantısı yapıldı",  # Turkish
+    "Bu gün Daşkənddə nazirlər iclası keçirildi",  # Azerbaijani
+    "Şu gün Daşkentde ministrleriň mejlisi geçirildi",  # Turkmen
+]
+
+
+@pytest.mark.parametrize("text", TURKIC_NOT_UZBEK)
+def test_turkic_spellings_outside_both_uzbek_alphabets_are_not_uzbek(text: str) -> None:
+    from monitor.tagging.language.orthography import not_uzbek_latin
+
+    assert not_uzbek_latin(text)
 
 
 @pytest.mark.parametrize("text", NOT_UZBEK_SPELLING)
@@ -185,3 +199,46 @@ def test_the_spelling_check_turns_an_uzbek_answer_into_und_on_both_paths() -> No
     engine = get_identifier()
     texts = NOT_UZBEK_SPELLING + UZBEK_WITH_BRANDS
     assert engine.identify_many(texts) == [engine(t) for t in texts]
+
+
+# Tatar and Bashkir: a letter one alphabet has and the other lacks rules the other out (alphabet.py).
+# Written for these tests: a name-heavy piece whose one native word decides, and its look-alike spelling.
+BASHKIR_LETTER = "Сингапур премьер-министры урынбаҫары Вонг Кан Сенг Лондонга килде"
+RUSSIAN_LOOK_ALIKE = "Сингапур премьер-министры урынбасары Вонг Кан Сенг Лондонга килде"  # ҫ typed as с
+RULED_OUT: list[tuple[str, str]] = [
+    (BASHKIR_LETTER, "tt"),
+    ("Джон Смит, Дэвид Браун һәм Майкл Грин Лондонда осраштылар ҙур", "tt"),
+    ("Джон Смит, Дэвид Браун, Майкл Грин яңы ҡалала", "tt"),
+    ("Джон Смит һәм Дэвид Браун җыелышта", "ba"),
+    ("Бөгөн Өфөлә яңы мәктәп асылды, җыелыш булды", "ba"),
+]
+
+
+def test_the_marker_letters_rule_out_only_tatar_or_bashkir() -> None:
+    import numpy as np
+
+    from monitor.tagging.language.alphabet import MARKERS, exclusion_table, markers_present
+    from monitor.tagging.language.features import encode
+
+    table = exclusion_table(CLASSES_BY_SCRIPT["Cyrl"])
+    assert table is not None
+    ruled = {c for i, c in enumerate(CLASSES_BY_SCRIPT["Cyrl"]) if table[:, i].any()}
+    assert ruled == {"tt", "ba"}
+    assert exclusion_table(CLASSES_BY_SCRIPT["Latn"]) is None and exclusion_table(CLASSES_BY_SCRIPT["Arab"]) is None
+    batch = encode(["ҠАЛА ҙур", "Привет", "җыелыш", "нет"])
+    present = markers_present(batch.codes, batch.starts, 4)
+    found = [{MARKERS[j] for j in np.flatnonzero(row)} for row in present]
+    assert found == [{"ҡ", "ҙ"}, set(), {"җ"}, set()]  # upper case is lower-cased first
+
+
+@pytest.mark.parametrize(("text", "never"), RULED_OUT)
+def test_a_letter_the_alphabet_lacks_rules_the_class_out_on_both_paths(text: str, never: str) -> None:
+    engine = get_identifier()
+    assert engine(text).lang != never, engine(text)
+    assert engine.identify_many([text, "Привет всем, как дела"])[0] == engine(text)
+
+
+def test_the_one_bashkir_letter_is_what_decides_the_name_heavy_piece() -> None:
+    # the look-alike spelling scores closer to Tatar: the letter, not the rest of the text, makes it Bashkir
+    assert identify(RUSSIAN_LOOK_ALIKE).lang == "tt"
+    assert identify(BASHKIR_LETTER).lang == "ba"

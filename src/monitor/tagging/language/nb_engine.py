@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .alphabet import MARKERS, markers_present
 from .features import (
     MAX_N,
     MAX_RAW,
@@ -27,7 +28,6 @@ from .features import (
     single_feature_hashes,
 )
 from .guess import MIN_LETTERS, UNDETERMINED, LanguageGuess
-from .labels import split_class
 from .naive_bayes import NaiveBayesModel, ScriptModel
 from .noise import content_letters, strip_for_model
 from .orthography import not_uzbek_latin
@@ -46,6 +46,10 @@ CHUNK = 128
 # class. Bands at (70, 130) (about 30 and 60 characters) were tried: they tightened long texts to the
 # clean held-out train lines and rejected 1% of long dev rows (social media, UDHR), so they are off.
 BANDS: tuple[int, ...] = ()
+# the score of a class the text's alphabet rules out: below any real sum, and exp() of it is 0
+_NO_CANDIDATE = -(1 << 40)
+_FIRST = np.zeros(1, dtype=np.intp)
+_MARKER_SET = frozenset(MARKERS)
 
 
 class NaiveBayesIdentifier:
@@ -59,6 +63,12 @@ class NaiveBayesIdentifier:
         # The one-text path sums gathered int8 rows as float32 with a BLAS vector-matrix product:
         # 3x faster than numpy's int8 reduction, and exact (integer partial sums stay below 2**24).
         self._ones = np.ones((MAX_RAW + 2) * (MAX_N + 1), dtype=np.float32)
+        # per script index: the hash shift to its bucket count, and its first row in the shared table
+        # (a script without a model reads the first script's rows; its documents are never decided)
+        self._shift = np.array(
+            [64 - model.models[s].bits if s in model.models else 63 for s in SCRIPTS], dtype=np.uint64
+        )
+        self._offset = np.array([model.offsets.get(s, 0) for s in SCRIPTS], dtype=np.intp)
 
     def __call__(self, text: str) -> LanguageGuess:
         stripped = strip_for_model(text)
@@ -78,11 +88,17 @@ class NaiveBayesIdentifier:
         if model is None:
             return LanguageGuess("und", script, 0.0)
         hashes = single_feature_hashes(codes)
-        rows = np.take(model.weights, buckets_of(hashes, model.bits), axis=0).astype(np.float32)
-        total = (self._ones[: len(hashes)] @ rows).astype(np.int64).tolist()
+        rows = np.take(model.rows, buckets_of(hashes, model.bits), axis=0).astype(np.float32)
+        mine = slice(model.column, model.column + len(model.classes))
+        total = (self._ones[: len(hashes)] @ rows).astype(np.int64)[mine].tolist()
         mask = open_set_mask(len(codes), len(hashes) - _n_grams(len(codes)))
-        late = (mask @ rows).astype(np.int64).tolist()
-        return _spelling_check(_decide_one(total, late, int(mask.sum()), model, len(hashes)), stripped)
+        late = (mask @ rows).astype(np.int64)[mine].tolist()
+        ruled_out = None
+        if model.excluded is not None and not _MARKER_SET.isdisjoint(stripped[:MAX_RAW].lower()):
+            ruled = _ruled_out(model, codes, _FIRST, 1, _FIRST)  # the letters of the text the model reads
+            ruled_out = None if ruled is None else ruled[0].tolist()
+        guess = _decide_one(total, late, int(mask.sum()), len(hashes), model, ruled_out)
+        return _spelling_check(guess, stripped)
 
     def identify_many(self, texts: Sequence[str]) -> list[LanguageGuess]:
         """Guesses for many texts; same answers as one by one, several times faster."""
@@ -105,7 +121,7 @@ class NaiveBayesIdentifier:
         names = np.array(names_only, dtype=bool)
         # features per document, counted once: filtering segments by script keeps all of a document's own
         n_feats, n_late = _feature_counts(segments, n_docs)
-        feats_of, late_of = n_feats.tolist(), n_late.tolist()
+        totals, lates = self._score(segments, batch.script, n_docs)
         for sid, script in enumerate(SCRIPTS):
             model = self._model.models.get(script)
             in_script = (batch.script == sid) & (batch.letters > batch.foreign)
@@ -115,18 +131,40 @@ class NaiveBayesIdentifier:
                 out[i] = LanguageGuess("und", script, 0.0)
             if len(idx) == 0 or model is None:
                 continue
-            if not in_script.all():
-                segments_here = []
-                for h, d in segments:
-                    keep = in_script[d]
-                    segments_here.append((h[keep], d[keep]))
-            else:
-                segments_here = segments
-            totals, lates = model.score(segments_here, n_docs, OPEN_SET_SEGMENT)
-            total_rows, late_rows = totals[idx].tolist(), lates[idx].tolist()  # one conversion, not one per row
-            for j, i in enumerate(idx.tolist()):
-                out[i] = _spelling_check(_decide_one(total_rows[j], late_rows[j], late_of[i], model, feats_of[i]), texts[i])
+            mine = slice(model.column, model.column + len(model.classes))
+            ruled_out = _ruled_out(model, batch.codes, batch.starts, n_docs, idx)
+            guesses = _decide(totals[idx, mine], lates[idx, mine], n_late[idx], n_feats[idx], model, ruled_out)
+            for i, guess in zip(idx.tolist(), guesses, strict=True):
+                out[i] = _spelling_check(guess, texts[i])
         return out
+
+    def _score(
+        self, segments: Sequence[Segment], script: npt.NDArray[np.int64], n_docs: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Summed weights per document over all features and over the open-set ones, (n_docs, width).
+
+        Each feature is looked up in its document's script's slice of the shared
+        table, so a batch of mixed scripts needs one gather and one segmented sum per
+        feature kind. The columns past a script's classes are zero.
+        """
+        shift, offset = self._shift[script], self._offset[script]
+        table = self._model.table
+        total = np.zeros((n_docs, table.shape[1]), dtype=np.int64)
+        late = np.zeros((n_docs, table.shape[1]), dtype=np.int64)
+        for k, (hashes, docs) in enumerate(segments):
+            if len(hashes) == 0:
+                continue
+            change = np.empty(len(docs), dtype=bool)
+            change[0] = True
+            np.not_equal(docs[1:], docs[:-1], out=change[1:])
+            first = np.flatnonzero(change)
+            bucket = (hashes >> shift[docs]).astype(np.intp)
+            bucket += offset[docs]
+            sums = np.add.reduceat(np.take(table, bucket, axis=0), first, axis=0, dtype=np.int32)
+            total[docs[first]] += sums
+            if k >= OPEN_SET_SEGMENT:
+                late[docs[first]] += sums
+        return total, late
 
 
 def _feature_counts(segments: Sequence[Segment], n_docs: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -142,8 +180,15 @@ def _feature_counts(segments: Sequence[Segment], n_docs: int) -> tuple[npt.NDArr
     return n_all, n_late
 
 
-def _decide_one(total: list[int], late: list[int], n_late: int, model: ScriptModel, n_feats: int) -> LanguageGuess:
-    """The answer for one text's class scores (the last is OTHER), in plain Python for both paths.
+def _decide(
+    total: npt.NDArray[np.int64],
+    late: npt.NDArray[np.int64],
+    n_late: npt.NDArray[np.int64],
+    n_feats: npt.NDArray[np.int64],
+    model: ScriptModel,
+    ruled_out: npt.NDArray[np.bool_] | None = None,
+) -> list[LanguageGuess]:
+    """The answers for rows of class scores (the last class is OTHER), vectorised, for both paths.
 
     ``total`` sums every feature and picks the class; ``late`` sums the 4-5-grams
     and words only, over ``n_late`` features. On those, the best labelled class must
@@ -151,18 +196,70 @@ def _decide_one(total: list[int], late: list[int], n_late: int, model: ScriptMod
     feature, one threshold per length band: a long text must be clearer than a
     short one), or, where the script has a second look (``model.second``), beat it
     by that threshold over all ``n_feats`` features; otherwise the text is not
-    confidently one of ours: ``und``.
+    confidently one of ours: ``und``. A class its alphabet rules out (``ruled_out``,
+    see ``alphabet.py``) is no candidate. One text goes through the same numpy calls
+    as a batch (one row), so both paths give bit-identical answers.
     """
-    known = total[:-1]
-    best = known.index(max(known))  # first maximum, as numpy's argmax
-    llr = (late[best] - late[-1]) * model.scale / max(n_late, 1)
-    if llr < model.reject[best][length_band(n_late)] and not (
+    known = total[:, :-1]
+    if ruled_out is not None:
+        known = np.where(ruled_out, _NO_CANDIDATE, known)
+    best = known.argmax(axis=1)  # the first maximum, as before
+    rows = np.arange(len(best))
+    llr = (late[rows, best] - late[:, -1]) * model.scale / np.maximum(n_late, 1)
+    bands = np.searchsorted(np.asarray(BANDS, dtype=np.int64), n_late, side="right")
+    accept = llr >= model.reject_table[best, bands]
+    if model.second:
         # the second look: over every feature (1-3-grams too) the text is still clearly this class
-        model.second and (known[best] - total[-1]) * model.scale / max(n_feats, 1) >= model.second[best]
-    ):
-        return LanguageGuess("und", model.script, 0.0)
-    lang, scr = split_class(model.classes[best])
-    return LanguageGuess(lang, scr, _confidence_one(known, model.scale, n_feats))
+        whole = (known[rows, best] - total[:, -1]) * model.scale / np.maximum(n_feats, 1)
+        accept |= whole >= model.second_table[best]
+    confidence = _confidence(known, model.scale, n_feats).tolist()
+    answers = model.answers
+    return [
+        LanguageGuess(answers[b][0], answers[b][1], c) if ok else model.undetermined
+        for b, ok, c in zip(best.tolist(), accept.tolist(), confidence, strict=True)
+    ]
+
+
+def _decide_one(
+    total: list[int], late: list[int], n_late: int, n_feats: int, model: ScriptModel, ruled_out: list[bool] | None
+) -> LanguageGuess:
+    """``_decide`` for one text in plain Python: the same IEEE operations in the same order, so the same
+    answer bit for bit (the exponentials are numpy's, as in a batch), without a dozen numpy calls on
+    arrays of one row."""
+    known = total[:-1]
+    if ruled_out is not None:
+        known = [_NO_CANDIDATE if gone else v for v, gone in zip(known, ruled_out, strict=True)]
+    best = known.index(max(known))  # the first maximum, as numpy's argmax
+    llr = (late[best] - late[-1]) * model.scale / max(n_late, 1)
+    accept = llr >= float(model.reject_table[best, length_band(n_late)])
+    if model.second and not accept:
+        accept = (known[best] - total[-1]) * model.scale / max(n_feats, 1) >= float(model.second_table[best])
+    if not accept:
+        return model.undetermined
+    factor = model.scale / math.sqrt(max(n_feats, 1)) * CONFIDENCE_TEMPERATURE
+    scaled = [v * factor for v in known]
+    top = max(scaled)
+    norm = 0.0
+    for v in np.exp(np.array(scaled) - top).tolist():  # column order, as _confidence sums
+        norm += v
+    lang, scr = model.answers[best]
+    return LanguageGuess(lang, scr, float(np.round(np.float64(1.0 / norm), 4)))
+
+
+def _ruled_out(
+    model: ScriptModel,
+    codes: npt.NDArray[np.uint64],
+    starts: npt.NDArray[np.int64],
+    n_docs: int,
+    idx: npt.NDArray[np.intp],
+) -> npt.NDArray[np.bool_] | None:
+    """(len(idx), labelled classes): classes that letters of documents ``idx`` rule out; None: none can be."""
+    if model.excluded is None:
+        return None
+    present = markers_present(codes, starts, n_docs)[idx]
+    if not present.any():
+        return None
+    return (present.astype(np.int64) @ model.excluded.astype(np.int64)) > 0
 
 
 def _spelling_check(guess: LanguageGuess, stripped: str) -> LanguageGuess:
@@ -172,16 +269,19 @@ def _spelling_check(guess: LanguageGuess, stripped: str) -> LanguageGuess:
     return guess
 
 
-def _confidence_one(total: list[int], scale: float, n_feats: int) -> float:
-    """Softmax probability of the best class on a per-feature scale, in plain Python.
+def _confidence(known: npt.NDArray[np.int64], scale: float, n_feats: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Softmax probability of the best class on a per-feature scale, per row.
 
-    Plain Python so one text and a batch give bit-identical confidences (and
-    numpy costs more than it saves on ten numbers).
+    The exponentials are summed column by column (a fixed order, whatever the
+    number of rows), so one text and a batch get bit-identical confidences.
     """
-    factor = scale / math.sqrt(max(n_feats, 1)) * CONFIDENCE_TEMPERATURE
-    scaled = [v * factor for v in total]
-    top = max(scaled)
-    return round(1.0 / sum([math.exp(v - top) for v in scaled]), 4)  # a list: same order, faster than a generator
+    factor = scale / np.sqrt(np.maximum(n_feats, 1)) * CONFIDENCE_TEMPERATURE
+    scaled = known * factor[:, None]
+    spread = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+    norm = spread[:, 0].copy()
+    for col in range(1, spread.shape[1]):
+        norm += spread[:, col]
+    return np.round(1.0 / norm, 4)
 
 
 def length_band(n_late: int) -> int:
@@ -193,7 +293,7 @@ def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str 
     """(best labelled class, its per-feature log-likelihood ratio against OTHER, length band, the same ratio
     over every feature) of each text.
 
-    For calibration: the same sums as ``_decide_one``. Texts whose dominant
+    For calibration: the same sums as ``_decide``. Texts whose dominant
     script is another one, or with too few letters, get (None, nan). Texts are
     raw posts (noise is stripped here).
     """
@@ -207,12 +307,15 @@ def open_set_scores(model: ScriptModel, texts: Sequence[str]) -> list[tuple[str 
         kept = [(h[ok[d]], d[ok[d]]) for h, d in feature_hashes(batch)]
         totals, lates = model.score(kept, n_docs, OPEN_SET_SEGMENT)
         n_all, n_late = _feature_counts(kept, n_docs)
+        ruled_out = _ruled_out(model, batch.codes, batch.starts, n_docs, np.arange(n_docs))
         for j in range(n_docs):
             if not ok[j]:
                 out.append((None, float("nan"), 0, float("nan")))
                 continue
             total = totals[j].tolist()
             known = total[:-1]
+            if ruled_out is not None:  # as _decide: a class the alphabet rules out is no candidate
+                known = [_NO_CANDIDATE if gone else v for v, gone in zip(known, ruled_out[j].tolist(), strict=True)]
             best = max(range(len(known)), key=known.__getitem__)
             late = lates[j].tolist()
             n = int(n_late[j])
