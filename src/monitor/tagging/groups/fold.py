@@ -150,13 +150,17 @@ class Folded:
     dataclass's ``__init__`` costs several times more. It never leaves the tagger.
     """
 
-    __slots__ = ("seg_m", "seg_o", "source", "text")
+    __slots__ = ("marks", "seg_m", "seg_o", "source", "text")
 
-    def __init__(self, text: str, seg_m: tuple[int, ...], seg_o: tuple[int, ...], source: str = "") -> None:
+    def __init__(self, text: str, seg_m: tuple[int, ...], seg_o: tuple[int, ...], source: str = "",
+                 marks: bool = True) -> None:
         self.text = text
         self.seg_m = seg_m
         self.seg_o = seg_o
         self.source = source
+        # False when the fold deleted no character (only collapsed spaces, or nothing): then the source
+        # holds no invisible character, and its clean view (clean_text) is the source itself
+        self.marks = marks
 
     def orig(self, i: int) -> int:
         """Original offset of folded position ``i`` (a start)."""
@@ -175,8 +179,9 @@ class Folded:
 
 
 def _compact(t: str, source: str = "") -> Folded:
-    if MARK not in t and "  " not in t:
-        return Folded(t, (), (), source)
+    marks = MARK in t
+    if not marks and "  " not in t:
+        return Folded(t, (), (), source, marks=False)
     pieces: list[str] = []
     seg_m: list[int] = []
     seg_o: list[int] = []
@@ -200,7 +205,7 @@ def _compact(t: str, source: str = "") -> Folded:
         pieces.append(t[pos_o:])
         seg_m.append(pos_m)
         seg_o.append(pos_o)
-    return Folded("".join(pieces), tuple(seg_m), tuple(seg_o), source)
+    return Folded("".join(pieces), tuple(seg_m), tuple(seg_o), source, marks)
 
 
 # --- the fast path of step 1 -------------------------------------------------------------
