@@ -191,6 +191,7 @@ class GroupTagger:
             self._automaton.add_word(literal, values.setdefault(value, value))
         if table:
             self._automaton.make_automaton()
+        self._scannable = self._automaton.kind == ahocorasick.AHOCORASICK  # an empty automaton cannot scan
         self._patterns = PatternSet(patterns)
         self._branches = {g.id: g.branch_of for g in self.lexicon.groups if g.branch_of}
         spec_blob = json.dumps([[k.term, k.group, k.lang, k.mode] for k in self.keywords], ensure_ascii=False)
@@ -319,13 +320,17 @@ class GroupTagger:
     def _run(self, text: str) -> tuple[Match, ...]:
         if not text:
             return ()
-        text = scrub(text)  # a lone surrogate would make every encoder below raise
+        try:
+            tb = text.encode()  # for the analysts' patterns; the encoder also stops at a lone surrogate
+        except UnicodeEncodeError:
+            text = scrub(text)  # a lone surrogate would make every encoder below raise
+            tb = text.encode()
         folded = fold_text(text)
         m = folded.text
         mb = m.encode()  # one UTF-8 encoding for every RE2 scan of the folded text
         state = _PostState(text, m, mb, self._cue_sets)
         raw: list[_Raw] = []
-        if self._automaton.kind == ahocorasick.AHOCORASICK:
+        if self._scannable:
             self._scan_main(folded, state, raw)
             for view in split_views(m, mb):
                 self._scan_view(folded, view, raw)
@@ -335,7 +340,7 @@ class GroupTagger:
             # the fold deleted nothing (it may have collapsed spaces), so the text holds no invisible
             # character to clean: its clean view is the text itself
             clean = Folded(text, (), (), text) if m and not folded.marks else clean_text(text)
-            found = self._patterns.spans(clean.text)
+            found = self._patterns.spans(clean.text, tb if clean.text is text else None)
             for idx, s, e in found:
                 spec = self._pattern_specs[idx]
                 os_, oe = clean.orig(s), clean.orig_end(e)
