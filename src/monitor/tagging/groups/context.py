@@ -52,11 +52,18 @@ def case_ok(case: str | None, span: str, shouting: Callable[[], bool]) -> bool: 
     if case == "upper":
         return span.isupper() and not shouting()
     if case == "title":
-        first = next((c for c in span if c.isalpha()), "")
-        return first.isupper()
+        for c in span:
+            if c.isalpha():
+                return c.isupper()
+        return False
     # "words": every longer word capitalised (particles like al-, of, wal are left alone)
-    words = re.findall(r"[^\W\d_]+", span)
-    return all(w[0].isupper() for w in words if len(w) >= 4)
+    for w in _LETTERS.findall(span):
+        if len(w) >= 4 and not w[0].isupper():
+            return False
+    return True
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def is_shouting(text: str, start: int, end: int) -> bool:

@@ -189,18 +189,24 @@ class PostWords:
 
     def __init__(self, m: str, at: int, before: int = 60, after: int = 70) -> None:
         lo, hi = max(0, at - before), min(len(m), at + after)
-        self.toks = [t for t in _spans(m, lo, hi) if t[0] not in _ARTICLES]
-        self.pos = next((i for i, t in enumerate(self.toks) if t[1] == at), -1)
+        cut = lo > 0 and m[lo - 1].isalpha()  # a word starting at ``lo`` is the end of a longer one
+        toks: list[tuple[str, int, int]] = []
+        pos = -1
+        for mo in _WORD.finditer(m, lo, hi):  # one loop: no token list to filter and search again
+            word = mo[0]
+            if word in _ARTICLES:
+                continue
+            start = mo.start()
+            if start == lo and cut:
+                continue
+            if start == at:
+                pos = len(toks)
+            toks.append((word, start, mo.end()))
+        self.toks = toks
+        self.pos = pos
 
     def skel(self, i: int, cyrillic: bool) -> str:
         return word_skeleton(self.toks[i][0], cyrillic)
-
-
-def _spans(m: str, lo: int, hi: int) -> list[tuple[str, int, int]]:
-    out = [(mo.group(), *mo.span()) for mo in _WORD.finditer(m, lo, hi)]
-    if out and out[0][1] == lo and lo > 0 and m[lo - 1].isalpha():
-        out.pop(0)  # cut in the middle of a word
-    return out
 
 
 def word_bound(a: str) -> int:

@@ -139,13 +139,15 @@ class PatternSet:
     def __setstate__(self, patterns: tuple[str, ...]) -> None:
         self.__init__(patterns)  # type: ignore[misc]  # re-running __init__ rebuilds the RE2 set when unpickling; mypy forbids calling it
 
-    def spans(self, text: str) -> list[tuple[int, int, int]]:
+    def spans(self, text: str, raw: bytes | None = None) -> list[tuple[int, int, int]]:
         """(pattern index, start, end) of every non-empty match in ``text``.
 
         Works on the UTF-8 bytes with RE2's compiled programs directly: the re2 module's str
         wrapper maps offsets in Python on every call, which cost more than the matching.
+        ``raw``: ``text.encode()`` when the caller has it already.
         """
-        raw = text.encode()
+        if raw is None:
+            raw = text.encode()
         hits = self._set._set.Match(raw)
         if not hits:
             return []
