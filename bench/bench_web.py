@@ -8,8 +8,10 @@
 The database is bench_reports.py's (same generator: 200 channels, 5 years, groups, keywords, forwards,
 mentions; no post text). A user is added through the store, the app runs in process with its lifespan
 (Starlette's test client: the request goes through the whole ASGI stack, no socket), and each page is
-requested ``--repeat`` times after one warm-up; the table shows the best and the median, from request
-to the last byte of the response.
+requested ``--repeat`` times after a first request; the table shows the first (cold: a fresh server, the
+first request of that page; the app keeps no page cache, so "warm" differs only by the SQLite or
+PostgreSQL pages and compiled templates left by earlier requests), then the best and the median of the
+repeats, from request to the last byte of the response.
 """
 
 from __future__ import annotations
@@ -74,11 +76,12 @@ def pages(last: str, month: str) -> list[tuple[str, str]]:
     ]
 
 
-Row = tuple[str, str, int, float, float, float, int]
+Row = tuple[str, str, int, float, float, float, float, int]
 
 
 def time_pages(db: str, last: str, month: str, repeat: int) -> list[Row]:
-    """Each page ``repeat`` times after a warm-up: (name, path, status, best, median, median CPU, bytes).
+    """Each page ``repeat`` times after a first request: (name, path, status, first, best, median, median
+    CPU, bytes).
 
     CPU is this process's (the app and the in-process client; the database work of SQLite runs in it
     too, PostgreSQL's does not): on a shared machine it moves far less with the load than wall time."""
@@ -95,7 +98,7 @@ def time_pages(db: str, last: str, month: str, repeat: int) -> list[Row]:
         assert client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf": token}).status_code == 303
         for name, path in pages(last, month):
             times, cpu = [], []
-            status, size = 0, 0
+            status, size, first = 0, 0, 0.0
             for i in range(repeat + 1):
                 t0, c0 = time.perf_counter(), time.process_time()
                 response = client.get(path)
@@ -104,18 +107,21 @@ def time_pages(db: str, last: str, month: str, repeat: int) -> list[Row]:
                 if i:  # the first request warms caches (templates, database pages)
                     times.append(elapsed)
                     cpu.append(used)
-            rows.append((name, path, status, min(times), statistics.median(times), statistics.median(cpu), size))
+                else:
+                    first = elapsed
+            rows.append((name, path, status, first, min(times), statistics.median(times), statistics.median(cpu),
+                         size))
     return rows
 
 
 def show(backend: str, rows: list[Row]) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"\n{backend} (load average {os.getloadavg()[0]:.1f})")
-    print(f"{'page':<{width}}  status  best (s)  median (s)  median CPU (s)  bytes")
-    for name, _path, status, best, median, cpu, size in rows:
-        print(f"{name:<{width}}  {status:>6}  {best:8.3f}  {median:10.3f}  {cpu:14.3f}  {size:,}")
-    slowest = max(rows, key=lambda r: r[4])
-    print(f"slowest on {backend}: {slowest[0]} ({slowest[1]}), median {slowest[4]:.3f} s")
+    print(f"{'page':<{width}}  status  first (s)  best (s)  median (s)  median CPU (s)  bytes")
+    for name, _path, status, first, best, median, cpu, size in rows:
+        print(f"{name:<{width}}  {status:>6}  {first:9.3f}  {best:8.3f}  {median:10.3f}  {cpu:14.3f}  {size:,}")
+    slowest = max(rows, key=lambda r: r[5])
+    print(f"slowest on {backend}: {slowest[0]} ({slowest[1]}), median {slowest[5]:.3f} s")
     bad = [r for r in rows if r[2] != 200]
     if bad:
         print("not 200: " + ", ".join(f"{r[1]} -> {r[2]}" for r in bad), file=sys.stderr)

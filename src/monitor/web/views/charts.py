@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +24,7 @@ from monitor.reports.trend import trend
 from monitor.reports.volume import volume
 from monitor.store.ports import ReportReads as ReportSource
 from monitor.web.common import User, download, page, render, store_of
+from monitor.web.pagereads import PageReads
 from monitor.web.query import FILTERS, Params, View, spec_from, spec_items, url, view_from, with_filter
 from monitor.web.svg import Flag, Series, chart
 
@@ -54,6 +56,13 @@ def point_links(res: Resolved, combos: Sequence[tuple[str, ...]]) -> tuple[list[
     periods = [label(b, every) for b in starts]
     base = spec_items(res.spec, dates=False)
     base = [(k, v) for k, v in base if k not in ("by", "every")]
+    # url("/posts", [since, until, *filters]) for every point: the days part is encoded once per period
+    # and the filters once per series (a 200-week chart of 12 series has 3,144 links)
+    days = []
+    for start in starts:
+        first = max(start, res.since_day)
+        last = min(next_bucket(start, every) - 1, res.until_day)
+        days.append(url("/posts", [("since", from_day(first).isoformat()), ("until", from_day(last).isoformat())]))
     links: dict[tuple[str, ...], list[str | None]] = {}
     for combo in combos:
         overrides: dict[str, list[str]] = defaultdict(list)
@@ -64,17 +73,11 @@ def point_links(res: Resolved, combos: Sequence[tuple[str, ...]]) -> tuple[list[
                 ok = False
                 break
             overrides[chosen[0]].append(chosen[1])
-        row_links: list[str | None] = []
-        for start in starts:
-            if not ok:
-                row_links.append(None)
-                continue
-            first = max(start, res.since_day)
-            last = min(next_bucket(start, every) - 1, res.until_day)
-            items = [("since", from_day(first).isoformat()), ("until", from_day(last).isoformat()),
-                     *with_filter(base, overrides)]
-            row_links.append(url("/posts", items))
-        links[combo] = row_links
+        if not ok:
+            links[combo] = [None] * len(starts)
+            continue
+        rest = url("", with_filter(base, overrides))
+        links[combo] = [f"{period}&{rest[1:]}" if rest else period for period in days]
     return periods, links
 
 
@@ -141,30 +144,77 @@ async def _largest(store: ReportSource, res: Resolved, metric: str) -> list[tupl
     return sorted(totals, key=lambda c: (-totals[c], c))
 
 
+def _largest_in(res: Resolved, vol: Report, metric: str) -> list[tuple[str, ...]]:
+    """What ``_largest`` reads, from the volume report of the whole view: the series with posts in the
+    range, largest total ``metric`` first (the same integers summed per period instead of at once)."""
+    width = len(res.by)
+    at, posts_at = vol.columns.index(metric), vol.columns.index("posts")
+    totals: dict[tuple[str, ...], int] = defaultdict(int)
+    posted: set[tuple[str, ...]] = set()
+    for row in vol.rows:
+        combo = tuple(row[1:1 + width])
+        totals[combo] += int(row[at] or 0)
+        if row[posts_at]:
+            posted.add(combo)
+    return sorted(posted, key=lambda c: (-totals[c], c))
+
+
 async def _reports(request: Request) -> tuple[Resolved, Report, Report, View, list[tuple[str, ...]],
                                               dict[tuple[str, ...], dict[str, float]], int]:
     """The volume and trend reports of the drawn series. With more series than ``MAX_SERIES``, both are
     computed for the largest ones only (the spec narrowed to their values): a series' counts, shares
-    and z do not depend on the other series (see ``_narrowed``), and a 200-channel view costs 12."""
+    and z do not depend on the other series (see ``_narrowed``), and a 200-channel view costs 12.
+
+    Which series are largest: by channel (or label) there are usually many, and one grouped read of
+    the range picks them before anything is computed; by tag, language or script there are usually
+    few, so the volume report of the whole view comes first and ranks them itself (when it shows more
+    than ``MAX_SERIES`` after all, the narrowed one is computed too). All reads go through one
+    ``PageReads``, so the trend reads only its baseline periods beyond what the volume report read."""
     params = Params(request.query_params.multi_items())
     spec = spec_from(params)
     view = view_from(params)
-    store = store_of(request)
+    store = cast(ReportSource, PageReads(store_of(request)))
     res = await resolve(store, spec)
     drawn, hidden = res.spec, 0
+    vol: Report | None = None
     if res.by:
-        largest = await _largest(store, res, view.metric)
+        if any(dim == "channel" or dim.startswith("label:") for dim in res.by):
+            largest = await _largest(store, res, view.metric)
+        else:
+            vol = await volume(store, res.spec)
+            largest = _largest_in(res, vol, view.metric)
         if len(largest) > MAX_SERIES:
             narrowed = _narrowed(res, res.spec, largest[:MAX_SERIES])
             if narrowed is not res.spec:
                 drawn, hidden = narrowed, len(largest) - MAX_SERIES
-    vol = await volume(store, drawn)
+                vol = None
+    if vol is None:
+        vol = await volume(store, drawn)
     ranked, values = _ranked(res, vol, view)
     if hidden:  # a union of values per dimension may add combinations: keep the largest ones
         keep = set(largest[:MAX_SERIES])
         ranked = [c for c in ranked if c in keep] + [c for c in ranked if c not in keep]
     tr = await trend(store, drawn, metric=view.metric)
     return res, vol, tr, view, ranked, values, hidden or max(len(ranked) - MAX_SERIES, 0)
+
+
+def data_rows(periods: Sequence[str], series: Sequence[Series], *, share: bool) -> Markup:
+    """The rows of the data table under the chart, a period per row and a linked cell per series: built
+    here rather than in a template loop (a weekly chart of 12 series has 3,000 cells), every text and link
+    escaped as the template would."""
+    out: list[str] = []
+    for i, period in enumerate(periods):
+        cells = [f"<tr><td>{escape(period)}</td>"]
+        for s in series:
+            shown = f"{s.values[i] * 100:.1f}%" if share else f"{s.values[i]:,.0f}"
+            link = s.links[i]
+            if link:
+                cells.append(f'<td class="num"><a href="{escape(link)}">{escape(shown)}</a></td>')
+            else:
+                cells.append(f'<td class="num">{escape(shown)}</td>')
+        cells.append("</tr>\n")
+        out.append("".join(cells))
+    return Markup("".join(out))
 
 
 async def volume_page(request: Request, user: User) -> Response:
@@ -177,6 +227,7 @@ async def volume_page(request: Request, user: User) -> Response:
     context: dict[str, Any] = {
         "svg": svg, "spec": res.spec, "meta": vol.meta, "view": view, "periods": periods, "series": series,
         "hidden": hidden, "flagged": flagged, "permalink": permalink, "query": query,
+        "data_rows": data_rows(periods, series, share=view.show == "shares"),
         "by_options": ("group", "language", "script", "channel", "keyword", "person"),
         "dims": ",".join(res.spec.by),
         "filters": {name: list(getattr(res.spec, field)) for name, field in
