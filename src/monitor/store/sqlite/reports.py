@@ -86,7 +86,7 @@ class ReportQueries(SharedReportQueries):
         by_lang = "lang" in dims or "script" in dims or bool(f.langs) or bool(f.scripts)
         table = ("agg_lang_day" if by_lang else "agg_channel_day") if per_channel else "agg_lang_day_all"
         cols = [f"{_bucket(every, 'day')} AS bucket", *select_dims(dims, channel="channel_id", lang="lang", script="script")]
-        # Every channel's totals over a long range: walk the channel index (0013) in order and sum each
+        # Every channel's totals over a long range: walk the channel index (agg_channel_day_channel) in order and sum each
         # channel as it passes, instead of sorting every (day, channel) row of the range; "+" keeps the
         # planner off the day key, which it prefers for any range. Over a few months the key is cheaper.
         long_totals = (table == "agg_channel_day" and every == "all" and f.channel_ids is None
