@@ -15,6 +15,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from itertools import product
+from operator import itemgetter
 from typing import Any
 
 from monitor.reports.periods import buckets, label
@@ -73,18 +74,27 @@ async def volume_data(
             channel_ids=res.channel_ids,
         ))
         await asyncio.sleep(0)  # let the task hand its query to the store before the CPU-bound fold
-    series: dict[tuple[str, ...], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    # The fold runs once per stored row (97,000 for the monthly heat map): one C-level pick of the row's
+    # values, names resolved once per distinct raw key, plain dicts (no defaultdict factories).
+    series: dict[tuple[str, ...], dict[int, list[int]]] = {}
     keys = [k for k in _ROW_DIMS if rows and k in rows[0]]
-    shown: dict[tuple[Any, ...], tuple[str, ...]] = {}  # many rows share dims: resolve names once
-    for row in rows:
-        raw = tuple([row[k] for k in keys])
-        combo = shown.get(raw)
-        if combo is None:
-            combo = shown[raw] = res.dim_values(row)
-        cell = series[combo][int(row["bucket"])]
-        cell[0] += int(row["posts"] or 0)
-        cell[1] += int(row["views"] or 0)
-        cell[2] += int(row["forwards"] or 0)
+    n = len(keys)
+    pick = itemgetter(*keys, "bucket", *METRICS)
+    shown: dict[tuple[Any, ...], dict[int, list[int]]] = {}  # raw dims -> their combination's series
+    for values in map(pick, rows):
+        raw = values[:n]
+        by_bucket = shown.get(raw)
+        if by_bucket is None:
+            combo = res.dim_values(dict(zip(keys, raw, strict=True)))
+            by_bucket = shown[raw] = series.setdefault(combo, {})
+        bucket = int(values[n])
+        cell = by_bucket.get(bucket)
+        if cell is None:
+            by_bucket[bucket] = [int(values[n + 1] or 0), int(values[n + 2] or 0), int(values[n + 3] or 0)]
+        else:
+            cell[0] += int(values[n + 1] or 0)
+            cell[1] += int(values[n + 2] or 0)
+            cell[2] += int(values[n + 3] or 0)
     totals_rows = rows if whole is None else (await whole)[0]
     channel_by = tuple(name for name in res.by if _is_channelish(name))
     sub = Resolved(
@@ -108,24 +118,32 @@ async def volume(store: ReportSource, spec: ReportSpec) -> Report:
         combos = {()}
     channel_idx = [i for i, name in enumerate(res.by) if _is_channelish(name)]
     out: list[tuple[Any, ...]] = []
-    # sorted once, with each combination's channel key and series looked up once (a heat map has
-    # 120,000 cells: per-cell work here is most of its time)
-    ordered = [(combo, tuple(combo[i] for i in channel_idx), series.get(combo, {})) for combo in sorted(combos)]
+    # A heat map has 120,000 cells: per-cell work here is most of its time. So the combinations are
+    # sorted once, each with its series and the index of its channel key; per period, the channel
+    # totals are looked up once per channel key; an empty cell is its combination's zero row.
+    channel_keys: dict[tuple[str, ...], int] = {}
+    ordered = []
+    for combo in sorted(combos):
+        key = channel_keys.setdefault(tuple([combo[i] for i in channel_idx]), len(channel_keys))
+        ordered.append((combo, key, series.get(combo, {}), (*combo, 0, 0.0, 0, 0.0, 0, 0.0)))
     zero = [0, 0, 0]
     for bucket in periods:
         shown = label(bucket, spec.period)
-        for combo, channel_key, by_bucket in ordered:
-            cell = by_bucket.get(bucket, zero)
-            whole = totals.get((bucket, channel_key), zero)
-            out.append(
-                (
-                    shown,
-                    *combo,
-                    cell[0], round(cell[0] / whole[0], 6) if whole[0] else 0.0,  # share; 0 when no posts
-                    cell[1], round(cell[1] / whole[1], 6) if whole[1] else 0.0,
-                    cell[2], round(cell[2] / whole[2], 6) if whole[2] else 0.0,
-                )
-            )
+        wholes = [totals.get((bucket, channel_key), zero) for channel_key in channel_keys]
+        for combo, key, by_bucket, empty in ordered:
+            cell = by_bucket.get(bucket)
+            if cell is None:
+                out.append((shown, *empty))
+                continue
+            posts, views, forwards = cell
+            whole_posts, whole_views, whole_forwards = wholes[key]
+            out.append((
+                shown,
+                *combo,
+                posts, round(posts / whole_posts, 6) if whole_posts else 0.0,  # share; 0 when no posts
+                views, round(views / whole_views, 6) if whole_views else 0.0,
+                forwards, round(forwards / whole_forwards, 6) if whole_forwards else 0.0,
+            ))
     meta = res.meta() | {
         "source": table,
         "share": "of all posts (views, forwards) of the same channels in the same period",
