@@ -3,11 +3,13 @@ stop event cuts short, so shutdown never waits for a slow connect or a rate budg
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:  # asyncio only when waiting: `monitor tag` imports the clock and must start fast
+    import asyncio
 
 T = TypeVar("T")
 
@@ -51,6 +53,8 @@ class Stopped(Exception):
 
 async def until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T:
     """``work``'s result, or `Stopped` (with ``work`` cancelled) as soon as ``stop`` is set."""
+    import asyncio
+
     job = asyncio.ensure_future(work)
     waiter = asyncio.ensure_future(stop.wait())
     try:
