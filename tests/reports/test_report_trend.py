@@ -101,3 +101,18 @@ def test_robust_score_ignores_one_outlier_in_history() -> None:
     assert robust_score(12, history, 3.5).flag == ""
     assert robust_score(60, history, 3.5).flag == "spike"
     assert robust_score(5, [5, 5, 5], 3.5).z is None  # too short a baseline
+
+
+async def test_a_trend_reads_its_rows_once_and_no_denominators(spiky: ReportStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # shares are a volume option; a trend scores the series alone, so a second read would be wasted
+    asked: list[tuple[str, ...]] = []
+    real = spiky.report_volume
+
+    async def counted(**kwargs: object) -> object:
+        asked.append(tuple(kwargs["dims"]))  # type: ignore[arg-type]
+        return await real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(spiky, "report_volume", counted)
+    spec = ReportSpec(since=date(2022, 2, 1), until=date(2022, 3, 27), every="day", by=("group",))
+    report = await trend(spiky, spec)
+    assert report.rows and asked == [("group",)]

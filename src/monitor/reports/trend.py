@@ -73,7 +73,7 @@ async def trend(
     lookback = win * (7 if every == "day" else 1)
     first = buckets(res.since_day, res.since_day, every)[0]
     extended = replace(res, since_day=shift(first, every, lookback))
-    series, _, periods, table = await volume_data(store, extended)
+    series, _, periods, table = await volume_data(store, extended, denominators=False)
     span = await store.report_day_range()
     # periods before the first stored post are "not collected yet", not zero: keep them out of baselines
     data_start = buckets(span[0], span[0], every)[0] if span else first

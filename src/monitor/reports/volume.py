@@ -54,9 +54,10 @@ def _filter_combos(res: Resolved) -> set[tuple[str, ...]]:
 
 
 async def volume_data(
-    store: ReportSource, res: Resolved, *, every: str | None = None
+    store: ReportSource, res: Resolved, *, every: str | None = None, denominators: bool = True
 ) -> tuple[dict[tuple[str, ...], dict[int, list[int]]], dict[tuple[int, tuple[str, ...]], list[int]], list[int], str]:
-    """Series per combination: combo -> bucket -> [posts, views, forwards]; denominators; buckets; table used."""
+    """Series per combination: combo -> bucket -> [posts, views, forwards]; denominators (empty unless
+    asked: only shares need them, and they cost a second read); buckets; table used."""
     period = every or res.spec.period
     channel_dims = tuple(i for i, name in enumerate(res.by) if _is_channelish(name))
     total_dims = ("channel",) if channel_dims else ()
@@ -66,7 +67,7 @@ async def volume_data(
         since_day=res.since_day, until_day=res.until_day, every=period, dims=res.sql_dims, **res.filters()
     )
     whole: asyncio.Task[tuple[list[dict[str, Any]], str]] | None = None
-    if not same:
+    if denominators and not same:
         # Why a task: the database computes the denominators (a GROUP BY in the store's thread, which
         # releases the GIL) while the rows above are folded here; a 120,000-row heat map saves ~0.2 s.
         whole = asyncio.create_task(store.report_volume(
@@ -95,18 +96,20 @@ async def volume_data(
             cell[0] += int(values[n + 1] or 0)
             cell[1] += int(values[n + 2] or 0)
             cell[2] += int(values[n + 3] or 0)
+    periods = buckets(res.since_day, res.until_day, period)  # type: ignore[arg-type]  # the resolved range has both days set once a report has rows
+    totals: dict[tuple[int, tuple[str, ...]], list[int]] = defaultdict(lambda: [0, 0, 0])
+    if not denominators:
+        return series, totals, periods, table
     totals_rows = rows if whole is None else (await whole)[0]
     channel_by = tuple(name for name in res.by if _is_channelish(name))
     sub = Resolved(
         spec=res.spec, since_day=res.since_day, until_day=res.until_day, by=channel_by, sql_dims=(),
         channel_ids=res.channel_ids, channels=res.channels, tags={}, langs=(), scripts=(),
     )
-    totals: dict[tuple[int, tuple[str, ...]], list[int]] = defaultdict(lambda: [0, 0, 0])
     for row in totals_rows:
         cell = totals[(int(row["bucket"]), sub.dim_values(row))]
         for i, metric in enumerate(METRICS):
             cell[i] += int(row[metric] or 0)
-    periods = buckets(res.since_day, res.until_day, period)  # type: ignore[arg-type]  # the resolved range has both days set once a report has rows
     return series, totals, periods, table
 
 
