@@ -4,6 +4,8 @@
     PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --posts 1000000 --db /tmp/web1m.db
     PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --reuse --db /tmp/monitor-bench-reports.db
     PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --posts 1000000 --postgres   # both backends
+    PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --reuse --db /tmp/web10m.db --postgres --keep-schema web10m
+    PYTHONPATH=src:bench .venv/bin/python bench/bench_web.py --pg-url 'postgresql://postgres@127.0.0.1:5432/test?search_path=web10m'
 
 The database is bench_reports.py's (same generator: 200 channels, 5 years, groups, keywords, forwards,
 mentions; no post text). A user is added through the store, the app runs in process with its lifespan
@@ -12,6 +14,13 @@ requested ``--repeat`` times after a first request; the table shows the first (c
 first request of that page; the app keeps no page cache, so "warm" differs only by the SQLite or
 PostgreSQL pages and compiled templates left by earlier requests), then the best and the median of the
 repeats, from request to the last byte of the response.
+
+``--postgres`` copies the SQLite database into a fresh PostgreSQL schema (bench_pg.py's ``load_postgres``:
+COPY with the triggers off, the aggregates filled by their recount, ANALYZE) and times the same pages
+there; the schema is dropped at the end unless ``--keep-schema NAME`` names it (it must not exist yet; the
+URL to reuse it is printed). ``--pg-url URL`` times an existing PostgreSQL database or schema as it is
+(no build, no copy, no SQLite timing; the migrations the store has not applied yet are applied on open):
+copying 10,000,000 posts takes long enough to be done once.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
 import time
@@ -127,15 +137,41 @@ def show(backend: str, rows: list[Row]) -> None:
         print("not 200: " + ", ".join(f"{r[1]} -> {r[2]}" for r in bad), file=sys.stderr)
 
 
-async def _postgres(sqlite_db: Path, repeat: int) -> None:
-    from bench_pg import Schema, load_postgres
+async def _postgres(sqlite_db: Path, repeat: int, keep: str | None) -> None:
+    from bench_pg import Schema, with_schema
 
-    async with Schema("web") as schema:
-        seconds = await load_postgres(sqlite_db, schema.url)
-        print(f"copied into PostgreSQL in {seconds:.0f} s", file=sys.stderr)
-        last, month = await prepare(schema.url)
-        rows = await asyncio.to_thread(time_pages, schema.url, last, month, repeat)
-        show("PostgreSQL", rows)
+    if keep is None:
+        async with Schema("web") as schema:
+            await _copy_and_time(sqlite_db, schema.url, repeat)
+        return
+    import asyncpg
+    from bench_pg import SERVER
+
+    conn = await asyncpg.connect(SERVER)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{keep}"')  # fails when it exists: reuse it with --pg-url
+    finally:
+        await conn.close()
+    url = with_schema(keep)
+    store = open_store(url)
+    await store.open()  # the migrations
+    await store.close()
+    await _copy_and_time(sqlite_db, url, repeat)
+    print(f"kept schema {keep}: time it again with --pg-url '{url}'", file=sys.stderr)
+
+
+async def _copy_and_time(sqlite_db: Path, url: str, repeat: int) -> None:
+    from bench_pg import load_postgres
+
+    seconds = await load_postgres(sqlite_db, url)
+    print(f"copied into PostgreSQL in {seconds:.0f} s", file=sys.stderr)
+    await _time_postgres(url, repeat)
+
+
+async def _time_postgres(url: str, repeat: int) -> None:
+    last, month = await prepare(url)
+    rows = await asyncio.to_thread(time_pages, url, last, month, repeat)
+    show("PostgreSQL", rows)
 
 
 def main() -> None:
@@ -149,13 +185,22 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true",
                         help="also copy the data into a fresh PostgreSQL schema (MONITOR_TEST_POSTGRES or the local"
                              " server) and time the same pages there")
+    parser.add_argument("--keep-schema", metavar="NAME",
+                        help="with --postgres: copy into the schema NAME and keep it (reuse it with --pg-url)")
+    parser.add_argument("--pg-url", metavar="URL",
+                        help="time this existing PostgreSQL database or schema only (no build, copy or SQLite)")
     args = parser.parse_args()
+    if args.keep_schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.keep_schema):
+        parser.error("--keep-schema: lower-case letters, digits and _ only")
+    if args.pg_url:
+        asyncio.run(_time_postgres(args.pg_url, args.repeat))
+        return
     if not args.reuse:
         build(args.db, args.posts, args.channels, args.years)
     last, month = asyncio.run(prepare(str(args.db)))
     show("SQLite", time_pages(str(args.db), last, month, args.repeat))
     if args.postgres:
-        asyncio.run(_postgres(args.db, args.repeat))
+        asyncio.run(_postgres(args.db, args.repeat, args.keep_schema))
 
 
 if __name__ == "__main__":

@@ -384,6 +384,54 @@ def test_the_network_page_draws_the_graph_it_offers_as_gexf(client: TestClient) 
     assert "<title>Network and discovery · monitor</title>" in page and page.count('<table id="queue">') == 1
 
 
+def test_the_network_page_lists_a_page_of_edges_and_the_csv_holds_them_all(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared database has one edge; this one has three (two more sources forwarded by one channel)."""
+    from datetime import timedelta
+
+    from webdata import DEMO_CHANNELS, START, _tags, build
+
+    from monitor.models import ForwardOrigin, Post, TaggedPost
+    from monitor.web.views import channels
+
+    db = tmp_path / "monitor.db"
+
+    async def fill() -> None:
+        await build(str(db), channels=4, days=20)
+        store = open_store(str(db))
+        await store.open()
+        try:
+            target = DEMO_CHANNELS[3]
+            posts = [TaggedPost(post=Post(channel_id=target.id, message_id=800_000 + k, posted_at=START + timedelta(days=3),
+                                          text="x", views=1, forwards=0,
+                                          forward=ForwardOrigin(channel_id=source, name=f"Source {source}",
+                                                                message_id=k, date=START)),
+                                tags=_tags("x", "ru", "Cyrl"), tagger_version="web-test@1")
+                     for k, source in enumerate((DEMO_CHANNELS[1].id, 4242, 4242))]
+            await store.save_posts(target.id, posts, at=START, store_text=True)
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    monkeypatch.setattr(channels, "EDGES", 1)
+    app = create_app(WebConfig(database=str(db), secret=SECRET))
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
+        login(client, "vic")
+        csv_rows = client.get("/network.csv").text.strip().splitlines()[1:]
+        assert len(csv_rows) >= 3
+        shown, at = [], "/network"
+        while at:
+            page = client.get(at).text
+            table = page.split('<table id="edges">', 1)[1].split("</table>", 1)[0]
+            rows = re.findall(r'<tr><td>(.*?)</td><td>(.*?)</td><td class="num">(\d+)</td>', table)
+            assert len(rows) == 1 and f"of {len(csv_rows)}, the busiest first" in page
+            shown += rows
+            found = re.search(r'<a href="([^"]*edges_from=\d+)">next</a>', page)
+            at = found.group(1).replace("&amp;", "&") if found else ""
+        assert len(shown) == len(csv_rows)  # every edge once, in the report's order (the busiest first)
+        assert [int(r[2]) for r in shown] == [int(r.split(",")[4]) for r in csv_rows]
+
+
 def test_reach_downloads_are_the_clis_bytes_over_resampled_views(tmp_path: Path) -> None:
     """The shared database has no re-samples; this one has views at 1, 6 and 24 hours of every post."""
     from datetime import UTC, datetime, timedelta

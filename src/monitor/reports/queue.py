@@ -127,6 +127,7 @@ async def build_queue(
         return cand
 
     refs_rows = await store.report_references(since_day=lo, until_day=hi, channel_ids=sorted(depth)) if depth else []
+    dates: dict[int, str] = {}  # day -> ISO date, for the evidence lines (a month has 31 days, 21,000 references)
     for r in refs_rows:
         src = int(r["channel_id"])
         src_name = name_of.get(src, f"id:{src}")
@@ -160,11 +161,14 @@ async def build_queue(
                 cand.grouped_posts += 1
                 cand.groups.update(str(g) for g in r["groups"])
             day = int(r["day"])
+            date = dates.get(day)
+            if date is None:
+                date = dates[day] = from_day(day).isoformat()
             cand.first_day = day if cand.first_day is None else min(cand.first_day, day)
             cand.last_day = day if cand.last_day is None else max(cand.last_day, day)
             cand.distance = min(cand.distance, depth.get(src, 0) + 1)
             cand.evidence.append(
-                f"{from_day(day).isoformat()} {src_name} post {r['message_id']}: {'forwarded from' if kind == 'forward' else 'mentions or links'} {ref}"
+                f"{date} {src_name} post {r['message_id']}: {'forwarded from' if kind == 'forward' else 'mentions or links'} {ref}"
             )
     for ref, (of, lines) in (await successor_evidence(store, refs_rows=refs_rows, by_id=by_id, name_of=name_of,
                                                       watched_refs=watched_refs)).items():

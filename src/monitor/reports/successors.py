@@ -80,6 +80,8 @@ async def successor_evidence(
                 down = True
             elif event.state == "active":
                 down = False
+    if not lost:  # nothing went: no successor to look for (the rest walks every reference)
+        return {}
     found: dict[str, tuple[set[str], list[str]]] = defaultdict(lambda: (set(), []))
 
     def note(ref: str, of: str, line: str) -> None:

@@ -323,10 +323,12 @@ class SharedReportQueries:
 
 
 def reference_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``report_references`` rows with their JSON columns (mentions, groups) decoded."""
+    """``report_references`` rows with their JSON columns (mentions, groups) decoded (most are ``[]``, which
+    is not parsed: a month at 10,000,000 posts has 21,000 rows)."""
     for r in rows:
-        r["mentions"] = json.loads(r["mentions"] or "[]")
-        r["groups"] = json.loads(r["groups"] or "[]")
+        mentions, groups = r["mentions"], r["groups"]
+        r["mentions"] = json.loads(mentions) if mentions and mentions != "[]" else []
+        r["groups"] = json.loads(groups) if groups and groups != "[]" else []
     return rows
 
 

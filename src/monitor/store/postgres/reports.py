@@ -163,7 +163,9 @@ class PostgresReportQueries(SharedReportQueries):
                 where.append(
                     "EXISTS (SELECT 1 FROM post_tags f WHERE f.channel_id = p.channel_id"
                     f" AND f.message_id = p.message_id AND f.kind = {args(kind)}"
-                    f" AND f.value = ANY({args(_texts(values), '::text[]')}))"
+                    f" AND f.value = ANY({args(_texts(values), '::text[]')})"
+                    # the tag's days too, so the planner may start from post_tags_value_day
+                    f" AND f.day BETWEEN {args(int(f.since_day))} AND {args(int(f.until_day))})"
                 )
         return where
 

@@ -134,11 +134,14 @@ class ReportQueries(SharedReportQueries):
             if kind not in TAG_KINDS:
                 raise ValueError(f"unknown tag kind {kind!r}")
             if values:
+                # A list, not a correlated EXISTS: the planner can then start from the tag's rows of the
+                # range (post_tags_value_day) and look the posts up, instead of testing every post of the
+                # range (a month of one group at 10M posts: 7,500 lookups instead of 167,000 tests).
                 where.append(
-                    "EXISTS (SELECT 1 FROM post_tags f WHERE f.channel_id = p.channel_id"
-                    f" AND f.message_id = p.message_id AND f.kind = ? AND f.value IN {_JSON_LIST})"
+                    "(p.channel_id, p.message_id) IN (SELECT f.channel_id, f.message_id FROM post_tags f"
+                    f" WHERE f.kind = ? AND f.value IN {_JSON_LIST} AND f.day BETWEEN ? AND ?)"
                 )
-                params += [kind, _j(values)]
+                params += [kind, _j(values), f.since_day, f.until_day]
         return where, params
 
     async def _volume_posts(self, f: PostFilter, every: str, dims: Sequence[str]) -> tuple[list[dict[str, Any]], str]:

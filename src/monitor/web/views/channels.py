@@ -25,6 +25,7 @@ from monitor.reports.spec import resolve
 from monitor.watchlist import accept_candidate, remember_accepted
 from monitor.web import svg
 from monitor.web.common import User, download, error_page, page, render, state, store_of, write_action
+from monitor.web.pagereads import PageReads
 from monitor.web.query import Params, integer, spec_from, spec_items, url
 
 
@@ -46,19 +47,33 @@ async def channels_page(request: Request, user: User) -> Response:
     }, user=user)
 
 
+EDGES = 100  # edges listed per page: the busiest first, the rest a click (or a download) away
+
+
 async def network_page(request: Request, user: User) -> Response:
+    """The forward network of the range (picture, a page of its edges, the downloads with every edge),
+    the discovery candidates and the discovery queue.
+
+    Why the edges are paged: a month of 10,000,000 posts holds thousands of edges; the page lists the
+    ``EDGES`` busiest (the report's order) after ``edges_from``, the downloads hold them all."""
     params = Params(request.query_params.multi_items())
     spec = spec_from(params)
-    report, nodes = await forward_network(store_of(request), spec)
-    found = await discovery(store_of(request), spec, limit=integer(params, "limit", 50, 1, 10_000))
+    store = PageReads(store_of(request))  # one resolve and one channel read for the three reports
+    report, nodes = await forward_network(store, spec)
+    found = await discovery(store, spec, limit=integer(params, "limit", 50, 1, 10_000))
     items = spec_items(spec)
-    res = await resolve(store_of(request), spec)  # the queue of the page's range, not of all time (speed)
-    queue = await build_queue(store_of(request), since_day=res.since_day, until_day=res.until_day,
-                              depth_limit=QUEUE_DEPTH)
+    res = await resolve(store, spec)  # the queue of the page's range, not of all time (speed)
+    queue = await build_queue(store, since_day=res.since_day, until_day=res.until_day, depth_limit=QUEUE_DEPTH)
+    start = integer(params, "edges_from", 0, 0, 10_000_000)
+    rest = [(k, v) for k, v in params.items if k != "edges_from"]
+    edges = report.as_dicts()
     return render(request, "network.html", {
         "queue": queue[:integer(params, "limit", 50, 1, 10_000)],
         "can_watch": state(request).config.config_path is not None,
-        "edges": report.as_dicts(), "candidates": found.as_dicts(), "meta": report.meta,
+        "edges": edges[start:start + EDGES], "edges_from": start, "edges_total": len(edges),
+        "edges_next": url("/network", [*rest, ("edges_from", start + EDGES)]) if start + EDGES < len(edges) else None,
+        "edges_prev": url("/network", [*rest, ("edges_from", max(start - EDGES, 0))]) if start else None,
+        "candidates": found.as_dicts(), "meta": report.meta,
         "picture": svg.network(report.rows, nodes), "picture_limit": svg.NET_NODES,  # strings escaped by svg._t
         "gexf": url("/network.gexf", items), "csv": url("/network.csv", items), "json": url("/network.json", items),
         "discovery_csv": url("/discovery.csv", items),

@@ -932,3 +932,9 @@ COMMENT ON COLUMN alert_acks.at IS 'Unix seconds when it was acknowledged.';
 -- to keep 12 channels' rows; this index reads only theirs (an index-only scan once the table is
 -- vacuumed). An index, not a new aggregate: no trigger or recount changes.
 CREATE INDEX agg_channel_day_channel ON agg_channel_day (channel_id, day) INCLUDE (posts, views, forwards);
+
+-- The posts that point at another channel (a forward or a mention), by day: what the discovery queue
+-- reads (report_references: `monitor discovery list`, the dashboard's network page). About one post in
+-- eight; the queue of a month otherwise reads every post of the month to keep those. The query repeats
+-- the index's WHERE, so the planner can prove it applies.
+CREATE INDEX posts_refs_day ON posts (day, channel_id) WHERE fwd_channel_id IS NOT NULL OR mentions <> '[]';
