@@ -15,7 +15,6 @@ not collection, not silence, so they never enter a baseline.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -46,11 +45,19 @@ def baseline_positions(index: int, every: Every, window: int) -> list[int]:
     return [index - step * k for k in range(1, window + 1) if index - step * k >= 0]
 
 
+def _median(values: Sequence[float]) -> float:
+    """``statistics.median``'s arithmetic without its generality: a weekly chart of 12 series scores 3,000
+    periods, two medians each."""
+    data = sorted(values)
+    half = len(data) // 2
+    return data[half] if len(data) % 2 else (data[half - 1] + data[half]) / 2
+
+
 def robust_score(value: float, history: Sequence[float], threshold: float, min_baseline: int = MIN_BASELINE) -> Score:
     if len(history) < min_baseline:
         return Score(None, None, None, "")
-    median = statistics.median(history)
-    mad = statistics.median(abs(h - median) for h in history)
+    median = _median(history)
+    mad = _median([abs(h - median) for h in history])
     z = (value - median) / max(MAD_SCALE * mad, 1.0)
     flag = "spike" if z >= threshold else "drop" if z <= -threshold else ""
     return Score(median, mad, z, flag)

@@ -95,8 +95,10 @@ def chart(periods: Sequence[str], series: Sequence[Series], *, share: bool = Fal
                        f' transform="rotate(-40 {x(i):.1f} {HEIGHT - BOTTOM + 14})">{_t(period)}</text>')
     out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#333"/>')
     bars = len(series) == 1
+    safe_periods = [_t(period) for period in periods]  # once per period, not once per point (3,144 points)
     for k, s in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
+        safe_name = _t(s.name)
         if not bars:
             points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
             out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
@@ -111,7 +113,8 @@ def chart(periods: Sequence[str], series: Sequence[Series], *, share: bool = Fal
                     f' height="{max(y(0) - y(v), 0):.1f}" fill="{colour}"'
                     if bars else
                     f'<circle class="point" cx="{x(i):.1f}" cy="{y(v):.1f}" r="4" fill="{colour}"')
-            mark += f' data-period="{_t(period)}" data-series="{_t(s.name)}" data-value="{v:g}"><title>{_t(title)}</title>'
+            safe_period, safe_title = safe_periods[i] if i < len(periods) else "", _t(title)
+            mark += f' data-period="{safe_period}" data-series="{safe_name}" data-value="{v:g}"><title>{safe_title}</title>'
             mark += "</rect>" if bars else "</circle>"
             if link:
                 mark = f'<a href="{escape(link, quote=True)}">{mark}</a>'
@@ -121,7 +124,7 @@ def chart(periods: Sequence[str], series: Sequence[Series], *, share: bool = Fal
                 yy = y(v) - 10 if flag.kind == "spike" else y(v) + 14
                 out.append(f'<text class="flag" x="{x(i):.1f}" y="{yy:.1f}" text-anchor="middle" font-size="13"'
                            f' fill="{colour_flag}" data-z="{flag.z:.2f}" data-baseline="{flag.baseline:g}">'
-                           f'{"▲" if flag.kind == "spike" else "▼"}<title>{_t(title)}</title></text>')
+                           f'{"▲" if flag.kind == "spike" else "▼"}<title>{safe_title}</title></text>')
     if not bars:  # legend
         lx, ly = LEFT, HEIGHT - 14
         for k, s in enumerate(series):
