@@ -132,8 +132,8 @@ async def build_queue(
         src = int(r["channel_id"])
         src_name = name_of.get(src, f"id:{src}")
         targets: list[tuple[str, str | None, int | None, str]] = []
-        if r["fwd_channel_id"] is not None:
-            fid = int(r["fwd_channel_id"])
+        fid = None if r["fwd_channel_id"] is None else int(r["fwd_channel_id"])
+        if fid is not None and fid not in depth:  # a watched source is no candidate (as the check below says)
             known = by_id.get(fid)
             username = known["username"] if known else None
             ref = candidate_ref(username, fid)
