@@ -18,7 +18,7 @@ repeats, from request to the last byte of the response.
 ``--postgres`` copies the SQLite database into a fresh PostgreSQL schema (bench_pg.py's ``load_postgres``:
 COPY with the triggers off, the aggregates filled by their recount, ANALYZE) and times the same pages
 there; the schema is dropped at the end unless ``--keep-schema NAME`` names it (it must not exist yet; the
-URL to reuse it is printed). ``--pg-url URL`` times an existing PostgreSQL database or schema as it is
+URL to reuse it is printed; ``DROP SCHEMA name CASCADE`` removes it). ``--pg-url URL`` times an existing PostgreSQL database or schema as it is
 (no build, no copy, no SQLite timing; the migrations the store has not applied yet are applied on open):
 copying 10,000,000 posts takes long enough to be done once.
 """
@@ -190,6 +190,8 @@ def main() -> None:
     parser.add_argument("--pg-url", metavar="URL",
                         help="time this existing PostgreSQL database or schema only (no build, copy or SQLite)")
     args = parser.parse_args()
+    if args.keep_schema and not args.postgres:
+        parser.error("--keep-schema goes with --postgres")
     if args.keep_schema and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.keep_schema):
         parser.error("--keep-schema: lower-case letters, digits and _ only")
     if args.pg_url:
