@@ -134,14 +134,24 @@ class ReportQueries(SharedReportQueries):
             if kind not in TAG_KINDS:
                 raise ValueError(f"unknown tag kind {kind!r}")
             if values:
-                # A list, not a correlated EXISTS: the planner can then start from the tag's rows of the
-                # range (post_tags_value_day) and look the posts up, instead of testing every post of the
-                # range (a month of one group at 10M posts: 7,500 lookups instead of 167,000 tests).
+                if day_index:
+                    # A list, not a correlated EXISTS: the planner can then start from the tag's rows of the
+                    # range (post_tags_value_day) and look the posts up, instead of testing every post of
+                    # the range (a month of one group at 10M posts: 10,400 lookups, not 167,000 tests).
+                    where.append(
+                        "(p.channel_id, p.message_id) IN (SELECT f.channel_id, f.message_id FROM post_tags f"
+                        f" WHERE f.kind = ? AND f.value IN {_JSON_LIST} AND f.day BETWEEN ? AND ?)"
+                    )
+                    params += [kind, _j(values), f.since_day, f.until_day]
+                    continue
+                # Off the day index, the caller walks another index (top posts: views) and stops at its
+                # LIMIT; a list would let the planner start from the tag instead (5 years of one group
+                # at 10M posts: 39 s instead of 0.3 s), so each post met is tested.
                 where.append(
-                    "(p.channel_id, p.message_id) IN (SELECT f.channel_id, f.message_id FROM post_tags f"
-                    f" WHERE f.kind = ? AND f.value IN {_JSON_LIST} AND f.day BETWEEN ? AND ?)"
+                    "EXISTS (SELECT 1 FROM post_tags f WHERE f.channel_id = p.channel_id"
+                    f" AND f.message_id = p.message_id AND f.kind = ? AND f.value IN {_JSON_LIST})"
                 )
-                params += [kind, _j(values), f.since_day, f.until_day]
+                params += [kind, _j(values)]
         return where, params
 
     async def _volume_posts(self, f: PostFilter, every: str, dims: Sequence[str]) -> tuple[list[dict[str, Any]], str]:
