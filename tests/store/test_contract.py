@@ -264,6 +264,8 @@ async def test_report_volume_names_a_logical_source(store: Store) -> None:
     assert [(r["lang"], int(r["posts"])) for r in rows] == [("en", 1)]
     with pytest.raises(ValueError):
         await store.report_volume(since_day=DAY0, until_day=DAY0, every="day", dims=("colour",))
+    with pytest.raises(TypeError):  # a misspelt filter is refused, not read as "all channels"
+        await store.report_volume(since_day=DAY0, until_day=DAY0, every="day", dims=(), channel_id=[CHANNEL.id])
 
 
 async def test_report_top_posts_pairs_and_samples(store: Store) -> None:

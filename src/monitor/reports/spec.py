@@ -26,6 +26,7 @@ from typing import Any
 from monitor.errors import ConfigError, Problem
 from monitor.identity import channel_key, parse_id_key
 from monitor.reports.periods import EVERY, Every, from_day, to_day
+from monitor.store.ports import PostFilters
 from monitor.store.ports import ReportReads as ReportSource
 
 BY_NAMES = ("group", "language", "script", "channel", "keyword", "person")
@@ -168,14 +169,9 @@ class Resolved:
     langs: tuple[tuple[str, str | None], ...]
     scripts: tuple[str, ...]
 
-    def filters(self) -> dict[str, Any]:
+    def filters(self) -> PostFilters:
         """Keyword arguments of the store's report queries for these filters."""
-        return {
-            "channel_ids": self.channel_ids,
-            "tags": self.tags,
-            "langs": self.langs,
-            "scripts": self.scripts,
-        }
+        return PostFilters(channel_ids=self.channel_ids, tags=self.tags, langs=self.langs, scripts=self.scripts)
 
     def channel_name(self, channel_id: int | None) -> str:
         if channel_id is None:

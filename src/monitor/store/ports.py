@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 from monitor.models import (
     AccountState,
@@ -59,6 +59,17 @@ from monitor.models import (
 
 # A row of a report query: plain keys documented on each method (backends return the same keys).
 ReportRow = dict[str, Any]
+
+
+class PostFilters(TypedDict, total=False):
+    """The filters every report over posts takes, as keyword arguments (what ``Resolved.filters()`` of
+    ``monitor.reports.spec`` gives); absent, None or empty means all. A post passes ``tags`` when it carries any of the
+    given values of each kind."""
+
+    channel_ids: Sequence[int] | None
+    tags: Mapping[str, Sequence[str]] | None
+    langs: Sequence[tuple[str, str | None]]  # (language, script or None for any script)
+    scripts: Sequence[str]
 
 
 class Lifecycle(Protocol):
@@ -212,16 +223,7 @@ class ReportReads(Protocol):
         ...
 
     async def report_volume(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        every: str,
-        dims: Sequence[str],
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
+        self, *, since_day: int, until_day: int, every: str, dims: Sequence[str], **filters: Unpack[PostFilters]
     ) -> tuple[list[ReportRow], str]:
         """Posts, views, forwards per bucket and dims, and the logical source that answered
         ("daily aggregates", "posts", ...). Raises ValueError for an unknown dimension.
@@ -234,17 +236,8 @@ class ReportReads(Protocol):
         ...
 
     async def report_top_posts(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        order: str,
-        limit: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-        include_deleted: bool = True,
+        self, *, since_day: int, until_day: int, order: str, limit: int, include_deleted: bool = True,
+        **filters: Unpack[PostFilters],
     ) -> list[ReportRow]:
         """The ``limit`` posts with most ``order`` ("views" or "forwards"); ``deleted_at`` (epoch seconds)
         is set on posts found gone from their channel, which ``include_deleted=False`` leaves out."""
@@ -257,29 +250,13 @@ class ReportReads(Protocol):
         ...
 
     async def report_samples(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        dims: Sequence[str] = (),
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
+        self, *, since_day: int, until_day: int, dims: Sequence[str] = (), **filters: Unpack[PostFilters]
     ) -> list[ReportRow]:
         """Views samples with the post's age, for reach curves."""
         ...
 
     async def report_fingerprints(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        min_length: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
+        self, *, since_day: int, until_day: int, min_length: int, **filters: Unpack[PostFilters]
     ) -> list[ReportRow]:
         """Content hash and SimHash of posts at least ``min_length`` long, for spread."""
         ...
@@ -301,16 +278,7 @@ class ReportReads(Protocol):
         ...
 
     async def report_posts(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        limit: int,
-        offset: int = 0,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
+        self, *, since_day: int, until_day: int, limit: int, offset: int = 0, **filters: Unpack[PostFilters]
     ) -> list[ReportRow]:
         """The posts behind a report cell, oldest first (posted_at, channel_id, message_id), a page of
         ``limit`` after ``offset``: channel_id, message_id, posted_at, views, forwards, lang, script,
@@ -357,15 +325,7 @@ class ChannelHistory(Protocol):
         ...
 
     async def report_links(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-        include_deleted: bool = True,
+        self, *, since_day: int, until_day: int, include_deleted: bool = True, **filters: Unpack[PostFilters]
     ) -> list[ReportRow]:
         """Out-links of posts: channel_id, message_id, day, url, domain, lang, script, groups (a list),
         preview_title, preview_site, deleted (bool)."""
@@ -919,6 +879,7 @@ __all__ = [
     "Leases",
     "Lifecycle",
     "Outbox",
+    "PostFilters",
     "PostWrites",
     "ReportReads",
     "ReportRow",

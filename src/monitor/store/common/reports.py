@@ -1,6 +1,8 @@
 """The half of ``ReportReads`` that both backends share: the port's methods, their argument checks, which
 aggregate table answers a volume report, and the shaping of rows; each backend builds and runs the SQL in
-its ``_``-hooks (``_volume_lang``, ``_tag_rows``, ``_volume_posts``, ``_top_posts``, ...).
+its ``_``-hooks (``_volume_lang``, ``_tag_rows``, ``_volume_posts``, ``_top_posts``, ...). The discovery reads
+over per-day aggregates are written here whole: their SQL differs only in the placeholders of
+``_aggregate_where``, the ``_BIGINT`` cast of a sum and the ``_COLLATE`` of a text key.
 
 Why the split runs here: the cross-backend test compares every report's output on both backends, so the
 choice of aggregate table (and hence the logical source a report names), the calendar splitting of a
@@ -13,7 +15,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
+
+from monitor.store.ports import PostFilters
 
 TAG_KINDS = ("group", "keyword", "person")
 SQL_DIMS = frozenset({"channel", "lang", "script", *TAG_KINDS})
@@ -47,6 +51,21 @@ class PostFilter:
     tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
     langs: Sequence[tuple[str, str | None]] = ()
     scripts: Sequence[str] = ()
+
+    @classmethod
+    def of(cls, since_day: int, until_day: int, filters: PostFilters, *, drop_empty: bool = False) -> PostFilter:
+        """The filter a report method's keyword arguments name (``tags=None``: no tag filter; ``drop_empty``:
+        a tag kind given no values is no filter either, rather than checked). Raises TypeError for a keyword that
+        is no filter, as a signature spelling the filters out would (mypy sees it too)."""
+        unknown = filters.keys() - PostFilters.__annotations__.keys()
+        if unknown:
+            raise TypeError(f"unexpected report filter(s) {sorted(unknown)}")
+        tags = filters.get("tags") or {}
+        return cls(
+            since_day=since_day, until_day=until_day, channel_ids=filters.get("channel_ids"),
+            tags={k: list(v) for k, v in tags.items() if v} if drop_empty else tags,
+            langs=filters.get("langs", ()), scripts=filters.get("scripts", ()),
+        )
 
     def days(self, lo: int, hi: int) -> PostFilter:
         """The same filter over days ``lo``..``hi``."""
@@ -130,6 +149,16 @@ class SharedReportQueries:
 
         async def _links(self, f: PostFilter, include_deleted: bool) -> list[dict[str, Any]]: ...
 
+        _COLLATE: str
+
+        @staticmethod
+        def _aggregate_where(
+            since_day: int, until_day: int, channel_ids: Sequence[int] | None
+        ) -> tuple[list[str], Any]: ...
+
+    # The cast that keeps a sum of BIGINTs an integer (PostgreSQL sums them as NUMERIC; SQLite needs none).
+    _BIGINT = ""
+
     # -- reference data ---------------------------------------------------------------
     async def report_day_range(self) -> tuple[int, int] | None:
         """First and last day holding posts, read off the aggregate's primary key."""
@@ -169,33 +198,21 @@ class SharedReportQueries:
 
     # -- volume -----------------------------------------------------------------------
     async def report_volume(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        every: str,
-        dims: Sequence[str],
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
+        self, *, since_day: int, until_day: int, every: str, dims: Sequence[str], **filters: Unpack[PostFilters]
     ) -> tuple[list[dict[str, Any]], str]:
-        tags = {k: list(v) for k, v in (tags or {}).items() if v}
+        f = PostFilter.of(since_day, until_day, filters, drop_empty=True)
         bad = set(dims) - SQL_DIMS
-        if bad or set(tags) - set(TAG_KINDS):
-            raise ValueError(f"unknown report dimension {sorted(bad | (set(tags) - set(TAG_KINDS)))}")
+        if bad or set(f.tags) - set(TAG_KINDS):
+            raise ValueError(f"unknown report dimension {sorted(bad | (set(f.tags) - set(TAG_KINDS)))}")
         if every not in PERIODS:
             raise ValueError(f"unknown period {every!r}")
-        f = PostFilter(
-            since_day=since_day, until_day=until_day, channel_ids=channel_ids, tags=tags, langs=langs, scripts=scripts
-        )
-        kinds = {d for d in dims if d in TAG_KINDS} | set(tags)
-        per_channel = "channel" in dims or channel_ids is not None
+        kinds = {d for d in dims if d in TAG_KINDS} | set(f.tags)
+        per_channel = "channel" in dims or f.channel_ids is not None
         (kind,) = kinds if len(kinds) == 1 else (None,)
         if not kinds:
             rows, table = await self._volume_lang(f, every, dims, per_channel)
-        elif kind is not None and (kind in dims or len(tags.get(kind, [])) <= 1):
-            rows, table = await self._volume_tag(kind, f, every, dims, tags.get(kind), per_channel)
+        elif kind is not None and (kind in dims or len(f.tags.get(kind, [])) <= 1):
+            rows, table = await self._volume_tag(kind, f, every, dims, f.tags.get(kind), per_channel)
         else:
             rows, table = await self._volume_posts(f, every, dims)
         return rows, SOURCE_NAMES[table]
@@ -238,88 +255,68 @@ class SharedReportQueries:
 
     # -- posts ------------------------------------------------------------------------
     async def report_top_posts(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        order: str,
-        limit: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-        include_deleted: bool = True,
+        self, *, since_day: int, until_day: int, order: str, limit: int, include_deleted: bool = True,
+        **filters: Unpack[PostFilters],
     ) -> list[dict[str, Any]]:
         column = {"views": "p.views", "forwards": "p.forwards"}[order]
-        f = PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids, tags=tags or {},
-                       langs=langs, scripts=scripts)
-        return await self._top_posts(f, column, limit, include_deleted)
+        return await self._top_posts(PostFilter.of(since_day, until_day, filters), column, limit, include_deleted)
 
     async def report_posts(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        limit: int,
-        offset: int = 0,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
+        self, *, since_day: int, until_day: int, limit: int, offset: int = 0, **filters: Unpack[PostFilters]
     ) -> list[dict[str, Any]]:
-        f = PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids, tags=tags or {},
-                       langs=langs, scripts=scripts)
-        return await self._posts_page(f, limit, offset)
+        return await self._posts_page(PostFilter.of(since_day, until_day, filters), limit, offset)
 
     async def report_samples(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        dims: Sequence[str] = (),
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
+        self, *, since_day: int, until_day: int, dims: Sequence[str] = (), **filters: Unpack[PostFilters]
     ) -> list[dict[str, Any]]:
-        tags = {k: list(v) for k, v in (tags or {}).items() if v}
-        f = PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids, tags=tags,
-                       langs=langs, scripts=scripts)
-        return await self._samples(f, dims)
+        return await self._samples(PostFilter.of(since_day, until_day, filters, drop_empty=True), dims)
 
     async def report_fingerprints(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        min_length: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
+        self, *, since_day: int, until_day: int, min_length: int, **filters: Unpack[PostFilters]
     ) -> list[dict[str, Any]]:
-        f = PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids, tags=tags or {},
-                       langs=langs, scripts=scripts)
-        return await self._fingerprints(f, min_length)
+        return await self._fingerprints(PostFilter.of(since_day, until_day, filters), min_length)
 
     async def report_links(
-        self,
-        *,
-        since_day: int,
-        until_day: int,
-        channel_ids: Sequence[int] | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        langs: Sequence[tuple[str, str | None]] = (),
-        scripts: Sequence[str] = (),
-        include_deleted: bool = True,
+        self, *, since_day: int, until_day: int, include_deleted: bool = True, **filters: Unpack[PostFilters]
     ) -> list[dict[str, Any]]:
-        f = PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids, tags=tags or {},
-                       langs=langs, scripts=scripts)
-        rows = await self._links(f, include_deleted)
+        rows = await self._links(PostFilter.of(since_day, until_day, filters), include_deleted)
         for r in rows:
             r["groups"] = json.loads(r["groups"] or "[]")
             r["deleted"] = bool(r["deleted"])
         return rows
+
+    # -- discovery --------------------------------------------------------------------
+    async def report_forward_edges(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """(source channel -> forwarding channel, posts, first and last day) from agg_forward_day."""
+        return await self._day_groups(
+            "agg_forward_day", "src_channel_id AS source, channel_id AS target", "src_channel_id, channel_id",
+            "posts DESC, source, target", since_day, until_day, channel_ids,
+        )
+
+    async def report_mentions(
+        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """(mentioning channel, target, posts, first and last day) from agg_mention_day."""
+        return await self._day_groups(
+            "agg_mention_day", "channel_id, target", "channel_id, target", f"channel_id, target{self._COLLATE}",
+            since_day, until_day, channel_ids,
+        )
+
+    async def _day_groups(
+        self, table: str, keys: str, group: str, order: str, since_day: int, until_day: int,
+        channel_ids: Sequence[int] | None,
+    ) -> list[dict[str, Any]]:
+        """The groups of a per-day aggregate table with posts in the range: ``keys``, their posts, and the first
+        and last day with any (a row of 0 posts stays where posts were deleted)."""
+        where, args = self._aggregate_where(since_day, until_day, channel_ids)
+        return await self._rows(
+            f"SELECT {keys}, sum(posts){self._BIGINT} AS posts, min(CASE WHEN posts > 0 THEN day END) AS first_day,"
+            f" max(CASE WHEN posts > 0 THEN day END) AS last_day FROM {table} WHERE {' AND '.join(where)}"
+            f" GROUP BY {group} HAVING sum(posts) > 0 ORDER BY {order}",
+            args,
+        )
 
 
 def reference_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -104,6 +104,16 @@ class PostgresReportQueries(SharedReportQueries):
         return await self.db.run(work, write=False)
 
     _bucket = staticmethod(_bucket)
+    _BIGINT = "::bigint"
+
+    @staticmethod
+    def _aggregate_where(since_day: int, until_day: int, channel_ids: Sequence[int] | None) -> tuple[list[str], Args]:
+        """The WHERE terms (values bound in the ``Args`` returned) every per-day aggregate query starts from."""
+        args = Args()
+        where = [f"day BETWEEN {args(int(since_day))} AND {args(int(until_day))}"]
+        if channel_ids is not None:
+            where.append(f"channel_id = ANY({args(_ints(channel_ids), '::bigint[]')})")
+        return where, args
 
     async def _channel_rows(self) -> list[dict[str, Any]]:
         return await self._rows(
@@ -216,8 +226,7 @@ class PostgresReportQueries(SharedReportQueries):
     async def report_pairs(
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None, limit: int = 20
     ) -> list[dict[str, Any]]:
-        args = Args()
-        where = _days_and_channels(args, since_day, until_day, channel_ids)
+        where, args = self._aggregate_where(since_day, until_day, channel_ids)
         # Why two levels: count(DISTINCT) sorts every day's row by (a, b) (1.6M rows at 10M posts), while
         # hashing per (pair, channel) first leaves a few thousand groups; a channel counts once it has a
         # row in the range, as with count(DISTINCT channel_id).
@@ -265,20 +274,6 @@ class PostgresReportQueries(SharedReportQueries):
         )
         return await self._rows(sql, args)
 
-    async def report_forward_edges(
-        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
-    ) -> list[dict[str, Any]]:
-        """(source channel -> forwarding channel, posts, first and last day) from agg_forward_day."""
-        args = Args()
-        where = _days_and_channels(args, since_day, until_day, channel_ids)
-        sql = (
-            "SELECT src_channel_id AS source, channel_id AS target, sum(posts)::bigint AS posts,"
-            " min(CASE WHEN posts > 0 THEN day END) AS first_day, max(CASE WHEN posts > 0 THEN day END) AS last_day"
-            f" FROM agg_forward_day WHERE {' AND '.join(where)}"
-            " GROUP BY src_channel_id, channel_id HAVING sum(posts) > 0 ORDER BY posts DESC, source, target"
-        )
-        return await self._rows(sql, args)
-
     async def report_forward_names(self, channel_ids: Sequence[int]) -> dict[int, str]:
         """The newest forward-header name seen for each source channel id (titles of unwatched sources)."""
         if not channel_ids:
@@ -290,20 +285,6 @@ class PostgresReportQueries(SharedReportQueries):
             [_ints(channel_ids)],
         )
         return {int(r["id"]): str(r["name"]) for r in rows if r["name"] is not None}
-
-    async def report_mentions(
-        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
-    ) -> list[dict[str, Any]]:
-        """(mentioning channel, target, posts) from agg_mention_day."""
-        args = Args()
-        where = _days_and_channels(args, since_day, until_day, channel_ids)
-        sql = (
-            "SELECT channel_id, target, sum(posts)::bigint AS posts, min(CASE WHEN posts > 0 THEN day END) AS first_day,"
-            " max(CASE WHEN posts > 0 THEN day END) AS last_day"
-            f" FROM agg_mention_day WHERE {' AND '.join(where)} GROUP BY channel_id, target HAVING sum(posts) > 0"
-            f" ORDER BY channel_id, target{C}"
-        )
-        return await self._rows(sql, args)
 
 
 def _tag_joins(args: Args, dims: Sequence[str], tags: Mapping[str, Sequence[str]], cols: list[str]) -> list[str]:
@@ -367,14 +348,6 @@ def _unsummed(
         f" ORDER BY {positions}"
     )
     return sql, args
-
-
-def _days_and_channels(args: Args, since_day: int, until_day: int, channel_ids: Sequence[int] | None) -> list[str]:
-    """The WHERE terms (values bound in ``args``) every per-day aggregate query starts from."""
-    where = [f"day BETWEEN {args(int(since_day))} AND {args(int(until_day))}"]
-    if channel_ids is not None:
-        where.append(f"channel_id = ANY({args(_ints(channel_ids), '::bigint[]')})")
-    return where
 
 
 __all__ = ["Args", "PostgresReportQueries"]

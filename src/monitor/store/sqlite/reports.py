@@ -69,6 +69,18 @@ class ReportQueries(SharedReportQueries):
 
     _bucket = staticmethod(_bucket)
 
+    @staticmethod
+    def _aggregate_where(
+        since_day: int, until_day: int, channel_ids: Sequence[int] | None
+    ) -> tuple[list[str], list[Any]]:
+        """The WHERE terms and bound values every per-day aggregate query starts from."""
+        where = ["day BETWEEN ? AND ?"]
+        params: list[Any] = [since_day, until_day]
+        if channel_ids is not None:
+            where.append(f"channel_id IN {_JSON_LIST}")
+            params.append(_j(channel_ids))
+        return where, params
+
     async def _rows(self, sql: str, args: Any = ()) -> list[dict[str, Any]]:
         return await self.query(sql, args)
 
@@ -199,7 +211,7 @@ class ReportQueries(SharedReportQueries):
     async def report_pairs(
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None, limit: int = 20
     ) -> list[dict[str, Any]]:
-        where, params = _days_and_channels(since_day, until_day, channel_ids)
+        where, params = self._aggregate_where(since_day, until_day, channel_ids)
         sql = (
             f"SELECT a, b, sum(posts) AS posts, count(DISTINCT channel_id) AS channels FROM agg_pair_day"
             f" WHERE {' AND '.join(where)} GROUP BY a, b HAVING sum(posts) > 0"
@@ -238,19 +250,6 @@ class ReportQueries(SharedReportQueries):
         )
         return await self.query(sql, params)
 
-    async def report_forward_edges(
-        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
-    ) -> list[dict[str, Any]]:
-        """(source channel -> forwarding channel, posts, first and last day) from agg_forward_day."""
-        where, params = _days_and_channels(since_day, until_day, channel_ids)
-        sql = (
-            "SELECT src_channel_id AS source, channel_id AS target, sum(posts) AS posts,"
-            " min(CASE WHEN posts > 0 THEN day END) AS first_day, max(CASE WHEN posts > 0 THEN day END) AS last_day"
-            f" FROM agg_forward_day WHERE {' AND '.join(where)}"
-            " GROUP BY src_channel_id, channel_id HAVING sum(posts) > 0 ORDER BY posts DESC, source, target"
-        )
-        return await self.query(sql, params)
-
     async def report_forward_names(self, channel_ids: Sequence[int]) -> dict[int, str]:
         """The newest forward-header name seen for each source channel id (titles of unwatched sources)."""
         if not channel_ids:
@@ -262,18 +261,6 @@ class ReportQueries(SharedReportQueries):
         )
         rows = [r for r in rows if r["name"] is not None]
         return {int(r["id"]): str(r["name"]) for r in rows}
-
-    async def report_mentions(
-        self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
-    ) -> list[dict[str, Any]]:
-        """(mentioning channel, target, posts) from agg_mention_day."""
-        where, params = _days_and_channels(since_day, until_day, channel_ids)
-        sql = (
-            "SELECT channel_id, target, sum(posts) AS posts, min(CASE WHEN posts > 0 THEN day END) AS first_day,"
-            " max(CASE WHEN posts > 0 THEN day END) AS last_day"
-            f" FROM agg_mention_day WHERE {' AND '.join(where)} GROUP BY channel_id, target HAVING sum(posts) > 0"
-        )
-        return await self.query(sql, params)
 
 
 __all__ = ["SQL_DIMS", "TAG_KINDS", "ReportQueries"]
@@ -346,14 +333,3 @@ def _keys_of(cols: Sequence[str]) -> list[str]:
     """The names of SELECT terms ``expression AS name``."""
     return [c.rsplit(" AS ", 1)[1] for c in cols]
 
-
-def _days_and_channels(
-    since_day: int, until_day: int, channel_ids: Sequence[int] | None
-) -> tuple[list[str], list[Any]]:
-    """The WHERE terms and bound values every per-day aggregate query starts from."""
-    where = ["day BETWEEN ? AND ?"]
-    params: list[Any] = [since_day, until_day]
-    if channel_ids is not None:
-        where.append(f"channel_id IN {_JSON_LIST}")
-        params.append(_j(channel_ids))
-    return where, params
