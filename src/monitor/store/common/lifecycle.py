@@ -22,8 +22,6 @@ class SharedLifecycleReads:
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
         where, params = self._filtered(PostFilter(since_day=since_day, until_day=until_day, channel_ids=channel_ids))
-        # the last condition is the WHERE of the partial index posts_refs_day: kept word for word, it lets
-        # both planners read the referencing posts only
         rows = await self._rows(
             "SELECT p.channel_id, p.day, count(*) AS posts,"
             " sum(CASE WHEN p.deleted_kind = 'deleted' THEN 1 ELSE 0 END) AS deleted,"
