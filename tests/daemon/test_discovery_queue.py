@@ -73,6 +73,31 @@ async def test_successors_get_their_evidence_and_rank_above_plain_references(sto
     assert all(c.distance == 1 for c in queue)
 
 
+async def test_announcements_are_read_from_the_lost_channels_own_last_posts(store_factory: Any) -> None:
+    """The references carry no text: the wording of the lost channel's last two weeks is read apart. A
+    kept text that cites a source is no announcement; a post whose text was not kept counts, marked so;
+    a mention older than two weeks before the takedown is not looked at."""
+    store = await store_factory()
+    await store.sync_watchlist([ChannelRef(key="iskp_main", username="iskp_main")], at=T0)
+    await store.set_resolved("iskp_main", MAIN, at=T0)
+    await store.save_posts(MAIN.id, [
+        _p(MAIN, 1, 0, "yangi kanal @iskp_old_ad", mentions=("iskp_old_ad",)),  # 20 days before it went
+        _p(MAIN, 2, 15, "manba: @news_source", mentions=("news_source",)),
+        _p(MAIN, 3, 16, "Zaxira kanal @iskp_zaxira", mentions=("iskp_zaxira",)),
+    ], at=T0, store_text=True)
+    await store.save_posts(MAIN.id, [_p(MAIN, 4, 17, "@iskp_backup", mentions=("iskp_backup",))], at=T0,
+                           store_text=False)
+    await store.add_channel_event(ChannelEvent(key="iskp_main", channel_id=MAIN.id, state="banned",
+                                               at=T0 + timedelta(days=20), reason="ChannelForbidden"))
+    queue = await build_queue(store)
+    announced = {c.ref: [line for line in c.evidence if "announced by" in line] for c in queue}
+    assert announced["@iskp_zaxira"] == [
+        "2024-04-17 announced by @iskp_main in post 3 saying 'Zaxira', before it went"]
+    assert announced["@iskp_backup"] == ["2024-04-18 announced by @iskp_main in post 4 (text not kept: the"
+                                         " wording is not checked), before it went"]
+    assert announced["@news_source"] == [] and announced["@iskp_old_ad"] == []
+
+
 async def test_depth_limit_and_decisions(store_factory: Any) -> None:
     store = await store_factory()
     await fill(store)

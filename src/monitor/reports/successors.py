@@ -25,6 +25,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from monitor.lifecycle import TAKEDOWN_STATES
+from monitor.reports.periods import to_day
 
 ANNOUNCE = re.compile(
     r"(?i)(new channel|backup|reserve channel|запасн\w*|резервн\w*|новый канал|новый адрес|zaxira|zahira|"
@@ -33,6 +34,7 @@ ANNOUNCE = re.compile(
 BEFORE = timedelta(days=14)  # the last posts looked at for announcements
 AFTER = timedelta(days=14)  # how soon after the takedown the followers' new references count
 RESEMBLANCE = 80  # rapidfuzz ratio (0-100) of usernames or titles
+_PAGE = 1000  # posts per read of a lost channel's last two weeks
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
 
@@ -100,6 +102,11 @@ async def successor_evidence(
         known = _ref(row.get("username"), cid)
         if known:
             names.setdefault(known, row.get("username") or "")
+    # the wording of a lost channel's own last posts: read for those two weeks only (the references
+    # carry no text: a month of them is tens of thousands of posts whose text nothing else needs)
+    texts: dict[tuple[int, int], str | None] = {}
+    for cid, _shown, went in lost:
+        texts.update(await _texts(store, cid, went - BEFORE, went))
     for cid, shown, went in lost:
         own = by_id.get(cid) or {}
         username = (own.get("username") or "").lower()
@@ -118,7 +125,7 @@ async def successor_evidence(
                 if own_refs & set(targets):
                     followers.add(src)
             if src == cid and since <= at <= went.timestamp():
-                text = r.get("text")
+                text = texts.get((src, int(r["message_id"])))
                 said = ANNOUNCE.search(text) if text else None
                 if text and said is None:
                     continue  # a source it cites, not an announcement
@@ -154,6 +161,20 @@ async def successor_evidence(
                 if score >= RESEMBLANCE:
                     note(other, shown, f"title {row['title']!r} resembles {title!r} (similarity {score:.0f})")
     return dict(found)
+
+
+async def _texts(store: Any, cid: int, since: datetime, until: datetime) -> dict[tuple[int, int], str | None]:
+    """(channel, message) -> stored text (None when not kept) of one channel's posts between two times."""
+    out: dict[tuple[int, int], str | None] = {}
+    offset = 0
+    while True:
+        rows = await store.report_posts(since_day=to_day(since), until_day=to_day(until), limit=_PAGE,
+                                        offset=offset, channel_ids=[cid])
+        for r in rows:
+            out[(cid, int(r["message_id"]))] = r["text"]
+        if len(rows) < _PAGE:
+            return out
+        offset += _PAGE
 
 
 __all__ = ["ANNOUNCE", "successor_evidence"]

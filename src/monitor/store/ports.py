@@ -336,7 +336,8 @@ class ChannelHistory(Protocol):
     ) -> list[ReportRow]:
         """Posts that forward from a channel or mention/link one, oldest first: channel_id, message_id,
         day, posted_at (epoch seconds), fwd_channel_id, fwd_name, mentions (a list), lang, script,
-        groups (a list), text (None when not kept). The discovery queue's evidence."""
+        groups (a list); no text (the successor search reads the few texts it needs with
+        ``report_posts``). The discovery queue's evidence."""
         ...
 
     async def set_discovery_decision(self, ref: str, decision: str, *, at: datetime, note: str | None = None) -> None:

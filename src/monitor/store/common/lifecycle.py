@@ -51,7 +51,7 @@ class SharedLifecycleReads:
         # both planners read the referencing posts only
         rows = await self._rows(
             "SELECT p.channel_id, p.message_id, p.day, p.posted_at, p.fwd_channel_id, p.fwd_name, p.mentions, p.lang,"
-            " coalesce(p.script, '') AS script, p.groups, p.text FROM posts p WHERE " + " AND ".join(where)
+            " coalesce(p.script, '') AS script, p.groups FROM posts p WHERE " + " AND ".join(where)
             + " AND (p.fwd_channel_id IS NOT NULL OR p.mentions != '[]') ORDER BY p.posted_at, p.channel_id, p.message_id",
             params,
         )
