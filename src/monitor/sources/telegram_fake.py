@@ -231,6 +231,7 @@ class FakeTelegramClient:
             max_id=max_id,
             min_id=min_id,
             reverse=reverse,
+            wait_time=wait_time,
         )
 
     async def get_messages(self, entity: Any, *args: Any, **kwargs: Any) -> Any:
@@ -277,6 +278,7 @@ class FakeTelegramClient:
         max_id: int = 0,
         min_id: int = 0,
         reverse: bool = False,
+        wait_time: float | None = None,
     ) -> AsyncIterator[Any]:
         chan = await self._lookup("iter_messages", entity)
         remaining = float("inf") if limit is None else max(0, int(limit))
@@ -323,6 +325,8 @@ class FakeTelegramClient:
                         "limit": page_size,
                         "reverse": reverse,
                         "offset_date": offset_date,
+                        # Telethon sleeps this long between the requests of one call (None: 1 s past 3,000)
+                        "wait_time": wait_time,
                     },
                     tuple(m.id for m in picked),
                 )
