@@ -709,3 +709,135 @@ async def test_refresh_hands_back_posts_only_not_gaps_pins_or_empties() -> None:
 
     src = TelethonSource(Answers(), clock=FrozenClock(T0))
     assert [(p.message_id, p.text) for p in await src.refresh(KNOWN, [1, 2, 3, 4, 5])] == [(4, "bor"), (5, "")]
+
+
+# -- connecting ------------------------------------------------------------------------------------------
+
+
+class _Connecting:
+    """A client whose connect() logs what Telethon's sender would (if anything) and then never completes."""
+
+    def __init__(self, record: str | None = None, exc: BaseException | None = None) -> None:
+        self.record, self.exc = record, exc
+        self.cancelled = False
+        protocol_watch: Any = None
+        self.protocol_watch = protocol_watch
+
+    async def connect(self) -> None:
+        import asyncio
+
+        if self.record is not None:
+            logging.getLogger("telethon.network.mtprotosender").warning(
+                self.record, exc_info=(type(self.exc), self.exc, None) if self.exc is not None else None)
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+
+    async def is_user_authorized(self) -> bool:
+        return True
+
+    def is_connected(self) -> bool:
+        return False
+
+    async def disconnect(self) -> None:
+        return None
+
+
+async def test_a_connect_that_never_completes_ends_at_the_bound() -> None:
+    client = _Connecting()
+    src = TelethonSource(client, clock=FrozenClock(T0), connect_timeout=0.05)
+    with pytest.raises(SourceConnectionError) as info:
+        await src.start()
+    assert str(info.value) == (
+        "Telegram did not complete the connection within 0.05s (the endpoint is unreachable or does not speak MTProto)")
+    assert isinstance(info.value.__cause__, TimeoutError) and client.cancelled
+
+
+async def test_a_refused_server_key_ends_the_connect_at_once() -> None:
+    record = "Step 2 could not find a valid key for fingerprints: [-3414540481677951611]"
+    plain = TelethonSource(_Connecting(record), clock=FrozenClock(T0), connect_timeout=30)
+    with pytest.raises(SourceConnectionError) as info:
+        await plain.start()
+    assert str(info.value) == "the server key was refused: [-3414540481677951611]"
+    custom = TelethonSource(_Connecting(record), clock=FrozenClock(T0), connect_timeout=30, custom_server_key=True)
+    with pytest.raises(ConfigError) as config:
+        await custom.start()
+    assert str(config.value) == (
+        "config: the custom MTProto endpoint's server key does not match telegram.connection.rsa_key_file (the server"
+        " offered key fingerprints [-3414540481677951611]); fix the key file")
+
+
+async def test_garbage_on_the_wire_ends_the_connect_at_once() -> None:
+    client = _Connecting("Server sent invalid buffer", protocol_errors.InvalidChecksumError(1, 2))
+    src = TelethonSource(client, clock=FrozenClock(T0), connect_timeout=30, custom_server_key=True)
+    with pytest.raises(SourceConnectionError) as info:
+        await src.start()
+    assert type(info.value) is SourceConnectionError and client.cancelled
+    assert str(info.value) == ("the Telegram endpoint does not answer in MTProto (InvalidChecksumError: Invalid"
+                               " checksum (1 when 2 was expected). This packet should be skipped.)")
+
+
+async def test_a_connect_refused_by_telegram_and_a_session_never_logged_in_say_so(build: Build) -> None:
+    class Refusing(_Connecting):
+        async def connect(self) -> None:
+            raise errors.RPCError(request=None, message="API_ID_INVALID", code=400)
+
+    src = TelethonSource(Refusing(), clock=FrozenClock(T0), custom_server_key=True)
+    with pytest.raises(SourceError) as info:
+        await src.start()
+    assert str(info.value) == "Telegram refused the request (connect): RPCError 400: API_ID_INVALID (caused by NoneType)"
+    fake, logged_out = build(scenario(channel()))
+    fake.revoke()
+    with pytest.raises(SourceUnauthorized) as refused:
+        await logged_out.start()
+    assert (refused.value.reason, refused.value.detail) == (
+        "NOT_LOGGED_IN", "log in once interactively with `monitor login` (the collector never signs in or up by itself)")
+
+
+@pytest.mark.parametrize("size", [0, 101])
+def test_a_page_size_telegram_would_not_serve_is_refused(size: int) -> None:
+    with pytest.raises(ValueError, match=rf"^page_size must be 1\.\.100, got {size}$"):
+        TelethonSource(object(), clock=FrozenClock(T0), page_size=size)
+    assert TelethonSource(object(), clock=FrozenClock(T0), page_size=1)._page == 1
+
+
+# -- resolving ---------------------------------------------------------------------------------------------
+
+
+async def test_resolve_takes_telegrams_spelling_and_checks_the_id_it_was_given(build: Build) -> None:
+    fake, src = build(scenario(channel(msgs=messages(1))))
+    await src.start()
+    chan = await src.resolve(ChannelRef(key="ozod_sado", username="OZOD_SADO"))
+    assert (chan.id, chan.username, chan.title, chan.access_hash) == (1001, "ozod_sado", "Kanal 1001", 10011)
+    with pytest.raises(ChannelUnavailable) as moved:
+        await src.resolve(ChannelRef(key="ozod_sado", username="ozod_sado", channel_id=2002))
+    assert (moved.value.reason, moved.value.detail) == (
+        "renamed", "ozod_sado: the username now belongs to channel 1001, not 2002")
+    with pytest.raises(ChannelUnavailable) as missing:
+        await src.resolve(ChannelRef(key="nobody_here", username="nobody_here"))
+    assert missing.value.detail == 'nobody_here: No user has "nobody_here" as username'
+    # a channel known by id only (no hash stored) is asked for by that id
+    again = await src.resolve(ChannelRef(key="legacy"), Channel(id=1001, username=None, title="", access_hash=None))
+    assert (again.id, again.access_hash) == (1001, 10011)
+
+
+async def test_titles_learned_on_resolve_name_forwards_from_that_channel(build: Build) -> None:
+    fake, src = build(scenario(channel(msgs=messages(1)), channel(1002, "manba", title="Manba")))
+    await src.start()
+    forwarded = _message(fwd_from=types.MessageFwdHeader(date=T0, from_id=types.PeerChannel(1002)))
+    await src.resolve(ChannelRef(key="manba", username="manba"))
+    assert src.to_post(forwarded, 1001).forward.name == "Manba"
+    await src.resolve(REF, Channel(id=1002, username="manba", title="Saqlangan", access_hash=10021))
+    assert src.to_post(forwarded, 1001).forward.name == "Saqlangan"  # the stored title of a known channel
+
+
+async def test_a_channel_without_a_stored_hash_is_asked_for_by_username_or_id(build: Build) -> None:
+    fake, src = build(scenario(channel(msgs=messages(2))))
+    await src.start()
+    by_name = Channel(id=1001, username="ozod_sado", title="", access_hash=None)
+    assert [p.message_id async for p in src.fetch(by_name, after_id=0)] == [1, 2]
+    await src.resolve(REF)  # now the session holds the channel's hash: its id alone will do
+    by_id = Channel(id=1001, username=None, title="", access_hash=None)
+    assert [p.message_id async for p in src.fetch(by_id, after_id=0)] == [1, 2]
