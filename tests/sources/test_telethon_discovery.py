@@ -11,6 +11,7 @@ from telethon import errors, types
 from monitor.clock import FrozenClock
 from monitor.errors import ChannelUnavailable, FloodWait, SourceError, SourceUnauthorized
 from monitor.models import Channel, ChannelSnapshot, DiscoveryLead, SearchQuota
+from monitor.sources.scenario import ScenarioFault
 from monitor.sources.telegram import TelethonSource
 
 from sources.builders import T0, Build, channel, messages, scenario
@@ -23,7 +24,7 @@ async def test_similar_channels_are_the_other_broadcast_channels_telegram_recomm
     build: Build, clock: FrozenClock
 ) -> None:
     data = scenario(
-        channel(1001, "ozod_sado", similar=[1002, 1003, 1004, 1001]),
+        channel(1001, "ozod_sado", similar=[1004, 1002, 1003, 1001]),
         channel(1002, "Manba_Kanal"),
         channel(1003, None),
         channel(1004, "guruh_chat", kind="megagroup"),
@@ -68,6 +69,10 @@ async def test_a_refused_recommendation_request_is_the_channels_fault(build: Bui
     with pytest.raises(ChannelUnavailable) as info:
         await src.similar_channels(WATCHED)
     assert info.value.reason == "private" and info.value.detail.startswith("ozod_sado: The channel specified is private")
+    fake.add_fault(ScenarioFault(method="get_channel_recommendations", error="private"))
+    with pytest.raises(ChannelUnavailable) as unnamed:
+        await src.similar_channels(Channel(id=1001, username=None, title="", access_hash=10011))
+    assert unnamed.value.detail.startswith("1001: The channel specified is private")
 
 
 def _tagged(n: int, tag: str, **extra: object) -> list[dict]:
@@ -94,7 +99,7 @@ async def test_search_hashtag_counts_posts_per_public_channel(build: Build, cloc
     # the quota Telegram reported with the answer: one free search spent
     assert quota == SearchQuota(total_daily=10, remains=9, stars_amount=10, query_is_free=False, wait_till=None)
     [sent] = fake.requests
-    assert (sent.method, dict(sent.params)) == ("search_posts", {"hashtag": "hijrat"})
+    assert (sent.method, dict(sent.params)) == ("search_posts", {"hashtag": "hijrat", "limit": 100})
     assert fake.stars_spent == 0
     few, _ = await src.search_hashtag("hijrat", limit=2)  # the two newest tagged posts, both of ozod_sado
     assert [(lead.channel_id, lead.hits) for lead in few] == [(1001, 2)]
@@ -110,7 +115,7 @@ async def test_search_quota_reports_telegrams_free_searches(build: Build, clock:
     got = await src.search_quota("hijrat")
     assert got == SearchQuota(total_daily=10, remains=0, stars_amount=25, query_is_free=True,
                               wait_till=datetime.fromtimestamp(back, UTC))
-    assert [r.method for r in fake.requests] == ["check_search_posts_flood"] * 2
+    assert [(r.method, dict(r.params)) for r in fake.requests] == [("check_search_posts_flood", {"query": "#hijrat"})] * 2
 
 
 def test_a_quota_telegram_left_mostly_unsaid_is_zero_and_no_time() -> None:
@@ -119,6 +124,19 @@ def test_a_quota_telegram_left_mostly_unsaid_is_zero_and_no_time() -> None:
     assert _quota(types.SearchPostsFlood(total_daily=3, remains=1, stars_amount=5, wait_till=0)) == SearchQuota(
         total_daily=3, remains=1, stars_amount=5, query_is_free=False, wait_till=None)
     assert _quota(object()) == SearchQuota(total_daily=0, remains=0, stars_amount=0, query_is_free=False)
+    assert _quota(types.SearchPostsFlood(total_daily=0, remains=0, stars_amount=0, wait_till=1)).wait_till == datetime(
+        1970, 1, 1, 0, 0, 1, tzinfo=UTC)  # any time Telegram gives is kept
+
+
+async def test_a_search_telegram_refuses_says_it_was_the_search(build: Build) -> None:
+    fake, src = build(scenario(channel(msgs=_tagged(1, "hijrat"))))
+    fake.search_quota.update(remains=0)  # no free search left: Telegram wants stars, which monitor never offers
+    await src.start()
+    with pytest.raises(SourceError) as info:
+        await src.search_hashtag("hijrat")
+    assert str(info.value) == (
+        "Telegram refused the request (search): RPCError 400: SEARCH_QUERY_FREE_LIMIT (caused by NoneType)")
+    assert fake.stars_spent == 0
 
 
 async def test_a_flood_wait_on_search_blocks_searches_only_and_renews(build: Build, clock: FrozenClock) -> None:
@@ -264,3 +282,30 @@ def test_to_snapshot_takes_the_channel_asked_for_and_odd_fields_as_none(clock: F
 def test_string_session_gives_back_the_session_it_was_built_from() -> None:
     text = string_session_for(4443, dc_id=4)
     assert TelethonSource.from_credentials(1, "x", text).string_session() == text
+
+
+async def test_search_hits_count_only_broadcast_channels_telegram_sent_along(clock: FrozenClock) -> None:
+    """Telegram's answer as it may come: posts of a supergroup, of a channel it sent no entity for, of a user."""
+    from telethon.tl import patched
+
+    def chat(cid: int, **kw: object) -> types.Channel:
+        return types.Channel(id=cid, title=f"K{cid}", photo=types.ChatPhotoEmpty(), date=T0, access_hash=cid,
+                             **kw)  # type: ignore[arg-type]
+
+    def post(mid: int, peer: object) -> object:
+        return patched.Message(id=mid, peer_id=peer, date=T0, message="#hijrat")
+
+    class Answers:
+        async def __call__(self, request: object) -> object:
+            messages = [post(1, types.PeerChannel(3)), post(2, types.PeerUser(7)), post(3, types.PeerChannel(9)),
+                        post(4, types.PeerChannel(1)), post(5, types.PeerChannel(2)), post(6, types.PeerChannel(1))]
+            return types.messages.MessagesSlice(
+                count=6, messages=messages, topics=[], users=[],
+                chats=[chat(3, megagroup=True), chat(1, broadcast=True, username="Bir"), chat(2, broadcast=True),
+                       types.ChannelForbidden(id=9, access_hash=9, title="yopiq")])
+
+    src = TelethonSource(Answers(), clock=clock)
+    leads, quota = await src.search_hashtag("hijrat")
+    assert [(lead.ref, lead.username, lead.channel_id, lead.title, lead.hits) for lead in leads] == [
+        ("@bir", "Bir", 1, "K1", 2), ("id:2", None, 2, "K2", 1)]
+    assert quota is None  # the answer carried no search_flood

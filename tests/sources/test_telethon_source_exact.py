@@ -17,6 +17,7 @@ from telethon.tl import functions
 from monitor.clock import FrozenClock, SystemClock
 from monitor.errors import ChannelUnavailable, ConfigError, FloodWait, SourceConnectionError, SourceError, SourceUnauthorized
 from monitor.models import Channel, ChannelRef
+from monitor.sources.scenario import ScenarioFault
 from monitor.sources.telegram import TelethonSource, _TelethonWatch
 
 from sources.builders import T0, Build, channel, messages, scenario
@@ -92,11 +93,31 @@ async def test_refresh_leaves_out_service_messages(build: Build) -> None:
 # -- which scope a flood wait blocks --------------------------------------------------------------------
 
 
+class _NoHook:
+    """The fake without ``request_hook``: a client the source must pay once per call for (not per request)."""
+
+    def __init__(self, fake: Any) -> None:
+        self._fake = fake
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "request_hook":
+            raise AttributeError(name)
+        return getattr(self._fake, name)
+
+    async def __call__(self, request: Any) -> Any:
+        return await self._fake(request)
+
+
+@pytest.mark.parametrize("hook", [True, False], ids=["per-request", "per-call"])
 @pytest.mark.parametrize("method", ["iter_messages", "get_messages", "get_full_channel", "get_channel_recommendations"])
-async def test_a_channel_scoped_flood_wait_blocks_that_channel_only(build: Build, clock: FrozenClock, method: str) -> None:
+async def test_a_channel_scoped_flood_wait_blocks_that_channel_only(
+    build: Build, clock: FrozenClock, method: str, hook: bool
+) -> None:
     faults = [{"method": method, "channel": "ozod_sado", "error": "flood_wait", "seconds": 50}]
     data = scenario(channel(msgs=messages(3), similar=[1002]), channel(1002, "boshqa", msgs=messages(2)), faults=faults)
     fake, src = build(data, flood_scope="channel")
+    if not hook:
+        src = TelethonSource(_NoHook(fake), clock=clock, flood_scope="channel")
     await src.start()
     asks = {
         "iter_messages": lambda: _list(src.fetch(KNOWN, after_id=0)),
@@ -287,6 +308,10 @@ async def test_poll_errors_name_the_channel_by_username_or_id(build: Build) -> N
     with pytest.raises(ChannelUnavailable) as info:
         await src.channel_info(unnamed)
     assert info.value.detail.startswith("1001: The channel specified is private")
+    fake.add_fault(ScenarioFault(method="get_messages", error="private"))
+    with pytest.raises(ChannelUnavailable) as unnamed_refresh:
+        await src.refresh(unnamed, [1])
+    assert unnamed_refresh.value.detail.startswith("1001: The channel specified is private")
 
 
 async def test_a_dropped_connection_says_so(build: Build) -> None:
@@ -841,3 +866,17 @@ async def test_a_channel_without_a_stored_hash_is_asked_for_by_username_or_id(bu
     await src.resolve(REF)  # now the session holds the channel's hash: its id alone will do
     by_id = Channel(id=1001, username=None, title="", access_hash=None)
     assert [p.message_id async for p in src.fetch(by_id, after_id=0)] == [1, 2]
+
+
+def test_a_string_session_of_an_ipv6_endpoint_is_accepted() -> None:
+    import os
+
+    from telethon.crypto import AuthKey
+    from telethon.sessions import StringSession
+
+    session = StringSession()
+    session.set_dc(2, "2001:db8::1", 443)
+    session.auth_key = AuthKey(os.urandom(256))
+    text = session.save()
+    src = TelethonSource.from_credentials(1, "x", text)
+    assert (src.client.session.server_address, src.string_session()) == ("2001:db8::1", text)
