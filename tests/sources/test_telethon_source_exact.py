@@ -455,7 +455,8 @@ async def test_the_watch_trips_on_garbage_and_on_a_refused_key_and_lets_the_rest
     assert bare.see(_record("Unhandled error while receiving data")) is False
     assert bare.fault == "Unhandled error while receiving data"
     key = _TelethonWatch()
-    message = "Step 2 could not find a valid key for fingerprints: [1311980579, -5595554452916591101]"
+    # as Telethon's sender logs it: "Attempt %d at new auth_key failed: %s"
+    message = "Attempt 1 at new auth_key failed: Step 2 could not find a valid key for fingerprints: [1311980579, -5595554452916591101]"
     assert key.see(_record(message)) is False and key.tripped.is_set()
     assert key.key_mismatch == "[1311980579, -5595554452916591101]"
     odd = _TelethonWatch()
@@ -781,7 +782,7 @@ async def test_a_connect_that_never_completes_ends_at_the_bound() -> None:
 
 
 async def test_a_refused_server_key_ends_the_connect_at_once() -> None:
-    record = "Step 2 could not find a valid key for fingerprints: [-3414540481677951611]"
+    record = "Attempt 1 at new auth_key failed: Step 2 could not find a valid key for fingerprints: [-3414540481677951611]"
     plain = TelethonSource(_Connecting(record), clock=FrozenClock(T0), connect_timeout=30)
     with pytest.raises(SourceConnectionError) as info:
         await plain.start()
@@ -880,3 +881,10 @@ def test_a_string_session_of_an_ipv6_endpoint_is_accepted() -> None:
     text = session.save()
     src = TelethonSource.from_credentials(1, "x", text)
     assert (src.client.session.server_address, src.string_session()) == ("2001:db8::1", text)
+
+
+async def test_a_backfill_deeper_than_the_history_hands_back_all_of_it(build: Build) -> None:
+    fake, src = build(scenario(channel(msgs=messages(5))))
+    await src.start()
+    assert [p.message_id async for p in src.fetch(KNOWN, after_id=0, limit=10)] == [1, 2, 3, 4, 5]
+    assert [p.message_id async for p in src.fetch(KNOWN, after_id=0, since=T0 - timedelta(days=1))] == [1, 2, 3, 4, 5]
