@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Mutation testing of the core with mutmut: identity, the pipeline, output escaping (escape.py,
-# reports/output.py), alert rendering, the group matcher. One module at a time is the usual way:
+# reports/output.py), alert rendering, the group matcher, the Telethon source. One module at a time is
+# the usual way:
 #
 #   bench/mutation.sh                      # every mutant of the modules in [tool.mutmut] (pyproject.toml)
 #   bench/mutation.sh 'monitor.identity*'  # only these mutants (mutmut's name patterns)
 #   bench/mutation.sh 'monitor.pipeline*'
 #   bench/mutation.sh 'monitor.escape*' 'monitor.alerts.render*' 'monitor.reports.output*'
+#   bench/mutation.sh 'monitor.sources.telegram*'
 #   TIME_LIMIT=600 CHILDREN=2 bench/mutation.sh
 #   FRESH=1 bench/mutation.sh              # start over (mutmut otherwise resumes where it stopped)
 #
@@ -13,7 +15,8 @@
 # pytest_add_cli_args_test_selection). mutmut runs, for each mutant, only the tests that cover the
 # mutated function (it records coverage first), in forked children; TIME_LIMIT bounds the whole run
 # (default 45 minutes). The pipeline takes about 11 minutes on the 2-core machine under load, the three
-# output modules about 6 (coverage included); the matcher is hours (docs/testing.md says why).
+# output modules about 6, the source about 14 (coverage included); the matcher is hours
+# (docs/testing.md says why).
 # The last lines are the score: killed / (killed + survived + no tests + timeouts); the surviving
 # mutants are listed, and `.venv/bin/mutmut show NAME` shows one. docs/testing.md says what survived
 # and why.

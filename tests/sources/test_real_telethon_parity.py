@@ -206,3 +206,23 @@ async def test_a_request_telegram_never_answers_fails_after_the_request_timeout(
 
 async def _drain(posts: Any) -> list[Any]:
     return [p async for p in posts]
+
+
+async def test_a_request_waiting_when_the_endpoint_turns_to_garbage_fails_at_once(clock: FrozenClock) -> None:
+    """Telethon handles garbage inside its own tasks (log, reconnect) while the request waits; the watch ends it."""
+    import logging
+
+    server = LoopbackServer(load_scenario(_scenario(clock)), clock)
+    client = LoopbackTelegramClient(server)
+    src = TelethonSource(client, clock=clock)
+    await src.start()
+    chan = await src.resolve(REF)
+    silent = asyncio.get_running_loop().create_future()  # the answer garbage took the place of
+    client._sender.send = lambda request, ordered=False: silent  # type: ignore[attr-defined]
+    sender_log = logging.getLogger("telethon.network.mtprotosender")
+    asyncio.get_running_loop().call_later(0.05, sender_log.warning, "Server sent invalid buffer")
+    with pytest.raises(SourceConnectionError) as info:
+        await asyncio.wait_for(_drain(src.fetch(chan, after_id=0)), 10)
+    assert str(info.value) == (
+        "connection to Telegram lost: ConnectionError: the endpoint stopped speaking MTProto (Server sent invalid buffer)")
+    await src.close()

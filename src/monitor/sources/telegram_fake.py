@@ -231,6 +231,7 @@ class FakeTelegramClient:
             max_id=max_id,
             min_id=min_id,
             reverse=reverse,
+            wait_time=wait_time,
         )
 
     async def get_messages(self, entity: Any, *args: Any, **kwargs: Any) -> Any:
@@ -277,6 +278,7 @@ class FakeTelegramClient:
         max_id: int = 0,
         min_id: int = 0,
         reverse: bool = False,
+        wait_time: float | None = None,
     ) -> AsyncIterator[Any]:
         chan = await self._lookup("iter_messages", entity)
         remaining = float("inf") if limit is None else max(0, int(limit))
@@ -323,6 +325,8 @@ class FakeTelegramClient:
                         "limit": page_size,
                         "reverse": reverse,
                         "offset_date": offset_date,
+                        # Telethon sleeps this long between the requests of one call (None: 1 s past 3,000)
+                        "wait_time": wait_time,
                     },
                     tuple(m.id for m in picked),
                 )
@@ -419,7 +423,9 @@ class FakeTelegramClient:
         """The raw requests the source sends: GetFullChannel (the profile sample), and for discovery
         GetChannelRecommendations (from ``recommendations``), CheckSearchPostsFlood and SearchPosts
         (hashtag search of every public scenario channel's visible posts, counted against
-        ``search_quota`` like Telegram's free daily searches)."""
+        ``search_quota`` like Telegram's free daily searches). Each request is serialized first, as
+        Telethon does before sending, so a field of the wrong type fails here as it would there."""
+        bytes(request)
         if isinstance(request, functions.channels.GetChannelRecommendationsRequest):
             chan = await self._channel_request("get_channel_recommendations", request.channel)
             now = self.clock.now()
@@ -430,9 +436,11 @@ class FakeTelegramClient:
             self.calls["check_search_posts_flood"] += 1
             await self._request("check_search_posts_flood", None)
             self._renew_quota()
-            self.requests.append(ServedRequest("check_search_posts_flood", None, {}))
+            self.requests.append(ServedRequest("check_search_posts_flood", None, {"query": request.query}))
             return self._search_flood()
         if isinstance(request, functions.channels.SearchPostsRequest):
+            if request.offset_rate or request.offset_id or not isinstance(request.offset_peer, types.InputPeerEmpty):
+                raise TypeError("FakeTelegramClient serves the first page of a post search only")
             self.calls["search_posts"] += 1
             await self._request("search_posts", None)
             self._renew_quota()
@@ -448,7 +456,7 @@ class FakeTelegramClient:
                 if self.search_quota["remains"] <= 0 and not self.search_quota.get("wait_till"):
                     # the last free slot spent: the quota comes back a day later (SearchPostsFlood.wait_till)
                     self.search_quota["wait_till"] = int(self.clock.now().timestamp()) + 86400
-            self.requests.append(ServedRequest("search_posts", None, {"hashtag": request.hashtag}))
+            self.requests.append(ServedRequest("search_posts", None, {"hashtag": request.hashtag, "limit": request.limit}))
             return self._search_result(request)
         if isinstance(request, functions.channels.GetFullChannelRequest):
             chan = await self._channel_request("get_full_channel", request.channel)
