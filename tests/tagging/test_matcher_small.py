@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-
 from monitor.models import Match
 from monitor.tagging.groups import GroupTagger, KeywordSpec
 from monitor.tagging.groups.lexicon import Alias, Entity, Lexicon
@@ -30,6 +29,13 @@ LEXICON = Lexicon(
             _a("Islamic State", "en", case="title", source="encyclopaedia"),
             _a("داعش", "ar"),
             _a("Daesh", "en", veto=("sport",)),
+            _a("دولة داعش", "ar"),
+            _a("داعشی", "fa"),
+            _a("دولت اسلامی عراق", "fa"),
+            _a("داعشيان", "ps"),
+            _a("اسلامي دولت", "ps"),
+            _a("دائىش", "ug"),
+            _a("ئىسلام دۆلىتى", "ug"),
         )),
         Entity(kind="group", id="ISKP", name="Islamic State Khorasan Province", branch_of="IS", aliases=(
             _a("ISKP", "en", abbr=True),
@@ -44,6 +50,7 @@ LEXICON = Lexicon(
             _a("талиб", "ru", stem=True, suffixes="ru"),
             _a("Taliban", "en", not_after=("anti",), not_before=("cafe",)),
             _a("Tolibon", "uz-Latn", suffixes="none"),
+            _a("Taleban", "ky"),
         )),
         Entity(kind="group", id="KTJ", name="Katibat al-Tawhid wal-Jihad", aliases=(
             _a("Katibat Tawhid wal Jihad", "en", veto=("sport",), not_after=("anti",), not_before=("cafe",)),
@@ -55,10 +62,12 @@ LEXICON = Lexicon(
             _a("Ансаруллах", "ru"),
             _a("Ансарулло", "tg", context=("quoted",)),
             _a("Jamaat Ansarullah", "en", veto=("sport",)),
+            _a("Jamaat", "en"),
         )),
         Entity(kind="group", id="IBJ", name="Imam Bukhari Jamaat", aliases=(
             _a("Imom Buxoriy Jamoati", "uz-Latn"),
             _a("Imam Bukhari Jamaat", "tr"),
+            _a("Jamaat", "en"),
         )),
     ),
     people=(
@@ -598,6 +607,7 @@ CASES: list[tuple[str, list[Row]]] = [
         ('group', 'ISKP', 'iskpchilar', 0, 10, 'inflection', 'ISKP', 'lexicon', 0),
     ]),
     ('داعشي', [
+        ('group', 'IS', 'داعشي', 0, 5, 'alias', 'IS', 'designation list', 0),
     ]),
     ('لداعش', [
         ('group', 'IS', 'داعش', 1, 5, 'alias', 'IS', 'designation list', 0),
@@ -610,6 +620,50 @@ CASES: list[tuple[str, list[Row]]] = [
         ('group', 'TAL', 'Талибан', 7, 14, 'alias', 'TAL', 'lexicon', 0),
     ]),
     ('وISKP', [
+    ]),
+    ('талиблар', [
+    ]),
+    ('талибами', [
+        ('group', 'TAL', 'талибами', 0, 8, 'inflection', 'TAL', 'lexicon', 0),
+    ]),
+    ('Talibanами', [
+    ]),
+    ('Talebanлар', [
+        ('group', 'TAL', 'Talebanлар', 0, 10, 'inflection', 'TAL', 'lexicon', 0),
+    ]),
+    ('Talebans', [
+        ('group', 'TAL', 'Talebans', 0, 8, 'inflection', 'TAL', 'lexicon', 0),
+    ]),
+    ('Imam Bukhari Jamaatы', [
+    ]),
+    ('Imam Bukhari Jamaatlari', [
+        ('group', 'IBJ', 'Imam Bukhari Jamaatlari', 0, 23, 'inflection', 'IBJ', 'lexicon', 0),
+    ]),
+    ('Imom Buxoriy Jamoatiга', [
+    ]),
+    ('Jamaat', [
+        ('group', 'ANS', 'Jamaat', 0, 6, 'alias', 'ANS', 'lexicon', 0),
+        ('group', 'IBJ', 'Jamaat', 0, 6, 'alias', 'IBJ', 'lexicon', 0),
+    ]),
+    ('Jamaat va Talibanlar', [
+        ('group', 'ANS', 'Jamaat', 0, 6, 'alias', 'ANS', 'lexicon', 0),
+        ('group', 'IBJ', 'Jamaat', 0, 6, 'alias', 'IBJ', 'lexicon', 0),
+        ('group', 'TAL', 'Talibanlar', 10, 20, 'inflection', 'TAL', 'lexicon', 0),
+    ]),
+    ('وداعشی', [
+        ('group', 'IS', 'داعشی', 1, 6, 'alias', 'IS', 'designation list', 0),
+    ]),
+    ('وداعشيان', [
+        ('group', 'IS', 'داعشيان', 1, 8, 'alias', 'IS', 'designation list', 0),
+    ]),
+    ('ودائىش', [
+        ('group', 'IS', 'دائىش', 1, 6, 'alias', 'IS', 'designation list', 0),
+    ]),
+    ('ودولة داعش', [
+        ('group', 'IS', 'دولة داعش', 1, 10, 'alias', 'IS', 'designation list', 0),
+    ]),
+    ('دولت اسلامی عراق', [
+        ('group', 'IS', 'دولت اسلامی عراق', 0, 16, 'alias', 'IS', 'designation list', 0),
     ]),
 ]
 
@@ -719,7 +773,9 @@ def test_options_change_what_is_matched() -> None:
         "Katiba Tawhid wal Jihad terror", full)
     assert rows("Katiba Tawhid wal Jihad terror", tagger(fuzzy=False)) == [
         ("keyword", "jihad", "Jihad", 18, 23, "keyword", None, "", 0)]
-    assert plain.literal_count < full.literal_count
+    # the automaton's literals: listed spellings, generated ones, transliterations and fuzzy anchors
+    assert (full.literal_count, tagger(fuzzy=False).literal_count, tagger(generate=False).literal_count,
+            tagger(translit=False).literal_count, plain.literal_count) == (824, 818, 336, 756, 298)
 
 
 def test_the_version_names_the_lexicon_keywords_revision_and_options() -> None:
