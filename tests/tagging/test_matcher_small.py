@@ -726,6 +726,19 @@ CASES: list[tuple[str, list[Row]]] = [
         ('group', 'ISKP', 'ИГИЛ afghan branch, ИГИЛ', 0, 24, 'alias', 'ISKP', 'lexicon', 0),
         ('group', 'ISKP', 'afghan branch', 25, 38, 'alias', 'ISKP', 'lexicon', 0),
     ]),
+    ('ИГИЛ и игила', [
+        ('group', 'IS', 'ИГИЛ', 0, 4, 'abbreviation', 'IS', 'designation list', 0),
+    ]),
+    ('ИГИЛ ISKP jihad', [
+        ('group', 'ISKP', 'ИГИЛ ISKP', 0, 9, 'abbreviation', 'ISKP', 'lexicon', 0),
+        ('keyword', 'jihad', 'jihad', 10, 15, 'keyword', None, '', 0),
+    ]),
+    ('Иг и ИГ боевики', [
+        ('group', 'IS', 'ИГ', 5, 7, 'abbreviation', 'IS', 'designation list', 0),
+    ]),
+    ('The islamic State and the Islamic State is', [
+        ('group', 'IS', 'Islamic State', 26, 39, 'alias', 'IS', 'encyclopaedia', 0),
+    ]),
 ]
 
 def test_every_match_of_each_case() -> None:
