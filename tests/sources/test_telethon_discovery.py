@@ -13,6 +13,7 @@ from monitor.errors import ChannelUnavailable, FloodWait, SourceError, SourceUna
 from monitor.models import Channel, ChannelSnapshot, DiscoveryLead, SearchQuota
 from monitor.sources.scenario import ScenarioFault
 from monitor.sources.telegram import TelethonSource
+from monitor.sources.telegram_fake import messages_slice
 
 from sources.builders import T0, Build, channel, messages, scenario
 from sources.mtproto_endpoints import string_session_for
@@ -279,7 +280,7 @@ def test_to_snapshot_takes_the_channel_asked_for_and_odd_fields_as_none(clock: F
     assert untitled.title == "" and 1003 not in src._titles  # an empty title teaches nothing
 
 
-def test_string_session_gives_back_the_session_it_was_built_from() -> None:
+async def test_string_session_gives_back_the_session_it_was_built_from() -> None:
     text = string_session_for(4443, dc_id=4)
     assert TelethonSource.from_credentials(1, "x", text).string_session() == text
 
@@ -299,7 +300,7 @@ async def test_search_hits_count_only_broadcast_channels_telegram_sent_along(clo
         async def __call__(self, request: object) -> object:
             messages = [post(1, types.PeerChannel(3)), post(2, types.PeerUser(7)), post(3, types.PeerChannel(9)),
                         post(4, types.PeerChannel(1)), post(5, types.PeerChannel(2)), post(6, types.PeerChannel(1))]
-            return types.messages.MessagesSlice(
+            return messages_slice(
                 count=6, messages=messages, topics=[], users=[],
                 chats=[chat(3, megagroup=True), chat(1, broadcast=True, username="Bir"), chat(2, broadcast=True),
                        types.ChannelForbidden(id=9, access_hash=9, title="yopiq")])

@@ -632,7 +632,7 @@ async def test_a_forward_from_a_channel_is_named_by_the_best_title_known(build: 
 # -- the real client's settings, close ----------------------------------------------------------------------
 
 
-def test_the_real_client_never_sleeps_on_a_flood_wait_and_retries_little() -> None:
+async def test_the_real_client_never_sleeps_on_a_flood_wait_and_retries_little() -> None:
     src = TelethonSource.from_credentials(12345, "0123456789abcdef", None)
     client = src.client
     assert client.flood_sleep_threshold == 0
@@ -669,7 +669,7 @@ async def test_close_forgets_a_connection_that_is_already_gone_and_the_watch() -
     assert client.protocol_watch is None and client.closed == 1
 
 
-def test_the_real_client_is_built_with_what_it_was_given(tmp_path: Any) -> None:
+async def test_the_real_client_is_built_with_what_it_was_given(tmp_path: Any) -> None:
     clock = FrozenClock(T0)
 
     async def budget() -> None:
@@ -869,7 +869,7 @@ async def test_a_channel_without_a_stored_hash_is_asked_for_by_username_or_id(bu
     assert [p.message_id async for p in src.fetch(by_id, after_id=0)] == [1, 2]
 
 
-def test_a_string_session_of_an_ipv6_endpoint_is_accepted() -> None:
+async def test_a_string_session_of_an_ipv6_endpoint_is_accepted() -> None:
     import os
 
     from telethon.crypto import AuthKey

@@ -12,7 +12,8 @@ before each one (`BudgetedTelegramClient`, and the fake does the same), because
 one ``iter_messages`` call sends several requests when Telegram answers with a
 short page in the middle of a history. It uses only ``get_entity``,
 ``iter_messages`` and ``get_messages(ids=...)``, which behave the same from
-Telethon 1.39 to the newest 1.x.
+Telethon 1.39 to the newest 1.x; discovery's hashtag search sends
+channels.checkSearchPostsFlood, which Telethon has from 1.40 (the floor).
 
 Faults are sorted into the four kinds the daemon handles differently: flood
 waits (park), unavailable channels (slow retry), connection faults (reconnect

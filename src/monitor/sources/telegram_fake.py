@@ -86,6 +86,14 @@ class _FaultState:
     fired: bool = False
 
 
+def messages_slice(**fields: Any) -> types.messages.MessagesSlice:
+    """messages.messagesSlice as the installed Telethon's layer spells it: ``topics`` came with Telethon
+    1.42, and the oldest supported release (1.40) refuses it."""
+    if "topics" not in inspect.signature(types.messages.MessagesSlice.__init__).parameters:
+        fields.pop("topics", None)
+    return types.messages.MessagesSlice(**fields)
+
+
 @dataclass(slots=True)
 class FakeTelegramClient:
     """A real implementation of the client calls the source makes; see the module docstring."""
@@ -500,7 +508,7 @@ class FakeTelegramClient:
         hits.sort(key=lambda h: (h[1].date, h[0].id, h[1].id), reverse=True)
         hits = hits[: max(int(request.limit), 0)]
         chats = {c.id: self.channel_object(c) for c, _ in hits}
-        return types.messages.MessagesSlice(
+        return messages_slice(
             count=len(hits), messages=[self.message_object(c, sm, now) for c, sm in hits], topics=[],
             chats=list(chats.values()), users=[], search_flood=self._search_flood(),
         )
