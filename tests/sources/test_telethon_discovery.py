@@ -4,6 +4,7 @@ back field by field, and how a flood wait on a search is kept apart from the pol
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from telethon import errors, types
@@ -11,7 +12,7 @@ from telethon import errors, types
 from monitor.clock import FrozenClock
 from monitor.errors import ChannelUnavailable, FloodWait, SourceError, SourceUnauthorized
 from monitor.models import Channel, ChannelSnapshot, DiscoveryLead, SearchQuota
-from monitor.sources.scenario import ScenarioFault
+from monitor.sources.scenario import Scenario, ScenarioFault
 from monitor.sources.telegram import TelethonSource
 from monitor.sources.telegram_fake import messages_slice
 
@@ -20,6 +21,19 @@ from sources.mtproto_endpoints import string_session_for
 
 WATCHED = Channel(id=1001, username="ozod_sado", title="Kanal 1001", access_hash=10011)
 
+
+async def _budgeted(build: Build, data: Scenario, clock: FrozenClock) -> tuple[Any, TelethonSource, list[int]]:
+    """A started source over the fake whose request budget records, at each payment, how many requests
+    the fake had answered: what each call pays for, and when."""
+    paid: list[int] = []
+    fake, _ = build(data)
+
+    async def budget() -> None:
+        paid.append(len(fake.requests))
+
+    src = TelethonSource(fake, clock=clock, request_budget=budget)
+    await src.start()
+    return fake, src, paid
 
 async def test_similar_channels_are_the_other_broadcast_channels_telegram_recommends(
     build: Build, clock: FrozenClock
@@ -30,14 +44,7 @@ async def test_similar_channels_are_the_other_broadcast_channels_telegram_recomm
         channel(1003, None),
         channel(1004, "guruh_chat", kind="megagroup"),
     )
-    paid: list[int] = []
-    fake, _ = build(data)
-
-    async def budget() -> None:
-        paid.append(len(fake.requests))
-
-    src = TelethonSource(fake, clock=clock, request_budget=budget)
-    await src.start()
+    fake, src, paid = await _budgeted(build, data, clock)
     leads = await src.similar_channels(WATCHED)
     assert leads == [
         DiscoveryLead(ref="@manba_kanal", username="Manba_Kanal", channel_id=1002, title="Kanal 1002",
@@ -145,14 +152,7 @@ async def test_a_flood_wait_on_search_blocks_searches_only_and_renews(build: Bui
         {"method": "search_posts", "nth": 1, "error": "flood_wait", "seconds": 30},
         {"method": "search_posts", "nth": 1, "error": "flood_wait", "seconds": 60},  # the next one after
     ]
-    paid: list[int] = []
-    fake, _ = build(scenario(channel(msgs=_tagged(2, "hijrat")), faults=faults))
-
-    async def budget() -> None:
-        paid.append(len(fake.requests))
-
-    src = TelethonSource(fake, clock=clock, request_budget=budget)
-    await src.start()
+    fake, src, paid = await _budgeted(build, scenario(channel(msgs=_tagged(2, "hijrat")), faults=faults), clock)
     with pytest.raises(FloodWait) as first:
         await src.search_hashtag("hijrat")
     assert (first.value.seconds, first.value.scope) == (30, "channel")
@@ -220,14 +220,7 @@ async def test_channel_info_is_one_profile_request_mapped_field_by_field(build: 
                                                                          "text": "  blocked  "}]
     data = scenario(channel(1001, "ozod_sado", subscribers=1200, about="Yangiliklar", ttl_period=86400,
                             restriction=restriction, title="Ozod Sado"))
-    paid: list[int] = []
-    fake, _ = build(data)
-
-    async def budget() -> None:
-        paid.append(len(fake.requests))
-
-    src = TelethonSource(fake, clock=clock, request_budget=budget)
-    await src.start()
+    fake, src, paid = await _budgeted(build, data, clock)
     snap = await src.channel_info(WATCHED)
     assert snap == ChannelSnapshot(channel_id=1001, observed_at=clock.now(), title="Ozod Sado", username="ozod_sado",
                                    about="Yangiliklar", subscribers=1200,
