@@ -15,7 +15,7 @@
 # pytest_add_cli_args_test_selection). mutmut runs, for each mutant, only the tests that cover the
 # mutated function (it records coverage first), in forked children; TIME_LIMIT bounds the whole run
 # (default 45 minutes). The pipeline takes about 11 minutes on the 2-core machine under load, the three
-# output modules about 6, the source about 14 (coverage included), the matcher about 8 (its tests build
+# output modules about 6, the source about 14 (coverage included), the matcher about 6 (its tests build
 # taggers over a small lexicon: docs/testing.md says why).
 # The last lines are the score: killed / (killed + survived + no tests + timeouts); the surviving
 # mutants are listed, and `.venv/bin/mutmut show NAME` shows one. docs/testing.md says what survived

@@ -51,24 +51,29 @@ LEXICON = Lexicon(
             _a("Taliban", "en", not_after=("anti",), not_before=("cafe",)),
             _a("Tolibon", "uz-Latn", suffixes="none"),
             _a("Taleban", "ky"),
+            _a("Talibans", "en", source="plural list"),  # also Taliban + s: two rules on one span
         )),
         Entity(kind="group", id="KTJ", name="Katibat al-Tawhid wal-Jihad", aliases=(
             _a("Katibat Tawhid wal Jihad", "en", veto=("sport",), not_after=("anti",), not_before=("cafe",)),
             _a("Катибат Таухид валь Джихад", "ru"),
             _a("IJU", "en", abbr=True),
             _a("Ittihodi Jihodi Islomi", "uz-Latn", case="words"),
+            _a("Tawhid wal Jihad Battalion", "en", context=("terror",)),  # conditional: never a fuzzy name
         )),
         Entity(kind="group", id="ANS", name="Jamaat Ansarullah", aliases=(
             _a("Ансаруллах", "ru"),
             _a("Ансарулло", "tg", context=("quoted",)),
             _a("Jamaat Ansarullah", "en", veto=("sport",)),
             _a("Jamaat", "en"),
+            _a("Ansorulloh Jamoati", "uz-Latn"),  # a fuzzy name in both Uzbek scripts
         )),
         Entity(kind="group", id="IBJ", name="Imam Bukhari Jamaat", aliases=(
             _a("Imom Buxoriy Jamoati", "uz-Latn"),
             _a("Imam Bukhari Jamaat", "tr"),
             _a("Bukhari Jamaat", "en", not_after=("anti",)),
             _a("Jamaat", "en"),
+            _a("Katibat Imam al-Bukhari", "en"),  # a fuzzy name sharing KTJ's anchor word
+            _a("Джамаат{ru_noun} Имама Бухари", "ru"),  # a template: the first word declined
         )),
     ),
     people=(
@@ -80,7 +85,7 @@ LEXICON = Lexicon(
         )),
     ),
     contexts={"terror": ("террор", "боевик", "terror", "militant"), "sport": ("футбол", "football")},
-    paradigms={},
+    paradigms={"ru_noun": ("", "а", "у", "ом", "е")},
     digest="small",
 )
 KEYWORDS = (KeywordSpec(term="вербовк", mode="prefix"), KeywordSpec(term="jihad", mode="word"),
@@ -739,6 +744,108 @@ CASES: list[tuple[str, list[Row]]] = [
     ('The islamic State and the Islamic State is', [
         ('group', 'IS', 'Islamic State', 26, 39, 'alias', 'IS', 'encyclopaedia', 0),
     ]),
+    # the 40 characters before and after a name that not_after/not_before look at (quotes are not folded away)
+    ('anti' + '"' * 36 + 'Taliban', [
+    ]),
+    ('anti' + '"' * 37 + 'Taliban', [
+        ('group', 'TAL', 'Taliban', 41, 48, 'alias', 'TAL', 'lexicon', 0),
+    ]),
+    ('Taliban' + '"' * 36 + 'cafe', [
+    ]),
+    ('Taliban' + '"' * 37 + 'cafe', [
+        ('group', 'TAL', 'Taliban', 0, 7, 'alias', 'TAL', 'lexicon', 0),
+    ]),
+    # two rules of one entity on one span (Taliban + s, and the listed Talibans): the better rule wins
+    # wherever the span starts, and of two equal rules the first found (its source) is kept
+    ('Many Talibans', [
+        ('group', 'TAL', 'Talibans', 5, 13, 'inflection', 'TAL', 'lexicon', 0),
+    ]),
+    ('Tаlibans', [
+        ('group', 'TAL', 'Tаlibans', 0, 8, 'deobfuscation', 'TAL', 'lexicon', 0),
+    ]),
+    # split-up pieces of several letters: a hit must start and end where pieces do
+    ('jih.adi.st', [
+    ]),
+    ('jih.adi.st.jih.ad', [
+        ('keyword', 'jihad', 'jih.ad', 11, 17, 'keyword', None, '', 0),
+    ]),
+    ('ji​had', [
+        ('keyword', 'jihad', 'ji​had', 0, 6, 'keyword', None, '', 0),
+    ]),
+    # a lower-case abbreviation with a derivation after a hyphen; a hyphen with no ending after it
+    ('iskp-chi', [
+        ('group', 'ISKP', 'iskp-chi', 0, 8, 'inflection', 'ISKP', 'lexicon', 0),
+    ]),
+    ('Талибан-, ИГИЛ', [
+        ('group', 'TAL', 'Талибан', 0, 7, 'alias', 'TAL', 'lexicon', 0),
+        ('group', 'IS', 'ИГИЛ', 10, 14, 'abbreviation', 'IS', 'designation list', 0),
+    ]),
+    # the fuzzy pass's setting: cue words already looked up (terror) with no name taken; a name taken
+    # while the looked-up cues have no militancy word; an exact name before a guessed one
+    ('Вилояти Хуросон terror Katiba Tawhid wal Jihad', [
+        ('group', 'KTJ', 'Katiba Tawhid wal Jihad', 23, 46, 'fuzzy', 'KTJ', 'lexicon; fuzzy:Katibat Tawhid wal Jihad', 2),
+        ('keyword', 'jihad', 'Jihad', 41, 46, 'keyword', None, '', 0),
+    ]),
+    ('Daesh va Katiba Tawhid wal Jihad', [
+        ('group', 'IS', 'Daesh', 0, 5, 'alias', 'IS', 'designation list', 0),
+        ('group', 'KTJ', 'Katiba Tawhid wal Jihad', 9, 32, 'fuzzy', 'KTJ', 'lexicon; fuzzy:Katibat Tawhid wal Jihad', 2),
+        ('keyword', 'jihad', 'Jihad', 27, 32, 'keyword', None, '', 0),
+    ]),
+    ('Katibat Tawhid wal Jihad va Katiba Tawhid wal Jihad', [
+        ('group', 'KTJ', 'Katibat Tawhid wal Jihad', 0, 24, 'alias', 'KTJ', 'lexicon', 0),
+        ('keyword', 'jihad', 'Jihad', 19, 24, 'keyword', None, '', 0),
+        ('group', 'KTJ', 'Katiba Tawhid wal Jihad', 28, 51, 'fuzzy', 'KTJ', 'lexicon; fuzzy:Katibat Tawhid wal Jihad', 2),
+        ('keyword', 'jihad', 'Jihad', 46, 51, 'keyword', None, '', 0),
+    ]),
+    # w and v are one letter on a Latin skeleton, two on a Cyrillic one: the name's script decides
+    ('Katiba Tavhid wal Jihad terror', [
+        ('group', 'KTJ', 'Katiba Tavhid wal Jihad', 0, 23, 'fuzzy', 'KTJ', 'lexicon; fuzzy:Katibat Tawhid wal Jihad', 2),
+        ('keyword', 'jihad', 'Jihad', 18, 23, 'keyword', None, '', 0),
+    ]),
+    # a conditional long name: exact with its condition, never guessed
+    ('Tawhid wal Jihad Battalion terror', [
+        ('group', 'KTJ', 'Tawhid wal Jihad Battalion', 0, 26, 'alias', 'KTJ', 'lexicon', 0),
+        ('keyword', 'jihad', 'Jihad', 11, 16, 'keyword', None, '', 0),
+    ]),
+    ('Tawhid wal Jihad Battalion', [
+        ('keyword', 'jihad', 'Jihad', 11, 16, 'keyword', None, '', 0),
+    ]),
+    # two fuzzy names on one anchor word (katibat): KTJ's does not fit, IBJ's after it does
+    ('Katiba Imam al-Bukhari terror', [
+        ('group', 'IBJ', 'Katiba Imam al-Bukhari', 0, 22, 'fuzzy', 'IBJ', 'lexicon; fuzzy:Katibat Imam al-Bukhari', 2),
+    ]),
+    ('Katibat Imam al-Bukhari', [
+        ('group', 'IBJ', 'Katibat Imam al-Bukhari', 0, 23, 'alias', 'IBJ', 'lexicon', 0),
+    ]),
+    # a {paradigm} template: each declined form is a literal
+    ('Джамаатом Имама Бухари', [
+        ('group', 'IBJ', 'Джамаатом Имама Бухари', 0, 22, 'inflection', 'IBJ', 'lexicon', 0),
+    ]),
+    # an Uzbek Latin name, its Cyrillic transliteration, and guesses from the transliteration only, on its
+    # Cyrillic skeleton (дж and ж are one letter there: distance 0)
+    ('Ansorulloh Jamoati', [
+        ('group', 'ANS', 'Ansorulloh Jamoati', 0, 18, 'alias', 'ANS', 'lexicon', 0),
+    ]),
+    ('Ансоруллоҳ Жамоати', [
+        ('group', 'ANS', 'Ансоруллоҳ Жамоати', 0, 18, 'transliteration', 'ANS', 'lexicon', 0),
+    ]),
+    ('Ансорулллоҳ Жамоати террор', [
+        ('group', 'ANS', 'Ансорулллоҳ Жамоати', 0, 19, 'fuzzy', 'ANS', 'lexicon; fuzzy:Ansorulloh Jamoati', 0),
+    ]),
+    ('Ансорулллоҳ Джамоати террор', [
+        ('group', 'ANS', 'Ансорулллоҳ Джамоати', 0, 20, 'fuzzy', 'ANS', 'lexicon; fuzzy:Ansorulloh Jamoati', 0),
+    ]),
+    ('Ансорулллоҳ Жамоати', [
+    ]),
+    # a guess whose anchor word is the end of a word joined by an apostrophe: no guess
+    ("al'Katiba Imam al-Bukhari terror", [
+    ]),
+    # an ending of 12 letters is still an ending; 13 are another word glued on
+    ('ISKPchilarimizga', [
+        ('group', 'ISKP', 'ISKPchilarimizga', 0, 16, 'inflection', 'ISKP', 'lexicon', 0),
+    ]),
+    ('ISKPchilarimizdan', [
+    ]),
 ]
 
 def test_every_match_of_each_case() -> None:
@@ -854,7 +961,48 @@ def test_options_change_what_is_matched() -> None:
         ("keyword", "jihad", "Jihad", 18, 23, "keyword", None, "", 0)]
     # the automaton's literals: listed spellings, generated ones, transliterations and fuzzy anchors
     assert (full.literal_count, tagger(fuzzy=False).literal_count, tagger(generate=False).literal_count,
-            tagger(translit=False).literal_count, plain.literal_count) == (861, 855, 340, 793, 302)
+            tagger(translit=False).literal_count, plain.literal_count) == (1562, 1553, 626, 1375, 581)
+
+
+def test_one_literal_with_entries_that_fare_differently() -> None:
+    # keywords spelled like a name or like each other: on each literal one entry is dropped before
+    # another is kept (a word keyword before a prefix, a capitals-only name before a keyword, a stem
+    # before a keyword, names whose ending is refused before a prefix keyword), in the text and in a
+    # view of split-up letters
+    t = GroupTagger(LEXICON, [KeywordSpec(term="jihad"), KeywordSpec(term="Jihad", mode="prefix"),
+                              KeywordSpec(term="Jamaat", mode="prefix"), KeywordSpec(term="иг"),
+                              KeywordSpec(term="талиб"), KeywordSpec(term="kati")])
+    assert rows("jihadist", t) == [("keyword", "Jihad", "jihadist", 0, 8, "prefix", None, "", 0)]
+    assert rows("jihad", t) == [("keyword", "Jihad", "jihad", 0, 5, "prefix", None, "", 0),
+                                ("keyword", "jihad", "jihad", 0, 5, "keyword", None, "", 0)]
+    assert rows("Jamaatxyz", t) == [("keyword", "Jamaat", "Jamaatxyz", 0, 9, "prefix", None, "", 0)]
+    assert rows("Jamaat-ga", t) == [
+        ("keyword", "Jamaat", "Jamaat", 0, 6, "prefix", None, "", 0),
+        ("group", "ANS", "Jamaat-ga", 0, 9, "inflection", "ANS", "lexicon", 0),
+        ("group", "IBJ", "Jamaat-ga", 0, 9, "inflection", "IBJ", "lexicon", 0),
+    ]
+    assert rows("иг", t) == [("keyword", "иг", "иг", 0, 2, "keyword", None, "", 0)]
+    assert rows("талиб", t) == [("keyword", "талиб", "талиб", 0, 5, "keyword", None, "", 0)]
+    assert rows("т.а.л.и.б", t) == [("keyword", "талиб", "т.а.л.и.б", 0, 9, "keyword", None, "", 0)]
+    # "kati" is also the anchor of two fuzzy names (Katibat ...): the keyword and the guess both stand
+    assert rows("kati", t) == [("keyword", "kati", "kati", 0, 4, "keyword", None, "", 0)]
+    assert rows("Katiba Imam al-Bukhari terror", t) == [
+        ("group", "IBJ", "Katiba Imam al-Bukhari", 0, 22, "fuzzy", "IBJ", "lexicon; fuzzy:Katibat Imam al-Bukhari", 2)]
+    # an Urdu alias shares an Arabic one's letters; only the Arabic one takes a proclitic wa-
+    urdu = Entity(kind="group", id="URD", name="Urdu", aliases=(_a("داعش", "ur"),))
+    arabic = Lexicon(groups=(urdu, LEXICON.groups[0]), people=(), contexts=LEXICON.contexts, digest="urdu")
+    assert rows("وداعش", GroupTagger(arabic)) == [("group", "IS", "داعش", 1, 5, "alias", "IS", "designation list", 0)]
+
+
+def test_a_spelling_generated_for_two_groups_names_both() -> None:
+    # "Ансаруллах" is also the Houthis' name: its generated spelling "Ансарулла" belongs to both groups
+    ans = next(g for g in LEXICON.groups if g.id == "ANS")
+    houthis = Entity(kind="group", id="HOU", name="Ansar Allah", aliases=(_a("Ансаруллах", "ru"),))
+    t = GroupTagger(Lexicon(groups=(ans, houthis), people=(), contexts=LEXICON.contexts, digest="two"))
+    assert rows("Ансарулла и террор", t) == [
+        ("group", "ANS", "Ансарулла", 0, 9, "variant", "ANS", "lexicon; generated:final_lla", 0),
+        ("group", "HOU", "Ансарулла", 0, 9, "variant", "HOU", "lexicon; generated:final_lla", 0),
+    ]
 
 
 def test_the_version_names_the_lexicon_keywords_revision_and_options() -> None:
