@@ -75,10 +75,12 @@ def with_schema(schema: str) -> str:
 
 
 class Schema:
-    """A fresh schema, migrated, dropped at exit."""
+    """A fresh schema, migrated, dropped at exit; or, given ``keep`` (its name, which must not exist yet),
+    kept for a later run."""
 
-    def __init__(self, label: str) -> None:
-        self.name = f"bench_{label}_{secrets.token_hex(3)}"
+    def __init__(self, label: str, keep: str | None = None) -> None:
+        self.name = keep or f"bench_{label}_{secrets.token_hex(3)}"
+        self.keep = keep is not None
         self.url = with_schema(self.name)
 
     async def __aenter__(self) -> Schema:
@@ -91,6 +93,8 @@ class Schema:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self.keep:
+            return
         conn = await asyncpg.connect(SERVER)
         await conn.execute(f'DROP SCHEMA "{self.name}" CASCADE')
         await conn.close()

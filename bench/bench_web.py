@@ -138,26 +138,12 @@ def show(backend: str, rows: list[Row]) -> None:
 
 
 async def _postgres(sqlite_db: Path, repeat: int, keep: str | None) -> None:
-    from bench_pg import Schema, with_schema
+    from bench_pg import Schema
 
-    if keep is None:
-        async with Schema("web") as schema:
-            await _copy_and_time(sqlite_db, schema.url, repeat)
-        return
-    import asyncpg
-    from bench_pg import SERVER
-
-    conn = await asyncpg.connect(SERVER)
-    try:
-        await conn.execute(f'CREATE SCHEMA "{keep}"')  # fails when it exists: reuse it with --pg-url
-    finally:
-        await conn.close()
-    url = with_schema(keep)
-    store = open_store(url)
-    await store.open()  # the migrations
-    await store.close()
-    await _copy_and_time(sqlite_db, url, repeat)
-    print(f"kept schema {keep}: time it again with --pg-url '{url}'", file=sys.stderr)
+    async with Schema("web", keep=keep) as schema:  # CREATE SCHEMA fails when ``keep`` exists: reuse it with --pg-url
+        await _copy_and_time(sqlite_db, schema.url, repeat)
+    if keep is not None:
+        print(f"kept schema {keep}: time it again with --pg-url '{schema.url}'", file=sys.stderr)
 
 
 async def _copy_and_time(sqlite_db: Path, url: str, repeat: int) -> None:

@@ -192,17 +192,22 @@ async def test_the_budget_pays_each_request_real_telethon_sends_and_the_fake_sen
 
 async def test_a_request_telegram_never_answers_fails_after_the_request_timeout(clock: FrozenClock) -> None:
     """Telethon waits for an answer forever (on a live socket that answers garbage, it reconnects forever)."""
-    server = LoopbackServer(load_scenario(_scenario(clock)), clock)
-    client = LoopbackTelegramClient(server)
-    src = TelethonSource(client, clock=clock)
-    await src.start()
-    chan = await src.resolve(REF)
+    client, src, chan = await _resolved(clock)
     client.request_timeout = 0.5
     silent = asyncio.get_running_loop().create_future()  # a reply that never comes
     client._sender.send = lambda request, ordered=False: silent  # type: ignore[attr-defined]
     with pytest.raises(SourceConnectionError, match="no answer from Telegram within 0.5s"):
         await asyncio.wait_for(_drain(src.fetch(chan, after_id=0)), 10)
 
+
+
+async def _resolved(clock: FrozenClock) -> tuple[LoopbackTelegramClient, TelethonSource, Any]:
+    """A started source over a real Telethon client on the loopback server, with REF resolved."""
+    server = LoopbackServer(load_scenario(_scenario(clock)), clock)
+    client = LoopbackTelegramClient(server)
+    src = TelethonSource(client, clock=clock)
+    await src.start()
+    return client, src, await src.resolve(REF)
 
 async def _drain(posts: Any) -> list[Any]:
     return [p async for p in posts]
@@ -212,11 +217,7 @@ async def test_a_request_waiting_when_the_endpoint_turns_to_garbage_fails_at_onc
     """Telethon handles garbage inside its own tasks (log, reconnect) while the request waits; the watch ends it."""
     import logging
 
-    server = LoopbackServer(load_scenario(_scenario(clock)), clock)
-    client = LoopbackTelegramClient(server)
-    src = TelethonSource(client, clock=clock)
-    await src.start()
-    chan = await src.resolve(REF)
+    client, src, chan = await _resolved(clock)
     silent = asyncio.get_running_loop().create_future()  # the answer garbage took the place of
     client._sender.send = lambda request, ordered=False: silent  # type: ignore[attr-defined]
     sender_log = logging.getLogger("telethon.network.mtprotosender")
