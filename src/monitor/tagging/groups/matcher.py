@@ -100,6 +100,15 @@ _CAPITALS = 2  # every entry needs a capital first letter ("IS", "ИГ"): a hit 
 _ANCHORS = 3  # only fuzzy anchors: they need the start of the word and nothing else
 
 
+# Folded characters from the most frequent in posts (the development sets and the language-identification
+# training lines) down; the sort key of the literals (see GroupTagger.__init__). Only speed depends on it.
+_FREQUENT = (' aioehtpykcيлmاдbnrгlбыsرونпلd.з,uمدxتكшهgячسبэжəцقشەپjьېzvزфےqfفجع0ہ"ۇ\'خ،юگw1چحغъ2ںھҙ“طصщ:ڭۈ«»53ۋ”'
+             '9ړٹ)(468ض۔')
+_BY_FREQUENCY = {ord(c): chr(i + 1) for i, c in enumerate(_FREQUENT)}
+# A literal no folded text holds (the fold deletes U+0000): it only gives the automaton's root a space child.
+_SPACE_SENTINEL = " \x00"
+
+
 def _mode(entries: Sequence[_Entry]) -> int:
     if all(e.kind == "keyword" for e in entries):
         return _KEYWORDS
@@ -108,8 +117,8 @@ def _mode(entries: Sequence[_Entry]) -> int:
     if all(e.names for e in entries):
         return _ANCHORS
     return _ANY
-# folded start/end, original start/end, entry, rule, original end of the name without its ending
-_Raw = tuple[int, int, int, int, "_Entry", str, int]
+# a judged hit: original start/end (with the ending), entry, rule
+_Cand = tuple[int, int, "_Entry", str]
 
 
 def _alifbo_version() -> str:
@@ -181,7 +190,13 @@ class GroupTagger:
         # The ~78,000 literals carry only ~4,700 distinct values: one shared tuple per value saves the
         # daemon about 6 MB resident and the cache load as much again at its peak (issue 16, memory).
         values: dict[_Value, _Value] = {}
-        for literal, entries in table.items():
+        if table:
+            # a space at the root: the walk takes one comparison instead of a scan of the root's children
+            self._automaton.add_word(_SPACE_SENTINEL, (len(_SPACE_SENTINEL), (), False, _ANY))
+        # literals in the order of their letters' frequency in posts: a node's children are a list searched
+        # in order (pyahocorasick), so the common letters are found first. Same trie, same hits.
+        for literal in sorted(table, key=lambda lit: lit.translate(_BY_FREQUENCY)):
+            entries = table[literal]
             # can any entry take more letters after the literal (an ending, a prefix keyword)? Most cannot,
             # and then a hit inside a longer word is dropped before any further work
             takes_rest = any(e.prefix or e.suffix is not None for e in entries)
@@ -298,7 +313,7 @@ class GroupTagger:
     @property
     def literal_count(self) -> int:
         """How many folded literals the automaton holds (for benchmarks and docs)."""
-        return len(self._automaton) + self._cue_sets.stem_count
+        return len(self._automaton) - (_SPACE_SENTINEL in self._automaton) + self._cue_sets.stem_count
 
     def match(self, text: str) -> tuple[Match, ...]:
         """Every match, sorted by start; spans index into ``text``."""
@@ -329,13 +344,20 @@ class GroupTagger:
         m = folded.text
         mb = m.encode()  # one UTF-8 encoding for every RE2 scan of the folded text
         state = _PostState(text, m, mb, self._cue_sets)
-        raw: list[_Raw] = []
+        # each hit is judged as the scan finds it (the conditions depend only on the post and the hit):
+        # accepted names, names waiting for another name, branch names waiting for their parent's, and
+        # analysts' words, which no condition or overlap removes
+        cands: list[_Cand] = []
+        pending: list[_Cand] = []
+        orphans: list[_Cand] = []
+        kws: list[_Cand] = []
         if self._scannable:
-            self._scan_main(folded, state, raw)
+            self._scan_main(folded, state, cands, pending, orphans, kws)
             for view in split_views(m, mb):
-                self._scan_view(folded, view, raw)
-        # most posts of ordinary text hit nothing: they skip the checks, the resolution and the fuzzy pass
-        out = self._decide(folded, state, raw) if raw or state.anchors else []
+                self._scan_view(folded, state, view, cands, pending, orphans, kws)
+        # most posts of ordinary text hit nothing: they skip the resolution and the fuzzy pass
+        out = (self._decide(folded, state, cands, pending, orphans, kws)
+               if cands or pending or orphans or kws or state.anchors else [])
         if self._patterns:
             # the fold deleted nothing (it may have collapsed spaces), so the text holds no invisible
             # character to clean: its clean view is the text itself
@@ -349,48 +371,25 @@ class GroupTagger:
                 out = sorted(set(out), key=_order)  # a pattern may repeat a word keyword's span
         return tuple(out)
 
-    def _decide(self, folded: Folded, state: _PostState, raw: list[_Raw]) -> list[Match]:
-        """The post's matches from its raw hits: conditions checked, overlaps resolved, fuzzy names added."""
+    def _decide(self, folded: Folded, state: _PostState, cands: list[_Cand], pending: list[_Cand],  # noqa: PLR0913
+                orphans: list[_Cand], kws: list[_Cand]) -> list[Match]:
+        """The post's matches from its judged hits: pairs decided, overlaps resolved, fuzzy names added."""
         text = state.text
-        cands: list[tuple[int, int, _Entry, str]] = []
-        pending: list[tuple[int, int, _Entry, str]] = []
-        orphans: list[tuple[int, int, _Entry, str]] = []  # need their parent's name next to them
-        for ms, me, os_, oe, entry, rule, ob in raw:  # cues are all known now: check the conditions
-            if entry.kind == "keyword":
-                cands.append((os_, oe, entry, rule))
-                continue
-            if entry.abbr and entry.case is None and not _capitals(text, os_, ob) and not (
-                    oe > ob and suffixes.DERIVED.fullmatch(fold_term(text[ob:oe]).lstrip(" '")) is not None):
-                continue  # "ishida" (Uzbek "in the case of") is not IShID, Kazakh "етім" is not ETIM; игиловцы is
-            if entry.plain:
-                verdict = OK
-            else:
-                case = entry.case  # cheap rejections first: English "is" hits the alias IS in every post
-                if case == "upper" and not text[os_:ob].isupper():
-                    continue
-                if case is not None and case != "upper" and text[os_].isalpha() and not text[os_].isupper():
-                    continue
-                verdict = state.guards(entry, ms, me, os_, oe, ob)
-            if verdict == FAIL:
-                continue
-            # judged on the name without its ending: "ISKPга" (Latin acronym, Cyrillic ending) is not obfuscated
-            if rule != "deobfuscation" and _obfuscated(text[os_:ob], entry.abbr):
-                rule = "deobfuscation"
-            (cands if verdict == OK else pending if verdict == PENDING else orphans).append((os_, oe, entry, rule))
         if orphans and self._branches:
             _with_parent(text, orphans, cands, pending, self._branches)
-        if pending and any(c[2].kind != "keyword" for c in cands):
+        if pending and cands:
             # another group or a named militant figure (Юлдашев, Abu Saloh) written outright is militancy
             # context enough: "После гибели Юлдашева ИДУ возглавил…"
             cands.extend(pending)
         elif len(pending) > 1 and self._branches and _branch_pair(text, pending, self._branches):
             cands.extend(pending)  # "Хорасанское отделение ИГ": branch and parent vouch for each other
-        out = _resolve(text, cands)
+        out, groups = _resolve(text, cands, kws)
         if state.anchors:
             out = self._fuzzy_matches(folded, state, out)
-        if out and "(" in text:
+            groups = any(x.kind == "group" for x in out)
+        if groups and "(" in text:  # without a group name a definition binds nothing and drops nothing
             out = bind(text, out, _bound_match)
-        if self._branches and len(out) > 1:
+        if groups and self._branches and len(out) > 1:  # only group matches merge
             out = _merge_branches(text, out, self._branches)
         return out
 
@@ -447,7 +446,8 @@ class GroupTagger:
                     break
         return sorted(out + added, key=_order) if added else out
 
-    def _scan_main(self, folded: Folded, st: _PostState, raw: list[_Raw]) -> None:
+    def _scan_main(self, folded: Folded, st: _PostState, cands: list[_Cand], pending: list[_Cand],  # noqa: PLR0913
+                   orphans: list[_Cand], kws: list[_Cand]) -> None:
         m = folded.text
         n = len(m)
         text = st.text
@@ -486,9 +486,9 @@ class GroupTagger:
                         continue
                     stop = word_end if entry.prefix else end
                     if identity:
-                        raw.append((start, stop, start, stop, entry, entry.rule, end))
+                        kws.append((start, stop, entry, entry.rule))
                     else:
-                        raw.append((start, stop, orig(start), orig_end(stop), entry, entry.rule, orig_end(end)))
+                        kws.append((orig(start), orig_end(stop), entry, entry.rule))
                 continue
             for entry in entries:
                 if entry.names:
@@ -518,12 +518,19 @@ class GroupTagger:
                                                   else entry.rule)
                     if entry.stem and stop == end:
                         continue
-                if identity:
-                    raw.append((start, stop, start, stop, entry, rule, end))
+                if entry.kind == "keyword":
+                    if identity:
+                        kws.append((start, stop, entry, rule))
+                    else:
+                        kws.append((orig(start), orig_end(stop), entry, rule))
+                elif identity:
+                    _judge(st, entry, rule, start, stop, start, stop, end, cands, pending, orphans)
                 else:
-                    raw.append((start, stop, orig(start), orig_end(stop), entry, rule, orig_end(end)))
+                    _judge(st, entry, rule, start, stop, orig(start), orig_end(stop), orig_end(end), cands, pending,
+                           orphans)
 
-    def _scan_view(self, folded: Folded, view: SplitView, raw: list[_Raw]) -> None:
+    def _scan_view(self, folded: Folded, st: _PostState, view: SplitView, cands: list[_Cand],  # noqa: PLR0913
+                   pending: list[_Cand], orphans: list[_Cand], kws: list[_Cand]) -> None:
         text = folded.source
         for end_idx, (plen, entries, *_) in self._automaton.iter(view.text):
             start = end_idx - plen + 1
@@ -535,10 +542,42 @@ class GroupTagger:
             for entry in entries:
                 if entry.stem or entry.prefix:
                     continue
+                if entry.kind == "keyword":
+                    kws.append((os_, oe, entry, entry.rule))
+                    continue
                 span = text[os_:oe]
                 dotted = entry.abbr and all(not c.isalnum() or c.isupper() for c in span)
-                rule = entry.rule if entry.kind == "keyword" else ("abbreviation" if dotted else "deobfuscation")
-                raw.append((ms, me, os_, oe, entry, rule, oe))
+                _judge(st, entry, "abbreviation" if dotted else "deobfuscation", ms, me, os_, oe, oe, cands, pending,
+                       orphans)
+
+
+def _judge(st: _PostState, entry: _Entry, rule: str, ms: int, me: int, os_: int, oe: int, ob: int,  # noqa: PLR0913
+           cands: list[_Cand], pending: list[_Cand], orphans: list[_Cand]) -> None:
+    """Check one group/person hit's conditions and file it: accepted, pending (only the militancy setting is
+    missing, which another name supplies) or an orphan (a branch name that needs its parent's next to it).
+
+    ``ms``/``me``: the hit in the folded text; ``os_``/``oe``: in the original text, with its ending; ``ob``:
+    where the name ends there without its ending. The cue words are looked up on the first hit that needs them.
+    """
+    text = st.text
+    if entry.abbr and entry.case is None and not _capitals(text, os_, ob) and not (
+            oe > ob and suffixes.DERIVED.fullmatch(fold_term(text[ob:oe]).lstrip(" '")) is not None):
+        return  # "ishida" (Uzbek "in the case of") is not IShID, Kazakh "етім" is not ETIM; игиловцы is
+    if entry.plain:
+        verdict = OK
+    else:
+        case = entry.case  # cheap rejections first: English "is" hits the alias IS in every post
+        if case == "upper" and not text[os_:ob].isupper():
+            return
+        if case is not None and case != "upper" and text[os_].isalpha() and not text[os_].isupper():
+            return
+        verdict = st.guards(entry, ms, me, os_, oe, ob)
+        if verdict == FAIL:
+            return
+    # judged on the name without its ending: "ISKPга" (Latin acronym, Cyrillic ending) is not obfuscated
+    if rule != "deobfuscation" and _obfuscated(text[os_:ob], entry.abbr):
+        rule = "deobfuscation"
+    (cands if verdict == OK else pending if verdict == PENDING else orphans).append((os_, oe, entry, rule))
 
 
 def _ids(found: list[str]) -> tuple[str, ...]:
@@ -672,14 +711,15 @@ def _order(m: Match) -> tuple[int, int, str, str]:
     return (m.start, m.end, m.kind, m.canonical)
 
 
-def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match]:
-    """Longest non-overlapping group/person matches; every keyword match; as sorted Match records.
+def _resolve(text: str, ents: list[_Cand], kws: list[_Cand]) -> tuple[list[Match], bool]:
+    """Longest non-overlapping group/person matches (``ents``, sorted here); every keyword match (``kws``);
+    as sorted Match records, and whether any of them is a group's.
 
     A Match is built only for each winner (a frozen dataclass costs microseconds to build)."""
     best: dict[tuple[str, str, int, int], tuple[int, int, int, _Entry, str]] = {}
-    ents = [c for c in cands if c[2].kind != "keyword"]
-    rank_of = _RULE_RANK.get
+    groups = False
     if ents:
+        rank_of = _RULE_RANK.get
         if len(ents) > 1:
             ents.sort(key=lambda c: (c[0], c[0] - c[1], rank_of(c[3], 9)))
         taken_end = -1
@@ -690,23 +730,30 @@ def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match
                     continue
                 taken = (s, e)
                 taken_end = e
-            key = (entry.kind, entry.canonical, s, e)
+            kind = entry.kind
+            key = (kind, entry.canonical, s, e)
             rank = rank_of(rule, 9)
             got = best.get(key)
             if got is None or rank < got[0]:
                 best[key] = (rank, s, e, entry, rule)
-    for s, e, entry, rule in cands:
-        if entry.kind == "keyword":
-            key = ("keyword", entry.canonical, s, e)
-            if key not in best:
-                best[key] = (0, s, e, entry, rule)
+                if kind == "group":
+                    groups = True
+    for s, e, entry, rule in kws:
+        key = ("keyword", entry.canonical, s, e)
+        if key not in best:
+            best[key] = (0, s, e, entry, rule)
     # sorted as _order sorts Matches, before they are built: (start, end, kind, canonical) is unique per
     # winner (the key of ``best``), so the tuples never compare their entries
     rows = [(s, e, entry.kind, entry.canonical, entry, rule) for _, s, e, entry, rule in best.values()]
     if len(rows) > 1:
         rows.sort()
-    return [_match(kind, canonical, text[s:e], s, e, rule, entry.group, "" if kind == "keyword" else entry.source)
-            for s, e, kind, canonical, entry, rule in rows]
+    out: list[Match] = []
+    for s, e, kind, canonical, entry, rule in rows:  # _match inlined: one call frame less per match
+        u = _Unfrozen(kind, canonical, text[s:e], s, e, rule, entry.group,
+                      "" if kind == "keyword" else entry.source, 0)
+        u.__class__ = Match  # type: ignore[assignment]  # same slots, same layout (see _match)
+        out.append(u)  # type: ignore[arg-type]  # it is a Match now
+    return out, groups
 
 
 class _Unfrozen:
@@ -771,8 +818,8 @@ def _linked(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     return gap is not None and len(gap) <= _MAX_LINK and _LINK.fullmatch(gap) is not None
 
 
-def _with_parent(text: str, orphans: list[tuple[int, int, _Entry, str]], cands: list[tuple[int, int, _Entry, str]],
-                 pending: list[tuple[int, int, _Entry, str]], branches: dict[str, str]) -> None:
+def _with_parent(text: str, orphans: list[_Cand], cands: list[_Cand],
+                 pending: list[_Cand], branches: dict[str, str]) -> None:
     """Accept each branch descriptor ("афганский филиал") written next to a name of its parent ("ИГ")."""
     for hit in orphans:
         parent = branches.get(hit[2].canonical)
@@ -790,7 +837,7 @@ def _with_parent(text: str, orphans: list[tuple[int, int, _Entry, str]], cands: 
                 break
 
 
-def _branch_pair(text: str, pending: list[tuple[int, int, _Entry, str]], branches: dict[str, str]) -> bool:
+def _branch_pair(text: str, pending: list[_Cand], branches: dict[str, str]) -> bool:
     """Some pending branch name stands right next to a pending name of its parent."""
     for s, e, entry, _ in pending:
         parent = branches.get(entry.canonical) if entry.kind == "group" else None
