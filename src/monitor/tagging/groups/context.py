@@ -69,11 +69,14 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 def is_shouting(text: str, start: int, end: int) -> bool:
     """The words around ``text[start:end]`` are in capitals (a caps headline): then case is no evidence."""
     window = text[max(0, start - 40) : start] + " " + text[end : end + 40]
+    if _SIX_UPPER.match(window) is None:  # fewer than six capitals: no need to count every letter
+        return False
     upper = len(_UPPER.findall(window))
     return upper >= 6 and upper > 2 * len(_LOWER.findall(window))
 
 
 _UPPER = re.compile(r"[A-ZА-ЯЁҲҶҚҒӢӮЎІ]")
+_SIX_UPPER = re.compile(r"(?:[^A-ZА-ЯЁҲҶҚҒӢӮЎІ]*+[A-ZА-ЯЁҲҶҚҒӢӮЎІ]){6}")  # possessive: one pass, no backtracking
 _LOWER = re.compile(r"[a-zа-яёҳҷқғӣӯўі]")
 
 
@@ -102,9 +105,11 @@ class CueSets:
     word). ``re2.Set`` reports the sets that match, which is all a condition needs.
     """
 
-    def __init__(self, contexts: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, contexts: Mapping[str, Iterable[str]], extra: str = "") -> None:
+        """``extra``: one more RE2 pattern, scanned in the same pass (see :meth:`find_extra`)."""
         self._names: list[str] = []
         self._sources: list[str] = []
+        self._extra = extra
         self.stem_count = 0
         for name, stems in contexts.items():
             words: set[str] = set()  # whole words (a stem ending in ``$``)
@@ -132,21 +137,36 @@ class CueSets:
         self._set: Any = re2.Set.SearchSet(opts)  # re2 ships no type hints
         for source in self._sources:
             self._set.Add(source)
+        # the extra pattern only rides along with cue sets (without any, find_extra says "not scanned")
+        self._extra_index = self._set.Add(self._extra) if self._extra and self._names else -1
         if self._names:
             self._set.Compile()
         self._raw = self._set._set
 
     def __getstate__(self) -> dict[str, Any]:
         """RE2 sets cannot be pickled (the compiled-tagger cache pickles a tagger): keep the patterns."""
-        return {"names": self._names, "sources": self._sources, "stem_count": self.stem_count}
+        return {"names": self._names, "sources": self._sources, "stem_count": self.stem_count, "extra": self._extra}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._names, self._sources, self.stem_count = state["names"], state["sources"], state["stem_count"]
+        self._extra = state["extra"]
         self._compile()
 
     def find(self, m: str, raw: bytes | None = None) -> frozenset[str]:
         """Names of the cue sets with a word in folded text ``m`` (``raw``: ``m.encode()``, if known)."""
         if not self._names:
             return frozenset()
-        hits = self._raw.Match(m.encode() if raw is None else raw)
-        return frozenset(self._names[i] for i in hits) if hits else frozenset()
+        return self.find_extra(m.encode() if raw is None else raw)[0]
+
+    def find_extra(self, raw: bytes) -> tuple[frozenset[str], bool | None]:
+        """(cue set names, whether the extra pattern matched) for UTF-8 folded text ``raw``, in one scan;
+        None in place of the extra answer when there is no extra pattern or no cue set to scan with."""
+        if not self._names:
+            return frozenset(), None
+        hits = self._raw.Match(raw)
+        if not hits:
+            return frozenset(), False if self._extra_index >= 0 else None
+        extra = self._extra_index
+        if extra < 0:
+            return frozenset(self._names[i] for i in hits), None
+        return frozenset(self._names[i] for i in hits if i != extra), extra in hits

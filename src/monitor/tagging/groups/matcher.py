@@ -41,7 +41,7 @@ from .context import (
     is_shouting,
     sentence_start,
 )
-from .fold import Folded, SplitView, clean_text, fold_term, fold_text, split_views
+from .fold import SPLIT_HINT, Folded, SplitView, clean_text, fold_term, fold_text, split_views
 from .keywords import KeywordSpec, PatternSet, validate
 from .lexicon import Alias, Entity, Lexicon, load_lexicon
 from .fuzzy import FuzzyName, PostWords, anchors, best_window, make_name, word_bound, word_skeleton
@@ -163,7 +163,9 @@ class GroupTagger:
         # Cue words are found only for posts with a conditional alias hit (a minority), by one RE2 set
         # (one pattern per cue set) that says which sets occur: most posts pay nothing for the ~500 cue
         # stems, which are common words, and the rest pay one linear scan in C.
-        self._cue_sets = CueSets(self.lexicon.contexts)
+        # The split-letter hint rides along in that scan: a post that needed its cue words (most posts with
+        # a name do) then skips the hint's own scan.
+        self._cue_sets = CueSets(self.lexicon.contexts, extra=SPLIT_HINT)
         table: dict[str, list[_Entry]] = {}
         self._generate = generate
         self._fuzzy = fuzzy
@@ -353,7 +355,7 @@ class GroupTagger:
         kws: list[_Cand] = []
         if self._scannable:
             self._scan_main(folded, state, cands, pending, orphans, kws)
-            for view in split_views(m, mb):
+            for view in split_views(m, mb, state.hinted):
                 self._scan_view(folded, state, view, cands, pending, orphans, kws)
         # most posts of ordinary text hit nothing: they skip the resolution and the fuzzy pass
         out = (self._decide(folded, state, cands, pending, orphans, kws)
@@ -624,7 +626,7 @@ def _obfuscated(span: str, abbr: bool) -> bool:
 class _PostState:
     """Per-post facts the guards need: the texts and the cue sets the automaton saw."""
 
-    __slots__ = ("_cue_sets", "_cues", "anchors", "m", "mb", "text")
+    __slots__ = ("_cue_sets", "_cues", "anchors", "hinted", "m", "mb", "text")
 
     def __init__(self, text: str, m: str, mb: bytes, cue_sets: CueSets) -> None:
         self.text = text
@@ -633,6 +635,7 @@ class _PostState:
         self.anchors: list[tuple[int, _Entry]] = []
         self._cue_sets = cue_sets
         self._cues: frozenset[str] | None = None
+        self.hinted: bool | None = None  # the split-letter hint's answer, once the cue scan has given it
 
     @property
     def known_cues(self) -> frozenset[str] | None:
@@ -643,7 +646,7 @@ class _PostState:
     def cues(self) -> frozenset[str]:
         """Cue sets named in the post: found on first use, by one RE2 set scan."""
         if self._cues is None:
-            self._cues = self._cue_sets.find(self.m, self.mb)
+            self._cues, self.hinted = self._cue_sets.find_extra(self.mb)
         return self._cues
 
     def guards(self, entry: _Entry, ms: int, me: int, os_: int, oe: int, ob: int) -> int:
@@ -653,11 +656,12 @@ class _PostState:
         (``IMUning``: "IMU" is in capitals even though the Uzbek ending is not).
         """
         # the checks on the span itself first: they are cheap and need no cue words
+        text = self.text
         case = entry.case
         if case is not None:
-            span = self.text[os_:ob]
+            span = text[os_:ob]
             if case == "upper":  # case_ok for "upper", without a closure per call
-                if not span.isupper() or is_shouting(self.text, os_, ob):
+                if not span.isupper() or is_shouting(text, os_, ob):
                     return FAIL
             elif not case_ok(case, span, _never):
                 return FAIL
@@ -667,18 +671,26 @@ class _PostState:
             we = _word_end(self.m, me)
             if entry.not_before.match(self.m[we : we + 40]):
                 return FAIL
-        missing = bool(entry.context) and self.cues.isdisjoint(entry.context)
-        if missing and QUOTED in entry.context and is_quoted(self.text, os_, oe):
+        context = entry.context
+        if context:
+            cues = self._cues
+            if cues is None:
+                cues = self.cues
+            missing = cues.isdisjoint(context)
+        else:
             missing = False
-        if missing and CAPITALISED in entry.context and self.text[os_].isupper() and not (
-                oe == ob and sentence_start(self.text, os_) and not self.text[os_:ob].isupper()):
-            # a bare word's capital at a sentence start is no evidence ("Толибон дар мадраса…" = students);
-            # an ending (Толибонлар) or capitals throughout (ТОЛИБОН-РО) still are
-            missing = False
-        if missing and PARENT in entry.context:
-            return NEEDS_PARENT  # decided once every hit is known (_with_parent)
-        if missing and TERROR not in entry.context:
-            return FAIL
+        if missing:
+            if QUOTED in context and is_quoted(text, os_, oe):
+                missing = False
+            elif CAPITALISED in context and text[os_].isupper() and not (
+                    oe == ob and sentence_start(text, os_) and not text[os_:ob].isupper()):
+                # a bare word's capital at a sentence start is no evidence ("Толибон дар мадраса…" = students);
+                # an ending (Толибонлар) or capitals throughout (ТОЛИБОН-РО) still are
+                missing = False
+            elif PARENT in context:
+                return NEEDS_PARENT  # decided once every hit is known (_with_parent)
+            elif TERROR not in context:
+                return FAIL
         if entry.veto and not self.cues.isdisjoint(entry.veto):
             return FAIL
         # a capital at the start of a sentence is no evidence of a name ("Исламское государство в
