@@ -332,7 +332,10 @@ class GroupTagger:
         for m in matches:
             kind = m.kind
             (groups if kind == "group" else people if kind == "person" else keywords).append(m.canonical)
-        return (_ids(groups), _ids(people), _ids(keywords), matches)
+        # sorted unique ids; most posts have none or one of a kind: no set or sort for them
+        return (tuple(groups) if len(groups) < 2 else tuple(sorted(set(groups))),
+                tuple(people) if len(people) < 2 else tuple(sorted(set(people))),
+                tuple(keywords) if len(keywords) < 2 else tuple(sorted(set(keywords))), matches)
 
     def _run(self, text: str) -> tuple[Match, ...]:
         if not text:
@@ -355,19 +358,21 @@ class GroupTagger:
         kws: list[_Cand] = []
         if self._scannable:
             self._scan_main(folded, state, cands, pending, orphans, kws)
-            for view in split_views(m, mb, state.hinted):
-                self._scan_view(folded, state, view, cands, pending, orphans, kws)
+            if state.hinted is not False:  # the cue scan found no split letters: no call at all
+                for view in split_views(m, mb, state.hinted):
+                    self._scan_view(folded, state, view, cands, pending, orphans, kws)
         # most posts of ordinary text hit nothing: they skip the resolution and the fuzzy pass
         out = (self._decide(folded, state, cands, pending, orphans, kws)
                if cands or pending or orphans or kws or state.anchors else [])
         if self._patterns:
             # the fold deleted nothing (it may have collapsed spaces), so the text holds no invisible
             # character to clean: its clean view is the text itself
-            clean = Folded(text, (), (), text) if m and not folded.marks else clean_text(text)
-            found = self._patterns.spans(clean.text, tb if clean.text is text else None)
+            clean = None if m and not folded.marks else clean_text(text)  # None: the text itself
+            clean_text_ = text if clean is None else clean.text
+            found = self._patterns.spans(clean_text_, tb if clean_text_ is text else None)
             for idx, s, e in found:
                 spec = self._pattern_specs[idx]
-                os_, oe = clean.orig(s), clean.orig_end(e)
+                os_, oe = (s, e) if clean is None else (clean.orig(s), clean.orig_end(e))
                 out.append(_match("keyword", spec.term, text[os_:oe], os_, oe, "pattern", spec.group, ""))
             if found:
                 out = sorted(set(out), key=_order)  # a pattern may repeat a word keyword's span
@@ -418,6 +423,10 @@ class GroupTagger:
                 continue  # inside a name matched exactly
             word = m[ms:_word_end(m, ms)]
             words = None
+            # whether a name's first word is close to the post's word at ``first``: names sharing an anchor
+            # often share their first word ("Islamic …"), and most candidates fail on it (best_window's own
+            # first check, done once per word here)
+            firsts: dict[tuple[int, str, bool], bool] = {}
             for key, cyr, names in anchor.names:
                 # the anchor's own word first: one C-level distance for all the names sharing that word,
                 # and the words around it are looked at only when it is close
@@ -427,7 +436,19 @@ class GroupTagger:
                     words = PostWords(m, ms)
                     if words.pos < 0:
                         break
+                pos, ntoks = words.pos, len(words.toks)
                 for name, index in names:
+                    first = pos - index
+                    if first < 0 or first + len(name.words) > ntoks:
+                        continue  # the name does not fit around the anchor: best_window says None
+                    a0 = name.skeletons[0]
+                    ok = firsts.get((first, a0, name.cyrillic))
+                    if ok is None:  # a name has two words or more: its first word is never the last (no ending)
+                        bound = word_bound(a0)
+                        ok = Levenshtein.distance(a0, words.skel(first, name.cyrillic), score_cutoff=bound + 1) <= bound
+                        firsts[(first, a0, name.cyrillic)] = ok
+                    if not ok:
+                        continue
                     got = best_window(words, name, index)
                     if got is None:
                         continue
@@ -580,13 +601,6 @@ def _judge(st: _PostState, entry: _Entry, rule: str, ms: int, me: int, os_: int,
     if rule != "deobfuscation" and _obfuscated(text[os_:ob], entry.abbr):
         rule = "deobfuscation"
     (cands if verdict == OK else pending if verdict == PENDING else orphans).append((os_, oe, entry, rule))
-
-
-def _ids(found: list[str]) -> tuple[str, ...]:
-    """Sorted unique ids (most posts have none or one of a kind: no set or sort for them)."""
-    if len(found) < 2:
-        return tuple(found)
-    return tuple(sorted(set(found)))
 
 
 def _capitals(text: str, start: int, end: int) -> bool:
