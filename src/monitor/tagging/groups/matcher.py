@@ -192,7 +192,7 @@ class GroupTagger:
         # The ~78,000 literals carry only ~4,700 distinct values: one shared tuple per value saves the
         # daemon about 6 MB resident and the cache load as much again at its peak (issue 16, memory).
         values: dict[_Value, _Value] = {}
-        if table:
+        if table and _SPACE_SENTINEL:
             # a space at the root: the walk takes one comparison instead of a scan of the root's children
             self._automaton.add_word(_SPACE_SENTINEL, (len(_SPACE_SENTINEL), (), False, _ANY))
         # literals in the order of their letters' frequency in posts: a node's children are a list searched
@@ -315,7 +315,8 @@ class GroupTagger:
     @property
     def literal_count(self) -> int:
         """How many folded literals the automaton holds (for benchmarks and docs)."""
-        return len(self._automaton) - (_SPACE_SENTINEL in self._automaton) + self._cue_sets.stem_count
+        return len(self._automaton) - (bool(_SPACE_SENTINEL) and _SPACE_SENTINEL in self._automaton) \
+            + self._cue_sets.stem_count
 
     def match(self, text: str) -> tuple[Match, ...]:
         """Every match, sorted by start; spans index into ``text``."""
@@ -390,14 +391,16 @@ class GroupTagger:
             cands.extend(pending)
         elif len(pending) > 1 and self._branches and _branch_pair(text, pending, self._branches):
             cands.extend(pending)  # "Хорасанское отделение ИГ": branch and parent vouch for each other
-        out, groups = _resolve(text, cands, kws)
+        branches = self._branches
+        out, groups = _resolve(text, cands, kws, branches)
         if state.anchors:
             out = self._fuzzy_matches(folded, state, out)
-            groups = any(x.kind == "group" for x in out)
+            groups = max([_BRANCH if x.canonical in branches else _GROUP for x in out if x.kind == "group"],
+                         default=_NO_GROUP)
         if groups and "(" in text:  # without a group name a definition binds nothing and drops nothing
-            out = bind(text, out, _bound_match)
-        if groups and self._branches and len(out) > 1:  # only group matches merge
-            out = _merge_branches(text, out, self._branches)
+            out = bind(text, out, _bound_match)  # (a bound abbreviation takes the group of a match in ``out``)
+        if groups == _BRANCH and len(out) > 1:  # only a branch's match merges with its parent's
+            out = _merge_branches(text, out, branches)
         return out
 
     def _fuzzy_matches(self, folded: Folded, state: _PostState, out: list[Match]) -> list[Match]:
@@ -549,8 +552,10 @@ class GroupTagger:
                 elif identity:
                     _judge(st, entry, rule, start, stop, start, stop, end, cands, pending, orphans)
                 else:
-                    _judge(st, entry, rule, start, stop, orig(start), orig_end(stop), orig_end(end), cands, pending,
-                           orphans)
+                    # orig_end(j) is orig(j - 1) + 1 (stop and end are never 0); most names take no ending
+                    oe = orig(stop - 1) + 1
+                    _judge(st, entry, rule, start, stop, orig(start), oe, oe if stop == end else orig(end - 1) + 1,
+                           cands, pending, orphans)
 
     def _scan_view(self, folded: Folded, st: _PostState, view: SplitView, cands: list[_Cand],  # noqa: PLR0913
                    pending: list[_Cand], orphans: list[_Cand], kws: list[_Cand]) -> None:
@@ -737,13 +742,16 @@ def _order(m: Match) -> tuple[int, int, str, str]:
     return (m.start, m.end, m.kind, m.canonical)
 
 
-def _resolve(text: str, ents: list[_Cand], kws: list[_Cand]) -> tuple[list[Match], bool]:
+_NO_GROUP, _GROUP, _BRANCH = 0, 1, 2  # no group match, some group match, some match of a branch (see _resolve)
+
+
+def _resolve(text: str, ents: list[_Cand], kws: list[_Cand], branches: dict[str, str]) -> tuple[list[Match], int]:
     """Longest non-overlapping group/person matches (``ents``, sorted here); every keyword match (``kws``);
-    as sorted Match records, and whether any of them is a group's.
+    as sorted Match records, and _NO_GROUP, _GROUP or _BRANCH: the most a group match among them is.
 
     A Match is built only for each winner (a frozen dataclass costs microseconds to build)."""
     best: dict[tuple[str, str, int, int], tuple[int, int, int, _Entry, str]] = {}
-    groups = False
+    groups = _NO_GROUP
     if ents:
         rank_of = _RULE_RANK.get
         if len(ents) > 1:
@@ -762,8 +770,8 @@ def _resolve(text: str, ents: list[_Cand], kws: list[_Cand]) -> tuple[list[Match
             got = best.get(key)
             if got is None or rank < got[0]:
                 best[key] = (rank, s, e, entry, rule)
-                if kind == "group":
-                    groups = True
+                if kind == "group" and groups != _BRANCH:
+                    groups = _BRANCH if entry.canonical in branches else _GROUP
     for s, e, entry, rule in kws:
         key = ("keyword", entry.canonical, s, e)
         if key not in best:
