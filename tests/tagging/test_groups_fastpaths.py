@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import pickle
 from dataclasses import FrozenInstanceError
 
 import pytest
@@ -10,8 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from test_matcher_small import CASES, KEYWORDS, LEXICON
+
 from monitor.models import Match
-from monitor.tagging.groups.fold import _RUN, MARK, _runs, fold_text
+from monitor.tagging.groups import GroupTagger, matcher
+from monitor.tagging.groups.context import _LOWER, _UPPER, CueSets, is_shouting
+from monitor.tagging.groups.fold import _HINT_RAW, _RUN, _UNANCHORED, MARK, SPLIT_HINT, _runs, fold_text, split_views
 from monitor.tagging.groups.matcher import _match
 from monitor.tagging.safe_text import scrub
 
@@ -53,3 +58,58 @@ def test_scrub_replaces_only_lone_surrogates() -> None:
     assert scrub("ИГИЛ \ud800 x") == "ИГИЛ \ufffd x"
     text = "ИГИЛ 🙂 x"
     assert scrub(text) is text
+
+
+_CAPS_TEXT = st.text(alphabet="AZaz АЯаяЁёҲҳ.,Ωω", max_size=100)
+
+
+@given(_CAPS_TEXT, st.integers(0, 100), st.integers(0, 12))
+def test_shouting_is_the_full_count_of_capitals_and_small_letters(text: str, start: int, length: int) -> None:
+    # the precheck (six capitals in one pass) never changes the answer of counting both
+    start = min(start, len(text))
+    end = min(len(text), start + length)
+    window = text[max(0, start - 40):start] + " " + text[end:end + 40]
+    upper, lower = len(_UPPER.findall(window)), len(_LOWER.findall(window))
+    assert is_shouting(text, start, end) == (upper >= 6 and upper > 2 * lower)
+
+
+_SPLIT_TEXT = st.text(alphabet="ИГЛилaisT .*|-·суд", max_size=40)
+_CUES = {"a": ["боевик"], "b": ["суд$"], "c": ["qqq"]}
+
+
+_WITH_HINT = CueSets(_CUES, extra=SPLIT_HINT)
+_PLAIN_CUES = CueSets(_CUES)
+_UNPICKLED = pickle.loads(pickle.dumps(_WITH_HINT))  # the tagger cache pickles the cue sets
+
+
+@given(_SPLIT_TEXT)
+def test_the_split_hint_in_the_cue_scan_answers_as_its_own_scan(text: str) -> None:
+    for cues in (_WITH_HINT, _UNPICKLED):
+        m = fold_text(text).text
+        raw = m.encode()
+        names, hinted = cues.find_extra(raw)
+        assert names == _PLAIN_CUES.find(m)
+        assert hinted == (_HINT_RAW.Match(_UNANCHORED, raw, 0, len(raw))[0][0] >= 0)
+        assert split_views(m, raw, hinted) == split_views(m)
+
+
+def test_without_cue_sets_or_extra_pattern_the_scan_says_nothing_of_the_hint() -> None:
+    assert CueSets({}, extra=SPLIT_HINT).find_extra("И.Г.И.Л.".encode()) == (frozenset(), None)
+    assert CueSets(_CUES).find_extra(fold_text("боевики И.Г.").text.encode()) == (frozenset({"a"}), None)
+    assert CueSets(_CUES, extra=SPLIT_HINT).find_extra(b"plain") == (frozenset(), False)
+
+
+def test_the_literals_order_and_the_root_space_change_no_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the automaton's literals are inserted by letter frequency, behind a literal that only gives the root a
+    # space child: the same trie (so the same hits) as literals in code-point order without that literal
+    texts = [text for text, _ in CASES] + ["И.Г.И.Л. \x00 ta.li.ban", "  ", " \x00 ", "\x00"]
+    fast = GroupTagger(LEXICON, KEYWORDS)
+    count = fast.literal_count
+    monkeypatch.setattr(matcher, "_BY_FREQUENCY", {})
+    monkeypatch.setattr(matcher, "_SPACE_SENTINEL", "")
+    plain = GroupTagger(LEXICON, KEYWORDS)
+    assert " \x00" in fast._automaton and " \x00" not in plain._automaton
+    assert count == plain.literal_count
+    for text in texts:
+        assert fast.match(text) == plain.match(text)
+    assert any(fast.match(text) for text in texts)
