@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import TypeVar
 
 import ahocorasick
 from rapidfuzz.distance import Levenshtein
@@ -119,6 +120,7 @@ def _mode(entries: Sequence[_Entry]) -> int:
     return _ANY
 # a judged hit: original start/end (with the ending), entry, rule
 _Cand = tuple[int, int, "_Entry", str]
+_K = TypeVar("_K")
 
 
 def _alifbo_version() -> str:
@@ -481,6 +483,7 @@ class GroupTagger:
         orig, orig_end = folded.orig, folded.orig_end
         max_suffix = suffixes.MAX_SUFFIX
         word_rest = _WORD_REST.match
+        ending_ok = _ENDING_OK.get
         anchors = st.anchors
         for end_idx, (plen, entries, takes_rest, mode) in self._automaton.iter(m):
             start = end_idx - plen + 1
@@ -529,7 +532,12 @@ class GroupTagger:
                     stop, rule = word_end, entry.rule
                 elif rest:
                     sfx = entry.suffix
-                    if sfx is None or len(rest) > max_suffix or sfx.fullmatch(rest) is None:
+                    if sfx is None or len(rest) > max_suffix:
+                        continue
+                    ok = ending_ok((sfx.pattern, rest))
+                    if ok is None:
+                        ok = _remember(_ENDING_OK, (sfx.pattern, rest), sfx.fullmatch(rest) is not None)
+                    if not ok:
                         continue
                     stop, rule = word_end, ("inflection" if entry.rule in ("alias", "abbreviation") else entry.rule)
                 else:
@@ -637,9 +645,30 @@ def _is_word(tail: str) -> bool:
 
 def _obfuscated(span: str, abbr: bool) -> bool:
     """Did the span need de-obfuscation (invisibles, mixed scripts, odd case, exotic letter forms)?"""
+    memo = _OBFUSCATED_ABBR if abbr else _OBFUSCATED_NAME
+    got = memo.get(span)
+    if got is not None:
+        return got
     if span.isascii():  # one script, no invisibles: only odd capitals can tell (tAlIbAn)
-        return not abbr and _ODD_CASE.search(span) is not None
-    return (_OBFUSCATED if abbr else _OBFUSCATED_OR_ODD_CASE).search(span) is not None
+        found = not abbr and _ODD_CASE.search(span) is not None
+    else:
+        found = (_OBFUSCATED if abbr else _OBFUSCATED_OR_ODD_CASE).search(span) is not None
+    return _remember(memo, span, found)
+
+
+# Answers of pure checks on short strings that recur from post to post (the same names, the same endings):
+# a dict lookup instead of a regex run. Bounded: emptied when full (post text is attacker-controlled).
+_MEMO_MAX = 4096
+_OBFUSCATED_ABBR: dict[str, bool] = {}  # _obfuscated's answer per span, for abbreviations
+_OBFUSCATED_NAME: dict[str, bool] = {}  # and for other names
+_ENDING_OK: dict[tuple[str, str], bool] = {}  # (ending pattern's source, rest of the word): does it fullmatch?
+
+
+def _remember(memo: dict[_K, bool], key: _K, answer: bool) -> bool:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = answer
+    return answer
 
 
 class _PostState:
