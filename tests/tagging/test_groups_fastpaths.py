@@ -113,3 +113,32 @@ def test_the_literals_order_and_the_root_space_change_no_match(monkeypatch: pyte
     for text in texts:
         assert fast.match(text) == plain.match(text)
     assert any(fast.match(text) for text in texts)
+
+
+def test_the_ending_memo_is_kept_per_ending_pattern() -> None:
+    # "га" is an ending of a Latin abbreviation (ISKPга) but not of an English name (Talibanга): one memo
+    # answer per (pattern, rest), whichever of the two the post names first
+    t = GroupTagger(LEXICON)
+    matcher._ENDING_OK.clear()
+    assert [m.term for m in t.match("ISKPга и Talibanга")] == ["ISKPга"]
+    assert [m.term for m in t.match("Talibanга и ISKPга")] == ["ISKPга"]
+    matcher._ENDING_OK.clear()
+    assert [m.term for m in t.match("Talibanга и ISKPга")] == ["ISKPга"]
+
+
+@given(st.text(alphabet="aAzZбБ\u200bｉ", max_size=8), st.booleans())
+def test_the_obfuscation_memo_gives_the_regex_answer(span: str, abbr: bool) -> None:
+    if span.isascii():
+        want = not abbr and matcher._ODD_CASE.search(span) is not None
+    else:
+        want = (matcher._OBFUSCATED if abbr else matcher._OBFUSCATED_OR_ODD_CASE).search(span) is not None
+    assert matcher._obfuscated(span, abbr) == want
+    assert matcher._obfuscated(span, abbr) == want  # remembered now
+
+
+def test_the_memos_stay_bounded() -> None:
+    matcher._OBFUSCATED_NAME.clear()
+    for i in range(matcher._MEMO_MAX + 10):
+        assert matcher._obfuscated(f"{i}aB", False)
+        assert len(matcher._OBFUSCATED_NAME) <= matcher._MEMO_MAX
+    assert len(matcher._OBFUSCATED_NAME) == 10  # emptied once when full
