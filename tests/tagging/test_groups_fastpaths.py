@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from test_matcher_small import CASES, KEYWORDS, LEXICON
 
 from monitor.models import Match
-from monitor.tagging.groups import GroupTagger, matcher
+from monitor.tagging.groups import GroupTagger, fuzzy, matcher
 from monitor.tagging.groups.context import _LOWER, _UPPER, CueSets, is_shouting
 from monitor.tagging.groups.fold import _HINT_RAW, _RUN, _UNANCHORED, MARK, SPLIT_HINT, _runs, fold_text, split_views
 from monitor.tagging.groups.matcher import _match
@@ -142,3 +142,31 @@ def test_the_memos_stay_bounded() -> None:
         assert matcher._obfuscated(f"{i}aB", False)
         assert len(matcher._OBFUSCATED_NAME) <= matcher._MEMO_MAX
     assert len(matcher._OBFUSCATED_NAME) == 10  # emptied once when full
+
+
+def _reference_words(m: str, at: int) -> tuple[list[tuple[str, int, int]], int]:
+    """PostWords as first written: one finditer over the window, every word with its offsets."""
+    lo, hi = max(0, at - 60), min(len(m), at + 70)
+    cut = lo > 0 and m[lo - 1].isalpha()
+    toks: list[tuple[str, int, int]] = []
+    pos = -1
+    for mo in fuzzy._WORD.finditer(m, lo, hi):
+        if mo[0] in fuzzy._ARTICLES or (mo.start() == lo and cut):
+            continue
+        if mo.start() == at:
+            pos = len(toks)
+        toks.append((mo[0], mo.start(), mo.end()))
+    return toks, pos
+
+
+@given(st.text(alphabet="ab'al the 2²-.", max_size=150), st.integers(0, 150))
+def test_post_words_are_the_words_of_one_scan_of_the_window(m: str, at: int) -> None:
+    if at >= len(m) or (at and m[at - 1].isalnum()) or not m[at].isalpha():
+        return  # an anchor starts a word with a letter (the scan's word-start check)
+    toks, pos = _reference_words(m, at)
+    words = fuzzy.PostWords(m, at)
+    assert words.pos == pos
+    if pos >= 0:
+        assert words.toks == [w for w, _, _ in toks]
+        for i in range(len(toks)):
+            assert words.span(i, len(toks) - 1) == (toks[i][1], toks[-1][2])
