@@ -778,36 +778,41 @@ def _resolve(text: str, ents: list[_Cand], kws: list[_Cand], branches: dict[str,
     """Longest non-overlapping group/person matches (``ents``, sorted here); every keyword match (``kws``);
     as sorted Match records, and _NO_GROUP, _GROUP or _BRANCH: the most a group match among them is.
 
-    A Match is built only for each winner (a frozen dataclass costs microseconds to build)."""
-    best: dict[tuple[str, str, int, int], tuple[int, int, int, _Entry, str]] = {}
+    A Match is built only for each winner (a frozen dataclass costs microseconds to build). Rows are sorted
+    as _order sorts Matches before any is built: (start, end, kind, canonical) is unique per winner, so the
+    tuples never compare their entries."""
+    rows: list[tuple[int, int, str, str, _Entry, str]] = []
     groups = _NO_GROUP
     if ents:
-        rank_of = _RULE_RANK.get
         if len(ents) > 1:
+            rank_of = _RULE_RANK.get
             ents.sort(key=lambda c: (c[0], c[0] - c[1], rank_of(c[3], 9)))
-        taken_end = -1
-        taken: tuple[int, int] | None = None
+        # the hits of one span are next to each other, by rule rank: the first of each name wins
+        taken_end = span_start = span_end = -1
+        names: list[tuple[str, str]] = []  # the names already taken on the current span
         for s, e, entry, rule in ents:
-            if taken != (s, e):
+            if s != span_start or e != span_end:
                 if s < taken_end:
                     continue
-                taken = (s, e)
-                taken_end = e
-            kind = entry.kind
-            key = (kind, entry.canonical, s, e)
-            rank = rank_of(rule, 9)
-            got = best.get(key)
-            if got is None or rank < got[0]:
-                best[key] = (rank, s, e, entry, rule)
-                if kind == "group" and groups != _BRANCH:
-                    groups = _BRANCH if entry.canonical in branches else _GROUP
-    for s, e, entry, rule in kws:
-        key = ("keyword", entry.canonical, s, e)
-        if key not in best:
-            best[key] = (0, s, e, entry, rule)
-    # sorted as _order sorts Matches, before they are built: (start, end, kind, canonical) is unique per
-    # winner (the key of ``best``), so the tuples never compare their entries
-    rows = [(s, e, entry.kind, entry.canonical, entry, rule) for _, s, e, entry, rule in best.values()]
+                span_start, span_end, taken_end = s, e, e
+                names = []
+            kind, canonical = entry.kind, entry.canonical
+            if names and (kind, canonical) in names:
+                continue
+            names.append((kind, canonical))
+            rows.append((s, e, kind, canonical, entry, rule))
+            if kind == "group" and groups != _BRANCH:
+                groups = _BRANCH if canonical in branches else _GROUP
+    if len(kws) == 1:
+        s, e, entry, rule = kws[0]
+        rows.append((s, e, "keyword", entry.canonical, entry, rule))
+    elif kws:
+        seen: set[tuple[str, int, int]] = set()
+        for s, e, entry, rule in kws:  # the first of each keyword on a span
+            key = (entry.canonical, s, e)
+            if key not in seen:
+                seen.add(key)
+                rows.append((s, e, "keyword", entry.canonical, entry, rule))
     if len(rows) > 1:
         rows.sort()
     out: list[Match] = []
