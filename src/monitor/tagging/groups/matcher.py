@@ -816,9 +816,18 @@ def _resolve(text: str, ents: list[_Cand], kws: list[_Cand], branches: dict[str,
     if len(rows) > 1:
         rows.sort()
     out: list[Match] = []
-    for s, e, kind, canonical, entry, rule in rows:  # _match inlined: one call frame less per match
-        u = _Unfrozen(kind, canonical, text[s:e], s, e, rule, entry.group,
-                      "" if kind == "keyword" else entry.source, 0)
+    new = object.__new__
+    for s, e, kind, canonical, entry, rule in rows:  # _match inlined, without even __init__'s call frame
+        u = new(_Unfrozen)
+        u.kind = kind
+        u.canonical = canonical
+        u.term = text[s:e]
+        u.start = s
+        u.end = e
+        u.rule = rule
+        u.group = entry.group
+        u.source = "" if kind == "keyword" else entry.source
+        u.distance = 0
         u.__class__ = Match  # type: ignore[assignment]  # same slots, same layout (see _match)
         out.append(u)  # type: ignore[arg-type]  # it is a Match now
     return out, groups
