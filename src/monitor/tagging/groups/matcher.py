@@ -658,7 +658,7 @@ def _obfuscated(span: str, abbr: bool) -> bool:
 
 # Answers of pure checks on short strings that recur from post to post (the same names, the same endings):
 # a dict lookup instead of a regex run. Bounded: emptied when full (post text is attacker-controlled).
-_MEMO_MAX = 4096
+_MEMO_MAX = 2048
 _OBFUSCATED_ABBR: dict[str, bool] = {}  # _obfuscated's answer per span, for abbreviations
 _OBFUSCATED_NAME: dict[str, bool] = {}  # and for other names
 _ENDING_OK: dict[tuple[str, str], bool] = {}  # (ending pattern's source, rest of the word): does it fullmatch?
