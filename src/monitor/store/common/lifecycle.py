@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from monitor.store.common.reports import PostFilter, reference_rows
+from monitor.store.common.reports import Bound, PostFilter, reference_rows
 
 
 class SharedLifecycleReads:
     if TYPE_CHECKING:  # provided by the backend's mixins (earlier in the MRO: no stubs at run time)
         _COLLATE: str
 
-        def _filtered(self, f: PostFilter) -> tuple[list[str], Any]: ...
+        def _filtered(self, f: PostFilter, *, day_index: bool = True) -> tuple[list[str], Bound]: ...
 
         async def _rows(self, sql: str, args: Any = ()) -> list[dict[str, Any]]: ...
 
