@@ -145,6 +145,8 @@ def test_context_rules_and_predecessors(tagger: GroupTagger, text: str, want: tu
     ("Вазири корҳои хориҷии Аморати исломӣ ба Душанбе омад.", ("TALIBAN",)),
     ("Аморати исломии Афғонистон бо Тоҷикистон гуфтушунид кард.", ("TALIBAN",)),
     ("Аморати исломии Қафқоз дар Чечня амал мекард.", ()),
+    ("Islom Amirligi vakillari Toshkentda savdo forumida qatnashdi.", ("TALIBAN",)),  # Uzbek short self-name
+    ("Kavkaz Islom Amirligi jangarilari Suriyaga ketgan.", ()),
     # Uzbek order "Tolibon harakati" (the movement), in both scripts, with no other setting word
     ("Толибон ҳаракати Қўштепа каналини қурмоқда.", ("TALIBAN",)),
     ("Tolibon harakati Qo'shtepa kanalini qurmoqda.", ("TALIBAN",)),
@@ -160,6 +162,12 @@ def test_context_rules_and_predecessors(tagger: GroupTagger, text: str, want: tu
     ("Lessons start with the Nurani Qaida and then the Baghdadi Qaida.", ()),
     ("Al-Qaeda's leader denied it; the Qaida statement was read on video.", ("AQ",)),
     ("Бывший член ИДУ, уроженец Намангана, осуждён в Намангане.", ("IMU",)),
+    # 'Islom davlati' + 'group' is the organisation; Uzbek court verbs and Aleppo are militancy settings
+    ("Ислом давлати гуруҳи аъзоларининг оилалари Тошкентга қайтарилди.", ("IS",)),
+    ("Islom davlatlari guruhi sammitda qatnashdi.", ()),
+    ("Namanganlik yigit Islom davlati safida jang qilgani uchun sudlandi.", ("IS",)),
+    ("Islom davlati qanday bo'lishi kerak degan savol muhokama qilindi.", ()),
+    ("Бойцы «Катибат Имам аль-Бухори» штурмовали окраины Алеппо.", ("KIB",)),
 ])
 def test_probe2_kinds(tagger: GroupTagger, text: str, want: tuple[str, ...]) -> None:
     assert groups(tagger, text) == want
@@ -261,7 +269,7 @@ FLOORS = {  # set: (micro-F1 floor, most negatives tagged)
     "groups_dev_declension.jsonl": (0.995, 0.0),
     "groups_dev_tajenc.jsonl": (0.995, 0.0),
     "groups_dev_predecessors.jsonl": (0.995, 0.0),
-    "groups_dev_probe.jsonl": (0.96, 0.0),
+    "groups_dev_probe.jsonl": (0.995, 0.0),
     "groups_dev_probe2.jsonl": (0.99, 0.04),
 }
 
