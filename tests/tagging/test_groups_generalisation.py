@@ -137,6 +137,49 @@ def test_context_rules_and_predecessors(tagger: GroupTagger, text: str, want: tu
     assert groups(tagger, text) == want
 
 
+# --- probe round 2 (docs/groups.md, "Second probe round"): the kinds of its misses, other sentences ---
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # the Tajik Emirate spelled with Аморат, and its short self-name in a setting (not the Caucasus one)
+    ("Вазири корҳои хориҷии Аморати исломӣ ба Душанбе омад.", ("TALIBAN",)),
+    ("Аморати исломии Афғонистон бо Тоҷикистон гуфтушунид кард.", ("TALIBAN",)),
+    ("Аморати исломии Қафқоз дар Чечня амал мекард.", ()),
+    ("Islom Amirligi vakillari Toshkentda savdo forumida qatnashdi.", ("TALIBAN",)),  # Uzbek short self-name
+    ("Kavkaz Islom Amirligi jangarilari Suriyaga ketgan.", ()),
+    # Uzbek order "Tolibon harakati" (the movement), in both scripts, with no other setting word
+    ("Толибон ҳаракати Қўштепа каналини қурмоқда.", ("TALIBAN",)),
+    ("Tolibon harakati Qo'shtepa kanalini qurmoqda.", ("TALIBAN",)),
+    ("Толибон дар китобхонаи мадраса дарс тайёр мекарданд.", ()),  # Tajik students: still no evidence
+    # other Uzbek words for the branch, next to the parent: one ISKP match
+    ("IShIDning Xuroson shoxobchasi hujumni o'z zimmasiga oldi.", ("ISKP",)),
+    ("Xuroson filiali bank mijozlari uchun ochildi.", ()),
+    # Badakhshan as Tajik and Uzbek write it is a Tajik setting for Ansarullah's short name
+    ("Ансоруллоҳ дар Бадахшон пойгоҳ дорад.", ("JA",)),
+    ("Ansorulloh jangarilari Badaxshonda qayd etildi.", ("JA",)),
+    # names that are other things: the caliph Ali, the Qaida primers, the city of Namangan
+    ("В Неджефе находится гробница Али ибн Аби Талиба, двоюродного брата пророка.", ()),
+    ("Lessons start with the Nurani Qaida and then the Baghdadi Qaida.", ()),
+    ("Al-Qaeda's leader denied it; the Qaida statement was read on video.", ("AQ",)),
+    ("Бывший член ИДУ, уроженец Намангана, осуждён в Намангане.", ("IMU",)),
+    # 'Islom davlati' + 'group' is the organisation; Uzbek court verbs and Aleppo are militancy settings
+    ("Ислом давлати гуруҳи аъзоларининг оилалари Тошкентга қайтарилди.", ("IS",)),
+    ("Islom davlatlari guruhi sammitda qatnashdi.", ()),
+    ("Namanganlik yigit Islom davlati safida jang qilgani uchun sudlandi.", ("IS",)),
+    ("Islom davlati qanday bo'lishi kerak degan savol muhokama qilindi.", ()),
+    ("Бойцы «Катибат Имам аль-Бухори» штурмовали окраины Алеппо.", ("KIB",)),
+])
+def test_probe2_kinds(tagger: GroupTagger, text: str, want: tuple[str, ...]) -> None:
+    assert groups(tagger, text) == want
+
+
+def test_namangani_nisba_is_not_the_city(tagger: GroupTagger) -> None:
+    people = tagger.tag("Ўзбекистон исломий ҳаракати (ЎИҲ) собиқ аъзоси Наманганда судланди.")[1]
+    assert people == ()
+    assert tagger.tag("Бывший член ИДУ, уроженец Намангана, осуждён в Намангане.")[1] == ()
+    assert "juma_namangani" in tagger.tag("После гибели Юлдашева ИДУ возглавил Намангани.")[1]
+
+
 # --- 5. provenance ------------------------------------------------------------------------------------
 
 
@@ -226,7 +269,8 @@ FLOORS = {  # set: (micro-F1 floor, most negatives tagged)
     "groups_dev_declension.jsonl": (0.995, 0.0),
     "groups_dev_tajenc.jsonl": (0.995, 0.0),
     "groups_dev_predecessors.jsonl": (0.995, 0.0),
-    "groups_dev_probe.jsonl": (0.96, 0.0),
+    "groups_dev_probe.jsonl": (0.995, 0.0),
+    "groups_dev_probe2.jsonl": (0.99, 0.04),
 }
 
 
