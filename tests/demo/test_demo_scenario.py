@@ -7,7 +7,8 @@ import json
 import re
 import tomllib
 from collections import Counter
-from datetime import UTC, datetime
+from dataclasses import fields
+from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
@@ -15,10 +16,13 @@ import pytest
 
 from monitor.demo import (
     DEMO_CHANNELS,
+    DEMO_END,
+    DEMO_START,
     UNWATCHED_CHANNELS,
     build_scenario,
     demo_config_toml,
 )
+from monitor.demo.compose import TEXT_POOLS
 
 MEDIA = {None, "photo", "video", "document", "poll"}
 MESSAGE_KEYS = {
@@ -275,6 +279,25 @@ def test_demo_config_lists_every_channel_with_labels(tmp_path) -> None:
     for entry, ch in zip(config["channels"], DEMO_CHANNELS, strict=True):
         assert entry["labels"] == {"country": ch.country, "affiliation": ch.affiliation}
         assert entry["poll_interval"] == 60
+
+
+def test_channel_records_hold_the_declared_types() -> None:
+    """channels.toml is data that mypy does not see: every value must still be what the dataclass says."""
+    simple = {"int": int, "str": str, "float": float, "date": date, "bool": bool}
+    for ch in (*DEMO_CHANNELS, *UNWATCHED_CHANNELS):
+        for f in fields(ch):
+            value = getattr(ch, f.name)
+            if f.type in simple:
+                assert type(value) is simple[str(f.type)], (ch.username, f.name, value)
+            elif f.type == "dict[str, float]":
+                assert all(type(k) is str and type(v) is float for k, v in value.items()), (ch.username, f.name)
+            else:
+                assert f.type == "tuple[str, ...]" and type(value) is tuple, (ch.username, f.name)
+                assert all(type(v) is str for v in value), (ch.username, f.name)
+    for ch in DEMO_CHANNELS:
+        assert set(ch.langs) <= set(TEXT_POOLS) and DEMO_START <= ch.start < DEMO_END, ch.username
+    assert DEMO_CHANNELS[5].start == date(2024, 4, 3) and DEMO_CHANNELS[1].apostrophe == "\u02bb"
+    assert len({c.id for c in (*DEMO_CHANNELS, *UNWATCHED_CHANNELS)}) == len(DEMO_CHANNELS) + len(UNWATCHED_CHANNELS)
 
 
 def _plain_apostrophes(text: str) -> str:

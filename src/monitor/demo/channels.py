@@ -1,13 +1,19 @@
 """The fictional channels of the demo, and the unwatched ones they forward from.
 
 Kept apart from the generator so the config writer and the docs can list them
-without building the whole scenario.  Every name here is invented for the demo.
+without building the whole scenario.  The records themselves are data, in channels.toml;
+every name there is invented for the demo.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
+
+DEMO_START = date(2024, 1, 1)
+DEMO_END = date(2024, 6, 30)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,7 +33,7 @@ class DemoChannel:
     affiliation: str
     langs: dict[str, float]
     rate: float
-    start: date
+    start: date = DEMO_START  # a channel that appears later in the demo's half-year says when
     subscribers: int
     first_id: int
     apostrophe: str = "'"  # how this channel types the Uzbek o'/g' apostrophe
@@ -46,121 +52,12 @@ class UnwatchedChannel:
     weight: float  # how often it is cited, relative to the other unwatched ones
 
 
-DEMO_START = date(2024, 1, 1)
-DEMO_END = date(2024, 6, 30)
+def _load() -> tuple[tuple[DemoChannel, ...], tuple[UnwatchedChannel, ...]]:
+    """The channel records of channels.toml (package data, so it works from a wheel)."""
+    with (resources.files("monitor.demo") / "channels.toml").open("rb") as fh:
+        table = tomllib.load(fh)
+    watched = tuple(DemoChannel(**{**row, "authors": tuple(row.get("authors", ()))}) for row in table["watched"])
+    return watched, tuple(UnwatchedChannel(**row) for row in table["unwatched"])
 
-DEMO_CHANNELS: tuple[DemoChannel, ...] = (
-    DemoChannel(
-        id=1001,
-        username="ozod_sado",
-        title="Озод Садо | Хабарҳо",
-        access_hash=7310254401193311,
-        country="TJ",
-        affiliation="independent-media",
-        langs={"tg": 0.65, "ru": 0.35},
-        rate=0.8,
-        start=DEMO_START,
-        subscribers=14_000,
-        first_id=3120,
-        comments=True,
-        bias={"IRPT": 2.0, "JA": 2.0, "TALIBAN": 1.5},
-    ),
-    DemoChannel(
-        id=1002,
-        username="markaziy_xabar",
-        title="Markaziy Osiyo Xabar",
-        access_hash=5582019937710042,
-        country="UZ",
-        affiliation="independent-media",
-        langs={"uz_latn": 0.75, "uz_cyrl": 0.1, "ru": 0.15},
-        rate=0.7,
-        start=DEMO_START,
-        subscribers=22_000,
-        first_id=8841,
-        apostrophe="\u02bb",
-        comments=True,
-        bias={"TALIBAN": 1.5, "IMU": 1.5},
-    ),
-    DemoChannel(
-        id=1003,
-        username="ekstremizm_digest",
-        title="Экстремизм в ЦА: дайджест",
-        access_hash=9033817720045563,
-        country="KZ",
-        affiliation="analyst-digest",
-        langs={"ru": 0.85, "en": 0.15},
-        rate=0.6,
-        start=DEMO_START,
-        subscribers=6_500,
-        first_id=1502,
-        authors=("Редакция", "А. Сейткали", "М. Оразова"),
-        bias={"IS": 1.5, "ISKP": 1.3, "AQ": 2.0, "HAD": 2.0},
-    ),
-    DemoChannel(
-        id=1004,
-        username="vodiy_kuzatuvchi",
-        title="Водий кузатувчиси",
-        access_hash=4120098876543104,
-        country="KG",
-        affiliation="unknown",
-        langs={"uz_cyrl": 0.5, "uz_latn": 0.3, "ru": 0.2},
-        rate=0.5,
-        start=DEMO_START,
-        subscribers=3_800,
-        first_id=611,
-        apostrophe="\u2018",
-        bias={"HT": 2.0, "KTJ": 1.5, "IJU": 2.0},
-    ),
-    DemoChannel(
-        id=1005,
-        username="muhojirlar_xabari",
-        title="Muhojirlar xabari",
-        access_hash=2904417755001205,
-        country="SY",
-        affiliation="HTS-aligned (suspected)",
-        langs={"uz_latn": 0.6, "ru": 0.4},
-        rate=0.45,
-        start=DEMO_START,
-        subscribers=5_200,
-        first_id=2277,
-        apostrophe="`",
-        bias={"KTJ": 4.0, "KIB": 4.0, "HTS": 4.0, "TIP": 3.0, "HAD": 3.0},
-    ),
-    DemoChannel(
-        id=1006,
-        username="xuroson_sharh",
-        title="Хуросон: шарҳи хабарҳо",
-        access_hash=6677123400991006,
-        country="AF",
-        affiliation="unknown",
-        langs={"tg": 0.5, "ru": 0.3, "en": 0.2},
-        rate=1.0,
-        start=date(2024, 4, 3),
-        subscribers=2_400,
-        first_id=1,
-        comments=True,
-        bias={"TALIBAN": 2.0, "JA": 2.0},
-    ),
-    DemoChannel(
-        id=1007,
-        username="toshkent_tahlil",
-        title="Тошкент таҳлил",
-        access_hash=1188442266009107,
-        country="UZ",
-        affiliation="pro-government",
-        langs={"uz_cyrl": 0.7, "ru": 0.3},
-        rate=0.4,
-        start=DEMO_START,
-        subscribers=31_000,
-        first_id=12005,
-        authors=("Таҳририят", "Ш. Каримов"),
-        bias={"HT": 1.5, "IS": 1.5},
-    ),
-)
 
-UNWATCHED_CHANNELS: tuple[UnwatchedChannel, ...] = (
-    UnwatchedChannel(id=2001, username="idlib_xronika", title="Idlib xronikasi", weight=6.0),
-    UnwatchedChannel(id=2002, username="afgon_front_xabar", title="Afg'on front xabarlari", weight=2.5),
-    UnwatchedChannel(id=2003, username="mintaqa_amniyati", title="Минтақа амнияти", weight=1.2),
-    UnwatchedChannel(id=2004, username="sharq_tahlil_markazi", title="Шарқ таҳлил маркази", weight=0.4),
-)
+DEMO_CHANNELS, UNWATCHED_CHANNELS = _load()

@@ -190,6 +190,12 @@ class Composer:
             text += f"\n\n👉 @{ch.username}"
         return text
 
+    def add(self, ch: DemoChannel, at: datetime, **fields: Any) -> Draft:
+        """Queue a post of ``ch`` at ``at`` (``fields``: the rest of its Draft); the draft may still change."""
+        draft = Draft(channel=ch, at=at, **fields)
+        self.drafts[ch.id].append(draft)
+        return draft
+
     def pick_unwatched(self) -> UnwatchedChannel:
         return self.rng.choices(UNWATCHED_CHANNELS, [u.weight for u in UNWATCHED_CHANNELS])[0]
 
@@ -226,16 +232,14 @@ class Composer:
             if roll < 0.06 and recent:
                 parent = rng.choice(recent)
                 text, _ = self.fill(parent.pool, rng.choice(self.followups(parent)))
-                own.append(
-                    Draft(
-                        channel=ch,
-                        at=at,
-                        text=self.finish(st, parent.pool, text),
-                        pool=parent.pool,
-                        topic=parent.topic,
-                        reply_to=parent,
-                        author=author,
-                    )
+                self.add(
+                    ch,
+                    at,
+                    text=self.finish(st, parent.pool, text),
+                    pool=parent.pool,
+                    topic=parent.topic,
+                    reply_to=parent,
+                    author=author,
                 )
             elif roll < 0.11:
                 self.album(ch, at, author)
@@ -243,9 +247,7 @@ class Composer:
                 polls += 1
                 pool = self.pick_pool(ch)
                 text = self.finish(st, pool, rng.choice(self.pools[pool]["polls"]))
-                own.append(
-                    Draft(channel=ch, at=at, text=text, pool=pool, topic="poll", media="poll", author=author)
-                )
+                self.add(ch, at, text=text, pool=pool, topic="poll", media="poll", author=author)
             elif roll < 0.18:
                 self.digest(ch, at, author)
             else:
@@ -259,15 +261,8 @@ class Composer:
         text, slots = self.fill(pool, item["text"])
         body = self.decorate(ch, pool, self.finish(st, pool, text), at)
         media = rng.choices([None, "photo", "video", "document"], [0.62, 0.25, 0.09, 0.04])[0]
-        draft = Draft(
-            channel=ch,
-            at=at,
-            text=body,
-            pool=pool,
-            topic=item["topic"],
-            media=media,
-            author=author,
-            template=item["text"],
+        draft = self.add(
+            ch, at, text=body, pool=pool, topic=item["topic"], media=media, author=author, template=item["text"]
         )
         if item["topic"] == "ISKP" and at.month == 3:
             draft.boost = 1.8
@@ -289,7 +284,6 @@ class Composer:
             self.add_edit(draft, body, hide=True)
         if rng.random() < 0.006:
             draft.deleted_at = min(END_AT, at + timedelta(hours=rng.randint(2, 60)))
-        self.drafts[ch.id].append(draft)
 
     def add_edit(self, draft: Draft, text: str, hide: bool = False) -> None:
         prev = draft.edits[-1]["at_dt"] if draft.edits else draft.at
@@ -315,17 +309,15 @@ class Composer:
         text, _ = self.fill(pool, item["text"])
         caption = self.finish(st, pool, text + "\n\n" + self.rng.choice(self.pools[pool]["album_captions"]))
         for k in range(self.rng.randint(2, 4)):
-            self.drafts[ch.id].append(
-                Draft(
-                    channel=ch,
-                    at=at + timedelta(seconds=k),
-                    text=caption if k == 0 else "",
-                    pool=pool,
-                    topic=item["topic"] if k == 0 else "album",
-                    media="photo",
-                    grouped_id=gid,
-                    author=author,
-                )
+            self.add(
+                ch,
+                at + timedelta(seconds=k),
+                text=caption if k == 0 else "",
+                pool=pool,
+                topic=item["topic"] if k == 0 else "album",
+                media="photo",
+                grouped_id=gid,
+                author=author,
             )
 
     def digest(self, ch: DemoChannel, at: datetime, author: str | None) -> None:
@@ -339,15 +331,8 @@ class Composer:
             topics.append(item["topic"])
         text = f"{self.rng.choice(p['digest_head'])}\n\n" + "\n".join(lines) + f"\n\n{p['digest_tag']}"
         groups = [t for t in topics if t not in ("none", "neg")]
-        self.drafts[ch.id].append(
-            Draft(
-                channel=ch,
-                at=at,
-                text=self.finish(st, pool, text),
-                pool=pool,
-                topic=groups[0] if groups else "none",
-                author=author,
-            )
+        self.add(
+            ch, at, text=self.finish(st, pool, text), pool=pool, topic=groups[0] if groups else "none", author=author
         )
 
     def cover(self) -> None:
@@ -374,14 +359,12 @@ class Composer:
                 st = self.style(ch)
                 text, _ = self.fill(pool, item["text"])
                 self.used[ch.id].add((pool, item["text"]))
-                self.drafts[ch.id].append(
-                    Draft(
-                        channel=ch,
-                        at=at,
-                        pool=pool,
-                        topic=item["topic"],
-                        text=self.decorate(ch, pool, self.finish(st, pool, text), at),
-                    )
+                self.add(
+                    ch,
+                    at,
+                    pool=pool,
+                    topic=item["topic"],
+                    text=self.decorate(ch, pool, self.finish(st, pool, text), at),
                 )
 
     # -- forwards -------------------------------------------------------------------
@@ -404,17 +387,7 @@ class Composer:
                 at = orig.at + timedelta(minutes=rng.randint(12, 36 * 60))
                 if at > END_AT or at.date() < ch.start:
                     continue
-                self.drafts[ch.id].append(
-                    Draft(
-                        channel=ch,
-                        at=at,
-                        text=orig.text,
-                        pool=orig.pool,
-                        topic=orig.topic,
-                        media=orig.media,
-                        fwd_draft=orig,
-                    )
-                )
+                self.add(ch, at, text=orig.text, pool=orig.pool, topic=orig.topic, media=orig.media, fwd_draft=orig)
             # forwards from channels nobody watches yet (the discovery report's signal)
             for _ in range(max(2, int(own_count * 0.05))):
                 other = self.pick_unwatched()
@@ -435,16 +408,14 @@ class Composer:
                     "date": iso(orig_at),
                     "name": other.title,
                 }
-                self.drafts[ch.id].append(
-                    Draft(
-                        channel=ch,
-                        at=at,
-                        text=self.finish(st, pool, text),
-                        pool=pool,
-                        topic=item["topic"],
-                        media=rng.choice([None, "photo", "video"]),
-                        fwd_external=ext,
-                    )
+                self.add(
+                    ch,
+                    at,
+                    text=self.finish(st, pool, text),
+                    pool=pool,
+                    topic=item["topic"],
+                    media=rng.choice([None, "photo", "video"]),
+                    fwd_external=ext,
                 )
             # a forward whose sender hides the source
             pool = self.pick_pool(ch)
@@ -452,15 +423,13 @@ class Composer:
             day = ch.start + timedelta(days=rng.randint(0, (DEMO_END - ch.start).days))
             item = self.pick_item(ch, pool, day, short=True)
             at = datetime.combine(day, time(), tzinfo=UTC) + timedelta(minutes=rng.randint(4 * 60, 17 * 60))
-            self.drafts[ch.id].append(
-                Draft(
-                    channel=ch,
-                    at=at,
-                    text=self.finish(st, pool, self.fill(pool, item["text"])[0]),
-                    pool=pool,
-                    topic=item["topic"],
-                    fwd_external={"name": rng.choice(HIDDEN_SENDERS)},
-                )
+            self.add(
+                ch,
+                at,
+                text=self.finish(st, pool, self.fill(pool, item["text"])[0]),
+                pool=pool,
+                topic=item["topic"],
+                fwd_external={"name": rng.choice(HIDDEN_SENDERS)},
             )
 
     # -- output ---------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The half of ``ReportReads`` that both backends share: the port's methods, their argument checks, which
 aggregate table answers a volume report, and the shaping of rows; each backend builds and runs the SQL in
-its ``_``-hooks (``_volume_lang``, ``_tag_rows``, ``_volume_posts``, ``_top_posts``, ...). The discovery reads
+its ``_``-hooks (``_volume_lang``, ``_tag_rows``, ``_volume_posts``, ``_samples``, ...). The discovery reads
 over per-day aggregates are written here whole: their SQL differs only in the placeholders of
-``_aggregate_where``, the ``_BIGINT`` cast of a sum and the ``_COLLATE`` of a text key.
+``_aggregate_where``, the ``_BIGINT`` cast of a sum and the ``_COLLATE`` of a text key; so are the reads of
+posts whose SQL differs only in the placeholders of ``_filtered`` (``Bound``).
 
 Why the split runs here: the cross-backend test compares every report's output on both backends, so the
 choice of aggregate table (and hence the logical source a report names), the calendar splitting of a
@@ -15,7 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from monitor.store.ports import PostFilters
 
@@ -116,6 +117,46 @@ def select_dims(dims: Sequence[str], *, channel: str, lang: str, script: str) ->
     return out
 
 
+def period_bucket(every: str, column: str, *, week: str, month: str) -> str:
+    """The SQL of the first day (a day number) of the ``every`` period holding day number ``column``;
+    ``week`` and ``month`` are the dialect's templates (``{d}``: the column)."""
+    templates = {"day": "{d}", "week": week, "month": month, "all": "0"}
+    if every not in templates:
+        raise ValueError(f"unknown period {every!r}")
+    return templates[every].format(d=column)
+
+
+class Bound(Protocol):
+    """The bound values of one statement in the backend's placeholder style, bound in the order their
+    placeholders stand in the SQL text (SQLite's ``?`` are positional)."""
+
+    def __call__(self, value: Any, cast: str = "") -> str:
+        """Bind ``value``; its placeholder (``cast`` is PostgreSQL's type cast, ignored by SQLite)."""
+        ...
+
+    def any_of(self, column: str, values: Sequence[Any], cast: str) -> str:
+        """A term true where ``column`` is one of ``values``, bound as one list (``cast``: of an item)."""
+        ...
+
+
+def tag_joins(args: Bound, dims: Sequence[str], tags: Mapping[str, Sequence[str]], cols: list[str]) -> list[str]:
+    """A JOIN of post_tags per tag kind in ``dims`` (alias ``t_<kind>``, kept to ``tags[kind]`` when given),
+    values bound in ``args``; each adds its ``tag_<kind>`` column to ``cols``."""
+    joins: list[str] = []
+    for kind in TAG_KINDS:
+        if kind in dims:
+            alias = f"t_{kind}"
+            joins.append(
+                f"JOIN post_tags {alias} ON {alias}.channel_id = p.channel_id"
+                f" AND {alias}.message_id = p.message_id AND {alias}.kind = {args(kind)}"
+            )
+            cols.append(f"{alias}.value AS tag_{kind}")
+            values = tags.get(kind)
+            if values:
+                joins[-1] += f" AND {args.any_of(f'{alias}.value', values, '::text')}"
+    return joins
+
+
 class SharedReportQueries:
     """``ReportReads`` methods written once; the backend's report and lifecycle mixins provide the hooks."""
 
@@ -139,13 +180,9 @@ class SharedReportQueries:
 
         async def _volume_posts(self, f: PostFilter, every: str, dims: Sequence[str]) -> tuple[list[dict[str, Any]], str]: ...
 
-        async def _top_posts(self, f: PostFilter, column: str, limit: int, include_deleted: bool) -> list[dict[str, Any]]: ...
-
-        async def _posts_page(self, f: PostFilter, limit: int, offset: int) -> list[dict[str, Any]]: ...
-
         async def _samples(self, f: PostFilter, dims: Sequence[str]) -> list[dict[str, Any]]: ...
 
-        async def _fingerprints(self, f: PostFilter, min_length: int) -> list[dict[str, Any]]: ...
+        def _filtered(self, f: PostFilter, *, day_index: bool = True) -> tuple[list[str], Bound]: ...
 
         async def _links(self, f: PostFilter, include_deleted: bool) -> list[dict[str, Any]]: ...
 
@@ -261,10 +298,38 @@ class SharedReportQueries:
         column = {"views": "p.views", "forwards": "p.forwards"}[order]
         return await self._top_posts(PostFilter.of(since_day, until_day, filters), column, limit, include_deleted)
 
+    async def _top_posts(self, f: PostFilter, column: str, limit: int, include_deleted: bool) -> list[dict[str, Any]]:
+        # Over a long range, walking the views (forwards) index from the top and stopping at ``limit``
+        # beats sorting every post of the range (SQLite, 10M posts: 2 ms instead of 4 s); over a few days
+        # the day index is better, and it bounds the work when the range holds few posts.
+        where, args = self._filtered(f, day_index=f.until_day - f.since_day <= 14)
+        where.append(f"{column} IS NOT NULL")
+        if not include_deleted:
+            where.append("p.deleted_at IS NULL")
+        sql = (
+            "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
+            " p.keywords, p.text, c.username, c.title, p.deleted_at FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
+            f" WHERE {' AND '.join(where)} ORDER BY {column} DESC, p.posted_at, p.channel_id, p.message_id"
+            f" LIMIT {args(int(limit))}"
+        )
+        return await self._rows(sql, args)
+
     async def report_posts(
         self, *, since_day: int, until_day: int, limit: int, offset: int = 0, **filters: Unpack[PostFilters]
     ) -> list[dict[str, Any]]:
         return await self._posts_page(PostFilter.of(since_day, until_day, filters), limit, offset)
+
+    async def _posts_page(self, f: PostFilter, limit: int, offset: int) -> list[dict[str, Any]]:
+        """The posts behind a report cell, oldest first, one page (the day index bounds the work)."""
+        where, args = self._filtered(f)
+        sql = (
+            "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
+            " p.people, p.keywords, p.matches, p.links, p.text, c.username, c.title"
+            " FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
+            f" WHERE {' AND '.join(where)} ORDER BY p.posted_at, p.channel_id, p.message_id"
+            f" LIMIT {args(int(limit))} OFFSET {args(int(offset))}"
+        )
+        return await self._rows(sql, args)
 
     async def report_samples(
         self, *, since_day: int, until_day: int, dims: Sequence[str] = (), **filters: Unpack[PostFilters]
@@ -275,6 +340,16 @@ class SharedReportQueries:
         self, *, since_day: int, until_day: int, min_length: int, **filters: Unpack[PostFilters]
     ) -> list[dict[str, Any]]:
         return await self._fingerprints(PostFilter.of(since_day, until_day, filters), min_length)
+
+    async def _fingerprints(self, f: PostFilter, min_length: int) -> list[dict[str, Any]]:
+        where, args = self._filtered(f)
+        where.append(f"p.text_length >= {args(int(min_length))}")
+        sql = (
+            "SELECT p.channel_id, p.message_id, p.posted_at, p.content_hash, p.simhash, p.text_length,"
+            " p.fwd_channel_id, p.text FROM posts p"
+            f" WHERE {' AND '.join(where)} ORDER BY p.posted_at, p.channel_id, p.message_id"
+        )
+        return await self._rows(sql, args)
 
     async def report_links(
         self, *, since_day: int, until_day: int, include_deleted: bool = True, **filters: Unpack[PostFilters]
@@ -331,13 +406,16 @@ def reference_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 __all__ = [
     "PERIODS",
+    "Bound",
     "SOURCE_NAMES",
     "SQL_DIMS",
     "TAG_KINDS",
     "PostFilter",
     "SharedReportQueries",
     "month_split",
+    "period_bucket",
     "reference_rows",
     "select_dims",
+    "tag_joins",
     "week_split",
 ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
 from monitor.store.common.alerts import time_bounds
 from monitor.store.common.lifecycle import SharedLifecycleReads
-from monitor.store.common.reports import PostFilter
+from monitor.store.common.reports import Bound, PostFilter
 from monitor.store.postgres.connection import Database
 from monitor.store.postgres.reports import Args
 
@@ -34,7 +34,8 @@ class PostgresLifecycleQueries(SharedLifecycleReads):
         @staticmethod
         def _post_where(args: Args, f: PostFilter) -> list[str]: ...
 
-    def _filtered(self, f: PostFilter) -> tuple[list[str], Args]:
+    def _filtered(self, f: PostFilter, *, day_index: bool = True) -> tuple[list[str], Bound]:
+        """``day_index`` is SQLite's hint; PostgreSQL's planner chooses between the indexes by itself."""
         args = Args()
         return self._post_where(args, f), args
 

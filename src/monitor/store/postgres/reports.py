@@ -21,7 +21,7 @@ fixed dictionaries below by whitelisted names.
 from __future__ import annotations
 
 from dataclasses import replace
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from monitor.store.postgres.connection import Database
@@ -32,15 +32,11 @@ from monitor.store.common.reports import (
     TAG_KINDS,
     PostFilter,
     SharedReportQueries,
+    period_bucket,
     select_dims,
+    tag_joins,
 )
 
-_EVERY = {
-    "day": "{d}",
-    "week": "monitor_week({d})",  # ISO week: Monday as a day number
-    "month": "monitor_month({d})",  # first day of the calendar month as a day number
-    "all": "0",
-}
 _TABLES = frozenset(SOURCE_NAMES)
 # Tables whose primary key is (kind, period, channel_id, value): one row per cell of a heat map.
 _KEYED_BY_CHANNEL_TAG = frozenset({"agg_tag_month", "agg_tag_week"})
@@ -57,11 +53,15 @@ class Args:
         self.values.append(value)
         return f"${len(self.values)}{cast}"
 
+    def any_of(self, column: str, values: Sequence[Any], cast: str) -> str:
+        """``column = ANY($n::<cast>[])``: the list is one typed array parameter."""
+        items = _ints(values) if cast == "::bigint" else _texts(values)
+        return f"{column} = ANY({self(items, cast + '[]')})"
+
 
 def _bucket(every: str, column: str) -> str:
-    if every not in _EVERY:
-        raise ValueError(f"unknown period {every!r}")
-    return _EVERY[every].format(d=column)
+    # the schema's functions: an ISO week's Monday, a calendar month's first day (day numbers)
+    return period_bucket(every, column, week="monitor_week({d})", month="monitor_month({d})")
 
 
 def _lang_clause(langs: Sequence[tuple[str, str | None]], lang_col: str, script_col: str, args: Args) -> str:
@@ -184,7 +184,7 @@ class PostgresReportQueries(SharedReportQueries):
         cols = [f"{_bucket(every, 'p.day')} AS bucket",
                 *select_dims(dims, channel="p.channel_id", lang="p.lang", script="coalesce(p.script, '')")]
         args = Args()
-        joins = _tag_joins(args, dims, f.tags, cols)
+        joins = tag_joins(args, dims, f.tags, cols)
         rest = {k: v for k, v in f.tags.items() if k not in dims}
         where = self._post_where(args, replace(f, tags=rest))
         positions = ", ".join(str(i) for i in range(1, len(cols) + 1))
@@ -194,34 +194,6 @@ class PostgresReportQueries(SharedReportQueries):
             f" WHERE {' AND '.join(where)} GROUP BY {positions} ORDER BY {positions}"
         )
         return await self._rows(sql, args), "posts"
-
-    # -- top --------------------------------------------------------------------------
-    async def _top_posts(self, f: PostFilter, column: str, limit: int, include_deleted: bool) -> list[dict[str, Any]]:
-        args = Args()
-        where = self._post_where(args, f)
-        where.append(f"{column} IS NOT NULL")
-        if not include_deleted:
-            where.append("p.deleted_at IS NULL")
-        sql = (
-            "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
-            " p.keywords, p.text, c.username, c.title, p.deleted_at FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
-            f" WHERE {' AND '.join(where)} ORDER BY {column} DESC, p.posted_at, p.channel_id, p.message_id"
-            f" LIMIT {args(int(limit))}"
-        )
-        return await self._rows(sql, args)
-
-    async def _posts_page(self, f: PostFilter, limit: int, offset: int) -> list[dict[str, Any]]:
-        """The posts behind a report cell, oldest first, one page (the day index bounds the work)."""
-        args = Args()
-        where = self._post_where(args, f)
-        sql = (
-            "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
-            " p.people, p.keywords, p.matches, p.links, p.text, c.username, c.title"
-            " FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
-            f" WHERE {' AND '.join(where)} ORDER BY p.posted_at, p.channel_id, p.message_id"
-            f" LIMIT {args(int(limit))} OFFSET {args(int(offset))}"
-        )
-        return await self._rows(sql, args)
 
     async def report_pairs(
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None, limit: int = 20
@@ -251,7 +223,7 @@ class PostgresReportQueries(SharedReportQueries):
             script="coalesce(p.script, '')",
         )
         args = Args()
-        joins = _tag_joins(args, dims, {}, cols)
+        joins = tag_joins(args, dims, {}, cols)
         tag_order = [f"t_{kind}.value{C}" for kind in TAG_KINDS if kind in dims]
         where = self._post_where(args, f)
         sql = (
@@ -259,18 +231,6 @@ class PostgresReportQueries(SharedReportQueries):
             " JOIN metric_samples s ON s.channel_id = p.channel_id AND s.message_id = p.message_id"
             f" WHERE {' AND '.join(where)} AND s.views IS NOT NULL"
             f" ORDER BY p.channel_id, p.message_id, s.sampled_at{''.join(', ' + t for t in tag_order)}"
-        )
-        return await self._rows(sql, args)
-
-    # -- spread -----------------------------------------------------------------------
-    async def _fingerprints(self, f: PostFilter, min_length: int) -> list[dict[str, Any]]:
-        args = Args()
-        where = self._post_where(args, f)
-        where.append(f"p.text_length >= {args(int(min_length))}")
-        sql = (
-            "SELECT p.channel_id, p.message_id, p.posted_at, p.content_hash, p.simhash, p.text_length,"
-            " p.fwd_channel_id, p.text FROM posts p"
-            f" WHERE {' AND '.join(where)} ORDER BY p.posted_at, p.channel_id, p.message_id"
         )
         return await self._rows(sql, args)
 
@@ -285,24 +245,6 @@ class PostgresReportQueries(SharedReportQueries):
             [_ints(channel_ids)],
         )
         return {int(r["id"]): str(r["name"]) for r in rows if r["name"] is not None}
-
-
-def _tag_joins(args: Args, dims: Sequence[str], tags: Mapping[str, Sequence[str]], cols: list[str]) -> list[str]:
-    """A JOIN of post_tags per tag kind in ``dims`` (alias ``t_<kind>``, kept to ``tags[kind]`` when given),
-    values bound in ``args``; each adds its ``tag_<kind>`` column to ``cols``."""
-    joins: list[str] = []
-    for kind in TAG_KINDS:
-        if kind in dims:
-            alias = f"t_{kind}"
-            joins.append(
-                f"JOIN post_tags {alias} ON {alias}.channel_id = p.channel_id"
-                f" AND {alias}.message_id = p.message_id AND {alias}.kind = {args(kind)}"
-            )
-            cols.append(f"{alias}.value AS tag_{kind}")
-            values = tags.get(kind)
-            if values:
-                joins[-1] += f" AND {alias}.value = ANY({args(_texts(values), '::text[]')})"
-    return joins
 
 
 def _summed(

@@ -138,20 +138,10 @@ class AlertTx(AlertReads, SharedAlertWrites):
         """Count a batch of NEW posts into the history (only new posts: nothing is counted twice)."""
         if not rows:
             return
-        await self.conn.executemany(
-            "INSERT INTO term_days (term, day, count) VALUES (?, ?, ?)"
-            " ON CONFLICT(term, day) DO UPDATE SET count = count + excluded.count",
-            [(r.term, r.day, r.count) for r in rows],
-        )
-        await self.conn.executemany(
-            "INSERT INTO terms (term, kind, first_seen_at, first_channel_id, first_message_id, total)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(term) DO UPDATE SET total = total + excluded.total,"
-            " first_channel_id = CASE WHEN excluded.first_seen_at < first_seen_at"
-            "   THEN excluded.first_channel_id ELSE first_channel_id END,"
-            " first_message_id = CASE WHEN excluded.first_seen_at < first_seen_at"
-            "   THEN excluded.first_message_id ELSE first_message_id END,"
-            " first_seen_at = min(first_seen_at, excluded.first_seen_at)",
+        await self._upsert_days(rows, "count + excluded.count")
+        await self._upsert_terms(
             [(r.term, r.kind, _ts(r.first_seen_at), r.channel_id, r.message_id, r.count) for r in rows],
+            "total + excluded.total",
         )
 
     async def seed_terms(self, rows: Sequence[TermRow]) -> None:
@@ -159,26 +149,37 @@ class AlertTx(AlertReads, SharedAlertWrites):
         and seeding twice changes nothing."""
         if not rows:
             return
-        await self.conn.executemany(
-            "INSERT INTO term_days (term, day, count) VALUES (?, ?, ?)"
-            " ON CONFLICT(term, day) DO UPDATE SET count = max(count, excluded.count)",
-            [(r.term, r.day, r.count) for r in rows],
-        )
+        await self._upsert_days(rows, "max(count, excluded.count)")
         totals: dict[str, TermRow] = {}
         sums: dict[str, int] = {}
         for r in rows:
             sums[r.term] = sums.get(r.term, 0) + r.count
             if r.term not in totals or r.first_seen_at < totals[r.term].first_seen_at:
                 totals[r.term] = r
+        await self._upsert_terms(
+            [(t, r.kind, _ts(r.first_seen_at), r.channel_id, r.message_id, sums[t]) for t, r in totals.items()],
+            "max(total, excluded.total)",
+        )
+
+    async def _upsert_days(self, rows: Sequence[TermRow], merge: str) -> None:
+        """One row a (term, day); ``merge`` (fixed SQL of the two callers) folds a count into a stored one."""
+        await self.conn.executemany(
+            "INSERT INTO term_days (term, day, count) VALUES (?, ?, ?)"
+            f" ON CONFLICT(term, day) DO UPDATE SET count = {merge}",
+            [(r.term, r.day, r.count) for r in rows],
+        )
+
+    async def _upsert_terms(self, values: Sequence[tuple[Any, ...]], merge: str) -> None:
+        """One row a term, the earliest sighting kept; ``merge`` (fixed SQL) folds a total into the stored one."""
         await self.conn.executemany(
             "INSERT INTO terms (term, kind, first_seen_at, first_channel_id, first_message_id, total)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(term) DO UPDATE SET total = max(total, excluded.total),"
+            f" VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(term) DO UPDATE SET total = {merge},"
             " first_channel_id = CASE WHEN excluded.first_seen_at < first_seen_at"
             "   THEN excluded.first_channel_id ELSE first_channel_id END,"
             " first_message_id = CASE WHEN excluded.first_seen_at < first_seen_at"
             "   THEN excluded.first_message_id ELSE first_message_id END,"
             " first_seen_at = min(first_seen_at, excluded.first_seen_at)",
-            [(t, r.kind, _ts(r.first_seen_at), r.channel_id, r.message_id, sums[t]) for t, r in totals.items()],
+            values,
         )
 
     async def prune_term_days(self, before_day: int) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from monitor.models import Alert, ClaimedDelivery
 from monitor.store.epoch import dt, ts
@@ -146,21 +146,22 @@ class DeliveryQueries:
     async def mark_retry(
         self, sink: str, items: Sequence[tuple[int, int]], *, next_attempt_at: datetime, error: str
     ) -> int:
-        return await self._mark(
-            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = ?",
-            sink,
-            items,
-            (ts(next_attempt_at), error[:500]),
-        )
+        return await self._mark_error(sink, items, "pending", next_attempt_at, error)
 
     async def mark_failed(
         self, sink: str, items: Sequence[tuple[int, int]], *, at: datetime, error: str
     ) -> int:
+        return await self._mark_error(sink, items, "failed", at, error)
+
+    async def _mark_error(
+        self, sink: str, items: Sequence[tuple[int, int]], state: Literal["pending", "failed"], at: datetime, error: str
+    ) -> int:
+        """A failed send: back to 'pending' (due again at ``at``) or 'failed'; the error kept, capped."""
         return await self._mark(
-            "UPDATE deliveries SET state = 'failed', next_attempt_at = ?, last_error = ?",
+            "UPDATE deliveries SET state = ?, next_attempt_at = ?, last_error = ?",
             sink,
             items,
-            (ts(at), error[:500]),
+            (state, ts(at), error[:500]),
         )
 
     async def recover_in_doubt(self, *, now: datetime, resend: bool, max_attempts: int) -> int:

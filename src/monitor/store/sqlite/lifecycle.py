@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from monitor.models import ChannelEvent, ChannelSnapshot, DiscoveryLead, Quarantined
 from monitor.store.common.alerts import time_bounds
 from monitor.store.common.lifecycle import SharedLifecycleReads
-from monitor.store.common.reports import PostFilter
+from monitor.store.common.reports import Bound, PostFilter
+from monitor.store.sqlite.reports import Positional
 from monitor.store.epoch import dt, ts
 
 _CHUNK = 400
@@ -38,8 +39,9 @@ class LifecycleQueries(SharedLifecycleReads):
 
         def _post_where(self, f: PostFilter, *, day_index: bool = True) -> tuple[list[str], list[Any]]: ...
 
-    def _filtered(self, f: PostFilter) -> tuple[list[str], list[Any]]:
-        return self._post_where(f)
+    def _filtered(self, f: PostFilter, *, day_index: bool = True) -> tuple[list[str], Bound]:
+        where, params = self._post_where(f, day_index=day_index)
+        return where, Positional(params)
 
     async def add_channel_event(self, event: ChannelEvent) -> None:
         async with self.transaction() as conn:

@@ -21,15 +21,10 @@ from monitor.store.common.reports import (
     TAG_KINDS,
     PostFilter,
     SharedReportQueries,
+    period_bucket,
     select_dims,
+    tag_joins,
 )
-_EVERY = {
-    # bucket start as days since the epoch, computed from the `day` column
-    "day": "{d}",
-    "week": "({d} - (({d} + 3) % 7))",  # ISO week: 1970-01-05 (day 4) was a Monday
-    "month": "CAST(julianday(date({d} * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER)",
-    "all": "0",
-}
 _JSON_LIST = "(SELECT value FROM json_each(?))"
 # Over more days than this, every channel's totals read the channel index whole rather than sort the range.
 _SORT_DAYS = 120
@@ -40,9 +35,24 @@ def _j(values: Sequence[Any]) -> str:
 
 
 def _bucket(every: str, column: str) -> str:
-    if every not in _EVERY:
-        raise ValueError(f"unknown period {every!r}")
-    return _EVERY[every].format(d=column)
+    return period_bucket(
+        every,
+        column,
+        week="({d} - (({d} + 3) % 7))",  # ISO week: 1970-01-05 (day 4) was a Monday
+        month="CAST(julianday(date({d} * 86400, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER)",
+    )
+
+
+class Positional(list[Any]):
+    """`Bound` in SQLite's style: ``?`` placeholders, so values are bound in the order the SQL names them;
+    a list is one JSON array parameter read with ``json_each(?)``."""
+
+    def __call__(self, value: Any, cast: str = "") -> str:
+        self.append(value)
+        return "?"
+
+    def any_of(self, column: str, values: Sequence[Any], cast: str) -> str:
+        return f"{column} IN (SELECT value FROM json_each({self(_j(values))}))"
 
 
 def _lang_clause(langs: Sequence[tuple[str, str | None]], lang_col: str, script_col: str) -> tuple[str, list[Any]]:
@@ -170,7 +180,8 @@ class ReportQueries(SharedReportQueries):
         """The general path (several tag kinds at once): a GROUP BY over posts and post_tags."""
         cols = [f"{_bucket(every, 'p.day')} AS bucket",
                 *select_dims(dims, channel="p.channel_id", lang="p.lang", script="coalesce(p.script, '')")]
-        joins, join_params = _tag_joins(dims, f.tags, cols)
+        joined = Positional()
+        joins = tag_joins(joined, dims, f.tags, cols)
         rest = {k: v for k, v in f.tags.items() if k not in dims}
         where, params = self._post_where(replace(f, tags=rest))
         keys = [c.rsplit(" AS ", 1)[1] for c in cols]
@@ -179,34 +190,7 @@ class ReportQueries(SharedReportQueries):
             f" coalesce(sum(p.forwards), 0) AS forwards FROM posts p {' '.join(joins)}"
             f" WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)}"
         )
-        return await self.query(sql, [*join_params, *params]), "posts"
-
-    # -- top --------------------------------------------------------------------------
-    async def _top_posts(self, f: PostFilter, column: str, limit: int, include_deleted: bool) -> list[dict[str, Any]]:
-        # Over a long range, walking the views (forwards) index from the top and stopping at ``limit``
-        # beats sorting every post of the range (10M posts: 2 ms instead of 4 s); over a few days the
-        # day index is better, and it bounds the work when the range holds few posts.
-        where, params = self._post_where(f, day_index=f.until_day - f.since_day <= 14)
-        where.append(f"{column} IS NOT NULL")
-        if not include_deleted:
-            where.append("p.deleted_at IS NULL")
-        sql = (
-            "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
-            " p.keywords, p.text, c.username, c.title, p.deleted_at FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
-            f" WHERE {' AND '.join(where)} ORDER BY {column} DESC, p.posted_at, p.channel_id, p.message_id LIMIT ?"
-        )
-        return await self.query(sql, [*params, int(limit)])
-
-    async def _posts_page(self, f: PostFilter, limit: int, offset: int) -> list[dict[str, Any]]:
-        """The posts behind a report cell, oldest first, one page (the day index bounds the work)."""
-        where, params = self._post_where(f)
-        sql = (
-            "SELECT p.channel_id, p.message_id, p.posted_at, p.views, p.forwards, p.lang, p.script, p.groups,"
-            " p.people, p.keywords, p.matches, p.links, p.text, c.username, c.title"
-            " FROM posts p LEFT JOIN channels c ON c.id = p.channel_id"
-            f" WHERE {' AND '.join(where)} ORDER BY p.posted_at, p.channel_id, p.message_id LIMIT ? OFFSET ?"
-        )
-        return await self.query(sql, [*params, int(limit), int(offset)])
+        return await self.query(sql, [*joined, *params]), "posts"
 
     async def report_pairs(
         self, *, since_day: int, until_day: int, channel_ids: Sequence[int] | None = None, limit: int = 20
@@ -228,7 +212,8 @@ class ReportQueries(SharedReportQueries):
             [d for d in dims if d != "channel"], channel="p.channel_id", lang="p.lang",
             script="coalesce(p.script, '')",
         )
-        joins, join_params = _tag_joins(dims, {}, cols)
+        joined = Positional()
+        joins = tag_joins(joined, dims, {}, cols)
         where, params = self._post_where(f)
         sql = (
             f"SELECT {', '.join(cols)} FROM posts p {' '.join(joins)}"
@@ -236,19 +221,7 @@ class ReportQueries(SharedReportQueries):
             f" WHERE {' AND '.join(where)} AND s.views IS NOT NULL"
             " ORDER BY p.channel_id, p.message_id, s.sampled_at"
         )
-        return await self.query(sql, [*join_params, *params])
-
-    # -- spread -----------------------------------------------------------------------
-    async def _fingerprints(self, f: PostFilter, min_length: int) -> list[dict[str, Any]]:
-        where, params = self._post_where(f)
-        where.append("p.text_length >= ?")
-        params.append(int(min_length))
-        sql = (
-            "SELECT p.channel_id, p.message_id, p.posted_at, p.content_hash, p.simhash, p.text_length,"
-            " p.fwd_channel_id, p.text FROM posts p"
-            f" WHERE {' AND '.join(where)} ORDER BY p.posted_at, p.channel_id, p.message_id"
-        )
-        return await self.query(sql, params)
+        return await self.query(sql, [*joined, *params])
 
     async def report_forward_names(self, channel_ids: Sequence[int]) -> dict[int, str]:
         """The newest forward-header name seen for each source channel id (titles of unwatched sources)."""
@@ -264,29 +237,6 @@ class ReportQueries(SharedReportQueries):
 
 
 __all__ = ["SQL_DIMS", "TAG_KINDS", "ReportQueries"]
-
-
-def _tag_joins(
-    dims: Sequence[str], tags: Mapping[str, Sequence[str]], cols: list[str]
-) -> tuple[list[str], list[Any]]:
-    """A JOIN of post_tags per tag kind in ``dims`` (alias ``t_<kind>``, kept to ``tags[kind]`` when given),
-    with its bound values; each adds its ``tag_<kind>`` column to ``cols``."""
-    joins: list[str] = []
-    params: list[Any] = []
-    for kind in TAG_KINDS:
-        if kind in dims:
-            alias = f"t_{kind}"
-            joins.append(
-                f"JOIN post_tags {alias} ON {alias}.channel_id = p.channel_id"
-                f" AND {alias}.message_id = p.message_id AND {alias}.kind = ?"
-            )
-            params.append(kind)
-            cols.append(f"{alias}.value AS tag_{kind}")
-            values = tags.get(kind)
-            if values:
-                joins[-1] += f" AND {alias}.value IN {_JSON_LIST}"
-                params.append(_j(values))
-    return joins, params
 
 
 def _summed(

@@ -301,9 +301,32 @@ def _translate(text: str) -> str:
     return "".join(chars)
 
 
+# A word broken at the end of a line by a hyphen (print and PDF layout, court documents and reports
+# pasted as text: "Исламского дви-\nжения", "Islamic Move-\nment") reads whole: the hyphen, the line
+# break and the spaces around it become deletion marks. Only between lower-case letters: a capital
+# after the break is a name's own hyphen ("аль-\nКаида", "IS-\nK"), which stays a word gap.
+_LINE_HYPHEN = re.compile("[-\u00ad\u2010\u2011][ \t]*\r?\n[ \t]*")
+
+
+def _join_line_hyphens(text: str, t: str) -> str:
+    """``t`` (``text`` folded character by character) with line-end hyphenation marked for deletion."""
+    chars: list[str] | None = None
+    for mo in _LINE_HYPHEN.finditer(text):
+        s, e = mo.span()
+        if s == 0 or e >= len(text) or not (text[s - 1].islower() and text[e].islower()):
+            continue
+        if chars is None:
+            chars = list(t)
+        chars[s:e] = MARK * (e - s)
+    return t if chars is None else "".join(chars)
+
+
 def fold_text(text: str) -> Folded:
     """Fold a post for matching; see the module docstring."""
-    return _compact(_translate(text), text)
+    t = _translate(text)
+    if "\n" in text:
+        t = _join_line_hyphens(text, t)
+    return _compact(t, text)
 
 
 _NEEDS_CLEAN = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(CLEAN_TABLE)) + "]")
