@@ -15,7 +15,15 @@ from test_matcher_small import CASES, KEYWORDS, LEXICON
 
 from monitor.models import Match
 from monitor.tagging.groups import GroupTagger, fuzzy, matcher
-from monitor.tagging.groups.context import _LOWER, _UPPER, CueSets, is_shouting
+from monitor.tagging.groups.context import (
+    _LOWER,
+    _UPPER,
+    CueSets,
+    compile_not_after,
+    is_shouting,
+    not_after_reach,
+    not_after_start,
+)
 from monitor.tagging.groups.fold import _HINT_RAW, _RUN, _UNANCHORED, MARK, SPLIT_HINT, _runs, fold_text, split_views
 from monitor.tagging.groups.matcher import _match
 from monitor.tagging.safe_text import scrub
@@ -170,3 +178,17 @@ def test_post_words_are_the_words_of_one_scan_of_the_window(m: str, at: int) -> 
         assert words.toks == [w for w, _, _ in toks]
         for i in range(len(toks)):
             assert words.span(i, len(toks) - 1) == (toks[i][1], toks[-1][2])
+
+
+_NOT_AFTER_WORDS = ("anti", "pro", "ex", "против", "d'")
+_NOT_AFTER = compile_not_after(_NOT_AFTER_WORDS)
+
+
+@given(st.text(alphabet="antiprox экспротив'\"«» .-", max_size=60), st.integers(0, 60))
+def test_the_narrowed_not_after_search_finds_what_the_window_search_finds(m: str, end: int) -> None:
+    end = min(end, len(m))
+    lo = max(0, end - 40)
+    assert _NOT_AFTER is not None
+    start = not_after_start(m, lo, end, not_after_reach(_NOT_AFTER_WORDS))
+    assert lo <= start <= end
+    assert (_NOT_AFTER.search(m, start, end) is None) == (_NOT_AFTER.search(m, lo, end) is None)

@@ -38,6 +38,31 @@ def compile_not_after(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(f"{_NOT_LETTER_BEFORE}(?:{_alternation(words)})[\\s'\"«»“”„]*$")
 
 
+def not_after_reach(words: tuple[str, ...]) -> int:
+    """The longest of ``words`` folded: a ``compile_not_after`` match starts at most this far before the
+    quotes and spaces that end the text it is searched in (see :func:`not_after_start`)."""
+    return max((len(fold_term(w)) for w in words), default=0)
+
+
+_TRAILING = frozenset("'\"«»“”„")  # the not_after pattern's characters after the word, besides \s
+
+
+def not_after_start(m: str, lo: int, end: int, reach: int) -> int:
+    """Where a ``compile_not_after`` pattern's search of ``m[lo:end]`` may start without missing a match.
+
+    A match is a word of at most ``reach`` characters, then only spaces and quotes up to ``end``: it starts
+    no earlier than ``reach`` before the run of spaces and quotes that ends at ``end``. The search from there
+    gives the same answer, for about a third of the positions tried (the lookbehind still sees the
+    character before the start)."""
+    j = end
+    while j > lo:
+        c = m[j - 1]
+        if not (c.isspace() or c in _TRAILING):
+            break
+        j -= 1
+    return max(lo, j - reach)
+
+
 def compile_not_before(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """Matches at the start of the text after an alias when one of ``words`` follows it."""
     if not words:

@@ -40,6 +40,8 @@ from .context import (
     compile_not_before,
     is_quoted,
     is_shouting,
+    not_after_reach,
+    not_after_start,
     sentence_start,
 )
 from .fold import SPLIT_HINT, Folded, SplitView, clean_text, fold_term, fold_text, split_views
@@ -82,6 +84,7 @@ class _Entry:  # noqa: PLR0902
     context: tuple[str, ...] = ()
     veto: tuple[str, ...] = ()
     not_after: re.Pattern[str] | None = None
+    not_after_reach: int = 0  # its longest word (context.not_after_start)
     not_before: re.Pattern[str] | None = None
     plain: bool = False  # no condition at all: the guards are skipped (most aliases)
     capital: bool = False  # must start with a capital letter (case "upper"): checked first, in the scan
@@ -234,13 +237,14 @@ class GroupTagger:
         vetoes = tuple(sorted({v for a in entity.aliases for v in a.veto}))
         for alias in entity.aliases:
             not_after = compile_not_after(alias.not_after)
+            reach = not_after_reach(alias.not_after)
             not_before = compile_not_before(alias.not_before)
             base_source = alias.source or entity.source or "lexicon"
             if self._fuzzy:
                 fuzzy_veto = tuple(sorted(set(alias.veto) | set(vetoes)))
                 self._fuzzy_candidates(entity, alias, self._intern(_Entry(
                     kind=kind, canonical=entity.id, group=group, rule="fuzzy", context=alias.context,
-                    veto=fuzzy_veto, not_after=not_after, not_before=not_before,
+                    veto=fuzzy_veto, not_after=not_after, not_after_reach=reach, not_before=not_before,
                     source=f"{base_source}; fuzzy:{alias.text}")), translit)
             for v in expand_alias(alias, self.lexicon.paradigms, translit=translit,
                                   generate=self._generate and kind == "group"):
@@ -253,7 +257,8 @@ class GroupTagger:
                     kind=kind, canonical=entity.id, group=group, rule=v.rule, stem=v.stem,
                     suffix=_suffix_for(alias, v.pattern), abbr=alias.abbr,
                     arabic=alias.lang in ("ar", "fa", "ps", "ug"), case=alias.case,
-                    context=context, veto=veto, not_after=not_after, not_before=not_before,
+                    context=context, veto=veto, not_after=not_after, not_after_reach=reach,
+                    not_before=not_before,
                     plain=not (context or veto or alias.case or not_after or not_before),
                     capital=alias.case == "upper",
                     source=f"{base_source}; generated:{v.gen}" if generated else base_source,
@@ -713,8 +718,11 @@ class _PostState:
                     return FAIL
             elif not case_ok(case, span, _never):
                 return FAIL
-        if entry.not_after is not None and entry.not_after.search(self.m, max(0, ms - 40), ms):
-            return FAIL
+        not_after = entry.not_after
+        if not_after is not None:
+            lo = max(0, ms - 40)
+            if not_after.search(self.m, not_after_start(self.m, lo, ms, entry.not_after_reach), ms):
+                return FAIL
         if entry.not_before is not None:
             we = _word_end(self.m, me)
             if entry.not_before.match(self.m[we : we + 40]):
