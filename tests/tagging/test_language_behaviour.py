@@ -213,6 +213,20 @@ def test_long_posts_in_a_batch_equal_one_by_one() -> None:
     assert engine.identify_many(posts) == [engine(t) for t in posts]
 
 
+def test_batches_are_cut_by_texts_and_by_characters() -> None:
+    from monitor.tagging.language.features import MAX_RAW
+    from monitor.tagging.language.nb_engine import CHUNK, CHUNK_CHARS, _chunks
+
+    texts = ["ab"] * (CHUNK + 3) + ["x" * 5000] * 3 + ["y" * (CHUNK_CHARS // 2 + 1)] * 3
+    runs = _chunks(texts)
+    assert runs[0] == (0, CHUNK)
+    assert [lo for lo, _ in runs[1:]] == [hi for _, hi in runs[:-1]] and runs[-1][1] == len(texts)
+    for lo, hi in runs:
+        read = sum(min(len(t), MAX_RAW) for t in texts[lo:hi])
+        assert 0 < hi - lo <= CHUNK and (read <= CHUNK_CHARS or hi - lo == 1)
+    assert _chunks([]) == [] and _chunks(["z" * (CHUNK_CHARS * 2)]) == [(0, 1)]
+
+
 def test_same_answers_in_a_fresh_process_with_another_hash_seed() -> None:
     texts = [t for t, _, _ in SHORT_POSTS]
     code = (
