@@ -26,6 +26,7 @@ from .features import (
     encode,
     encode_one,
     feature_hashes,
+    flat_feature_hashes,
     open_set_mask,
     single_feature_hashes,
 )
@@ -122,12 +123,14 @@ class NaiveBayesIdentifier:
         if not texts:
             return out
         batch = encode(texts)
-        segments = feature_hashes(batch)
+        hashes, docs, sizes = flat_feature_hashes(batch)
         n_docs = len(texts)
         names = np.array(names_only, dtype=bool)
-        # features per document, counted once: filtering segments by script keeps all of a document's own
-        n_feats, n_late = _feature_counts(segments, n_docs)
-        totals, lates = self._score(segments, batch.script, n_docs, scratch)
+        # features per document, all and from the open-set kinds on
+        late_from = sum(sizes[:OPEN_SET_SEGMENT])
+        n_feats = np.bincount(docs, minlength=n_docs)
+        n_late = np.bincount(docs[late_from:], minlength=n_docs)
+        totals, lates = self._score(hashes, docs, sizes, batch.script, n_docs, scratch)
         for sid, script in enumerate(SCRIPTS):
             model = self._model.models.get(script)
             in_script = (batch.script == sid) & (batch.letters > batch.foreign)
@@ -145,25 +148,29 @@ class NaiveBayesIdentifier:
         return out
 
     def _score(
-        self, segments: Sequence[Segment], script: npt.NDArray[np.int64], n_docs: int, scratch: _Scratch
+        self,
+        hashes: npt.NDArray[np.uint64],
+        docs: npt.NDArray[np.int64],
+        sizes: Sequence[int],
+        script: npt.NDArray[np.int64],
+        n_docs: int,
+        scratch: _Scratch,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Summed weights per document over all features and over the open-set ones, (n_docs, width).
 
-        Each feature is looked up in its document's script's slice of the shared
-        table, so a batch of mixed scripts needs one gather and one segmented sum for
-        all feature kinds together (each kind's features are in document order, so a
-        document's run within one kind is a segment). The columns past a script's
-        classes are zero.
+        ``hashes`` and ``docs`` hold every feature kind one after another (``sizes``,
+        each kind in document order: a document's run within one kind is a segment),
+        as ``flat_feature_hashes`` makes them; ``hashes`` is overwritten. Each feature
+        is looked up in its document's script's slice of the shared table, so a batch
+        of mixed scripts needs one gather and one segmented sum in all. The columns
+        past a script's classes are zero.
         """
         table = self._model.table
         total = np.zeros((n_docs, table.shape[1]), dtype=np.int64)
         late = np.zeros((n_docs, table.shape[1]), dtype=np.int64)
-        sizes = [len(h) for h, _ in segments]
-        n = sum(sizes)
+        n = len(hashes)
         if n == 0:
             return total, late
-        hashes = np.concatenate([h for h, _ in segments], out=scratch.get("hashes", (n,), np.uint64))
-        docs = np.concatenate([d for _, d in segments], out=scratch.get("docs", (n,), np.int64))
         kind_starts = np.cumsum([0, *sizes[:-1]])
         change = scratch.get("change", (n,), np.bool_)
         change[0] = True
