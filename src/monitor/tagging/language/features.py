@@ -76,7 +76,7 @@ def encode(texts: Sequence[str]) -> Batch:
     cls = cls_table[safe]
     codes = lower_table[safe]
     keep = cls != DROP
-    weight = _script_weights(cls[keep], safe[keep], codes[keep])
+    capital = _in_capitalised_word(cls[keep], safe[keep], codes[keep])
     cls, codes = cls[keep], codes[keep]
     # per-document letter counts per script -> dominant script
     doc = np.cumsum(cls == SEP)
@@ -84,8 +84,9 @@ def encode(texts: Sequence[str]) -> Batch:
     is_letter = cls < OTHER
     bins = doc[is_letter] * 3 + cls[is_letter]
     counts = np.bincount(bins, minlength=n_docs * 3).reshape(n_docs, 3)
-    weighted = np.bincount(bins, weights=weight[is_letter], minlength=n_docs * 3).reshape(n_docs, 3)
-    script = weighted.argmax(axis=1)
+    # letters of capitalised words count half (_script_weights), in integers: twice the weighted count
+    halved = np.bincount(bins[capital[is_letter]], minlength=n_docs * 3).reshape(n_docs, 3)
+    script = (2 * counts - halved).argmax(axis=1)
     letters = counts[np.arange(n_docs), script]
     foreign = np.bincount(doc[cls == OTHER], minlength=n_docs)[:n_docs]
     # letters of other scripts, and apostrophes not between two letters, become spaces
@@ -122,12 +123,19 @@ def _script_weights(
     a Russian or Tajik sentence) are capitalised; the language's own words
     mostly are not. An all-capitals post halves every word alike, so nothing changes there.
     """
+    return np.where(_in_capitalised_word(cls, raw, lower), 0.5, 1.0)
+
+
+def _in_capitalised_word(
+    cls: npt.NDArray[np.uint8], raw: npt.NDArray[np.uint32], lower: npt.NDArray[np.uint32]
+) -> npt.NDArray[np.bool_]:
+    """Per code point: is it in (or after, up to the next word) a word whose first letter is a capital."""
     letter = cls <= OTHER
     start = letter.copy()
     start[1:] &= ~letter[:-1]
     word_of = np.cumsum(start)
     capitalised = np.concatenate(([False], (raw != lower)[start]))
-    return np.where(capitalised[word_of], 0.5, 1.0)
+    return capitalised[word_of]
 
 
 def decode_first(batch: Batch) -> str:
