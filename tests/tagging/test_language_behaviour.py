@@ -187,6 +187,46 @@ def test_batch_equals_one_by_one_in_any_order() -> None:
     assert engine.identify_many([]) == []
 
 
+def test_packed_segment_sums_are_exact() -> None:
+    """The batch path sums int8 rows eight bytes to a word in 16-bit lanes: extreme weights, segments
+    longer than a lane holds (257+ rows) and one-row segments must give numpy's exact int64 sums."""
+    import numpy as np
+
+    from monitor.tagging.language.nb_engine import _segment_sums
+
+    rng = np.random.default_rng(7)
+    for n, docs in ((1, 1), (300, 1), (2000, 5), (5000, 40)):
+        rows = rng.integers(-128, 128, size=(n, 16), dtype=np.int8)
+        rows[: min(n, 600)] = 127 if n > 1 else -128  # lanes at their limit in the first segments
+        owner = np.sort(rng.integers(0, docs, size=n))
+        first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        expected = np.add.reduceat(rows, first, axis=0, dtype=np.int64)
+        assert (_segment_sums(rows.copy(), first) == expected).all()
+
+
+def test_long_posts_in_a_batch_equal_one_by_one() -> None:
+    # 1,000 characters read: features per kind past the 256 rows a packed lane sums at once
+    posts = [
+        " ".join(t for t, _, _ in SHORT_POSTS[i : i + 5]) * 6 for i in range(0, len(SHORT_POSTS), 5)
+    ]
+    engine = get_identifier()
+    assert engine.identify_many(posts) == [engine(t) for t in posts]
+
+
+def test_batches_are_cut_by_texts_and_by_characters() -> None:
+    from monitor.tagging.language.features import MAX_RAW
+    from monitor.tagging.language.nb_engine import CHUNK, CHUNK_CHARS, _chunks
+
+    texts = ["ab"] * (CHUNK + 3) + ["x" * 5000] * 3 + ["y" * (CHUNK_CHARS // 2 + 1)] * 3
+    runs = _chunks(texts)
+    assert runs[0] == (0, CHUNK)
+    assert [lo for lo, _ in runs[1:]] == [hi for _, hi in runs[:-1]] and runs[-1][1] == len(texts)
+    for lo, hi in runs:
+        read = sum(min(len(t), MAX_RAW) for t in texts[lo:hi])
+        assert 0 < hi - lo <= CHUNK and (read <= CHUNK_CHARS or hi - lo == 1)
+    assert _chunks([]) == [] and _chunks(["z" * (CHUNK_CHARS * 2)]) == [(0, 1)]
+
+
 def test_same_answers_in_a_fresh_process_with_another_hash_seed() -> None:
     texts = [t for t, _, _ in SHORT_POSTS]
     code = (

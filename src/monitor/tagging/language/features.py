@@ -29,6 +29,7 @@ __all__ = [
     "encode_one",
     "open_set_mask",
     "feature_hashes",
+    "flat_feature_hashes",
     "single_feature_hashes",
 ]
 
@@ -75,7 +76,7 @@ def encode(texts: Sequence[str]) -> Batch:
     cls = cls_table[safe]
     codes = lower_table[safe]
     keep = cls != DROP
-    weight = _script_weights(cls[keep], safe[keep], codes[keep])
+    capital = _in_capitalised_word(cls[keep], safe[keep], codes[keep])
     cls, codes = cls[keep], codes[keep]
     # per-document letter counts per script -> dominant script
     doc = np.cumsum(cls == SEP)
@@ -83,8 +84,9 @@ def encode(texts: Sequence[str]) -> Batch:
     is_letter = cls < OTHER
     bins = doc[is_letter] * 3 + cls[is_letter]
     counts = np.bincount(bins, minlength=n_docs * 3).reshape(n_docs, 3)
-    weighted = np.bincount(bins, weights=weight[is_letter], minlength=n_docs * 3).reshape(n_docs, 3)
-    script = weighted.argmax(axis=1)
+    # letters of capitalised words count half (_script_weights), in integers: twice the weighted count
+    halved = np.bincount(bins[capital[is_letter]], minlength=n_docs * 3).reshape(n_docs, 3)
+    script = (2 * counts - halved).argmax(axis=1)
     letters = counts[np.arange(n_docs), script]
     foreign = np.bincount(doc[cls == OTHER], minlength=n_docs)[:n_docs]
     # letters of other scripts, and apostrophes not between two letters, become spaces
@@ -121,12 +123,19 @@ def _script_weights(
     a Russian or Tajik sentence) are capitalised; the language's own words
     mostly are not. An all-capitals post halves every word alike, so nothing changes there.
     """
+    return np.where(_in_capitalised_word(cls, raw, lower), 0.5, 1.0)
+
+
+def _in_capitalised_word(
+    cls: npt.NDArray[np.uint8], raw: npt.NDArray[np.uint32], lower: npt.NDArray[np.uint32]
+) -> npt.NDArray[np.bool_]:
+    """Per code point: is it in (or after, up to the next word) a word whose first letter is a capital."""
     letter = cls <= OTHER
     start = letter.copy()
     start[1:] &= ~letter[:-1]
     word_of = np.cumsum(start)
     capitalised = np.concatenate(([False], (raw != lower)[start]))
-    return np.where(capitalised[word_of], 0.5, 1.0)
+    return capitalised[word_of]
 
 
 def decode_first(batch: Batch) -> str:
@@ -152,33 +161,52 @@ def feature_hashes(batch: Batch) -> list[Segment]:
     document order, so no sort is needed. A model with 2**bits buckets takes the
     top ``bits`` bits (Fibonacci hashing), so one pass serves every script's model.
     """
+    hashes, docs, sizes = flat_feature_hashes(batch)
+    bounds = np.cumsum([0, *sizes]).tolist()
+    return [(hashes[lo:hi], docs[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def flat_feature_hashes(
+    batch: Batch,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], list[int]]:
+    """``feature_hashes`` as two arrays, the kinds one after another, and the size of each kind.
+
+    Written straight into one pair of arrays: the batch path gathers and sums every
+    kind at once, and copying six segments together cost as much as the sums' set-up.
+    """
     codes = batch.codes.copy()
     doc = _doc_index(batch)
     codes[codes == _SEP] = 32
     n_pos = len(codes)
     end_of = batch.ends[doc]
-    pos = np.arange(n_pos, dtype=np.int64)
-
-    out_b: list[npt.NDArray[np.uint64]] = []
-    out_d: list[npt.NDArray[np.int64]] = []
+    left = end_of - np.arange(n_pos, dtype=np.int64)  # code points from each position to its document's end
+    is_sp = codes == 32
+    begin = np.flatnonzero(~is_sp[1:] & is_sp[:-1]) + 1
+    finish = np.flatnonzero(~is_sp[:-1] & is_sp[1:]) + 1
+    room = MAX_N * n_pos + len(begin)
+    out_h = np.empty(room, dtype=np.uint64)
+    out_d = np.empty(room, dtype=np.int64)
+    sizes: list[int] = []
+    at = 0
     h = np.zeros(n_pos, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for n in range(1, MAX_N + 1):
-            if n > n_pos:  # a batch shorter than n: no n-grams, but the segment keeps its place
-                out_b.append(np.zeros(0, dtype=np.uint64))
-                out_d.append(np.zeros(0, dtype=np.int64))
+            if n > n_pos:  # a batch shorter than n: no n-grams, but the kind keeps its place
+                sizes.append(0)
                 continue
             # h[i] = hash of codes[i:i+n]
-            h[: n_pos - n + 1] = h[: n_pos - n + 1] * _P + codes[n - 1 :]
-            valid = pos[: n_pos - n + 1] + n <= end_of[: n_pos - n + 1]
-            idx = np.flatnonzero(valid)
-            hv = h[idx] + np.uint64(n * 0x51ED27)
-            out_b.append(hv * _MIX)
-            out_d.append(doc[idx])
+            h[: n_pos - n + 1] *= _P
+            h[: n_pos - n + 1] += codes[n - 1 :]
+            idx = np.flatnonzero(left[: n_pos - n + 1] >= n)
+            k = len(idx)
+            mine = out_h[at : at + k]
+            np.take(h, idx, out=mine)
+            mine += np.uint64(n * 0x51ED27)
+            mine *= _MIX
+            np.take(doc, idx, out=out_d[at : at + k])
+            sizes.append(k)
+            at += k
         # words: maximal runs of non-space code points
-        is_sp = codes == 32
-        begin = np.flatnonzero(~is_sp[1:] & is_sp[:-1]) + 1
-        finish = np.flatnonzero(~is_sp[:-1] & is_sp[1:]) + 1
         if len(begin):
             # prefix hash: H[i] = sum_{j<i} c_j * P^(i-1-j), via powers of P and of its inverse
             pw = np.cumprod(np.full(n_pos + 1, _P, dtype=np.uint64))
@@ -188,13 +216,15 @@ def feature_hashes(batch: Batch) -> list[Segment]:
             ipw = np.concatenate(([np.uint64(1)], ipw[:-1]))
             pref = np.concatenate(([np.uint64(0)], np.cumsum(codes * ipw[:n_pos], dtype=np.uint64)))
             # sum_{a<=j<b} c_j P^(b-1-j) = P^(b-1) * (pref[b] - pref[a])
-            wh = pw[finish - 1] * (pref[finish] - pref[begin])
-            out_b.append((wh ^ _WORD_SALT) * _MIX)
-            out_d.append(doc[begin])
-        else:
-            out_b.append(np.zeros(0, dtype=np.uint64))
-            out_d.append(np.zeros(0, dtype=np.int64))
-    return list(zip(out_b, out_d, strict=True))
+            k = len(begin)
+            mine = out_h[at : at + k]
+            np.multiply(pw[finish - 1], pref[finish] - pref[begin], out=mine)
+            mine ^= _WORD_SALT
+            mine *= _MIX
+            np.take(doc, begin, out=out_d[at : at + k])
+            at += k
+        sizes.append(len(begin))
+    return out_h[:at], out_d[:at], sizes
 
 
 def buckets_of(hashes: npt.NDArray[np.uint64], bits: int) -> npt.NDArray[np.intp]:
