@@ -38,6 +38,31 @@ def compile_not_after(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(f"{_NOT_LETTER_BEFORE}(?:{_alternation(words)})[\\s'\"«»“”„]*$")
 
 
+def not_after_reach(words: tuple[str, ...]) -> int:
+    """The longest of ``words`` folded: a ``compile_not_after`` match starts at most this far before the
+    quotes and spaces that end the text it is searched in (see :func:`not_after_start`)."""
+    return max((len(fold_term(w)) for w in words), default=0)
+
+
+_TRAILING = frozenset("'\"«»“”„")  # the not_after pattern's characters after the word, besides \s
+
+
+def not_after_start(m: str, lo: int, end: int, reach: int) -> int:
+    """Where a ``compile_not_after`` pattern's search of ``m[lo:end]`` may start without missing a match.
+
+    A match is a word of at most ``reach`` characters, then only spaces and quotes up to ``end``: it starts
+    no earlier than ``reach`` before the run of spaces and quotes that ends at ``end``. The search from there
+    gives the same answer, for about a third of the positions tried (the lookbehind still sees the
+    character before the start)."""
+    j = end
+    while j > lo:
+        c = m[j - 1]
+        if not (c.isspace() or c in _TRAILING):
+            break
+        j -= 1
+    return max(lo, j - reach)
+
+
 def compile_not_before(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """Matches at the start of the text after an alias when one of ``words`` follows it."""
     if not words:
@@ -69,11 +94,14 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 def is_shouting(text: str, start: int, end: int) -> bool:
     """The words around ``text[start:end]`` are in capitals (a caps headline): then case is no evidence."""
     window = text[max(0, start - 40) : start] + " " + text[end : end + 40]
+    if _SIX_UPPER.match(window) is None:  # fewer than six capitals: no need to count every letter
+        return False
     upper = len(_UPPER.findall(window))
     return upper >= 6 and upper > 2 * len(_LOWER.findall(window))
 
 
 _UPPER = re.compile(r"[A-ZА-ЯЁҲҶҚҒӢӮЎІ]")
+_SIX_UPPER = re.compile(r"(?:[^A-ZА-ЯЁҲҶҚҒӢӮЎІ]*+[A-ZА-ЯЁҲҶҚҒӢӮЎІ]){6}")  # possessive: one pass, no backtracking
 _LOWER = re.compile(r"[a-zа-яёҳҷқғӣӯўі]")
 
 
@@ -102,9 +130,11 @@ class CueSets:
     word). ``re2.Set`` reports the sets that match, which is all a condition needs.
     """
 
-    def __init__(self, contexts: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, contexts: Mapping[str, Iterable[str]], extra: str = "") -> None:
+        """``extra``: one more RE2 pattern, scanned in the same pass (see :meth:`find_extra`)."""
         self._names: list[str] = []
         self._sources: list[str] = []
+        self._extra = extra
         self.stem_count = 0
         for name, stems in contexts.items():
             words: set[str] = set()  # whole words (a stem ending in ``$``)
@@ -132,21 +162,36 @@ class CueSets:
         self._set: Any = re2.Set.SearchSet(opts)  # re2 ships no type hints
         for source in self._sources:
             self._set.Add(source)
+        # the extra pattern only rides along with cue sets (without any, find_extra says "not scanned")
+        self._extra_index = self._set.Add(self._extra) if self._extra and self._names else -1
         if self._names:
             self._set.Compile()
         self._raw = self._set._set
 
     def __getstate__(self) -> dict[str, Any]:
         """RE2 sets cannot be pickled (the compiled-tagger cache pickles a tagger): keep the patterns."""
-        return {"names": self._names, "sources": self._sources, "stem_count": self.stem_count}
+        return {"names": self._names, "sources": self._sources, "stem_count": self.stem_count, "extra": self._extra}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._names, self._sources, self.stem_count = state["names"], state["sources"], state["stem_count"]
+        self._extra = state["extra"]
         self._compile()
 
     def find(self, m: str, raw: bytes | None = None) -> frozenset[str]:
         """Names of the cue sets with a word in folded text ``m`` (``raw``: ``m.encode()``, if known)."""
         if not self._names:
             return frozenset()
-        hits = self._raw.Match(m.encode() if raw is None else raw)
-        return frozenset(self._names[i] for i in hits) if hits else frozenset()
+        return self.find_extra(m.encode() if raw is None else raw)[0]
+
+    def find_extra(self, raw: bytes) -> tuple[frozenset[str], bool | None]:
+        """(cue set names, whether the extra pattern matched) for UTF-8 folded text ``raw``, in one scan;
+        None in place of the extra answer when there is no extra pattern or no cue set to scan with."""
+        if not self._names:
+            return frozenset(), None
+        hits = self._raw.Match(raw)
+        if not hits:
+            return frozenset(), False if self._extra_index >= 0 else None
+        extra = self._extra_index
+        if extra < 0:
+            return frozenset(self._names[i] for i in hits), None
+        return frozenset(self._names[i] for i in hits if i != extra), extra in hits

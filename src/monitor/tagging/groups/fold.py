@@ -403,18 +403,24 @@ def _split_raw() -> Any:  # re2 ships no type hints
 _SPLIT_RAW = _split_raw()
 
 
-def split_views(m: str, raw: bytes | None = None) -> list[SplitView]:
+SPLIT_HINT = _HINT.pattern  # for a caller that scans the text with RE2 anyway (the tagger's cue scan)
+
+
+def split_views(m: str, raw: bytes | None = None, hinted: bool | None = None) -> list[SplitView]:
     """Views of every run of split-up letters in folded text ``m`` (usually none).
 
     The RE2 hint rules most posts out in one scan of the UTF-8 bytes; where it fires, the exact
     pattern (also RE2, linear, on the same bytes) finds the runs. Offsets are mapped back to
     characters only for the runs found. ``raw``: ``m.encode()`` when the caller has it already
-    (the tagger encodes a post once for all its RE2 scans).
+    (the tagger encodes a post once for all its RE2 scans). ``hinted``: whether ``SPLIT_HINT`` matches
+    ``raw``, when the caller knows it already (None: scan for it here).
     """
     if raw is None:
         raw = m.encode()
     nb = len(raw)
-    if _HINT_RAW.Match(_UNANCHORED, raw, 0, nb)[0][0] < 0:
+    if hinted is None:
+        hinted = _HINT_RAW.Match(_UNANCHORED, raw, 0, nb)[0][0] >= 0
+    if not hinted:
         return []
     ascii_text = nb == len(m)
     views: list[SplitView] = []

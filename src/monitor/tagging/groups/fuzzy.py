@@ -182,31 +182,45 @@ def _common_anchors() -> frozenset[str]:
 
 
 class PostWords:
-    """The words around one anchor (articles dropped), tokenised only when the anchor's own word is close
-    to a name's word: (word, folded start, folded end), and the anchor's position among them."""
+    """The words around one anchor at a word start (articles dropped), tokenised only when the anchor's own
+    word is close to a name's word, and the anchor's position among them (-1: no word starts there).
 
-    __slots__ = ("pos", "toks")
+    The words before the anchor and from it are found apart, by ``findall`` (no match object per word):
+    no word spans the anchor's start, which follows a character that is no letter or digit, except
+    after an apostrophe joining a letter (``d'Islam``: one word, so none starts at the anchor). Their
+    offsets are found only for a window that matched (:meth:`span`).
+    """
+
+    __slots__ = ("_at", "_cut", "_hi", "_lo", "_m", "pos", "toks")
 
     def __init__(self, m: str, at: int, before: int = 60, after: int = 70) -> None:
         lo, hi = max(0, at - before), min(len(m), at + after)
         cut = lo > 0 and m[lo - 1].isalpha()  # a word starting at ``lo`` is the end of a longer one
-        toks: list[tuple[str, int, int]] = []
-        pos = -1
-        for mo in _WORD.finditer(m, lo, hi):  # one loop: no token list to filter and search again
-            word = mo[0]
-            if word in _ARTICLES:
-                continue
-            start = mo.start()
-            if start == lo and cut:
-                continue
-            if start == at:
-                pos = len(toks)
-            toks.append((word, start, mo.end()))
+        self._m, self._at, self._lo, self._hi, self._cut = m, at, lo, hi, cut
+        if at >= lo + 2 and m[at - 1] == "'" and _WORD.match(m, at - 2, at - 1) is not None:
+            self.toks: list[str] = []
+            self.pos = -1
+            return
+        head = _WORD.findall(m, lo, at)
+        if head and cut and _WORD.match(m, lo, at) is not None:
+            del head[0]
+        tail = _WORD.findall(m, at, hi)
+        arts = _ARTICLES
+        toks = [w for w in head if w not in arts]
+        # the anchor's own word comes first in ``tail`` when a word starts at ``at``
+        self.pos = len(toks) if tail and tail[0] not in arts and _WORD.match(m, at, hi) is not None else -1
+        toks += [w for w in tail if w not in arts]
         self.toks = toks
-        self.pos = pos
 
     def skel(self, i: int, cyrillic: bool) -> str:
-        return word_skeleton(self.toks[i][0], cyrillic)
+        return word_skeleton(self.toks[i], cyrillic)
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """Folded start of word ``i`` and end of word ``j``: the window tokenised again with offsets."""
+        m, lo = self._m, self._lo
+        spans = [mo.span() for mo in _WORD.finditer(m, lo, self._hi)
+                 if mo[0] not in _ARTICLES and not (self._cut and mo.start() == lo)]
+        return spans[i][0], spans[j][1]
 
 
 def word_bound(a: str) -> int:
@@ -237,4 +251,4 @@ def best_window(words: PostWords, name: FuzzyName, index: int) -> tuple[int, int
         total += d
         if total > name.max_distance:
             return None
-    return words.toks[first][1], words.toks[first + n - 1][2], total
+    return (*words.span(first, first + n - 1), total)

@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import TypeVar
 
 import ahocorasick
 from rapidfuzz.distance import Levenshtein
@@ -39,9 +40,11 @@ from .context import (
     compile_not_before,
     is_quoted,
     is_shouting,
+    not_after_reach,
+    not_after_start,
     sentence_start,
 )
-from .fold import Folded, SplitView, clean_text, fold_term, fold_text, split_views
+from .fold import SPLIT_HINT, Folded, SplitView, clean_text, fold_term, fold_text, split_views
 from .keywords import KeywordSpec, PatternSet, validate
 from .lexicon import Alias, Entity, Lexicon, load_lexicon
 from .fuzzy import FuzzyName, PostWords, anchors, best_window, make_name, word_bound, word_skeleton
@@ -81,6 +84,7 @@ class _Entry:  # noqa: PLR0902
     context: tuple[str, ...] = ()
     veto: tuple[str, ...] = ()
     not_after: re.Pattern[str] | None = None
+    not_after_reach: int = 0  # its longest word (context.not_after_start)
     not_before: re.Pattern[str] | None = None
     plain: bool = False  # no condition at all: the guards are skipped (most aliases)
     capital: bool = False  # must start with a capital letter (case "upper"): checked first, in the scan
@@ -100,6 +104,15 @@ _CAPITALS = 2  # every entry needs a capital first letter ("IS", "ИГ"): a hit 
 _ANCHORS = 3  # only fuzzy anchors: they need the start of the word and nothing else
 
 
+# Folded characters from the most frequent in posts (the development sets and the language-identification
+# training lines) down; the sort key of the literals (see GroupTagger.__init__). Only speed depends on it.
+_FREQUENT = (' aioehtpykcيлmاдbnrгlбыsرونпلd.з,uمدxتكшهgячسبэжəцقشەپjьېzvزфےqfفجع0ہ"ۇ\'خ،юگw1چحغъ2ںھҙ“طصщ:ڭۈ«»53ۋ”'
+             '9ړٹ)(468ض۔')
+_BY_FREQUENCY = {ord(c): chr(i + 1) for i, c in enumerate(_FREQUENT)}
+# A literal no folded text holds (the fold deletes U+0000): it only gives the automaton's root a space child.
+_SPACE_SENTINEL = " \x00"
+
+
 def _mode(entries: Sequence[_Entry]) -> int:
     if all(e.kind == "keyword" for e in entries):
         return _KEYWORDS
@@ -108,8 +121,9 @@ def _mode(entries: Sequence[_Entry]) -> int:
     if all(e.names for e in entries):
         return _ANCHORS
     return _ANY
-# folded start/end, original start/end, entry, rule, original end of the name without its ending
-_Raw = tuple[int, int, int, int, "_Entry", str, int]
+# a judged hit: original start/end (with the ending), entry, rule
+_Cand = tuple[int, int, "_Entry", str]
+_K = TypeVar("_K")
 
 
 def _alifbo_version() -> str:
@@ -154,7 +168,9 @@ class GroupTagger:
         # Cue words are found only for posts with a conditional alias hit (a minority), by one RE2 set
         # (one pattern per cue set) that says which sets occur: most posts pay nothing for the ~500 cue
         # stems, which are common words, and the rest pay one linear scan in C.
-        self._cue_sets = CueSets(self.lexicon.contexts)
+        # The split-letter hint rides along in that scan: a post that needed its cue words (most posts with
+        # a name do) then skips the hint's own scan.
+        self._cue_sets = CueSets(self.lexicon.contexts, extra=SPLIT_HINT)
         table: dict[str, list[_Entry]] = {}
         self._generate = generate
         self._fuzzy = fuzzy
@@ -181,7 +197,13 @@ class GroupTagger:
         # The ~78,000 literals carry only ~4,700 distinct values: one shared tuple per value saves the
         # daemon about 6 MB resident and the cache load as much again at its peak (issue 16, memory).
         values: dict[_Value, _Value] = {}
-        for literal, entries in table.items():
+        if table and _SPACE_SENTINEL:
+            # a space at the root: the walk takes one comparison instead of a scan of the root's children
+            self._automaton.add_word(_SPACE_SENTINEL, (len(_SPACE_SENTINEL), (), False, _ANY))
+        # literals in the order of their letters' frequency in posts: a node's children are a list searched
+        # in order (pyahocorasick), so the common letters are found first. Same trie, same hits.
+        for literal in sorted(table, key=lambda lit: lit.translate(_BY_FREQUENCY)):
+            entries = table[literal]
             # can any entry take more letters after the literal (an ending, a prefix keyword)? Most cannot,
             # and then a hit inside a longer word is dropped before any further work
             takes_rest = any(e.prefix or e.suffix is not None for e in entries)
@@ -215,13 +237,14 @@ class GroupTagger:
         vetoes = tuple(sorted({v for a in entity.aliases for v in a.veto}))
         for alias in entity.aliases:
             not_after = compile_not_after(alias.not_after)
+            reach = not_after_reach(alias.not_after)
             not_before = compile_not_before(alias.not_before)
             base_source = alias.source or entity.source or "lexicon"
             if self._fuzzy:
                 fuzzy_veto = tuple(sorted(set(alias.veto) | set(vetoes)))
                 self._fuzzy_candidates(entity, alias, self._intern(_Entry(
                     kind=kind, canonical=entity.id, group=group, rule="fuzzy", context=alias.context,
-                    veto=fuzzy_veto, not_after=not_after, not_before=not_before,
+                    veto=fuzzy_veto, not_after=not_after, not_after_reach=reach, not_before=not_before,
                     source=f"{base_source}; fuzzy:{alias.text}")), translit)
             for v in expand_alias(alias, self.lexicon.paradigms, translit=translit,
                                   generate=self._generate and kind == "group"):
@@ -234,7 +257,8 @@ class GroupTagger:
                     kind=kind, canonical=entity.id, group=group, rule=v.rule, stem=v.stem,
                     suffix=_suffix_for(alias, v.pattern), abbr=alias.abbr,
                     arabic=alias.lang in ("ar", "fa", "ps", "ug"), case=alias.case,
-                    context=context, veto=veto, not_after=not_after, not_before=not_before,
+                    context=context, veto=veto, not_after=not_after, not_after_reach=reach,
+                    not_before=not_before,
                     plain=not (context or veto or alias.case or not_after or not_before),
                     capital=alias.case == "upper",
                     source=f"{base_source}; generated:{v.gen}" if generated else base_source,
@@ -298,7 +322,8 @@ class GroupTagger:
     @property
     def literal_count(self) -> int:
         """How many folded literals the automaton holds (for benchmarks and docs)."""
-        return len(self._automaton) + self._cue_sets.stem_count
+        return len(self._automaton) - (bool(_SPACE_SENTINEL) and _SPACE_SENTINEL in self._automaton) \
+            + self._cue_sets.stem_count
 
     def match(self, text: str) -> tuple[Match, ...]:
         """Every match, sorted by start; spans index into ``text``."""
@@ -315,7 +340,10 @@ class GroupTagger:
         for m in matches:
             kind = m.kind
             (groups if kind == "group" else people if kind == "person" else keywords).append(m.canonical)
-        return (_ids(groups), _ids(people), _ids(keywords), matches)
+        # sorted unique ids; most posts have none or one of a kind: no set or sort for them
+        return (tuple(groups) if len(groups) < 2 else tuple(sorted(set(groups))),
+                tuple(people) if len(people) < 2 else tuple(sorted(set(people))),
+                tuple(keywords) if len(keywords) < 2 else tuple(sorted(set(keywords))), matches)
 
     def _run(self, text: str) -> tuple[Match, ...]:
         if not text:
@@ -329,69 +357,57 @@ class GroupTagger:
         m = folded.text
         mb = m.encode()  # one UTF-8 encoding for every RE2 scan of the folded text
         state = _PostState(text, m, mb, self._cue_sets)
-        raw: list[_Raw] = []
+        # each hit is judged as the scan finds it (the conditions depend only on the post and the hit):
+        # accepted names, names waiting for another name, branch names waiting for their parent's, and
+        # analysts' words, which no condition or overlap removes
+        cands: list[_Cand] = []
+        pending: list[_Cand] = []
+        orphans: list[_Cand] = []
+        kws: list[_Cand] = []
         if self._scannable:
-            self._scan_main(folded, state, raw)
-            for view in split_views(m, mb):
-                self._scan_view(folded, view, raw)
-        # most posts of ordinary text hit nothing: they skip the checks, the resolution and the fuzzy pass
-        out = self._decide(folded, state, raw) if raw or state.anchors else []
+            self._scan_main(folded, state, cands, pending, orphans, kws)
+            if state.hinted is not False:  # the cue scan found no split letters: no call at all
+                for view in split_views(m, mb, state.hinted):
+                    self._scan_view(folded, state, view, cands, pending, orphans, kws)
+        # most posts of ordinary text hit nothing: they skip the resolution and the fuzzy pass
+        out = (self._decide(folded, state, cands, pending, orphans, kws)
+               if cands or pending or orphans or kws or state.anchors else [])
         if self._patterns:
             # the fold deleted nothing (it may have collapsed spaces), so the text holds no invisible
             # character to clean: its clean view is the text itself
-            clean = Folded(text, (), (), text) if m and not folded.marks else clean_text(text)
-            found = self._patterns.spans(clean.text, tb if clean.text is text else None)
+            clean = None if m and not folded.marks else clean_text(text)  # None: the text itself
+            clean_text_ = text if clean is None else clean.text
+            found = self._patterns.spans(clean_text_, tb if clean_text_ is text else None)
             for idx, s, e in found:
                 spec = self._pattern_specs[idx]
-                os_, oe = clean.orig(s), clean.orig_end(e)
+                os_, oe = (s, e) if clean is None else (clean.orig(s), clean.orig_end(e))
                 out.append(_match("keyword", spec.term, text[os_:oe], os_, oe, "pattern", spec.group, ""))
             if found:
                 out = sorted(set(out), key=_order)  # a pattern may repeat a word keyword's span
         return tuple(out)
 
-    def _decide(self, folded: Folded, state: _PostState, raw: list[_Raw]) -> list[Match]:
-        """The post's matches from its raw hits: conditions checked, overlaps resolved, fuzzy names added."""
+    def _decide(self, folded: Folded, state: _PostState, cands: list[_Cand], pending: list[_Cand],  # noqa: PLR0913
+                orphans: list[_Cand], kws: list[_Cand]) -> list[Match]:
+        """The post's matches from its judged hits: pairs decided, overlaps resolved, fuzzy names added."""
         text = state.text
-        cands: list[tuple[int, int, _Entry, str]] = []
-        pending: list[tuple[int, int, _Entry, str]] = []
-        orphans: list[tuple[int, int, _Entry, str]] = []  # need their parent's name next to them
-        for ms, me, os_, oe, entry, rule, ob in raw:  # cues are all known now: check the conditions
-            if entry.kind == "keyword":
-                cands.append((os_, oe, entry, rule))
-                continue
-            if entry.abbr and entry.case is None and not _capitals(text, os_, ob) and not (
-                    oe > ob and suffixes.DERIVED.fullmatch(fold_term(text[ob:oe]).lstrip(" '")) is not None):
-                continue  # "ishida" (Uzbek "in the case of") is not IShID, Kazakh "етім" is not ETIM; игиловцы is
-            if entry.plain:
-                verdict = OK
-            else:
-                case = entry.case  # cheap rejections first: English "is" hits the alias IS in every post
-                if case == "upper" and not text[os_:ob].isupper():
-                    continue
-                if case is not None and case != "upper" and text[os_].isalpha() and not text[os_].isupper():
-                    continue
-                verdict = state.guards(entry, ms, me, os_, oe, ob)
-            if verdict == FAIL:
-                continue
-            # judged on the name without its ending: "ISKPга" (Latin acronym, Cyrillic ending) is not obfuscated
-            if rule != "deobfuscation" and _obfuscated(text[os_:ob], entry.abbr):
-                rule = "deobfuscation"
-            (cands if verdict == OK else pending if verdict == PENDING else orphans).append((os_, oe, entry, rule))
         if orphans and self._branches:
             _with_parent(text, orphans, cands, pending, self._branches)
-        if pending and any(c[2].kind != "keyword" for c in cands):
+        if pending and cands:
             # another group or a named militant figure (Юлдашев, Abu Saloh) written outright is militancy
             # context enough: "После гибели Юлдашева ИДУ возглавил…"
             cands.extend(pending)
         elif len(pending) > 1 and self._branches and _branch_pair(text, pending, self._branches):
             cands.extend(pending)  # "Хорасанское отделение ИГ": branch and parent vouch for each other
-        out = _resolve(text, cands)
+        branches = self._branches
+        out, groups = _resolve(text, cands, kws, branches)
         if state.anchors:
             out = self._fuzzy_matches(folded, state, out)
-        if out and "(" in text:
-            out = bind(text, out, _bound_match)
-        if self._branches and len(out) > 1:
-            out = _merge_branches(text, out, self._branches)
+            groups = max([_BRANCH if x.canonical in branches else _GROUP for x in out if x.kind == "group"],
+                         default=_NO_GROUP)
+        if groups and "(" in text:  # without a group name a definition binds nothing and drops nothing
+            out = bind(text, out, _bound_match)  # (a bound abbreviation takes the group of a match in ``out``)
+        if groups == _BRANCH and len(out) > 1:  # only a branch's match merges with its parent's
+            out = _merge_branches(text, out, branches)
         return out
 
     def _fuzzy_matches(self, folded: Folded, state: _PostState, out: list[Match]) -> list[Match]:
@@ -417,6 +433,10 @@ class GroupTagger:
                 continue  # inside a name matched exactly
             word = m[ms:_word_end(m, ms)]
             words = None
+            # whether a name's first word is close to the post's word at ``first``: names sharing an anchor
+            # often share their first word ("Islamic …"), and most candidates fail on it (best_window's own
+            # first check, done once per word here)
+            firsts: dict[tuple[int, str, bool], bool] = {}
             for key, cyr, names in anchor.names:
                 # the anchor's own word first: one C-level distance for all the names sharing that word,
                 # and the words around it are looked at only when it is close
@@ -426,7 +446,19 @@ class GroupTagger:
                     words = PostWords(m, ms)
                     if words.pos < 0:
                         break
+                pos, ntoks = words.pos, len(words.toks)
                 for name, index in names:
+                    first = pos - index
+                    if first < 0 or first + len(name.words) > ntoks:
+                        continue  # the name does not fit around the anchor: best_window says None
+                    a0 = name.skeletons[0]
+                    ok = firsts.get((first, a0, name.cyrillic))
+                    if ok is None:  # a name has two words or more: its first word is never the last (no ending)
+                        bound = word_bound(a0)
+                        ok = Levenshtein.distance(a0, words.skel(first, name.cyrillic), score_cutoff=bound + 1) <= bound
+                        firsts[(first, a0, name.cyrillic)] = ok
+                    if not ok:
+                        continue
                     got = best_window(words, name, index)
                     if got is None:
                         continue
@@ -447,7 +479,8 @@ class GroupTagger:
                     break
         return sorted(out + added, key=_order) if added else out
 
-    def _scan_main(self, folded: Folded, st: _PostState, raw: list[_Raw]) -> None:
+    def _scan_main(self, folded: Folded, st: _PostState, cands: list[_Cand], pending: list[_Cand],  # noqa: PLR0913
+                   orphans: list[_Cand], kws: list[_Cand]) -> None:
         m = folded.text
         n = len(m)
         text = st.text
@@ -455,6 +488,7 @@ class GroupTagger:
         orig, orig_end = folded.orig, folded.orig_end
         max_suffix = suffixes.MAX_SUFFIX
         word_rest = _WORD_REST.match
+        ending_ok = _ENDING_OK.get
         anchors = st.anchors
         for end_idx, (plen, entries, takes_rest, mode) in self._automaton.iter(m):
             start = end_idx - plen + 1
@@ -486,9 +520,9 @@ class GroupTagger:
                         continue
                     stop = word_end if entry.prefix else end
                     if identity:
-                        raw.append((start, stop, start, stop, entry, entry.rule, end))
+                        kws.append((start, stop, entry, entry.rule))
                     else:
-                        raw.append((start, stop, orig(start), orig_end(stop), entry, entry.rule, orig_end(end)))
+                        kws.append((orig(start), orig_end(stop), entry, entry.rule))
                 continue
             for entry in entries:
                 if entry.names:
@@ -503,7 +537,12 @@ class GroupTagger:
                     stop, rule = word_end, entry.rule
                 elif rest:
                     sfx = entry.suffix
-                    if sfx is None or len(rest) > max_suffix or sfx.fullmatch(rest) is None:
+                    if sfx is None or len(rest) > max_suffix:
+                        continue
+                    ok = ending_ok((sfx.pattern, rest))
+                    if ok is None:
+                        ok = _remember(_ENDING_OK, (sfx.pattern, rest), sfx.fullmatch(rest) is not None)
+                    if not ok:
                         continue
                     stop, rule = word_end, ("inflection" if entry.rule in ("alias", "abbreviation") else entry.rule)
                 else:
@@ -518,12 +557,21 @@ class GroupTagger:
                                                   else entry.rule)
                     if entry.stem and stop == end:
                         continue
-                if identity:
-                    raw.append((start, stop, start, stop, entry, rule, end))
+                if entry.kind == "keyword":
+                    if identity:
+                        kws.append((start, stop, entry, rule))
+                    else:
+                        kws.append((orig(start), orig_end(stop), entry, rule))
+                elif identity:
+                    _judge(st, entry, rule, start, stop, start, stop, end, cands, pending, orphans)
                 else:
-                    raw.append((start, stop, orig(start), orig_end(stop), entry, rule, orig_end(end)))
+                    # orig_end(j) is orig(j - 1) + 1 (stop and end are never 0); most names take no ending
+                    oe = orig(stop - 1) + 1
+                    _judge(st, entry, rule, start, stop, orig(start), oe, oe if stop == end else orig(end - 1) + 1,
+                           cands, pending, orphans)
 
-    def _scan_view(self, folded: Folded, view: SplitView, raw: list[_Raw]) -> None:
+    def _scan_view(self, folded: Folded, st: _PostState, view: SplitView, cands: list[_Cand],  # noqa: PLR0913
+                   pending: list[_Cand], orphans: list[_Cand], kws: list[_Cand]) -> None:
         text = folded.source
         for end_idx, (plen, entries, *_) in self._automaton.iter(view.text):
             start = end_idx - plen + 1
@@ -535,17 +583,42 @@ class GroupTagger:
             for entry in entries:
                 if entry.stem or entry.prefix:
                     continue
+                if entry.kind == "keyword":
+                    kws.append((os_, oe, entry, entry.rule))
+                    continue
                 span = text[os_:oe]
                 dotted = entry.abbr and all(not c.isalnum() or c.isupper() for c in span)
-                rule = entry.rule if entry.kind == "keyword" else ("abbreviation" if dotted else "deobfuscation")
-                raw.append((ms, me, os_, oe, entry, rule, oe))
+                _judge(st, entry, "abbreviation" if dotted else "deobfuscation", ms, me, os_, oe, oe, cands, pending,
+                       orphans)
 
 
-def _ids(found: list[str]) -> tuple[str, ...]:
-    """Sorted unique ids (most posts have none or one of a kind: no set or sort for them)."""
-    if len(found) < 2:
-        return tuple(found)
-    return tuple(sorted(set(found)))
+def _judge(st: _PostState, entry: _Entry, rule: str, ms: int, me: int, os_: int, oe: int, ob: int,  # noqa: PLR0913
+           cands: list[_Cand], pending: list[_Cand], orphans: list[_Cand]) -> None:
+    """Check one group/person hit's conditions and file it: accepted, pending (only the militancy setting is
+    missing, which another name supplies) or an orphan (a branch name that needs its parent's next to it).
+
+    ``ms``/``me``: the hit in the folded text; ``os_``/``oe``: in the original text, with its ending; ``ob``:
+    where the name ends there without its ending. The cue words are looked up on the first hit that needs them.
+    """
+    text = st.text
+    if entry.abbr and entry.case is None and not _capitals(text, os_, ob) and not (
+            oe > ob and suffixes.DERIVED.fullmatch(fold_term(text[ob:oe]).lstrip(" '")) is not None):
+        return  # "ishida" (Uzbek "in the case of") is not IShID, Kazakh "етім" is not ETIM; игиловцы is
+    if entry.plain:
+        verdict = OK
+    else:
+        case = entry.case  # cheap rejections first: English "is" hits the alias IS in every post
+        if case == "upper" and not text[os_:ob].isupper():
+            return
+        if case is not None and case != "upper" and text[os_].isalpha() and not text[os_].isupper():
+            return
+        verdict = st.guards(entry, ms, me, os_, oe, ob)
+        if verdict == FAIL:
+            return
+    # judged on the name without its ending: "ISKPга" (Latin acronym, Cyrillic ending) is not obfuscated
+    if rule != "deobfuscation" and _obfuscated(text[os_:ob], entry.abbr):
+        rule = "deobfuscation"
+    (cands if verdict == OK else pending if verdict == PENDING else orphans).append((os_, oe, entry, rule))
 
 
 def _capitals(text: str, start: int, end: int) -> bool:
@@ -577,15 +650,36 @@ def _is_word(tail: str) -> bool:
 
 def _obfuscated(span: str, abbr: bool) -> bool:
     """Did the span need de-obfuscation (invisibles, mixed scripts, odd case, exotic letter forms)?"""
+    memo = _OBFUSCATED_ABBR if abbr else _OBFUSCATED_NAME
+    got = memo.get(span)
+    if got is not None:
+        return got
     if span.isascii():  # one script, no invisibles: only odd capitals can tell (tAlIbAn)
-        return not abbr and _ODD_CASE.search(span) is not None
-    return (_OBFUSCATED if abbr else _OBFUSCATED_OR_ODD_CASE).search(span) is not None
+        found = not abbr and _ODD_CASE.search(span) is not None
+    else:
+        found = (_OBFUSCATED if abbr else _OBFUSCATED_OR_ODD_CASE).search(span) is not None
+    return _remember(memo, span, found)
+
+
+# Answers of pure checks on short strings that recur from post to post (the same names, the same endings):
+# a dict lookup instead of a regex run. Bounded: emptied when full (post text is attacker-controlled).
+_MEMO_MAX = 2048
+_OBFUSCATED_ABBR: dict[str, bool] = {}  # _obfuscated's answer per span, for abbreviations
+_OBFUSCATED_NAME: dict[str, bool] = {}  # and for other names
+_ENDING_OK: dict[tuple[str, str], bool] = {}  # (ending pattern's source, rest of the word): does it fullmatch?
+
+
+def _remember(memo: dict[_K, bool], key: _K, answer: bool) -> bool:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = answer
+    return answer
 
 
 class _PostState:
     """Per-post facts the guards need: the texts and the cue sets the automaton saw."""
 
-    __slots__ = ("_cue_sets", "_cues", "anchors", "m", "mb", "text")
+    __slots__ = ("_cue_sets", "_cues", "anchors", "hinted", "m", "mb", "text")
 
     def __init__(self, text: str, m: str, mb: bytes, cue_sets: CueSets) -> None:
         self.text = text
@@ -594,6 +688,7 @@ class _PostState:
         self.anchors: list[tuple[int, _Entry]] = []
         self._cue_sets = cue_sets
         self._cues: frozenset[str] | None = None
+        self.hinted: bool | None = None  # the split-letter hint's answer, once the cue scan has given it
 
     @property
     def known_cues(self) -> frozenset[str] | None:
@@ -604,7 +699,7 @@ class _PostState:
     def cues(self) -> frozenset[str]:
         """Cue sets named in the post: found on first use, by one RE2 set scan."""
         if self._cues is None:
-            self._cues = self._cue_sets.find(self.m, self.mb)
+            self._cues, self.hinted = self._cue_sets.find_extra(self.mb)
         return self._cues
 
     def guards(self, entry: _Entry, ms: int, me: int, os_: int, oe: int, ob: int) -> int:
@@ -614,32 +709,44 @@ class _PostState:
         (``IMUning``: "IMU" is in capitals even though the Uzbek ending is not).
         """
         # the checks on the span itself first: they are cheap and need no cue words
+        text = self.text
         case = entry.case
         if case is not None:
-            span = self.text[os_:ob]
+            span = text[os_:ob]
             if case == "upper":  # case_ok for "upper", without a closure per call
-                if not span.isupper() or is_shouting(self.text, os_, ob):
+                if not span.isupper() or is_shouting(text, os_, ob):
                     return FAIL
             elif not case_ok(case, span, _never):
                 return FAIL
-        if entry.not_after is not None and entry.not_after.search(self.m, max(0, ms - 40), ms):
-            return FAIL
+        not_after = entry.not_after
+        if not_after is not None:
+            lo = max(0, ms - 40)
+            if not_after.search(self.m, not_after_start(self.m, lo, ms, entry.not_after_reach), ms):
+                return FAIL
         if entry.not_before is not None:
             we = _word_end(self.m, me)
             if entry.not_before.match(self.m[we : we + 40]):
                 return FAIL
-        missing = bool(entry.context) and self.cues.isdisjoint(entry.context)
-        if missing and QUOTED in entry.context and is_quoted(self.text, os_, oe):
+        context = entry.context
+        if context:
+            cues = self._cues
+            if cues is None:
+                cues = self.cues
+            missing = cues.isdisjoint(context)
+        else:
             missing = False
-        if missing and CAPITALISED in entry.context and self.text[os_].isupper() and not (
-                oe == ob and sentence_start(self.text, os_) and not self.text[os_:ob].isupper()):
-            # a bare word's capital at a sentence start is no evidence ("Толибон дар мадраса…" = students);
-            # an ending (Толибонлар) or capitals throughout (ТОЛИБОН-РО) still are
-            missing = False
-        if missing and PARENT in entry.context:
-            return NEEDS_PARENT  # decided once every hit is known (_with_parent)
-        if missing and TERROR not in entry.context:
-            return FAIL
+        if missing:
+            if QUOTED in context and is_quoted(text, os_, oe):
+                missing = False
+            elif CAPITALISED in context and text[os_].isupper() and not (
+                    oe == ob and sentence_start(text, os_) and not text[os_:ob].isupper()):
+                # a bare word's capital at a sentence start is no evidence ("Толибон дар мадраса…" = students);
+                # an ending (Толибонлар) or capitals throughout (ТОЛИБОН-РО) still are
+                missing = False
+            elif PARENT in context:
+                return NEEDS_PARENT  # decided once every hit is known (_with_parent)
+            elif TERROR not in context:
+                return FAIL
         if entry.veto and not self.cues.isdisjoint(entry.veto):
             return FAIL
         # a capital at the start of a sentence is no evidence of a name ("Исламское государство в
@@ -672,41 +779,66 @@ def _order(m: Match) -> tuple[int, int, str, str]:
     return (m.start, m.end, m.kind, m.canonical)
 
 
-def _resolve(text: str, cands: list[tuple[int, int, _Entry, str]]) -> list[Match]:
-    """Longest non-overlapping group/person matches; every keyword match; as sorted Match records.
+_NO_GROUP, _GROUP, _BRANCH = 0, 1, 2  # no group match, some group match, some match of a branch (see _resolve)
 
-    A Match is built only for each winner (a frozen dataclass costs microseconds to build)."""
-    best: dict[tuple[str, str, int, int], tuple[int, int, int, _Entry, str]] = {}
-    ents = [c for c in cands if c[2].kind != "keyword"]
-    rank_of = _RULE_RANK.get
+
+def _resolve(text: str, ents: list[_Cand], kws: list[_Cand], branches: dict[str, str]) -> tuple[list[Match], int]:
+    """Longest non-overlapping group/person matches (``ents``, sorted here); every keyword match (``kws``);
+    as sorted Match records, and _NO_GROUP, _GROUP or _BRANCH: the most a group match among them is.
+
+    A Match is built only for each winner (a frozen dataclass costs microseconds to build). Rows are sorted
+    as _order sorts Matches before any is built: (start, end, kind, canonical) is unique per winner, so the
+    tuples never compare their entries."""
+    rows: list[tuple[int, int, str, str, _Entry, str]] = []
+    groups = _NO_GROUP
     if ents:
         if len(ents) > 1:
+            rank_of = _RULE_RANK.get
             ents.sort(key=lambda c: (c[0], c[0] - c[1], rank_of(c[3], 9)))
-        taken_end = -1
-        taken: tuple[int, int] | None = None
+        # the hits of one span are next to each other, by rule rank: the first of each name wins
+        taken_end = span_start = span_end = -1
+        names: list[tuple[str, str]] = []  # the names already taken on the current span
         for s, e, entry, rule in ents:
-            if taken != (s, e):
+            if s != span_start or e != span_end:
                 if s < taken_end:
                     continue
-                taken = (s, e)
-                taken_end = e
-            key = (entry.kind, entry.canonical, s, e)
-            rank = rank_of(rule, 9)
-            got = best.get(key)
-            if got is None or rank < got[0]:
-                best[key] = (rank, s, e, entry, rule)
-    for s, e, entry, rule in cands:
-        if entry.kind == "keyword":
-            key = ("keyword", entry.canonical, s, e)
-            if key not in best:
-                best[key] = (0, s, e, entry, rule)
-    # sorted as _order sorts Matches, before they are built: (start, end, kind, canonical) is unique per
-    # winner (the key of ``best``), so the tuples never compare their entries
-    rows = [(s, e, entry.kind, entry.canonical, entry, rule) for _, s, e, entry, rule in best.values()]
+                span_start, span_end, taken_end = s, e, e
+                names = []
+            kind, canonical = entry.kind, entry.canonical
+            if names and (kind, canonical) in names:
+                continue
+            names.append((kind, canonical))
+            rows.append((s, e, kind, canonical, entry, rule))
+            if kind == "group" and groups != _BRANCH:
+                groups = _BRANCH if canonical in branches else _GROUP
+    if len(kws) == 1:
+        s, e, entry, rule = kws[0]
+        rows.append((s, e, "keyword", entry.canonical, entry, rule))
+    elif kws:
+        seen: set[tuple[str, int, int]] = set()
+        for s, e, entry, rule in kws:  # the first of each keyword on a span
+            key = (entry.canonical, s, e)
+            if key not in seen:
+                seen.add(key)
+                rows.append((s, e, "keyword", entry.canonical, entry, rule))
     if len(rows) > 1:
         rows.sort()
-    return [_match(kind, canonical, text[s:e], s, e, rule, entry.group, "" if kind == "keyword" else entry.source)
-            for s, e, kind, canonical, entry, rule in rows]
+    out: list[Match] = []
+    new = object.__new__
+    for s, e, kind, canonical, entry, rule in rows:  # _match inlined, without even __init__'s call frame
+        u = new(_Unfrozen)
+        u.kind = kind
+        u.canonical = canonical
+        u.term = text[s:e]
+        u.start = s
+        u.end = e
+        u.rule = rule
+        u.group = entry.group
+        u.source = "" if kind == "keyword" else entry.source
+        u.distance = 0
+        u.__class__ = Match  # type: ignore[assignment]  # same slots, same layout (see _match)
+        out.append(u)  # type: ignore[arg-type]  # it is a Match now
+    return out, groups
 
 
 class _Unfrozen:
@@ -771,8 +903,8 @@ def _linked(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     return gap is not None and len(gap) <= _MAX_LINK and _LINK.fullmatch(gap) is not None
 
 
-def _with_parent(text: str, orphans: list[tuple[int, int, _Entry, str]], cands: list[tuple[int, int, _Entry, str]],
-                 pending: list[tuple[int, int, _Entry, str]], branches: dict[str, str]) -> None:
+def _with_parent(text: str, orphans: list[_Cand], cands: list[_Cand],
+                 pending: list[_Cand], branches: dict[str, str]) -> None:
     """Accept each branch descriptor ("афганский филиал") written next to a name of its parent ("ИГ")."""
     for hit in orphans:
         parent = branches.get(hit[2].canonical)
@@ -790,7 +922,7 @@ def _with_parent(text: str, orphans: list[tuple[int, int, _Entry, str]], cands: 
                 break
 
 
-def _branch_pair(text: str, pending: list[tuple[int, int, _Entry, str]], branches: dict[str, str]) -> bool:
+def _branch_pair(text: str, pending: list[_Cand], branches: dict[str, str]) -> bool:
     """Some pending branch name stands right next to a pending name of its parent."""
     for s, e, entry, _ in pending:
         parent = branches.get(entry.canonical) if entry.kind == "group" else None
