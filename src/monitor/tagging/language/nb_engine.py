@@ -56,6 +56,11 @@ BANDS: tuple[int, ...] = ()
 _NO_CANDIDATE = -(1 << 40)
 _FIRST = np.zeros(1, dtype=np.intp)
 _MARKER_SET = frozenset(MARKERS)
+# The answer is the model's tables and the rules applied after them (the alphabet rule, the Uzbek
+# spelling check, the abbreviation and open-set tests). The version stored with every post carries
+# both, so `monitor retag` finds posts whose language a rule change moves: bump when a rule changes
+# an answer (2: ғ rules Tatar out).
+RULES_REVISION = 2
 
 
 class NaiveBayesIdentifier:
@@ -65,7 +70,7 @@ class NaiveBayesIdentifier:
 
     def __init__(self, model: NaiveBayesModel) -> None:
         self._model = model
-        self.version = model.version
+        self.version = f"{model.version}+r{RULES_REVISION}"
         # The one-text path sums gathered int8 rows as float32 with a BLAS vector-matrix product:
         # 3x faster than numpy's int8 reduction, and exact (integer partial sums stay below 2**24).
         self._ones = np.ones((MAX_RAW + 2) * (MAX_N + 1), dtype=np.float32)
