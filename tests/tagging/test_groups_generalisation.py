@@ -365,3 +365,38 @@ def test_matches_and_their_provenance_do_not_depend_on_the_hash_seed() -> None:
                               timeout=300, check=True)
         outs.add(proc.stdout)
     assert len(outs) == 1
+
+
+# --- probe round 4 (docs/groups.md, "Assessment paragraphs"): the kinds of its misses, other sentences ---
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a vowel written differently inside a fuzzy name's anchor letters (the skeleton ignores it already)
+    ("The Tajik authorities reported that Jamaat Ansurullah members were detained in Kulob.", ("JA",)),
+    ("Jamaat Ansurallah fighters were detained near the Tajik border.", ("JA",)),
+    ("Members of Jamaat Ansirullah were detained in Khujand.", ("JA",)),
+    ("Jebhat Fateh al-Sham fighters were killed in Idlib.", ("HTS",)),
+    ("Kataib al-Tawheed wal-Jihad fighters were killed in Idlib.", ("KTJ",)),
+    # ... still only among militancy words
+    ("Jamaat Ansurullah met in the mosque.", ()),
+    # the other English branch words after the parent's possessive: one ISKP match, not IS
+    ("Da'esh's Khorasan affiliate claimed the attack in Kabul.", ("ISKP",)),
+    ("ISIS's Khorasan chapter claimed the attack in Kabul.", ("ISKP",)),
+    ("The Islamic State's Khurasan wing recruits Tajik migrants.", ("ISKP",)),
+    # ... and nothing without the parent or militancy words
+    ("The company's Khorasan affiliate opened an office in Mashhad.", ()),
+    ("Our Khorasan chapter meets every Friday.", ()),
+    ("The Khorasan wing of the museum displays carpets.", ()),
+    # the English translation of Jamaat Ansarullah's name in Tajik press
+    ("Members of the Society of Allah's Soldiers were detained in Khujand.", ("JA",)),
+    ("The Society of Allah’s Soldiers claimed the 2010 Khujand bombing.", ("JA",)),
+    # control (tagged before too): regional branches by abbreviation count as AQ
+    ("AQAP continues to exploit the conflict in Yemen.", ("AQ",)),
+])
+def test_probe4_kinds(tagger: GroupTagger, text: str, want: tuple[str, ...]) -> None:
+    assert groups(tagger, text) == want
+
+
+def test_probe4_vowel_anchor_is_a_fuzzy_match(tagger: GroupTagger) -> None:
+    ms = by_rule(tagger, "Jamaat Ansurullah fighters were detained in Kulob.", "fuzzy")
+    assert [(m.canonical, m.term) for m in ms] == [("JA", "Jamaat Ansurullah")]

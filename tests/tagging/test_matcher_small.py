@@ -960,8 +960,9 @@ def test_options_change_what_is_matched() -> None:
     assert rows("Katiba Tawhid wal Jihad terror", tagger(fuzzy=False)) == [
         ("keyword", "jihad", "Jihad", 18, 23, "keyword", None, "", 0)]
     # the automaton's literals: listed spellings, generated ones, transliterations and fuzzy anchors
+    # (with fuzzy, the Latin anchors' vowel variants: +17 here)
     assert (full.literal_count, tagger(fuzzy=False).literal_count, tagger(generate=False).literal_count,
-            tagger(translit=False).literal_count, plain.literal_count) == (1562, 1553, 626, 1375, 581)
+            tagger(translit=False).literal_count, plain.literal_count) == (1579, 1553, 643, 1392, 581)
 
 
 def test_one_literal_with_entries_that_fare_differently() -> None:

@@ -166,7 +166,20 @@ def anchors(name: FuzzyName) -> set[str]:
     for v in (w, *(v for v, rule in word_variants(w, name.cyrillic).items() if rule in _ANCHOR_RULES)):
         if len(v) >= ANCHOR_LEN and v[:ANCHOR_LEN] not in _common_anchors():
             out.add(v[:ANCHOR_LEN])
+    if not name.cyrillic:
+        out |= {v for a in out for v in _vowel_anchors(a) if v not in _common_anchors()}
     return out
+
+
+_LAT_VOWELS = "aeiou"
+
+
+def _vowel_anchors(a: str) -> set[str]:
+    """The anchor with one of its vowels after the first letter written as another vowel. Why: the
+    skeleton already ignores vowel quality (Ansurallah, Khelafah, Tarkistan are a distance 0-1 from the
+    names), but an anchor is the word's first letters as listed, so a vowel changed there sent the word
+    nowhere. Latin only: Cyrillic renderings differ in а/о, which the o_a rule covers already."""
+    return {a[:i] + v + a[i + 1:] for i in range(1, len(a)) if a[i] in _LAT_VOWELS for v in _LAT_VOWELS} - {a}
 
 
 @functools.lru_cache(maxsize=1)
