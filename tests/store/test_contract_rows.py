@@ -225,13 +225,13 @@ async def test_the_checkpoint_never_moves_back_and_none_leaves_it(store: Store) 
 async def test_more_posts_than_one_lookup_takes_are_all_found_again(store: Store) -> None:
     """The stored posts of a batch are looked up in chunks (SQLite's variable limit): every one is found."""
     await watch(store)
-    batch = [tagged(i, views=None) for i in range(1, 403)]
-    assert (await store.save_posts(CHANNEL.id, batch, at=T0)).inserted == 402
+    batch = [tagged(i, views=None) for i in range(1, 802)]  # two full chunks of 400 and one more
+    assert (await store.save_posts(CHANNEL.id, batch, at=T0)).inserted == 801
     again = await store.save_posts(CHANNEL.id, batch, at=T0)
-    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 402)
-    viewed = [tagged(i, views=5) if i in (1, 400, 401, 402) else tagged(i, views=None) for i in range(1, 403)]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 801)
+    viewed = [tagged(i, views=5) if i in (1, 400, 401, 801) else tagged(i, views=None) for i in range(1, 802)]
     third = await store.save_posts(CHANNEL.id, viewed, at=T0)
-    assert (third.inserted, third.updated, third.unchanged) == (0, 4, 398)
+    assert (third.inserted, third.updated, third.unchanged) == (0, 4, 797)
 
 
 # -- a stored post again: refresh, metrics, edit -------------------------------------------------------------
@@ -677,8 +677,8 @@ async def test_update_tags_writes_the_columns_and_rows_and_skips_deleted_posts(s
                matches=(Match(kind="group", canonical="IMU", term="O'IH", start=0, end=4, rule="alias",
                               group="IMU"),))
     same = full_post(2).tags
-    await store.update_tags([(PostKey(CHANNEL.id, 1), new, "v9"), (PostKey(CHANNEL.id, 2), same, "v9"),
-                             (PostKey(CHANNEL.id, 99), new, "v9")])  # 99 is not stored: skipped
+    await store.update_tags([(PostKey(CHANNEL.id, 99), new, "v9"),  # not stored (deleted meanwhile): skipped
+                             (PostKey(CHANNEL.id, 1), new, "v9"), (PostKey(CHANNEL.id, 2), same, "v9")])
     one, two = await rows(store, "posts")
     assert {k: one[k] for k in ("lang", "script", "lang_confidence", "groups", "people", "keywords", "matches",
                                 "tagger_version")} == {
@@ -705,6 +705,29 @@ async def test_update_tags_with_only_the_language_changed_keeps_the_tag_rows(sto
     [row] = await rows(store, "posts")
     assert (row["lang"], row["tagger_version"]) == ("ru", "v2")
     assert len(await rows(store, "post_tags")) == 4
+
+
+async def test_a_retag_of_several_posts_rewrites_the_tag_rows_of_each(store: Store) -> None:
+    await watch(store)
+    await store.save_posts(CHANNEL.id, [tagged(i, groups=("IS", "ISKP")) for i in (1, 2, 3)], at=T0)
+    await store.update_tags([(PostKey(CHANNEL.id, i), tagged(i, groups=("HTS", "IS")).tags, "v2") for i in (1, 2, 3)])
+    assert [(r["message_id"], r["value"]) for r in await rows(store, "post_tags")] == [
+        (m, g) for m in (1, 2, 3) for g in ("HTS", "IS")]
+
+
+async def test_the_day_of_a_post_is_its_utc_day_at_both_ends_of_the_day(store: Store) -> None:
+    await watch(store)
+    midnight = T0.replace(hour=0)
+    first = full_post(1, posted_at=midnight)  # the first second of a day
+    last = full_post(2, posted_at=midnight - timedelta(seconds=1))  # the last second of the day before
+    await store.save_posts(CHANNEL.id, [first, last], at=T0)
+    day = int(midnight.timestamp()) // DAY
+    assert [(r["message_id"], r["day"]) for r in await rows(store, "posts")] == [(1, day), (2, day - 1)]
+    edited = TaggedPost(post=full_post(1, text="edited", posted_at=midnight).post, tags=Tags(groups=("IS",)),
+                        tagger_version="v2")
+    await store.save_posts(CHANNEL.id, [edited], at=T0)  # an edit's new tag rows keep the post's day
+    assert [(r["message_id"], r["value"], r["day"]) for r in await rows(store, "post_tags")
+            if r["message_id"] == 1] == [(1, "IS", day)]
 
 
 async def test_a_retag_moving_a_tag_between_kinds(store: Store) -> None:

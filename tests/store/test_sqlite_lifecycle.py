@@ -90,6 +90,26 @@ async def test_a_damaged_file_is_a_clear_error_and_leaves_no_connection(tmp_path
     await store.close()
 
 
+async def test_a_database_without_wal_is_refused(tmp_path: Path) -> None:
+    """A file system without shared memory cannot run WAL; SQLite's in-memory database stands in for it."""
+    store = SQLiteStore(Path(":memory:"))
+    with pytest.raises(StoreError, match=r"^:memory:: WAL mode is not available \(on a network file system\?\)$"):
+        await store.open()
+    with pytest.raises(StoreClosedError, match="^store is not open$"):
+        await store.counts()
+
+
+async def test_a_path_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "a_directory"
+    path.mkdir()
+    store = SQLiteStore(path)
+    with pytest.raises(StoreError, match=f"^cannot open database {re.escape(str(path))}: unable to open database"
+                                         " file$"):
+        await store.open()
+    with pytest.raises(StoreClosedError, match="^store is not open$"):
+        await store.counts()
+
+
 async def test_a_refused_newer_schema_leaves_no_connection(tmp_path: Path) -> None:
     path = tmp_path / "new.db"
     await _made(path)
