@@ -90,6 +90,23 @@ async def test_a_damaged_file_is_a_clear_error_and_leaves_no_connection(tmp_path
     await store.close()
 
 
+async def test_a_table_damaged_behind_an_intact_schema_is_found_when_migrating(tmp_path: Path) -> None:
+    path = tmp_path / "torn.db"
+    await _made(path)
+    with sqlite3.connect(path) as db:
+        root, size = db.execute("SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_master"
+                                " WHERE name = 'schema_migrations'").fetchone()
+    pages = bytearray(path.read_bytes())
+    pages[(root - 1) * size:root * size] = b"\xff" * size  # the ledger's page, read first by the migration step
+    path.write_bytes(bytes(pages))
+    store = SQLiteStore(path)
+    with pytest.raises(StoreError, match=f"^cannot open database {re.escape(str(path))}: database disk image is"
+                                         " malformed$"):
+        await store.open()
+    with pytest.raises(StoreClosedError, match="^store is not open$"):
+        await store.counts()
+
+
 async def test_a_database_without_wal_is_refused(tmp_path: Path) -> None:
     """A file system without shared memory cannot run WAL; SQLite's in-memory database stands in for it."""
     store = SQLiteStore(Path(":memory:"))
