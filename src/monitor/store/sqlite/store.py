@@ -331,7 +331,7 @@ class SQLiteStore(
         async with self.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO watch (key, channel_id, labels, poll_interval, watched, added_at)"
-                " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET watched = 1",
+                " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET watched = 1 WHERE watch.watched = 0",
                 (ref.key, ref.channel_id, jdump(dict(ref.labels)), ref.poll_interval, ts(at)),
             )
             return cursor.rowcount > 0
@@ -513,10 +513,12 @@ class SQLiteStore(
         if not samples:
             return
         async with self.transaction() as conn:
+            # only samples of stored posts, as the port says and PostgreSQL does (metric_samples has no foreign key)
             await conn.executemany(
                 "INSERT OR REPLACE INTO metric_samples"
                 " (channel_id, message_id, sampled_at, views, forwards, replies, reactions)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
+                " WHERE EXISTS (SELECT 1 FROM posts WHERE channel_id = ?1 AND message_id = ?2)",
                 [
                     (s.channel_id, s.message_id, ts(s.sampled_at), s.views, s.forwards, s.replies, s.reactions)
                     for s in samples
