@@ -9,8 +9,10 @@ state the same rules with their exact wording, each in milliseconds.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,11 +122,18 @@ async def test_a_path_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> 
     path = tmp_path / "a_directory"
     path.mkdir()
     store = SQLiteStore(path)
+    before = set(threading.enumerate())
     with pytest.raises(StoreError, match=f"^cannot open database {re.escape(str(path))}: unable to open database"
                                          " file$"):
         await store.open()
     with pytest.raises(StoreClosedError, match="^store is not open$"):
         await store.counts()
+    # aiosqlite stops the worker of a failed connect without waiting for it; wait here, or its late answer
+    # reaches a closed event loop after the test (an unhandled-thread warning in a later test)
+    workers = [t for t in set(threading.enumerate()) - before if "_connection_worker_thread" in t.name]
+    for worker in workers:
+        await asyncio.to_thread(worker.join, 10)
+    assert not any(w.is_alive() for w in workers)
 
 
 async def test_a_refused_newer_schema_leaves_no_connection(tmp_path: Path) -> None:
