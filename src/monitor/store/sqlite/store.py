@@ -220,6 +220,8 @@ class SQLiteStore(
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT on the writer, rolled back on any error."""
         conn = self._conn()
+        if self.read_only:  # a clear refusal, as PostgreSQL's read-only transactions give, not SQLite's own error
+            raise StoreError(f"{self.path} is open read-only: this command cannot write to it")
         async with self._lock:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
