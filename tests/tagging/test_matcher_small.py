@@ -840,11 +840,15 @@ CASES: list[tuple[str, list[Row]]] = [
     # a guess whose anchor word is the end of a word joined by an apostrophe: no guess
     ("al'Katiba Imam al-Bukhari terror", [
     ]),
-    # an ending of 12 letters is still an ending; 13 are another word glued on
-    ('ISKPchilarimizga', [
-        ('group', 'ISKP', 'ISKPchilarimizga', 0, 16, 'inflection', 'ISKP', 'lexicon', 0),
-    ]),
+    # an ending of 16 letters is still an ending (Uzbek chains them: -chi-lar-imiz-dan-dir); 17 are another
+    # word glued on, even when the suffix grammar would read them
     ('ISKPchilarimizdan', [
+        ('group', 'ISKP', 'ISKPchilarimizdan', 0, 17, 'inflection', 'ISKP', 'lexicon', 0),
+    ]),
+    ('ISKPchilarimizdandir', [
+        ('group', 'ISKP', 'ISKPchilarimizdandir', 0, 20, 'inflection', 'ISKP', 'lexicon', 0),
+    ]),
+    ('ISKPchilarimizgachami', [
     ]),
 ]
 

@@ -50,7 +50,7 @@ from .lexicon import Alias, Entity, Lexicon, load_lexicon
 from .fuzzy import FuzzyName, PostWords, anchors, best_window, make_name, word_bound, word_skeleton
 from .variants import expand_alias, expand_template, spellings, transliterate_uz
 
-MATCHER_REVISION = "7"  # bump when matching logic changes what is tagged
+MATCHER_REVISION = "8"  # bump when matching logic changes what is tagged
 
 _WORD_REST = re.compile(r"[^\W_]*")
 _HYPHENS = frozenset("-‐‑‒–—―−﹣－")

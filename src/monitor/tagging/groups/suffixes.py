@@ -63,7 +63,7 @@ RUSSIAN = _compile(_RU_DERIV, _RU_INFL)
 # word ("ishida" is Uzbek "in the case of", not IShID + -a).
 DERIVED = _compile(_RU_DERIV, "chi|chilar|chilarning|chilarni|чи|чилар|ист|ists?|ites?")
 
-MAX_SUFFIX = 12  # longer remainders are another word glued on, not an ending
+MAX_SUFFIX = 16  # longer remainders are another word glued on, not an ending
 
 
 def suffix_ok(pattern: re.Pattern[str] | None, rest: str) -> bool:
