@@ -197,7 +197,7 @@ class GroupTagger:
         # The ~78,000 literals carry only ~4,700 distinct values: one shared tuple per value saves the
         # daemon about 6 MB resident and the cache load as much again at its peak (issue 16, memory).
         values: dict[_Value, _Value] = {}
-        if table and _SPACE_SENTINEL:
+        if table:
             # a space at the root: the walk takes one comparison instead of a scan of the root's children
             self._automaton.add_word(_SPACE_SENTINEL, (len(_SPACE_SENTINEL), (), False, _ANY))
         # literals in the order of their letters' frequency in posts: a node's children are a list searched
@@ -322,8 +322,7 @@ class GroupTagger:
     @property
     def literal_count(self) -> int:
         """How many folded literals the automaton holds (for benchmarks and docs)."""
-        return len(self._automaton) - (bool(_SPACE_SENTINEL) and _SPACE_SENTINEL in self._automaton) \
-            + self._cue_sets.stem_count
+        return len(self._automaton) - (_SPACE_SENTINEL in self._automaton) + self._cue_sets.stem_count
 
     def match(self, text: str) -> tuple[Match, ...]:
         """Every match, sorted by start; spans index into ``text``."""
@@ -823,22 +822,8 @@ def _resolve(text: str, ents: list[_Cand], kws: list[_Cand], branches: dict[str,
                 rows.append((s, e, "keyword", entry.canonical, entry, rule))
     if len(rows) > 1:
         rows.sort()
-    out: list[Match] = []
-    new = object.__new__
-    for s, e, kind, canonical, entry, rule in rows:  # _match inlined, without even __init__'s call frame
-        u = new(_Unfrozen)
-        u.kind = kind
-        u.canonical = canonical
-        u.term = text[s:e]
-        u.start = s
-        u.end = e
-        u.rule = rule
-        u.group = entry.group
-        u.source = "" if kind == "keyword" else entry.source
-        u.distance = 0
-        u.__class__ = Match  # type: ignore[assignment]  # same slots, same layout (see _match)
-        out.append(u)  # type: ignore[arg-type]  # it is a Match now
-    return out, groups
+    return [_match(kind, canonical, text[s:e], s, e, rule, entry.group, "" if kind == "keyword" else entry.source)
+            for s, e, kind, canonical, entry, rule in rows], groups
 
 
 class _Unfrozen:
@@ -852,20 +837,18 @@ class _Unfrozen:
     """
 
     __slots__ = Match.__slots__
-
-    def __init__(self, kind: str, canonical: str, term: str, start: int, end: int,  # noqa: PLR0913
-                 rule: str, group: str | None, source: str, distance: int) -> None:
-        self.kind = kind
-        self.canonical = canonical
-        self.term = term
-        self.start = start
-        self.end = end
-        self.rule = rule
-        self.group = group
-        self.source = source
-        self.distance = distance
+    kind: str
+    canonical: str
+    term: str
+    start: int
+    end: int
+    rule: str
+    group: str | None
+    source: str
+    distance: int
 
 
+_NEW = object.__new__
 # the same fields in the same order, or the class switch below would mix them up
 assert tuple(f.name for f in fields(Match)) == _Unfrozen.__slots__ == Match.__slots__  # noqa: S101
 
@@ -873,7 +856,16 @@ assert tuple(f.name for f in fields(Match)) == _Unfrozen.__slots__ == Match.__sl
 def _match(kind: str, canonical: str, term: str, start: int, end: int, rule: str, group: str | None,  # noqa: PLR0913
            source: str, distance: int = 0) -> Match:
     """``Match(...)`` with the same fields, without the frozen dataclass's per-field cost (see _Unfrozen)."""
-    m = _Unfrozen(kind, canonical, term, start, end, rule, group, source, distance)
+    m = _NEW(_Unfrozen)  # no __init__: its call frame cost as much as the stores (the matcher's hot path)
+    m.kind = kind
+    m.canonical = canonical
+    m.term = term
+    m.start = start
+    m.end = end
+    m.rule = rule
+    m.group = group
+    m.source = source
+    m.distance = distance
     m.__class__ = Match  # type: ignore[assignment]  # same slots, same layout: the object becomes a Match
     return m  # type: ignore[return-value]  # it is a Match now
 
